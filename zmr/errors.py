@@ -1,0 +1,65 @@
+"""The one exception hierarchy of zmr.
+
+    ZmrError                      base of everything zmr raises on purpose
+    ├── ConfigError               a bad setting: names the file/flag and the key
+    ├── JobDefinitionError        a job module that cannot be used: names file and line
+    ├── InputError                missing/unreadable input, invalid UTF-8 (names file and byte offset)
+    ├── OutputError               output directory exists, commit failed
+    ├── DataCorruptionError       an intermediate file whose checksum does not match
+    ├── ProtocolError             a malformed or unknown wire message (dropped, never fatal)
+    ├── TaskError                 one attempt failed; carries the user's traceback text
+    └── JobFailedError            a job gave up after retries; carries the last traceback
+
+Third-party exceptions are translated where zmr touches them (``raise X(...) from exc``) so
+that callers only ever need to catch ``ZmrError``.
+"""
+
+from __future__ import annotations
+
+
+class ZmrError(Exception):
+    """Base class of every error zmr raises deliberately."""
+
+
+class ConfigError(ZmrError):
+    """A setting is unknown, has the wrong type, or is out of range."""
+
+
+class JobDefinitionError(ZmrError):
+    """A job module failed to load or lacks a required hook."""
+
+
+class InputError(ZmrError):
+    """Input cannot be read as asked: missing path, unreadable file, invalid UTF-8."""
+
+
+class OutputError(ZmrError):
+    """Output cannot be written or committed (e.g. the directory already exists)."""
+
+
+class DataCorruptionError(ZmrError):
+    """Bytes read back do not match the checksum recorded when they were written."""
+
+
+class ProtocolError(ZmrError):
+    """A wire message could not be decoded or validated."""
+
+
+class TaskError(ZmrError):
+    """One task attempt failed. ``traceback`` holds the user's formatted traceback."""
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+class JobFailedError(ZmrError):
+    """A job failed for good; the message says which task and shows its last traceback."""
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{base}\n{self.traceback}" if self.traceback else base

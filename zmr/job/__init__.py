@@ -1,0 +1,1 @@
+"""What users write (job modules) and how their hooks are called; no sockets, no scheduling."""

@@ -1,0 +1,175 @@
+"""Plain value types that describe tasks and their results.
+
+They cross process and network boundaries as JSON (``to_dict`` / ``from_dict``), never as
+pickles, so the same spec drives an inline run, a local cluster and a remote worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A byte range of one input file; a line belongs to the split in which it starts.
+
+    ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
+    """
+
+    path: str
+    start: int
+    length: int
+    whole: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Split:
+        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Where the bytes of one reduce partition of one map output live.
+
+    A map output file is a concatenation of Arrow IPC streams, one per reduce partition;
+    ``offset``/``length`` locate partition ``partition`` and ``crc32`` guards it.
+    ``endpoint`` is the shuffle address of the worker holding the file ("" when local).
+    """
+
+    map_index: int
+    attempt: int
+    path: str
+    partition: int
+    offset: int
+    length: int
+    rows: int
+    crc32: int
+    endpoint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Segment:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionIndexEntry:
+    """One reduce partition inside a map output file."""
+
+    offset: int
+    length: int
+    rows: int
+    crc32: int
+
+
+@dataclass(frozen=True, slots=True)
+class MapManifest:
+    """What a successful map attempt produced: the file, its per-partition index, counters."""
+
+    map_index: int
+    attempt: int
+    path: str
+    partitions: tuple[PartitionIndexEntry, ...]
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def segment(self, partition: int, endpoint: str = "") -> Segment:
+        e = self.partitions[partition]
+        return Segment(self.map_index, self.attempt, self.path, partition,
+                       e.offset, e.length, e.rows, e.crc32, endpoint)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(p.length for p in self.partitions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "map_index": self.map_index,
+            "attempt": self.attempt,
+            "path": self.path,
+            "partitions": [list(asdict(p).values()) for p in self.partitions],
+            "counters": self.counters,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MapManifest:
+        parts = tuple(PartitionIndexEntry(*map(int, p)) for p in d["partitions"])
+        return cls(int(d["map_index"]), int(d["attempt"]), str(d["path"]), parts,
+                   dict(d.get("counters", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class MapTaskSpec:
+    """Everything a worker needs to run one map attempt (besides the job code)."""
+
+    job_id: str
+    map_index: int
+    attempt: int
+    split: Split
+    num_reducers: int
+    work_dir: str          # where this attempt may write (spills, final map output)
+    output_dir: str        # job output; used directly by map-only jobs
+    memory_budget: int     # bytes of buffered map output before a sorted run is spilled
+    on_bad_utf8: str = "strict"   # or "replace"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["split"] = self.split.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MapTaskSpec:
+        d = dict(d)
+        d["split"] = Split.from_dict(d["split"])
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class ReduceTaskSpec:
+    """Everything a worker needs to run one reduce attempt: the segments to merge."""
+
+    job_id: str
+    partition: int
+    attempt: int
+    segments: tuple[Segment, ...]
+    work_dir: str
+    output_dir: str
+    memory_budget: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["segments"] = [s.to_dict() for s in self.segments]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReduceTaskSpec:
+        d = dict(d)
+        d["segments"] = tuple(Segment.from_dict(s) for s in d["segments"])
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class ReduceResult:
+    """What a successful reduce attempt committed, with its counters."""
+
+    partition: int
+    attempt: int
+    output_path: str
+    committed: bool        # False when another attempt had already committed this partition
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReduceResult:
+        return cls(int(d["partition"]), int(d["attempt"]), str(d["output_path"]),
+                   bool(d["committed"]), dict(d.get("counters", {})))
