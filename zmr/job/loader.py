@@ -1,0 +1,142 @@
+"""Job modules: find, load and validate them before any work starts; ship them with cloudpickle.
+
+Every problem is reported as :class:`JobDefinitionError` naming the file and line: a syntax
+error, an exception while importing, a missing or non-callable ``mapper``, a hook with the
+wrong number of parameters, a setting of the wrong type.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+import cloudpickle
+
+from zmr.errors import JobDefinitionError
+from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec
+
+#: Parameters each hook must accept.
+HOOK_ARITY = {"mapper": 2, "reducer": 2, "combiner": 2, "partitioner": 2,
+              "mapper_init": 0, "mapper_final": 0, "reducer_init": 0, "reducer_final": 0}
+_module_counter = itertools.count()
+
+
+def resolve_job_path(ref: str, jobs_dir: str = "jobs") -> str:
+    """A path to a job file, or a bare name looked up as ``jobs/<name>.py``."""
+    candidates = [ref]
+    if os.sep not in ref and not ref.endswith(".py"):
+        candidates.append(os.path.join(jobs_dir, ref + ".py"))
+    for path in candidates:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+    raise JobDefinitionError(f"job {ref!r} not found (looked for {', '.join(candidates)})")
+
+
+def load_job(ref: str) -> JobSpec:
+    """Load and validate the job module ``ref`` (a path, or a bare name in ``jobs/``)."""
+    path = resolve_job_path(ref)
+    module = _import_file(path)
+    return job_from_module(module, path)
+
+
+def _import_file(path: str) -> types.ModuleType:
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        code = compile(source, path, "exec")
+    except SyntaxError as exc:
+        raise JobDefinitionError(
+            f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobDefinitionError(f"{path}: cannot read job module: {exc}") from None
+    name = f"zmr_job_{os.path.splitext(os.path.basename(path))[0]}_{next(_module_counter)}"
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module    # needed for cloudpickle's pickling by value, and dataclasses
+    sys.path.insert(0, os.path.dirname(path))   # so a job can import its sibling helpers
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - anything the module raises is a bad job
+        del sys.modules[name]
+        raise JobDefinitionError(_import_failure(path, exc)) from None
+    finally:
+        sys.path.remove(os.path.dirname(path))
+    return module
+
+
+def _import_failure(path: str, exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+    where = f"{path}:{frames[-1].lineno}" if frames else path
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"{where}: error while importing the job module: {detail}"
+
+
+def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
+    """Build a validated :class:`JobSpec` from a module's hooks and settings."""
+    hooks = {name: getattr(module, name, None) for name in HOOK_NAMES}
+    if hooks["mapper"] is None:
+        raise JobDefinitionError(f"{path}: job module defines no mapper(key, value)")
+    for name, fn in hooks.items():
+        if fn is not None:
+            _check_hook(path, name, fn)
+    settings = _settings(module, path)
+    if settings.get("COMBINER") is not None:
+        hooks["combiner"] = _combiner_from_setting(path, settings["COMBINER"], hooks)
+    name = os.path.splitext(os.path.basename(path))[0]
+    return JobSpec(name=name, source=path, settings=settings, **hooks)
+
+
+def _check_hook(path: str, name: str, fn: Any) -> None:
+    line = getattr(getattr(fn, "__code__", None), "co_firstlineno", None)
+    where = f"{path}:{line}" if line else path
+    if not callable(fn):
+        raise JobDefinitionError(f"{where}: {name} must be a function, got {type(fn).__name__}")
+    try:
+        inspect.signature(fn).bind(*([None] * HOOK_ARITY[name]))
+    except TypeError:
+        raise JobDefinitionError(
+            f"{where}: {name} must accept {HOOK_ARITY[name]} argument(s)") from None
+    except ValueError:
+        pass      # builtins without a signature: trust them
+
+
+def _settings(module: types.ModuleType, path: str) -> dict[str, Any]:
+    settings = {}
+    for name, expected in SETTING_TYPES.items():
+        if hasattr(module, name):
+            value = getattr(module, name)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise JobDefinitionError(
+                    f"{path}: setting {name} = {value!r} has the wrong type")
+            settings[name] = value
+    return settings
+
+
+def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:
+    if value == "reducer" and hooks["reducer"] is not None:
+        return hooks["reducer"]
+    if value == "none":
+        return None
+    raise JobDefinitionError(f"{path}: COMBINER = {value!r}: use \"reducer\" (reuse the "
+                             "reducer, which must then be associative) or \"none\"")
+
+
+def pack_job(job: JobSpec) -> bytes:
+    """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
+    module = sys.modules.get(getattr(job.mapper, "__module__", ""))
+    if module is not None and module.__name__.startswith("zmr_job_"):
+        cloudpickle.register_pickle_by_value(module)
+    return cloudpickle.dumps(job)  # type: ignore[no-any-return]
+
+
+def unpack_job(blob: bytes) -> JobSpec:
+    """Inverse of :func:`pack_job`; only ever called on blobs from authenticated submitters."""
+    job = cloudpickle.loads(blob)
+    if not isinstance(job, JobSpec):
+        raise JobDefinitionError("job payload is not a zmr job")
+    return job

@@ -1,0 +1,82 @@
+"""Calling job hooks: grouping sorted batches into ``(key, values)`` and running
+combiner/reducer with their ``*_init``/``*_final`` hooks (mrjob's ``map_pairs``/``reduce_pairs``).
+
+``values`` handed to a reducer is a lazy iterator that walks the sorted stream, batch after
+batch; the engine never builds the list of a key's values, so one key may have more values
+than fit in memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from zmr.storage import codec
+
+Group = tuple[Any, Iterator[Any]]
+Hook = Callable[[Any, Iterator[Any]], Iterable[tuple[Any, Any]] | None]
+
+
+def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
+    """Runs of equal keys inside one sorted batch: (encoded key, key, values iterator)."""
+    keys = batch.column("k")
+    n = batch.num_rows
+    if n == 0:
+        return
+    if n > 1:
+        changes = pc.not_equal(keys.slice(1), keys.slice(0, n - 1)).to_numpy(
+            zero_copy_only=False)
+        starts = np.concatenate(([0], np.flatnonzero(changes) + 1))
+    else:
+        starts = np.zeros(1, dtype=np.int64)
+    ends = np.append(starts[1:], n)
+    start_keys = keys.take(pa.array(starts))
+    encoded = start_keys.to_pylist()
+    decoded = codec.decode_keys(start_keys)
+    values = codec.decode_values(batch.schema.names[1], batch.column(1))
+    get = values.__getitem__
+    for kb, key, s, e in zip(encoded, decoded, starts.tolist(), ends.tolist()):
+        yield kb, key, map(get, range(s, e))
+
+
+def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
+    """(encoded key, key, values) per distinct key of a key-sorted batch stream."""
+    runs = itertools.chain.from_iterable(map(batch_runs, batches))
+    for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
+        _, key, first = next(same_key)
+        values = itertools.chain(first, itertools.chain.from_iterable(
+            map(itemgetter(2), same_key)))
+        yield kb, key, values
+
+
+def call_hook(hook: Hook, key: Any, values: Iterator[Any], what: str) -> Iterable[Any]:
+    """Call a combiner/reducer; a ``None`` return (a function that yields nothing) is empty."""
+    out = hook(key, values)
+    return () if out is None else _checked_pairs(out, what)
+
+
+def _checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:
+    for item in out:
+        if type(item) is not tuple or len(item) != 2:
+            raise TypeError(f"{what} must yield (key, value) pairs, got {item!r}")
+        yield item
+
+
+def call_final(final: Callable[[], Any] | None, what: str) -> Iterable[tuple[Any, Any]]:
+    """Run a ``*_final`` hook, which may return nothing or yield pairs."""
+    if final is None:
+        return ()
+    out = final()
+    return () if out is None else _checked_pairs(out, what)
+
+
+def drain(values: Iterator[Any]) -> None:
+    """Consume what a hook left of its values so the stream stays aligned."""
+    for _ in values:
+        pass

@@ -1,0 +1,77 @@
+"""Turning a job and its inputs into tasks: splits, reducer count, budgets.
+
+Precedence of every setting: command-line flag > job module setting > default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from zmr.errors import ConfigError
+from zmr.job.api import JobSpec
+from zmr.storage.splits import discover_inputs, parse_size, plan_splits
+from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
+
+DEFAULT_SPLIT_SIZE = 64 << 20        # Hadoop's classic block size
+DEFAULT_MEMORY_BUDGET = 64 << 20     # map-side sort buffer (Hadoop's io.sort.mb was 100)
+DEFAULT_REDUCERS = 1                 # Hadoop's mapreduce.job.reduces default
+BAD_UTF8_POLICIES = ("strict", "replace")
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """The tasks of one job, fixed at submission."""
+
+    splits: list[Split]
+    num_reducers: int
+    memory_budget: int
+    on_bad_utf8: str
+    output: str
+
+    @property
+    def num_maps(self) -> int:
+        return len(self.splits)
+
+    def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
+        return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
+                           work_dir, self.output, self.memory_budget, self.on_bad_utf8)
+
+    def reduce_spec(self, job_id: str, partition: int, attempt: int,
+                    segments: list[Segment] | tuple[Segment, ...],
+                    work_dir: str) -> ReduceTaskSpec:
+        return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
+                              self.output, self.memory_budget)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["splits"] = [s.to_dict() for s in self.splits]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> JobPlan:
+        return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
+                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]))
+
+
+def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
+    if flag is not None:
+        return flag
+    return job.setting(setting, default)
+
+
+def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | None = None,
+             split_size: int | str | None = None, memory_budget: int | str | None = None,
+             on_bad_utf8: str = "strict") -> JobPlan:
+    """Discover inputs and cut them into splits; resolve every setting once."""
+    num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
+    if not isinstance(num_reducers, int) or num_reducers < 0:
+        raise ConfigError(f"reducers must be an integer >= 0, got {num_reducers!r}")
+    size = parse_size(_pick(split_size, job, "SPLIT_SIZE", DEFAULT_SPLIT_SIZE), "split size")
+    budget = parse_size(_pick(memory_budget, job, "MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET),
+                        "memory budget")
+    if on_bad_utf8 not in BAD_UTF8_POLICIES:
+        raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_POLICIES}, got {on_bad_utf8!r}")
+    splits = plan_splits(discover_inputs(inputs), size)
+    return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output))

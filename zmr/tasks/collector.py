@@ -1,0 +1,165 @@
+"""Map-side output buffer: collect pairs, spill sorted (and combined) runs, merge at the end.
+
+Hadoop's MapOutputBuffer in a few pieces: pairs accumulate in a Python list until their
+estimated size passes the memory budget; the buffer is then sorted by (partition, key) with
+Arrow kernels, passed through the combiner if the job has one, and written as a sorted run.
+At the end the runs are merged partition by partition (combining again) into the task's
+single partitioned output file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from zmr.job.api import JobSpec
+from zmr.job.counters import Counters
+from zmr.job.runtime import call_hook, iter_groups
+from zmr.storage import codec, layout
+from zmr.storage.ipc import PartitionedWriter, read_segment
+from zmr.storage.sorting import merge_sorted, sort_pairs, split_by_partition
+from zmr.tasks.specs import PartitionIndexEntry
+
+#: How often (in pairs) the buffer re-checks its size; small enough to respect tiny budgets.
+CHECK_EVERY = 4096
+#: Bytes a buffered pair costs beyond its key and value objects (tuple + list slot).
+PAIR_OVERHEAD = sys.getsizeof((None, None)) + 8
+
+
+class MapOutputCollector:
+    """Buffers one map attempt's output and turns it into a partitioned, sorted file."""
+
+    def __init__(self, job: JobSpec, num_partitions: int, memory_budget: int,
+                 work_dir: str, output_path: str, counters: Counters) -> None:
+        self.job = job
+        self.num_partitions = num_partitions
+        self.memory_budget = memory_budget
+        self.output_path = output_path
+        self.counters = counters
+        self.buffer: list[tuple[Any, Any]] = []
+        self.next_check = CHECK_EVERY
+        self._pair_bytes = 0
+        self._spill_dir = output_path[:-len(".arrow")] + ".spill"
+        self._runs: list[tuple[str, tuple[PartitionIndexEntry, ...]]] = []
+        os.makedirs(work_dir, exist_ok=True)
+
+    # -- buffering -------------------------------------------------------------------------
+    def maybe_spill(self) -> None:
+        """Spill when the buffer's estimated size passes the budget; cheap to call often."""
+        n = len(self.buffer)
+        if n < self.next_check:
+            return
+        if not self._pair_bytes:
+            self._pair_bytes = _estimate_pair_bytes(self.buffer[:64])
+        if n * self._pair_bytes >= self.memory_budget:
+            self.spill()
+        self.next_check = len(self.buffer) + CHECK_EVERY
+
+    def spill(self) -> None:
+        """Sort the buffer, combine it and write it as one sorted run."""
+        if not self.buffer:
+            return
+        parts = self._sorted_partitions(self.buffer)
+        self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
+        os.makedirs(self._spill_dir, exist_ok=True)
+        path = layout.run_path(self._spill_dir, len(self._runs))
+        writer = PartitionedWriter(path, self.num_partitions)
+        for table in parts:
+            writer.write_partition(self._combined(table.to_batches()))
+        index = writer.close()
+        self._runs.append((path, index))
+        self.counters.add("SPILLED_RECORDS", sum(e.rows for e in index))
+
+    def _sorted_partitions(self, pairs: list[tuple[Any, Any]]) -> list[pa.Table]:
+        try:
+            keys = [k for k, _ in pairs]
+        except (TypeError, ValueError):
+            raise TypeError(_bad_pair_message(pairs)) from None
+        values = [v for _, v in pairs]
+        self.counters.add("MAP_OUTPUT_RECORDS", len(pairs))
+        parts, table = sort_pairs(keys, values, self.num_partitions, self.job.partitioner)
+        self.counters.add("MAP_OUTPUT_BYTES", table.nbytes)
+        return split_by_partition(parts, table, self.num_partitions)
+
+    # -- combining -------------------------------------------------------------------------
+    def _combined(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if self.job.combiner is None:
+            yield from batches
+            return
+        yield from combine(batches, self.job.combiner, self.counters)
+
+    # -- finishing -------------------------------------------------------------------------
+    def finish(self) -> tuple[PartitionIndexEntry, ...]:
+        """Write the final output file (merging spilled runs) and return its index."""
+        if not self._runs or self.buffer:
+            self.spill()
+        if not self._runs:          # no output at all: still a valid, empty file
+            return PartitionedWriter(self.output_path, self.num_partitions).close()
+        if len(self._runs) == 1:
+            os.replace(self._runs[0][0], self.output_path)
+            index = self._runs[0][1]
+        else:
+            index = self._merge_runs()
+        shutil.rmtree(self._spill_dir, ignore_errors=True)
+        return index
+
+    def _merge_runs(self) -> tuple[PartitionIndexEntry, ...]:
+        writer = PartitionedWriter(self.output_path, self.num_partitions)
+        for r in range(self.num_partitions):
+            sources = [read_segment(path, e.offset, e.length, e.crc32, path)
+                       for path, index in self._runs for e in (index[r],)]
+            writer.write_partition(self._combined(merge_sorted(sources)))
+        return writer.close()
+
+
+def combine(batches: Iterable[pa.RecordBatch], combiner: Any,
+            counters: Counters) -> Iterator[pa.RecordBatch]:
+    """Run the combiner over each key group; it must keep the key it was given."""
+    out_keys: list[bytes] = []
+    out_values: list[Any] = []
+    for kb, key, values in iter_groups(_counted(batches, counters)):
+        for k2, v2 in call_hook(combiner, key, values, "combiner"):
+            if k2 is not key and codec.encode_key(k2) != kb:
+                raise ValueError(f"combiner changed key {key!r} to {k2!r}: a combiner must "
+                                 "yield pairs with the key it was given")
+            out_keys.append(kb)
+            out_values.append(v2)
+        if len(out_values) >= 65536:
+            yield _pairs_batch(out_keys, out_values, counters)
+            out_keys, out_values = [], []
+    if out_values:
+        yield _pairs_batch(out_keys, out_values, counters)
+
+
+def _counted(batches: Iterable[pa.RecordBatch], counters: Counters) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        counters.add("COMBINE_INPUT_RECORDS", batch.num_rows)
+        yield batch
+
+
+def _pairs_batch(keys: list[bytes], values: list[Any], counters: Counters) -> pa.RecordBatch:
+    counters.add("COMBINE_OUTPUT_RECORDS", len(values))
+    name, column = codec.encode_values(values)
+    return pa.record_batch({"k": pa.array(keys, pa.binary()), name: column})
+
+
+def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
+    """Average size of a buffered pair, from a sample (an estimate, as in any Python engine)."""
+    total = 0
+    for pair in sample:
+        try:
+            k, v = pair
+        except (TypeError, ValueError):
+            raise TypeError(_bad_pair_message(sample)) from None
+        total += PAIR_OVERHEAD + sys.getsizeof(k) + sys.getsizeof(v)
+    return max(1, total // max(1, len(sample)))
+
+
+def _bad_pair_message(pairs: list[Any]) -> str:
+    bad = next((p for p in pairs if type(p) is not tuple or len(p) != 2), None)
+    return f"mapper must yield (key, value) pairs, got {bad!r}"

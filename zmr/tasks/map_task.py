@@ -1,0 +1,105 @@
+"""One map attempt: read a split, call the mapper, and produce a partitioned sorted file.
+
+``run_map_task(spec, job)`` is the same call inline, in a local cluster and on a remote
+worker. A map-only job (``num_reducers == 0``) writes the mapper's pairs, in the order they
+were emitted, straight to a committed ``part-NNNNN`` of the job output.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from zmr.job.api import JobSpec
+from zmr.job.counters import Counters, counting_into
+from zmr.job.runtime import call_final
+from zmr.storage import commit, layout
+from zmr.storage.formats import write_text
+from zmr.storage.splits import iter_split_lines
+from zmr.tasks.collector import MapOutputCollector
+from zmr.tasks.specs import MapManifest, MapTaskSpec
+
+#: Lines handed to the mapper between two buffer-size checks.
+LINES_PER_CHECK = 512
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: a map buffer holds millions of tuples, and every young-generation
+    collection would rescan them (measured: 30-40% of a word count's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
+    """Run one map attempt to completion and describe its output."""
+    counters = Counters()
+    with counting_into(counters), _gc_paused():
+        if spec.num_reducers == 0:
+            _run_map_only(spec, job, counters)
+            return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())
+        path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
+        collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
+                                       spec.work_dir, path, counters)
+        _feed_mapper(spec, job, collector.buffer, collector.maybe_spill, counters)
+        index = collector.finish()
+    return MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict())
+
+
+def _feed_mapper(spec: MapTaskSpec, job: JobSpec, buffer: list[Any],
+                 on_check: Any, counters: Counters) -> None:
+    """The hot loop: every line of the split through the mapper, pairs into ``buffer``."""
+    if job.mapper_init is not None:
+        job.mapper_init()
+    mapper, extend, path = job.mapper, buffer.extend, spec.split.path
+    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
+        for start in range(0, len(lines), LINES_PER_CHECK):
+            for offset, line in zip(offsets[start:start + LINES_PER_CHECK],
+                                    lines[start:start + LINES_PER_CHECK]):
+                out = mapper((path, offset), line)
+                if out is not None:
+                    extend(out)
+            on_check()
+        counters.add("MAP_INPUT_RECORDS", len(lines))
+    extend(call_final(job.mapper_final, "mapper_final"))
+    counters.add("MAP_INPUT_BYTES", spec.split.length)
+
+
+def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
+    """Map-only: stream pairs to a staged part file, then commit it."""
+    staging = layout.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
+                                 spec.attempt)
+    os.makedirs(staging, exist_ok=True)
+    staged = os.path.join(staging, layout.part_name(spec.map_index))
+    pending: list[Any] = []
+
+    def flush() -> None:
+        if len(pending) >= 65536:
+            _write_pairs(out, pending, counters)
+            pending.clear()
+
+    with open(staged, "w", encoding="utf-8", newline="\n") as out:
+        _feed_mapper(spec, job, pending, flush, counters)
+        _write_pairs(out, pending, counters)
+    commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index))
+
+
+def _write_pairs(out: Any, pairs: list[Any], counters: Counters) -> None:
+    records, chars = write_text(out, _as_pairs(pairs))
+    counters.add("MAP_OUTPUT_RECORDS", records)
+    counters.add("BYTES_WRITTEN", chars)
+
+
+def _as_pairs(items: list[Any]) -> Iterator[tuple[Any, Any]]:
+    for item in items:
+        if type(item) is not tuple or len(item) != 2:
+            raise TypeError(f"mapper must yield (key, value) pairs, got {item!r}")
+        yield item

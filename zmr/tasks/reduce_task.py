@@ -1,0 +1,122 @@
+"""One reduce attempt: fetch partition r of every map output, merge, reduce, commit.
+
+The merge streams: every input is a key-sorted Arrow IPC stream read a batch at a time, so
+memory stays at about one batch per input however large the partition. When there are more
+inputs than the merge factor allows within the memory budget, inputs are first merged in
+groups into intermediate runs on disk (Hadoop's multi-pass merge, ``io.sort.factor``); those
+records are counted as ``REDUCE_SPILLED_RECORDS``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from zmr.job.api import JobSpec
+from zmr.job.counters import Counters, counting_into
+from zmr.job.runtime import call_final, call_hook, iter_groups
+from zmr.storage import commit, layout
+from zmr.storage.formats import write_text
+from zmr.storage.ipc import BATCH_ROWS, PartitionedWriter, read_segment
+from zmr.storage.sorting import merge_sorted
+from zmr.tasks.specs import ReduceResult, ReduceTaskSpec, Segment
+
+Fetch = Callable[[Segment, str], tuple[str, int]]
+#: Estimated bytes one open merge input holds (one decoded batch).
+INPUT_BUFFER_BYTES = BATCH_ROWS * 64
+MAX_MERGE_FACTOR = 100
+
+
+def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
+    """Segments on this machine's disk are read in place, without a copy."""
+    return segment.path, segment.offset
+
+
+def merge_factor(memory_budget: int) -> int:
+    """How many inputs one merge pass may open within the memory budget."""
+    return max(2, min(MAX_MERGE_FACTOR, memory_budget // INPUT_BUFFER_BYTES))
+
+
+def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fetch
+                    ) -> ReduceResult:
+    """Run one reduce attempt to completion and commit its part file."""
+    counters = Counters()
+    scratch = layout.reduce_scratch_dir(spec.work_dir, spec.partition, spec.attempt)
+    os.makedirs(scratch, exist_ok=True)
+    try:
+        with counting_into(counters):
+            sources = _open_inputs(spec, fetch, scratch, counters)
+            sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters)
+            staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters)
+        final = layout.part_path(spec.output_dir, spec.partition)
+        committed = commit.commit_file(staged, final)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return ReduceResult(spec.partition, spec.attempt, final, committed, counters.to_dict())
+
+
+def _open_inputs(spec: ReduceTaskSpec, fetch: Fetch, scratch: str,
+                 counters: Counters) -> list[Iterator[pa.RecordBatch]]:
+    sources = []
+    for seg in sorted(spec.segments, key=lambda s: s.map_index):
+        if seg.length == 0:
+            continue
+        path, offset = fetch(seg, layout.fetched_segment_path(scratch, seg.map_index))
+        what = f"map output of task {seg.map_index} attempt {seg.attempt} ({seg.path})"
+        sources.append(read_segment(path, offset, seg.length, seg.crc32, what))
+        counters.add("REDUCE_SHUFFLE_BYTES", seg.length)
+    return sources
+
+
+def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str,
+              counters: Counters) -> list[Iterator[pa.RecordBatch]]:
+    """Merge groups of inputs into on-disk runs until one final merge can open them all."""
+    level = 0
+    while len(sources) > factor:
+        merged = []
+        for i in range(0, len(sources), factor):
+            path = layout.run_path(scratch, level * 100000 + i)
+            writer = PartitionedWriter(path, 1)
+            entry = writer.write_partition(merge_sorted(sources[i:i + factor]))
+            writer.close()
+            counters.add("REDUCE_SPILLED_RECORDS", entry.rows)
+            merged.append(read_segment(path, entry.offset, entry.length, entry.crc32, path))
+        sources, level = merged, level + 1
+    return sources
+
+
+def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.RecordBatch],
+                       counters: Counters) -> str:
+    staging = layout.staging_dir(spec.output_dir, layout.reduce_task_name(spec.partition),
+                                 spec.attempt)
+    os.makedirs(staging, exist_ok=True)
+    staged = os.path.join(staging, layout.part_name(spec.partition))
+    with open(staged, "w", encoding="utf-8", newline="\n") as out:
+        records, chars = write_text(out, _reduced_pairs(job, batches, counters))
+    counters.add("REDUCE_OUTPUT_RECORDS", records)
+    counters.add("BYTES_WRITTEN", chars)
+    return staged
+
+
+def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch],
+                   counters: Counters) -> Iterator[tuple[Any, Any]]:
+    if job.reducer_init is not None:
+        job.reducer_init()
+    for _, key, values in iter_groups(_count_records(batches, counters)):
+        counters.add("REDUCE_INPUT_GROUPS")
+        if job.reducer is None:          # identity reduce: sorted, grouped map output
+            yield from ((key, v) for v in values)
+        else:
+            yield from call_hook(job.reducer, key, values, "reducer")
+    yield from call_final(job.reducer_final, "reducer_final")
+
+
+def _count_records(batches: Iterator[pa.RecordBatch],
+                   counters: Counters) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        counters.add("REDUCE_INPUT_RECORDS", batch.num_rows)
+        yield batch
