@@ -94,6 +94,8 @@ def encode_key(k: Any) -> bytes:
 
 
 def _encode_subclass_or_pickle(k: Any) -> bytes:
+    if isinstance(k, np.generic):   # numpy scalars are keys like the Python values they hold
+        return encode_key(k.item())
     for base in (bool, int, float, str, bytes, tuple, list):
         if isinstance(k, base):   # e.g. numpy.str_, IntEnum: store as the plain base type
             return encode_key(base(k))

@@ -15,6 +15,7 @@ so every round makes progress, and memory stays at one batch per input.
 from __future__ import annotations
 
 import bisect
+from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -28,38 +29,78 @@ from zmr.storage.partition import partition_ids
 Partitioner = Callable[[Any, int], int]
 
 
-def sort_pairs(keys: list[Any], values: list[Any], num_partitions: int,
-               partitioner: Partitioner | None = None) -> tuple[np.ndarray, pa.Table]:
-    """Sort pairs by (partition, key); returns (partition of each row, table of k and v)."""
-    raw, encode_distinct = _raw_key_column(keys)
-    dictionary = pc.dictionary_encode(raw)
-    distinct_raw, codes = dictionary.dictionary, dictionary.indices.to_numpy()
-    distinct = encode_distinct(distinct_raw)
-    distinct_parts = _partitions(distinct, distinct_raw, num_partitions, partitioner)
-    order = pc.sort_indices(pa.table({"p": distinct_parts, "k": distinct}),
-                            [("p", "ascending"), ("k", "ascending")]).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    record_rank = rank[codes]
-    if len(order) < 65536:          # numpy's stable sort is a radix sort for <= 16-bit ints
-        record_rank = record_rank.astype(np.uint16)
-    perm = np.argsort(record_rank, kind="stable")
-    sorted_codes = pa.array(codes[perm])
-    name, vals = codec.encode_values(values)
-    table = pa.table({"k": distinct.take(sorted_codes), name: vals.take(pa.array(perm))})
-    return distinct_parts[codes[perm]], table
+class SortedPairs:
+    """A buffer of pairs ordered by (partition, key), held as distinct keys + a permutation.
+
+    ``keys[i]``/``encoded[i]``/``partitions[i]`` describe the i-th distinct key in sorted
+    order and ``bounds[i]:bounds[i+1]`` its rows in the sorted record order ``perm``.
+    """
+
+    def __init__(self, keys: list[Any], values: list[Any], num_partitions: int,
+                 partitioner: Partitioner | None = None) -> None:
+        raw, encode_distinct = _raw_key_column(keys)
+        dictionary = pc.dictionary_encode(raw)
+        codes = dictionary.indices.to_numpy()
+        distinct = encode_distinct(dictionary.dictionary)
+        parts = _partitions(distinct, dictionary.dictionary, num_partitions, partitioner)
+        order = pc.sort_indices(pa.table({"p": parts, "k": distinct}),
+                                [("p", "ascending"), ("k", "ascending")]).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        record_rank = rank[codes]
+        if len(order) < 65536:      # numpy's stable sort is a radix sort for <= 16-bit ints
+            record_rank = record_rank.astype(np.uint16)
+        self.perm = np.argsort(record_rank, kind="stable")
+        self.encoded = distinct.take(pa.array(order))
+        self.partitions = parts[order]
+        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(record_rank,
+                                                                 minlength=len(order)))))
+        self._decoded = dictionary.dictionary
+        self._order = order
+        self.values = values
+        self.num_partitions = num_partitions
+
+    def python_keys(self) -> list[Any]:
+        """The distinct keys, as Python objects, in sorted order."""
+        if self._decoded.type == pa.binary():
+            return codec.decode_keys(self.encoded)
+        return self._decoded.take(pa.array(self._order)).to_pylist()
+
+    def sorted_values(self) -> list[Any]:
+        """All values, in sorted record order."""
+        if not len(self.perm):
+            return []
+        picked = itemgetter(*self.perm.tolist())(self.values)
+        return list(picked) if len(self.perm) > 1 else [picked]
+
+    def partition_ranges(self) -> list[tuple[int, int]]:
+        """For each partition, the range of distinct-key indices that belong to it."""
+        cuts = np.searchsorted(self.partitions, np.arange(self.num_partitions + 1))
+        return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+
+    def table(self, lo: int, hi: int) -> pa.Table:
+        """The rows of distinct keys ``lo:hi`` as a (k, value) table, one row per record."""
+        rows = self.perm[self.bounds[lo]:self.bounds[hi]]
+        counts = np.diff(self.bounds[lo:hi + 1])
+        keys = self.encoded.take(pa.array(np.repeat(np.arange(lo, hi), counts)))
+        name, column = codec.encode_values(list(itemgetter(*rows.tolist())(self.values))
+                                           if len(rows) > 1 else
+                                           [self.values[i] for i in rows.tolist()])
+        return pa.table({"k": keys, name: column})
 
 
 def _raw_key_column(keys: list[Any]) -> tuple[pa.Array, Callable[[pa.Array], pa.Array]]:
-    """Keys as an Arrow column that can be dictionary-encoded, and how to encode its values."""
-    kinds = set(map(type, keys))
-    if kinds == {str}:
-        return pa.array(keys, pa.string()), lambda d: codec.encode_keys(d.to_pylist())
-    if kinds == {int}:
-        try:
-            return pa.array(keys, pa.int64()), lambda d: codec.encode_keys(d.to_pylist())
-        except OverflowError:
-            pass
+    """Keys as an Arrow column that can be dictionary-encoded, and how to encode its values.
+
+    Arrow's type inference doubles as the type check: an inferred ``string`` (no nulls) means
+    every key is a str, ``int64`` that every key is an int; any mix takes the generic path.
+    """
+    try:
+        raw = pa.array(keys)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        raw = None
+    if raw is not None and raw.null_count == 0 and raw.type in (pa.string(), pa.int64()):
+        return raw, lambda d: codec.encode_keys(d.to_pylist())
     encoded = pa.array([codec.encode_key(k) for k in keys], pa.binary())
     return encoded, lambda d: d
 
@@ -81,13 +122,6 @@ def checked_partition(partitioner: Partitioner, key: Any, num_partitions: int) -
         raise ValueError(f"partitioner returned {p!r} for key {key!r}; it must return an int "
                          f"in 0..{num_partitions - 1}")
     return int(p)
-
-
-def split_by_partition(parts: np.ndarray, table: pa.Table,
-                       num_partitions: int) -> list[pa.Table]:
-    """Slice a (partition, key)-sorted table into one table per partition."""
-    bounds = np.searchsorted(parts, np.arange(num_partitions + 1), side="left")
-    return [table.slice(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 # --------------------------------------------------------------------------- merging

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from operator import itemgetter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,10 +20,10 @@ import pyarrow as pa
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.job.runtime import call_hook, iter_groups
+from zmr.job.runtime import iter_groups
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
-from zmr.storage.sorting import merge_sorted, sort_pairs, split_by_partition
+from zmr.storage.sorting import SortedPairs, merge_sorted
 from zmr.tasks.specs import PartitionIndexEntry
 
 #: How often (in pairs) the buffer re-checks its size; small enough to respect tiny budgets.
@@ -64,27 +65,39 @@ class MapOutputCollector:
         """Sort the buffer, combine it and write it as one sorted run."""
         if not self.buffer:
             return
-        parts = self._sorted_partitions(self.buffer)
+        pairs = self._sorted(self.buffer)
         self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
         os.makedirs(self._spill_dir, exist_ok=True)
         path = layout.run_path(self._spill_dir, len(self._runs))
         writer = PartitionedWriter(path, self.num_partitions)
-        for table in parts:
-            writer.write_partition(self._combined(table.to_batches()))
+        if self.job.combiner is None:
+            for lo, hi in pairs.partition_ranges():
+                writer.write_partition([pairs.table(lo, hi).combine_chunks().to_batches()[0]]
+                                       if hi > lo else ())
+        else:
+            self._write_combined(pairs, writer)
         index = writer.close()
         self._runs.append((path, index))
         self.counters.add("SPILLED_RECORDS", sum(e.rows for e in index))
 
-    def _sorted_partitions(self, pairs: list[tuple[Any, Any]]) -> list[pa.Table]:
+    def _sorted(self, pairs: list[tuple[Any, Any]]) -> SortedPairs:
         try:
             keys = [k for k, _ in pairs]
         except (TypeError, ValueError):
             raise TypeError(_bad_pair_message(pairs)) from None
-        values = [v for _, v in pairs]
+        values = list(map(itemgetter(1), pairs))   # shapes were checked just above
         self.counters.add("MAP_OUTPUT_RECORDS", len(pairs))
-        parts, table = sort_pairs(keys, values, self.num_partitions, self.job.partitioner)
-        self.counters.add("MAP_OUTPUT_BYTES", table.nbytes)
-        return split_by_partition(parts, table, self.num_partitions)
+        return SortedPairs(keys, values, self.num_partitions, self.job.partitioner)
+
+    def _write_combined(self, pairs: SortedPairs, writer: PartitionedWriter) -> None:
+        """Combine each key's values straight from the sorted buffer (no Arrow round trip)."""
+        keys, values = pairs.python_keys(), pairs.sorted_values()
+        encoded, bounds = pairs.encoded.to_pylist(), pairs.bounds.tolist()
+        self.counters.add("COMBINE_INPUT_RECORDS", len(values))
+        for lo, hi in pairs.partition_ranges():
+            groups = ((encoded[i], keys[i], iter(values[bounds[i]:bounds[i + 1]]))
+                      for i in range(lo, hi))
+            writer.write_partition(combine_groups(groups, self.job.combiner, self.counters))
 
     # -- combining -------------------------------------------------------------------------
     def _combined(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -119,16 +132,26 @@ class MapOutputCollector:
 
 def combine(batches: Iterable[pa.RecordBatch], combiner: Any,
             counters: Counters) -> Iterator[pa.RecordBatch]:
-    """Run the combiner over each key group; it must keep the key it was given."""
+    """Run the combiner over the key groups of a sorted batch stream."""
+    return combine_groups(iter_groups(_counted(batches, counters)), combiner, counters)
+
+
+def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any]]], combiner: Any,
+                   counters: Counters) -> Iterator[pa.RecordBatch]:
+    """Call the combiner per (encoded key, key, values); it must keep the key it was given,
+    so its output stays sorted and in the same partition."""
     out_keys: list[bytes] = []
     out_values: list[Any] = []
-    for kb, key, values in iter_groups(_counted(batches, counters)):
-        for k2, v2 in call_hook(combiner, key, values, "combiner"):
-            if k2 is not key and codec.encode_key(k2) != kb:
-                raise ValueError(f"combiner changed key {key!r} to {k2!r}: a combiner must "
-                                 "yield pairs with the key it was given")
+    for kb, key, values in groups:
+        out = combiner(key, values)
+        for pair in () if out is None else out:
+            if type(pair) is not tuple or len(pair) != 2:
+                raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
+            if pair[0] is not key and codec.encode_key(pair[0]) != kb:
+                raise ValueError(f"combiner changed key {key!r} to {pair[0]!r}: a combiner "
+                                 "must yield pairs with the key it was given")
             out_keys.append(kb)
-            out_values.append(v2)
+            out_values.append(pair[1])
         if len(out_values) >= 65536:
             yield _pairs_batch(out_keys, out_values, counters)
             out_keys, out_values = [], []
@@ -149,15 +172,24 @@ def _pairs_batch(keys: list[bytes], values: list[Any], counters: Counters) -> pa
 
 
 def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
-    """Average size of a buffered pair, from a sample (an estimate, as in any Python engine)."""
+    """Average size of a buffered pair, from a sample (an estimate, as in any Python engine).
+
+    Objects referenced from elsewhere too (small ints, interned strings, a value shared by
+    every pair) cost the buffer nothing, so only objects the pair alone holds are counted.
+    """
     total = 0
     for pair in sample:
         try:
             k, v = pair
         except (TypeError, ValueError):
             raise TypeError(_bad_pair_message(sample)) from None
-        total += PAIR_OVERHEAD + sys.getsizeof(k) + sys.getsizeof(v)
+        total += PAIR_OVERHEAD + _owned_size(k) + _owned_size(v)
     return max(1, total // max(1, len(sample)))
+
+
+def _owned_size(obj: Any) -> int:
+    # references: the pair, the local name, getrefcount's argument, the unpacked local
+    return sys.getsizeof(obj) if sys.getrefcount(obj) <= 4 else 0
 
 
 def _bad_pair_message(pairs: list[Any]) -> str:

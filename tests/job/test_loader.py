@@ -1,0 +1,83 @@
+"""Job modules are validated before any work starts, with file and line in every error."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from zmr.errors import JobDefinitionError
+from zmr.job.loader import load_job, pack_job, unpack_job
+
+
+def _job(tmp_path, source: str, name: str = "job.py") -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return str(path)
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    path = _job(tmp_path, "def mapper(k, v):\n    yield k v\n")
+    with pytest.raises(JobDefinitionError, match=rf"{path}:2: syntax error"):
+        load_job(path)
+
+
+def test_import_error_names_file_and_line(tmp_path):
+    path = _job(tmp_path, "import os\nimport no_such_module_zmr\ndef mapper(k, v): pass\n")
+    with pytest.raises(JobDefinitionError, match=rf"{path}:2: .*no_such_module_zmr"):
+        load_job(path)
+
+
+def test_missing_mapper(tmp_path):
+    path = _job(tmp_path, "def reducer(k, vs):\n    yield k, 1\n")
+    with pytest.raises(JobDefinitionError, match="defines no mapper"):
+        load_job(path)
+
+
+def test_hook_with_wrong_arity_names_its_line(tmp_path):
+    path = _job(tmp_path, "def mapper(k, v): yield k, v\n\ndef reducer(k):\n    yield k, 1\n")
+    with pytest.raises(JobDefinitionError, match=rf"{path}:3: reducer must accept 2"):
+        load_job(path)
+
+
+def test_setting_of_wrong_type(tmp_path):
+    path = _job(tmp_path, "NUM_REDUCERS = '3'\ndef mapper(k, v): yield k, v\n")
+    with pytest.raises(JobDefinitionError, match="NUM_REDUCERS"):
+        load_job(path)
+
+
+def test_bare_name_is_looked_up_in_jobs_dir(tmp_path, monkeypatch):
+    (tmp_path / "jobs").mkdir()
+    _job(tmp_path / "jobs", "def mapper(k, v): yield k, v\n", "mine.py")
+    monkeypatch.chdir(tmp_path)
+    assert load_job("mine").name == "mine"
+    with pytest.raises(JobDefinitionError, match="not found"):
+        load_job("missing")
+
+
+def test_combiner_setting_reuses_reducer(tmp_path):
+    path = _job(tmp_path, """
+        COMBINER = "reducer"
+        def mapper(k, v): yield v, 1
+        def reducer(k, vs): yield k, sum(vs)
+    """)
+    job = load_job(path)
+    assert job.combiner is job.reducer
+
+
+def test_packed_job_runs_without_its_file_and_shares_module_state(tmp_path):
+    path = _job(tmp_path, """
+        import helper_mod
+        STOP = set()
+        def mapper_init():
+            STOP.update(helper_mod.WORDS)
+        def mapper(k, v):
+            if v not in STOP:
+                yield v, 1
+    """)
+    (tmp_path / "helper_mod.py").write_text("WORDS = ['the']\n")
+    blob = pack_job(load_job(path))
+    (tmp_path / "job.py").unlink()
+    job = unpack_job(blob)
+    job.mapper_init()
+    assert list(job.mapper(None, "the")) == [] and list(job.mapper(None, "x")) == [("x", 1)]

@@ -1,0 +1,124 @@
+"""Map and reduce tasks: spills under a budget, bounded reduce merges, checksums, commits."""
+
+from __future__ import annotations
+
+import collections
+import os
+
+import pytest
+
+from tests.helpers import read_output, read_parts
+from zmr.errors import DataCorruptionError
+from zmr.inline import run_inline
+from zmr.job.loader import load_job
+from zmr.planning import plan_job
+from zmr.storage import commit
+from zmr.tasks.map_task import run_map_task
+from zmr.tasks.reduce_task import merge_factor, run_reduce_task
+
+JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
+
+
+def _corpus(path, lines=3000, vocab=400):
+    with open(path, "w") as f:
+        for i in range(lines):
+            f.write(" ".join(f"w{(i * 7 + j * 13) % vocab}" for j in range(10)) + "\n")
+    return collections.Counter(w for ln in open(path) for w in ln.split())
+
+
+def test_map_spills_sorted_runs_when_over_budget(tmp_path):
+    expected = _corpus(tmp_path / "in.txt")
+    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=3,
+                    memory_budget=20_000)
+    manifest = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "work")), job)
+    counters = manifest.counters["zmr"]
+    assert counters["MAP_OUTPUT_RECORDS"] == sum(expected.values())
+    # several runs were written, each combined, and merged (combining again) at the end
+    assert counters["SPILLED_RECORDS"] > counters["COMBINE_OUTPUT_RECORDS"] - counters[
+        "SPILLED_RECORDS"] > 0
+    assert not os.path.exists(str(tmp_path / "work" / "map-00000-a1.spill"))
+    assert sum(p.rows for p in manifest.partitions) == len(expected)
+
+
+def test_reduce_partition_larger_than_budget_merges_in_passes(tmp_path):
+    """One partition several times the budget: bounded merge, counted as reduce spills."""
+    expected = _corpus(tmp_path / "in.txt", lines=4000, vocab=100000)
+    budget = 2 * 16384 * 64          # room for just two merge inputs
+    out = tmp_path / "out"
+    result = run_inline(os.path.join(JOBS, "positions.py"), [str(tmp_path / "in.txt")],
+                        str(out), reducers=1, split_size=20_000, memory_budget=budget)
+    c = result.counters["zmr"]
+    assert merge_factor(budget) == 2 and result.num_maps > 8
+    assert c["REDUCE_SHUFFLE_BYTES"] > 3 * budget
+    assert c["REDUCE_SPILLED_RECORDS"] >= c["REDUCE_INPUT_RECORDS"]
+    assert c["REDUCE_OUTPUT_RECORDS"] == 4000 and len(expected) > 0
+
+
+def test_corrupt_map_output_is_detected(tmp_path):
+    _corpus(tmp_path / "in.txt", lines=200)
+    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
+    commit.prepare_output(plan.output)
+    m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
+    with open(m.path, "r+b") as f:
+        f.seek(m.partitions[0].offset + m.partitions[0].length // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    spec = plan.reduce_spec("j", 0, 1, [m.segment(0)], str(tmp_path / "w"))
+    with pytest.raises(DataCorruptionError, match="map output of task 0 attempt 1"):
+        run_reduce_task(spec, job)
+    assert not os.path.exists(os.path.join(plan.output, "part-00000"))
+
+
+def test_first_commit_wins(tmp_path):
+    _corpus(tmp_path / "in.txt", lines=100)
+    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
+    commit.prepare_output(plan.output)
+    m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
+    first = run_reduce_task(plan.reduce_spec("j", 0, 1, [m.segment(0)], str(tmp_path / "w")),
+                            job)
+    second = run_reduce_task(plan.reduce_spec("j", 0, 2, [m.segment(0)], str(tmp_path / "w")),
+                             job)
+    assert first.committed and not second.committed
+    assert sorted(os.listdir(plan.output)) == ["_temporary", "part-00000"]
+
+
+def test_combiner_that_changes_keys_is_an_error(tmp_path):
+    (tmp_path / "in.txt").write_text("a\nb\n")
+    with pytest.raises(ValueError, match="combiner changed key"):
+        run_inline(os.path.join(JOBS, "bad_combiner.py"), [str(tmp_path / "in.txt")],
+                   str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()     # partial output removed
+
+
+def test_partitioner_out_of_range_is_an_error(tmp_path):
+    (tmp_path / "in.txt").write_text("a\nb\n")
+    with pytest.raises(ValueError, match="partitioner returned 2"):
+        run_inline(os.path.join(JOBS, "bad_partitioner.py"), [str(tmp_path / "in.txt")],
+                   str(tmp_path / "out"), reducers=2)
+
+
+def test_custom_partitioner_init_final_hooks_and_user_counters(tmp_path):
+    (tmp_path / "in.txt").write_text("apple avocado\nbanana cherry apple\n")
+    out = str(tmp_path / "out")
+    result = run_inline(os.path.join(JOBS, "first_letter.py"), [str(tmp_path / "in.txt")], out,
+                        reducers=3)
+    for part in read_parts(out):
+        letters = {ord(k[0]) % 3 for k, _ in part if not k.startswith("~")}
+        assert len(letters) <= 1
+    got = read_output(out)
+    assert got["apple"] == 2 and got["~lines-mapped"] == 5
+    assert result.counters["fixture"]["mapped_words"] == 5
+
+
+def test_map_only_job_writes_map_output_in_order(tmp_path):
+    (tmp_path / "in.txt").write_text("b\na\nc\n")
+    out = str(tmp_path / "out")
+    result = run_inline(os.path.join(JOBS, "positions.py"), [str(tmp_path / "in.txt")], out,
+                        reducers=0, split_size=2)
+    assert result.num_reducers == 0
+    lines = [v for part in read_parts(out) for _, v in part]
+    assert lines == ["b", "a", "c"] and len(read_parts(out)) == 3
