@@ -1,8 +1,9 @@
 """The job contract: a plain module with well-known hook names, validated when loaded.
 
-A job module defines ``mapper(key, value)`` and optionally ``reducer``, ``combiner``,
+A job module defines ``mapper(key, value)`` (or the vectorised ``map_batch(batch)``) and
+optionally ``reducer``, ``combiner``,
 ``partitioner``, ``mapper_init``/``mapper_final``, ``reducer_init``/``reducer_final`` and
-settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``COMBINER``). The vocabulary is
+settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``COMBINER``, ``REDUCE``). The vocabulary is
 mrjob's, applied to module-level functions instead of methods.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 Pair = tuple[Any, Any]
 HOOK_NAMES = (
-    "mapper", "reducer", "combiner", "partitioner",
+    "mapper", "map_batch", "reducer", "combiner", "partitioner",
     "mapper_init", "mapper_final", "reducer_init", "reducer_final",
 )
 #: Module-level settings a job may declare, with the type each must have.
@@ -23,6 +24,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "SPLIT_SIZE": (int, str),
     "MEMORY_BUDGET": (int, str),
     "COMBINER": str,
+    "REDUCE": str,
 }
 
 
@@ -32,7 +34,7 @@ class JobSpec:
 
     name: str
     source: str                      # path of the job module, for error messages
-    mapper: Callable[[Any, Any], Iterable[Pair]]
+    mapper: Callable[[Any, Any], Iterable[Pair]] | None
     reducer: Callable[[Any, Iterator[Any]], Iterable[Pair]] | None = None
     combiner: Callable[[Any, Iterator[Any]], Iterable[Pair]] | None = None
     partitioner: Callable[[Any, int], int] | None = None
@@ -40,6 +42,8 @@ class JobSpec:
     mapper_final: Callable[[], Iterable[Pair] | None] | None = None
     reducer_init: Callable[[], Any] | None = None
     reducer_final: Callable[[], Iterable[Pair] | None] | None = None
+    map_batch: Callable[[Any], Any] | None = None
+    aggregation: Any = None          # a zmr.job.aggregations.Aggregation for REDUCE = "..."
     settings: dict[str, Any] = field(default_factory=dict)
 
     def setting(self, name: str, default: Any = None) -> Any:

@@ -18,10 +18,11 @@ from typing import Any
 import cloudpickle
 
 from zmr.errors import JobDefinitionError
+from zmr.job.aggregations import AGGREGATIONS, Aggregation
 from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec
 
 #: Parameters each hook must accept.
-HOOK_ARITY = {"mapper": 2, "reducer": 2, "combiner": 2, "partitioner": 2,
+HOOK_ARITY = {"mapper": 2, "map_batch": 1, "reducer": 2, "combiner": 2, "partitioner": 2,
               "mapper_init": 0, "mapper_final": 0, "reducer_init": 0, "reducer_final": 0}
 _module_counter = itertools.count()
 
@@ -79,16 +80,32 @@ def _import_failure(path: str, exc: BaseException) -> str:
 def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
     """Build a validated :class:`JobSpec` from a module's hooks and settings."""
     hooks = {name: getattr(module, name, None) for name in HOOK_NAMES}
-    if hooks["mapper"] is None:
-        raise JobDefinitionError(f"{path}: job module defines no mapper(key, value)")
+    if (hooks["mapper"] is None) == (hooks["map_batch"] is None):
+        raise JobDefinitionError(f"{path}: job module defines no mapper(key, value)"
+                                 if hooks["mapper"] is None else
+                                 f"{path}: define mapper or map_batch, not both")
     for name, fn in hooks.items():
         if fn is not None:
             _check_hook(path, name, fn)
     settings = _settings(module, path)
     if settings.get("COMBINER") is not None:
         hooks["combiner"] = _combiner_from_setting(path, settings["COMBINER"], hooks)
+    aggregation = None
+    if settings.get("REDUCE") is not None:
+        aggregation = _aggregation(path, settings["REDUCE"], hooks)
+        hooks["combiner"], hooks["reducer"] = aggregation.combiner, aggregation.reducer
     name = os.path.splitext(os.path.basename(path))[0]
-    return JobSpec(name=name, source=path, settings=settings, **hooks)
+    return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation, **hooks)
+
+
+def _aggregation(path: str, name: str, hooks: dict[str, Any]) -> Aggregation:
+    if hooks["reducer"] is not None or hooks["combiner"] is not None:
+        raise JobDefinitionError(f"{path}: REDUCE = {name!r} replaces reducer and combiner; "
+                                 "define one or the other")
+    if name not in AGGREGATIONS:
+        raise JobDefinitionError(f"{path}: REDUCE = {name!r} is not one of "
+                                 f"{', '.join(AGGREGATIONS)}")
+    return AGGREGATIONS[name]
 
 
 def _check_hook(path: str, name: str, fn: Any) -> None:
@@ -128,7 +145,7 @@ def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:
 
 def pack_job(job: JobSpec) -> bytes:
     """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
-    module = sys.modules.get(getattr(job.mapper, "__module__", ""))
+    module = sys.modules.get(getattr(job.mapper or job.map_batch, "__module__", ""))
     if module is not None and module.__name__.startswith("zmr_job_"):
         cloudpickle.register_pickle_by_value(module)
     return cloudpickle.dumps(job)  # type: ignore[no-any-return]

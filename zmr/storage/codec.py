@@ -227,6 +227,21 @@ def encode_values(values: Sequence[Any]) -> tuple[str, pa.Array]:
     return ENCODED_VALUES, pa.array([encode_key(v) for v in values], pa.binary())
 
 
+def arrow_values(column: pa.Array) -> tuple[str, pa.Array]:
+    """An Arrow value column (from a batch mapper) -> (column name, array) as stored."""
+    t = column.type
+    if t in (pa.string(), pa.binary(), pa.int64(), pa.float64(), pa.bool_(), pa.null()):
+        return TYPED_VALUES, column
+    if pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        return TYPED_VALUES, column.cast(pa.string() if pa.types.is_large_string(t)
+                                         else pa.binary())
+    if pa.types.is_integer(t) and t != pa.uint64():
+        return TYPED_VALUES, column.cast(pa.int64())
+    if pa.types.is_floating(t):
+        return TYPED_VALUES, column.cast(pa.float64())
+    return encode_values(column.to_pylist())
+
+
 def decode_values(name: str, column: pa.Array) -> list[Any]:
     """Inverse of :func:`encode_values`."""
     if name == ENCODED_VALUES:

@@ -1,6 +1,6 @@
 """Sorting map output by (partition, key) and k-way merging sorted runs, with Arrow kernels.
 
-``sort_pairs`` turns a buffer of Python ``(key, value)`` pairs into one table sorted by
+``SortedPairs`` turns a buffer of Python ``(key, value)`` pairs into one table sorted by
 partition, then key. It works on *distinct* keys: the key column is dictionary-encoded, only
 the distinct keys are encoded, hashed and sorted, and the records are then ordered by the rank
 of their key with a stable numpy argsort. Word-count-like output has few distinct keys per
@@ -15,8 +15,9 @@ so every round makes progress, and memory stays at one batch per input.
 from __future__ import annotations
 
 import bisect
-from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -29,20 +30,61 @@ from zmr.storage.partition import partition_ids
 Partitioner = Callable[[Any, int], int]
 
 
+@dataclass(frozen=True)
+class KeyColumn:
+    """Keys as an Arrow column that can be dictionary-encoded, and how to encode its values.
+
+    ``raw`` is a ``string`` or ``int64`` column for homogeneous str/int keys (the fast path),
+    otherwise a ``binary`` column that already holds every key's encoding.
+    """
+
+    raw: pa.Array
+    pre_encoded: bool
+
+    def encode(self, distinct: pa.Array) -> pa.Array:
+        return distinct if self.pre_encoded else codec.encode_keys(distinct.to_pylist())
+
+    def take(self, indices: pa.Array) -> KeyColumn:
+        return KeyColumn(self.raw.take(indices), self.pre_encoded)
+
+
+def key_column(keys: list[Any] | pa.Array) -> KeyColumn:
+    """Arrow's type inference doubles as the type check: an inferred ``string`` (no nulls)
+    means every key is a str, ``int64`` that every key is an int; any mix is encoded key by
+    key."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    raw = keys if isinstance(keys, pa.Array) else _infer(keys)
+    if raw is not None and raw.null_count == 0:
+        if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+            return KeyColumn(raw.cast(pa.string()), False)
+        if pa.types.is_integer(raw.type) and raw.type != pa.uint64():
+            return KeyColumn(raw.cast(pa.int64()), False)
+    python_keys = keys.to_pylist() if isinstance(keys, pa.Array) else keys
+    return KeyColumn(pa.array([codec.encode_key(k) for k in python_keys], pa.binary()), True)
+
+
+def _infer(keys: list[Any]) -> pa.Array | None:
+    try:
+        return pa.array(keys)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+
+
 class SortedPairs:
     """A buffer of pairs ordered by (partition, key), held as distinct keys + a permutation.
 
-    ``keys[i]``/``encoded[i]``/``partitions[i]`` describe the i-th distinct key in sorted
-    order and ``bounds[i]:bounds[i+1]`` its rows in the sorted record order ``perm``.
+    ``encoded[i]``/``partitions[i]`` describe the i-th distinct key in sorted order and
+    ``bounds[i]:bounds[i+1]`` its rows in the sorted record order ``perm``. Values stay a
+    Python list (record path) or an Arrow array (batch path) until written.
     """
 
-    def __init__(self, keys: list[Any], values: list[Any], num_partitions: int,
+    def __init__(self, keys: KeyColumn, values: list[Any] | pa.Array, num_partitions: int,
                  partitioner: Partitioner | None = None) -> None:
-        raw, encode_distinct = _raw_key_column(keys)
-        dictionary = pc.dictionary_encode(raw)
+        dictionary = pc.dictionary_encode(keys.raw)
         codes = dictionary.indices.to_numpy()
-        distinct = encode_distinct(dictionary.dictionary)
-        parts = _partitions(distinct, dictionary.dictionary, num_partitions, partitioner)
+        distinct = keys.encode(dictionary.dictionary)
+        parts = _partitions(distinct, num_partitions, partitioner)
         order = pc.sort_indices(pa.table({"p": parts, "k": distinct}),
                                 [("p", "ascending"), ("k", "ascending")]).to_numpy()
         rank = np.empty(len(order), dtype=np.int64)
@@ -55,23 +97,20 @@ class SortedPairs:
         self.partitions = parts[order]
         self.bounds = np.concatenate(([0], np.cumsum(np.bincount(record_rank,
                                                                  minlength=len(order)))))
-        self._decoded = dictionary.dictionary
-        self._order = order
+        self._raw_distinct = None if keys.pre_encoded else dictionary.dictionary.take(
+            pa.array(order))
         self.values = values
         self.num_partitions = num_partitions
 
     def python_keys(self) -> list[Any]:
         """The distinct keys, as Python objects, in sorted order."""
-        if self._decoded.type == pa.binary():
+        if self._raw_distinct is None:
             return codec.decode_keys(self.encoded)
-        return self._decoded.take(pa.array(self._order)).to_pylist()
+        return self._raw_distinct.to_pylist()  # type: ignore[no-any-return]
 
     def sorted_values(self) -> list[Any]:
         """All values, in sorted record order."""
-        if not len(self.perm):
-            return []
-        picked = itemgetter(*self.perm.tolist())(self.values)
-        return list(picked) if len(self.perm) > 1 else [picked]
+        return _pick(self.values, self.perm)
 
     def partition_ranges(self) -> list[tuple[int, int]]:
         """For each partition, the range of distinct-key indices that belong to it."""
@@ -83,29 +122,22 @@ class SortedPairs:
         rows = self.perm[self.bounds[lo]:self.bounds[hi]]
         counts = np.diff(self.bounds[lo:hi + 1])
         keys = self.encoded.take(pa.array(np.repeat(np.arange(lo, hi), counts)))
-        name, column = codec.encode_values(list(itemgetter(*rows.tolist())(self.values))
-                                           if len(rows) > 1 else
-                                           [self.values[i] for i in rows.tolist()])
+        if isinstance(self.values, pa.Array):
+            name, column = codec.arrow_values(self.values.take(pa.array(rows)))
+        else:
+            name, column = codec.encode_values(_pick(self.values, rows))
         return pa.table({"k": keys, name: column})
 
 
-def _raw_key_column(keys: list[Any]) -> tuple[pa.Array, Callable[[pa.Array], pa.Array]]:
-    """Keys as an Arrow column that can be dictionary-encoded, and how to encode its values.
-
-    Arrow's type inference doubles as the type check: an inferred ``string`` (no nulls) means
-    every key is a str, ``int64`` that every key is an int; any mix takes the generic path.
-    """
-    try:
-        raw = pa.array(keys)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        raw = None
-    if raw is not None and raw.null_count == 0 and raw.type in (pa.string(), pa.int64()):
-        return raw, lambda d: codec.encode_keys(d.to_pylist())
-    encoded = pa.array([codec.encode_key(k) for k in keys], pa.binary())
-    return encoded, lambda d: d
+def _pick(values: list[Any] | pa.Array, rows: np.ndarray) -> list[Any]:
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(rows)).to_pylist()  # type: ignore[no-any-return]
+    if len(rows) < 2:
+        return [values[i] for i in rows.tolist()]
+    return list(itemgetter(*rows.tolist())(values))
 
 
-def _partitions(distinct: pa.Array, distinct_raw: pa.Array, num_partitions: int,
+def _partitions(distinct: pa.Array, num_partitions: int,
                 partitioner: Partitioner | None) -> np.ndarray:
     if partitioner is None:
         return partition_ids(distinct, num_partitions)

@@ -17,13 +17,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
 from zmr.job.runtime import iter_groups
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
-from zmr.storage.sorting import SortedPairs, merge_sorted
+from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_sorted
 from zmr.tasks.specs import PartitionIndexEntry
 
 #: How often (in pairs) the buffer re-checks its size; small enough to respect tiny budgets.
@@ -47,6 +48,8 @@ class MapOutputCollector:
         self._pair_bytes = 0
         self._spill_dir = output_path[:-len(".arrow")] + ".spill"
         self._runs: list[tuple[str, tuple[PartitionIndexEntry, ...]]] = []
+        self._arrow_chunks: list[tuple[pa.Array, pa.Array]] = []
+        self._arrow_bytes = 0
         os.makedirs(work_dir, exist_ok=True)
 
     # -- buffering -------------------------------------------------------------------------
@@ -57,37 +60,56 @@ class MapOutputCollector:
             return
         if not self._pair_bytes:
             self._pair_bytes = _estimate_pair_bytes(self.buffer[:64])
-        if n * self._pair_bytes >= self.memory_budget:
+        if n * self._pair_bytes + self._arrow_bytes >= self.memory_budget:
             self.spill()
         self.next_check = len(self.buffer) + CHECK_EVERY
 
+    def add_arrays(self, keys: pa.Array, values: pa.Array) -> None:
+        """Buffer a batch mapper's output (Arrow memory is counted exactly)."""
+        if len(keys) != len(values):
+            raise ValueError(f"map_batch returned {len(keys)} keys but {len(values)} values")
+        self._arrow_chunks.append((keys, values))
+        self._arrow_bytes += keys.nbytes + values.nbytes
+        if self._arrow_bytes >= self.memory_budget:
+            self.spill()
+
     def spill(self) -> None:
         """Sort the buffer, combine it and write it as one sorted run."""
-        if not self.buffer:
+        keys, values = self._take_buffer()
+        if not len(keys):
             return
-        pairs = self._sorted(self.buffer)
-        self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
+        self.counters.add("MAP_OUTPUT_RECORDS", len(keys))
+        column = key_column(keys)
         os.makedirs(self._spill_dir, exist_ok=True)
         path = layout.run_path(self._spill_dir, len(self._runs))
         writer = PartitionedWriter(path, self.num_partitions)
-        if self.job.combiner is None:
+        if self.job.aggregation is not None:
+            self._write_aggregated(column, values, writer)
+        elif self.job.combiner is None:
+            pairs = SortedPairs(column, values, self.num_partitions, self.job.partitioner)
             for lo, hi in pairs.partition_ranges():
-                writer.write_partition([pairs.table(lo, hi).combine_chunks().to_batches()[0]]
-                                       if hi > lo else ())
+                writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
         else:
-            self._write_combined(pairs, writer)
+            self._write_combined(
+                SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
         index = writer.close()
         self._runs.append((path, index))
         self.counters.add("SPILLED_RECORDS", sum(e.rows for e in index))
 
-    def _sorted(self, pairs: list[tuple[Any, Any]]) -> SortedPairs:
+    def _take_buffer(self) -> tuple[Any, Any]:
+        """Empty the buffer into (keys, values): Python lists, or Arrow arrays."""
+        if self._arrow_chunks:
+            keys = pa.concat_arrays([k for k, _ in self._arrow_chunks])
+            values = pa.concat_arrays([v for _, v in self._arrow_chunks])
+            self._arrow_chunks, self._arrow_bytes = [], 0
+            return keys, values
         try:
-            keys = [k for k, _ in pairs]
+            keys = [k for k, _ in self.buffer]
         except (TypeError, ValueError):
-            raise TypeError(_bad_pair_message(pairs)) from None
-        values = list(map(itemgetter(1), pairs))   # shapes were checked just above
-        self.counters.add("MAP_OUTPUT_RECORDS", len(pairs))
-        return SortedPairs(keys, values, self.num_partitions, self.job.partitioner)
+            raise TypeError(_bad_pair_message(self.buffer)) from None
+        values = list(map(itemgetter(1), self.buffer))   # shapes were checked just above
+        self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
+        return keys, values
 
     def _write_combined(self, pairs: SortedPairs, writer: PartitionedWriter) -> None:
         """Combine each key's values straight from the sorted buffer (no Arrow round trip)."""
@@ -99,6 +121,20 @@ class MapOutputCollector:
                       for i in range(lo, hi))
             writer.write_partition(combine_groups(groups, self.job.combiner, self.counters))
 
+    def _write_aggregated(self, column: KeyColumn, values: Any,
+                          writer: PartitionedWriter) -> None:
+        """REDUCE = "...": one partial per distinct key from Arrow's group_by, then sorted."""
+        if not isinstance(values, pa.Array):
+            values = _numeric_values(values, self.job.aggregation.name)
+        codes = pc.dictionary_encode(column.raw)
+        distinct_codes, partials = self.job.aggregation.partials(codes.indices, values)
+        distinct = KeyColumn(codes.dictionary.take(distinct_codes), column.pre_encoded)
+        self.counters.add("COMBINE_INPUT_RECORDS", len(values))
+        self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
+        pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner)
+        for lo, hi in pairs.partition_ranges():
+            writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
+
     # -- combining -------------------------------------------------------------------------
     def _combined(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         if self.job.combiner is None:
@@ -109,7 +145,7 @@ class MapOutputCollector:
     # -- finishing -------------------------------------------------------------------------
     def finish(self) -> tuple[PartitionIndexEntry, ...]:
         """Write the final output file (merging spilled runs) and return its index."""
-        if not self._runs or self.buffer:
+        if not self._runs or self.buffer or self._arrow_chunks:
             self.spill()
         if not self._runs:          # no output at all: still a valid, empty file
             return PartitionedWriter(self.output_path, self.num_partitions).close()
@@ -190,6 +226,14 @@ def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
 def _owned_size(obj: Any) -> int:
     # references: the pair, the local name, getrefcount's argument, the unpacked local
     return sys.getsizeof(obj) if sys.getrefcount(obj) <= 4 else 0
+
+
+def _numeric_values(values: list[Any], aggregation: str) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        raise TypeError(f"REDUCE = {aggregation!r} needs values of one Arrow type "
+                        f"(e.g. all int or all float): {exc}") from None
 
 
 def _bad_pair_message(pairs: list[Any]) -> str:
