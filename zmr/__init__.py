@@ -1,0 +1,34 @@
+"""zmr: fault-tolerant MapReduce for plain Python mappers and reducers, on ZeroMQ and Arrow.
+
+The public surface is what ``__all__`` lists; everything else is internal.
+"""
+
+from __future__ import annotations
+
+from zmr.errors import (
+    ConfigError,
+    DataCorruptionError,
+    InputError,
+    JobDefinitionError,
+    JobFailedError,
+    OutputError,
+    TaskError,
+    ZmrError,
+)
+from zmr.inline import JobResult, run_inline
+from zmr.job.counters import increment_counter
+
+__version__ = "0.1.0"
+__all__ = [
+    "ConfigError",
+    "DataCorruptionError",
+    "InputError",
+    "JobDefinitionError",
+    "JobFailedError",
+    "JobResult",
+    "OutputError",
+    "TaskError",
+    "ZmrError",
+    "increment_counter",
+    "run_inline",
+]
