@@ -28,8 +28,6 @@ from zmr.tasks.specs import Split
 COMPRESSED = (".gz", ".bz2")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-#: Lines handed out per batch: enough to amortise Python overhead, small enough for memory.
-LINES_PER_BATCH = 16384
 
 
 def parse_size(text: str | int, setting: str = "size") -> int:
@@ -116,8 +114,8 @@ def _lines(f: IO[bytes], split: Split, on_bad_utf8: str,
            chunk_size: int) -> Iterator[tuple[list[int], list[str]]]:
     pos = 0 if split.whole else _skip_partial_line(f, split.start)
     end = None if split.whole else split.end
-    for offset, raw_lines in _raw_line_batches(f, pos, end, chunk_size):
-        yield _decode_batch(raw_lines, offset, split.path, on_bad_utf8)
+    for offset, block in _blocks(f, pos, end, chunk_size):
+        yield decode_block(block, offset, split.path, on_bad_utf8)
 
 
 def _skip_partial_line(f: IO[bytes], start: int) -> int:
@@ -138,70 +136,50 @@ def _skip_partial_line(f: IO[bytes], start: int) -> int:
         pos += len(block)
 
 
-def _raw_line_batches(f: IO[bytes], pos: int, end: int | None,
-                      chunk_size: int) -> Iterator[tuple[int, list[bytes]]]:
-    """(offset of first line, complete raw lines with their b"\\n") batches from ``pos``."""
+def _blocks(f: IO[bytes], pos: int, end: int | None,
+            chunk_size: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) blocks of whole lines from ``pos``, stopping after the line that
+    holds byte ``end - 1`` (the last line starting inside the split)."""
     carry = b""
     while end is None or pos < end:
         block = f.read(chunk_size)
         if not block:
             if carry:
-                yield pos, [carry]
+                yield pos, carry        # a last line without a newline
             return
         data = carry + block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:            # no complete line yet: keep reading (a very long line)
-            carry = data
+        if end is not None and pos + len(data) >= end:
+            stop = data.find(b"\n", end - 1 - pos)
+            if stop >= 0:
+                yield pos, data[:stop + 1]
+                return
+            carry = data               # the split's last line is still running
             continue
-        lines = data[:cut].splitlines(keepends=True) if b"\r" not in data[:cut] else \
-            _split_keep_newline(data[:cut])
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield pos, data[:cut]
+            pos += cut
         carry = data[cut:]
-        yield from _until_end(pos, lines, end)
-        pos += cut
 
 
-def _split_keep_newline(data: bytes) -> list[bytes]:
-    # bytes.splitlines would also split on a lone "\r", which is part of a line here
-    parts = data.split(b"\n")
-    return [p + b"\n" for p in parts[:-1]]
-
-
-def _until_end(pos: int, lines: list[bytes], end: int | None) -> Iterator[tuple[int, list[bytes]]]:
-    """Keep only lines that start before ``end``, in batches."""
-    if end is not None and pos + sum(map(len, lines)) > end:   # only the chunk crossing end
-        starts = pos
-        for i, line in enumerate(lines):
-            if starts >= end:
-                lines = lines[:i]
-                break
-            starts += len(line)
-    for i in range(0, len(lines), LINES_PER_BATCH):
-        batch = lines[i:i + LINES_PER_BATCH]
-        yield pos, batch
-        pos += sum(map(len, batch))
-
-
-def _decode_batch(raw_lines: list[bytes], offset: int, path: str,
-                  on_bad_utf8: str) -> tuple[list[int], list[str]]:
-    blob = b"".join(raw_lines)
+def decode_block(block: bytes, offset: int, path: str,
+                 on_bad_utf8: str = "strict") -> tuple[list[int], list[str]]:
+    """Whole lines in ``block`` (starting at byte ``offset``) -> (offsets, lines)."""
     try:
-        text = blob.decode("utf-8", on_bad_utf8)
+        text = block.decode("utf-8", on_bad_utf8)
     except UnicodeDecodeError as exc:
         raise InputError(f"invalid UTF-8 in {path} at byte {offset + exc.start}: {exc.reason} "
                          "(use --on-bad-utf8 replace to substitute U+FFFD)") from None
     lines = text.split("\n")
-    lines.pop()                 # every raw line ended with "\n" (the last one may not)
-    if not blob.endswith(b"\n"):
-        lines.append(text[text.rfind("\n") + 1:])
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines] if "\r" in text else lines
-    offsets = _offsets(raw_lines, offset)
+    if block.endswith(b"\n"):
+        lines.pop()
+    # ASCII: characters are bytes, so line lengths give byte offsets without re-splitting
+    lengths = map(len, lines if block.isascii() else block.split(b"\n"))
+    offsets = list(itertools.accumulate((n + 1 for n in lengths), initial=offset))
+    del offsets[len(lines):]
+    if "\r" in text:
+        lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
     return offsets, lines
-
-
-def _offsets(raw_lines: list[bytes], offset: int) -> list[int]:
-    offsets = list(itertools.accumulate(map(len, raw_lines), initial=offset))
-    offsets.pop()
-    return offsets
 
 
 def iter_split_records(split: Split, on_bad_utf8: str = "strict"
