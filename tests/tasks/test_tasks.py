@@ -87,7 +87,7 @@ def test_first_commit_wins(tmp_path):
 
 
 def test_combiner_that_changes_keys_is_an_error(tmp_path):
-    (tmp_path / "in.txt").write_text("a\nb\n")
+    (tmp_path / "in.txt").write_text("a\nb\na\n")     # "a" twice: the combiner is called
     with pytest.raises(ValueError, match="combiner changed key"):
         run_inline(os.path.join(JOBS, "bad_combiner.py"), [str(tmp_path / "in.txt")],
                    str(tmp_path / "out"))
