@@ -3,6 +3,7 @@ and REDUCE = "sum" lets Arrow's group_by do the combining and reducing, so no Py
 runs per word. Same answer as jobs/wordcount.py (the tokeniser is the same regex).
 """
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -14,4 +15,4 @@ def map_batch(batch):
     words = pc.list_flatten(pc.split_pattern_regex(pc.utf8_lower(batch.column("line")),
                                                    r"[^a-z0-9']+"))
     words = pc.filter(words, pc.not_equal(words, ""))
-    return {"key": words, "value": pa.array([1] * len(words), pa.int64())}
+    return {"key": words, "value": pa.array(np.ones(len(words), dtype=np.int64))}

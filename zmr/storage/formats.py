@@ -23,8 +23,11 @@ def _json_default(obj: Any) -> Any:
 
 def format_field(x: Any) -> str:
     """One key or value as text."""
-    if type(x) is str:
+    t = type(x)
+    if t is str:
         return x
+    if t is int:            # what json.dumps would write, without its overhead
+        return str(x)
     return json.dumps(x, ensure_ascii=False, default=_json_default)
 
 
