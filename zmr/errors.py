@@ -6,6 +6,7 @@
     ├── InputError                missing/unreadable input, invalid UTF-8 (names file and byte offset)
     ├── OutputError               output directory exists, commit failed
     ├── DataCorruptionError       an intermediate file whose checksum does not match
+    ├── FetchFailedError          a reducer could not get one map's output (names the map)
     ├── ProtocolError             a malformed or unknown wire message (dropped, never fatal)
     ├── TaskError                 one attempt failed; carries the user's traceback text
     └── JobFailedError            a job gave up after retries; carries the last traceback
@@ -39,6 +40,14 @@ class OutputError(ZmrError):
 
 class DataCorruptionError(ZmrError):
     """Bytes read back do not match the checksum recorded when they were written."""
+
+
+class FetchFailedError(ZmrError):
+    """A reduce task could not obtain (or verify) the output of map ``map_index``."""
+
+    def __init__(self, map_index: int, message: str) -> None:
+        super().__init__(message)
+        self.map_index = map_index
 
 
 class ProtocolError(ZmrError):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from zmr.errors import DataCorruptionError, FetchFailedError
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, call_hook, iter_groups
@@ -67,7 +68,10 @@ def _open_inputs(spec: ReduceTaskSpec, fetch: Fetch, scratch: str,
             continue
         path, offset = fetch(seg, layout.fetched_segment_path(scratch, seg.map_index))
         what = f"map output of task {seg.map_index} attempt {seg.attempt} ({seg.path})"
-        sources.append(read_segment(path, offset, seg.length, seg.crc32, what))
+        try:
+            sources.append(read_segment(path, offset, seg.length, seg.crc32, what))
+        except DataCorruptionError as exc:
+            raise FetchFailedError(seg.map_index, str(exc)) from exc
         counters.add("REDUCE_SHUFFLE_BYTES", seg.length)
     return sources
 

@@ -1,0 +1,103 @@
+"""Cluster configuration: ``conf/cluster.toml`` read with tomllib into a frozen dataclass.
+
+Every setting, its type and default is listed once in ``SETTINGS``; an unknown section or
+key, or a value of the wrong type, is a :class:`ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from zmr.errors import ConfigError
+
+#: (section, key) -> (type, default, meaning)
+SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
+    ("coordinator", "host"): (str, "127.0.0.1", "address the coordinator binds and is reached at"),
+    ("coordinator", "control_port"): (int, 5570, "ROUTER socket: workers and clients"),
+    ("coordinator", "heartbeat_port"): (int, 5571, "PUB socket: coordinator beats, broadcasts"),
+    ("coordinator", "report_port"): (int, 5572, "SUB socket: workers' heartbeats"),
+    ("coordinator", "state_dir"): (str, ".zmr/coordinator", "coordinator state and logs"),
+    ("worker", "data_dir"): (str, ".zmr/workers", "map outputs; one subdirectory per worker"),
+    ("worker", "slots"): (int, 0, "concurrent tasks per worker; 0 = number of CPUs"),
+    ("worker", "shuffle_host"): (str, "127.0.0.1", "address the shuffle service binds"),
+    ("worker", "advertise"): (str, "", "address other hosts use to reach this worker"),
+    ("worker", "coordinator_timeout_s"): (float, 10.0,
+                                          "exit after the coordinator is silent this long"),
+    ("heartbeat", "interval_s"): (float, 1.0, "seconds between heartbeats"),
+    ("heartbeat", "liveness"): (int, 3, "missed beats before a peer is declared dead"),
+    ("tasks", "max_attempts"): (int, 4, "attempts per task before the job fails (Hadoop: 4)"),
+}
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The settings in force, with defaults filled in."""
+
+    values: dict[tuple[str, str], Any] = field(default_factory=dict)
+    path: str = "<defaults>"
+
+    def __getitem__(self, key: tuple[str, str]) -> Any:
+        return self.values.get(key, SETTINGS[key][1])
+
+    def endpoint(self, port_key: str) -> str:
+        return f"tcp://{self['coordinator', 'host']}:{self['coordinator', port_key]}"
+
+    @property
+    def worker_slots(self) -> int:
+        return self["worker", "slots"] or os.cpu_count() or 1
+
+
+def load_config(path: str | None) -> ClusterConfig:
+    """Read and validate a config file (None: built-in defaults)."""
+    if path is None:
+        return ClusterConfig()
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return ClusterConfig(_validate(raw, path), path)
+
+
+def _validate(raw: dict[str, Any], path: str) -> dict[tuple[str, str], Any]:
+    values = {}
+    sections = {s for s, _ in SETTINGS}
+    for section, table in raw.items():
+        if section not in sections or not isinstance(table, dict):
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        for key, value in table.items():
+            if (section, key) not in SETTINGS:
+                raise ConfigError(f"{path}: unknown key {key!r} in [{section}]")
+            values[section, key] = _typed(path, section, key, value)
+    return values
+
+
+def _typed(path: str, section: str, key: str, value: Any) -> Any:
+    expected = SETTINGS[section, key][0]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: [{section}] {key} must be {expected.__name__}, "
+                          f"got {type(value).__name__} {value!r}")
+    return value
+
+
+def write_config(path: str, values: dict[tuple[str, str], Any]) -> None:
+    """Write a config file (used by the embedded local cluster)."""
+    by_section: dict[str, list[str]] = {}
+    for (section, key), value in values.items():
+        by_section.setdefault(section, []).append(f"{key} = {_toml(value)}")
+    with open(path, "w", encoding="utf-8") as f:
+        for section, lines in by_section.items():
+            f.write(f"[{section}]\n" + "\n".join(lines) + "\n\n")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value).lower() if isinstance(value, bool) else repr(value)

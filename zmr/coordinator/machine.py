@@ -1,0 +1,239 @@
+"""The coordinator's state machine: events in, commands out.
+
+``CoordinatorState`` is the only thing that changes scheduling state. It does no I/O and
+reads no clock (every event carries ``now``); the server (``server.py``) turns socket
+traffic into calls here and carries out the returned commands. So the scheduling logic is
+tested by feeding events and comparing commands, without sockets (dask's worker state
+machine does the same).
+
+Attempts are fenced: a result for an attempt that is not running (late, duplicate, from a
+worker declared dead) is ignored, and the first successful attempt of a task is the only
+one whose output and counters count.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from zmr.coordinator import policy
+from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
+from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
+from zmr.planning import JobPlan
+from zmr.protocol.messages import (
+    AssignTask,
+    KillTask,
+    Message,
+    Register,
+    RequestTask,
+    TaskDone,
+    TaskFailed,
+)
+from zmr.tasks.specs import MapManifest
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``msg`` (and blobs) to the worker or client ``peer``."""
+
+    peer: str
+    msg: Message
+    blobs: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class FinishOutput:
+    """Write ``_SUCCESS`` (job succeeded) or remove partial output (failed or cancelled)."""
+
+    job_id: str
+    output: str
+    success: bool
+
+
+Command = Send | FinishOutput
+
+
+@dataclass
+class CoordinatorState:
+    """Jobs, tasks and workers, and every rule about how they change."""
+
+    max_attempts: int = 4
+    jobs: dict[str, Job] = field(default_factory=dict)
+    workers: dict[str, WorkerInfo] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    # -- jobs ------------------------------------------------------------------------------
+    def submit(self, name: str, plan: JobPlan, code: bytes, now: float) -> tuple[str, list[Command]]:
+        job_id = f"job-{next(self._ids):04d}"
+        job = Job(job_id, name, plan, code, now)
+        job.maps = [Task(job_id, MAP, i) for i in range(plan.num_maps)]
+        job.reduces = [Task(job_id, REDUCE, r) for r in range(plan.num_reducers)]
+        self.jobs[job_id] = job
+        commands = self.dispatch(now)
+        if not job.maps:                     # no input at all: nothing to wait for
+            commands += self._finish_job(job, JobState.SUCCEEDED, now)
+        return job_id, commands
+
+    def cancel(self, job_id: str, now: float) -> list[Command]:
+        job = self.jobs[job_id]
+        if job.state in FINAL_JOB_STATES:
+            return []
+        job.error = "cancelled by request"
+        return self._finish_job(job, JobState.CANCELLED, now)
+
+    # -- workers ---------------------------------------------------------------------------
+    def register(self, msg: Register, now: float) -> list[Command]:
+        known = self.workers.get(msg.worker_id)
+        commands = self.worker_lost(msg.worker_id, now) if known else []
+        self.workers[msg.worker_id] = WorkerInfo(
+            msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb)
+        return commands
+
+    def request_task(self, msg: RequestTask, now: float) -> list[Command]:
+        worker = self.workers.get(msg.worker_id)
+        if worker is None:
+            return []
+        worker.free_slots = max(0, min(msg.free_slots, worker.slots))
+        return self.dispatch(now)
+
+    def worker_lost(self, worker_id: str, now: float) -> list[Command]:
+        """A worker died (missed heartbeats) or came back as new: re-queue what it ran and
+        re-run finished maps whose output lived only on its disk, if still needed."""
+        worker = self.workers.pop(worker_id, None)
+        if worker is None:
+            return []
+        for job in self._live_jobs():
+            for task in job.tasks():
+                for attempt in task.running():
+                    if attempt.worker_id == worker_id:
+                        self._end_attempt(task, attempt, "lost", now)
+                if (task.kind == MAP and task.state == TaskState.SUCCEEDED
+                        and task.output_worker == worker_id and job.reduces
+                        and job.done(REDUCE) < len(job.reduces)):
+                    task.set_state(TaskState.PENDING)
+                    task.result = None
+        return self.dispatch(now)
+
+    # -- results ---------------------------------------------------------------------------
+    def task_done(self, msg: TaskDone, now: float) -> list[Command]:
+        job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
+        if attempt is None:
+            return []                        # stale: late, duplicate or fenced off
+        self._end_attempt(task, attempt, "succeeded", now)
+        if task.state == TaskState.SUCCEEDED:
+            return self.dispatch(now)        # a second attempt also finished: discard it
+        task.set_state(TaskState.SUCCEEDED)
+        task.result = msg.result
+        task.output_worker = msg.worker_id
+        job.counters.merge(msg.result.get("counters", {}))
+        self.workers_done(msg.worker_id)
+        return self._after_success(job, now)
+
+    def task_failed(self, msg: TaskFailed, now: float) -> list[Command]:
+        job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
+        if attempt is None:
+            return []
+        self._end_attempt(task, attempt, "failed", now)
+        if task.state == TaskState.SUCCEEDED:
+            return self.dispatch(now)        # another attempt already committed
+        if msg.worker_id in self.workers:
+            self.workers[msg.worker_id].tasks_failed += 1
+        if msg.lost_map >= 0 and (lost := job.task(MAP, msg.lost_map)) is not None:
+            return self._map_output_lost(job, lost, now)
+        task.failures += 1
+        task.error, task.traceback = msg.error, msg.traceback
+        if task.failures >= self.max_attempts:
+            task.set_state(TaskState.FAILED)
+            job.error = (f"{task.name} failed {task.failures} times; last error on worker "
+                         f"{msg.worker_id}: {msg.error}\n{msg.traceback}")
+            return self._finish_job(job, JobState.FAILED, now)
+        return self.dispatch(now)
+
+    def workers_done(self, worker_id: str) -> None:
+        if worker_id in self.workers:
+            self.workers[worker_id].tasks_done += 1
+
+    # -- internals -------------------------------------------------------------------------
+    def _current(self, job_id: str, kind: str, index: int,
+                 number: int) -> tuple[Job, Task, Attempt | None]:
+        job = self.jobs.get(job_id)
+        task = job.task(kind, index) if job else None
+        if job is None or task is None or job.state in FINAL_JOB_STATES:
+            return job, task, None  # type: ignore[return-value]
+        attempt = task.attempt(number)
+        return job, task, attempt if attempt and attempt.outcome == "running" else None
+
+    def _end_attempt(self, task: Task, attempt: Attempt, outcome: str, now: float) -> None:
+        attempt.outcome, attempt.finished_s = outcome, now
+        if task.state == TaskState.RUNNING and not task.running() and outcome != "succeeded":
+            task.set_state(TaskState.PENDING)
+
+    def _map_output_lost(self, job: Job, lost: Task, now: float) -> list[Command]:
+        """A reducer could not fetch a map's output: run that map again (the reducer's own
+        attempt does not count as a failure, as in Hadoop)."""
+        if lost.state == TaskState.SUCCEEDED:
+            lost.set_state(TaskState.PENDING)
+            lost.result = None
+        return self.dispatch(now)
+
+    def _after_success(self, job: Job, now: float) -> list[Command]:
+        if job.done(MAP) == len(job.maps) and job.done(REDUCE) == len(job.reduces):
+            return self._finish_job(job, JobState.SUCCEEDED, now)
+        return self.dispatch(now)
+
+    def _finish_job(self, job: Job, state: JobState, now: float) -> list[Command]:
+        commands: list[Command] = []
+        for task in job.tasks():
+            for attempt in task.running():
+                attempt.outcome, attempt.finished_s = "killed", now
+                commands.append(Send(attempt.worker_id, KillTask(
+                    job.job_id, task.kind, task.index, attempt.number)))
+            if task.state in (TaskState.PENDING, TaskState.RUNNING):
+                task.set_state(TaskState.KILLED)
+        if job.state == JobState.QUEUED and state == JobState.SUCCEEDED:
+            job.set_state(JobState.RUNNING)
+        job.set_state(state)
+        job.finished_s = now
+        commands.append(FinishOutput(job.job_id, job.plan.output, state == JobState.SUCCEEDED))
+        return commands + self.dispatch(now)
+
+    def _live_jobs(self) -> list[Job]:
+        return [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
+
+    def dispatch(self, now: float) -> list[Command]:
+        """Give runnable tasks to workers that asked for work (oldest job first)."""
+        commands: list[Command] = []
+        for worker in sorted(self.workers.values(), key=lambda w: -w.free_slots):
+            while worker.free_slots > 0:
+                choice = policy.next_task(self._live_jobs(), worker)
+                if choice is None:
+                    return commands
+                commands.append(self._assign(choice[0], choice[1], worker, now))
+        return commands
+
+    def _assign(self, job: Job, task: Task, worker: WorkerInfo, now: float) -> Send:
+        number = len(task.attempts) + 1
+        task.attempts.append(Attempt(number, worker.worker_id, now))
+        if task.state == TaskState.PENDING:
+            task.set_state(TaskState.RUNNING)
+        if job.state == JobState.QUEUED:
+            job.set_state(JobState.RUNNING)
+            job.started_s = now
+        worker.free_slots -= 1
+        spec = self._spec(job, task, number)
+        first_time = job.job_id not in worker.jobs_with_code
+        worker.jobs_with_code.add(job.job_id)
+        msg = AssignTask(job.job_id, task.kind, task.index, number, spec, first_time)
+        return Send(worker.worker_id, msg, (job.code,) if first_time else ())
+
+    def _spec(self, job: Job, task: Task, number: int) -> dict[str, Any]:
+        if task.kind == MAP:
+            return job.plan.map_spec(job.job_id, task.index, number, "").to_dict()
+        segments = []
+        for m in job.maps:
+            holder = self.workers.get(m.output_worker)
+            manifest = MapManifest.from_dict(m.result or {})
+            segments.append(manifest.segment(task.index, holder.shuffle_endpoint if holder
+                                             else ""))
+        return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()

@@ -1,0 +1,131 @@
+"""Records the coordinator keeps: jobs, tasks with their attempts, workers. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zmr.coordinator.states import (
+    JOB_TRANSITIONS,
+    TASK_TRANSITIONS,
+    JobState,
+    TaskState,
+    check_transition,
+)
+from zmr.job.counters import Counters
+from zmr.planning import JobPlan
+
+MAP, REDUCE = "map", "reduce"
+
+
+@dataclass
+class Attempt:
+    """One try at a task, on one worker."""
+
+    number: int
+    worker_id: str
+    started_s: float
+    finished_s: float | None = None
+    outcome: str = "running"        # running | succeeded | failed | lost | killed | stale
+
+
+@dataclass
+class Task:
+    """A map or reduce task of a job and the history of its attempts."""
+
+    job_id: str
+    kind: str
+    index: int
+    state: TaskState = TaskState.PENDING
+    attempts: list[Attempt] = field(default_factory=list)
+    failures: int = 0
+    error: str = ""
+    traceback: str = ""
+    result: dict[str, Any] | None = None     # manifest of the committed attempt
+    output_worker: str = ""                  # for maps: the worker holding the output
+
+    @property
+    def name(self) -> str:
+        return f"{self.job_id}/{self.kind}-{self.index:05d}"
+
+    def set_state(self, new: TaskState) -> None:
+        check_transition(self.name, self.state, new, TASK_TRANSITIONS)
+        self.state = new
+
+    def running(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.outcome == "running"]
+
+    def attempt(self, number: int) -> Attempt | None:
+        return next((a for a in self.attempts if a.number == number), None)
+
+
+@dataclass
+class Job:
+    """A submitted job: its plan, code and tasks."""
+
+    job_id: str
+    name: str
+    plan: JobPlan
+    code: bytes
+    submitted_s: float
+    state: JobState = JobState.QUEUED
+    maps: list[Task] = field(default_factory=list)
+    reduces: list[Task] = field(default_factory=list)
+    started_s: float | None = None
+    finished_s: float | None = None
+    error: str = ""
+    counters: Counters = field(default_factory=Counters)
+
+    def set_state(self, new: JobState) -> None:
+        check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
+        self.state = new
+
+    def tasks(self) -> list[Task]:
+        return self.maps + self.reduces
+
+    def task(self, kind: str, index: int) -> Task | None:
+        tasks = self.maps if kind == MAP else self.reduces
+        return tasks[index] if 0 <= index < len(tasks) else None
+
+    def done(self, kind: str) -> int:
+        tasks = self.maps if kind == MAP else self.reduces
+        return sum(t.state == TaskState.SUCCEEDED for t in tasks)
+
+    def describe(self, now: float) -> dict[str, Any]:
+        end = self.finished_s if self.finished_s is not None else now
+        return {
+            "job_id": self.job_id, "name": self.name, "state": self.state.value,
+            "output": self.plan.output, "maps_done": self.done(MAP),
+            "maps_total": len(self.maps), "reduces_done": self.done(REDUCE),
+            "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
+            "error": self.error, "counters": self.counters.to_dict(),
+            "tasks": [_describe_task(t) for t in self.tasks()],
+        }
+
+
+def _describe_task(task: Task) -> dict[str, Any]:
+    return {"task": task.kind, "index": task.index, "state": task.state.value,
+            "error": task.error, "traceback": task.traceback,
+            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome]
+                         for a in task.attempts]}
+
+
+@dataclass
+class WorkerInfo:
+    """A registered worker, as the coordinator sees it."""
+
+    worker_id: str
+    host: str
+    shuffle_endpoint: str
+    slots: int
+    cpus: int
+    memory_mb: int
+    free_slots: int = 0            # slots it asked work for and has not been given yet
+    jobs_with_code: set[str] = field(default_factory=set)
+    tasks_done: int = 0
+    tasks_failed: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"worker_id": self.worker_id, "host": self.host, "slots": self.slots,
+                "free_slots": self.free_slots, "shuffle_endpoint": self.shuffle_endpoint,
+                "tasks_done": self.tasks_done, "tasks_failed": self.tasks_failed}

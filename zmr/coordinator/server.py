@@ -1,0 +1,217 @@
+"""The coordinator's I/O shell: sockets in, state machine, commands out.
+
+Sockets (ZeroMQ guide shapes): a ROUTER that workers (DEALER) and clients talk to; a PUB
+for the coordinator's heartbeats; a SUB that workers' PUB sockets connect to for theirs.
+One poll loop with a finite timeout, like the guide's majordomo broker: read, hand to
+``CoordinatorState``, carry out the commands, beat, expire silent workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from zmr.config import ClusterConfig
+from zmr.coordinator.machine import Command, CoordinatorState, FinishOutput, Send
+from zmr.errors import ZmrError
+from zmr.planning import JobPlan
+from zmr.protocol.messages import (
+    Ack,
+    CancelJob,
+    ErrorReply,
+    Heartbeat,
+    JobAccepted,
+    Message,
+    Register,
+    Registered,
+    RequestTask,
+    Shutdown,
+    ShutdownCluster,
+    StatusReply,
+    StatusRequest,
+    SubmitJob,
+    TaskDone,
+    TaskFailed,
+)
+from zmr.storage import commit
+from zmr.transport.heartbeat import Beat, Liveness
+from zmr.transport.sockets import (
+    PUB,
+    ROUTER,
+    SUB,
+    Channel,
+    PeerGone,
+    bound_endpoint,
+    make_socket,
+    poll,
+)
+
+log = logging.getLogger("zmr.coordinator")
+COORDINATOR_ID = "coordinator"
+
+
+class CoordinatorServer:
+    """Runs the coordinator until told to stop."""
+
+    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.monotonic):
+        interval = config["heartbeat", "interval_s"]
+        self.clock = clock
+        self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port")),
+                              "control")
+        self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port")), "beats")
+        self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port")), "reports")
+        self.state = CoordinatorState(max_attempts=config["tasks", "max_attempts"])
+        self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
+        self.beat = Beat(interval, clock)
+        self.stopping = False
+        os.makedirs(config["coordinator", "state_dir"], exist_ok=True)
+        self.handlers: dict[type[Message], Callable[[bytes, Message, list[bytes]], None]] = {
+            Register: self.handle_register, RequestTask: self.handle_request,
+            TaskDone: self.handle_done, TaskFailed: self.handle_failed,
+            SubmitJob: self.handle_submit, StatusRequest: self.handle_status,
+            CancelJob: self.handle_cancel, ShutdownCluster: self.handle_stop,
+        }
+
+    # -- loop ------------------------------------------------------------------------------
+    def serve(self) -> None:
+        log.info("coordinator listening on %s", bound_endpoint(self.router.sock))
+        try:
+            while not self.stopping:
+                self.step(timeout_s=min(self.beat.time_left_s(), 0.2))
+            self._shutdown_workers("cluster stopping")
+        finally:
+            self.router.close(linger_s=1.0)    # let the Shutdown messages leave
+            self.pub.close()
+            self.sub.close()
+
+    def step(self, timeout_s: float) -> None:
+        for channel in poll([self.router, self.sub], timeout_s):
+            received = channel.recv()
+            if received is not None:
+                self._dispatch(channel, *received)
+        if self.beat.due():
+            self.pub.send(Heartbeat(COORDINATOR_ID, self.beat.next_seq(),
+                                    load=len(self.state.workers)))
+        for worker_id in self.liveness.expired():
+            log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
+                        self.liveness.timeout_s)
+            self.liveness.forget(worker_id)
+            self.execute(self.state.worker_lost(worker_id, self.clock()))
+
+    def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
+        if channel is self.sub:
+            if isinstance(msg, Heartbeat) and msg.sender in self.state.workers:
+                self.liveness.heard(msg.sender, msg.seq)
+            return
+        worker_id = getattr(msg, "worker_id", None)
+        if worker_id is not None and not isinstance(msg, Register):
+            if worker_id not in self.state.workers:
+                self._reply(peer, ErrorReply("unknown worker: register first"))
+                return
+            self.liveness.heard(worker_id)       # any traffic proves liveness
+        handler = self.handlers.get(type(msg))
+        if handler is None:
+            log.warning("dropped %s from %r: not a request", type(msg).__name__, peer[:32])
+            return
+        try:
+            handler(peer, msg, blobs)
+        except ZmrError as exc:
+            log.warning("request %s refused: %s", type(msg).__name__, exc)
+            self._reply(peer, ErrorReply(str(exc)))
+
+    def execute(self, commands: list[Command]) -> None:
+        queue = collections.deque(commands)
+        while queue:
+            command = queue.popleft()
+            if isinstance(command, Send):
+                try:
+                    self.router.send(command.msg, *command.blobs, to=command.peer.encode())
+                except PeerGone:
+                    log.warning("worker=%s unreachable: declared dead", command.peer)
+                    self.liveness.forget(command.peer)
+                    queue.extend(self.state.worker_lost(command.peer, self.clock()))
+            elif isinstance(command, FinishOutput):
+                self._finish_output(command)
+
+    def _finish_output(self, command: FinishOutput) -> None:
+        try:
+            if command.success:
+                commit.mark_success(command.output)
+            else:
+                commit.abort_output(command.output)
+        except OSError as exc:
+            log.error("job=%s: finishing output %s failed: %s", command.job_id,
+                      command.output, exc)
+        job = self.state.jobs[command.job_id]
+        log.info("job=%s %s in %.2fs", job.job_id, job.state.value,
+                 (job.finished_s or 0) - job.submitted_s)
+
+    def _reply(self, peer: bytes, msg: Message) -> None:
+        try:
+            self.router.send(msg, to=peer)
+        except PeerGone:
+            log.info("client %r left before its reply", peer[:32])
+
+    # -- handlers --------------------------------------------------------------------------
+    def handle_register(self, peer: bytes, msg: Register, blobs: list[bytes]) -> None:
+        log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
+                 msg.slots, msg.shuffle_endpoint)
+        commands = self.state.register(msg, self.clock())
+        self.liveness.heard(msg.worker_id)
+        self._reply(peer, Registered(msg.worker_id))
+        self.execute(commands)
+
+    def handle_request(self, peer: bytes, msg: RequestTask, blobs: list[bytes]) -> None:
+        self.execute(self.state.request_task(msg, self.clock()))
+
+    def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
+        self.execute(self.state.task_done(msg, self.clock()))
+
+    def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
+        log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
+                    msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
+        self.execute(self.state.task_failed(msg, self.clock()))
+
+    def handle_submit(self, peer: bytes, msg: SubmitJob, blobs: list[bytes]) -> None:
+        if len(blobs) != 1:
+            raise ZmrError("a job submission carries its code as exactly one blob")
+        try:
+            plan = JobPlan.from_dict(msg.plan)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ZmrError(f"malformed job plan: {exc}") from None
+        commit.prepare_output(plan.output, msg.overwrite)
+        job_id, commands = self.state.submit(msg.name, plan, blobs[0], self.clock())
+        log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,
+                 plan.num_maps, plan.num_reducers, plan.output)
+        self._reply(peer, JobAccepted(job_id))
+        self.execute(commands)
+
+    def handle_status(self, peer: bytes, msg: StatusRequest, blobs: list[bytes]) -> None:
+        now = self.clock()
+        if msg.job_id and msg.job_id not in self.state.jobs:
+            raise ZmrError(f"no such job: {msg.job_id}")
+        jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
+        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3))
+                   for w in self.state.workers.values()]
+        self._reply(peer, StatusReply([j.describe(now) for j in jobs], workers))
+
+    def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
+        if msg.job_id not in self.state.jobs:
+            raise ZmrError(f"no such job: {msg.job_id}")
+        self.execute(self.state.cancel(msg.job_id, self.clock()))
+        self._reply(peer, Ack(f"{msg.job_id} cancelled"))
+
+    def handle_stop(self, peer: bytes, msg: ShutdownCluster, blobs: list[bytes]) -> None:
+        log.info("stopping: %s", msg.reason)
+        self.stopping = True
+        self._reply(peer, Ack("stopping"))
+
+    def _shutdown_workers(self, reason: str) -> None:
+        for worker_id in list(self.state.workers):
+            try:
+                self.router.send(Shutdown(reason), to=worker_id.encode())
+            except PeerGone:
+                pass

@@ -1,0 +1,66 @@
+"""Job and task lifecycles: named states and the only transitions allowed between them.
+
+Every state change goes through :func:`transition`, which refuses anything not listed here
+(``InvalidTransition``), so an impossible move shows up as an error instead of a silent
+inconsistency.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from zmr.errors import ZmrError
+
+
+class JobState(str, Enum):
+    """QUEUED until a first task is assigned, RUNNING until one of the final states."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class TaskState(str, Enum):
+    """PENDING (runnable), RUNNING (one or more live attempts), SUCCEEDED (first commit won),
+    FAILED (out of attempts), KILLED (its job ended first)."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+
+FINAL_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+
+JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
+    JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.SUCCEEDED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+}
+
+TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
+    # to FAILED: its last attempt failed and no attempts remain
+    TaskState.PENDING: frozenset({TaskState.RUNNING, TaskState.KILLED, TaskState.FAILED}),
+    # back to PENDING: the attempt failed or its worker died, and attempts remain
+    TaskState.RUNNING: frozenset({TaskState.SUCCEEDED, TaskState.PENDING, TaskState.FAILED,
+                                  TaskState.KILLED}),
+    # a finished map whose output was lost with its worker must run again
+    TaskState.SUCCEEDED: frozenset({TaskState.PENDING}),
+    TaskState.FAILED: frozenset(),
+    TaskState.KILLED: frozenset(),
+}
+
+
+class InvalidTransition(ZmrError):
+    """A state change that the lifecycle does not allow."""
+
+
+def check_transition(what: str, current: Enum, new: Enum,
+                     table: dict) -> None:  # type: ignore[type-arg]
+    if new not in table[current]:
+        raise InvalidTransition(f"{what}: {current.value} -> {new.value} is not allowed")

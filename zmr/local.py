@@ -1,0 +1,118 @@
+"""An embedded local cluster: a real coordinator and N real worker processes on loopback.
+
+``zmr run`` uses it by default, and tests use it as their cluster fixture: the processes,
+sockets and code paths are those of a standalone cluster, only the ports are picked free and
+everything is torn down (no orphans) when the context ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+from zmr.client import Client
+from zmr.config import load_config, write_config
+from zmr.errors import ZmrError
+from zmr.transport.sockets import free_port
+
+
+class LocalCluster:
+    """``with LocalCluster(workers=2) as cluster: cluster.client.submit(...)``"""
+
+    def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
+                 heartbeat_interval_s: float = 0.5, liveness: int = 3,
+                 coordinator_timeout_s: float = 10.0, max_attempts: int = 4) -> None:
+        self.num_workers = workers
+        self._own_dir = base_dir is None
+        self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
+        self.config_path = os.path.join(self.base_dir, "cluster.toml")
+        self.settings: dict[tuple[str, str], Any] = {
+            ("coordinator", "control_port"): free_port(),
+            ("coordinator", "heartbeat_port"): free_port(),
+            ("coordinator", "report_port"): free_port(),
+            ("coordinator", "state_dir"): os.path.join(self.base_dir, "coordinator"),
+            ("worker", "data_dir"): os.path.join(self.base_dir, "workers"),
+            ("worker", "slots"): slots,
+            ("worker", "coordinator_timeout_s"): coordinator_timeout_s,
+            ("heartbeat", "interval_s"): heartbeat_interval_s,
+            ("heartbeat", "liveness"): liveness,
+            ("tasks", "max_attempts"): max_attempts,
+        }
+        self.coordinator: subprocess.Popen[bytes] | None = None
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.client: Client = None  # type: ignore[assignment]
+
+    def __enter__(self) -> LocalCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        os.makedirs(os.path.join(self.base_dir, "logs"), exist_ok=True)
+        write_config(self.config_path, self.settings)
+        self.client = Client(load_config(self.config_path))
+        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
+                                                       self.config_path])
+        for _ in range(self.num_workers):
+            self.add_worker()
+        self.wait_for_workers(self.num_workers)
+
+    def add_worker(self) -> str:
+        worker_id = f"local-{len(self.workers) + 1}"
+        self.workers[worker_id] = self._spawn(worker_id, ["-m", "zmr.worker", self.config_path,
+                                                          "--id", worker_id])
+        return worker_id
+
+    def wait_for_workers(self, count: int, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if len(self.client.workers()) >= count:
+                    return
+            except ZmrError:
+                pass
+            self._check_coordinator_alive()
+            time.sleep(0.05)
+        raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
+                       f"(logs: {os.path.join(self.base_dir, 'logs')})")
+
+    def _check_coordinator_alive(self) -> None:
+        if self.coordinator is not None and self.coordinator.poll() is not None:
+            log = os.path.join(self.base_dir, "logs", "coordinator.log")
+            raise ZmrError(f"the coordinator exited with code {self.coordinator.returncode}; "
+                           f"see {log}")
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = open(os.path.join(self.base_dir, "logs", f"{name}.log"), "ab")  # noqa: SIM115
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        try:
+            return subprocess.Popen([sys.executable, *args], stdout=log, stderr=log, env=env,
+                                    stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the coordinator to stop everything; kill whatever does not exit in time."""
+        try:
+            self.client.shutdown_cluster("local cluster stopping")
+        except ZmrError:
+            pass
+        self.client.close()
+        deadline = time.monotonic() + timeout_s
+        for proc in [*self.workers.values(), self.coordinator]:
+            if proc is None:
+                continue
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._own_dir:
+            shutil.rmtree(self.base_dir, ignore_errors=True)

@@ -1,0 +1,245 @@
+"""Every message zmr sends, in one place: frozen dataclasses with a ``KIND`` and a docstring.
+
+Fields are plain JSON types (str, int, float, bool, list, dict); ``wire.py`` checks each
+field's type against its annotation when decoding, so a message that reaches a handler is
+well-formed. Bulk bytes (job code, shuffle data) never go in fields: they travel as extra
+frames (``blobs``). Peers: C = coordinator, W = worker, K = client, S = shuffle service,
+R = reduce task fetching data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base class; ``KIND`` is the frame that names the message on the wire."""
+
+    KIND: ClassVar[bytes] = b""
+
+
+# --------------------------------------------------------------------------- worker <-> C
+
+@dataclass(frozen=True, slots=True)
+class Register(Message):
+    """W->C: a worker (re)joins: who it is, where its shuffle service listens, capacity.
+    ``holds`` lists map outputs it still has on disk, as ``[job_id, map_index, attempt]``."""
+
+    KIND: ClassVar[bytes] = b"REGISTER"
+    worker_id: str
+    host: str
+    shuffle_endpoint: str
+    slots: int
+    cpus: int
+    memory_mb: int
+    holds: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered(Message):
+    """C->W: registration accepted."""
+
+    KIND: ClassVar[bytes] = b"REGISTERED"
+    worker_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTask(Message):
+    """W->C: the worker has ``free_slots`` idle slots; the coordinator answers with
+    ``AssignTask`` messages when work is (or becomes) available (load balancing by request)."""
+
+    KIND: ClassVar[bytes] = b"REQUEST"
+    worker_id: str
+    free_slots: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTask(Message):
+    """C->W: run one attempt. ``spec`` is a MapTaskSpec/ReduceTaskSpec as a dict; the job's
+    code (cloudpickle) follows as blob 0 the first time a worker sees the job."""
+
+    KIND: ClassVar[bytes] = b"ASSIGN"
+    job_id: str
+    task: str          # "map" or "reduce"
+    index: int
+    attempt: int
+    spec: dict[str, Any]
+    has_code: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDone(Message):
+    """W->C: an attempt succeeded; ``result`` is a MapManifest or ReduceResult dict."""
+
+    KIND: ClassVar[bytes] = b"DONE"
+    worker_id: str
+    job_id: str
+    task: str
+    index: int
+    attempt: int
+    result: dict[str, Any]
+    started_s: float
+    finished_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed(Message):
+    """W->C: an attempt failed. ``lost_map`` >= 0 when a reduce could not fetch that map's
+    output (the holder is gone or its data is corrupt): the map must run again."""
+
+    KIND: ClassVar[bytes] = b"FAILED"
+    worker_id: str
+    job_id: str
+    task: str
+    index: int
+    attempt: int
+    error: str
+    traceback: str
+    lost_map: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class KillTask(Message):
+    """C->W: stop an attempt (job cancelled or failed)."""
+
+    KIND: ClassVar[bytes] = b"KILL"
+    job_id: str
+    task: str
+    index: int
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown(Message):
+    """C->W: exit cleanly."""
+
+    KIND: ClassVar[bytes] = b"SHUTDOWN"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat(Message):
+    """PUB/SUB, both ways: liveness. ``seq`` increases by one per beat so gaps show;
+    workers add their load and running attempts. Never the only carrier of anything that
+    matters: PUB drops at its high-water mark and late subscribers miss early beats."""
+
+    KIND: ClassVar[bytes] = b"HEARTBEAT"
+    sender: str
+    seq: int
+    load: int = 0
+    running: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- client <-> C
+
+@dataclass(frozen=True, slots=True)
+class SubmitJob(Message):
+    """K->C: run a job. ``plan`` is a JobPlan dict; blob 0 is the job's code."""
+
+    KIND: ClassVar[bytes] = b"SUBMIT"
+    name: str
+    plan: dict[str, Any]
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobAccepted(Message):
+    """C->K: the job was queued under ``job_id``."""
+
+    KIND: ClassVar[bytes] = b"ACCEPTED"
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest(Message):
+    """K->C: describe a job (``job_id``) or, with an empty id, every job."""
+
+    KIND: ClassVar[bytes] = b"STATUS?"
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReply(Message):
+    """C->K: job descriptions (dicts with id, name, state, progress, counters, error)."""
+
+    KIND: ClassVar[bytes] = b"STATUS"
+    jobs: list[dict[str, Any]]
+    workers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelJob(Message):
+    """K->C: cancel a job."""
+
+    KIND: ClassVar[bytes] = b"CANCEL"
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownCluster(Message):
+    """K->C: stop the coordinator and every worker (used by the embedded local cluster)."""
+
+    KIND: ClassVar[bytes] = b"STOP"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(Message):
+    """C->K: a request was carried out."""
+
+    KIND: ClassVar[bytes] = b"ACK"
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply(Message):
+    """C->K: a request was refused; ``message`` says why."""
+
+    KIND: ClassVar[bytes] = b"ERROR"
+    message: str
+
+
+# --------------------------------------------------------------------------- shuffle
+
+@dataclass(frozen=True, slots=True)
+class ShuffleRequest(Message):
+    """R->S (PUSH->PULL): send ``length`` bytes of ``path`` from ``offset`` to the reducer's
+    PULL socket at ``reply_to``, at most ``credit`` chunks ahead of its acknowledgements."""
+
+    KIND: ClassVar[bytes] = b"FETCH"
+    request_id: str
+    path: str
+    offset: int
+    length: int
+    reply_to: str
+    credit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleCredit(Message):
+    """R->S: the reducer consumed chunks; the service may send ``chunks`` more."""
+
+    KIND: ClassVar[bytes] = b"CREDIT"
+    request_id: str
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleChunk(Message):
+    """S->R (PUSH->PULL): chunk ``seq`` of a request as blob 0; ``error`` when the service
+    cannot serve it (file gone, out of range)."""
+
+    KIND: ClassVar[bytes] = b"CHUNK"
+    request_id: str
+    seq: int
+    last: bool
+    error: str = ""
+
+
+ALL_MESSAGES: tuple[type[Message], ...] = (
+    Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
+    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, CancelJob, ShutdownCluster,
+    Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
+)

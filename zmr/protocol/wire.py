@@ -1,0 +1,89 @@
+"""The frame layout of every zmr message, and the only code that encodes or decodes them.
+
+A message is a ZeroMQ multipart message::
+
+    frame 0   b"ZMR1"                 protocol name and version; anything else is refused
+    frame 1   KIND                    e.g. b"ASSIGN" (see messages.py)
+    frame 2   JSON object             the dataclass fields, UTF-8, at most MAX_PAYLOAD bytes
+    frame 3.. blobs                   raw bytes (job code, shuffle data), at most MAX_BLOB each
+
+(a ROUTER socket prepends the peer's identity frame, which the transport strips). Control
+payloads are JSON and never unpickled. ``decode`` checks the version, the kind, every field's
+presence and type, unknown fields and sizes, and raises :class:`ProtocolError` for anything
+else; receivers log and drop such messages and count them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from zmr.errors import ProtocolError
+from zmr.protocol.messages import ALL_MESSAGES, Message
+
+VERSION = b"ZMR1"
+MAX_PAYLOAD = 16 << 20      # a job plan with a great many splits still fits
+MAX_BLOB = 256 << 20        # job code or one shuffle chunk
+MAX_FRAMES = 8
+_BY_KIND = {m.KIND: m for m in ALL_MESSAGES}
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+}
+
+
+def encode(msg: Message, *blobs: bytes) -> list[bytes]:
+    """A message (and optional blobs) -> frames."""
+    payload = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}
+    return [VERSION, msg.KIND, json.dumps(payload, separators=(",", ":")).encode(), *blobs]
+
+
+def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
+    """Frames -> (message, blobs); raises ProtocolError for anything malformed."""
+    if not 3 <= len(frames) <= MAX_FRAMES:
+        raise ProtocolError(f"expected 3..{MAX_FRAMES} frames, got {len(frames)}")
+    version, kind, payload, *blobs = (bytes(f) for f in frames)
+    if version != VERSION:
+        raise ProtocolError(f"unknown protocol version {version[:16]!r}")
+    cls = _BY_KIND.get(kind)
+    if cls is None:
+        raise ProtocolError(f"unknown message kind {kind[:32]!r}")
+    if len(payload) > MAX_PAYLOAD or any(len(b) > MAX_BLOB for b in blobs):
+        raise ProtocolError(f"{kind.decode()} message too large")
+    try:
+        fields = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{kind.decode()}: payload is not JSON: {exc}") from None
+    return _build(cls, fields), blobs
+
+
+def _build(cls: type[Message], fields: Any) -> Message:
+    if not isinstance(fields, dict):
+        raise ProtocolError(f"{cls.__name__}: payload must be a JSON object")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(fields) - set(known)
+    if unknown:
+        raise ProtocolError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    for name, f in known.items():
+        if name not in fields:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ProtocolError(f"{cls.__name__}: missing field {name}")
+            continue
+        _check_type(cls, name, str(f.type), fields[name])
+    return cls(**fields)
+
+
+def _check_type(cls: type[Message], name: str, annotation: str, value: Any) -> None:
+    base, _, inner = annotation.partition("[")
+    if base in _SCALARS:
+        ok = isinstance(value, _SCALARS[base]) and (base == "bool" or not isinstance(value, bool))
+    elif base == "list":
+        ok = isinstance(value, list) and (
+            inner != "str]" or all(isinstance(v, str) for v in value))
+    elif base == "dict":
+        ok = isinstance(value, dict)
+    else:
+        ok = False
+    if not ok:
+        raise ProtocolError(f"{cls.__name__}.{name}: expected {annotation}, "
+                            f"got {type(value).__name__}")

@@ -1,0 +1,131 @@
+"""A worker's shuffle service: serves byte ranges of its map output files to reducers.
+
+Requests arrive on a PULL socket (reducers' PUSH); data leaves through a PUSH socket
+connected to the requesting reducer's PULL socket, in chunks. Flow control is credit-based
+(ZeroMQ guide, chapter 7, "Transferring Files"): the service sends at most ``credit`` chunks
+ahead of the reducer's ``ShuffleCredit`` acknowledgements, so neither side ever holds more
+than a few chunks of a partition in memory. It runs in its own thread with its own sockets,
+so it keeps serving while the worker's tasks run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO
+
+from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
+from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
+
+log = logging.getLogger("zmr.shuffle")
+CHUNK_BYTES = 1 << 20
+#: A transfer whose reducer sends no credit for this long is abandoned (the reducer died).
+IDLE_TIMEOUT_S = 60.0
+
+
+@dataclass
+class _Transfer:
+    request: ShuffleRequest
+    file: IO[bytes]
+    sent: int
+    seq: int
+    credit: int
+    last_activity: float
+
+
+class ShuffleServer(threading.Thread):
+    """Serves files under ``root`` on ``tcp://host:<ephemeral port>``."""
+
+    def __init__(self, host: str, root: str) -> None:
+        super().__init__(name="zmr-shuffle", daemon=True)
+        self.host = host
+        self.root = os.path.realpath(root)
+        self.endpoint = ""
+        self.served_bytes = 0
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._pushes: dict[str, Channel] = {}
+        self._transfers: dict[str, _Transfer] = {}
+
+    def start_serving(self) -> str:
+        """Start the thread; returns the endpoint once bound."""
+        self.start()
+        self._ready.wait(10)
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(5)
+
+    def run(self) -> None:
+        requests = Channel(make_socket(PULL, bind=f"tcp://{self.host}:*"), "shuffle")
+        self.endpoint = bound_endpoint(requests.sock)
+        self._ready.set()
+        try:
+            while not self._stop.is_set():
+                busy = any(t.credit > 0 for t in self._transfers.values())
+                for _ in poll([requests], 0.0 if busy else 0.05):
+                    received = requests.recv()
+                    if received is not None:
+                        self._handle(received[1])
+                self._pump()
+        finally:
+            requests.close()
+            for push in self._pushes.values():
+                push.close(linger_s=1.0)
+
+    def _handle(self, msg: object) -> None:
+        if isinstance(msg, ShuffleRequest):
+            self._start(msg)
+        elif isinstance(msg, ShuffleCredit) and msg.request_id in self._transfers:
+            transfer = self._transfers[msg.request_id]
+            transfer.credit += msg.chunks
+            transfer.last_activity = time.monotonic()
+
+    def _start(self, req: ShuffleRequest) -> None:
+        path = os.path.realpath(req.path)
+        if not path.startswith(self.root + os.sep):
+            self._send_error(req, f"{req.path} is not a map output of this worker")
+            return
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed when the transfer ends
+            f.seek(req.offset)
+        except OSError as exc:
+            self._send_error(req, f"cannot read {req.path}: {exc}")
+            return
+        self._transfers[req.request_id] = _Transfer(req, f, 0, 0, req.credit, time.monotonic())
+
+    def _pump(self) -> None:
+        now = time.monotonic()
+        for request_id, t in list(self._transfers.items()):
+            if t.credit <= 0:
+                if now - t.last_activity > IDLE_TIMEOUT_S:
+                    self._end(request_id)
+                continue
+            data = t.file.read(min(CHUNK_BYTES, t.request.length - t.sent))
+            t.sent += len(data)
+            last = t.sent >= t.request.length or not data
+            error = "" if data or last and t.sent == t.request.length else "file truncated"
+            self._push(t.request.reply_to).send(
+                ShuffleChunk(request_id, t.seq, last, error), data)
+            self.served_bytes += len(data)
+            t.seq += 1
+            t.credit -= 1
+            if last:
+                self._end(request_id)
+
+    def _end(self, request_id: str) -> None:
+        self._transfers.pop(request_id).file.close()
+
+    def _push(self, reply_to: str) -> Channel:
+        if reply_to not in self._pushes:
+            self._pushes[reply_to] = Channel(make_socket(PUSH, connect=reply_to, hwm=64),
+                                             "shuffle-out")
+        return self._pushes[reply_to]
+
+    def _send_error(self, req: ShuffleRequest, error: str) -> None:
+        log.warning("shuffle request %s refused: %s", req.request_id, error)
+        self._push(req.reply_to).send(ShuffleChunk(req.request_id, 0, True, error), b"")

@@ -1,0 +1,1 @@
+"""The only package that imports zmq: sockets, endpoints, polling and heartbeats."""

@@ -1,0 +1,38 @@
+"""``python -m zmr.worker conf/cluster.toml [--id ID]``: run one worker until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from zmr.config import load_config
+from zmr.errors import ZmrError
+from zmr.worker.agent import WorkerAgent
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zmr.worker")
+    parser.add_argument("config", nargs="?", default=None)
+    parser.add_argument("--id", default=None, help="worker id (default: host-pid-random)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        agent = WorkerAgent(load_config(args.config), args.id)
+    except ZmrError as exc:
+        print(f"zmr.worker: error: {exc}", file=sys.stderr)
+        return 1
+
+    def stop(signum: int, frame: object) -> None:
+        agent.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    agent.run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

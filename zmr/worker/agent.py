@@ -1,0 +1,207 @@
+"""The worker's messaging loop (python-rq's worker loop, over the ZeroMQ guide's Paranoid
+Pirate worker).
+
+Register; ask for work whenever a slot is free; run each assigned attempt in a sandboxed
+child process; report its outcome; beat on PUB all along. When the coordinator goes silent
+for ``interval * liveness`` the worker reconnects on a fresh socket with exponential
+backoff and registers again; when it has been silent for ``coordinator_timeout_s`` the
+worker kills its tasks and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+
+from zmr.config import ClusterConfig
+from zmr.protocol.messages import (
+    AssignTask,
+    ErrorReply,
+    Heartbeat,
+    KillTask,
+    Message,
+    Register,
+    Registered,
+    RequestTask,
+    Shutdown,
+    TaskDone,
+    TaskFailed,
+)
+from zmr.shuffle.server import ShuffleServer
+from zmr.transport.heartbeat import Beat, Liveness
+from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
+from zmr.worker.sandbox import Sandbox
+
+log = logging.getLogger("zmr.worker")
+COORDINATOR = "coordinator"
+BACKOFF_MAX_S = 8.0
+
+
+class WorkerAgent:
+    """One worker process."""
+
+    def __init__(self, config: ClusterConfig, worker_id: str | None = None) -> None:
+        self.config = config
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+        self.data_dir = os.path.abspath(os.path.join(config["worker", "data_dir"], self.worker_id))
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.slots = config.worker_slots
+        interval = config["heartbeat", "interval_s"]
+        self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
+        self.beat = Beat(interval)
+        self.shuffle = ShuffleServer(config["worker", "shuffle_host"], self.data_dir)
+        self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
+        self.job_code: dict[str, bytes] = {}
+        self.stopping = False
+        self.backoff_s = interval
+        self.dealer: Channel | None = None
+        self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port")), "beats")
+        self.sub = Channel(make_socket(SUB, connect=config.endpoint("heartbeat_port")), "coord")
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def run(self) -> None:
+        endpoint = self.shuffle.start_serving()
+        self.shuffle_endpoint = self._advertised(endpoint)
+        log.info("worker=%s starting: slots=%d shuffle=%s", self.worker_id, self.slots,
+                 self.shuffle_endpoint)
+        self.coordinator.heard(COORDINATOR)     # start counting silence from now
+        self._connect()
+        try:
+            while not self.stopping:
+                self.step()
+        finally:
+            self._teardown()
+        log.info("worker=%s: done, quitting", self.worker_id)
+
+    def step(self) -> None:
+        assert self.dealer is not None
+        for channel in poll([self.dealer, self.sub], min(0.05, self.beat.time_left_s())):
+            received = channel.recv()
+            if received is not None:
+                self.coordinator.heard(COORDINATOR)
+                self._handle(received[1], received[2])
+        self._reap_finished()
+        if self.beat.due():
+            self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(), len(self.running),
+                                    ["/".join(map(str, k)) for k in self.running]))
+        self._check_coordinator()
+
+    def _teardown(self) -> None:
+        for sandbox, _ in self.running.values():
+            sandbox.kill()
+        self.running.clear()
+        self.shuffle.stop()
+        for channel in (self.dealer, self.pub, self.sub):
+            if channel is not None:
+                channel.close()
+
+    # -- coordinator connection ------------------------------------------------------------
+    def _connect(self) -> None:
+        if self.dealer is not None:
+            self.dealer.close()
+        self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
+                                          identity=self.worker_id), "control")
+        self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
+                                  self.slots, os.cpu_count() or 1, _memory_mb()))
+        self._connected_at = time.monotonic()
+
+    def _check_coordinator(self) -> None:
+        age = self.coordinator.age_s(COORDINATOR)
+        if age > self.config["worker", "coordinator_timeout_s"]:
+            log.error("worker=%s: coordinator silent for %.1fs, exiting", self.worker_id, age)
+            self.stopping = True
+        elif (self.coordinator.expired()
+              and time.monotonic() - self._connected_at > self.backoff_s):
+            # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
+            log.warning("worker=%s: coordinator silent for %.1fs, reconnecting", self.worker_id,
+                        age)
+            self.backoff_s = min(self.backoff_s * 2, BACKOFF_MAX_S)
+            self._connect()
+
+    def _request_work(self) -> None:
+        free = self.slots - len(self.running)
+        if free > 0 and self.dealer is not None:
+            self.dealer.send(RequestTask(self.worker_id, free))
+
+    # -- messages --------------------------------------------------------------------------
+    def _handle(self, msg: Message, blobs: list[bytes]) -> None:
+        if isinstance(msg, Registered):
+            self.backoff_s = self.config["heartbeat", "interval_s"]
+            self._request_work()
+        elif isinstance(msg, AssignTask):
+            self._start(msg, blobs)
+        elif isinstance(msg, KillTask):
+            self._kill((msg.job_id, msg.task, msg.index, msg.attempt))
+        elif isinstance(msg, Shutdown):
+            log.info("worker=%s: shutdown requested: %s", self.worker_id, msg.reason)
+            self.stopping = True
+        elif isinstance(msg, ErrorReply):
+            log.warning("worker=%s: coordinator says %s; registering again", self.worker_id,
+                        msg.message)
+            self._connect()
+
+    def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
+        if msg.has_code and blobs:
+            self.job_code[msg.job_id] = blobs[0]
+        key = (msg.job_id, msg.task, msg.index, msg.attempt)
+        spec = dict(msg.spec, work_dir=os.path.join(self.data_dir, msg.job_id))
+        log_path = os.path.join(self.data_dir, msg.job_id, "logs",
+                                f"{msg.task}-{msg.index:05d}-a{msg.attempt}.log")
+        code = self.job_code.get(msg.job_id)
+        if code is None:
+            self._report_failure(key, "worker has no code for this job", "")
+            return
+        log.info("worker=%s job=%s task=%s-%05d attempt=%d: start", self.worker_id,
+                 msg.job_id, msg.task, msg.index, msg.attempt)
+        self.running[key] = (Sandbox(msg.task, spec, code, self.shuffle_endpoint, log_path),
+                             time.time())
+
+    def _kill(self, key: tuple[str, str, int, int]) -> None:
+        entry = self.running.pop(key, None)
+        if entry is not None:
+            entry[0].kill()
+            log.info("worker=%s killed %s", self.worker_id, key)
+            self._request_work()
+
+    def _reap_finished(self) -> None:
+        for key, (sandbox, started) in list(self.running.items()):
+            outcome = sandbox.poll()
+            if outcome is None:
+                continue
+            del self.running[key]
+            job_id, task, index, attempt = key
+            if outcome.ok and outcome.result is not None:
+                self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
+                                    outcome.result, started, time.time()))
+            else:
+                self._report_failure(key, outcome.error, outcome.traceback, outcome.lost_map)
+            self._request_work()
+
+    def _report_failure(self, key: tuple[str, str, int, int], error: str, tb: str,
+                        lost_map: int = -1) -> None:
+        job_id, task, index, attempt = key
+        log.warning("worker=%s job=%s task=%s-%05d attempt=%d failed: %s", self.worker_id,
+                    job_id, task, index, attempt, error)
+        self._send(TaskFailed(self.worker_id, job_id, task, index, attempt, error, tb,
+                              lost_map))
+
+    def _send(self, msg: Message) -> None:
+        if self.dealer is not None:
+            self.dealer.send(msg)
+
+    def _advertised(self, endpoint: str) -> str:
+        advertise = self.config["worker", "advertise"]
+        if not advertise:
+            return endpoint
+        port = endpoint.rsplit(":", 1)[1]
+        return f"tcp://{advertise}:{port}"
+
+
+def _memory_mb() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    except (ValueError, OSError):
+        return 0

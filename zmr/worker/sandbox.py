@@ -1,0 +1,114 @@
+"""Runs one task attempt in a child process, away from the worker's messaging loop.
+
+User code may hold the GIL for minutes, print, leak memory or call ``os._exit``; in a child
+process none of that can stop the worker's heartbeats, and a dead child only fails its own
+attempt. Children come from a ``forkserver`` that has already imported pyarrow and the task
+code, so starting one costs a fork, not an interpreter start-up. The child's stdout and stderr
+go to a per-attempt log file. The result (or the traceback text) comes back over a pipe as
+plain data.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+_PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
+            "zmr.job.loader"]
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(_PRELOAD)
+
+
+@dataclass
+class Outcome:
+    """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
+
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: str = ""
+    traceback: str = ""
+    lost_map: int = -1
+
+
+class Sandbox:
+    """One attempt running in a child process."""
+
+    def __init__(self, kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
+                 log_path: str) -> None:
+        parent, child = _context.Pipe(duplex=False)
+        self._conn = parent
+        self.process = _context.Process(
+            target=_child_main, args=(kind, spec, job_code, own_endpoint, log_path, child),
+            daemon=True)
+        self.process.start()
+        child.close()
+        self._outcome: Outcome | None = None
+
+    def poll(self) -> Outcome | None:
+        """The outcome once the attempt has ended, else None. Never blocks."""
+        if self._outcome is None and self._conn.poll():
+            try:
+                self._outcome = self._conn.recv()
+            except EOFError:
+                pass
+        if self.process.is_alive():
+            return None
+        self.process.join()
+        if self._outcome is None:
+            code = self.process.exitcode
+            reason = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+            self._outcome = Outcome(False, error=f"task process died ({reason}) without "
+                                    "reporting a result")
+        self._conn.close()
+        return self._outcome
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self._conn.close()
+
+
+def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
+                log_path: str, conn: Connection) -> None:
+    _redirect_output(log_path)
+    try:
+        conn.send(Outcome(True, result=_run(kind, spec, job_code, own_endpoint)))
+    except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
+        from zmr.errors import FetchFailedError
+        lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
+        text = traceback.format_exc()
+        sys.stderr.write(text)
+        conn.send(Outcome(False, error=f"{type(exc).__name__}: {exc}", traceback=text,
+                          lost_map=lost))
+    finally:
+        conn.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str) -> dict[str, Any]:
+    from zmr.job.loader import unpack_job
+    from zmr.shuffle.fetcher import make_fetch
+    from zmr.tasks.map_task import run_map_task
+    from zmr.tasks.reduce_task import run_reduce_task
+    from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec
+
+    job = unpack_job(job_code)
+    if kind == "map":
+        return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()
+    fetch = make_fetch(own_endpoint)
+    return run_reduce_task(ReduceTaskSpec.from_dict(spec), job, fetch).to_dict()
+
+
+def _redirect_output(log_path: str) -> None:
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
