@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.helpers import read_output, read_parts
-from zmr.errors import DataCorruptionError
+from zmr.errors import FetchFailedError
 from zmr.inline import run_inline
 from zmr.job.loader import load_job
 from zmr.planning import plan_job
@@ -67,8 +67,9 @@ def test_corrupt_map_output_is_detected(tmp_path):
         f.seek(-1, os.SEEK_CUR)
         f.write(bytes([byte[0] ^ 0xFF]))
     spec = plan.reduce_spec("j", 0, 1, [m.segment(0)], str(tmp_path / "w"))
-    with pytest.raises(DataCorruptionError, match="map output of task 0 attempt 1"):
+    with pytest.raises(FetchFailedError, match="map output of task 0 attempt 1") as failure:
         run_reduce_task(spec, job)
+    assert failure.value.map_index == 0
     assert not os.path.exists(os.path.join(plan.output, "part-00000"))
 
 

@@ -156,4 +156,24 @@ def unpack_job(blob: bytes) -> JobSpec:
     job = cloudpickle.loads(blob)
     if not isinstance(job, JobSpec):
         raise JobDefinitionError("job payload is not a zmr job")
+    _restore_filenames(job)
     return job
+
+
+def _restore_filenames(job: JobSpec) -> None:
+    """cloudpickle names by-value code ``<dynamic-code>``; put the job file back so user
+    tracebacks on workers point at the user's file and line."""
+    hooks = [getattr(job, name) for name in HOOK_NAMES]
+    functions = {id(f): f for f in hooks if isinstance(f, types.FunctionType)}
+    for fn in list(functions.values()):
+        functions.update({id(g): g for g in fn.__globals__.values()
+                          if isinstance(g, types.FunctionType)})
+    for fn in functions.values():
+        if fn.__code__.co_filename == "<dynamic-code>":
+            fn.__code__ = _with_filename(fn.__code__, job.source)
+
+
+def _with_filename(code: types.CodeType, filename: str) -> types.CodeType:
+    consts = tuple(_with_filename(c, filename) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)

@@ -76,7 +76,7 @@ class Channel:
     def __init__(self, sock: zmq.Socket, name: str) -> None:
         self.sock = sock
         self.name = name
-        self.routed = sock.socket_type == zmq.ROUTER
+        self.routed = sock.type == zmq.ROUTER
         self.dropped = 0
 
     def send(self, msg: Message, *blobs: bytes, to: bytes | None = None) -> None:

@@ -1,0 +1,77 @@
+"""Jobs on a real 3-worker cluster equal the inline (sequential) results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
+from tests.helpers import output_bytes
+from zmr.inline import run_inline
+
+
+@pytest.mark.parametrize("job,reducers", [("wordcount", 3), ("bigram", 2),
+                                          ("inverted_index", 4), ("grep", 0),
+                                          ("wordcount_vectorized", 2)])
+def test_cluster_output_equals_inline(cluster3, tmp_path, job, reducers):
+    inputs = write_lines(tmp_path / "in", files=3, lines_per_file=300)
+    path = os.path.join(EXAMPLES, f"{job}.py")
+    handle = cluster3.client.submit(path, [inputs], str(tmp_path / "cluster"),
+                                    reducers=reducers, split_size="4KB")
+    status = handle.wait(timeout_s=60)
+    assert status["state"] == "SUCCEEDED" and status["maps_total"] > 3
+    run_inline(path, [inputs], str(tmp_path / "inline"), reducers=reducers, split_size="4KB")
+    assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
+    assert os.path.exists(tmp_path / "cluster" / "_SUCCESS")
+
+
+def test_each_map_runs_exactly_once_without_failures(cluster3, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=100)
+    job = cluster3.client.submit(_jobcount(tmp_path, marks), [inputs], str(tmp_path / "out"),
+                                 split_size="1KB")
+    status = job.wait(timeout_s=60)
+    assert len(os.listdir(marks)) == status["maps_total"]
+    assert all(len(t["attempts"]) == 1 for t in status["tasks"])
+
+
+def _jobcount(tmp_path, marks) -> str:
+    """jobcount.py with the marks directory baked in (workers do not share our env)."""
+    source = open(os.path.join(JOBS, "jobcount.py")).read()
+    path = tmp_path / "jobcount_here.py"
+    path.write_text(source.replace('os.environ["ZMR_TEST_MARKS"]', repr(str(marks))))
+    return str(path)
+
+
+def test_submit_wait_returns_after_success_marker(cluster3, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=200)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zmr", "submit", os.path.join(EXAMPLES, "wordcount.py"),
+         "--input", inputs, "--output", str(out), "--reducers", "2", "--wait",
+         "--config", cluster3.config_path], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.exists(out / "_SUCCESS") and proc.stdout.strip().startswith("job-")
+    status = subprocess.run([sys.executable, "-m", "zmr", "status", proc.stdout.strip(),
+                             "--json", "--config", cluster3.config_path],
+                            capture_output=True, text=True, timeout=30)
+    assert '"state": "SUCCEEDED"' in status.stdout
+
+
+def test_failing_job_reports_the_users_traceback(cluster3, tmp_path):
+    (tmp_path / "bad.py").write_text(
+        "def mapper(k, v):\n    raise RuntimeError('boom in user code')\n")
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zmr", "submit", str(tmp_path / "bad.py"), "--input", inputs,
+         "--output", str(out), "--wait", "--config", cluster3.config_path],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "boom in user code" in proc.stderr and "bad.py" in proc.stderr
+    assert "failed 4 times" in proc.stderr
+    assert not out.exists()          # partial output removed
