@@ -46,7 +46,7 @@ class ShuffleServer(threading.Thread):
         self.endpoint = ""
         self.served_bytes = 0
         self._ready = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._pushes: dict[str, Channel] = {}
         self._transfers: dict[str, _Transfer] = {}
 
@@ -57,7 +57,7 @@ class ShuffleServer(threading.Thread):
         return self.endpoint
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(5)
 
     def run(self) -> None:
@@ -65,7 +65,7 @@ class ShuffleServer(threading.Thread):
         self.endpoint = bound_endpoint(requests.sock)
         self._ready.set()
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 busy = any(t.credit > 0 for t in self._transfers.values())
                 for _ in poll([requests], 0.0 if busy else 0.05):
                     received = requests.recv()

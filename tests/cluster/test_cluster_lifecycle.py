@@ -1,0 +1,68 @@
+"""Parallelism, workers joining mid-job, and clean exits of worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tests.cluster.conftest import JOBS, write_lines
+from zmr.local import LocalCluster
+
+
+def _intervals(status, kind):
+    return [(a[1], a[2], a[3]) for t in status["tasks"] if t["task"] == kind
+            for a in t["attempts"] if a[4] == "succeeded"]
+
+
+def _overlap_on_different_workers(intervals) -> bool:
+    return any(w1 != w2 and s1 < e2 and s2 < e1
+               for i, (w1, s1, e1) in enumerate(intervals)
+               for (w2, s2, e2) in intervals[i + 1:])
+
+
+def test_maps_and_reduces_run_in_parallel_on_different_workers(cluster3, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=3, lines_per_file=10)
+    job = cluster3.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
+                                 str(tmp_path / "out"), reducers=3)
+    status = job.wait(timeout_s=60)
+    assert _overlap_on_different_workers(_intervals(status, "map"))
+    assert _overlap_on_different_workers(_intervals(status, "reduce"))
+
+
+def test_worker_joining_mid_job_gets_work(tmp_path):
+    with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
+        inputs = write_lines(tmp_path / "in", files=8, lines_per_file=5)
+        job = cluster.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
+                                    str(tmp_path / "out"), reducers=2)
+        while job.status()["maps_done"] == 0:
+            time.sleep(0.05)
+        cluster.add_worker()
+        status = job.wait(timeout_s=60)
+        workers = {a[1] for t in status["tasks"] for a in t["attempts"]}
+        assert workers == {"local-1", "local-2"}
+
+
+def test_workers_exit_cleanly_when_told_to_stop(tmp_path):
+    cluster = LocalCluster(workers=2, base_dir=str(tmp_path / "c"))
+    cluster.start()
+    procs = list(cluster.workers.values())
+    cluster.client.shutdown_cluster("test")
+    for proc in [*procs, cluster.coordinator]:
+        assert proc.wait(timeout=10) == 0
+    cluster.stop()
+
+
+def test_workers_exit_when_the_coordinator_is_gone(tmp_path):
+    cluster = LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
+                           coordinator_timeout_s=2.0)
+    cluster.start()
+    try:
+        cluster.coordinator.send_signal(signal.SIGKILL)
+        cluster.coordinator.wait()
+        started = time.monotonic()
+        for proc in cluster.workers.values():
+            assert proc.wait(timeout=15) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        cluster.stop()
