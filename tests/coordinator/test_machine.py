@@ -1,0 +1,145 @@
+"""The coordinator's state machine, driven by events without sockets (dask style)."""
+
+from __future__ import annotations
+
+import pytest
+
+from zmr.coordinator.machine import CoordinatorState, FinishOutput, Send
+from zmr.coordinator.states import InvalidTransition, JobState, TaskState
+from zmr.planning import JobPlan
+from zmr.protocol.messages import (
+    AssignTask,
+    KillTask,
+    Register,
+    RequestTask,
+    TaskDone,
+    TaskFailed,
+)
+from zmr.tasks.specs import Split
+
+
+def plan(maps=2, reducers=1):
+    return JobPlan([Split(f"/in/{i}", 0, 10) for i in range(maps)], reducers, 1 << 20,
+                   "strict", "/out")
+
+
+def manifest(index, attempt):
+    return {"map_index": index, "attempt": attempt, "path": f"/w/m{index}.arrow",
+            "partitions": [[0, 10, 1, 123]], "counters": {"zmr": {"MAP_INPUT_RECORDS": 5}}}
+
+
+def register(state, worker, slots=1, now=0.0):
+    state.register(Register(worker, "h", f"tcp://{worker}:1", slots, 1, 100), now)
+    return state.request_task(RequestTask(worker, slots), now)
+
+
+def assigned(commands):
+    return [(c.peer, c.msg.task, c.msg.index, c.msg.attempt) for c in commands
+            if isinstance(c, Send) and isinstance(c.msg, AssignTask)]
+
+
+def done(worker, kind, index, attempt, result=None):
+    return TaskDone(worker, "job-0001", kind, index, attempt,
+                    result or manifest(index, attempt), 0.0, 1.0)
+
+
+def test_maps_first_then_reduces_once_all_maps_succeeded():
+    s = CoordinatorState()
+    s.submit("wc", plan(maps=2), b"code", 0.0)
+    assert assigned(register(s, "w1")) == [("w1", "map", 0, 1)]
+    assert assigned(register(s, "w2")) == [("w2", "map", 1, 1)]
+    cmds = s.task_done(done("w1", "map", 0, 1), 1.0)
+    assert assigned(cmds) == []               # a reduce must wait for every map
+    assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == []
+    cmds = s.task_done(done("w2", "map", 1, 1), 2.0)
+    assert assigned(cmds) == [("w1", "reduce", 0, 1)]
+    spec = next(c.msg.spec for c in cmds if isinstance(c, Send))
+    assert [seg["endpoint"] for seg in spec["segments"]] == ["tcp://w1:1", "tcp://w2:1"]
+
+
+def test_job_code_travels_once_per_worker():
+    s = CoordinatorState()
+    s.submit("wc", plan(maps=3), b"code", 0.0)
+    first = register(s, "w1")
+    assert first[0].msg.has_code and first[0].blobs == (b"code",)
+    s.task_done(done("w1", "map", 0, 1), 1.0)
+    again = s.request_task(RequestTask("w1", 1), 1.0)
+    assert not again[0].msg.has_code and again[0].blobs == ()
+
+
+def test_success_finishes_job_and_counts_once():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    s.task_done(done("w1", "map", 0, 1), 1.0)
+    assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == [("w1", "reduce", 0, 1)]
+    cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, {"counters": {}}, 0, 1), 2.0)
+    assert FinishOutput(job_id, "/out", True) in cmds
+    assert s.jobs[job_id].state == JobState.SUCCEEDED
+    assert s.jobs[job_id].counters.get("MAP_INPUT_RECORDS") == 5
+
+
+def test_stale_and_duplicate_results_are_fenced_off():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    s.worker_lost("w1", 1.0)                  # attempt 1 is lost with its worker
+    assert s.jobs[job_id].maps[0].state == TaskState.PENDING
+    assert s.task_done(done("w1", "map", 0, 1), 2.0) == []     # late result ignored
+    assert assigned(register(s, "w2", now=3.0)) == [("w2", "map", 0, 2)]
+    s.task_done(done("w2", "map", 0, 2), 4.0)
+    assert s.task_done(done("w2", "map", 0, 2), 4.5) == []     # duplicate ignored
+    assert s.jobs[job_id].counters.get("MAP_INPUT_RECORDS") == 5
+
+
+def test_failures_retry_then_fail_the_job_with_the_traceback():
+    s = CoordinatorState(max_attempts=2)
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    cmds = s.task_failed(TaskFailed("w1", job_id, "map", 0, 1, "ValueError: x", "TB1"), 1.0)
+    assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == [("w1", "map", 0, 2)]
+    cmds = s.task_failed(TaskFailed("w1", job_id, "map", 0, 2, "ValueError: y", "TB2"), 2.0)
+    job = s.jobs[job_id]
+    assert job.state == JobState.FAILED and "failed 2 times" in job.error and "TB2" in job.error
+    assert FinishOutput(job_id, "/out", False) in cmds
+
+
+def test_lost_map_output_reruns_exactly_that_map():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "w1", slots=2)
+    s.task_done(done("w1", "map", 0, 1), 1.0)
+    cmds = s.task_done(done("w1", "map", 1, 2 - 1), 1.0)
+    reduce_attempt = assigned(cmds) or assigned(s.request_task(RequestTask("w1", 1), 1.0))
+    assert reduce_attempt == [("w1", "reduce", 0, 1)]
+    cmds = s.task_failed(TaskFailed("w1", job_id, "reduce", 0, 1, "fetch", "", lost_map=1), 2.0)
+    job = s.jobs[job_id]
+    assert job.maps[0].state == TaskState.SUCCEEDED and job.maps[1].state != TaskState.SUCCEEDED
+    assert job.reduces[0].failures == 0        # a fetch failure is not the reducer's fault
+
+
+def test_dead_worker_outputs_are_rerun_while_reduces_need_them():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "w1")
+    register(s, "w2")
+    s.task_done(done("w1", "map", 0, 1), 1.0)
+    cmds = s.worker_lost("w1", 2.0)
+    assert s.jobs[job_id].maps[0].state in (TaskState.PENDING, TaskState.RUNNING)
+    assert all(not isinstance(c, Send) or c.peer != "w1" for c in cmds)
+
+
+def test_cancel_kills_running_attempts():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    cmds = s.cancel(job_id, 1.0)
+    assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
+    assert s.jobs[job_id].state == JobState.CANCELLED
+
+
+def test_illegal_transitions_are_refused():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    with pytest.raises(InvalidTransition):
+        s.jobs[job_id].maps[0].set_state(TaskState.SUCCEEDED)    # PENDING -> SUCCEEDED
