@@ -5,6 +5,7 @@ The public surface is what ``__all__`` lists; everything else is internal.
 
 from __future__ import annotations
 
+from zmr.client import Client, JobHandle
 from zmr.errors import (
     ConfigError,
     DataCorruptionError,
@@ -20,11 +21,13 @@ from zmr.job.counters import increment_counter
 
 __version__ = "0.1.0"
 __all__ = [
+    "Client",
     "ConfigError",
     "DataCorruptionError",
     "InputError",
     "JobDefinitionError",
     "JobFailedError",
+    "JobHandle",
     "JobResult",
     "OutputError",
     "TaskError",
