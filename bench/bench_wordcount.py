@@ -1,6 +1,7 @@
 """Word count benchmark: zmr and its peers on the same corpus, in the same run.
 
-    python bench/bench_wordcount.py [--size 256MB] [--reps 3] [--modes inline,vectorized]
+    python bench/bench_wordcount.py [--size 256MB] [--reps 3]
+        [--modes inline,vectorized,cluster2,cluster2_vectorized,spark_rdd,dask_bag]
 
 Generates (or reuses) a deterministic corpus under bench/data/, runs every mode and peer
 ``--reps`` times, checks that all of them found the same word counts, and prints wall time
@@ -30,6 +31,9 @@ from zmr.storage.splits import parse_size  # noqa: E402
 PY = sys.executable
 
 
+PEERS = ("py_counter", "spark_rdd", "dask_bag")
+
+
 def corpus(size: int) -> list[str]:
     directory = os.path.join(BENCH, "data", f"corpus-{size >> 20}MB")
     stamp = os.path.join(directory, "_COMPLETE")
@@ -49,6 +53,11 @@ def commands(mode: str, files: list[str], out: str) -> list[str]:
         "inline": [*zmr_run, "--inline", os.path.join(ROOT, "jobs", "wordcount.py")],
         "vectorized": [*zmr_run, "--inline",
                        os.path.join(ROOT, "jobs", "wordcount_vectorized.py")],
+        "cluster2": [*zmr_run, "--workers", "2", os.path.join(ROOT, "jobs", "wordcount.py")],
+        "cluster2_vectorized": [*zmr_run, "--workers", "2",
+                                os.path.join(ROOT, "jobs", "wordcount_vectorized.py")],
+        "spark_rdd": [PY, os.path.join(BENCH, "peers", "spark_rdd.py"), out, *files],
+        "dask_bag": [PY, os.path.join(BENCH, "peers", "dask_bag.py"), out, *files],
     }
     return table[mode]
 
@@ -97,7 +106,7 @@ def report(runs: dict[str, list[dict]], megabytes: float, reps: int) -> None:
     for mode, results in runs.items():
         wall = statistics.median(r["wall_s"] for r in results)
         rss = max(r["peak_rss_mb"] for r in results)
-        name = mode if mode == "py_counter" else f"zmr {mode}"
+        name = mode if mode in PEERS else f"zmr {mode}"
         print(f"| {name:<24} | {wall:7.2f} | {megabytes / wall:6.1f} | {rss:11.0f} "
               f"| {base / wall:12.2f} |")
 
