@@ -10,6 +10,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 try:
@@ -36,10 +37,13 @@ def _tree_peak(proc: subprocess.Popen) -> float:
 
 def main() -> None:
     started = time.perf_counter()
-    proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    sampled = _tree_peak(proc) if psutil is not None else 0.0
-    stderr = proc.communicate()[1]
-    wall = time.perf_counter() - started
+    with tempfile.TemporaryFile() as err:     # a file, not a pipe: it can never fill up
+        proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=err)
+        sampled = _tree_peak(proc) if psutil is not None else 0.0
+        proc.wait()
+        wall = time.perf_counter() - started
+        err.seek(0)
+        stderr = err.read()
     peak = max(sampled, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     print(json.dumps({"wall_s": wall, "peak_rss_mb": peak, "returncode": proc.returncode,
                       "stderr": stderr.decode(errors="replace")[-2000:]}))
