@@ -7,8 +7,11 @@ everything is torn down (no orphans) when the context ends.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,18 @@ from zmr.client import Client
 from zmr.config import load_config, write_config
 from zmr.errors import ZmrError
 from zmr.transport.sockets import free_port
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGTERM to this child if the process that started it dies,
+    so an embedded cluster cannot outlive a killed ``zmr run`` or test run."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 class LocalCluster:
@@ -58,11 +73,15 @@ class LocalCluster:
         os.makedirs(os.path.join(self.base_dir, "logs"), exist_ok=True)
         write_config(self.config_path, self.settings)
         self.client = Client(load_config(self.config_path))
-        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
-                                                       self.config_path])
-        for _ in range(self.num_workers):
-            self.add_worker()
-        self.wait_for_workers(self.num_workers)
+        try:
+            self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
+                                                           self.config_path])
+            for _ in range(self.num_workers):
+                self.add_worker()
+            self.wait_for_workers(self.num_workers)
+        except BaseException:
+            self.stop()           # never leave half a cluster behind
+            raise
 
     def add_worker(self) -> str:
         worker_id = f"local-{len(self.workers) + 1}"
@@ -94,7 +113,7 @@ class LocalCluster:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
             return subprocess.Popen([sys.executable, *args], stdout=log, stderr=log, env=env,
-                                    stdin=subprocess.DEVNULL)
+                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         finally:
             log.close()
 

@@ -66,3 +66,39 @@ def test_workers_exit_when_the_coordinator_is_gone(tmp_path):
         assert time.monotonic() - started < 10
     finally:
         cluster.stop()
+
+
+def test_embedded_cluster_dies_with_a_killed_zmr_run(tmp_path):
+    import subprocess
+    import sys
+
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=5)
+    env = dict(os.environ, ZMR_TEST_DELAY_S="30")
+    run = subprocess.Popen([sys.executable, "-m", "zmr", "run", os.path.join(JOBS, "slow.py"),
+                            "--input", inputs, "--output", str(tmp_path / "out"),
+                            "--workers", "2", "-q"], env=env)
+    deadline = time.monotonic() + 30
+    children = []
+    while time.monotonic() < deadline and len(children) < 3:
+        children = _children(run.pid)
+        time.sleep(0.1)
+    assert len(children) >= 3                       # coordinator + 2 workers
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in children):
+        time.sleep(0.1)
+    assert not any(os.path.exists(f"/proc/{p}") for p in children)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
