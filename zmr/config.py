@@ -29,6 +29,13 @@ SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
     ("heartbeat", "interval_s"): (float, 1.0, "seconds between heartbeats"),
     ("heartbeat", "liveness"): (int, 3, "missed beats before a peer is declared dead"),
     ("tasks", "max_attempts"): (int, 4, "attempts per task before the job fails (Hadoop: 4)"),
+    ("tasks", "task_timeout_s"): (float, 600.0,
+                                  "kill an attempt whose progress stalls this long (Hadoop: 600)"),
+    ("tasks", "blacklist_after"): (int, 3, "failed tasks of a job before a worker gets no more"),
+    ("tasks", "speculative"): (bool, True, "back up straggling attempts near a phase's end"),
+    ("tasks", "speculative_slow_factor"): (float, 1.5,
+                                           "how many median task times make a straggler"),
+    ("tasks", "speculative_min_runtime_s"): (float, 5.0, "never back up a younger attempt"),
 }
 
 

@@ -41,7 +41,8 @@ class LocalCluster:
 
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
-                 coordinator_timeout_s: float = 10.0, max_attempts: int = 4) -> None:
+                 coordinator_timeout_s: float = 10.0, max_attempts: int = 4,
+                 **tasks: Any) -> None:
         self.num_workers = workers
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
@@ -57,6 +58,7 @@ class LocalCluster:
             ("heartbeat", "interval_s"): heartbeat_interval_s,
             ("heartbeat", "liveness"): liveness,
             ("tasks", "max_attempts"): max_attempts,
+            **{("tasks", key): value for key, value in tasks.items()},
         }
         self.coordinator: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}

@@ -29,6 +29,7 @@ class JobPlan:
     memory_budget: int
     on_bad_utf8: str
     output: str
+    speculative: bool = True         # backup attempts for stragglers (cluster runs)
 
     @property
     def num_maps(self) -> int:
@@ -52,7 +53,8 @@ class JobPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> JobPlan:
         return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
-                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]))
+                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
+                   bool(d.get("speculative", True)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -63,7 +65,7 @@ def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
 
 def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | None = None,
              split_size: int | str | None = None, memory_budget: int | str | None = None,
-             on_bad_utf8: str = "strict") -> JobPlan:
+             on_bad_utf8: str = "strict", speculative: bool | None = None) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
@@ -73,5 +75,7 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
                         "memory budget")
     if on_bad_utf8 not in BAD_UTF8_POLICIES:
         raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_POLICIES}, got {on_bad_utf8!r}")
+    speculate = _pick(speculative, job, "SPECULATIVE", True)
     splits = plan_splits(discover_inputs(inputs), size)
-    return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output))
+    return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output),
+                   bool(speculate))

@@ -102,3 +102,23 @@ def _children(pid: int) -> list[int]:
             except OSError:
                 pass
     return out
+
+
+def test_cancel_kills_running_attempts_and_removes_output(cluster3, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=3, lines_per_file=5)
+    os.environ["ZMR_TEST_DELAY_S"] = "30"        # read by slow.py when the job is loaded
+    try:
+        job = cluster3.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
+                                     str(tmp_path / "out"))
+    finally:
+        del os.environ["ZMR_TEST_DELAY_S"]
+    while not any(t["attempts"] for t in job.status()["tasks"]):
+        time.sleep(0.05)
+    started = time.monotonic()
+    job.cancel()
+    assert job.status()["state"] == "CANCELLED"
+    while any(w["free_slots"] == 0 for w in cluster3.client.workers()) and \
+            time.monotonic() - started < 10:
+        time.sleep(0.1)
+    assert time.monotonic() - started < 10     # slots freed in seconds, not after 30 s
+    assert not (tmp_path / "out").exists()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from zmr.coordinator.machine import CoordinatorState, FinishOutput, Send
+from zmr.coordinator.machine import CoordinatorState, FinishOutput, Publish, Send
 from zmr.coordinator.states import InvalidTransition, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
+    CancelJob,
     KillTask,
     Register,
     RequestTask,
@@ -135,6 +136,7 @@ def test_cancel_kills_running_attempts():
     register(s, "w1")
     cmds = s.cancel(job_id, 1.0)
     assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
+    assert Publish(CancelJob(job_id)) in cmds
     assert s.jobs[job_id].state == JobState.CANCELLED
 
 
@@ -143,3 +145,56 @@ def test_illegal_transitions_are_refused():
     job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
     with pytest.raises(InvalidTransition):
         s.jobs[job_id].maps[0].set_state(TaskState.SUCCEEDED)    # PENDING -> SUCCEEDED
+
+
+def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():
+    s = CoordinatorState(task_timeout_s=10.0)
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    s.progress("w1", [f"{job_id}/map/0/1:100"], 5.0)     # progress moved at t=5
+    assert s.tick(14.0) == []                            # 9 s without progress: fine
+    cmds = s.tick(16.0)
+    assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
+    task = s.jobs[job_id].maps[0]
+    assert task.failures == 1 and "task timeout" in task.error
+    assert assigned(s.request_task(RequestTask("w1", 1), 16.0)) == [("w1", "map", 0, 2)]
+
+
+def test_straggler_gets_a_speculative_backup_and_first_commit_wins():
+    s = CoordinatorState(slow_factor=1.5, min_runtime_s=1.0)
+    job_id, _ = s.submit("wc", plan(maps=3), b"c", 0.0)
+    register(s, "w1", slots=3)
+    s.task_done(done("w1", "map", 0, 1), 2.0)
+    s.task_done(done("w1", "map", 1, 2 - 1), 2.0)
+    assert assigned(register(s, "w2", now=2.5)) == []   # map 2 has run only 2.5 s
+    cmds = s.tick(4.0)                                   # 4 s > 1.5 x median 2 s
+    assert assigned(cmds) == [("w2", "map", 2, 2)]
+    assert s.jobs[job_id].counters.to_dict()["zmr.job"]["SPECULATIVE_ATTEMPTS"] == 1
+    cmds = s.task_done(done("w2", "map", 2, 2), 5.0)     # the backup commits first
+    assert Send("w1", KillTask(job_id, "map", 2, 1)) in cmds
+    assert s.task_done(done("w1", "map", 2, 1), 5.5) == []  # the original is fenced off
+
+
+def test_no_speculation_when_the_job_opts_out():
+    s = CoordinatorState(slow_factor=1.5, min_runtime_s=1.0)
+    p = plan(maps=3)
+    job_id, _ = s.submit("wc", JobPlan(p.splits, 1, p.memory_budget, "strict", "/out",
+                                       speculative=False), b"c", 0.0)
+    register(s, "w1", slots=3)
+    s.task_done(done("w1", "map", 0, 1), 2.0)
+    s.task_done(done("w1", "map", 1, 1), 2.0)
+    register(s, "w2", now=2.5)
+    assert assigned(s.tick(10.0)) == []
+
+
+def test_worker_failing_a_jobs_tasks_is_blacklisted_for_that_job():
+    s = CoordinatorState(blacklist_after=2, max_attempts=10)
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "bad")                                     # gets map 0
+    register(s, "good")                                    # gets map 1
+    s.task_failed(TaskFailed("bad", job_id, "map", 0, 1, "E", ""), 1.0)
+    assert assigned(s.request_task(RequestTask("bad", 1), 1.0)) == [("bad", "map", 0, 2)]
+    s.task_failed(TaskFailed("bad", job_id, "map", 0, 2, "E", ""), 2.0)
+    assert assigned(s.request_task(RequestTask("bad", 1), 2.0)) == []   # blacklisted now
+    s.task_done(done("good", "map", 1, 1), 3.0)
+    assert assigned(s.request_task(RequestTask("good", 1), 3.0)) == [("good", "map", 0, 3)]

@@ -23,6 +23,7 @@ from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
+    CancelJob,
     KillTask,
     Message,
     Register,
@@ -31,6 +32,10 @@ from zmr.protocol.messages import (
     TaskFailed,
 )
 from zmr.tasks.specs import MapManifest
+
+
+#: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
+JOB_COUNTERS = "zmr.job"
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,14 @@ class FinishOutput:
     success: bool
 
 
-Command = Send | FinishOutput
+@dataclass(frozen=True)
+class Publish:
+    """Broadcast ``msg`` on the PUB socket (best effort: a backup to reliable messages)."""
+
+    msg: Message
+
+
+Command = Send | FinishOutput | Publish
 
 
 @dataclass
@@ -59,6 +71,11 @@ class CoordinatorState:
     """Jobs, tasks and workers, and every rule about how they change."""
 
     max_attempts: int = 4
+    task_timeout_s: float = 600.0
+    blacklist_after: int = 3
+    speculative: bool = True
+    slow_factor: float = 1.5
+    min_runtime_s: float = 5.0
     jobs: dict[str, Job] = field(default_factory=dict)
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -108,11 +125,13 @@ class CoordinatorState:
                 for attempt in task.running():
                     if attempt.worker_id == worker_id:
                         self._end_attempt(task, attempt, "lost", now)
+                        job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
                 if (task.kind == MAP and task.state == TaskState.SUCCEEDED
                         and task.output_worker == worker_id and job.reduces
                         and job.done(REDUCE) < len(job.reduces)):
                     task.set_state(TaskState.PENDING)
                     task.result = None
+                    job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
         return self.dispatch(now)
 
     # -- results ---------------------------------------------------------------------------
@@ -128,7 +147,17 @@ class CoordinatorState:
         task.output_worker = msg.worker_id
         job.counters.merge(msg.result.get("counters", {}))
         self.workers_done(msg.worker_id)
-        return self._after_success(job, now)
+        return self._kill_others(job, task, now) + self._after_success(job, now)
+
+    def _kill_others(self, job: Job, task: Task, now: float) -> list[Command]:
+        """The first commit won: stop the task's other (speculative) attempts."""
+        commands: list[Command] = []
+        for other in task.running():
+            other.outcome, other.finished_s = "killed", now
+            job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
+            commands.append(Send(other.worker_id, KillTask(job.job_id, task.kind, task.index,
+                                                           other.number)))
+        return commands
 
     def task_failed(self, msg: TaskFailed, now: float) -> list[Command]:
         job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
@@ -141,14 +170,57 @@ class CoordinatorState:
             self.workers[msg.worker_id].tasks_failed += 1
         if msg.lost_map >= 0 and (lost := job.task(MAP, msg.lost_map)) is not None:
             return self._map_output_lost(job, lost, now)
+        return self._count_failure(job, task, msg.worker_id, msg.error, msg.traceback, now)
+
+    def _count_failure(self, job: Job, task: Task, worker_id: str, error: str, tb: str,
+                       now: float) -> list[Command]:
         task.failures += 1
-        task.error, task.traceback = msg.error, msg.traceback
+        task.error, task.traceback = error, tb
+        job.worker_failures[worker_id] = job.worker_failures.get(worker_id, 0) + 1
+        job.counters.increment(JOB_COUNTERS, "FAILED_ATTEMPTS")
         if task.failures >= self.max_attempts:
+            if task.state == TaskState.RUNNING:
+                return self.dispatch(now)     # another attempt is still running: let it try
             task.set_state(TaskState.FAILED)
             job.error = (f"{task.name} failed {task.failures} times; last error on worker "
-                         f"{msg.worker_id}: {msg.error}\n{msg.traceback}")
+                         f"{worker_id}: {error}\n{tb}")
             return self._finish_job(job, JobState.FAILED, now)
         return self.dispatch(now)
+
+    # -- progress and timers ---------------------------------------------------------------
+    def progress(self, worker_id: str, running: list[str], now: float) -> None:
+        """Heartbeat: ``job/kind/index/attempt:records`` for each attempt a worker runs."""
+        for entry in running:
+            try:
+                name, count = entry.rsplit(":", 1)
+                job_id, kind, index, number = name.split("/")
+                _, _, attempt = self._current(job_id, kind, int(index), int(number))
+                records = int(count)
+            except ValueError:
+                continue
+            if attempt is not None and attempt.worker_id == worker_id and \
+                    records != attempt.progress:
+                attempt.progress, attempt.progress_s = records, now
+
+    def tick(self, now: float) -> list[Command]:
+        """Time passes: kill attempts whose progress stalled, then look for stragglers."""
+        commands: list[Command] = []
+        for job in self._live_jobs():
+            for task in job.tasks():
+                for attempt in task.running():
+                    if now - attempt.progress_s > self.task_timeout_s:
+                        commands += self._time_out(job, task, attempt, now)
+        return commands + self.dispatch(now)
+
+    def _time_out(self, job: Job, task: Task, attempt: Attempt, now: float) -> list[Command]:
+        self._end_attempt(task, attempt, "failed", now)
+        kill = Send(attempt.worker_id, KillTask(job.job_id, task.kind, task.index,
+                                                attempt.number))
+        error = (f"attempt {attempt.number} made no progress for {self.task_timeout_s:.0f}s "
+                 f"(task timeout) on worker {attempt.worker_id}: killed")
+        if job.state in FINAL_JOB_STATES or task.state == TaskState.SUCCEEDED:
+            return [kill]
+        return [kill, *self._count_failure(job, task, attempt.worker_id, error, "", now)]
 
     def workers_done(self, worker_id: str) -> None:
         if worker_id in self.workers:
@@ -196,6 +268,8 @@ class CoordinatorState:
         job.set_state(state)
         job.finished_s = now
         commands.append(FinishOutput(job.job_id, job.plan.output, state == JobState.SUCCEEDED))
+        if state != JobState.SUCCEEDED:
+            commands.append(Publish(CancelJob(job.job_id)))
         return commands + self.dispatch(now)
 
     def _live_jobs(self) -> list[Job]:
@@ -206,15 +280,23 @@ class CoordinatorState:
         commands: list[Command] = []
         for worker in sorted(self.workers.values(), key=lambda w: -w.free_slots):
             while worker.free_slots > 0:
-                choice = policy.next_task(self._live_jobs(), worker)
+                jobs = self._live_jobs()
+                choice = policy.next_task(jobs, worker, self.blacklist_after, len(self.workers))
+                backup = choice is None and self.speculative
+                if backup:
+                    choice = policy.backup_task(jobs, worker, now, self.slow_factor,
+                                                self.min_runtime_s)
                 if choice is None:
-                    return commands
-                commands.append(self._assign(choice[0], choice[1], worker, now))
+                    break
+                commands.append(self._assign(choice[0], choice[1], worker, now, backup))
         return commands
 
-    def _assign(self, job: Job, task: Task, worker: WorkerInfo, now: float) -> Send:
+    def _assign(self, job: Job, task: Task, worker: WorkerInfo, now: float,
+                speculative: bool = False) -> Send:
         number = len(task.attempts) + 1
-        task.attempts.append(Attempt(number, worker.worker_id, now))
+        task.attempts.append(Attempt(number, worker.worker_id, now, speculative=speculative))
+        if speculative:
+            job.counters.increment(JOB_COUNTERS, "SPECULATIVE_ATTEMPTS")
         if task.state == TaskState.PENDING:
             task.set_state(TaskState.RUNNING)
         if job.state == JobState.QUEUED:

@@ -26,7 +26,13 @@ class Attempt:
     worker_id: str
     started_s: float
     finished_s: float | None = None
-    outcome: str = "running"        # running | succeeded | failed | lost | killed | stale
+    outcome: str = "running"        # running | succeeded | failed | lost | killed
+    speculative: bool = False       # a backup of a slow attempt
+    progress: int = 0               # records processed, from the worker's heartbeats
+    progress_s: float = 0.0         # when progress last moved
+
+    def __post_init__(self) -> None:
+        self.progress_s = self.progress_s or self.started_s
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Job:
     finished_s: float | None = None
     error: str = ""
     counters: Counters = field(default_factory=Counters)
+    worker_failures: dict[str, int] = field(default_factory=dict)
 
     def set_state(self, new: JobState) -> None:
         check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
@@ -106,8 +113,8 @@ class Job:
 def _describe_task(task: Task) -> dict[str, Any]:
     return {"task": task.kind, "index": task.index, "state": task.state.value,
             "error": task.error, "traceback": task.traceback,
-            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome]
-                         for a in task.attempts]}
+            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome,
+                          a.speculative] for a in task.attempts]}
 
 
 @dataclass

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from zmr.config import ClusterConfig
-from zmr.coordinator.machine import Command, CoordinatorState, FinishOutput, Send
+from zmr.coordinator.machine import Command, CoordinatorState, FinishOutput, Publish, Send
 from zmr.errors import ZmrError
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
@@ -63,7 +63,14 @@ class CoordinatorServer:
                               "control")
         self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port")), "beats")
         self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port")), "reports")
-        self.state = CoordinatorState(max_attempts=config["tasks", "max_attempts"])
+        self.state = CoordinatorState(
+            max_attempts=config["tasks", "max_attempts"],
+            task_timeout_s=config["tasks", "task_timeout_s"],
+            blacklist_after=config["tasks", "blacklist_after"],
+            speculative=config["tasks", "speculative"],
+            slow_factor=config["tasks", "speculative_slow_factor"],
+            min_runtime_s=config["tasks", "speculative_min_runtime_s"])
+        self.next_tick_s = clock()
         self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
@@ -100,11 +107,15 @@ class CoordinatorServer:
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
             self.execute(self.state.worker_lost(worker_id, self.clock()))
+        if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
+            self.next_tick_s = self.clock() + 0.5
+            self.execute(self.state.tick(self.clock()))
 
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
             if isinstance(msg, Heartbeat) and msg.sender in self.state.workers:
                 self.liveness.heard(msg.sender, msg.seq)
+                self.state.progress(msg.sender, msg.running, self.clock())
             return
         worker_id = getattr(msg, "worker_id", None)
         if worker_id is not None and not isinstance(msg, Register):
@@ -135,6 +146,8 @@ class CoordinatorServer:
                     queue.extend(self.state.worker_lost(command.peer, self.clock()))
             elif isinstance(command, FinishOutput):
                 self._finish_output(command)
+            elif isinstance(command, Publish):
+                self.pub.send(command.msg)
 
     def _finish_output(self, command: FinishOutput) -> None:
         try:

@@ -25,6 +25,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "MEMORY_BUDGET": (int, str),
     "COMBINER": str,
     "REDUCE": str,
+    "SPECULATIVE": bool,
 }
 
 

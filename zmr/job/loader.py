@@ -127,7 +127,8 @@ def _settings(module: types.ModuleType, path: str) -> dict[str, Any]:
     for name, expected in SETTING_TYPES.items():
         if hasattr(module, name):
             value = getattr(module, name)
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool)
+                                                   and expected is not bool):
                 raise JobDefinitionError(
                     f"{path}: setting {name} = {value!r} has the wrong type")
             settings[name] = value

@@ -171,7 +171,8 @@ class StatusReply(Message):
 
 @dataclass(frozen=True, slots=True)
 class CancelJob(Message):
-    """K->C: cancel a job."""
+    """K->C: cancel a job. Also C->W on PUB when a job ends badly: workers kill whatever
+    attempts of it they still run (the reliable KillTask messages come over ROUTER too)."""
 
     KIND: ClassVar[bytes] = b"CANCEL"
     job_id: str

@@ -22,6 +22,7 @@ from zmr.job.runtime import call_final
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.splits import iter_split_lines
+from zmr.tasks import progress
 from zmr.tasks.collector import MapOutputCollector
 from zmr.tasks.specs import MapManifest, MapTaskSpec
 
@@ -74,6 +75,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, buffer: list[Any],
                 if out is not None:
                     extend(out)
             on_check()
+            progress.advance(LINES_PER_CHECK)
         counters.add("MAP_INPUT_RECORDS", len(lines))
     extend(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
@@ -95,6 +97,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
         job.mapper_init()
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
         emit(*_key_value_columns(job.map_batch(line_batch(spec.split.path, offsets, lines))))
+        progress.advance(len(lines))
         counters.add("MAP_INPUT_RECORDS", len(lines))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
 

@@ -24,6 +24,7 @@ from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.ipc import BATCH_ROWS, PartitionedWriter, read_segment
 from zmr.storage.sorting import merge_sorted
+from zmr.tasks import progress
 from zmr.tasks.specs import ReduceResult, ReduceTaskSpec, Segment
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
@@ -88,6 +89,7 @@ def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str
             entry = writer.write_partition(merge_sorted(sources[i:i + factor]))
             writer.close()
             counters.add("REDUCE_SPILLED_RECORDS", entry.rows)
+            progress.advance(entry.rows)
             merged.append(read_segment(path, entry.offset, entry.length, entry.crc32, path))
         sources, level = merged, level + 1
     return sources
@@ -123,4 +125,5 @@ def _count_records(batches: Iterator[pa.RecordBatch],
                    counters: Counters) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         counters.add("REDUCE_INPUT_RECORDS", batch.num_rows)
+        progress.advance(batch.num_rows)
         yield batch

@@ -19,6 +19,7 @@ import uuid
 from zmr.config import ClusterConfig
 from zmr.protocol.messages import (
     AssignTask,
+    CancelJob,
     ErrorReply,
     Heartbeat,
     KillTask,
@@ -86,7 +87,8 @@ class WorkerAgent:
         self._reap_finished()
         if self.beat.due():
             self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(), len(self.running),
-                                    ["/".join(map(str, k)) for k in self.running]))
+                                    [f"{'/'.join(map(str, k))}:{sandbox.progress.value}"
+                                     for k, (sandbox, _) in self.running.items()]))
         self._check_coordinator()
 
     def _teardown(self) -> None:
@@ -135,6 +137,9 @@ class WorkerAgent:
             self._start(msg, blobs)
         elif isinstance(msg, KillTask):
             self._kill((msg.job_id, msg.task, msg.index, msg.attempt))
+        elif isinstance(msg, CancelJob):
+            for key in [k for k in self.running if k[0] == msg.job_id]:
+                self._kill(key)
         elif isinstance(msg, Shutdown):
             log.info("worker=%s: shutdown requested: %s", self.worker_id, msg.reason)
             self.stopping = True

@@ -42,8 +42,10 @@ class Sandbox:
                  log_path: str) -> None:
         parent, child = _context.Pipe(duplex=False)
         self._conn = parent
+        self.progress = _context.Value("q", 0, lock=False)   # records processed, shared
         self.process = _context.Process(
-            target=_child_main, args=(kind, spec, job_code, own_endpoint, log_path, child),
+            target=_child_main,
+            args=(kind, spec, job_code, own_endpoint, log_path, child, self.progress),
             daemon=True)
         self.process.start()
         child.close()
@@ -75,8 +77,14 @@ class Sandbox:
 
 
 def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
-                log_path: str, conn: Connection) -> None:
+                log_path: str, conn: Connection, shared_progress: Any) -> None:
     _redirect_output(log_path)
+    from zmr.tasks import progress
+
+    def advance(records: int) -> None:
+        shared_progress.value += records
+
+    progress.set_hook(advance)
     try:
         conn.send(Outcome(True, result=_run(kind, spec, job_code, own_endpoint)))
     except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised

@@ -1,0 +1,79 @@
+"""The shuffle over real PUSH/PULL sockets: chunked transfer with credit, checksums, refusals."""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import pytest
+
+from zmr.errors import FetchFailedError
+from zmr.shuffle import server as shuffle_server
+from zmr.shuffle.fetcher import fetch_remote, make_fetch
+from zmr.shuffle.server import ShuffleServer
+from zmr.tasks.specs import Segment
+
+
+@pytest.fixture()
+def service(tmp_path):
+    root = tmp_path / "worker"
+    root.mkdir()
+    server = ShuffleServer("127.0.0.1", str(root))
+    server.start_serving()
+    yield server, root
+    server.stop()
+
+
+def _segment(path, data, offset, length, endpoint, crc=None):
+    crc = zlib.crc32(data[offset:offset + length]) if crc is None else crc
+    return Segment(3, 1, str(path), 0, offset, length, 1, crc, endpoint)
+
+
+def test_multi_chunk_segment_arrives_intact(service, tmp_path):
+    server, root = service
+    data = os.urandom(3 * shuffle_server.CHUNK_BYTES + 12345)
+    (root / "m.arrow").write_bytes(b"head" + data)
+    seg = _segment(root / "m.arrow", b"head" + data, 4, len(data), server.endpoint)
+    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+    assert (tmp_path / "got").read_bytes() == data
+    assert server.served_bytes == len(data)
+
+
+def test_checksum_mismatch_names_the_map(service, tmp_path):
+    server, root = service
+    (root / "m.arrow").write_bytes(b"x" * 1000)
+    seg = _segment(root / "m.arrow", b"x" * 1000, 0, 1000, server.endpoint, crc=1234)
+    with pytest.raises(FetchFailedError, match="task 3") as failure:
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+    assert failure.value.map_index == 3 and not (tmp_path / "got").exists()
+
+
+def test_files_outside_the_workers_data_are_refused(service, tmp_path):
+    server, _ = service
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"private")
+    seg = _segment(secret, b"private", 0, 7, server.endpoint)
+    with pytest.raises(FetchFailedError, match="not a map output of this worker"):
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+
+
+def test_truncated_file_is_a_fetch_failure(service, tmp_path):
+    server, root = service
+    (root / "m.arrow").write_bytes(b"y" * 100)
+    seg = _segment(root / "m.arrow", b"y" * 500, 0, 500, server.endpoint)
+    with pytest.raises(FetchFailedError):
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+
+
+def test_silent_holder_times_out(tmp_path):
+    from zmr.transport.sockets import free_port
+
+    seg = _segment(tmp_path / "m", b"z", 0, 1, f"tcp://127.0.0.1:{free_port()}")
+    with pytest.raises(FetchFailedError, match="sent nothing"):
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=0.5)
+
+
+def test_own_segments_are_read_in_place(tmp_path):
+    fetch = make_fetch("tcp://127.0.0.1:5999")
+    seg = Segment(0, 1, "/data/m.arrow", 0, 10, 5, 1, 0, "tcp://127.0.0.1:5999")
+    assert fetch(seg, str(tmp_path / "unused")) == ("/data/m.arrow", 10)

@@ -1,0 +1,79 @@
+"""The zmr command: clear errors naming the path, line or setting, and non-zero exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+WORDCOUNT = os.path.join(ROOT, "jobs", "wordcount.py")
+
+
+def zmr(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def test_run_inline_writes_sorted_output(tmp_path):
+    (tmp_path / "in.txt").write_text("b a\na c\n")
+    proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
+               str(tmp_path / "out"), "--inline")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "part-00000").read_text() == "a\t2\nb\t1\nc\t1\n"
+    assert "MAP_INPUT_RECORDS" in proc.stderr
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path):
+    (tmp_path / "in.txt").write_text("x\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep").write_text("precious")
+    args = ["run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
+            str(tmp_path / "out"), "--inline"]
+    proc = zmr(*args)
+    assert proc.returncode == 1 and "already exists" in proc.stderr
+    assert (tmp_path / "out" / "keep").read_text() == "precious"
+    assert zmr(*args, "--overwrite").returncode == 0
+
+
+def test_missing_input_names_the_path(tmp_path):
+    proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "nope"), "--output",
+               str(tmp_path / "out"), "--inline")
+    assert proc.returncode == 1 and f"{tmp_path / 'nope'} does not exist" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_job_module_names_file_and_line_before_any_work(tmp_path):
+    (tmp_path / "job.py").write_text("import re\n\ndef mapper(k, v)\n    yield v, 1\n")
+    (tmp_path / "in.txt").write_text("x\n")
+    proc = zmr("run", str(tmp_path / "job.py"), "--input", str(tmp_path / "in.txt"),
+               "--output", str(tmp_path / "out"))
+    assert proc.returncode == 1 and f"{tmp_path / 'job.py'}:3: syntax error" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_invalid_utf8_names_file_and_offset_or_is_replaced(tmp_path):
+    (tmp_path / "in.txt").write_bytes(b"good line\nbad \xff\n")
+    base = ["run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--inline"]
+    proc = zmr(*base, "--output", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert f"invalid UTF-8 in {tmp_path / 'in.txt'} at byte 14" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    assert zmr(*base, "--output", str(tmp_path / "out2"), "--on-bad-utf8",
+               "replace").returncode == 0
+
+
+def test_bad_sizes_name_the_setting(tmp_path):
+    (tmp_path / "in.txt").write_text("x\n")
+    proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
+               str(tmp_path / "out"), "--inline", "--split-size", "lots")
+    assert proc.returncode == 1 and "split size" in proc.stderr and "'lots'" in proc.stderr
+
+
+def test_bad_config_names_file_and_key(tmp_path):
+    (tmp_path / "c.toml").write_text("[worker]\nslots = 'many'\n")
+    proc = zmr("status", "--config", str(tmp_path / "c.toml"))
+    assert proc.returncode == 1
+    assert f"{tmp_path / 'c.toml'}: [worker] slots must be int" in proc.stderr
+    (tmp_path / "c.toml").write_text("[worker]\nslotz = 2\n")
+    assert "unknown key 'slotz'" in zmr("status", "--config", str(tmp_path / "c.toml")).stderr
