@@ -121,11 +121,14 @@ class LocalCluster:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Ask the coordinator to stop everything; kill whatever does not exit in time."""
-        try:
-            self.client.shutdown_cluster("local cluster stopping")
-        except ZmrError:
-            pass
-        self.client.close()
+        if self.coordinator is not None and self.coordinator.poll() is None:
+            try:
+                self.client.timeout_s = 3.0
+                self.client.shutdown_cluster("local cluster stopping")
+            except ZmrError:
+                pass
+        if self.client is not None:
+            self.client.close()
         deadline = time.monotonic() + timeout_s
         for proc in [*self.workers.values(), self.coordinator]:
             if proc is None:

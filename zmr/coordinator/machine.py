@@ -120,7 +120,9 @@ class CoordinatorState:
         worker = self.workers.pop(worker_id, None)
         if worker is None:
             return []
+        commands: list[Command] = []
         for job in self._live_jobs():
+            lost_outputs = False
             for task in job.tasks():
                 for attempt in task.running():
                     if attempt.worker_id == worker_id:
@@ -132,7 +134,22 @@ class CoordinatorState:
                     task.set_state(TaskState.PENDING)
                     task.result = None
                     job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
-        return self.dispatch(now)
+                    lost_outputs = True
+            if lost_outputs:
+                commands += self._stop_reduces(job, now)
+        return commands + self.dispatch(now)
+
+    def _stop_reduces(self, job: Job, now: float) -> list[Command]:
+        """Running reduces can no longer fetch every map output: stop them now rather than
+        let them time out; they run again once the lost maps are redone (not a failure)."""
+        commands: list[Command] = []
+        for task in job.reduces:
+            for attempt in task.running():
+                self._end_attempt(task, attempt, "killed", now)
+                job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
+                commands.append(Send(attempt.worker_id, KillTask(
+                    job.job_id, task.kind, task.index, attempt.number)))
+        return commands
 
     # -- results ---------------------------------------------------------------------------
     def task_done(self, msg: TaskDone, now: float) -> list[Command]:

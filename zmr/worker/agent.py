@@ -64,6 +64,8 @@ class WorkerAgent:
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> None:
+        # inherited by task processes: lets fault-injection jobs take their worker down
+        os.environ["ZMR_WORKER_PID"] = str(os.getpid())
         endpoint = self.shuffle.start_serving()
         self.shuffle_endpoint = self._advertised(endpoint)
         log.info("worker=%s starting: slots=%d shuffle=%s", self.worker_id, self.slots,

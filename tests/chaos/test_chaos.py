@@ -1,0 +1,100 @@
+"""Jobs finish with the exact sequential answer while workers crash, freeze and come back.
+
+The quick variants run in CI; ``pytest -m chaos`` runs the long ones (see README)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.chaos.driver import Chaos, Respawner, expected_word_counts
+from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
+from tests.helpers import output_bytes
+from zmr.inline import run_inline
+from zmr.local import LocalCluster
+
+FAST = dict(heartbeat_interval_s=0.2, liveness=3, coordinator_timeout_s=30.0,
+            max_attempts=8, speculative_min_runtime_s=1.0)
+
+
+def _crash_job(tmp_path, max_sleep_s: float) -> str:
+    source = open(os.path.join(JOBS, "crash.py")).read()
+    path = tmp_path / "crash_here.py"
+    path.write_text(source.replace('float(os.environ.get("ZMR_CRASH_MAX_SLEEP_S", "10"))',
+                                   repr(max_sleep_s)))
+    return str(path)
+
+
+def run_crash_job(tmp_path, workers: int, files: int, max_sleep_s: float,
+                  timeout_s: float) -> None:
+    inputs = write_lines(tmp_path / "in", files=files, lines_per_file=40)
+    with LocalCluster(workers=workers, base_dir=str(tmp_path / "c"), **FAST) as cluster:
+        respawner = Respawner(cluster, workers)
+        respawner.start()
+        try:
+            job = cluster.client.submit(_crash_job(tmp_path, max_sleep_s), [inputs],
+                                        str(tmp_path / "out"), reducers=3)
+            status = job.wait(timeout_s=timeout_s)
+        finally:
+            respawner.stop.set()
+            respawner.join()
+    assert status["state"] == "SUCCEEDED"
+    assert _raw_counts(tmp_path / "out") == expected_word_counts(inputs)
+    return respawner.respawned
+
+
+def _raw_counts(out) -> dict[str, int]:
+    counts = {}
+    for part in sorted(os.listdir(out)):
+        if part.startswith("part-"):
+            for line in open(os.path.join(out, part)):
+                word, n = line.rstrip("\n").split("\t")
+                counts[word] = int(n)
+    return counts
+
+
+def test_crash_job_quick(tmp_path):
+    run_crash_job(tmp_path, workers=3, files=6, max_sleep_s=1.0, timeout_s=240)
+
+
+@pytest.mark.chaos
+def test_crash_job_long(tmp_path):
+    assert run_crash_job(tmp_path, workers=4, files=12, max_sleep_s=10.0, timeout_s=900) > 0
+
+
+def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float) -> dict:
+    inputs = write_lines(tmp_path / "in", files=8, lines_per_file=400)
+    wordcount = os.path.join(EXAMPLES, "wordcount.py")
+    run_inline(wordcount, [inputs], str(tmp_path / "oracle"), reducers=3, split_size="2KB")
+    with LocalCluster(workers=4, base_dir=str(tmp_path / "c"), **FAST) as cluster:
+        respawner, chaos = Respawner(cluster, 4), Chaos(cluster, period_s, seed)
+        respawner.start()
+        chaos.start()
+        try:
+            for n in range(jobs):
+                started = time.monotonic()
+                out = str(tmp_path / f"out{n}")
+                job = cluster.client.submit(wordcount, [inputs], out, reducers=3,
+                                            split_size="2KB")
+                job.wait(timeout_s=timeout_s)
+                assert time.monotonic() - started < timeout_s
+                assert output_bytes(out) == output_bytes(str(tmp_path / "oracle"))
+        finally:
+            chaos.stop.set()
+            respawner.stop.set()
+            chaos.join()
+            respawner.join()
+    return dict(chaos.events)
+
+
+def test_chaos_quick(tmp_path):
+    run_chaos(tmp_path, seed=1, jobs=2, period_s=1.5, timeout_s=120)
+
+
+@pytest.mark.chaos
+@pytest.mark.parametrize("seed", range(20))
+def test_chaos_long(tmp_path, seed):
+    events = run_chaos(tmp_path, seed=seed, jobs=4, period_s=1.0, timeout_s=300)
+    assert sum(events.values()) > 0
