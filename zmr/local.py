@@ -85,8 +85,9 @@ class LocalCluster:
             self.stop()           # never leave half a cluster behind
             raise
 
-    def add_worker(self) -> str:
-        worker_id = f"local-{len(self.workers) + 1}"
+    def add_worker(self, worker_id: str | None = None) -> str:
+        """Start a worker; reusing an id restarts that worker on its data directory."""
+        worker_id = worker_id or f"local-{len(self.workers) + 1}"
         self.workers[worker_id] = self._spawn(worker_id, ["-m", "zmr.worker", self.config_path,
                                                           "--id", worker_id])
         return worker_id

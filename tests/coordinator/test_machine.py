@@ -77,7 +77,7 @@ def test_success_finishes_job_and_counts_once():
     cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, {"counters": {}}, 0, 1), 2.0)
     assert FinishOutput(job_id, "/out", True) in cmds
     assert s.jobs[job_id].state == JobState.SUCCEEDED
-    assert s.jobs[job_id].counters.get("MAP_INPUT_RECORDS") == 5
+    assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 5
 
 
 def test_stale_and_duplicate_results_are_fenced_off():
@@ -90,7 +90,7 @@ def test_stale_and_duplicate_results_are_fenced_off():
     assert assigned(register(s, "w2", now=3.0)) == [("w2", "map", 0, 2)]
     s.task_done(done("w2", "map", 0, 2), 4.0)
     assert s.task_done(done("w2", "map", 0, 2), 4.5) == []     # duplicate ignored
-    assert s.jobs[job_id].counters.get("MAP_INPUT_RECORDS") == 5
+    assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 5
 
 
 def test_failures_retry_then_fail_the_job_with_the_traceback():
@@ -127,6 +127,7 @@ def test_dead_worker_outputs_are_rerun_while_reduces_need_them():
     s.task_done(done("w1", "map", 0, 1), 1.0)
     cmds = s.worker_lost("w1", 2.0)
     assert s.jobs[job_id].maps[0].state in (TaskState.PENDING, TaskState.RUNNING)
+    assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 0   # not counted twice
     assert all(not isinstance(c, Send) or c.peer != "w1" for c in cmds)
 
 
@@ -143,8 +144,10 @@ def test_cancel_kills_running_attempts():
 def test_illegal_transitions_are_refused():
     s = CoordinatorState()
     job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
-    with pytest.raises(InvalidTransition):
-        s.jobs[job_id].maps[0].set_state(TaskState.SUCCEEDED)    # PENDING -> SUCCEEDED
+    task = s.jobs[job_id].maps[0]
+    task.set_state(TaskState.KILLED)
+    with pytest.raises(InvalidTransition, match="KILLED -> RUNNING"):
+        task.set_state(TaskState.RUNNING)
 
 
 def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():
@@ -198,3 +201,20 @@ def test_worker_failing_a_jobs_tasks_is_blacklisted_for_that_job():
     assert assigned(s.request_task(RequestTask("bad", 1), 2.0)) == []   # blacklisted now
     s.task_done(done("good", "map", 1, 1), 3.0)
     assert assigned(s.request_task(RequestTask("good", 1), 3.0)) == [("good", "map", 0, 3)]
+
+
+def test_rejoining_worker_offers_its_map_outputs_instead_of_recomputing():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "w1", slots=2)
+    s.task_done(done("w1", "map", 0, 1), 1.0)
+    s.task_done(done("w1", "map", 1, 1), 1.0)
+    s.worker_lost("w1", 2.0)                            # both outputs lost with it...
+    job = s.jobs[job_id]
+    assert [t.state for t in job.maps] == [TaskState.PENDING, TaskState.PENDING]
+    holds = [[job_id, manifest(0, 1)], [job_id, manifest(1, 1)], ["job-9999", manifest(0, 1)]]
+    s.register(Register("w1", "h", "tcp://w1:1", 2, 1, 100, holds), 3.0)   # ...until it rejoins
+    assert [t.state for t in job.maps] == [TaskState.SUCCEEDED, TaskState.SUCCEEDED]
+    assert assigned(s.request_task(RequestTask("w1", 2), 3.0)) == [("w1", "reduce", 0, 1)]
+    assert job.total_counters().to_dict()["zmr.job"]["RECOVERED_MAPS"] == 2
+    assert job.total_counters().get("MAP_INPUT_RECORDS") == 10

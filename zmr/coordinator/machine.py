@@ -105,6 +105,27 @@ class CoordinatorState:
         commands = self.worker_lost(msg.worker_id, now) if known else []
         self.workers[msg.worker_id] = WorkerInfo(
             msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb)
+        for hold in msg.holds:
+            commands += self._adopt_output(msg.worker_id, hold, now)
+        return commands
+
+    def _adopt_output(self, worker_id: str, hold: Any, now: float) -> list[Command]:
+        """A (re)joining worker still has a finished map output: use it, don't recompute."""
+        try:
+            job_id, manifest = hold
+            job = self.jobs.get(job_id)
+            parsed = MapManifest.from_dict(manifest)
+        except (TypeError, ValueError, KeyError):
+            return []
+        task = job.task(MAP, parsed.map_index) if job and job.state not in \
+            FINAL_JOB_STATES else None
+        if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
+                len(parsed.partitions) != len(job.reduces):
+            return []
+        commands = self._kill_others(job, task, now)     # recomputing it is now pointless
+        task.set_state(TaskState.SUCCEEDED)
+        task.result, task.output_worker = manifest, worker_id
+        job.counters.increment(JOB_COUNTERS, "RECOVERED_MAPS")
         return commands
 
     def request_task(self, msg: RequestTask, now: float) -> list[Command]:
@@ -162,7 +183,6 @@ class CoordinatorState:
         task.set_state(TaskState.SUCCEEDED)
         task.result = msg.result
         task.output_worker = msg.worker_id
-        job.counters.merge(msg.result.get("counters", {}))
         self.workers_done(msg.worker_id)
         return self._kill_others(job, task, now) + self._after_success(job, now)
 

@@ -80,7 +80,7 @@ class Job:
     started_s: float | None = None
     finished_s: float | None = None
     error: str = ""
-    counters: Counters = field(default_factory=Counters)
+    counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
 
     def set_state(self, new: JobState) -> None:
@@ -89,6 +89,15 @@ class Job:
 
     def tasks(self) -> list[Task]:
         return self.maps + self.reduces
+
+    def total_counters(self) -> Counters:
+        """Task counters summed over the attempts that committed (exactly one per succeeded
+        task, whatever was retried, re-run or speculated), plus the job-level counters."""
+        total = Counters(self.counters.to_dict())
+        for task in self.tasks():
+            if task.state == TaskState.SUCCEEDED and task.result:
+                total.merge(task.result.get("counters", {}))
+        return total
 
     def task(self, kind: str, index: int) -> Task | None:
         tasks = self.maps if kind == MAP else self.reduces
@@ -105,7 +114,7 @@ class Job:
             "output": self.plan.output, "maps_done": self.done(MAP),
             "maps_total": len(self.maps), "reduces_done": self.done(REDUCE),
             "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
-            "error": self.error, "counters": self.counters.to_dict(),
+            "error": self.error, "counters": self.total_counters().to_dict(),
             "tasks": [_describe_task(t) for t in self.tasks()],
         }
 

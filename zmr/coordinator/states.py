@@ -45,7 +45,9 @@ JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 
 TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     # to FAILED: its last attempt failed and no attempts remain
-    TaskState.PENDING: frozenset({TaskState.RUNNING, TaskState.KILLED, TaskState.FAILED}),
+    # to SUCCEEDED: a rejoining worker still holds the output of this (lost) map
+    TaskState.PENDING: frozenset({TaskState.RUNNING, TaskState.KILLED, TaskState.FAILED,
+                                  TaskState.SUCCEEDED}),
     # back to PENDING: the attempt failed or its worker died, and attempts remain
     TaskState.RUNNING: frozenset({TaskState.SUCCEEDED, TaskState.PENDING, TaskState.FAILED,
                                   TaskState.KILLED}),

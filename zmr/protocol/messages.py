@@ -25,7 +25,8 @@ class Message:
 @dataclass(frozen=True, slots=True)
 class Register(Message):
     """W->C: a worker (re)joins: who it is, where its shuffle service listens, capacity.
-    ``holds`` lists map outputs it still has on disk, as ``[job_id, map_index, attempt]``."""
+    ``holds`` lists the finished map outputs it still has on disk, as
+    ``[job_id, manifest]`` pairs, so they need not be computed again."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str

@@ -9,6 +9,7 @@ Job output directory (Hadoop FileOutputCommitter layout)::
 Task work directory (one per attempt, on the worker's disk)::
 
     <work>/map-00017-a1.arrow             map output: one IPC stream per reduce partition
+    <work>/map-00017-a1.index.json        its manifest: partition offsets, lengths, CRCs
     <work>/map-00017-a1.spill/run-0003.arrow   sorted runs spilled while mapping
     <work>/reduce-00003-a2/               fetched segments and intermediate merge runs
 """
@@ -47,6 +48,11 @@ def reduce_task_name(partition: int) -> str:
 
 def map_output_path(work_dir: str, map_index: int, attempt: int) -> str:
     return os.path.join(work_dir, f"{map_task_name(map_index)}-a{attempt}.arrow")
+
+
+def map_index_path(map_output: str) -> str:
+    """The manifest written beside a finished map output (Hadoop's ``file.out.index``)."""
+    return map_output[:-len(".arrow")] + ".index.json"
 
 
 def spill_dir(work_dir: str, map_index: int, attempt: int) -> str:

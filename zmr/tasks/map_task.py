@@ -8,6 +8,8 @@ were emitted, straight to a committed ``part-NNNNN`` of the job output.
 from __future__ import annotations
 
 import gc
+import glob
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,7 +60,31 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
         else:
             _feed_mapper(spec, job, collector.buffer, collector.maybe_spill, counters)
         index = collector.finish()
-    return MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict())
+    manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict())
+    _write_index(layout.map_index_path(path), spec.job_id, manifest)
+    return manifest
+
+
+def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:
+    """Persist the manifest so a worker that restarts can offer its finished outputs again
+    instead of having them recomputed; written last, so its presence means complete."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump({"job_id": job_id, "manifest": manifest.to_dict()}, f)
+    os.replace(path + ".tmp", path)
+
+
+def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
+    """(job id, manifest dict) of every finished map output under a worker's data dir."""
+    found = []
+    for index in sorted(glob.glob(os.path.join(work_root, "*", "map-*.index.json"))):
+        try:
+            with open(index, encoding="utf-8") as f:
+                record = json.load(f)
+            if os.path.exists(record["manifest"]["path"]):
+                found.append((str(record["job_id"]), dict(record["manifest"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue          # a damaged index only costs a recomputation
+    return found
 
 
 def _feed_mapper(spec: MapTaskSpec, job: JobSpec, buffer: list[Any],

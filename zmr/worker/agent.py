@@ -32,6 +32,7 @@ from zmr.protocol.messages import (
     TaskFailed,
 )
 from zmr.shuffle.server import ShuffleServer
+from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
 from zmr.worker.sandbox import Sandbox
@@ -108,8 +109,9 @@ class WorkerAgent:
             self.dealer.close()
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
                                           identity=self.worker_id), "control")
+        holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
-                                  self.slots, os.cpu_count() or 1, _memory_mb()))
+                                  self.slots, os.cpu_count() or 1, _memory_mb(), holds))
         self._connected_at = time.monotonic()
 
     def _check_coordinator(self) -> None:
