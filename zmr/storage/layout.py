@@ -55,8 +55,9 @@ def map_index_path(map_output: str) -> str:
     return map_output[:-len(".arrow")] + ".index.json"
 
 
-def spill_dir(work_dir: str, map_index: int, attempt: int) -> str:
-    return map_output_path(work_dir, map_index, attempt)[:-len(".arrow")] + ".spill"
+def spill_dir(map_output: str) -> str:
+    """Where the sorted runs of the map attempt writing ``map_output`` are spilled."""
+    return map_output[:-len(".arrow")] + ".spill"
 
 
 def run_path(directory: str, run: int) -> str:

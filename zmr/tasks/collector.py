@@ -47,7 +47,7 @@ class MapOutputCollector:
         self.buffer: list[tuple[Any, Any]] = []
         self.next_check = CHECK_EVERY
         self._pair_bytes = 0
-        self._spill_dir = output_path[:-len(".arrow")] + ".spill"
+        self._spill_dir = layout.spill_dir(output_path)
         self._runs: list[tuple[str, tuple[PartitionIndexEntry, ...]]] = []
         self._arrow_chunks: list[tuple[pa.Array, pa.Array]] = []
         self._arrow_bytes = 0

@@ -11,6 +11,7 @@ import gc
 import glob
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -55,14 +56,25 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters)
-        if job.map_batch is not None:
-            _feed_batch_mapper(spec, job, collector.add_arrays, counters)
-        else:
-            _feed_mapper(spec, job, collector.buffer, collector.maybe_spill, counters)
-        index = collector.finish()
+        try:
+            if job.map_batch is not None:
+                _feed_batch_mapper(spec, job, collector.add_arrays, counters)
+            else:
+                _feed_mapper(spec, job, collector.buffer, collector.maybe_spill, counters)
+            index = collector.finish()
+        except BaseException:
+            _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
+            raise
     manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict())
     _write_index(layout.map_index_path(path), spec.job_id, manifest)
     return manifest
+
+
+def _remove_partial(spec: MapTaskSpec, path: str) -> None:
+    shutil.rmtree(layout.spill_dir(path), ignore_errors=True)
+    for leftover in (path, path + ".tmp"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
 
 
 def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:

@@ -38,6 +38,7 @@ from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
 from zmr.worker.sandbox import Sandbox
 
 log = logging.getLogger("zmr.worker")
+UNHEALTHY_PAUSE_S = 30.0
 COORDINATOR = "coordinator"
 BACKOFF_MAX_S = 8.0
 
@@ -58,6 +59,7 @@ class WorkerAgent:
         self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
         self.job_code: dict[str, bytes] = {}
         self.stopping = False
+        self.unhealthy_until = 0.0
         self.backoff_s = interval
         self.dealer: Channel | None = None
         self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port")), "beats")
@@ -88,6 +90,8 @@ class WorkerAgent:
                 self.coordinator.heard(COORDINATOR)
                 self._handle(received[1], received[2])
         self._reap_finished()
+        if self.unhealthy_until and time.monotonic() >= self.unhealthy_until:
+            self._request_work()                # the pause is over: check the disk, ask again
         if self.beat.due():
             self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(), len(self.running),
                                     [f"{'/'.join(map(str, k))}:{sandbox.progress.value}"
@@ -128,9 +132,9 @@ class WorkerAgent:
             self._connect()
 
     def _request_work(self) -> None:
-        free = self.slots - len(self.running)
-        if free > 0 and self.dealer is not None:
-            self.dealer.send(RequestTask(self.worker_id, free))
+        free = self.slots - len(self.running) if self._healthy() else 0
+        if self.dealer is not None:
+            self.dealer.send(RequestTask(self.worker_id, free))   # 0: "nothing for me now"
 
     # -- messages --------------------------------------------------------------------------
     def _handle(self, msg: Message, blobs: list[bytes]) -> None:
@@ -186,8 +190,29 @@ class WorkerAgent:
                 self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
                                     outcome.result, started, time.time()))
             else:
-                self._report_failure(key, outcome.error, outcome.traceback, outcome.lost_map)
+                error = outcome.error
+                if outcome.disk_error:
+                    error = f"worker {self.worker_id}: {error}"
+                    self._mark_unhealthy(error)
+                self._report_failure(key, error, outcome.traceback, outcome.lost_map)
             self._request_work()
+
+    def _mark_unhealthy(self, reason: str) -> None:
+        """Stop taking tasks rather than fail every one of them; retry after a pause."""
+        log.error("worker=%s unhealthy, taking no tasks for %.0fs: %s", self.worker_id,
+                  UNHEALTHY_PAUSE_S, reason)
+        self.unhealthy_until = time.monotonic() + UNHEALTHY_PAUSE_S
+
+    def _healthy(self) -> bool:
+        if time.monotonic() < self.unhealthy_until:
+            return False
+        if self.unhealthy_until:              # the pause is over: is the disk usable again?
+            if not _disk_writable(self.data_dir):
+                self.unhealthy_until = time.monotonic() + UNHEALTHY_PAUSE_S
+                return False
+            self.unhealthy_until = 0.0
+            log.info("worker=%s healthy again", self.worker_id)
+        return True
 
     def _report_failure(self, key: tuple[str, str, int, int], error: str, tb: str,
                         lost_map: int = -1) -> None:
@@ -207,6 +232,19 @@ class WorkerAgent:
             return endpoint
         port = endpoint.rsplit(":", 1)[1]
         return f"tcp://{advertise}:{port}"
+
+
+def _disk_writable(directory: str) -> bool:
+    probe = os.path.join(directory, ".probe")
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 65536)
+            f.flush()
+            os.fsync(f.fileno())
+        os.unlink(probe)
+        return True
+    except OSError:
+        return False
 
 
 def _memory_mb() -> int:

@@ -10,6 +10,7 @@ plain data.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import sys
@@ -33,6 +34,10 @@ class Outcome:
     error: str = ""
     traceback: str = ""
     lost_map: int = -1
+    disk_error: bool = False     # the worker's own disk failed, not the user's code
+
+#: errno values that mean "this worker's storage is unusable", not "the task is wrong"
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
 
 
 class Sandbox:
@@ -91,13 +96,35 @@ def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: 
         from zmr.errors import FetchFailedError
         lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
         text = traceback.format_exc()
-        sys.stderr.write(text)
-        conn.send(Outcome(False, error=f"{type(exc).__name__}: {exc}", traceback=text,
-                          lost_map=lost))
+        disk = _disk_error(exc, spec.get("work_dir", ""))
+        conn.send(Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
+                          lost_map=lost, disk_error=bool(disk)))
+        _log_quietly(text)
     finally:
         conn.close()
+        _log_quietly("")
+
+
+def _log_quietly(text: str) -> None:
+    """Write to the attempt's log if the disk lets us; the outcome is already sent."""
+    try:
+        sys.stderr.write(text)
         sys.stdout.flush()
         sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def _disk_error(exc: BaseException, work_dir: str) -> str:
+    """A message naming the path when the failure is this worker's storage."""
+    while exc is not None and not isinstance(exc, OSError):
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if not isinstance(exc, OSError) or exc.errno not in DISK_ERRNOS:
+        return ""
+    where = exc.filename or work_dir
+    if not str(where).startswith(work_dir):
+        return ""                 # e.g. an unreadable *input* file: not a worker problem
+    return f"worker storage error at {where}: {exc.strerror or exc}"
 
 
 def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str) -> dict[str, Any]:
@@ -115,8 +142,12 @@ def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str) ->
 
 
 def _redirect_output(log_path: str) -> None:
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:
+        # no room for a log (full disk): still run, so the real error gets reported
+        fd = os.open(os.devnull, os.O_WRONLY)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
