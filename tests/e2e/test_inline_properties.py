@@ -15,6 +15,7 @@ from zmr.inline import run_inline
 from zmr.storage import codec
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
+ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 
 words = st.sampled_from(["a", "b", "ab", "the", "é", "x1", "Zeta", "a'b"])
 line = st.lists(words, max_size=6).map(" ".join)
@@ -38,7 +39,7 @@ def test_word_count_equals_naive(files, split_size, reducers, crlf, final_newlin
     try:
         _write_files(tmp, files, crlf, final_newline)
         out = os.path.join(tmp, "out")
-        run_inline(os.path.join(JOBS, "wordcount_combined.py"), [tmp], out,
+        run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [tmp], out,
                    reducers=reducers, split_size=split_size, memory_budget=budget)
         # the job's tokenizer is [a-z0-9']+ on lowercased text, so "é" is not a word
         expected = collections.Counter(w.lower() for f in files for ln in f

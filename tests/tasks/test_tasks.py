@@ -17,6 +17,7 @@ from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import merge_factor, run_reduce_task
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
+ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 
 
 def _corpus(path, lines=3000, vocab=400):
@@ -28,7 +29,7 @@ def _corpus(path, lines=3000, vocab=400):
 
 def test_map_spills_sorted_runs_when_over_budget(tmp_path):
     expected = _corpus(tmp_path / "in.txt")
-    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=3,
                     memory_budget=20_000)
     manifest = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "work")), job)
@@ -57,7 +58,7 @@ def test_reduce_partition_larger_than_budget_merges_in_passes(tmp_path):
 
 def test_corrupt_map_output_is_detected(tmp_path):
     _corpus(tmp_path / "in.txt", lines=200)
-    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
@@ -75,7 +76,7 @@ def test_corrupt_map_output_is_detected(tmp_path):
 
 def test_first_commit_wins(tmp_path):
     _corpus(tmp_path / "in.txt", lines=100)
-    job = load_job(os.path.join(JOBS, "wordcount_combined.py"))
+    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
 
 from zmr.config import load_config
 from zmr.coordinator.server import CoordinatorServer
 from zmr.errors import ZmrError
+from zmr.process import setup_logging, stop_on_signals
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     try:
         server = CoordinatorServer(load_config(argv[0] if argv else None))
     except ZmrError as exc:
         print(f"zmr.coordinator: error: {exc}", file=sys.stderr)
         return 1
-
-    def stop(signum: int, frame: object) -> None:
-        server.stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals(server)
     server.serve()
     return 0
 

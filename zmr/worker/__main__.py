@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
 
 from zmr.config import load_config
 from zmr.errors import ZmrError
+from zmr.process import setup_logging, stop_on_signals
 from zmr.worker.agent import WorkerAgent
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m zmr.worker")
     parser.add_argument("config", nargs="?", default=None)
-    parser.add_argument("--id", default=None, help="worker id (default: host-pid-random)")
+    parser.add_argument("--id", default=None, help="worker id (default: host-pid-random); "
+                        "restarting with the same id reuses the worker's data directory")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     try:
         agent = WorkerAgent(load_config(args.config), args.id)
     except ZmrError as exc:
         print(f"zmr.worker: error: {exc}", file=sys.stderr)
         return 1
-
-    def stop(signum: int, frame: object) -> None:
-        agent.stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals(agent)
     agent.run()
     return 0
 

@@ -1,0 +1,28 @@
+"""What every long-running zmr process (coordinator, worker) does at start: log to stderr
+with a stable format, and turn SIGTERM/SIGINT into a clean stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Protocol
+
+
+class Stoppable(Protocol):
+    stopping: bool
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def stop_on_signals(target: Stoppable) -> None:
+    """SIGTERM and SIGINT set ``target.stopping``; its loop then shuts down cleanly."""
+
+    def stop(signum: int, frame: object) -> None:
+        target.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
