@@ -92,6 +92,15 @@ class LocalCluster:
                                                           "--id", worker_id])
         return worker_id
 
+    def restart_coordinator(self) -> None:
+        """kill -9 the coordinator and start it again on the same config and state."""
+        assert self.coordinator is not None
+        self.coordinator.kill()
+        self.coordinator.wait()
+        self.client.close()
+        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
+                                                       self.config_path])
+
     def wait_for_workers(self, count: int, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

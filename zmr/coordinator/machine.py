@@ -76,6 +76,8 @@ class CoordinatorState:
     speculative: bool = True
     slow_factor: float = 1.5
     min_runtime_s: float = 5.0
+    restore_grace_s: float = 12.0
+    restored_at: float | None = None
     jobs: dict[str, Job] = field(default_factory=dict)
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -102,12 +104,54 @@ class CoordinatorState:
     # -- workers ---------------------------------------------------------------------------
     def register(self, msg: Register, now: float) -> list[Command]:
         known = self.workers.get(msg.worker_id)
-        commands = self.worker_lost(msg.worker_id, now) if known else []
+        # the same process registering again (it reconnected) keeps its work; a new process
+        # under the same id (a new shuffle endpoint) is a restart: what the old one ran is lost
+        restarted = known is not None and known.shuffle_endpoint != msg.shuffle_endpoint
+        commands = self.worker_lost(msg.worker_id, now) if restarted else []
         self.workers[msg.worker_id] = WorkerInfo(
             msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb)
         for hold in msg.holds:
             commands += self._adopt_output(msg.worker_id, hold, now)
+        self._forget_attempts_not_running(msg.worker_id, set(msg.running), now)
         return commands
+
+    # -- restart ---------------------------------------------------------------------------
+    def restore(self, jobs: list[Job], now: float) -> None:
+        """Take back journaled jobs after a restart. Attempts that were running stay so: their
+        workers re-register and carry on. Whatever is still unaccounted for after
+        ``restore_grace_s`` (workers that never came back) is settled by ``tick``."""
+        for job in jobs:
+            self.jobs[job.job_id] = job
+        last = max((int(j.job_id.rsplit("-", 1)[1]) for j in jobs), default=0)
+        self._ids = itertools.count(last + 1)
+        self.restored_at = now
+
+    def _settle_restore(self, now: float) -> list[Command]:
+        self.restored_at = None
+        commands: list[Command] = []
+        for job in self._live_jobs():
+            for task in job.tasks():
+                for attempt in task.running():
+                    if attempt.worker_id not in self.workers:
+                        self._end_attempt(task, attempt, "lost", now)
+                if (task.kind == MAP and task.state == TaskState.SUCCEEDED and job.reduces
+                        and task.output_worker not in self.workers
+                        and job.done(REDUCE) < len(job.reduces)):
+                    task.set_state(TaskState.PENDING)
+                    task.result = None
+                    job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
+        return commands
+
+    def _forget_attempts_not_running(self, worker_id: str, running: set[str],
+                                     now: float) -> None:
+        """A worker says what it runs; attempts we think it runs but it does not (their
+        result was lost while we were down) run again."""
+        for job in self._live_jobs():
+            for task in job.tasks():
+                for attempt in task.running():
+                    name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
+                    if attempt.worker_id == worker_id and name not in running:
+                        self._end_attempt(task, attempt, "lost", now)
 
     def _adopt_output(self, worker_id: str, hold: Any, now: float) -> list[Command]:
         """A (re)joining worker still has a finished map output: use it, don't recompute."""
@@ -242,6 +286,8 @@ class CoordinatorState:
     def tick(self, now: float) -> list[Command]:
         """Time passes: kill attempts whose progress stalled, then look for stragglers."""
         commands: list[Command] = []
+        if self.restored_at is not None and now - self.restored_at > self.restore_grace_s:
+            commands += self._settle_restore(now)
         for job in self._live_jobs():
             for task in job.tasks():
                 for attempt in task.running():

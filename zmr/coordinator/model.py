@@ -107,6 +107,27 @@ class Job:
         tasks = self.maps if kind == MAP else self.reduces
         return sum(t.state == TaskState.SUCCEEDED for t in tasks)
 
+    def to_record(self) -> dict[str, Any]:
+        """Everything needed to rebuild this job after a coordinator restart (not the code)."""
+        return {
+            "job_id": self.job_id, "name": self.name, "plan": self.plan.to_dict(),
+            "submitted_s": self.submitted_s, "state": self.state.value,
+            "started_s": self.started_s, "finished_s": self.finished_s, "error": self.error,
+            "counters": self.counters.to_dict(), "worker_failures": self.worker_failures,
+            "tasks": [_task_record(t) for t in self.tasks()],
+        }
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any], code: bytes) -> Job:
+        job = cls(r["job_id"], r["name"], JobPlan.from_dict(r["plan"]), code, r["submitted_s"],
+                  JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
+                  error=r["error"], counters=Counters(r["counters"]),
+                  worker_failures=dict(r["worker_failures"]))
+        tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
+        job.maps = [t for t in tasks if t.kind == MAP]
+        job.reduces = [t for t in tasks if t.kind == REDUCE]
+        return job
+
     def describe(self, now: float) -> dict[str, Any]:
         end = self.finished_s if self.finished_s is not None else now
         return {
@@ -117,6 +138,20 @@ class Job:
             "error": self.error, "counters": self.total_counters().to_dict(),
             "tasks": [_describe_task(t) for t in self.tasks()],
         }
+
+
+def _task_record(task: Task) -> dict[str, Any]:
+    return {"kind": task.kind, "index": task.index, "state": task.state.value,
+            "failures": task.failures, "error": task.error, "traceback": task.traceback,
+            "result": task.result, "output_worker": task.output_worker,
+            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome,
+                          a.speculative] for a in task.attempts]}
+
+
+def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
+    attempts = [Attempt(n, w, s, f, o, spec) for n, w, s, f, o, spec in r["attempts"]]
+    return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
+                r["error"], r["traceback"], r["result"], r["output_worker"])
 
 
 def _describe_task(task: Task) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import time
 from collections.abc import Callable
 
 from zmr.config import ClusterConfig
+from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import Command, CoordinatorState, FinishOutput, Publish, Send
 from zmr.errors import ZmrError
 from zmr.planning import JobPlan
@@ -56,7 +56,8 @@ COORDINATOR_ID = "coordinator"
 class CoordinatorServer:
     """Runs the coordinator until told to stop."""
 
-    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time):
+        # wall-clock time: journaled timestamps must mean the same after a restart
         interval = config["heartbeat", "interval_s"]
         self.clock = clock
         self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port")),
@@ -74,7 +75,14 @@ class CoordinatorServer:
         self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
-        os.makedirs(config["coordinator", "state_dir"], exist_ok=True)
+        self.state.restore_grace_s = interval * config["heartbeat", "liveness"] * 4
+        self.journal = Journal(config["coordinator", "state_dir"])
+        restored = self.journal.load()
+        if restored:
+            self.state.restore(restored, clock())
+            live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
+            log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
+                     ", ".join(live) or "none")
         self.handlers: dict[type[Message], Callable[[bytes, Message, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
@@ -90,6 +98,7 @@ class CoordinatorServer:
                 self.step(timeout_s=min(self.beat.time_left_s(), 0.2))
             self._shutdown_workers("cluster stopping")
         finally:
+            self.journal.close()
             self.router.close(linger_s=1.0)    # let the Shutdown messages leave
             self.pub.close()
             self.sub.close()
@@ -110,6 +119,7 @@ class CoordinatorServer:
         if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
             self.next_tick_s = self.clock() + 0.5
             self.execute(self.state.tick(self.clock()))
+        self._persist()
 
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
@@ -162,6 +172,11 @@ class CoordinatorServer:
         log.info("job=%s %s in %.2fs", job.job_id, job.state.value,
                  (job.finished_s or 0) - job.submitted_s)
 
+    def _persist(self) -> None:
+        """Journal what changed. Also called before any reply that reveals state, so a
+        client is never told something a restarted coordinator would not know."""
+        self.journal.save(list(self.state.jobs.values()))
+
     def _reply(self, peer: bytes, msg: Message) -> None:
         try:
             self.router.send(msg, to=peer)
@@ -199,6 +214,7 @@ class CoordinatorServer:
         job_id, commands = self.state.submit(msg.name, plan, blobs[0], self.clock())
         log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,
                  plan.num_maps, plan.num_reducers, plan.output)
+        self._persist()
         self._reply(peer, JobAccepted(job_id))
         self.execute(commands)
 
@@ -209,12 +225,14 @@ class CoordinatorServer:
         jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
         workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3))
                    for w in self.state.workers.values()]
+        self._persist()
         self._reply(peer, StatusReply([j.describe(now) for j in jobs], workers))
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if msg.job_id not in self.state.jobs:
             raise ZmrError(f"no such job: {msg.job_id}")
         self.execute(self.state.cancel(msg.job_id, self.clock()))
+        self._persist()
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
 
     def handle_stop(self, peer: bytes, msg: ShutdownCluster, blobs: list[bytes]) -> None:

@@ -26,7 +26,8 @@ class Message:
 class Register(Message):
     """W->C: a worker (re)joins: who it is, where its shuffle service listens, capacity.
     ``holds`` lists the finished map outputs it still has on disk, as
-    ``[job_id, manifest]`` pairs, so they need not be computed again."""
+    ``[job_id, manifest]`` pairs, so they need not be computed again; ``running`` the
+    attempts it is still running (after a coordinator restart they simply carry on)."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str
@@ -36,6 +37,7 @@ class Register(Message):
     cpus: int
     memory_mb: int
     holds: list[Any] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)    # "job/task/index/attempt"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 * every socket has ``LINGER`` 0, so closing never hangs on undeliverable messages;
 * ROUTER sockets set ``ROUTER_MANDATORY``: sending to an unknown or gone peer raises
-  (``PeerGone``) instead of silently dropping the message;
+  (``PeerGone``) instead of silently dropping the message; and ``ROUTER_HANDOVER``, so a
+  peer that reconnects with the same identity is not refused;
 * a :class:`Channel` sends and receives :mod:`zmr.protocol` messages; a malformed message is
   logged, counted and dropped, never raised to the caller.
 """
@@ -42,6 +43,9 @@ def make_socket(kind: int, *, bind: str | None = None, connect: str | None = Non
     sock.setsockopt(zmq.RCVHWM, hwm)
     if kind == zmq.ROUTER:
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        # a worker reconnecting on a fresh socket keeps its identity: let the new
+        # connection take it over instead of being refused while the old one lingers
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
     if kind == zmq.SUB:
         sock.setsockopt(zmq.SUBSCRIBE, b"")
     if identity is not None:

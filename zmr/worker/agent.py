@@ -35,7 +35,7 @@ from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
-from zmr.worker.sandbox import Sandbox
+from zmr.worker.sandbox import Sandbox, warm_up
 
 log = logging.getLogger("zmr.worker")
 UNHEALTHY_PAUSE_S = 30.0
@@ -60,6 +60,7 @@ class WorkerAgent:
         self.job_code: dict[str, bytes] = {}
         self.stopping = False
         self.unhealthy_until = 0.0
+        self.coordinator_seq = 0
         self.backoff_s = interval
         self.dealer: Channel | None = None
         self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port")), "beats")
@@ -69,6 +70,7 @@ class WorkerAgent:
     def run(self) -> None:
         # inherited by task processes: lets fault-injection jobs take their worker down
         os.environ["ZMR_WORKER_PID"] = str(os.getpid())
+        warm_up()
         endpoint = self.shuffle.start_serving()
         self.shuffle_endpoint = self._advertised(endpoint)
         log.info("worker=%s starting: slots=%d shuffle=%s", self.worker_id, self.slots,
@@ -114,8 +116,10 @@ class WorkerAgent:
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
                                           identity=self.worker_id), "control")
         holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
+        running = ["/".join(map(str, key)) for key in self.running]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
-                                  self.slots, os.cpu_count() or 1, _memory_mb(), holds))
+                                  self.slots, os.cpu_count() or 1, _memory_mb(), holds,
+                                  running))
         self._connected_at = time.monotonic()
 
     def _check_coordinator(self) -> None:
@@ -138,7 +142,9 @@ class WorkerAgent:
 
     # -- messages --------------------------------------------------------------------------
     def _handle(self, msg: Message, blobs: list[bytes]) -> None:
-        if isinstance(msg, Registered):
+        if isinstance(msg, Heartbeat):
+            self._coordinator_beat(msg)
+        elif isinstance(msg, Registered):
             self.backoff_s = self.config["heartbeat", "interval_s"]
             self._request_work()
         elif isinstance(msg, AssignTask):
@@ -155,6 +161,15 @@ class WorkerAgent:
             log.warning("worker=%s: coordinator says %s; registering again", self.worker_id,
                         msg.message)
             self._connect()
+
+    def _coordinator_beat(self, beat: Heartbeat) -> None:
+        """Beats are numbered from 1 by each coordinator process: a number that goes back
+        means the coordinator restarted, which has never heard of us: register again now."""
+        if beat.seq <= self.coordinator_seq:
+            log.warning("worker=%s: coordinator restarted (beat %d after %d); registering "
+                        "again", self.worker_id, beat.seq, self.coordinator_seq)
+            self._connect()
+        self.coordinator_seq = beat.seq
 
     def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
         if msg.has_code and blobs:

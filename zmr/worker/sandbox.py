@@ -25,6 +25,18 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
 
 
+def warm_up() -> None:
+    """Start the fork server (and its preloads) now, so the first task never stalls the
+    worker's messaging loop (and heartbeats) while pyarrow is imported."""
+    probe = _context.Process(target=_noop, daemon=True)
+    probe.start()
+    probe.join()
+
+
+def _noop() -> None:
+    pass
+
+
 @dataclass
 class Outcome:
     """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""

@@ -1,0 +1,57 @@
+"""kill -9 the coordinator mid-job and start it again: the job resumes from the SQLite
+journal, workers re-register with what they hold, and no finished map runs again."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tests.cluster.conftest import JOBS, write_lines
+from tests.helpers import output_bytes
+from zmr.errors import ZmrError
+from zmr.inline import run_inline
+from zmr.local import LocalCluster
+
+
+def _marking_job(tmp_path, marks) -> str:
+    """slow_reduce.py that also drops a file per map execution (6.824's jobcount idea)."""
+    source = open(os.path.join(JOBS, "slow_reduce.py")).read()
+    source += (f"\n\nimport uuid\n\ndef mapper_init():\n"
+               f"    open(os.path.join({str(marks)!r}, uuid.uuid4().hex), 'w').close()\n")
+    path = tmp_path / "marking.py"
+    path.write_text("import os\n" + source)
+    return str(path)
+
+
+def _wait(job, timeout_s: float) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            return job.wait(timeout_s=max(1.0, deadline - time.monotonic()))
+        except ZmrError as exc:             # the coordinator is still coming back
+            if "did not answer" not in str(exc):
+                raise
+    raise AssertionError("job did not finish")
+
+
+def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
+    job_path = _marking_job(tmp_path, marks)
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
+                      liveness=3, coordinator_timeout_s=20.0) as cluster:
+        job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), reducers=2)
+        while job.status()["maps_done"] < 4:
+            time.sleep(0.05)
+        cluster.restart_coordinator()               # reducers are sleeping in reducer_final
+        status = _wait(job, 60)
+        cluster.wait_for_workers(2, timeout_s=20)   # the same workers came back
+    assert status["state"] == "SUCCEEDED"
+    assert len(os.listdir(marks)) == 4              # every map ran exactly once
+    assert all(len(t["attempts"]) == 1 for t in status["tasks"] if t["task"] == "map")
+    assert "RERUN_MAPS" not in status["counters"].get("zmr.job", {})
+    assert status["counters"]["zmr"]["MAP_INPUT_RECORDS"] == 200
+    run_inline(os.path.join(JOBS, "slow_reduce.py"), [inputs], str(tmp_path / "inline"),
+               reducers=2)
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))

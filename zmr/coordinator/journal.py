@@ -1,0 +1,86 @@
+"""The coordinator's durable state: every job and its tasks in SQLite (WAL mode), under the
+coordinator's ``state_dir``.
+
+After each handled event the server writes the jobs whose record changed, in one
+transaction. A coordinator that is ``kill -9``'ed and started again with the same config
+reads them back: finished jobs become history, running ones resume where they were (see
+``CoordinatorState.restore``). The job's code is stored once, at submission.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from zmr.coordinator.model import Job
+from zmr.coordinator.states import FINAL_JOB_STATES
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    record TEXT NOT NULL,
+    code BLOB NOT NULL
+)
+"""
+
+
+class Journal:
+    """Job records in ``<state_dir>/journal.sqlite``."""
+
+    def __init__(self, state_dir: str) -> None:
+        os.makedirs(state_dir, exist_ok=True)
+        self.path = os.path.join(state_dir, "journal.sqlite")
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across crashes
+        self.db.execute(SCHEMA)
+        self._saved: dict[str, str] = {}
+        self._final: set[str] = set()
+
+    def save(self, jobs: list[Job]) -> None:
+        """Write the jobs whose record changed since they were last written."""
+        changed = []
+        for job in jobs:
+            if job.job_id in self._final:
+                continue                  # a finished job never changes again
+            record = json.dumps(job.to_record(), separators=(",", ":"))
+            if self._saved.get(job.job_id) != record:
+                changed.append((job, record))
+        if not changed:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            for job, record in changed:
+                self.db.execute(
+                    "INSERT INTO jobs (job_id, seq, name, state, record, code) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
+                    "state = excluded.state, record = excluded.record",
+                    (job.job_id, _seq(job.job_id), job.name, job.state.value, record, job.code))
+                self._saved[job.job_id] = record
+                if job.state in FINAL_JOB_STATES:
+                    self._final.add(job.job_id)
+                    del self._saved[job.job_id]
+
+    def load(self) -> list[Job]:
+        """Every job ever journaled, oldest first."""
+        rows = self.db.execute("SELECT record, code FROM jobs ORDER BY seq").fetchall()
+        jobs = [Job.from_record(json.loads(record), bytes(code)) for record, code in rows]
+        for job in jobs:
+            if job.state in FINAL_JOB_STATES:
+                self._final.add(job.job_id)
+            else:
+                self._saved[job.job_id] = json.dumps(job.to_record(), separators=(",", ":"))
+        return jobs
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _seq(job_id: str) -> int:
+    try:
+        return int(job_id.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
