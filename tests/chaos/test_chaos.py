@@ -15,7 +15,7 @@ from tests.helpers import output_bytes
 from zmr.inline import run_inline
 from zmr.local import LocalCluster
 
-FAST = dict(heartbeat_interval_s=0.2, liveness=3, coordinator_timeout_s=30.0,
+FAST = dict(heartbeat_interval_s=0.5, liveness=4, coordinator_timeout_s=30.0,
             max_attempts=8, speculative_min_runtime_s=1.0)
 
 
