@@ -1,0 +1,80 @@
+"""conf/cluster.toml and zmr.config: documented defaults, strict validation naming file and key."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tomllib
+
+import pytest
+
+from zmr.config import SETTINGS, ClusterConfig, load_config, write_config
+from zmr.errors import ConfigError
+
+SHIPPED = pathlib.Path(__file__).parents[2] / "conf" / "cluster.toml"
+
+
+def test_shipped_config_states_exactly_the_built_in_defaults():
+    with open(SHIPPED, "rb") as f:
+        raw = tomllib.load(f)
+    shipped = {(section, key): value for section, table in raw.items()
+               for key, value in table.items()}
+    assert shipped == {key: default for key, (_, default, _) in SETTINGS.items()}
+    config = load_config(str(SHIPPED))
+    assert all(config[key] == ClusterConfig()[key] for key in SETTINGS)
+
+
+def test_shipped_config_binds_loopback_only():
+    config = load_config(str(SHIPPED))
+    assert config["coordinator", "host"] == config["worker", "shuffle_host"] == "127.0.0.1"
+    assert config.endpoint("control_port") == "tcp://127.0.0.1:5570"
+
+
+def _write(tmp_path, text: str) -> str:
+    path = tmp_path / "cluster.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("[coordinator]\ncontrol_prot = 1\n", ["unknown key", "control_prot", "[coordinator]"]),
+    ("[coordnator]\nhost = 'x'\n", ["unknown section", "[coordnator]"]),
+    ("[heartbeat]\nliveness = '3'\n", ["[heartbeat] liveness", "must be int", "str"]),
+    ("[heartbeat]\nliveness = true\n", ["[heartbeat] liveness", "must be int", "bool"]),
+    ("[tasks]\nspeculative = 1\n", ["[tasks] speculative", "must be bool"]),
+    ("[worker]\ncoordinator_timeout_s = 'soon'\n", ["coordinator_timeout_s", "must be float"]),
+    ("[worker\n", ["not valid TOML"]),
+    ("coordinator = 3\n", ["unknown section [coordinator]"]),
+])
+def test_bad_configs_name_the_file_and_the_key(tmp_path, text, words):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert path in str(error.value)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(str(tmp_path / "nope.toml"))
+
+
+def test_whole_seconds_are_accepted_for_float_settings(tmp_path):
+    config = load_config(_write(tmp_path, "[heartbeat]\ninterval_s = 2\n"))
+    assert config["heartbeat", "interval_s"] == 2.0
+    assert isinstance(config["heartbeat", "interval_s"], float)
+
+
+def test_zero_slots_means_one_per_cpu(tmp_path):
+    assert load_config(None).worker_slots == (os.cpu_count() or 1)
+    assert load_config(_write(tmp_path, "[worker]\nslots = 3\n")).worker_slots == 3
+
+
+def test_written_configs_read_back_identically(tmp_path):
+    values = {("coordinator", "control_port"): 6001, ("coordinator", "state_dir"): 'a "b"\\c',
+              ("heartbeat", "interval_s"): 0.25, ("tasks", "speculative"): False}
+    path = str(tmp_path / "w.toml")
+    write_config(path, values)
+    config = load_config(path)
+    assert {key: config[key] for key in values} == values
