@@ -1,0 +1,107 @@
+"""Attempts in sandboxed child processes (real forkserver children, real files): results
+come back as data, and whatever user code does to its own process fails only that attempt."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.helpers import output_bytes
+from zmr.inline import run_inline
+from zmr.job.loader import load_job, pack_job
+from zmr.planning import plan_job
+from zmr.tasks.specs import MapManifest
+from zmr.worker.sandbox import Sandbox
+
+WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")
+ENDPOINT = "tcp://127.0.0.1:1"     # this "worker's" shuffle address: its own segments are local
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("".join(f"w{i % 7} x{i % 3} line\n" for i in range(200)))
+    return str(path)
+
+
+def _job_file(tmp_path, source: str) -> str:
+    path = tmp_path / "userjob.py"
+    path.write_text(source)
+    return str(path)
+
+
+def _wait(sandbox: Sandbox, timeout_s: float = 30.0):
+    deadline = time.monotonic() + timeout_s
+    while (outcome := sandbox.poll()) is None:
+        assert time.monotonic() < deadline, "attempt did not end"
+        time.sleep(0.02)
+    return outcome
+
+
+def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1):
+    job = load_job(job_path)
+    plan = plan_job(job, [inputs], str(tmp_path / "out"), reducers=reducers)
+    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
+    log_path = str(tmp_path / "logs" / "map-0.log")
+    return plan, job, Sandbox("map", spec, pack_job(job), ENDPOINT, log_path)
+
+
+def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
+    plan, job, sandbox = _map(tmp_path, WORDCOUNT, inputs, reducers=2)
+    outcome = _wait(sandbox)
+    assert outcome.ok, outcome.traceback
+    manifest = MapManifest.from_dict(outcome.result)
+    # records seen, in memory shared with the worker (its heartbeats report it); map_task
+    # advances in steps of up to LINES_PER_CHECK, so only "it moved" is exact here
+    assert sandbox.progress.value >= 200
+    for partition in range(2):
+        spec = plan.reduce_spec("job-t", partition, 1, [manifest.segment(partition, ENDPOINT)],
+                                str(tmp_path / "work")).to_dict()
+        reduce_outcome = _wait(Sandbox("reduce", spec, pack_job(job), ENDPOINT,
+                                       str(tmp_path / "logs" / f"reduce-{partition}.log")))
+        assert reduce_outcome.ok, reduce_outcome.traceback
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "inline"), reducers=2)
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
+
+
+def test_user_exception_comes_back_as_text_with_the_users_line(tmp_path, inputs):
+    job = _job_file(tmp_path, "def mapper(k, v):\n    raise ValueError('bad record ' + v)\n")
+    _, _, sandbox = _map(tmp_path, job, inputs)
+    outcome = _wait(sandbox)
+    assert not outcome.ok and outcome.result is None
+    assert outcome.error.startswith("ValueError: bad record w0")
+    assert f'File "{job}", line 2, in mapper' in outcome.traceback
+    assert not outcome.disk_error
+
+
+def test_os_exit_in_user_code_fails_only_the_attempt(tmp_path, inputs):
+    job = _job_file(tmp_path, "import os\n\ndef mapper_init():\n    os._exit(7)\n\n"
+                              "def mapper(k, v):\n    yield v, 1\n")
+    _, _, sandbox = _map(tmp_path, job, inputs)
+    outcome = _wait(sandbox)
+    assert not outcome.ok
+    assert outcome.error == "task process died (exit code 7) without reporting a result"
+    assert os.getpid() > 0            # and we, the "worker", are still here to say so
+
+
+def test_output_of_user_code_goes_to_the_attempt_log(tmp_path, inputs):
+    job = _job_file(tmp_path, "import sys\n\ndef mapper(k, v):\n    print('hello from', v)\n"
+                              "    sys.stderr.write('warn\\n')\n    yield v, 1\n")
+    _, _, sandbox = _map(tmp_path, job, inputs)
+    assert _wait(sandbox).ok
+    log = (tmp_path / "logs" / "map-0.log").read_text()
+    assert "hello from w0 x0 line" in log and "warn" in log
+
+
+def test_kill_stops_a_stuck_attempt_at_once(tmp_path, inputs):
+    job = _job_file(tmp_path, "import time\n\ndef mapper(k, v):\n    time.sleep(60)\n"
+                              "    yield v, 1\n")
+    _, _, sandbox = _map(tmp_path, job, inputs)
+    time.sleep(0.3)
+    assert sandbox.poll() is None                     # still running, and poll never blocks
+    started = time.monotonic()
+    sandbox.kill()
+    assert time.monotonic() - started < 5
+    assert not sandbox.process.is_alive() and sandbox.process.exitcode == -9
