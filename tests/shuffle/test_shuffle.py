@@ -77,3 +77,42 @@ def test_own_segments_are_read_in_place(tmp_path):
     fetch = make_fetch("tcp://127.0.0.1:5999")
     seg = Segment(0, 1, "/data/m.arrow", 0, 10, 5, 1, 0, "tcp://127.0.0.1:5999")
     assert fetch(seg, str(tmp_path / "unused")) == ("/data/m.arrow", 10)
+
+
+def _drain(inbox, wait_s: float) -> list:
+    """Every chunk that arrives within ``wait_s``."""
+    from zmr.transport.sockets import poll
+
+    chunks = []
+    while poll([inbox], wait_s):
+        received = inbox.recv()
+        chunks.append((received[1], len(received[2][0])))
+    return chunks
+
+
+def test_credit_bounds_the_chunks_in_flight(service):
+    """Credit-based flow control (ZeroMQ guide ch. 7): with no acknowledgements, the service
+    sends exactly ``credit`` chunks and waits; each credit releases exactly one more."""
+    from zmr.protocol.messages import ShuffleCredit, ShuffleRequest
+    from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket
+
+    server, root = service
+    chunk = shuffle_server.CHUNK_BYTES
+    (root / "m.arrow").write_bytes(os.urandom(5 * chunk))
+    inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
+    outbox = Channel(make_socket(PUSH, connect=server.endpoint), "out")
+    try:
+        outbox.send(ShuffleRequest("r1", str(root / "m.arrow"), 0, 5 * chunk,
+                                   bound_endpoint(inbox.sock), 2))
+        first = _drain(inbox, 1.0)
+        assert [(c.seq, c.last, size) for c, size in first] == [(0, False, chunk),
+                                                                 (1, False, chunk)]
+        outbox.send(ShuffleCredit("r1", 1))
+        assert [c.seq for c, _ in _drain(inbox, 0.5)] == [2]
+        outbox.send(ShuffleCredit("r1", 10))
+        rest = _drain(inbox, 0.5)
+        assert [(c.seq, c.last) for c, _ in rest] == [(3, False), (4, True)]
+    finally:
+        inbox.close()
+        outbox.close()
+    assert server.served_bytes == 5 * chunk
