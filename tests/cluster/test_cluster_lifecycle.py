@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -11,8 +12,15 @@ from zmr.local import LocalCluster
 
 
 def _intervals(status, kind):
+    """(worker, start, end) of each successful attempt, as the coordinator saw it."""
     return [(a[1], a[2], a[3]) for t in status["tasks"] if t["task"] == kind
             for a in t["attempts"] if a[4] == "succeeded"]
+
+
+def _recorded(marks, kind):
+    """(worker pid, start, end) of each task, as the task itself recorded it."""
+    records = [json.loads(p.read_text()) for p in marks.glob(f"{kind}-*.json")]
+    return [(r["worker"], r["start"], r["end"]) for r in records]
 
 
 def _overlap_on_different_workers(intervals) -> bool:
@@ -21,13 +29,27 @@ def _overlap_on_different_workers(intervals) -> bool:
                for (w2, s2, e2) in intervals[i + 1:])
 
 
+def _timing_job(tmp_path, marks) -> str:
+    source = open(os.path.join(JOBS, "timing.py")).read()
+    path = tmp_path / "timing_here.py"
+    path.write_text(source.replace('"/tmp/zmr-timing-marks"', repr(str(marks))))
+    return str(path)
+
+
 def test_maps_and_reduces_run_in_parallel_on_different_workers(cluster3, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
     inputs = write_lines(tmp_path / "in", files=3, lines_per_file=10)
-    job = cluster3.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
+    job = cluster3.client.submit(_timing_job(tmp_path, marks), [inputs],
                                  str(tmp_path / "out"), reducers=3)
     status = job.wait(timeout_s=60)
+    maps, reduces = _recorded(marks, "map"), _recorded(marks, "reduce")
+    assert len(maps) == status["maps_total"] and len(reduces) == 3
+    assert _overlap_on_different_workers(maps)          # really ran at the same time
+    assert _overlap_on_different_workers(reduces)
+    # and a reduce starts only once every map has finished
+    assert min(start for _, start, _ in reduces) >= max(end for _, _, end in maps)
     assert _overlap_on_different_workers(_intervals(status, "map"))
-    assert _overlap_on_different_workers(_intervals(status, "reduce"))
 
 
 def test_worker_joining_mid_job_gets_work(tmp_path):
