@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, load_config
 from zmr.errors import JobFailedError, ZmrError
@@ -35,6 +35,7 @@ from zmr.protocol.messages import (
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+Reply = TypeVar("Reply", bound=Message)
 
 
 class Client:
@@ -47,6 +48,12 @@ class Client:
         self.config = config
         self.timeout_s = timeout_s
         self._channel: Channel | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._channel is not None:
@@ -70,7 +77,16 @@ class Client:
             return reply
         self.close()      # a fresh socket next time: the old one may hold a stale reply
         raise ZmrError(f"coordinator at {self.config.endpoint('control_port')} did not "
-                       f"answer within {self.timeout_s:.0f}s (is it running?)")
+                       f"answer within {self.timeout_s:g}s (is it running?)")
+
+    def expect(self, reply_type: type[Reply], msg: Message, *blobs: bytes) -> Reply:
+        """``request``, refusing a well-formed reply of the wrong kind (never an assert on
+        what a peer sent)."""
+        reply = self.request(msg, *blobs)
+        if not isinstance(reply, reply_type):
+            raise ZmrError(f"coordinator answered {type(msg).__name__} with "
+                           f"{type(reply).__name__}, expected {reply_type.__name__}")
+        return reply
 
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, job: str | JobSpec, inputs: list[str] | str, output: str, *,
@@ -82,31 +98,24 @@ class Client:
         plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                         reducers=reducers, split_size=split_size, memory_budget=memory_budget,
                         on_bad_utf8=on_bad_utf8)
-        reply = self.request(SubmitJob(name or spec.name, plan.to_dict(), overwrite),
-                             pack_job(spec))
-        if not isinstance(reply, JobAccepted):
-            raise ZmrError(f"unexpected reply to a submission: {type(reply).__name__}")
+        reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan.to_dict(), overwrite),
+                            pack_job(spec))
         return JobHandle(self, reply.job_id, plan.output)
 
     def status(self, job_id: str = "") -> list[dict[str, Any]]:
-        reply = self.request(StatusRequest(job_id))
-        assert isinstance(reply, StatusReply)
-        return reply.jobs
+        return self.expect(StatusReply, StatusRequest(job_id)).jobs
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self.status(job_id)[0]
 
     def workers(self) -> list[dict[str, Any]]:
-        reply = self.request(StatusRequest(""))
-        assert isinstance(reply, StatusReply)
-        return reply.workers
+        return self.expect(StatusReply, StatusRequest("")).workers
 
     def cancel(self, job_id: str) -> None:
-        reply = self.request(CancelJob(job_id))
-        assert isinstance(reply, Ack)
+        self.expect(Ack, CancelJob(job_id))
 
     def shutdown_cluster(self, reason: str = "requested by client") -> None:
-        self.request(ShutdownCluster(reason))
+        self.expect(Ack, ShutdownCluster(reason))
 
     def wait(self, job_id: str, timeout_s: float | None = None, poll_s: float = 0.05,
              on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
