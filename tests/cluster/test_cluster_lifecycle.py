@@ -113,6 +113,48 @@ def test_embedded_cluster_dies_with_a_killed_zmr_run(tmp_path):
     assert not any(os.path.exists(f"/proc/{p}") for p in children)
 
 
+def test_a_killed_workers_task_processes_do_not_linger(tmp_path, monkeypatch):
+    """kill -9 of a worker: its running attempt (a fork server child, not the worker's),
+    the fork server and the resource tracker all go within seconds: no orphans."""
+    monkeypatch.setenv("ZMR_TEST_DELAY_S", "60")     # read by slow.py when the job is loaded
+    with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
+        inputs = write_lines(tmp_path / "in", files=1, lines_per_file=3)
+        job = cluster.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
+                                    str(tmp_path / "out"))
+        while not any(t["attempts"] for t in job.status()["tasks"]):
+            time.sleep(0.05)
+        worker = cluster.workers["local-1"]
+        descendants = _descendants(worker.pid)
+        deadline = time.monotonic() + 10        # until the attempt's process has started
+        while len(descendants) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            descendants = _descendants(worker.pid)
+        assert len(descendants) >= 3            # fork server, resource tracker, the attempt
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 10
+        while _alive(descendants) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _alive(descendants) == []
+
+
+def _descendants(pid: int) -> list[int]:
+    children = _children(pid)
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.append(pid)
+        except OSError:
+            pass
+    return alive
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):

@@ -105,3 +105,18 @@ def test_kill_stops_a_stuck_attempt_at_once(tmp_path, inputs):
     sandbox.kill()
     assert time.monotonic() - started < 5
     assert not sandbox.process.is_alive() and sandbox.process.exitcode == -9
+
+
+def test_attempt_dies_with_its_worker(tmp_path, inputs):
+    """A task process is a child of the fork server, not of the worker, and the fork server
+    outlives the worker while any child runs; so when the worker is gone (here: its end of
+    the result pipe closes, as it does when the worker is kill -9'ed) the attempt must stop
+    itself instead of running on as an orphan."""
+    job = _job_file(tmp_path, "import time\n\ndef mapper(k, v):\n    time.sleep(60)\n"
+                              "    yield v, 1\n")
+    _, _, sandbox = _map(tmp_path, job, inputs)
+    time.sleep(0.3)
+    assert sandbox.process.is_alive()
+    sandbox._conn.close()                             # what the kernel does when we die
+    sandbox.process.join(5)
+    assert not sandbox.process.is_alive()

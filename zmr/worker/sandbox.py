@@ -13,7 +13,10 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
+import select
+import signal
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -96,6 +99,7 @@ class Sandbox:
 def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
                 log_path: str, conn: Connection, shared_progress: Any) -> None:
     _redirect_output(log_path)
+    _die_with_worker(conn)
     from zmr.tasks import progress
 
     def advance(records: int) -> None:
@@ -115,6 +119,26 @@ def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: 
     finally:
         conn.close()
         _log_quietly("")
+
+
+def _die_with_worker(conn: Connection) -> None:
+    """Stop this attempt as soon as its worker is gone. The task process is a child of the
+    fork server, which outlives the worker while any of its children run, so neither
+    PDEATHSIG nor the worker's teardown reaches it after a ``kill -9``: it would run on as an
+    orphan, using a CPU and writing into a dead worker's directory. The worker holds the
+    only read end of the result pipe; once it is closed, polling our write end reports an
+    error (POLLERR), whatever the task is doing. A dup keeps the watch independent of
+    ``conn.close()`` at the end of a normal run."""
+    fd = os.dup(conn.fileno())
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, 0)              # no events asked: wakes only on POLLERR/POLLHUP
+        while not poller.poll(60_000):
+            pass
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="zmr-worker-watch", daemon=True).start()
 
 
 def _log_quietly(text: str) -> None:
