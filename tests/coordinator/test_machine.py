@@ -29,6 +29,11 @@ def manifest(index, attempt):
             "partitions": [[0, 10, 1, 123]], "counters": {"zmr": {"MAP_INPUT_RECORDS": 5}}}
 
 
+def reduce_result(partition, attempt):
+    return {"partition": partition, "attempt": attempt, "output_path": "/out/part-00000",
+            "committed": True, "counters": {"zmr": {"REDUCE_OUTPUT_RECORDS": 2}}}
+
+
 def register(state, worker, slots=1, now=0.0):
     state.register(Register(worker, "h", f"tcp://{worker}:1", slots, 1, 100), now)
     return state.request_task(RequestTask(worker, slots), now)
@@ -74,7 +79,7 @@ def test_success_finishes_job_and_counts_once():
     register(s, "w1")
     s.task_done(done("w1", "map", 0, 1), 1.0)
     assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == [("w1", "reduce", 0, 1)]
-    cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, {"counters": {}}, 0, 1), 2.0)
+    cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, reduce_result(0, 1), 0, 1), 2.0)
     assert FinishOutput(job_id, "/out", True) in cmds
     assert s.jobs[job_id].state == JobState.SUCCEEDED
     assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 5
@@ -218,3 +223,37 @@ def test_rejoining_worker_offers_its_map_outputs_instead_of_recomputing():
     assert assigned(s.request_task(RequestTask("w1", 2), 3.0)) == [("w1", "reduce", 0, 1)]
     assert job.total_counters().to_dict()["zmr.job"]["RECOVERED_MAPS"] == 2
     assert job.total_counters().get("MAP_INPUT_RECORDS") == 10
+
+
+@pytest.mark.parametrize("kind,result,why", [
+    ("map", {}, "malformed map result: KeyError"),
+    ("map", dict(manifest(0, 1), partitions=[[0, 10, 1, 1], [10, 5, 1, 2]]), "2 partitions"),
+    ("map", dict(manifest(0, 1), map_index=1), "names task 1, not 0"),
+    ("map", dict(manifest(0, 1), partitions=[["a", 1, 1, 1]]), "malformed map result"),
+    ("map", dict(manifest(0, 1), counters={"zmr": 5}), "malformed counters"),
+    ("map", dict(manifest(0, 1), counters={"zmr": {"X": "many"}}), "malformed counters"),
+    ("reduce", {"counters": {}}, "malformed reduce result"),
+    ("reduce", reduce_result(1, 1), "names task 1, not 0"),
+])
+def test_a_result_that_cannot_be_used_fails_its_attempt_instead_of_being_stored(kind, result,
+                                                                               why):
+    s = CoordinatorState(max_attempts=2)
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    if kind == "reduce":
+        s.task_done(done("w1", "map", 0, 1), 1.0)
+        assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == [("w1", "reduce", 0, 1)]
+    s.task_done(TaskDone("w1", job_id, kind, 0, 1, result, 0.0, 1.0), 2.0)
+    task = s.jobs[job_id].task(kind, 0)
+    assert task.state == TaskState.PENDING and task.failures == 1 and why in task.error
+    assert task.attempts[-1].outcome == "failed"
+    assert s.jobs[job_id].describe(3.0)["state"] == "RUNNING"     # status still works
+    assert assigned(s.request_task(RequestTask("w1", 1), 3.0)) == [("w1", kind, 0, 2)]
+
+
+def test_a_result_for_an_unknown_task_kind_is_ignored():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1")
+    assert s.task_done(TaskDone("w1", job_id, "bogus", 0, 1, manifest(0, 1), 0, 1), 1.0) == []
+    assert s.jobs[job_id].maps[0].state == TaskState.RUNNING

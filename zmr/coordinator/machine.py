@@ -19,6 +19,7 @@ from typing import Any
 
 from zmr.coordinator import policy
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
+from zmr.coordinator.results import result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
@@ -221,6 +222,10 @@ class CoordinatorState:
         job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
         if attempt is None:
             return []                        # stale: late, duplicate or fenced off
+        problem = result_problem(task.kind, task.index, len(job.reduces), msg.result)
+        if problem:
+            return self.task_failed(TaskFailed(msg.worker_id, msg.job_id, msg.task, msg.index,
+                                               msg.attempt, problem, ""), now)
         self._end_attempt(task, attempt, "succeeded", now)
         if task.state == TaskState.SUCCEEDED:
             return self.dispatch(now)        # a second attempt also finished: discard it

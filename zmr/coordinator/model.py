@@ -100,6 +100,8 @@ class Job:
         return total
 
     def task(self, kind: str, index: int) -> Task | None:
+        if kind not in (MAP, REDUCE):
+            return None
         tasks = self.maps if kind == MAP else self.reduces
         return tasks[index] if 0 <= index < len(tasks) else None
 
