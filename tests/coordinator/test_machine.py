@@ -257,3 +257,13 @@ def test_a_result_for_an_unknown_task_kind_is_ignored():
     register(s, "w1")
     assert s.task_done(TaskDone("w1", job_id, "bogus", 0, 1, manifest(0, 1), 0, 1), 1.0) == []
     assert s.jobs[job_id].maps[0].state == TaskState.RUNNING
+
+
+def test_offered_map_outputs_that_cannot_be_used_are_not_adopted():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=3), b"c", 0.0)
+    holds = [[job_id, dict(manifest(0, 1), counters={"zmr": {"X": None}})],
+             [job_id, dict(manifest(1, 1), partitions=[])], [job_id], "junk", [[job_id], {}]]
+    s.register(Register("w1", "h", "tcp://w1:1", 1, 1, 100, holds), 1.0)
+    assert [t.state for t in s.jobs[job_id].maps] == [TaskState.PENDING] * 3
+    assert s.jobs[job_id].describe(2.0)["counters"] == {}

@@ -165,7 +165,7 @@ class CoordinatorState:
         task = job.task(MAP, parsed.map_index) if job and job.state not in \
             FINAL_JOB_STATES else None
         if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
-                len(parsed.partitions) != len(job.reduces):
+                result_problem(MAP, task.index, len(job.reduces), manifest):
             return []
         commands = self._kill_others(job, task, now)     # recomputing it is now pointless
         task.set_state(TaskState.SUCCEEDED)
