@@ -146,13 +146,20 @@ def test_cancel_kills_running_attempts():
     assert s.jobs[job_id].state == JobState.CANCELLED
 
 
-def test_illegal_transitions_are_refused():
+def test_illegal_transitions_are_refused_with_the_tasks_story():
     s = CoordinatorState()
     job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    register(s, "w1", now=1.0)
+    s.task_failed(TaskFailed("w1", job_id, "map", 0, 1, "E", ""), 2.5)
+    s.request_task(RequestTask("w1", 1), 2.5)
     task = s.jobs[job_id].maps[0]
     task.set_state(TaskState.KILLED)
-    with pytest.raises(InvalidTransition, match="KILLED -> RUNNING"):
+    with pytest.raises(InvalidTransition, match="KILLED -> RUNNING") as refused:
         task.set_state(TaskState.RUNNING)
+    assert refused.value.story == [
+        "attempt 1 on w1: failed (started 1.000, ended 2.500)",
+        "attempt 2 on w1: running (started 2.500)"]
+    assert "attempt 2 on w1: running" in str(refused.value)
 
 
 def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():

@@ -55,8 +55,14 @@ class Task:
         return f"{self.job_id}/{self.kind}-{self.index:05d}"
 
     def set_state(self, new: TaskState) -> None:
-        check_transition(self.name, self.state, new, TASK_TRANSITIONS)
+        check_transition(self.name, self.state, new, TASK_TRANSITIONS, self.story())
         self.state = new
+
+    def story(self) -> list[str]:
+        """One line per attempt, oldest first: what an InvalidTransition shows."""
+        return [f"attempt {a.number} on {a.worker_id}: {a.outcome} (started {a.started_s:.3f}"
+                + (f", ended {a.finished_s:.3f})" if a.finished_s is not None else ")")
+                + (" [backup]" if a.speculative else "") for a in self.attempts]
 
     def running(self) -> list[Attempt]:
         return [a for a in self.attempts if a.outcome == "running"]

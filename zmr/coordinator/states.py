@@ -59,10 +59,17 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
 
 
 class InvalidTransition(ZmrError):
-    """A state change that the lifecycle does not allow."""
+    """A state change that the lifecycle does not allow. ``story`` is what happened to the
+    task or job so far (its attempts: number, worker, outcome), to show how it got there."""
+
+    def __init__(self, message: str, story: list[str] | None = None) -> None:
+        self.story = story or []
+        lines = "".join(f"\n  {line}" for line in self.story)
+        super().__init__(f"{message}{lines}" if lines else message)
 
 
 def check_transition(what: str, current: Enum, new: Enum,
-                     table: dict) -> None:  # type: ignore[type-arg]
+                     table: dict, story: list[str] | None = None) -> None:  # type: ignore[type-arg]
     if new not in table[current]:
-        raise InvalidTransition(f"{what}: {current.value} -> {new.value} is not allowed")
+        raise InvalidTransition(f"{what}: {current.value} -> {new.value} is not allowed",
+                                story)
