@@ -12,7 +12,10 @@ import time
 from typing import Any
 
 from zmr.client import Client
+from zmr.errors import ConfigError, OutputError
+from zmr.job.loader import load_job
 from zmr.local import LocalCluster
+from zmr.planning import plan_job
 
 
 def add_cluster_commands(sub: Any) -> None:
@@ -123,14 +126,22 @@ def cmd_workers(args: argparse.Namespace) -> int:
 
 
 def run_embedded(args: argparse.Namespace) -> int:
-    """``zmr run`` without --inline: start a local cluster, run the job, tear it down."""
+    """``zmr run`` without --inline: start a local cluster, run the job, tear it down.
+    The job, its inputs and its output are checked first, so a mistake is reported at once
+    instead of after a cluster has been started for nothing."""
     started = time.monotonic()
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
+    spec = load_job(args.job)
+    plan = plan_job(spec, args.input, args.output, reducers=args.reducers,
+                    split_size=args.split_size, memory_budget=args.memory_budget,
+                    on_bad_utf8=args.on_bad_utf8)
+    if os.path.lexists(plan.output) and not args.overwrite:
+        raise OutputError(f"output directory {plan.output} already exists "
+                          "(remove it or pass --overwrite)")
     with LocalCluster(workers=workers) as cluster:
-        job = cluster.client.submit(args.job, args.input, args.output, reducers=args.reducers,
-                                    split_size=args.split_size,
-                                    memory_budget=args.memory_budget,
-                                    on_bad_utf8=args.on_bad_utf8, overwrite=args.overwrite)
+        job = cluster.client.submit_plan(spec, plan, overwrite=args.overwrite)
         status = job.wait(on_progress=_progress_printer(args.quiet))
     if not args.quiet:
         print(f"\nzmr: {job.job_id} done in {time.monotonic() - started:.2f}s on {workers} "

@@ -20,7 +20,7 @@ from zmr.config import ClusterConfig, load_config
 from zmr.errors import JobFailedError, ZmrError
 from zmr.job.api import JobSpec
 from zmr.job.loader import load_job, pack_job
-from zmr.planning import plan_job
+from zmr.planning import JobPlan, plan_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -98,6 +98,11 @@ class Client:
         plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                         reducers=reducers, split_size=split_size, memory_budget=memory_budget,
                         on_bad_utf8=on_bad_utf8)
+        return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
+
+    def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
+                    name: str | None = None) -> JobHandle:
+        """Submit a job already loaded and planned (``submit`` does both first)."""
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan.to_dict(), overwrite),
                             pack_job(spec))
         return JobHandle(self, reply.job_id, plan.output)
