@@ -1,17 +1,19 @@
 """Word count benchmark: zmr and its peers on the same corpus, in the same run.
 
-    python bench/bench_wordcount.py [--size 256MB] [--reps 3]
-        [--modes inline,vectorized,cluster2,cluster2_vectorized,spark_rdd,dask_bag]
+    python bench/bench_wordcount.py [--size 256MB] [--reps 3] [--modes inline,vectorized]
 
-Generates (or reuses) a deterministic corpus under bench/data/, runs every mode and peer
-``--reps`` times, checks that all of them found the same word counts, and prints wall time
-(median), MB/s, peak RSS of the largest process, and each mode's ratio to the plain-Python
-Counter baseline (higher is better for zmr).
+Generates (or reuses, cached under bench/data/) a deterministic corpus, runs the plain
+``collections.Counter`` baseline and every requested mode ``--reps`` times, interleaved so
+that any drift of the machine hits all of them alike, checks that every run found exactly
+the baseline's word counts, and prints a table: wall time (median), MB/s, peak RSS of the
+largest process, and speed relative to the baseline (baseline wall / mode wall, so 2.0
+means twice as fast). Modes are listed in ``MODES``; a new one is one entry there.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -19,96 +21,148 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-sys.path[:0] = [ROOT, BENCH]    # run as a script from anywhere
+sys.path.insert(0, BENCH)    # run as a script from anywhere
 
-from gen_corpus import write_corpus  # noqa: E402
+from gen_corpus import parse_size, write_corpus  # noqa: E402
 
-from tests.helpers import read_output  # noqa: E402
-from zmr.storage.splits import parse_size  # noqa: E402
 PY = sys.executable
+BASELINE = "py_counter"
+CORPUS_VERSION = "v2"        # bump when gen_corpus.py changes its output, to drop old caches
+Command = Callable[[list[str], str, list[str]], list[str]]   # (files, output, zmr flags)
 
 
-PEERS = ("py_counter", "spark_rdd", "dask_bag")
+def _zmr(job: str, *flags: str) -> Command:
+    """``python -m zmr run`` of a job in jobs/, with extra flags."""
+    def command(files: list[str], out: str, zmr_flags: list[str]) -> list[str]:
+        return [PY, "-m", "zmr", "run", os.path.join(ROOT, "jobs", job), "--quiet", *flags,
+                *zmr_flags, "--output", out, "--input", *files]
+    return command
 
 
-def corpus(size: int) -> list[str]:
-    directory = os.path.join(BENCH, "data", f"corpus-{size >> 20}MB")
-    stamp = os.path.join(directory, "_COMPLETE")
+def _peer(script: str) -> Command:
+    """A peer program in bench/peers/, called as ``script OUTPUT_FILE INPUT_FILE...``."""
+    def command(files: list[str], out: str, zmr_flags: list[str]) -> list[str]:
+        return [PY, os.path.join(BENCH, "peers", script), out, *files]
+    return command
+
+
+# name -> (label in the table, command). Peers need their own packages (pyspark, dask).
+MODES: dict[str, tuple[str, Command]] = {
+    "py_counter": ("py_counter (plain Counter)", _peer("py_counter.py")),
+    "inline": ("zmr --inline", _zmr("wordcount.py", "--inline")),
+    "vectorized": ("zmr --inline, vectorised", _zmr("wordcount_vectorized.py", "--inline")),
+    "cluster2": ("zmr 2 workers", _zmr("wordcount.py", "--workers", "2")),
+    "cluster2_vectorized": ("zmr 2 workers, vectorised",
+                            _zmr("wordcount_vectorized.py", "--workers", "2")),
+    "spark_rdd": ("PySpark RDD local[2]", _peer("spark_rdd.py")),
+    "dask_bag": ("Dask bag, 2 processes", _peer("dask_bag.py")),
+}
+
+
+def corpus(size: int, seed: int = 42) -> list[str]:
+    """The corpus files of ``size`` bytes, generated once and cached under bench/data/."""
+    label = f"{size >> 20}MB" if size % (1 << 20) == 0 else f"{size}B"
+    directory = os.path.join(BENCH, "data", f"corpus-{CORPUS_VERSION}-s{seed}-{label}")
+    stamp = os.path.join(directory, "_COMPLETE")     # '_' files are not job input
     if not os.path.exists(stamp):
         shutil.rmtree(directory, ignore_errors=True)
-        write_corpus(size, directory)
+        write_corpus(size, directory, seed)
         open(stamp, "w").close()
-    return sorted(os.path.join(directory, f) for f in os.listdir(directory)
-                  if f.endswith(".txt"))
+    return sorted(glob.glob(os.path.join(directory, "part-*.txt")))
 
 
-def commands(mode: str, files: list[str], out: str) -> list[str]:
-    """The command line of one benchmarked mode or peer."""
-    zmr_run = [PY, "-m", "zmr", "run", "--quiet", "--output", out, "--input", *files]
-    table = {
-        "py_counter": [PY, os.path.join(BENCH, "peers", "py_counter.py"), out, *files],
-        "inline": [*zmr_run, "--inline", os.path.join(ROOT, "jobs", "wordcount.py")],
-        "vectorized": [*zmr_run, "--inline",
-                       os.path.join(ROOT, "jobs", "wordcount_vectorized.py")],
-        "cluster2": [*zmr_run, "--workers", "2", os.path.join(ROOT, "jobs", "wordcount.py")],
-        "cluster2_vectorized": [*zmr_run, "--workers", "2",
-                                os.path.join(ROOT, "jobs", "wordcount_vectorized.py")],
-        "spark_rdd": [PY, os.path.join(BENCH, "peers", "spark_rdd.py"), out, *files],
-        "dask_bag": [PY, os.path.join(BENCH, "peers", "dask_bag.py"), out, *files],
-    }
-    return table[mode]
-
-
-def measure(mode: str, files: list[str], scratch: str) -> tuple[dict, dict]:
+def measure(mode: str, files: list[str], scratch: str,
+            zmr_flags: list[str]) -> tuple[dict, dict[str, int]]:
+    """One run of ``mode`` in a fresh measuring process: its figures and its word counts."""
     out = os.path.join(scratch, mode)
     shutil.rmtree(out, ignore_errors=True)
-    cmd = commands(mode, files, out)
-    result = json.loads(subprocess.run([PY, os.path.join(BENCH, "measure.py"), *cmd],
-                                       capture_output=True, text=True, check=True).stdout)
-    if result["returncode"] != 0:
-        raise SystemExit(f"{mode} failed:\n{result['stderr']}")
-    counts = read_output(out) if os.path.isdir(out) else dict(
-        (w, int(n)) for w, n in (ln.rstrip("\n").split("\t") for ln in open(out)))
-    return result, counts
+    command = MODES[mode][1](files, out, zmr_flags)
+    probe = subprocess.run([PY, os.path.join(BENCH, "measure.py"), *command],
+                           capture_output=True, text=True, check=True)
+    figures = json.loads(probe.stdout)
+    if figures["returncode"] != 0:
+        raise SystemExit(f"{mode} failed ({' '.join(command)}):\n{figures['stderr']}")
+    return figures, read_counts(out)
+
+
+def read_counts(out: str) -> dict[str, int]:
+    """``word<TAB>count`` lines of a zmr output directory (part-*) or of a peer's file."""
+    paths = sorted(glob.glob(os.path.join(out, "part-*"))) if os.path.isdir(out) else [out]
+    counts: dict[str, int] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                word, count = line.rstrip("\n").split("\t")
+                counts[word] = int(count)
+    return counts
+
+
+def check_same(mode: str, counts: dict[str, int], reference: dict[str, int]) -> None:
+    """Stop the benchmark if a mode's answer differs from the baseline's, saying how."""
+    if counts == reference:
+        return
+    missing = sorted(reference.keys() - counts.keys())[:5]
+    extra = sorted(counts.keys() - reference.keys())[:5]
+    wrong = [w for w in sorted(reference.keys() & counts.keys()) if counts[w] != reference[w]]
+    raise SystemExit(f"{mode} disagrees with {BASELINE}: total {sum(counts.values())} vs "
+                     f"{sum(reference.values())}; missing {missing}, extra {extra}, "
+                     f"different counts {[(w, counts[w], reference[w]) for w in wrong[:5]]}")
+
+
+def run_all(modes: list[str], files: list[str], reps: int,
+            zmr_flags: list[str] = ()) -> dict[str, list[dict]]:
+    """Every mode ``reps`` times, interleaved; answers checked against the baseline's."""
+    runs: dict[str, list[dict]] = {m: [] for m in modes}
+    reference: dict[str, int] | None = None
+    with tempfile.TemporaryDirectory(prefix="zmr-bench-") as scratch:
+        for _ in range(reps):
+            for mode in modes:
+                figures, counts = measure(mode, files, scratch, list(zmr_flags))
+                reference = counts if reference is None else reference
+                check_same(mode, counts, reference)
+                runs[mode].append(figures)
+    print(f"all runs agree: {sum(reference.values()):,} words, {len(reference):,} distinct")
+    return runs
+
+
+def report(runs: dict[str, list[dict]], megabytes: float, reps: int,
+           zmr_flags: list[str] = ()) -> None:
+    """The results as a markdown table (ready to paste into a README)."""
+    base = statistics.median(r["wall_s"] for r in runs[BASELINE])
+    flags = f", zmr {' '.join(zmr_flags)}" if zmr_flags else ""
+    print(f"\nword count, {megabytes:.0f} MB corpus, median of {reps}{flags}\n")
+    print(f"| tool | wall s | MB/s | peak RSS MB | speed vs {BASELINE} |")
+    print("|---|---:|---:|---:|---:|")
+    for mode, results in runs.items():
+        wall = statistics.median(r["wall_s"] for r in results)
+        rss = max(r["peak_rss_mb"] for r in results)
+        print(f"| {MODES[mode][0]} | {wall:.2f} | {megabytes / wall:.1f} | {rss:.0f} "
+              f"| {base / wall:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="256MB")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--modes", default="inline,vectorized")
+    parser.add_argument("--size", type=parse_size, default="256MB", help="corpus size")
+    parser.add_argument("--reps", type=int, default=3, help="runs per mode (median)")
+    parser.add_argument("--modes", default="inline,vectorized",
+                        help=f"comma-separated, from: {', '.join(MODES)}")
+    parser.add_argument("--seed", type=int, default=42, help="corpus seed")
+    parser.add_argument("--split-size", help="zmr modes: input split size (default: zmr's)")
+    parser.add_argument("--reducers", help="zmr modes: reduce tasks (default: zmr's)")
     args = parser.parse_args()
-    files = corpus(parse_size(args.size, "--size"))
+    modes = [BASELINE, *(m for m in args.modes.split(",") if m and m != BASELINE)]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {unknown}; known: {', '.join(MODES)}")
+    files = corpus(args.size, args.seed)
     megabytes = sum(os.path.getsize(f) for f in files) / (1 << 20)
-    modes = ["py_counter", *args.modes.split(",")]
-    runs: dict[str, list[dict]] = {m: [] for m in modes}
-    reference = None
-    with tempfile.TemporaryDirectory(prefix="zmr-bench-") as scratch:
-        for _ in range(args.reps):
-            for mode in modes:
-                result, counts = measure(mode, files, scratch)
-                reference = reference or counts
-                if counts != reference:
-                    raise SystemExit(f"{mode} disagrees with py_counter on the word counts")
-                runs[mode].append(result)
-    report(runs, megabytes, args.reps)
-
-
-def report(runs: dict[str, list[dict]], megabytes: float, reps: int) -> None:
-    base = statistics.median(r["wall_s"] for r in runs["py_counter"])
-    print(f"word count, {megabytes:.0f} MB corpus, median of {reps}")
-    print(f"| {'tool':<24} | {'wall s':>7} | {'MB/s':>6} | {'peak RSS MB':>11} "
-          f"| {'x py_counter':>12} |")
-    print(f"|{'-' * 26}|{'-' * 9}|{'-' * 8}|{'-' * 13}|{'-' * 14}|")
-    for mode, results in runs.items():
-        wall = statistics.median(r["wall_s"] for r in results)
-        rss = max(r["peak_rss_mb"] for r in results)
-        name = mode if mode in PEERS else f"zmr {mode}"
-        print(f"| {name:<24} | {wall:7.2f} | {megabytes / wall:6.1f} | {rss:11.0f} "
-              f"| {base / wall:12.2f} |")
+    zmr_flags = [*(["--split-size", args.split_size] if args.split_size else []),
+                 *(["--reducers", args.reducers] if args.reducers else [])]
+    report(run_all(modes, files, args.reps, zmr_flags), megabytes, args.reps, zmr_flags)
 
 
 if __name__ == "__main__":

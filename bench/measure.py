@@ -6,6 +6,8 @@ psutil, ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is used. Run in a fresh process per
 measurement. Prints one JSON line: {"wall_s", "peak_rss_mb", "returncode", "stderr"}.
 """
 
+from __future__ import annotations
+
 import json
 import resource
 import subprocess
@@ -20,6 +22,7 @@ except ImportError:  # the benchmark still runs, with the coarser measurement
 
 
 def _tree_peak(proc: subprocess.Popen) -> float:
+    """Largest RSS (MB) seen in any process of ``proc``'s tree until it exits."""
     peak = 0.0
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -36,6 +39,7 @@ def _tree_peak(proc: subprocess.Popen) -> float:
 
 
 def main() -> None:
+    """Run ``sys.argv[1:]``, wait for it, print the figures as JSON."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:     # a file, not a pipe: it can never fill up
         proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=err)

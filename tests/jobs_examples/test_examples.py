@@ -1,0 +1,325 @@
+"""The example jobs in jobs/, end to end through ``run_inline`` and hook by hook.
+
+Each end-to-end test runs a job over a small corpus of several files (nested directory,
+multibyte UTF-8, CRLF endings, blank lines, a file without a final newline) with several
+reducer counts and tiny split sizes (many map tasks, lines cut at split boundaries), reads
+the part files back through the documented output format (a str as is, anything else JSON)
+and compares with a straightforward Python computation of the same answer.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import importlib.util
+import itertools
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zmr.inline import run_inline
+
+ROOT = Path(__file__).resolve().parents[2]
+JOBS = ROOT / "jobs"
+WORD = re.compile(r"[a-z0-9']+")     # the tokeniser the jobs document
+REDUCE_SETUPS = [(1, None), (3, 64), (7, 23)]    # (reducers, split_size in bytes)
+
+HANDWRITTEN = {
+    "a.txt": "The quick brown fox\njumps over the lazy dog\n\nThe END, the end.\n",
+    "b.txt": "Fox and dog: an ERROR here\r\nno problems there\r\nanother error line\r\n",
+    "deep/er/c.txt": "Déjà vu: the fox's den, naïve café — “quoted” text\nit's the dog's "
+                     "error 42\n",
+    "deep/d.txt": "no final newline, error at the very end",
+}
+VOCABULARY = ("the of and to a in error fox dog zoë café über don't 2024 x y z quick "
+              "brown lazy river stone bread naïve émigré").split()
+
+
+def _random_text(seed: int, lines: int) -> str:
+    """Lines of 0-12 Zipf-ish words with random case and punctuation (deterministic)."""
+    rng = random.Random(seed)
+    weights = [1 / (i + 1) for i in range(len(VOCABULARY))]
+    out = []
+    for _ in range(lines):
+        words = rng.choices(VOCABULARY, weights, k=rng.randint(0, 12))
+        words = [w.upper() if rng.random() < 0.1 else w for w in words]
+        out.append(rng.choice([" ", ", ", " -- ", "; "]).join(words) + rng.choice(["", ".", "!"]))
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    """A directory of several text files, some nested, with multibyte text."""
+    files = dict(HANDWRITTEN)
+    files["e.txt"] = _random_text(1, 150)
+    files["deep/f.txt"] = _random_text(2, 90)
+    for name, text in files.items():
+        path = tmp_path / "in" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    return tmp_path / "in"
+
+
+# -- a reference reading of the input, independent of the engine ----------------------------
+
+def lines_of(root: Path) -> Iterator[tuple[Path, int, str]]:
+    """(path, byte offset, line without its newline) for every line, files in path order."""
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        offset = 0
+        for raw in data.split(b"\n"):
+            if offset < len(data):
+                yield path, offset, raw.decode("utf-8").removesuffix("\r")
+            offset += len(raw) + 1
+
+
+def word_counts(root: Path) -> collections.Counter[str]:
+    return collections.Counter(w for _, _, line in lines_of(root)
+                               for w in WORD.findall(line.lower()))
+
+
+# -- running a job and reading its output ----------------------------------------------------
+
+def run(job: str, inputs: Path | list[Path], out: Path, **kw):
+    """Run ``jobs/<job>.py`` inline; check the commit marker and the part file count."""
+    paths = [str(p) for p in (inputs if isinstance(inputs, list) else [inputs])]
+    result = run_inline(str(JOBS / f"{job}.py"), paths, str(out), **kw)
+    assert (out / "_SUCCESS").exists()
+    expected_parts = result.num_reducers or result.num_maps    # map-only: one per map task
+    assert len(part_files(out)) == expected_parts
+    return result
+
+
+def part_files(out: Path) -> list[Path]:
+    return sorted(out.glob("part-*"))
+
+
+def read_part(path: Path) -> list[tuple[str, object]]:
+    """(key, value) lines of one part file; keys here are strs, values JSON unless str."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, value = line.split("\t", 1)
+        rows.append((key, _value(value)))
+    return rows
+
+
+def _value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text      # a str value is written as it is
+
+
+def read_reduced(out: Path) -> dict[str, object]:
+    """All pairs of a job with reducers; checks each part's keys are sorted and unique,
+    and that no key is in two part files."""
+    merged: dict[str, object] = {}
+    for path in part_files(out):
+        keys = [k for k, _ in read_part(path)]
+        assert keys == sorted(set(keys)), f"{path.name}: keys not sorted and distinct"
+        for key, value in read_part(path):
+            assert key not in merged, f"{key!r} in two part files"
+            merged[key] = value
+    return merged
+
+
+# -- word count --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_wordcount(corpus, tmp_path, reducers, split_size):
+    result = run("wordcount", corpus, tmp_path / "out", reducers=reducers,
+                 split_size=split_size)
+    assert result.num_reducers == reducers
+    if split_size:
+        assert result.num_maps > 20       # the corpus really was cut into many splits
+    assert read_reduced(tmp_path / "out") == dict(word_counts(corpus))
+
+
+def test_wordcount_on_the_bundled_sample(tmp_path):
+    sample = ROOT / "data" / "sample"
+    run("wordcount", sample, tmp_path / "out", reducers=2, split_size="16KB")
+    counts = read_reduced(tmp_path / "out")
+    assert counts == dict(word_counts(sample))
+    assert len(counts) > 300 and max(counts.values()) == counts["the"]
+
+
+def test_wordcount_hooks_by_hand():
+    wc = _load("wordcount")
+    assert list(wc.mapper(("f", 0), "Don't STOP, don't—stop 2x")) == [
+        ("don't", 1), ("stop", 1), ("don't", 1), ("stop", 1), ("2x", 1)]
+    assert list(wc.mapper(("f", 0), "")) == []
+    assert list(wc.combiner("a", iter([1, 1, 1]))) == [("a", 3)]
+    assert list(wc.reducer("a", (n for n in [3, 4, 1]))) == [("a", 8)]   # a one-shot stream
+
+
+# -- inverted index ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_inverted_index(corpus, tmp_path, reducers, split_size):
+    run("inverted_index", corpus, tmp_path / "out", reducers=reducers, split_size=split_size)
+    expected = collections.defaultdict(set)
+    for path, _, line in lines_of(corpus):
+        for word in WORD.findall(line.lower()):
+            expected[word].add(path.name)
+    assert read_reduced(tmp_path / "out") == {w: sorted(d) for w, d in expected.items()}
+
+
+def test_inverted_index_hooks_by_hand():
+    ii = _load("inverted_index")
+    assert sorted(ii.mapper(("/x/doc.txt", 7), "a b a")) == [("a", ["doc.txt"]),
+                                                             ("b", ["doc.txt"])]
+    lists = iter([["b.txt"], ["a.txt", "b.txt"], ["c.txt"], ["a.txt"]])
+    assert list(ii.reducer("w", lists)) == [("w", ["a.txt", "b.txt", "c.txt"])]
+    assert list(ii.combiner("w", iter([["b"], ["a"], ["b"]]))) == [("w", ["a", "b"])]
+
+
+# -- grep (map-only) -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("split_size", [None, 40, 7])
+def test_grep_is_map_only(corpus, tmp_path, monkeypatch, split_size):
+    monkeypatch.setenv("ZMR_GREP_PATTERN", r"err?or|\bcaf")
+    result = run("grep", corpus, tmp_path / "out", split_size=split_size)
+    assert result.num_reducers == 0
+    counters = result.counters.get("zmr", {})
+    assert not [name for name in counters if name.startswith(("REDUCE_", "COMBINE_"))]
+    parts = [read_part(p) for p in part_files(tmp_path / "out")]
+    for part in parts:        # one split = one file; matches in input order
+        names = {k.rsplit(":", 1)[0] for k, _ in part}
+        offsets = [int(k.rsplit(":", 1)[1]) for k, _ in part]
+        assert len(names) <= 1 and offsets == sorted(offsets)
+    pattern = re.compile(r"err?or|\bcaf", re.IGNORECASE)
+    expected = [(f"{path.name}:{offset}", line) for path, offset, line in lines_of(corpus)
+                if pattern.search(line)]
+    assert [pair for part in parts for pair in part] == expected
+    assert counters["MAP_OUTPUT_RECORDS"] == len(expected)
+    assert any("café" in line for _, line in expected)
+
+
+def test_grep_default_pattern_and_hooks(monkeypatch):
+    monkeypatch.delenv("ZMR_GREP_PATTERN", raising=False)
+    grep = _load("grep")
+    assert grep.NUM_REDUCERS == 0
+    assert list(grep.mapper(("/data/x.log", 120), "An ERROR here")) == [
+        ("x.log:120", "An ERROR here")]
+    assert list(grep.mapper(("/data/x.log", 0), "all fine")) == []
+
+
+# -- bigram ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_bigram(corpus, tmp_path, reducers, split_size):
+    run("bigram", corpus, tmp_path / "out", reducers=reducers, split_size=split_size)
+    expected = collections.Counter()
+    for _, _, line in lines_of(corpus):
+        words = WORD.findall(line.lower())
+        expected.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+    assert read_reduced(tmp_path / "out") == dict(expected)
+
+
+def test_bigram_hooks_by_hand():
+    bg = _load("bigram")
+    assert list(bg.mapper(("f", 0), "The cat, the HAT")) == [
+        ("the cat", 1), ("cat the", 1), ("the hat", 1)]
+    assert list(bg.mapper(("f", 0), "alone")) == []
+    pairs = [("a b", "ab c"), ("a", "b")]     # string order == (first, second) tuple order
+    assert sorted(f"{x} {y}" for x, y in pairs) == [f"{x} {y}" for x, y in sorted(pairs)]
+
+
+# -- top-N -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reducers,split_size", [(None, None), (None, 31), (4, 50)])
+@pytest.mark.parametrize("n", [1, 5, 1000])
+def test_topn(corpus, tmp_path, monkeypatch, reducers, split_size, n):
+    monkeypatch.setenv("ZMR_TOPN", str(n))
+    out = tmp_path / "out"
+    result = run("topn", corpus, out, reducers=reducers, split_size=split_size)
+    assert result.num_reducers == (reducers or 1)    # NUM_REDUCERS = 1 unless overridden
+    first, *others = [read_part(p) for p in part_files(out)]
+    assert all(part == [] for part in others)         # the partitioner sends all to part 0
+    expected = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    assert first == expected
+
+
+def test_topn_breaks_ties_alphabetically(tmp_path, monkeypatch):
+    # counts: the 6, then mike, alpha, zulu 4 each, bravo 2; top 3 must drop zulu, not alpha
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "1.txt").write_text("the the zulu mike\nalpha the bravo zulu\n")
+    (tmp_path / "in" / "2.txt").write_text("mike alpha zulu the\nthe alpha mike\n")
+    (tmp_path / "in" / "3.txt").write_text("zulu mike the alpha bravo\n")
+    monkeypatch.setenv("ZMR_TOPN", "3")
+    run("topn", tmp_path / "in", tmp_path / "out", split_size=8)
+    assert read_part(tmp_path / "out" / "part-00000") == [("the", 6), ("alpha", 4),
+                                                          ("mike", 4)]
+
+
+def test_topn_hooks_by_hand(monkeypatch):
+    monkeypatch.setenv("ZMR_TOPN", "3")
+    topn = _load("topn")
+    counts = {"b": [2, 3], "c": [5], "d": [1, 4], "e": [9], "f": [1]}
+    for _task in range(2):               # reducer_init/final reset state between tasks
+        topn.reducer_init()
+        for word in sorted(counts):       # the engine hands keys over in sorted order
+            assert not list(topn.reducer(word, iter(counts[word])) or [])
+        assert list(topn.reducer_final()) == [("e", 9), ("b", 5), ("c", 5)]
+    assert topn.partitioner("anything", 8) == 0
+
+
+def test_topn_heap_matches_a_full_sort():
+    """The bounded heap keeps exactly the N best of any sorted stream of totals."""
+    rng = random.Random(7)
+    topn = _load("topn")
+    for _ in range(200):
+        totals = {f"w{i:03d}": rng.randint(1, 6) for i in rng.sample(range(500), 40)}
+        topn.N = rng.randint(1, 45)
+        topn.reducer_init()
+        for word in sorted(totals):
+            topn.reducer(word, iter([totals[word]]))
+        want = heapq.nsmallest(topn.N, totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        assert list(topn.reducer_final()) == want
+
+
+# -- the benchmark baseline agrees with the word count job ---------------------------------
+
+def test_py_counter_peer_agrees_with_wordcount(corpus, tmp_path):
+    run("wordcount", corpus, tmp_path / "out", reducers=2)
+    files = sorted(str(p) for p in corpus.rglob("*") if p.is_file())
+    result = tmp_path / "peer.tsv"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "peers" / "py_counter.py"),
+                    str(result), *files], check=True)
+    peer = {w: int(n) for w, n in (ln.split("\t") for ln in
+                                   result.read_text(encoding="utf-8").splitlines())}
+    assert peer == read_reduced(tmp_path / "out")
+
+
+def _load(job: str):
+    """Import ``jobs/<job>.py`` afresh (its settings read the environment at import)."""
+    spec = importlib.util.spec_from_file_location(f"example_{job}", JOBS / f"{job}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- on an embedded cluster: settings from the environment travel with the job ----------
+
+def test_env_settings_reach_cluster_workers(corpus, tmp_path):
+    """ZMR_TOPN and ZMR_GREP_PATTERN are read where the job is loaded, and topn's module
+    state (the heap) is shared by its hooks inside a worker's task process."""
+    env = {**os.environ, "ZMR_TOPN": "6", "ZMR_GREP_PATTERN": "café"}
+    for job, extra in [("topn", ["--reducers", "3"]), ("grep", [])]:
+        subprocess.run([sys.executable, "-m", "zmr", "run", str(JOBS / f"{job}.py"), "--quiet",
+                        "--workers", "2", "--split-size", "200", *extra, "--input",
+                        str(corpus), "--output", str(tmp_path / job)], env=env, check=True,
+                       timeout=120)
+    top = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:6]
+    assert [pair for p in part_files(tmp_path / "topn") for pair in read_part(p)] == top
+    grepped = [pair for p in part_files(tmp_path / "grep") for pair in read_part(p)]
+    expected = [(f"{path.name}:{offset}", line) for path, offset, line in lines_of(corpus)
+                if "café" in line.lower()]
+    assert grepped == expected and expected
