@@ -46,6 +46,7 @@ def test_lying_worker_cannot_crash_the_coordinator(tmp_path):
             task = _next(rogue, AssignTask)
             rogue.sock.send_multipart([b"ZMR1", b"DONE", b'{"worker_id": 1}'])
             rogue.sock.send_multipart([b"not", b"zmr", b"at all"])
+            rogue.sock.send_multipart([b"ZMR1", b"STATUS?", b"[" * 100_000])
             rogue.send(TaskDone("rogue", task.job_id, task.task, task.index, task.attempt,
                                 {"counters": {"zmr": "lots"}}, 0.0, 1.0))
             map_task = _map_task_once_failed(job)     # the coordinator still answers

@@ -42,6 +42,13 @@ def test_every_message_kind_is_unique():
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 1, "evil": 1}'], "unknown fields"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 1, "running": [1]}'], "expected list"),
     ([b"ZMR1"], "frames"),
+    ([b"ZMR1", b"HEARTBEAT", b"[" * 100_000], "nested too deeply"),
+    ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 1, "load": ' + b"[" * 50_000],
+     "nested too deeply"),
+    ([b"ZMR1", b"DONE", b'{"started_s": NaN}'], "not a JSON value"),
+    ([b"ZMR1", b"DONE", b'{"started_s": -Infinity}'], "not a JSON value"),
+    ([b"ZMR1", b"DONE", b'{"started_s": 1e999}'], "out of range"),
+    ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": ' + b"9" * 5000 + b"}"], "not JSON"),
 ])
 def test_malformed_messages_are_refused(frames, error):
     with pytest.raises(ProtocolError, match=error):
@@ -68,7 +75,8 @@ def test_fuzzed_frames_decode_or_raise_protocol_error(msg, data):
     elif mutation == "random":
         frames[i] = data.draw(st.binary(max_size=64))
     else:
-        frames[2] = data.draw(st.sampled_from([b'{"sender": 1}', b"null", b"{}", b'{"a":[]}']))
+        frames[2] = data.draw(st.sampled_from([b'{"sender": 1}', b"null", b"{}", b'{"a":[]}',
+                                               b"[" * 20_000, b'{"seq": NaN}']))
     try:
         decoded, _ = wire.decode(frames)
     except ProtocolError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any
 
 from zmr.errors import ProtocolError
@@ -51,10 +52,26 @@ def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
     if len(payload) > MAX_PAYLOAD or any(len(b) > MAX_BLOB for b in blobs):
         raise ProtocolError(f"{kind.decode()} message too large")
     try:
-        fields = json.loads(payload)
+        fields = json.loads(payload, parse_float=_finite, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"{kind.decode()}: payload is not JSON: {exc}") from None
+    except RecursionError:
+        # a few kilobytes of "[[[[..." exhaust the parser's stack: refuse, never crash
+        raise ProtocolError(f"{kind.decode()}: payload nested too deeply") from None
     return _build(cls, fields), blobs
+
+
+def _finite(text: str) -> float:
+    """JSON numbers only: 1e999 would become inf, which no field may hold."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:32]}")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    """Python's json accepts NaN and Infinity; the JSON standard (and zmr) does not."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _build(cls: type[Message], fields: Any) -> Message:
