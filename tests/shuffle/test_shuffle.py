@@ -116,3 +116,52 @@ def test_credit_bounds_the_chunks_in_flight(service):
         inbox.close()
         outbox.close()
     assert server.served_bytes == 5 * chunk
+
+
+def test_finished_transfers_leave_no_reply_socket_open(service, tmp_path):
+    """Each fetch replies to a fresh ephemeral endpoint: a reply socket kept after its
+    transfer would, for the life of the worker, retry connecting to a port nobody owns."""
+    server, root = service
+    data = os.urandom(100_000)
+    (root / "m.arrow").write_bytes(data)
+    for i in range(5):
+        seg = _segment(root / "m.arrow", data, 1000 * i, 5000, server.endpoint)
+        fetch_remote(seg, str(tmp_path / f"got{i}"), "127.0.0.1", timeout_s=10)
+    seg = _segment(root / "gone.arrow", b"", 0, 1, server.endpoint)
+    with pytest.raises(FetchFailedError):
+        fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=10)
+    assert server.reply_sockets == 0
+
+
+@pytest.mark.parametrize("offset,length,credit,reply_to,why", [
+    (-1, 10, 4, None, "offset"),
+    (0, -10, 4, None, "length"),
+    (0, 10, 0, None, "credit"),
+    (0, 10, 10_000, None, "credit"),
+    (0, 10, 4, "ipc:///tmp/elsewhere", "reply_to"),
+])
+def test_requests_that_make_no_sense_are_refused(service, offset, length, credit, reply_to,
+                                                 why):
+    from zmr.protocol.messages import ShuffleChunk, ShuffleRequest
+    from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
+
+    server, root = service
+    (root / "m.arrow").write_bytes(b"x" * 100)
+    inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
+    outbox = Channel(make_socket(PUSH, connect=server.endpoint), "out")
+    try:
+        outbox.send(ShuffleRequest("r1", str(root / "m.arrow"), offset, length,
+                                   reply_to or bound_endpoint(inbox.sock), credit))
+        if reply_to is None:
+            assert poll([inbox], 5.0)
+            chunk = inbox.recv()[1]
+            assert isinstance(chunk, ShuffleChunk) and chunk.last and why in chunk.error
+        else:
+            assert not poll([inbox], 0.5)          # nothing is sent to foreign endpoints
+    finally:
+        inbox.close()
+        outbox.close()
+    assert server.reply_sockets == 0 and server.served_bytes == 0
+    seg = _segment(root / "m.arrow", b"x" * 100, 0, 100, server.endpoint)
+    fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10)   # still serving
+    assert server.served_bytes == 100

@@ -22,6 +22,10 @@ from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_sock
 
 log = logging.getLogger("zmr.shuffle")
 CHUNK_BYTES = 1 << 20
+#: Most chunks a reducer may ask to have in flight (it asks for 4).
+MAX_CREDIT = 64
+#: How long a closed reply socket keeps trying to deliver its last chunks.
+REPLY_LINGER_S = 5.0
 #: A transfer whose reducer sends no credit for this long is abandoned (the reducer died).
 IDLE_TIMEOUT_S = 60.0
 
@@ -60,6 +64,11 @@ class ShuffleServer(threading.Thread):
         self._stopping.set()
         self.join(5)
 
+    @property
+    def reply_sockets(self) -> int:
+        """Sockets open to reducers: one per reducer being served, none when idle."""
+        return len(self._pushes)
+
     def run(self) -> None:
         requests = Channel(make_socket(PULL, bind=f"tcp://{self.host}:*"), "shuffle")
         self.endpoint = bound_endpoint(requests.sock)
@@ -86,17 +95,33 @@ class ShuffleServer(threading.Thread):
             transfer.last_activity = time.monotonic()
 
     def _start(self, req: ShuffleRequest) -> None:
-        path = os.path.realpath(req.path)
-        if not path.startswith(self.root + os.sep):
-            self._send_error(req, f"{req.path} is not a map output of this worker")
+        if not req.reply_to.startswith("tcp://"):
+            # answering would make us connect wherever the request says: drop it
+            log.warning("shuffle request %s dropped: reply_to %r is not tcp://",
+                        req.request_id[:64], req.reply_to[:64])
+            return
+        problem = self._request_problem(req)
+        if problem:
+            self._send_error(req, problem)
             return
         try:
-            f = open(path, "rb")  # noqa: SIM115 - closed when the transfer ends
+            f = open(os.path.realpath(req.path), "rb")  # noqa: SIM115 - closed at its end
             f.seek(req.offset)
         except OSError as exc:
             self._send_error(req, f"cannot read {req.path}: {exc}")
             return
         self._transfers[req.request_id] = _Transfer(req, f, 0, 0, req.credit, time.monotonic())
+
+    def _request_problem(self, req: ShuffleRequest) -> str:
+        if not os.path.realpath(req.path).startswith(self.root + os.sep):
+            return f"{req.path} is not a map output of this worker"
+        if req.offset < 0 or req.length < 0:
+            return f"offset {req.offset} and length {req.length} must not be negative"
+        if not 1 <= req.credit <= MAX_CREDIT:
+            return f"credit {req.credit} is not within 1..{MAX_CREDIT}"
+        if req.request_id in self._transfers:
+            return f"request {req.request_id[:64]} is already being served"
+        return ""
 
     def _pump(self) -> None:
         now = time.monotonic()
@@ -105,10 +130,8 @@ class ShuffleServer(threading.Thread):
                 if now - t.last_activity > IDLE_TIMEOUT_S:
                     self._end(request_id)
                 continue
-            data = t.file.read(min(CHUNK_BYTES, t.request.length - t.sent))
+            data, last, error = self._read_chunk(request_id, t)
             t.sent += len(data)
-            last = t.sent >= t.request.length or not data
-            error = "" if data or last and t.sent == t.request.length else "file truncated"
             self._push(t.request.reply_to).send(
                 ShuffleChunk(request_id, t.seq, last, error), data)
             self.served_bytes += len(data)
@@ -117,8 +140,31 @@ class ShuffleServer(threading.Thread):
             if last:
                 self._end(request_id)
 
+    def _read_chunk(self, request_id: str, t: _Transfer) -> tuple[bytes, bool, str]:
+        """The next chunk of a transfer, as (data, last, error)."""
+        try:
+            data = t.file.read(min(CHUNK_BYTES, t.request.length - t.sent))
+        except OSError as exc:      # a failing disk ends this transfer, not the service
+            log.error("shuffle request %s: reading %s failed: %s", request_id,
+                      t.request.path, exc)
+            return b"", True, f"cannot read {t.request.path}: {exc}"
+        if t.sent + len(data) >= t.request.length:
+            return data, True, ""
+        return (data, False, "") if data else (b"", True, "file truncated")
+
     def _end(self, request_id: str) -> None:
-        self._transfers.pop(request_id).file.close()
+        transfer = self._transfers.pop(request_id)
+        transfer.file.close()
+        self._release(transfer.request.reply_to)
+
+    def _release(self, reply_to: str) -> None:
+        """Close the reply socket once no transfer uses it: every fetch replies to a fresh
+        ephemeral endpoint, and a socket kept open would retry connecting to it forever."""
+        if any(t.request.reply_to == reply_to for t in self._transfers.values()):
+            return
+        push = self._pushes.pop(reply_to, None)
+        if push is not None:
+            push.close(linger_s=REPLY_LINGER_S)
 
     def _push(self, reply_to: str) -> Channel:
         if reply_to not in self._pushes:
@@ -129,3 +175,4 @@ class ShuffleServer(threading.Thread):
     def _send_error(self, req: ShuffleRequest, error: str) -> None:
         log.warning("shuffle request %s refused: %s", req.request_id, error)
         self._push(req.reply_to).send(ShuffleChunk(req.request_id, 0, True, error), b"")
+        self._release(req.reply_to)
