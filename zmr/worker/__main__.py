@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
         return 1
     stop_on_signals(agent)
     agent.run()
-    return 0
+    return 1 if agent.failed else 0
 
 
 if __name__ == "__main__":

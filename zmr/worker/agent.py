@@ -59,6 +59,7 @@ class WorkerAgent:
         self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
         self.job_code: dict[str, bytes] = {}
         self.stopping = False
+        self.failed = False             # stopped because something broke: exit status 1
         self.unhealthy_until = 0.0
         self.coordinator_seq = 0
         self.backoff_s = interval
@@ -99,6 +100,15 @@ class WorkerAgent:
                                     [f"{'/'.join(map(str, k))}:{sandbox.progress.value}"
                                      for k, (sandbox, _) in self.running.items()]))
         self._check_coordinator()
+        self._check_shuffle()
+
+    def _check_shuffle(self) -> None:
+        """A worker that cannot serve its map outputs any more only makes reducers fail:
+        quit (with an error status, for a supervisor to restart it) and let the
+        coordinator re-run what it held."""
+        if not self.shuffle.is_alive() and not self.stopping:
+            log.error("worker=%s: the shuffle service stopped; exiting", self.worker_id)
+            self.stopping = self.failed = True
 
     def _teardown(self) -> None:
         for sandbox, _ in self.running.values():
