@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import zlib
 
 import pytest
@@ -165,3 +166,35 @@ def test_requests_that_make_no_sense_are_refused(service, offset, length, credit
     seg = _segment(root / "m.arrow", b"x" * 100, 0, 100, server.endpoint)
     fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10)   # still serving
     assert server.served_bytes == 100
+
+
+def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
+    """A rogue holder (here: this test, on real sockets) streams more than the manifest's
+    length: the fetch stops at once instead of filling the reducer's disk."""
+    from zmr.protocol.messages import ShuffleChunk, ShuffleRequest
+    from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
+
+    holder = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "holder")
+    result: dict = {}
+
+    def serve() -> None:
+        assert poll([holder], 10.0)
+        request = holder.recv()[1]
+        assert isinstance(request, ShuffleRequest)
+        reply = Channel(make_socket(PUSH, connect=request.reply_to), "reply")
+        for seq in range(50):
+            reply.send(ShuffleChunk(request.request_id, seq, False), b"z" * 4096)
+        result["sent"] = True
+        reply.close(linger_s=1.0)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    seg = Segment(3, 1, "/data/m.arrow", 0, 0, 10, 1, 0, bound_endpoint(holder.sock))
+    try:
+        with pytest.raises(FetchFailedError, match="more than the 10 bytes"):
+            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+    finally:
+        thread.join(10)
+        holder.close()
+    assert result == {"sent": True}
+    assert not (tmp_path / "got").exists() or (tmp_path / "got").stat().st_size <= 10

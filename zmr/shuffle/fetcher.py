@@ -80,9 +80,13 @@ def _receive(segment: Segment, dest: str, inbox: Channel, outbox: Channel, reque
                 raise FetchFailedError(segment.map_index, f"map output of task "
                                        f"{segment.map_index} from {segment.endpoint}: "
                                        f"{chunk.error or 'chunks out of order'}")
+            size += len(blobs[0])
+            if size > segment.length:       # never store more than the manifest promised
+                raise FetchFailedError(segment.map_index, f"map output of task "
+                                       f"{segment.map_index} from {segment.endpoint}: more "
+                                       f"than the {segment.length} bytes asked for")
             out.write(blobs[0])
             crc = zlib.crc32(blobs[0], crc)
-            size += len(blobs[0])
             expected_seq += 1
             if chunk.last:
                 return crc, size
