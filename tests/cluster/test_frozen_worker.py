@@ -1,0 +1,42 @@
+"""A worker frozen with SIGSTOP mid-task is declared dead and its task runs elsewhere; when
+it is thawed (SIGCONT) its late result is fenced off and never committed twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tests.cluster.conftest import JOBS, write_lines
+from tests.helpers import output_bytes
+from zmr.inline import run_inline
+from zmr.local import LocalCluster
+
+
+def test_sigstopped_worker_is_replaced_and_its_late_result_ignored(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=20)
+    os.environ["ZMR_TEST_DELAY_S"] = "2"           # slow.py: every task takes 2 s
+    try:
+        job_path = os.path.join(JOBS, "slow.py")
+        with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.3,
+                          liveness=3, speculative=False) as cluster:
+            job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"))
+            while not any(t["attempts"] for t in job.status()["tasks"]):
+                time.sleep(0.02)
+            (task,) = [t for t in job.status()["tasks"] if t["attempts"]]
+            frozen = cluster.workers[task["attempts"][0][1]]
+            frozen.send_signal(signal.SIGSTOP)
+            while len(cluster.client.workers()) == 2:          # declared dead
+                time.sleep(0.05)
+            time.sleep(1.0)
+            frozen.send_signal(signal.SIGCONT)                  # comes back, finishes late
+            status = job.wait(timeout_s=60)
+            cluster.wait_for_workers(2, timeout_s=20)           # and registers again
+        run_inline(job_path, [inputs], str(tmp_path / "inline"))
+    finally:
+        del os.environ["ZMR_TEST_DELAY_S"]
+    first_map = status["tasks"][0]
+    outcomes = [a[4] for a in first_map["attempts"]]
+    assert outcomes[0] == "lost" and "succeeded" in outcomes[1:]
+    assert status["counters"]["zmr.job"]["LOST_ATTEMPTS"] >= 1
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
