@@ -78,3 +78,19 @@ def test_written_configs_read_back_identically(tmp_path):
     write_config(path, values)
     config = load_config(path)
     assert {key: config[key] for key in values} == values
+
+
+def test_readme_configuration_table_lists_every_setting_with_its_default():
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and "." in cells[0]:
+            rows[tuple(cells[0].strip("`").split(".", 1))] = cells[1]
+    assert set(rows) == set(SETTINGS)
+    for key, shown in rows.items():
+        default = SETTINGS[key][1]
+        words = shown.replace("`", "").replace('"', "").split()
+        expected = str(default).lower() if isinstance(default, bool) else str(default)
+        assert (words[0] if words else "") == expected, (key, shown)
