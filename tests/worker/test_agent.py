@@ -4,7 +4,6 @@ its parts can be inspected."""
 from __future__ import annotations
 
 import threading
-import time
 
 from zmr.local import LocalCluster
 from zmr.worker.agent import WorkerAgent

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+
 from zmr.coordinator.model import Job
 from zmr.coordinator.states import FINAL_JOB_STATES
 

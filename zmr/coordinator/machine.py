@@ -34,7 +34,6 @@ from zmr.protocol.messages import (
 )
 from zmr.tasks.specs import MapManifest
 
-
 #: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
 JOB_COUNTERS = "zmr.job"
 
@@ -84,7 +83,8 @@ class CoordinatorState:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, name: str, plan: JobPlan, code: bytes, now: float) -> tuple[str, list[Command]]:
+    def submit(self, name: str, plan: JobPlan, code: bytes,
+               now: float) -> tuple[str, list[Command]]:
         job_id = f"job-{next(self._ids):04d}"
         job = Job(job_id, name, plan, code, now)
         job.maps = [Task(job_id, MAP, i) for i in range(plan.num_maps)]
@@ -162,8 +162,9 @@ class CoordinatorState:
             parsed = MapManifest.from_dict(manifest)
         except (TypeError, ValueError, KeyError):
             return []
-        task = job.task(MAP, parsed.map_index) if job and job.state not in \
-            FINAL_JOB_STATES else None
+        if job is None or job.state in FINAL_JOB_STATES:
+            return []
+        task = job.task(MAP, parsed.map_index)
         if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
                 result_problem(MAP, task.index, len(job.reduces), manifest):
             return []

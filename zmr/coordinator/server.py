@@ -12,6 +12,7 @@ import collections
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from zmr.config import ClusterConfig
 from zmr.coordinator.journal import Journal
@@ -83,7 +84,8 @@ class CoordinatorServer:
             live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
             log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
                      ", ".join(live) or "none")
-        self.handlers: dict[type[Message], Callable[[bytes, Message, list[bytes]], None]] = {
+        # each handler takes the message type it is registered for
+        self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
             SubmitJob: self.handle_submit, StatusRequest: self.handle_status,

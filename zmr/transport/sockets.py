@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import socket as pysocket
 from collections.abc import Sequence
+from typing import Any
 
 import zmq
 
@@ -24,20 +25,21 @@ log = logging.getLogger(__name__)
 ROUTER, DEALER, PUB, SUB, PUSH, PULL = (zmq.ROUTER, zmq.DEALER, zmq.PUB, zmq.SUB, zmq.PUSH,
                                         zmq.PULL)
 Received = tuple[bytes, Message, list[bytes]]
+Socket = zmq.Socket[bytes]
 
 
 class PeerGone(ZmrError):
     """A ROUTER could not route a message: the peer is not (or no longer) connected."""
 
 
-def context() -> zmq.Context:
+def context() -> zmq.Context[Any]:
     return zmq.Context.instance()
 
 
 def make_socket(kind: int, *, bind: str | None = None, connect: str | None = None,
-                identity: str | None = None, hwm: int = 10000) -> zmq.Socket:
+                identity: str | None = None, hwm: int = 10000) -> Socket:
     """A configured socket, bound or connected."""
-    sock = context().socket(kind)
+    sock: Socket = context().socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SNDHWM, hwm)
     sock.setsockopt(zmq.RCVHWM, hwm)
@@ -62,9 +64,9 @@ def make_socket(kind: int, *, bind: str | None = None, connect: str | None = Non
     return sock
 
 
-def bound_endpoint(sock: zmq.Socket) -> str:
+def bound_endpoint(sock: Socket) -> str:
     """The endpoint a socket bound to (resolves port 0 / wildcard binds)."""
-    return sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+    return sock.getsockopt_string(zmq.LAST_ENDPOINT)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -77,7 +79,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Channel:
     """A socket that speaks zmr messages. ``routed`` sockets carry a peer identity frame."""
 
-    def __init__(self, sock: zmq.Socket, name: str) -> None:
+    def __init__(self, sock: Socket, name: str) -> None:
         self.sock = sock
         self.name = name
         self.routed = sock.type == zmq.ROUTER
