@@ -43,16 +43,22 @@ class Chaos(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.wait(self.rng.expovariate(1 / self.period_s)):
+        # strike early once, so even a short run is never spared, then at random intervals
+        wait = self.rng.uniform(0.1, 0.5)
+        while not self.stop.wait(wait):
+            wait = self.rng.expovariate(1 / self.period_s)
             alive = [p for p in self.cluster.workers.values() if p.poll() is None]
             if not alive:
                 continue
             victim = self.rng.choice(alive)
-            if self.rng.random() < 0.6:
-                victim.send_signal(signal.SIGKILL)
-                self.events["kill -9"] += 1
-            else:
-                self._freeze(victim)
+            self._strike(victim)
+
+    def _strike(self, victim) -> None:
+        if self.rng.random() < 0.6:
+            victim.send_signal(signal.SIGKILL)
+            self.events["kill -9"] += 1
+        else:
+            self._freeze(victim)
 
     def _freeze(self, victim) -> None:
         victim.send_signal(signal.SIGSTOP)
