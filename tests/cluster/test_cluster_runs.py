@@ -75,3 +75,17 @@ def test_failing_job_reports_the_users_traceback(cluster3, tmp_path):
     assert "boom in user code" in proc.stderr and "bad.py" in proc.stderr
     assert "failed 4 times" in proc.stderr
     assert not out.exists()          # partial output removed
+
+
+def test_job_is_not_successful_until_its_success_marker_exists(cluster3, tmp_path):
+    """If _SUCCESS cannot be written (here a directory squats its temporary name), the job
+    fails with that error and its output is removed: never "SUCCEEDED" without the marker."""
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    out = tmp_path / "out"
+    job = cluster3.client.submit(os.path.join(JOBS, "slow.py"), [inputs], str(out))
+    (out / "_SUCCESS.tmp").mkdir()                 # before the first task can finish
+    proc = subprocess.run([sys.executable, "-m", "zmr", "wait", job.job_id, "--config",
+                           cluster3.config_path], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "_SUCCESS" in proc.stderr, proc.stderr
+    assert job.status()["state"] == "FAILED"
+    assert not (out / "_SUCCESS").exists() and not list(out.glob("part-*"))

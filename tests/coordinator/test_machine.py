@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zmr.coordinator.machine import CoordinatorState, FinishOutput, Publish, Send
+from zmr.coordinator.events import AbortOutput, Publish, SealOutput, Send
+from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.states import InvalidTransition, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
@@ -80,7 +81,9 @@ def test_success_finishes_job_and_counts_once():
     s.task_done(done("w1", "map", 0, 1), 1.0)
     assert assigned(s.request_task(RequestTask("w1", 1), 1.0)) == [("w1", "reduce", 0, 1)]
     cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, reduce_result(0, 1), 0, 1), 2.0)
-    assert FinishOutput(job_id, "/out", True) in cmds
+    assert cmds == [SealOutput(job_id, "/out")]
+    assert s.jobs[job_id].state == JobState.RUNNING      # not before _SUCCESS is written
+    assert s.output_sealed(job_id, "", 2.5) == []
     assert s.jobs[job_id].state == JobState.SUCCEEDED
     assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 5
 
@@ -107,7 +110,7 @@ def test_failures_retry_then_fail_the_job_with_the_traceback():
     cmds = s.task_failed(TaskFailed("w1", job_id, "map", 0, 2, "ValueError: y", "TB2"), 2.0)
     job = s.jobs[job_id]
     assert job.state == JobState.FAILED and "failed 2 times" in job.error and "TB2" in job.error
-    assert FinishOutput(job_id, "/out", False) in cmds
+    assert AbortOutput(job_id, "/out") in cmds
 
 
 def test_lost_map_output_reruns_exactly_that_map():
@@ -274,3 +277,33 @@ def test_offered_map_outputs_that_cannot_be_used_are_not_adopted():
     s.register(Register("w1", "h", "tcp://w1:1", 1, 1, 100, holds), 1.0)
     assert [t.state for t in s.jobs[job_id].maps] == [TaskState.PENDING] * 3
     assert s.jobs[job_id].describe(2.0)["counters"] == {}
+
+
+def test_a_job_whose_success_marker_cannot_be_written_fails_and_is_cleaned_up():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1, reducers=0), b"c", 0.0)
+    register(s, "w1")
+    map_only = dict(manifest(0, 1), partitions=[])
+    assert s.task_done(done("w1", "map", 0, 1, map_only), 1.0) == [SealOutput(job_id, "/out")]
+    cmds = s.output_sealed(job_id, "[Errno 28] No space left on device", 1.5)
+    job = s.jobs[job_id]
+    assert job.state == JobState.FAILED and "/out/_SUCCESS: [Errno 28]" in job.error
+    assert AbortOutput(job_id, "/out") in cmds and Publish(CancelJob(job_id)) in cmds
+    assert s.output_sealed(job_id, "", 2.0) == []          # a final job stays final
+
+
+def test_a_restored_job_whose_tasks_all_committed_is_sealed_on_the_next_tick():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=1, reducers=0), b"c", 0.0)
+    register(s, "w1")
+    s.task_done(done("w1", "map", 0, 1, dict(manifest(0, 1), partitions=[])), 1.0)
+    # the coordinator died before sealing; after a restart, time passes:
+    assert SealOutput(job_id, "/out") in s.tick(5.0)
+
+
+def test_a_job_without_input_is_sealed_at_once():
+    s = CoordinatorState()
+    job_id, cmds = s.submit("wc", plan(maps=0), b"c", 0.0)
+    assert cmds == [SealOutput(job_id, "/out")]
+    s.output_sealed(job_id, "", 0.1)
+    assert s.jobs[job_id].state == JobState.SUCCEEDED

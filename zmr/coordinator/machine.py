@@ -2,9 +2,9 @@
 
 ``CoordinatorState`` is the only thing that changes scheduling state. It does no I/O and
 reads no clock (every event carries ``now``); the server (``server.py``) turns socket
-traffic into calls here and carries out the returned commands. So the scheduling logic is
-tested by feeding events and comparing commands, without sockets (dask's worker state
-machine does the same).
+traffic into calls here and carries out the returned commands (``events.py``). So the
+scheduling logic is tested by feeding events and comparing commands, without sockets
+(dask's worker state machine does the same).
 
 Attempts are fenced: a result for an attempt that is not running (late, duplicate, from a
 worker declared dead) is ignored, and the first successful attempt of a task is the only
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.coordinator import policy
+from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
@@ -26,7 +27,6 @@ from zmr.protocol.messages import (
     AssignTask,
     CancelJob,
     KillTask,
-    Message,
     Register,
     RequestTask,
     TaskDone,
@@ -36,34 +36,6 @@ from zmr.tasks.specs import MapManifest
 
 #: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
 JOB_COUNTERS = "zmr.job"
-
-
-@dataclass(frozen=True)
-class Send:
-    """Send ``msg`` (and blobs) to the worker or client ``peer``."""
-
-    peer: str
-    msg: Message
-    blobs: tuple[bytes, ...] = ()
-
-
-@dataclass(frozen=True)
-class FinishOutput:
-    """Write ``_SUCCESS`` (job succeeded) or remove partial output (failed or cancelled)."""
-
-    job_id: str
-    output: str
-    success: bool
-
-
-@dataclass(frozen=True)
-class Publish:
-    """Broadcast ``msg`` on the PUB socket (best effort: a backup to reliable messages)."""
-
-    msg: Message
-
-
-Command = Send | FinishOutput | Publish
 
 
 @dataclass
@@ -92,7 +64,7 @@ class CoordinatorState:
         self.jobs[job_id] = job
         commands = self.dispatch(now)
         if not job.maps:                     # no input at all: nothing to wait for
-            commands += self._finish_job(job, JobState.SUCCEEDED, now)
+            commands.append(SealOutput(job_id, plan.output))
         return job_id, commands
 
     def cancel(self, job_id: str, now: float) -> list[Command]:
@@ -295,6 +267,8 @@ class CoordinatorState:
         if self.restored_at is not None and now - self.restored_at > self.restore_grace_s:
             commands += self._settle_restore(now)
         for job in self._live_jobs():
+            if _complete(job):               # restored between its last commit and its seal
+                commands.append(SealOutput(job.job_id, job.plan.output))
             for task in job.tasks():
                 for attempt in task.running():
                     if now - attempt.progress_s > self.task_timeout_s:
@@ -339,9 +313,19 @@ class CoordinatorState:
         return self.dispatch(now)
 
     def _after_success(self, job: Job, now: float) -> list[Command]:
-        if job.done(MAP) == len(job.maps) and job.done(REDUCE) == len(job.reduces):
-            return self._finish_job(job, JobState.SUCCEEDED, now)
+        if _complete(job):
+            return [SealOutput(job.job_id, job.plan.output)]
         return self.dispatch(now)
+
+    def output_sealed(self, job_id: str, error: str, now: float) -> list[Command]:
+        """The server wrote ``_SUCCESS`` (``error`` empty) or could not."""
+        job = self.jobs.get(job_id)
+        if job is None or job.state in FINAL_JOB_STATES:
+            return []
+        if error:
+            job.error = f"every task committed, but {job.plan.output}/_SUCCESS: {error}"
+            return self._finish_job(job, JobState.FAILED, now)
+        return self._finish_job(job, JobState.SUCCEEDED, now)
 
     def _finish_job(self, job: Job, state: JobState, now: float) -> list[Command]:
         commands: list[Command] = []
@@ -356,9 +340,8 @@ class CoordinatorState:
             job.set_state(JobState.RUNNING)
         job.set_state(state)
         job.finished_s = now
-        commands.append(FinishOutput(job.job_id, job.plan.output, state == JobState.SUCCEEDED))
         if state != JobState.SUCCEEDED:
-            commands.append(Publish(CancelJob(job.job_id)))
+            commands += [AbortOutput(job.job_id, job.plan.output), Publish(CancelJob(job.job_id))]
         return commands + self.dispatch(now)
 
     def _live_jobs(self) -> list[Job]:
@@ -408,3 +391,8 @@ class CoordinatorState:
             segments.append(manifest.segment(task.index, holder.shuffle_endpoint if holder
                                              else ""))
         return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
+
+
+def _complete(job: Job) -> bool:
+    """Every map and every reduce of the job has committed."""
+    return job.done(MAP) == len(job.maps) and job.done(REDUCE) == len(job.reduces)

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from zmr.config import ClusterConfig
+from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
-from zmr.coordinator.machine import Command, CoordinatorState, FinishOutput, Publish, Send
+from zmr.coordinator.machine import CoordinatorState
 from zmr.errors import ZmrError
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
@@ -156,21 +157,35 @@ class CoordinatorServer:
                     log.warning("worker=%s unreachable: declared dead", command.peer)
                     self.liveness.forget(command.peer)
                     queue.extend(self.state.worker_lost(command.peer, self.clock()))
-            elif isinstance(command, FinishOutput):
-                self._finish_output(command)
+            elif isinstance(command, SealOutput):
+                error = self._seal_output(command)
+                queue.extend(self.state.output_sealed(command.job_id, error, self.clock()))
+                self._log_finished(command.job_id)
+            elif isinstance(command, AbortOutput):
+                self._abort_output(command)
+                self._log_finished(command.job_id)
             elif isinstance(command, Publish):
                 self.pub.send(command.msg)
 
-    def _finish_output(self, command: FinishOutput) -> None:
+    def _seal_output(self, command: SealOutput) -> str:
+        """Write ``_SUCCESS``; the error text if that failed."""
         try:
-            if command.success:
-                commit.mark_success(command.output)
-            else:
-                commit.abort_output(command.output)
+            commit.mark_success(command.output)
         except OSError as exc:
-            log.error("job=%s: finishing output %s failed: %s", command.job_id,
+            log.error("job=%s: writing %s/_SUCCESS failed: %s", command.job_id,
                       command.output, exc)
-        job = self.state.jobs[command.job_id]
+            return str(exc)
+        return ""
+
+    def _abort_output(self, command: AbortOutput) -> None:
+        try:
+            commit.abort_output(command.output)
+        except OSError as exc:
+            log.error("job=%s: removing partial output %s failed: %s", command.job_id,
+                      command.output, exc)
+
+    def _log_finished(self, job_id: str) -> None:
+        job = self.state.jobs[job_id]
         log.info("job=%s %s in %.2fs", job.job_id, job.state.value,
                  (job.finished_s or 0) - job.submitted_s)
 
