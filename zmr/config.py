@@ -23,6 +23,8 @@ SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
     ("worker", "data_dir"): (str, ".zmr/workers", "map outputs; one subdirectory per worker"),
     ("worker", "slots"): (int, 0, "concurrent tasks per worker; 0 = number of CPUs"),
     ("worker", "shuffle_host"): (str, "127.0.0.1", "address the shuffle service binds"),
+    ("worker", "shuffle_ports"): (str, "", "port range such as \"7000-7099\" for the shuffle "
+                                  "service (first free one); empty = any free port"),
     ("worker", "advertise"): (str, "", "address other hosts use to reach this worker"),
     ("worker", "coordinator_timeout_s"): (float, 10.0,
                                           "exit after the coordinator is silent this long"),
@@ -55,6 +57,11 @@ class ClusterConfig:
     @property
     def worker_slots(self) -> int:
         return self["worker", "slots"] or os.cpu_count() or 1
+
+    @property
+    def shuffle_bind(self) -> str:
+        """Where a worker's shuffle service binds: a port range, or any free port."""
+        return f"tcp://{self['worker', 'shuffle_host']}:{self['worker', 'shuffle_ports'] or '*'}"
 
 
 def load_config(path: str | None) -> ClusterConfig:
@@ -91,7 +98,17 @@ def _typed(path: str, section: str, key: str, value: Any) -> Any:
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(f"{path}: [{section}] {key} must be {expected.__name__}, "
                           f"got {type(value).__name__} {value!r}")
+    if (section, key) == ("worker", "shuffle_ports") and value and not _port_range(str(value)):
+        raise ConfigError(f"{path}: [worker] shuffle_ports must look like \"7000-7099\" "
+                          f"(1 <= low <= high <= 65535), got {value!r}")
     return value
+
+
+def _port_range(text: str) -> bool:
+    low, dash, high = text.partition("-")
+    if not (dash and low.isdigit() and high.isdigit()):
+        return False
+    return 1 <= int(low) <= int(high) <= 65535
 
 
 def write_config(path: str, values: dict[tuple[str, str], Any]) -> None:

@@ -94,3 +94,16 @@ def test_readme_configuration_table_lists_every_setting_with_its_default():
         words = shown.replace("`", "").replace('"', "").split()
         expected = str(default).lower() if isinstance(default, bool) else str(default)
         assert (words[0] if words else "") == expected, (key, shown)
+
+
+@pytest.mark.parametrize("ports", ["7000", "7000-", "9-8", "0-10", "1-70000", "a-b", "7000:7010"])
+def test_a_bad_shuffle_port_range_names_the_key(tmp_path, ports):
+    path = _write(tmp_path, f'[worker]\nshuffle_ports = "{ports}"\n')
+    with pytest.raises(ConfigError, match=r"\[worker\] shuffle_ports must look like"):
+        load_config(path)
+
+
+def test_shuffle_service_binds_any_free_port_or_a_range(tmp_path):
+    assert load_config(None).shuffle_bind == "tcp://127.0.0.1:*"
+    config = load_config(_write(tmp_path, '[worker]\nshuffle_ports = "7000-7099"\n'))
+    assert config.shuffle_bind == "tcp://127.0.0.1:7000-7099"

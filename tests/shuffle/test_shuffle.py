@@ -19,7 +19,7 @@ from zmr.tasks.specs import Segment
 def service(tmp_path):
     root = tmp_path / "worker"
     root.mkdir()
-    server = ShuffleServer("127.0.0.1", str(root))
+    server = ShuffleServer("tcp://127.0.0.1:*", str(root))
     server.start_serving()
     yield server, root
     server.stop()
@@ -198,3 +198,19 @@ def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
         holder.close()
     assert result == {"sent": True}
     assert not (tmp_path / "got").exists() or (tmp_path / "got").stat().st_size <= 10
+
+
+def test_service_binds_within_a_port_range_or_says_why_not(tmp_path):
+    from zmr.errors import ZmrError
+    from zmr.transport.sockets import free_port
+
+    low = free_port()
+    server = ShuffleServer(f"tcp://127.0.0.1:{low}-{low + 20}", str(tmp_path))
+    try:
+        assert low <= int(server.start_serving().rsplit(":", 1)[1]) <= low + 20
+        port = server.endpoint.rsplit(":", 1)[1]
+        blocked = ShuffleServer(f"tcp://127.0.0.1:{port}-{port}", str(tmp_path))
+        with pytest.raises(ZmrError, match=f"cannot bind tcp://127.0.0.1:{port}-{port}"):
+            blocked.start_serving()
+    finally:
+        server.stop()

@@ -93,3 +93,27 @@ def test_bind_failure_is_a_zmr_error_naming_the_endpoint():
             make_socket(PULL, bind=endpoint)
     finally:
         first.close()
+
+
+def test_binding_to_a_port_range_takes_the_first_free_port():
+    low = free_port()
+    squatter = make_socket(PULL, bind=f"tcp://127.0.0.1:{low}")
+    taken = []
+    try:
+        for _ in range(2):
+            taken.append(make_socket(PULL, bind=f"tcp://127.0.0.1:{low}-{low + 50}"))
+        ports = [int(bound_endpoint(s).rsplit(":", 1)[1]) for s in taken]
+        assert low < ports[0] < ports[1] <= low + 50
+    finally:
+        for s in [squatter, *taken]:
+            s.close()
+
+
+def test_a_port_range_with_no_free_port_is_an_error_naming_it():
+    squatter = make_socket(PULL, bind="tcp://127.0.0.1:*")
+    port = int(bound_endpoint(squatter).rsplit(":", 1)[1])
+    try:
+        with pytest.raises(ZmrError, match=f"cannot bind tcp://127.0.0.1:{port}-{port}"):
+            make_socket(PULL, bind=f"tcp://127.0.0.1:{port}-{port}")
+    finally:
+        squatter.close()

@@ -19,3 +19,24 @@ def test_worker_quits_with_an_error_when_its_shuffle_service_dies(tmp_path, monk
         agent.shuffle.stop()                         # the service thread ends
         runner.join(10)
         assert not runner.is_alive() and agent.failed
+
+
+def test_worker_without_a_free_shuffle_port_exits_with_the_reason(tmp_path):
+    import subprocess
+    import sys
+
+    from zmr.config import write_config
+    from zmr.transport.sockets import PULL, bound_endpoint, make_socket
+
+    squatter = make_socket(PULL, bind="tcp://127.0.0.1:*")
+    port = bound_endpoint(squatter).rsplit(":", 1)[1]
+    config = str(tmp_path / "cluster.toml")
+    write_config(config, {("worker", "shuffle_ports"): f"{port}-{port}",
+                          ("worker", "data_dir"): str(tmp_path / "data")})
+    try:
+        proc = subprocess.run([sys.executable, "-m", "zmr.worker", config], capture_output=True,
+                              text=True, timeout=60)
+    finally:
+        squatter.close()
+    assert proc.returncode == 1
+    assert f"zmr.worker: error: cannot bind tcp://127.0.0.1:{port}-{port}" in proc.stderr

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import IO
 
+from zmr.errors import ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
@@ -41,11 +42,13 @@ class _Transfer:
 
 
 class ShuffleServer(threading.Thread):
-    """Serves files under ``root`` on ``tcp://host:<ephemeral port>``."""
+    """Serves files under ``root``, bound to ``bind`` (``tcp://host:*`` for any free port,
+    ``tcp://host:LOW-HIGH`` for the first free one in a range)."""
 
-    def __init__(self, host: str, root: str) -> None:
+    def __init__(self, bind: str, root: str) -> None:
         super().__init__(name="zmr-shuffle", daemon=True)
-        self.host = host
+        self.bind = bind
+        self.error: ZmrError | None = None
         self.root = os.path.realpath(root)
         self.endpoint = ""
         self.served_bytes = 0
@@ -55,9 +58,11 @@ class ShuffleServer(threading.Thread):
         self._transfers: dict[str, _Transfer] = {}
 
     def start_serving(self) -> str:
-        """Start the thread; returns the endpoint once bound."""
+        """Start the thread; returns the endpoint once bound (ZmrError if it cannot bind)."""
         self.start()
         self._ready.wait(10)
+        if self.error is not None:
+            raise self.error
         return self.endpoint
 
     def stop(self) -> None:
@@ -70,7 +75,12 @@ class ShuffleServer(threading.Thread):
         return len(self._pushes)
 
     def run(self) -> None:
-        requests = Channel(make_socket(PULL, bind=f"tcp://{self.host}:*"), "shuffle")
+        try:
+            requests = Channel(make_socket(PULL, bind=self.bind), "shuffle")
+        except ZmrError as exc:
+            self.error = exc
+            self._ready.set()
+            return
         self.endpoint = bound_endpoint(requests.sock)
         self._ready.set()
         try:

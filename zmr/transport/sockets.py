@@ -54,7 +54,7 @@ def make_socket(kind: int, *, bind: str | None = None, connect: str | None = Non
         sock.setsockopt(zmq.IDENTITY, identity.encode())
     try:
         if bind is not None:
-            sock.bind(bind)
+            _bind(sock, bind)
         if connect is not None:
             sock.connect(connect)
     except zmq.ZMQError as exc:
@@ -62,6 +62,24 @@ def make_socket(kind: int, *, bind: str | None = None, connect: str | None = Non
         raise ZmrError(f"cannot {'bind' if bind else 'connect'} {bind or connect}: {exc}") \
             from exc
     return sock
+
+
+def _bind(sock: Socket, endpoint: str) -> None:
+    """Bind; ``tcp://host:LOW-HIGH`` takes the first free port of that range (for
+    firewalls that open a fixed range), ``tcp://host:*`` any free port."""
+    prefix, _, ports = endpoint.rpartition(":")
+    low, dash, high = ports.partition("-")
+    if not dash:
+        sock.bind(endpoint)
+        return
+    for port in range(int(low), int(high) + 1):
+        try:
+            sock.bind(f"{prefix}:{port}")
+            return
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EADDRINUSE:
+                raise
+    raise zmq.ZMQError(zmq.EADDRINUSE, f"every port in {ports} is in use")
 
 
 def bound_endpoint(sock: Socket) -> str:

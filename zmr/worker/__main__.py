@@ -24,7 +24,11 @@ def main(argv: list[str]) -> int:
         print(f"zmr.worker: error: {exc}", file=sys.stderr)
         return 1
     stop_on_signals(agent)
-    agent.run()
+    try:
+        agent.run()
+    except ZmrError as exc:                 # e.g. no free port for the shuffle service
+        print(f"zmr.worker: error: {exc}", file=sys.stderr)
+        return 1
     return 1 if agent.failed else 0
 
 

@@ -55,7 +55,7 @@ class WorkerAgent:
         interval = config["heartbeat", "interval_s"]
         self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
         self.beat = Beat(interval)
-        self.shuffle = ShuffleServer(config["worker", "shuffle_host"], self.data_dir)
+        self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir)
         self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
         self.job_code: dict[str, bytes] = {}
         self.stopping = False
