@@ -113,7 +113,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, buffer: list[Any],
                 if out is not None:
                     extend(out)
             on_check()
-            progress.advance(LINES_PER_CHECK)
+            progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
     extend(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
