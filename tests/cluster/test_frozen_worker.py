@@ -37,6 +37,10 @@ def test_sigstopped_worker_is_replaced_and_its_late_result_ignored(tmp_path):
         del os.environ["ZMR_TEST_DELAY_S"]
     first_map = status["tasks"][0]
     outcomes = [a[4] for a in first_map["attempts"]]
-    assert outcomes[0] == "lost" and "succeeded" in outcomes[1:]
-    assert status["counters"]["zmr.job"]["LOST_ATTEMPTS"] >= 1
+    assert outcomes[0] == "lost"                # the frozen attempt's own result never counted
+    job_counters = status["counters"]["zmr.job"]
+    assert job_counters["LOST_ATTEMPTS"] >= 1
+    # done by the replacement, or (if the thawed worker finished first and re-registered with
+    # the complete output) by adopting that output; either way exactly once
+    assert "succeeded" in outcomes[1:] or job_counters.get("RECOVERED_MAPS", 0) >= 1
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
