@@ -58,10 +58,11 @@ def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any,
 def call_hook(hook: Hook, key: Any, values: Iterator[Any], what: str) -> Iterable[Any]:
     """Call a combiner/reducer; a ``None`` return (a function that yields nothing) is empty."""
     out = hook(key, values)
-    return () if out is None else _checked_pairs(out, what)
+    return () if out is None else checked_pairs(out, what)
 
 
-def _checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:
+def checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:
+    """Pass pairs through, refusing anything that is not a ``(key, value)`` tuple."""
     for item in out:
         if type(item) is not tuple or len(item) != 2:
             raise TypeError(f"{what} must yield (key, value) pairs, got {item!r}")
@@ -73,10 +74,5 @@ def call_final(final: Callable[[], Any] | None, what: str) -> Iterable[tuple[Any
     if final is None:
         return ()
     out = final()
-    return () if out is None else _checked_pairs(out, what)
+    return () if out is None else checked_pairs(out, what)
 
-
-def drain(values: Iterator[Any]) -> None:
-    """Consume what a hook left of its values so the stream stays aligned."""
-    for _ in values:
-        pass

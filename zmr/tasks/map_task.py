@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import call_final
+from zmr.job.runtime import call_final, checked_pairs
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.splits import iter_split_lines
@@ -179,13 +179,7 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
 
 
 def _write_pairs(out: Any, pairs: list[Any], counters: Counters) -> None:
-    records, chars = write_text(out, _as_pairs(pairs))
+    records, chars = write_text(out, checked_pairs(pairs, "mapper"))
     counters.add("MAP_OUTPUT_RECORDS", records)
     counters.add("BYTES_WRITTEN", chars)
 
-
-def _as_pairs(items: list[Any]) -> Iterator[tuple[Any, Any]]:
-    for item in items:
-        if type(item) is not tuple or len(item) != 2:
-            raise TypeError(f"mapper must yield (key, value) pairs, got {item!r}")
-        yield item

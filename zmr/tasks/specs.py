@@ -86,10 +86,6 @@ class MapManifest:
         return Segment(self.map_index, self.attempt, self.path, partition,
                        e.offset, e.length, e.rows, e.crc32, endpoint)
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(p.length for p in self.partitions)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "map_index": self.map_index,
