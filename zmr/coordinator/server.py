@@ -107,10 +107,12 @@ class CoordinatorServer:
             self.sub.close()
 
     def step(self, timeout_s: float) -> None:
+        changed = False          # heartbeats alone change nothing the journal records
         for channel in poll([self.router, self.sub], timeout_s):
             received = channel.recv()
             if received is not None:
                 self._dispatch(channel, *received)
+                changed = changed or channel is self.router
         if self.beat.due():
             self.pub.send(Heartbeat(COORDINATOR_ID, self.beat.next_seq(),
                                     load=len(self.state.workers)))
@@ -119,10 +121,13 @@ class CoordinatorServer:
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
             self.execute(self.state.worker_lost(worker_id, self.clock()))
+            changed = True
         if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
             self.next_tick_s = self.clock() + 0.5
             self.execute(self.state.tick(self.clock()))
-        self._persist()
+            changed = True
+        if changed:
+            self._persist()
 
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
