@@ -212,18 +212,30 @@ def decode_keys(encoded: pa.Array) -> list[Any]:
 
 # --------------------------------------------------------------------------- bulk values
 
+def typed_column(values: Sequence[Any]) -> pa.Array | None:
+    """Objects of one plain type (exactly str, bytes, int, float, bool or None) as a typed
+    Arrow column, else None.
+
+    The exact-type check comes first because Arrow's typed conversion coerces (bytes to
+    string, 2.5 to 2), and it is cheaper than Arrow's own type inference.
+    """
+    kinds = set(map(type, values))
+    if len(kinds) != 1:
+        return pa.nulls(0) if not values else None
+    arrow_type = _TYPED.get(next(iter(kinds)))
+    if arrow_type is None:
+        return None
+    try:
+        return pa.array(values, arrow_type)
+    except (OverflowError, pa.ArrowInvalid, UnicodeEncodeError):
+        return None     # ints beyond int64, lone surrogates: the generic encoding keeps them
+
+
 def encode_values(values: Sequence[Any]) -> tuple[str, pa.Array]:
     """Values -> (column name, array): typed when homogeneous, else the tagged encoding."""
-    kinds = set(map(type, values))
-    if len(kinds) == 1:
-        arrow_type = _TYPED.get(next(iter(kinds)))
-        if arrow_type is not None:
-            try:
-                return TYPED_VALUES, pa.array(values, arrow_type)
-            except (OverflowError, pa.ArrowInvalid):
-                pass    # ints beyond int64: fall through to the generic encoding
-    elif not values:
-        return TYPED_VALUES, pa.nulls(0)
+    column = typed_column(values)
+    if column is not None:
+        return TYPED_VALUES, column
     return ENCODED_VALUES, pa.array([encode_key(v) for v in values], pa.binary())
 
 

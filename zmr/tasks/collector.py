@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 from operator import itemgetter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ from zmr.job.runtime import iter_groups
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_sorted
+from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
 
 #: How often (in pairs) the buffer re-checks its size; small enough to respect tiny budgets.
@@ -45,6 +46,10 @@ class MapOutputCollector:
         self.output_path = output_path
         self.counters = counters
         self.buffer: list[tuple[Any, Any]] = []
+        # With a combiner, str-keyed output is grouped as it is emitted (see grouping.py);
+        # declarative REDUCE jobs keep the columnar path, whose partials are vectorised.
+        grouped = job.combiner is not None and job.aggregation is None
+        self.grouping = GroupingBuffer() if grouped else None
         self.next_check = CHECK_EVERY
         self._pair_bytes = 0
         self._spill_dir = layout.spill_dir(output_path)
@@ -54,8 +59,44 @@ class MapOutputCollector:
         os.makedirs(work_dir, exist_ok=True)
 
     # -- buffering -------------------------------------------------------------------------
+    def feed(self, mapper: Callable[[Any, str], Any], path: str,
+             records: Iterable[tuple[int, str]]) -> None:
+        """Call ``mapper`` on each (offset, line) of ``records`` and buffer what it yields."""
+        if self.grouping is not None:
+            unfit = self.grouping.feed(mapper, path, records)
+            if unfit is None:
+                return
+            self._stop_grouping(unfit.pairs)
+            records = unfit.records
+        extend = self.buffer.extend
+        for offset, line in records:
+            out = mapper((path, offset), line)
+            if out is not None:
+                extend(out)
+
+    def add(self, pairs: Iterable[Any]) -> None:
+        """Buffer pairs made outside the mapper (``mapper_final``)."""
+        if self.grouping is not None:
+            unfit = self.grouping.add(pairs)
+            if unfit is None:
+                return
+            self._stop_grouping(unfit.pairs)
+        else:
+            self.buffer.extend(pairs)
+
+    def _stop_grouping(self, pending: Iterable[Any]) -> None:
+        """A key that grouping cannot keep apart arrived: buffer tuples from now on."""
+        assert self.grouping is not None
+        self.buffer.extend(self.grouping.as_pairs())
+        self.buffer.extend(pending)
+        self.grouping = None
+
     def maybe_spill(self) -> None:
         """Spill when the buffer's estimated size passes the budget; cheap to call often."""
+        if self.grouping is not None:
+            if self.grouping.estimated_bytes() >= self.memory_budget:
+                self.spill()
+            return
         n = len(self.buffer)
         if n < self.next_check:
             return
@@ -76,14 +117,15 @@ class MapOutputCollector:
 
     def spill(self) -> None:
         """Sort the buffer, combine it and write it as one sorted run."""
+        if self.grouping is not None:
+            self._spill_groups()
+            return
         keys, values = self._take_buffer()
         if not len(keys):
             return
         self.counters.add("MAP_OUTPUT_RECORDS", len(keys))
         column = key_column(keys)
-        os.makedirs(self._spill_dir, exist_ok=True)
-        path = layout.run_path(self._spill_dir, len(self._runs))
-        writer = PartitionedWriter(path, self.num_partitions)
+        writer = self._new_run()
         if self.job.aggregation is not None:
             self._write_aggregated(column, values, writer)
         elif self.job.combiner is None:
@@ -93,9 +135,33 @@ class MapOutputCollector:
         else:
             self._write_combined(
                 SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
+        self._close_run(writer)
+
+    def _new_run(self) -> PartitionedWriter:
+        os.makedirs(self._spill_dir, exist_ok=True)
+        return PartitionedWriter(layout.run_path(self._spill_dir, len(self._runs)),
+                                 self.num_partitions)
+
+    def _close_run(self, writer: PartitionedWriter) -> None:
         index = writer.close()
-        self._runs.append((path, index))
+        self._runs.append((writer.path, index))
         self.counters.add("SPILLED_RECORDS", sum(e.rows for e in index))
+
+    def _spill_groups(self) -> None:
+        """Grouped buffer: sort just the distinct keys, then combine each key's values."""
+        assert self.grouping is not None
+        keys, lists, pairs = self.grouping.take()
+        if not keys:
+            return
+        self.counters.add("MAP_OUTPUT_RECORDS", pairs)
+        self.counters.add("COMBINE_INPUT_RECORDS", pairs)
+        column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
+        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner)
+        sorted_lists = order.sorted_values()
+        writer = self._new_run()
+        self._write_groups(order, order.python_keys(), [iter(v) for v in sorted_lists],
+                           [len(v) == 1 for v in sorted_lists], writer)
+        self._close_run(writer)
 
     def _take_buffer(self) -> tuple[Any, Any]:
         """Empty the buffer into (keys, values): Python lists, or Arrow arrays."""
@@ -110,7 +176,10 @@ class MapOutputCollector:
             raise TypeError(_bad_pair_message(self.buffer)) from None
         values = list(map(itemgetter(1), self.buffer))   # shapes were checked just above
         self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
-        return keys, values
+        # Homogeneous values (word count's 1s) become one Arrow column here, so sorting,
+        # spilling and handing them to a combiner are vectorised from now on.
+        typed = codec.typed_column(values)
+        return keys, (values if typed is None else typed)
 
     def _write_combined(self, pairs: SortedPairs, writer: PartitionedWriter) -> None:
         """Combine each key's values straight from the sorted buffer (no Arrow round trip).
@@ -119,15 +188,20 @@ class MapOutputCollector:
         runs a combiner zero or more times on any subset of a key's values, and in Zipf-like
         data about 40% of a buffer's distinct keys occur once.
         """
-        keys, values = pairs.python_keys(), pairs.sorted_values()
-        encoded, bounds = pairs.encoded.to_pylist(), pairs.bounds.tolist()
+        values, bounds = pairs.sorted_values(), pairs.bounds.tolist()
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
+        self._write_groups(pairs, pairs.python_keys(),
+                           [iter(values[a:b]) for a, b in zip(bounds, bounds[1:])],
+                           [b - a == 1 for a, b in zip(bounds, bounds[1:])], writer)
+
+    def _write_groups(self, pairs: SortedPairs, keys: list[Any], values: list[Iterator[Any]],
+                      singles: list[bool], writer: PartitionedWriter) -> None:
+        """Combine key i's ``values[i]`` (in sorted key order), partition by partition."""
+        encoded = pairs.encoded.to_pylist()
         for lo, hi in pairs.partition_ranges():
-            singles = [bounds[i + 1] - bounds[i] == 1 for i in range(lo, hi)]
-            groups = ((encoded[i], keys[i], iter(values[bounds[i]:bounds[i + 1]]))
-                      for i in range(lo, hi))
+            groups = zip(encoded[lo:hi], keys[lo:hi], values[lo:hi])
             writer.write_partition(combine_groups(groups, self.job.combiner, self.counters,
-                                                  singles))
+                                                  singles[lo:hi]))
 
     def _write_aggregated(self, column: KeyColumn, values: Any,
                           writer: PartitionedWriter) -> None:
@@ -153,7 +227,8 @@ class MapOutputCollector:
     # -- finishing -------------------------------------------------------------------------
     def finish(self) -> tuple[PartitionIndexEntry, ...]:
         """Write the final output file (merging spilled runs) and return its index."""
-        if not self._runs or self.buffer or self._arrow_chunks:
+        if not self._runs or self.buffer or self._arrow_chunks or (
+                self.grouping is not None and self.grouping.groups):
             self.spill()
         if not self._runs:          # no output at all: still a valid, empty file
             return PartitionedWriter(self.output_path, self.num_partitions).close()

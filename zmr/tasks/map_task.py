@@ -12,9 +12,9 @@ import glob
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -60,7 +60,7 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             if job.map_batch is not None:
                 _feed_batch_mapper(spec, job, collector.add_arrays, counters)
             else:
-                _feed_mapper(spec, job, collector.buffer, collector.maybe_spill, counters)
+                _feed_mapper(spec, job, collector, counters)
             index = collector.finish()
         except BaseException:
             _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
@@ -99,23 +99,29 @@ def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _feed_mapper(spec: MapTaskSpec, job: JobSpec, buffer: list[Any],
-                 on_check: Any, counters: Counters) -> None:
-    """The hot loop: every line of the split through the mapper, pairs into ``buffer``."""
+class PairSink(Protocol):
+    """Where a record mapper's pairs go: the map output collector, or a map-only writer."""
+
+    def feed(self, mapper: Callable[[Any, str], Any], path: str,
+             records: Iterable[tuple[int, str]]) -> None: ...
+
+    def add(self, pairs: Iterable[Any]) -> None: ...
+
+    def maybe_spill(self) -> None: ...
+
+
+def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters) -> None:
+    """The hot loop: every line of the split through the mapper, pairs into ``sink``."""
     if job.mapper_init is not None:
         job.mapper_init()
-    mapper, extend, path = job.mapper, buffer.extend, spec.split.path
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
         for start in range(0, len(lines), LINES_PER_CHECK):
-            for offset, line in zip(offsets[start:start + LINES_PER_CHECK],
-                                    lines[start:start + LINES_PER_CHECK]):
-                out = mapper((path, offset), line)
-                if out is not None:
-                    extend(out)
-            on_check()
+            end = start + LINES_PER_CHECK
+            sink.feed(job.mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
+            sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
-    extend(call_final(job.mapper_final, "mapper_final"))
+    sink.add(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
 
 
@@ -161,21 +167,41 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
                                  spec.attempt)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.map_index))
-    pending: list[Any] = []
-
-    def flush() -> None:
-        if len(pending) >= 65536:
-            _write_pairs(out, pending, counters)
-            pending.clear()
-
     with open(staged, "w", encoding="utf-8", newline="\n") as out:
         if job.map_batch is not None:
             _feed_batch_mapper(spec, job, lambda k, v: _write_pairs(
                 out, list(zip(k.to_pylist(), v.to_pylist())), counters), counters)
         else:
-            _feed_mapper(spec, job, pending, flush, counters)
-            _write_pairs(out, pending, counters)
+            sink = _MapOnlyWriter(out, counters)
+            _feed_mapper(spec, job, sink, counters)
+            sink.flush()
     commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index))
+
+
+class _MapOnlyWriter:
+    """A ``PairSink`` writing pairs, in emission order, as text lines in chunks."""
+
+    def __init__(self, out: Any, counters: Counters) -> None:
+        self.out, self.counters, self.pending = out, counters, []
+
+    def feed(self, mapper: Callable[[Any, str], Any], path: str,
+             records: Iterable[tuple[int, str]]) -> None:
+        extend = self.pending.extend
+        for offset, line in records:
+            result = mapper((path, offset), line)
+            if result is not None:
+                extend(result)
+
+    def add(self, pairs: Iterable[Any]) -> None:
+        self.pending.extend(pairs)
+
+    def maybe_spill(self) -> None:
+        if len(self.pending) >= 65536:
+            self.flush()
+
+    def flush(self) -> None:
+        _write_pairs(self.out, self.pending, self.counters)
+        self.pending.clear()
 
 
 def _write_pairs(out: Any, pairs: list[Any], counters: Counters) -> None:
