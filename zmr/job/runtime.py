@@ -23,8 +23,8 @@ Group = tuple[Any, Iterator[Any]]
 Hook = Callable[[Any, Iterator[Any]], Iterable[tuple[Any, Any]] | None]
 
 
-def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
-    """Runs of equal keys inside one sorted batch: (encoded key, key, values iterator)."""
+def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any], int]]:
+    """Runs of equal keys inside one sorted batch: (encoded key, key, values, run length)."""
     keys = batch.column("k")
     n = batch.num_rows
     if n == 0:
@@ -42,17 +42,28 @@ def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any
     values = codec.decode_values(batch.schema.names[1], batch.column(1))
     get = values.__getitem__
     for kb, key, s, e in zip(encoded, decoded, starts.tolist(), ends.tolist()):
-        yield kb, key, map(get, range(s, e))
+        yield kb, key, map(get, range(s, e)), e - s
 
 
 def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
     """(encoded key, key, values) per distinct key of a key-sorted batch stream."""
+    for kb, key, values, _ in iter_sized_groups(batches):
+        yield kb, key, values
+
+
+def iter_sized_groups(batches: Iterable[pa.RecordBatch]
+                      ) -> Iterator[tuple[bytes, Any, Iterator[Any], bool]]:
+    """Like :func:`iter_groups`, plus whether the key has exactly one value (a combiner can
+    skip it). Only one batch's run is looked ahead, so values still stream."""
     runs = itertools.chain.from_iterable(map(batch_runs, batches))
     for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
-        _, key, first = next(same_key)
-        values = itertools.chain(first, itertools.chain.from_iterable(
-            map(itemgetter(2), same_key)))
-        yield kb, key, values
+        _, key, first, length = next(same_key)
+        second = next(same_key, None)
+        if second is None:
+            yield kb, key, first, length == 1
+            continue
+        rest = itertools.chain.from_iterable(map(itemgetter(2), same_key))
+        yield kb, key, itertools.chain(first, second[2], rest), False
 
 
 def call_hook(hook: Hook, key: Any, values: Iterator[Any], what: str) -> Iterable[Any]:

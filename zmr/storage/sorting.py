@@ -94,11 +94,12 @@ class SortedPairs:
         self.values = values
         self.num_partitions = num_partitions
 
-    def python_keys(self) -> list[Any]:
-        """The distinct keys, as Python objects, in sorted order."""
+    def python_keys(self, indices: np.ndarray | None = None) -> list[Any]:
+        """The distinct keys (or those at ``indices``), as Python objects, in sorted order."""
+        take = (lambda a: a) if indices is None else (lambda a: a.take(pa.array(indices)))
         if self._raw_distinct is None:
-            return codec.decode_keys(self.encoded)
-        return self._raw_distinct.to_pylist()  # type: ignore[no-any-return]
+            return codec.decode_keys(take(self.encoded))
+        return take(self._raw_distinct).to_pylist()  # type: ignore[no-any-return]
 
     def sorted_values(self) -> list[Any]:
         """All values, in sorted record order."""

@@ -9,20 +9,20 @@ single partitioned output file.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.job.runtime import iter_groups
+from zmr.job.runtime import iter_sized_groups
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_sorted
@@ -157,10 +157,8 @@ class MapOutputCollector:
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
         order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner)
-        sorted_lists = order.sorted_values()
         writer = self._new_run()
-        self._write_groups(order, order.python_keys(), [iter(v) for v in sorted_lists],
-                           [len(v) == 1 for v in sorted_lists], writer)
+        self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
 
     def _take_buffer(self) -> tuple[Any, Any]:
@@ -190,18 +188,48 @@ class MapOutputCollector:
         """
         values, bounds = pairs.sorted_values(), pairs.bounds.tolist()
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
-        self._write_groups(pairs, pairs.python_keys(),
-                           [iter(values[a:b]) for a, b in zip(bounds, bounds[1:])],
-                           [b - a == 1 for a, b in zip(bounds, bounds[1:])], writer)
+        self._write_groups(pairs, [values[a:b] for a, b in zip(bounds, bounds[1:])], writer)
 
-    def _write_groups(self, pairs: SortedPairs, keys: list[Any], values: list[Iterator[Any]],
-                      singles: list[bool], writer: PartitionedWriter) -> None:
-        """Combine key i's ``values[i]`` (in sorted key order), partition by partition."""
-        encoded = pairs.encoded.to_pylist()
-        for lo, hi in pairs.partition_ranges():
-            groups = zip(encoded[lo:hi], keys[lo:hi], values[lo:hi])
-            writer.write_partition(combine_groups(groups, self.job.combiner, self.counters,
-                                                  singles[lo:hi]))
+    def _write_groups(self, pairs: SortedPairs, groups: list[Sequence[Any]],
+                      writer: PartitionedWriter) -> None:
+        """Combine ``groups[i]``, the values of the i-th distinct key in sorted order.
+
+        Only keys with several values go through the (Python) combiner; single values pass
+        through as they are, gathered with vectorised takes. Outputs are then put back in
+        key order by a stable argsort of their key ranks.
+        """
+        sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+        ranks = np.flatnonzero(sizes == 1)
+        values = [groups[i][0] for i in ranks.tolist()]
+        multi = np.flatnonzero(sizes > 1)
+        combined_ranks = self._combine_each(pairs, multi, groups, values)
+        ranks = np.concatenate((ranks, np.asarray(combined_ranks, dtype=np.int64)))
+        self.counters.add("COMBINE_OUTPUT_RECORDS", len(values))
+        order = np.argsort(ranks, kind="stable")
+        ranks = ranks[order]
+        name, column = codec.encode_values(values)
+        table = pa.table({"k": pairs.encoded.take(pa.array(ranks)),
+                          name: column.take(pa.array(order))})
+        cuts = np.searchsorted(pairs.partitions[ranks], np.arange(self.num_partitions + 1))
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+            writer.write_partition(table.slice(lo, hi - lo).to_batches() if hi > lo else ())
+
+    def _combine_each(self, pairs: SortedPairs, indices: np.ndarray,
+                      groups: list[Sequence[Any]], out_values: list[Any]) -> list[int]:
+        """Call the combiner on each group in ``indices``; append its values to
+        ``out_values`` and return the key rank of each."""
+        combiner, out_ranks = self.job.combiner, []
+        keys = pairs.python_keys(indices)
+        for i, key in zip(indices.tolist(), keys):
+            out = combiner(key, iter(groups[i]))
+            for pair in () if out is None else out:
+                if type(pair) is not tuple or len(pair) != 2:
+                    raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
+                if pair[0] is not key:
+                    _check_same_key(key, pair[0])
+                out_ranks.append(i)
+                out_values.append(pair[1])
+        return out_ranks
 
     def _write_aggregated(self, column: KeyColumn, values: Any,
                           writer: PartitionedWriter) -> None:
@@ -252,17 +280,18 @@ class MapOutputCollector:
 def combine(batches: Iterable[pa.RecordBatch], combiner: Any,
             counters: Counters) -> Iterator[pa.RecordBatch]:
     """Run the combiner over the key groups of a sorted batch stream."""
-    return combine_groups(iter_groups(_counted(batches, counters)), combiner, counters)
+    return combine_groups(iter_sized_groups(_counted(batches, counters)), combiner, counters)
 
 
-def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any]]], combiner: Any,
-                   counters: Counters, singles: Iterable[bool] = ()) -> Iterator[pa.RecordBatch]:
-    """Call the combiner per (encoded key, key, values); it must keep the key it was given,
-    so its output stays sorted and in the same partition. Groups flagged in ``singles``
-    hold one value, which passes through as it is."""
+def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any], bool]], combiner: Any,
+                   counters: Counters) -> Iterator[pa.RecordBatch]:
+    """Call the combiner per (encoded key, key, values, single); it must keep the key it was
+    given, so its output stays sorted and in the same partition. A ``single`` group holds
+    one value, which passes through as it is (Hadoop may run a combiner zero or more times,
+    and on unique-heavy output, bigrams say, most groups are single)."""
     out_keys: list[bytes] = []
     out_values: list[Any] = []
-    for (kb, key, values), single in itertools.zip_longest(groups, singles, fillvalue=False):
+    for kb, key, values, single in groups:
         if single:
             out_keys.append(kb)
             out_values.append(next(values))
@@ -272,8 +301,7 @@ def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any]]], combiner:
             if type(pair) is not tuple or len(pair) != 2:
                 raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
             if pair[0] is not key and codec.encode_key(pair[0]) != kb:
-                raise ValueError(f"combiner changed key {key!r} to {pair[0]!r}: a combiner "
-                                 "must yield pairs with the key it was given")
+                _check_same_key(key, pair[0])
             out_keys.append(kb)
             out_values.append(pair[1])
         if len(out_values) >= 65536:
@@ -281,6 +309,13 @@ def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any]]], combiner:
             out_keys, out_values = [], []
     if out_values:
         yield _pairs_batch(out_keys, out_values, counters)
+
+
+def _check_same_key(key: Any, new: Any) -> None:
+    """A combiner's output must stay where its input was: same key, so same partition."""
+    if codec.encode_key(new) != codec.encode_key(key):
+        raise ValueError(f"combiner changed key {key!r} to {new!r}: a combiner "
+                         "must yield pairs with the key it was given")
 
 
 def _counted(batches: Iterable[pa.RecordBatch], counters: Counters) -> Iterator[pa.RecordBatch]:
