@@ -19,9 +19,6 @@ import pyarrow.compute as pc
 
 from zmr.storage import codec
 
-Group = tuple[Any, Iterator[Any]]
-Hook = Callable[[Any, Iterator[Any]], Iterable[tuple[Any, Any]] | None]
-
 
 def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any], int]]:
     """Runs of equal keys inside one sorted batch: (encoded key, key, values, run length)."""
@@ -40,15 +37,17 @@ def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any
     encoded = start_keys.to_pylist()
     decoded = codec.decode_keys(start_keys)
     values = codec.decode_values(batch.schema.names[1], batch.column(1))
-    get = values.__getitem__
     for kb, key, s, e in zip(encoded, decoded, starts.tolist(), ends.tolist()):
-        yield kb, key, map(get, range(s, e)), e - s
+        yield kb, key, iter(values[s:e]), e - s
 
 
 def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
     """(encoded key, key, values) per distinct key of a key-sorted batch stream."""
-    for kb, key, values, _ in iter_sized_groups(batches):
-        yield kb, key, values
+    runs = itertools.chain.from_iterable(map(batch_runs, batches))
+    for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
+        _, key, first, _ = next(same_key)
+        yield kb, key, itertools.chain(first, itertools.chain.from_iterable(
+            map(itemgetter(2), same_key)))
 
 
 def iter_sized_groups(batches: Iterable[pa.RecordBatch]
@@ -64,12 +63,6 @@ def iter_sized_groups(batches: Iterable[pa.RecordBatch]
             continue
         rest = itertools.chain.from_iterable(map(itemgetter(2), same_key))
         yield kb, key, itertools.chain(first, second[2], rest), False
-
-
-def call_hook(hook: Hook, key: Any, values: Iterator[Any], what: str) -> Iterable[Any]:
-    """Call a combiner/reducer; a ``None`` return (a function that yields nothing) is empty."""
-    out = hook(key, values)
-    return () if out is None else checked_pairs(out, what)
 
 
 def checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:

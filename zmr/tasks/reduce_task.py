@@ -19,7 +19,7 @@ import pyarrow as pa
 from zmr.errors import DataCorruptionError, FetchFailedError
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import call_final, call_hook, iter_groups
+from zmr.job.runtime import call_final, iter_groups
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.ipc import BATCH_ROWS, PartitionedWriter, read_segment
@@ -112,12 +112,20 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch],
                    counters: Counters) -> Iterator[tuple[Any, Any]]:
     if job.reducer_init is not None:
         job.reducer_init()
-    for _, key, values in iter_groups(_count_records(batches, counters)):
-        counters.add("REDUCE_INPUT_GROUPS")
-        if job.reducer is None:          # identity reduce: sorted, grouped map output
-            yield from ((key, v) for v in values)
-        else:
-            yield from call_hook(job.reducer, key, values, "reducer")
+    reducer, groups = job.reducer, 0
+    try:
+        for _, key, values in iter_groups(_count_records(batches, counters)):
+            groups += 1
+            if reducer is None:          # identity reduce: sorted, grouped map output
+                yield from ((key, v) for v in values)
+                continue
+            out = reducer(key, values)
+            for pair in () if out is None else out:
+                if type(pair) is not tuple or len(pair) != 2:
+                    raise TypeError(f"reducer must yield (key, value) pairs, got {pair!r}")
+                yield pair
+    finally:
+        counters.add("REDUCE_INPUT_GROUPS", groups)    # once, not per key: this loop is hot
     yield from call_final(job.reducer_final, "reducer_final")
 
 
