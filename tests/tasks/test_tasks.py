@@ -124,3 +124,24 @@ def test_map_only_job_writes_map_output_in_order(tmp_path):
     assert result.num_reducers == 0
     lines = [v for part in read_parts(out) for _, v in part]
     assert lines == ["b", "a", "c"] and len(read_parts(out)) == 3
+
+
+@pytest.mark.parametrize("combiner", [False, True])
+def test_values_that_change_type_between_spills(tmp_path, combiner):
+    """Early spills hold int values, later ones floats: a partition's merged stream changes
+    schema mid-way, which the map output file must hold (as back-to-back IPC streams)."""
+    job = tmp_path / "job.py"
+    job.write_text(
+        "def mapper(key, line):\n"
+        "    n = int(line)\n"
+        "    yield n // 100, (n if n < 5000 else n / 2)\n"
+        "def reducer(key, values):\n"
+        "    yield key, sum(values)\n"
+        + ("combiner = reducer\n" if combiner else ""))
+    (tmp_path / "in.txt").write_text("".join(f"{n}\n" for n in range(10000)))
+    run_inline(str(job), [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=2,
+               memory_budget=20_000)
+    expected = collections.Counter()
+    for n in range(10000):
+        expected[n // 100] += n if n < 5000 else n / 2
+    assert read_output(str(tmp_path / "out")) == dict(expected)

@@ -20,49 +20,39 @@ import pyarrow.compute as pc
 from zmr.storage import codec
 
 
-def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any], int]]:
-    """Runs of equal keys inside one sorted batch: (encoded key, key, values, run length)."""
-    keys = batch.column("k")
-    n = batch.num_rows
-    if n == 0:
-        return
+def key_runs(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end rows of each run of equal keys in a sorted key column."""
+    n = len(keys)
     if n > 1:
         changes = pc.not_equal(keys.slice(1), keys.slice(0, n - 1)).to_numpy(
             zero_copy_only=False)
         starts = np.concatenate(([0], np.flatnonzero(changes) + 1))
     else:
-        starts = np.zeros(1, dtype=np.int64)
-    ends = np.append(starts[1:], n)
+        starts = np.zeros(n, dtype=np.int64)
+    return starts, np.append(starts[1:], n)
+
+
+def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
+    """Runs of equal keys inside one sorted batch: (encoded key, key, values)."""
+    if batch.num_rows == 0:
+        return
+    keys = batch.column("k")
+    starts, ends = key_runs(keys)
     start_keys = keys.take(pa.array(starts))
     encoded = start_keys.to_pylist()
     decoded = codec.decode_keys(start_keys)
     values = codec.decode_values(batch.schema.names[1], batch.column(1))
     for kb, key, s, e in zip(encoded, decoded, starts.tolist(), ends.tolist()):
-        yield kb, key, iter(values[s:e]), e - s
+        yield kb, key, iter(values[s:e])
 
 
 def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
     """(encoded key, key, values) per distinct key of a key-sorted batch stream."""
     runs = itertools.chain.from_iterable(map(batch_runs, batches))
     for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
-        _, key, first, _ = next(same_key)
+        _, key, first = next(same_key)
         yield kb, key, itertools.chain(first, itertools.chain.from_iterable(
             map(itemgetter(2), same_key)))
-
-
-def iter_sized_groups(batches: Iterable[pa.RecordBatch]
-                      ) -> Iterator[tuple[bytes, Any, Iterator[Any], bool]]:
-    """Like :func:`iter_groups`, plus whether the key has exactly one value (a combiner can
-    skip it). Only one batch's run is looked ahead, so values still stream."""
-    runs = itertools.chain.from_iterable(map(batch_runs, batches))
-    for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
-        _, key, first, length = next(same_key)
-        second = next(same_key, None)
-        if second is None:
-            yield kb, key, first, length == 1
-            continue
-        rest = itertools.chain.from_iterable(map(itemgetter(2), same_key))
-        yield kb, key, itertools.chain(first, second[2], rest), False
 
 
 def checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:

@@ -72,8 +72,14 @@ class PartitionedWriter:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
+            if writer is not None and batch.schema != schema:
+                # Values changed type mid-partition (ints, then floats, then a mix): an IPC
+                # stream has one schema, so start another; read_segment reads them all.
+                writer.close()
+                writer = None
             if writer is None:
-                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), batch.schema)
+                schema = batch.schema
+                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema)
             for start in range(0, batch.num_rows, BATCH_ROWS):
                 writer.write_batch(batch.slice(start, BATCH_ROWS))
             rows += batch.num_rows
@@ -116,4 +122,10 @@ def read_segment(path: str, offset: int, length: int, crc32: int,
         raise DataCorruptionError(
             f"checksum mismatch in {what or path} (bytes {offset}..{offset + length}): "
             "the intermediate file is corrupt or truncated")
-    return iter(pa.ipc.open_stream(buf))
+    return _read_streams(pa.BufferReader(buf))
+
+
+def _read_streams(source: pa.BufferReader) -> Iterator[pa.RecordBatch]:
+    """The batches of one or more IPC streams written back to back."""
+    while source.tell() < source.size():
+        yield from pa.ipc.open_stream(source)

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.job.runtime import iter_sized_groups
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_sorted
+from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
 
@@ -199,37 +199,19 @@ class MapOutputCollector:
         key order by a stable argsort of their key ranks.
         """
         sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
-        ranks = np.flatnonzero(sizes == 1)
-        values = [groups[i][0] for i in ranks.tolist()]
-        multi = np.flatnonzero(sizes > 1)
-        combined_ranks = self._combine_each(pairs, multi, groups, values)
-        ranks = np.concatenate((ranks, np.asarray(combined_ranks, dtype=np.int64)))
+        single, multi = np.flatnonzero(sizes == 1), np.flatnonzero(sizes > 1)
+        out_ranks, out_values = call_combiner(
+            self.job.combiner, pairs.python_keys(multi), [groups[i] for i in multi.tolist()],
+            multi.tolist())
+        values = [groups[i][0] for i in single.tolist()] + out_values
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(values))
-        order = np.argsort(ranks, kind="stable")
-        ranks = ranks[order]
         name, column = codec.encode_values(values)
-        table = pa.table({"k": pairs.encoded.take(pa.array(ranks)),
-                          name: column.take(pa.array(order))})
+        ranks, column = in_rank_order(
+            np.concatenate((single, np.asarray(out_ranks, dtype=np.int64))), column)
+        table = pa.table({"k": pairs.encoded.take(pa.array(ranks)), name: column})
         cuts = np.searchsorted(pairs.partitions[ranks], np.arange(self.num_partitions + 1))
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
             writer.write_partition(table.slice(lo, hi - lo).to_batches() if hi > lo else ())
-
-    def _combine_each(self, pairs: SortedPairs, indices: np.ndarray,
-                      groups: list[Sequence[Any]], out_values: list[Any]) -> list[int]:
-        """Call the combiner on each group in ``indices``; append its values to
-        ``out_values`` and return the key rank of each."""
-        combiner, out_ranks = self.job.combiner, []
-        keys = pairs.python_keys(indices)
-        for i, key in zip(indices.tolist(), keys):
-            out = combiner(key, iter(groups[i]))
-            for pair in () if out is None else out:
-                if type(pair) is not tuple or len(pair) != 2:
-                    raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
-                if pair[0] is not key:
-                    _check_same_key(key, pair[0])
-                out_ranks.append(i)
-                out_values.append(pair[1])
-        return out_ranks
 
     def _write_aggregated(self, column: KeyColumn, values: Any,
                           writer: PartitionedWriter) -> None:
@@ -250,7 +232,7 @@ class MapOutputCollector:
         if self.job.combiner is None:
             yield from batches
             return
-        yield from combine(batches, self.job.combiner, self.counters)
+        yield from combine_batches(batches, self.job.combiner, self.counters)
 
     # -- finishing -------------------------------------------------------------------------
     def finish(self) -> tuple[PartitionIndexEntry, ...]:
@@ -276,58 +258,6 @@ class MapOutputCollector:
             writer.write_partition(self._combined(merge_sorted(sources)))
         return writer.close()
 
-
-def combine(batches: Iterable[pa.RecordBatch], combiner: Any,
-            counters: Counters) -> Iterator[pa.RecordBatch]:
-    """Run the combiner over the key groups of a sorted batch stream."""
-    return combine_groups(iter_sized_groups(_counted(batches, counters)), combiner, counters)
-
-
-def combine_groups(groups: Iterable[tuple[bytes, Any, Iterator[Any], bool]], combiner: Any,
-                   counters: Counters) -> Iterator[pa.RecordBatch]:
-    """Call the combiner per (encoded key, key, values, single); it must keep the key it was
-    given, so its output stays sorted and in the same partition. A ``single`` group holds
-    one value, which passes through as it is (Hadoop may run a combiner zero or more times,
-    and on unique-heavy output, bigrams say, most groups are single)."""
-    out_keys: list[bytes] = []
-    out_values: list[Any] = []
-    for kb, key, values, single in groups:
-        if single:
-            out_keys.append(kb)
-            out_values.append(next(values))
-            continue
-        out = combiner(key, values)
-        for pair in () if out is None else out:
-            if type(pair) is not tuple or len(pair) != 2:
-                raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
-            if pair[0] is not key and codec.encode_key(pair[0]) != kb:
-                _check_same_key(key, pair[0])
-            out_keys.append(kb)
-            out_values.append(pair[1])
-        if len(out_values) >= 65536:
-            yield _pairs_batch(out_keys, out_values, counters)
-            out_keys, out_values = [], []
-    if out_values:
-        yield _pairs_batch(out_keys, out_values, counters)
-
-
-def _check_same_key(key: Any, new: Any) -> None:
-    """A combiner's output must stay where its input was: same key, so same partition."""
-    if codec.encode_key(new) != codec.encode_key(key):
-        raise ValueError(f"combiner changed key {key!r} to {new!r}: a combiner "
-                         "must yield pairs with the key it was given")
-
-
-def _counted(batches: Iterable[pa.RecordBatch], counters: Counters) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        counters.add("COMBINE_INPUT_RECORDS", batch.num_rows)
-        yield batch
-
-
-def _pairs_batch(keys: list[bytes], values: list[Any], counters: Counters) -> pa.RecordBatch:
-    counters.add("COMBINE_OUTPUT_RECORDS", len(values))
-    name, column = codec.encode_values(values)
-    return pa.record_batch({"k": pa.array(keys, pa.binary()), name: column})
 
 
 def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
