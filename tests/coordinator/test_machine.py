@@ -10,7 +10,7 @@ from zmr.coordinator.states import InvalidTransition, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
-    CancelJob,
+    JobEnded,
     KillTask,
     Register,
     RequestTask,
@@ -83,7 +83,7 @@ def test_success_finishes_job_and_counts_once():
     cmds = s.task_done(TaskDone("w1", job_id, "reduce", 0, 1, reduce_result(0, 1), 0, 1), 2.0)
     assert cmds == [SealOutput(job_id, "/out")]
     assert s.jobs[job_id].state == JobState.RUNNING      # not before _SUCCESS is written
-    assert s.output_sealed(job_id, "", 2.5) == []
+    assert s.output_sealed(job_id, "", 2.5) == [Publish(JobEnded(job_id, "SUCCEEDED"))]
     assert s.jobs[job_id].state == JobState.SUCCEEDED
     assert s.jobs[job_id].total_counters().get("MAP_INPUT_RECORDS") == 5
 
@@ -145,7 +145,7 @@ def test_cancel_kills_running_attempts():
     register(s, "w1")
     cmds = s.cancel(job_id, 1.0)
     assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
-    assert Publish(CancelJob(job_id)) in cmds
+    assert Publish(JobEnded(job_id, "CANCELLED")) in cmds
     assert s.jobs[job_id].state == JobState.CANCELLED
 
 
@@ -288,7 +288,7 @@ def test_a_job_whose_success_marker_cannot_be_written_fails_and_is_cleaned_up():
     cmds = s.output_sealed(job_id, "[Errno 28] No space left on device", 1.5)
     job = s.jobs[job_id]
     assert job.state == JobState.FAILED and "/out/_SUCCESS: [Errno 28]" in job.error
-    assert AbortOutput(job_id, "/out") in cmds and Publish(CancelJob(job_id)) in cmds
+    assert AbortOutput(job_id, "/out") in cmds and Publish(JobEnded(job_id, "FAILED")) in cmds
     assert s.output_sealed(job_id, "", 2.0) == []          # a final job stays final
 
 
@@ -307,3 +307,14 @@ def test_a_job_without_input_is_sealed_at_once():
     assert cmds == [SealOutput(job_id, "/out")]
     s.output_sealed(job_id, "", 0.1)
     assert s.jobs[job_id].state == JobState.SUCCEEDED
+
+
+def test_every_final_state_is_published_and_workers_learn_what_to_forget():
+    s = CoordinatorState()
+    register(s, "w1")
+    done_id, _ = s.submit("wc", plan(maps=1, reducers=0), b"c", 0.0)
+    live_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
+    map_only = dict(manifest(0, 1), partitions=[])
+    s.task_done(done("w1", "map", 0, 1, map_only), 1.0)
+    assert Publish(JobEnded(done_id, "SUCCEEDED")) in s.output_sealed(done_id, "", 1.5)
+    assert s.jobs_to_forget([done_id, live_id, "job-9999"]) == [done_id, "job-9999"]

@@ -25,7 +25,7 @@ from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
-    CancelJob,
+    JobEnded,
     KillTask,
     Register,
     RequestTask,
@@ -341,8 +341,14 @@ class CoordinatorState:
         job.set_state(state)
         job.finished_s = now
         if state != JobState.SUCCEEDED:
-            commands += [AbortOutput(job.job_id, job.plan.output), Publish(CancelJob(job.job_id))]
+            commands.append(AbortOutput(job.job_id, job.plan.output))
+        commands.append(Publish(JobEnded(job.job_id, state.value)))
         return commands + self.dispatch(now)
+
+    def jobs_to_forget(self, job_ids: list[str]) -> list[str]:
+        """Of the jobs a worker has data for, those that are over (or unknown to us)."""
+        return [j for j in job_ids if j not in self.jobs or self.jobs[j].state in
+                FINAL_JOB_STATES]
 
     def _live_jobs(self) -> list[Job]:
         return [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]

@@ -211,7 +211,7 @@ class CoordinatorServer:
                  msg.slots, msg.shuffle_endpoint)
         commands = self.state.register(msg, self.clock())
         self.liveness.heard(msg.worker_id)
-        self._reply(peer, Registered(msg.worker_id))
+        self._reply(peer, Registered(msg.worker_id, self.state.jobs_to_forget(msg.jobs)))
         self.execute(commands)
 
     def handle_request(self, peer: bytes, msg: RequestTask, blobs: list[bytes]) -> None:

@@ -27,7 +27,8 @@ class Register(Message):
     """W->C: a worker (re)joins: who it is, where its shuffle service listens, capacity.
     ``holds`` lists the finished map outputs it still has on disk, as
     ``[job_id, manifest]`` pairs, so they need not be computed again; ``running`` the
-    attempts it is still running (after a coordinator restart they simply carry on)."""
+    attempts it is still running (after a coordinator restart they simply carry on);
+    ``jobs`` every job it has data on disk for (the reply says which are over)."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str
@@ -38,14 +39,17 @@ class Register(Message):
     memory_mb: int
     holds: list[Any] = field(default_factory=list)
     running: list[str] = field(default_factory=list)    # "job/task/index/attempt"
+    jobs: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class Registered(Message):
-    """C->W: registration accepted."""
+    """C->W: registration accepted. ``forget``: jobs of the worker's ``jobs`` that are over
+    (or unknown), whose data it may delete."""
 
     KIND: ClassVar[bytes] = b"REGISTERED"
     worker_id: str
+    forget: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +178,22 @@ class StatusReply(Message):
 
 @dataclass(frozen=True, slots=True)
 class CancelJob(Message):
-    """K->C: cancel a job. Also C->W on PUB when a job ends badly: workers kill whatever
-    attempts of it they still run (the reliable KillTask messages come over ROUTER too)."""
+    """K->C: cancel a job."""
 
     KIND: ClassVar[bytes] = b"CANCEL"
     job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobEnded(Message):
+    """C->W on PUB: a job reached a final state. Workers kill whatever attempts of it they
+    still run (the reliable KillTask messages come over ROUTER too) and delete its map
+    outputs and scratch space, keeping its logs (Hadoop purges a job's local files the same
+    way). Missed by a worker that was away, it is made up for at its next registration."""
+
+    KIND: ClassVar[bytes] = b"JOBENDED"
+    job_id: str
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +259,7 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, CancelJob, ShutdownCluster,
+    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, CancelJob, JobEnded,
+    ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
 )

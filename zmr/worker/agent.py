@@ -19,9 +19,9 @@ import uuid
 from zmr.config import ClusterConfig
 from zmr.protocol.messages import (
     AssignTask,
-    CancelJob,
     ErrorReply,
     Heartbeat,
+    JobEnded,
     KillTask,
     Message,
     Register,
@@ -35,6 +35,7 @@ from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
+from zmr.worker.housekeeping import jobs_on_disk, purge_job
 from zmr.worker.sandbox import Sandbox, warm_up
 
 log = logging.getLogger("zmr.worker")
@@ -129,7 +130,7 @@ class WorkerAgent:
         running = ["/".join(map(str, key)) for key in self.running]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
                                   self.slots, os.cpu_count() or 1, _memory_mb(), holds,
-                                  running))
+                                  running, jobs_on_disk(self.data_dir)))
         self._connected_at = time.monotonic()
 
     def _check_coordinator(self) -> None:
@@ -156,14 +157,15 @@ class WorkerAgent:
             self._coordinator_beat(msg)
         elif isinstance(msg, Registered):
             self.backoff_s = self.config["heartbeat", "interval_s"]
+            for job_id in msg.forget:
+                self._job_ended(job_id)
             self._request_work()
         elif isinstance(msg, AssignTask):
             self._start(msg, blobs)
         elif isinstance(msg, KillTask):
             self._kill((msg.job_id, msg.task, msg.index, msg.attempt))
-        elif isinstance(msg, CancelJob):
-            for key in [k for k in self.running if k[0] == msg.job_id]:
-                self._kill(key)
+        elif isinstance(msg, JobEnded):
+            self._job_ended(msg.job_id)
         elif isinstance(msg, Shutdown):
             log.info("worker=%s: shutdown requested: %s", self.worker_id, msg.reason)
             self.stopping = True
@@ -171,6 +173,13 @@ class WorkerAgent:
             log.warning("worker=%s: coordinator says %s; registering again", self.worker_id,
                         msg.message)
             self._connect()
+
+    def _job_ended(self, job_id: str) -> None:
+        """Stop the job's attempts, forget its code and free its disk space."""
+        for key in [k for k in self.running if k[0] == job_id]:
+            self._kill(key)
+        self.job_code.pop(job_id, None)
+        purge_job(self.data_dir, job_id)
 
     def _coordinator_beat(self, beat: Heartbeat) -> None:
         """Beats are numbered from 1 by each coordinator process: a number that goes back

@@ -1,0 +1,74 @@
+"""A finished job's map outputs and scratch space leave the workers' disks; its logs stay.
+A worker that was away when the job ended purges it when it registers again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tests.cluster.conftest import EXAMPLES, write_lines
+from zmr.local import LocalCluster
+from zmr.worker.housekeeping import jobs_on_disk, purge_job
+
+
+def _job_dirs(cluster: LocalCluster, job_id: str) -> dict[str, list[str]]:
+    root = os.path.join(cluster.base_dir, "workers")
+    return {w: sorted(os.listdir(os.path.join(root, w, job_id)))
+            for w in os.listdir(root) if os.path.isdir(os.path.join(root, w, job_id))}
+
+
+def _wait_for(condition, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_finished_job_data_is_purged_but_logs_are_kept(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=200)
+    wordcount = os.path.join(EXAMPLES, "wordcount.py")
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"), reducers=2)
+        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        _wait_for(lambda: all(names == ["logs"]
+                              for names in _job_dirs(cluster, job.job_id).values()))
+        dirs = _job_dirs(cluster, job.job_id)
+        assert dirs, "the job left no logs on any worker"
+        for worker, _ in dirs.items():
+            logs = os.path.join(cluster.base_dir, "workers", worker, job.job_id, "logs")
+            assert os.listdir(logs)
+
+
+def test_worker_away_at_the_end_purges_at_registration(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=100)
+    wordcount = os.path.join(EXAMPLES, "wordcount.py")
+    with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"), reducers=1)
+        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        worker = cluster.workers["local-1"]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        # leftovers the worker could not have purged (it was gone when the job ended)
+        stale = os.path.join(cluster.base_dir, "workers", "local-1", job.job_id, "reduce-x")
+        os.makedirs(stale)
+        cluster.add_worker("local-1")
+        _wait_for(lambda: not os.path.exists(stale))
+        assert os.listdir(os.path.dirname(stale)) == ["logs"]
+
+
+def test_purge_keeps_logs_and_stays_inside_the_data_dir(tmp_path):
+    job_dir = tmp_path / "job-0001"
+    (job_dir / "logs").mkdir(parents=True)
+    (job_dir / "logs" / "map-00000-a1.log").write_text("hello\n")
+    (job_dir / "map-00000-a1.arrow").write_bytes(b"x")
+    (job_dir / "reduce-00000-a1.scratch").mkdir()
+    (tmp_path / "job-0002" / "logs").mkdir(parents=True)
+    assert jobs_on_disk(str(tmp_path)) == ["job-0001"]       # logs alone are not data
+    for hostile in ("..", "", "a/../..", "."):
+        purge_job(str(job_dir), hostile)
+    assert (job_dir / "map-00000-a1.arrow").exists()
+    purge_job(str(tmp_path), "job-0001")
+    assert sorted(os.listdir(job_dir)) == ["logs"]
+    assert (job_dir / "logs" / "map-00000-a1.log").read_text() == "hello\n"
+    assert jobs_on_disk(str(tmp_path)) == []
