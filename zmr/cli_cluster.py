@@ -46,18 +46,26 @@ def _client(args: argparse.Namespace) -> Client:
     return Client(args.config or os.environ.get("ZMR_CONFIG"))
 
 
+#: Off a terminal, a progress line is printed when progress changes, or after this long.
+PLAIN_PROGRESS_EVERY_S = 10.0
+
+
 def _progress_printer(quiet: bool) -> Any:
-    last = [""]
+    last = ["", float("-inf")]
 
     def show(status: dict[str, Any]) -> None:
-        line = (f"{status['job_id']} {status['state']}: map {status['maps_done']}/"
-                f"{status['maps_total']}  reduce {status['reduces_done']}/"
-                f"{status['reduces_total']}  {status['elapsed_s']:.1f}s")
-        if quiet or line == last[0]:
+        progress = (f"{status['job_id']} {status['state']}: map {status['maps_done']}/"
+                    f"{status['maps_total']}  reduce {status['reduces_done']}/"
+                    f"{status['reduces_total']}")
+        line = f"{progress}  {status['elapsed_s']:.1f}s"
+        tty = sys.stderr.isatty()
+        # On a terminal the line is redrawn in place; in a log (Hadoop's "map 25% reduce 0%"
+        # lines) only changes are worth a line, plus a sign of life now and then.
+        if quiet or (not tty and progress == last[0]
+                     and status["elapsed_s"] - last[1] < PLAIN_PROGRESS_EVERY_S):
             return
-        last[0] = line
-        end = "\r" if sys.stderr.isatty() else "\n"
-        print(line, file=sys.stderr, end=end, flush=True)
+        last[0], last[1] = progress, status["elapsed_s"]
+        print(line, file=sys.stderr, end="\r" if tty else "\n", flush=True)
 
     return show
 
