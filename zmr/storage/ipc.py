@@ -68,6 +68,7 @@ class PartitionedWriter:
         offset = self._file.tell()
         sink = _CrcFile(self._file)
         writer: pa.ipc.RecordBatchStreamWriter | None = None
+        schema: pa.Schema | None = None
         rows = 0
         for batch in batches:
             if batch.num_rows == 0:

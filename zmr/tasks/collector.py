@@ -200,6 +200,7 @@ class MapOutputCollector:
         """
         sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
         single, multi = np.flatnonzero(sizes == 1), np.flatnonzero(sizes > 1)
+        assert self.job.combiner is not None
         out_ranks, out_values = call_combiner(
             self.job.combiner, pairs.python_keys(multi), [groups[i] for i in multi.tolist()],
             multi.tolist())

@@ -112,12 +112,14 @@ class PairSink(Protocol):
 
 def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters) -> None:
     """The hot loop: every line of the split through the mapper, pairs into ``sink``."""
+    mapper = job.mapper
+    assert mapper is not None, "the loader refuses a job without mapper or map_batch"
     if job.mapper_init is not None:
         job.mapper_init()
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
-            sink.feed(job.mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
+            sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
             sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
@@ -137,10 +139,12 @@ def line_batch(path: str, offsets: list[int], lines: list[str]) -> pa.RecordBatc
 def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
                        emit: Callable[[pa.Array, pa.Array], None], counters: Counters) -> None:
     """Vectorised map: one call per batch of lines, Arrow columns out."""
+    map_batch = job.map_batch
+    assert map_batch is not None
     if job.mapper_init is not None:
         job.mapper_init()
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
-        emit(*_key_value_columns(job.map_batch(line_batch(spec.split.path, offsets, lines))))
+        emit(*_key_value_columns(map_batch(line_batch(spec.split.path, offsets, lines))))
         progress.advance(len(lines))
         counters.add("MAP_INPUT_RECORDS", len(lines))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
@@ -182,7 +186,8 @@ class _MapOnlyWriter:
     """A ``PairSink`` writing pairs, in emission order, as text lines in chunks."""
 
     def __init__(self, out: Any, counters: Counters) -> None:
-        self.out, self.counters, self.pending = out, counters, []
+        self.out, self.counters = out, counters
+        self.pending: list[Any] = []
 
     def feed(self, mapper: Callable[[Any, str], Any], path: str,
              records: Iterable[tuple[int, str]]) -> None:
