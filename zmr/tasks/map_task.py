@@ -62,6 +62,7 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             else:
                 _feed_mapper(spec, job, collector, counters)
             index = collector.finish()
+            counters.add("MAP_OUTPUT_MATERIALIZED_BYTES", sum(e.length for e in index))
         except BaseException:
             _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
             raise
