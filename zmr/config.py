@@ -20,6 +20,9 @@ SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
     ("coordinator", "heartbeat_port"): (int, 5571, "PUB socket: coordinator beats, broadcasts"),
     ("coordinator", "report_port"): (int, 5572, "SUB socket: workers' heartbeats"),
     ("coordinator", "state_dir"): (str, ".zmr/coordinator", "coordinator state and logs"),
+    ("dashboard", "host"): (str, "127.0.0.1", "address the HTTP dashboard binds (loopback: "
+                                              "reach it through an SSH tunnel)"),
+    ("dashboard", "port"): (int, 5580, "HTTP dashboard, JSON API and /metrics; -1 = off"),
     ("worker", "data_dir"): (str, ".zmr/workers", "map outputs; one subdirectory per worker"),
     ("worker", "slots"): (int, 0, "concurrent tasks per worker; 0 = number of CPUs"),
     ("worker", "shuffle_host"): (str, "127.0.0.1", "address the shuffle service binds"),

@@ -52,6 +52,7 @@ class LocalCluster:
             ("coordinator", "heartbeat_port"): free_port(),
             ("coordinator", "report_port"): free_port(),
             ("coordinator", "state_dir"): os.path.join(self.base_dir, "coordinator"),
+            ("dashboard", "port"): free_port(),
             ("worker", "data_dir"): os.path.join(self.base_dir, "workers"),
             ("worker", "slots"): slots,
             ("worker", "coordinator_timeout_s"): coordinator_timeout_s,

@@ -144,6 +144,7 @@ class Job:
             "maps_total": len(self.maps), "reduces_done": self.done(REDUCE),
             "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
             "error": self.error, "counters": self.total_counters().to_dict(),
+            "submitted_s": self.submitted_s, "finished_s": self.finished_s,
             "tasks": [_describe_task(t) for t in self.tasks()],
         }
 

@@ -18,7 +18,9 @@ from zmr.config import ClusterConfig
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
-from zmr.errors import ZmrError
+from zmr.dashboard.app import make_route
+from zmr.dashboard.snapshot import SnapshotBox
+from zmr.errors import ConfigError, ZmrError
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     Ack,
@@ -40,6 +42,7 @@ from zmr.protocol.messages import (
 )
 from zmr.storage import commit
 from zmr.transport.heartbeat import Beat, Liveness
+from zmr.transport.http import HttpListener
 from zmr.transport.sockets import (
     PUB,
     ROUTER,
@@ -86,6 +89,8 @@ class CoordinatorServer:
             log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
                      ", ".join(live) or "none")
         # each handler takes the message type it is registered for
+        self.snapshots = SnapshotBox(self.snapshot)
+        self.dashboard = self._start_dashboard(config)
         self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
@@ -101,6 +106,8 @@ class CoordinatorServer:
                 self.step(timeout_s=min(self.beat.time_left_s(), 0.2))
             self._shutdown_workers("cluster stopping")
         finally:
+            if self.dashboard is not None:
+                self.dashboard.close()
             self.journal.close()
             self.router.close(linger_s=1.0)    # let the Shutdown messages leave
             self.pub.close()
@@ -128,6 +135,30 @@ class CoordinatorServer:
             changed = True
         if changed:
             self._persist()
+        self.snapshots.refresh()
+
+    # -- dashboard -------------------------------------------------------------------------
+    def _start_dashboard(self, config: ClusterConfig) -> HttpListener | None:
+        port = config["dashboard", "port"]
+        if port < 0:
+            return None
+        host = config["dashboard", "host"]
+        try:
+            listener = HttpListener(host, port, make_route(self.snapshots.get))
+        except OSError as exc:
+            raise ConfigError(f"dashboard.host/port {host}:{port}: cannot listen: {exc} "
+                              "(choose another port, or -1 to turn the dashboard off)") from exc
+        host, bound = listener.address
+        log.info("dashboard on http://%s:%d/", host, bound)
+        return listener
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the dashboard shows, as plain data (built on the loop's thread)."""
+        now = self.clock()
+        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3))
+                   for w in self.state.workers.values()]
+        return {"now": now, "jobs": [j.describe(now) for j in self.state.jobs.values()],
+                "workers": workers}
 
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
@@ -245,8 +276,7 @@ class CoordinatorServer:
         if msg.job_id and msg.job_id not in self.state.jobs:
             raise ZmrError(f"no such job: {msg.job_id}")
         jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
-        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3))
-                   for w in self.state.workers.values()]
+        workers = self.snapshot()["workers"]
         self._persist()
         self._reply(peer, StatusReply([j.describe(now) for j in jobs], workers))
 

@@ -1,0 +1,89 @@
+"""The dashboard in a real headless Chromium (Debian's package) driven by Playwright: the
+job page's progress advances while a job runs, a failed task's traceback opens, and a
+screenshot is kept as a test artifact (test-artifacts/, or $ZMR_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.dashboard.conftest import JOBS, write_inputs
+from zmr.errors import JobFailedError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.environ.get("ZMR_TEST_ARTIFACTS", os.path.join(ROOT, "test-artifacts"))
+#: Chromium on a machine without internet: no background connections, no sandbox (root).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _chromium() -> str:
+    """Debian's chromium: found, or installed with apt-get when we are root."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("no chromium, and apt-get as root is not available to install it")
+    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0 or not shutil.which("chromium"):
+        pytest.skip(f"chromium could not be installed: {done.stderr.strip()[-300:]}")
+    return str(shutil.which("chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra has it")
+    executable = _chromium()
+    with sync_api.sync_playwright() as p:
+        profile = str(tmp_path_factory.mktemp("chromium-profile"))
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield context
+        context.close()
+
+
+def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZMR_TEST_DELAY_S", "0.8")    # slow.py: each map takes a while
+    client = dashboard.cluster.client
+    running = client.submit(os.path.join(JOBS, "slow.py"), [write_inputs(tmp_path / "a", 6)],
+                            str(tmp_path / "out-a"), reducers=1)
+    page = browser.new_page()
+    page.goto(f"{dashboard.url}/#/jobs/{running.job_id}")
+    progress = page.locator('[data-testid="map-progress"]')
+    progress.wait_for()
+    first = int(progress.get_attribute("data-done"))
+    assert first < 6
+    page.wait_for_function(  # the page polls: progress moves without a reload
+        f"() => Number(document.querySelector('[data-testid=map-progress]').dataset.done)"
+        f" > {first}", timeout=30000)
+    page.wait_for_selector('[data-testid="job-state"]:text("SUCCEEDED")', timeout=60000)
+    assert page.locator('[data-testid="timeline"] rect').count() >= 7   # 6 maps + 1 reduce
+
+    failing = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
+                            [write_inputs(tmp_path / "b", 2, boom=True)], str(tmp_path / "o"))
+    with pytest.raises(JobFailedError):
+        failing.wait(timeout_s=60)
+    page.goto(f"{dashboard.url}/#/jobs/{failing.job_id}")
+    page.wait_for_selector('[data-testid="job-state"]:text("FAILED")')
+    traceback = page.locator('[data-testid="traceback"]').first
+    assert not traceback.is_visible()                  # folded until asked for
+    page.locator("details summary").first.click()
+    traceback.wait_for(state="visible")
+    assert "ValueError: bad record at" in traceback.inner_text()
+    page.wait_for_timeout(1500)                        # survives the next refresh
+    assert traceback.is_visible()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, "dashboard-failed-job.png")
+    page.screenshot(path=shot, full_page=True)
+    assert os.path.getsize(shot) > 10_000
+
+    page.goto(f"{dashboard.url}/#/workers")
+    page.wait_for_selector("text=local-2")
+    page.goto(f"{dashboard.url}/#/")
+    page.wait_for_selector(f"text={failing.job_id}")
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-jobs.png"), full_page=True)

@@ -1,0 +1,166 @@
+"""The dashboard's single page: plain HTML, CSS and JavaScript, no external files (a cluster
+often has no internet). It polls the JSON API once a second and renders three views by URL
+fragment: ``#/`` jobs, ``#/jobs/ID`` one job, ``#/workers``."""
+
+PAGE = r"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>zmr dashboard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
+ header{background:#243447;color:#fff;padding:8px 16px;display:flex;gap:20px;align-items:center}
+ header a{color:#cfe3ff;text-decoration:none} header b{font-size:18px}
+ main{padding:12px 16px} table{border-collapse:collapse;width:100%;background:#fff}
+ th,td{border-bottom:1px solid #e3e3e3;padding:4px 8px;text-align:left;vertical-align:top}
+ th{background:#f0f2f5} .bar{width:160px;height:14px;background:#e6e6e6;border-radius:3px;
+ position:relative;display:inline-block;vertical-align:middle}
+ .bar>span{position:absolute;left:0;top:0;bottom:0;background:#3c8dde;border-radius:3px}
+ .bar.reduce>span{background:#44a05b} .state-SUCCEEDED{color:#2c7a3f}
+ .state-FAILED{color:#b3261e} .state-CANCELLED,.state-KILLED{color:#777}
+ .state-RUNNING{color:#1b5fae} pre{white-space:pre-wrap;background:#fff3f2;padding:6px;margin:4px 0}
+ .muted{color:#777} h2{margin:8px 0} section{margin-bottom:18px} svg text{font-size:11px}
+</style></head>
+<body>
+<header><b>zmr</b><a href="#/">Jobs</a><a href="#/workers">Workers</a>
+<span id="updated" class="muted"></span></header>
+<main id="view">loading…</main>
+<script>
+"use strict";
+const esc = s => String(s ?? "").replace(/[&<>"']/g,
+  c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+const pct = (done, total) => total ? Math.round(100 * done / total) : 100;
+const bar = (kind, done, total) =>
+  `<span class="bar ${kind}" data-testid="${kind}-progress" data-done="${done}"
+     data-total="${total}" title="${done}/${total}"><span style="width:${pct(done, total)}%">
+   </span></span> ${done}/${total}`;
+const secs = s => s == null ? "" : (s < 60 ? s.toFixed(1) + " s" : (s / 60).toFixed(1) + " min");
+const open = new Set();   // expanded tracebacks survive the next refresh
+
+async function getJSON(url) {
+  const r = await fetch(url, {cache: "no-store"});
+  if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+  return r.json();
+}
+
+function jobsView(data) {
+  const rows = data.jobs.slice().reverse().map(j => `<tr data-job="${esc(j.job_id)}">
+    <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${esc(j.name)}</td>
+    <td class="state-${esc(j.state)}">${esc(j.state)}</td>
+    <td>${bar("map", j.maps_done, j.maps_total)}</td>
+    <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
+    <td>${secs(j.elapsed_s)}</td><td>${esc(j.output)}</td></tr>`).join("");
+  return `<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
+    <th>Reduce</th><th>Elapsed</th><th>Output</th></tr>${rows ||
+    '<tr><td colspan="7" class="muted">no jobs yet</td></tr>'}</table>`;
+}
+
+function attemptsOf(job) {
+  const out = [];
+  for (const t of job.tasks) for (const [n, worker, start, end, outcome, spec] of t.attempts)
+    out.push({task: t, n, worker, start, end, outcome, spec});
+  return out;
+}
+
+function timeline(job) {
+  const attempts = attemptsOf(job);
+  if (!attempts.length) return '<p class="muted">no attempts yet</p>';
+  const end = job.finished_s ?? job.now;
+  const t0 = job.submitted_s, t1 = Math.max(end, ...attempts.map(a => a.end ?? end));
+  const workers = [...new Set(attempts.map(a => a.worker))].sort();
+  const W = 900, left = 90, lane = 22, H = workers.length * lane + 24, span = (t1 - t0) || 1;
+  const x = t => left + (W - left - 10) * (t - t0) / span;
+  const colour = a => a.outcome === "failed" ? "#d9534f" : a.outcome === "killed" ||
+    a.outcome === "lost" ? "#aaa" : a.task.task === "map" ? "#3c8dde" : "#44a05b";
+  const rects = attempts.map(a => {
+    const y = workers.indexOf(a.worker) * lane + 4, end = a.end ?? job.now;
+    const label = `${a.task.task} ${a.task.index} attempt ${a.n} on ${a.worker}: ` +
+      `${secs(end - a.start)} ${a.outcome}${a.spec ? " (speculative)" : ""}`;
+    return `<rect x="${x(a.start)}" y="${y}" width="${Math.max(2, x(end) - x(a.start))}"
+      height="${lane - 6}" fill="${colour(a)}" opacity="0.85"><title>${esc(label)}</title>
+      </rect>`;
+  }).join("");
+  const names = workers.map((w, i) =>
+    `<text x="4" y="${i * lane + 17}">${esc(w)}</text>`).join("");
+  const axis = `<text x="${left}" y="${H - 6}">0 s</text>
+    <text x="${W - 60}" y="${H - 6}">${secs(t1 - t0)}</text>`;
+  return `<svg data-testid="timeline" width="${W}" height="${H}" role="img"
+    aria-label="tasks over time per worker">${names}${rects}${axis}</svg>
+    <div class="muted">blue: map, green: reduce, red: failed, grey: killed or lost</div>`;
+}
+
+function taskRows(job) {
+  return job.tasks.map(t => {
+    const attempts = t.attempts.map(([n, w, s, e, o, spec]) =>
+      `#${n} ${esc(w)} ${esc(o)}${spec ? " (backup)" : ""} ${secs((e ?? job.now) - s)}`)
+      .join("<br>");
+    const key = `${job.job_id}/${t.task}/${t.index}`;
+    const err = t.error ? `<details data-key="${esc(key)}" ${open.has(key) ? "open" : ""}>
+      <summary>${esc(t.error.split("\n")[0])}</summary>
+      <pre data-testid="traceback">${esc(t.traceback || t.error)}</pre></details>` : "";
+    return `<tr data-task="${esc(t.task)}-${t.index}"><td>${esc(t.task)} ${t.index}</td>
+      <td class="state-${esc(t.state)}">${esc(t.state)}</td><td>${attempts}</td>
+      <td>${err}</td></tr>`;
+  }).join("");
+}
+
+function counterRows(job) {
+  const rows = [];
+  for (const [group, names] of Object.entries(job.counters).sort())
+    for (const [name, v] of Object.entries(names).sort())
+      rows.push(`<tr><td>${esc(group)}</td><td>${esc(name)}</td>
+        <td style="text-align:right">${Number(v).toLocaleString("en")}</td></tr>`);
+  return rows.join("") || '<tr><td colspan="3" class="muted">none yet</td></tr>';
+}
+
+function jobView(job) {
+  return `<h2>${esc(job.job_id)} <span class="muted">${esc(job.name)}</span>
+    <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
+    <section>Map ${bar("map", job.maps_done, job.maps_total)} &nbsp;
+      Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;
+      elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code>
+      ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}</section>
+    <section><h3>Tasks over time</h3>${timeline(job)}</section>
+    <section><h3>Tasks</h3><table><tr><th>Task</th><th>State</th><th>Attempts</th>
+      <th>Error</th></tr>${taskRows(job)}</table></section>
+    <section><h3>Counters</h3><table><tr><th>Group</th><th>Name</th><th>Value</th></tr>
+      ${counterRows(job)}</table></section>`;
+}
+
+function workersView(data) {
+  const rows = data.workers.map(w => `<tr><td>${esc(w.worker_id)}</td><td>${esc(w.host)}</td>
+    <td>${w.slots}</td><td>${w.free_slots}</td><td>${secs(w.heartbeat_age_s)}</td>
+    <td>${w.tasks_done}</td><td>${w.tasks_failed}</td></tr>`).join("");
+  return `<h2>Workers</h2><table><tr><th>Worker</th><th>Host</th><th>Slots</th>
+    <th>Free slots</th><th>Heartbeat age</th><th>Tasks done</th><th>Tasks failed</th></tr>
+    ${rows || '<tr><td colspan="7" class="muted">no live workers</td></tr>'}</table>`;
+}
+
+async function render() {
+  const route = location.hash.replace(/^#/, "") || "/";
+  const view = document.getElementById("view");
+  try {
+    let html;
+    if (route.startsWith("/jobs/")) {
+      html = jobView(await getJSON("/api/jobs/" + encodeURIComponent(route.slice(6))));
+    } else if (route === "/workers") {
+      html = workersView(await getJSON("/api/workers"));
+    } else {
+      html = jobsView(await getJSON("/api/jobs"));
+    }
+    view.innerHTML = html;
+    document.getElementById("updated").textContent =
+      "updated " + new Date().toLocaleTimeString();
+  } catch (e) {
+    document.getElementById("updated").textContent = "not updated: " + e.message;
+  }
+}
+
+document.addEventListener("toggle", e => {
+  const key = e.target.dataset && e.target.dataset.key;
+  if (key) e.target.open ? open.add(key) : open.delete(key);
+}, true);
+window.addEventListener("hashchange", render);
+render();
+setInterval(render, 1000);
+</script>
+</body></html>
+"""

@@ -1,0 +1,50 @@
+"""What the dashboard shows, captured from the coordinator's loop.
+
+The coordinator is single-threaded and its state machine is not thread-safe, so the HTTP
+threads never read it: the loop builds a plain, JSON-ready dict when one is asked for (at
+most every ``min_interval_s``) and swaps it in whole, so a reader gets one consistent
+picture. A reader holding a stale one waits briefly for the loop (which turns at least
+five times a second) to build a fresh one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+Snapshot = dict[str, Any]
+#: How long an HTTP thread waits for the coordinator's loop to take a fresh snapshot.
+FRESH_WAIT_S = 1.0
+
+
+class SnapshotBox:
+    """Holds the latest snapshot; the coordinator refreshes it, HTTP threads read it."""
+
+    def __init__(self, build: Callable[[], Snapshot], min_interval_s: float = 0.25) -> None:
+        self._build = build
+        self._min_interval_s = min_interval_s
+        self._snapshot: Snapshot | None = None
+        self._built_at = float("-inf")
+        self._wanted = False
+        self._changed = threading.Condition()
+
+    def refresh(self) -> None:
+        """Called from the coordinator's loop: rebuild if somebody is waiting for it."""
+        if not self._wanted:
+            return
+        snapshot = self._build()
+        with self._changed:
+            self._snapshot, self._built_at, self._wanted = snapshot, time.monotonic(), False
+            self._changed.notify_all()
+
+    def get(self) -> Snapshot | None:
+        """Called from HTTP threads: a snapshot at most ``min_interval_s`` old if the
+        coordinator's loop provides one in time, else the latest one (None: never built)."""
+        with self._changed:
+            if time.monotonic() - self._built_at < self._min_interval_s:
+                return self._snapshot
+            self._wanted = True
+            self._changed.wait_for(lambda: not self._wanted, timeout=FRESH_WAIT_S)
+            return self._snapshot
