@@ -17,6 +17,8 @@ from types import ModuleType
 
 from zmr.errors import ZmrError
 from zmr.inline import JobResult, run_inline
+from zmr.job.api import JobSpec
+from zmr.job.loader import load_job, with_reducer_as_combiner
 from zmr.planning import BAD_UTF8_POLICIES
 
 
@@ -46,6 +48,14 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="invalid UTF-8 in input: fail naming file and offset, or replace")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output directory")
+    p.add_argument("--combiner", action="store_true",
+                   help="use the reducer as combiner too (like COMBINER = \"reducer\")")
+
+
+def job_from_args(args: argparse.Namespace) -> JobSpec:
+    """Load the job named on the command line, with --combiner applied."""
+    spec = load_job(args.job)
+    return with_reducer_as_combiner(spec) if args.combiner else spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cluster = _cluster_commands()
     if not args.inline and cluster is not None:
         return int(cluster.run_embedded(args))
-    result = run_inline(args.job, args.input, args.output, reducers=args.reducers,
+    result = run_inline(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8)
     if not args.quiet:

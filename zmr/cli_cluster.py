@@ -11,9 +11,10 @@ import sys
 import time
 from typing import Any
 
+from zmr.cli import job_from_args
+from zmr.cli_progress import ProgressDisplay
 from zmr.client import Client
 from zmr.errors import ConfigError, OutputError
-from zmr.job.loader import load_job
 from zmr.local import LocalCluster
 from zmr.planning import plan_job
 
@@ -35,8 +36,17 @@ def add_cluster_commands(sub: Any) -> None:
     cancel.add_argument("job_id")
     workers = sub.add_parser("workers", help="live workers")
     workers.add_argument("--json", action="store_true")
+    history = sub.add_parser("history", help="past and present jobs, newest first")
+    history.add_argument("--limit", type=int, default=20, help="how many jobs (0 = all)")
+    history.add_argument("--json", action="store_true")
+    logs = sub.add_parser("logs", help="what a job's tasks printed, per attempt")
+    logs.add_argument("job_id")
+    logs.add_argument("--task", default="", metavar="ID",
+                      help="map, reduce, map-N or reduce-N (default: every task)")
+    logs.add_argument("--json", action="store_true")
     for parser, handler in ((submit, cmd_submit), (status, cmd_status), (wait, cmd_wait),
-                            (cancel, cmd_cancel), (workers, cmd_workers)):
+                            (cancel, cmd_cancel), (workers, cmd_workers),
+                            (history, cmd_history), (logs, cmd_logs)):
         parser.add_argument("--config", default=None,
                             help="cluster config (default: $ZMR_CONFIG)")
         parser.set_defaults(handler=handler)
@@ -46,40 +56,23 @@ def _client(args: argparse.Namespace) -> Client:
     return Client(args.config or os.environ.get("ZMR_CONFIG"))
 
 
-#: Off a terminal, a progress line is printed when progress changes, or after this long.
-PLAIN_PROGRESS_EVERY_S = 10.0
-
-
-def _progress_printer(quiet: bool) -> Any:
-    last = ["", float("-inf")]
-
-    def show(status: dict[str, Any]) -> None:
-        progress = (f"{status['job_id']} {status['state']}: map {status['maps_done']}/"
-                    f"{status['maps_total']}  reduce {status['reduces_done']}/"
-                    f"{status['reduces_total']}")
-        line = f"{progress}  {status['elapsed_s']:.1f}s"
-        tty = sys.stderr.isatty()
-        # On a terminal the line is redrawn in place; in a log (Hadoop's "map 25% reduce 0%"
-        # lines) only changes are worth a line, plus a sign of life now and then.
-        if quiet or (not tty and progress == last[0]
-                     and status["elapsed_s"] - last[1] < PLAIN_PROGRESS_EVERY_S):
-            return
-        last[0], last[1] = progress, status["elapsed_s"]
-        print(line, file=sys.stderr, end="\r" if tty else "\n", flush=True)
-
-    return show
-
-
 def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
-    job = client.submit(args.job, args.input, args.output, reducers=args.reducers,
+    job = client.submit(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         on_bad_utf8=args.on_bad_utf8, overwrite=args.overwrite, name=args.name)
     print(job.job_id)
     if args.wait:
-        job.wait(on_progress=_progress_printer(False))
-        print(file=sys.stderr)
+        _wait_showing_progress(job.wait, quiet=False)
     return 0
+
+
+def _wait_showing_progress(wait: Any, quiet: bool) -> dict[str, Any]:
+    display = ProgressDisplay(quiet)
+    try:
+        return wait(on_progress=display)      # type: ignore[no-any-return]
+    finally:
+        display.close()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -105,13 +98,20 @@ def _print_details(job: dict[str, Any]) -> None:
     for group, names in job["counters"].items():
         for name, value in names.items():
             print(f"  {group}.{name:<26} {value:>14,}")
+    failed = [t for t in job["tasks"] if any(a[4] == "failed" for a in t["attempts"])]
+    for task in failed:
+        attempts = [a for a in task["attempts"] if a[4] == "failed"]
+        print(f"\n{task['task']}-{task['index']:05d} {task['state']}: {len(attempts)} failed "
+              f"attempt(s), last on {attempts[-1][1]}")
+        print("  " + (task["traceback"] or task["error"]).rstrip().replace("\n", "\n  "))
     if job["error"]:
         print(f"\nerror: {job['error']}")
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
-    _client(args).wait(args.job_id, on_progress=_progress_printer(False))
-    print(file=sys.stderr)
+    client = _client(args)
+    _wait_showing_progress(lambda on_progress: client.wait(args.job_id,
+                                                           on_progress=on_progress), False)
     return 0
 
 
@@ -127,9 +127,47 @@ def cmd_workers(args: argparse.Namespace) -> int:
         print(json.dumps(workers, indent=2))
         return 0
     for w in workers:
-        print(f"{w['worker_id']:<24} {w['host']:<16} slots {w['slots']}  "
-              f"done {w['tasks_done']}  failed {w['tasks_failed']}  "
+        print(f"{w['worker_id']:<24} {w['host']:<16} slots {w['running']}/{w['slots']} in use"
+              f"  done {w['tasks_done']}  failed {w['tasks_failed']}  "
               f"heartbeat {w['heartbeat_age_s']:.1f}s ago")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    jobs = _client(args).history()
+    jobs = jobs[-args.limit:] if args.limit > 0 else jobs
+    jobs.reverse()
+    if args.json:
+        print(json.dumps(jobs, indent=2))
+        return 0
+    for job in jobs:
+        c = job["counters"].get("zmr", {})
+        print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  submitted "
+              f"{_when(job['submitted_s'])}  started {_when(job['started_s'])}  ended "
+              f"{_when(job['finished_s'])}  ({job['elapsed_s']:.1f}s)")
+        print(f"    in:  {', '.join(job['inputs']) or '-'}")
+        print(f"    out: {job['output']}   map in {c.get('MAP_INPUT_RECORDS', 0):,} records, "
+              f"reduce out {c.get('REDUCE_OUTPUT_RECORDS', 0):,} records")
+        if job["error"]:
+            print(f"    error: {job['error'].splitlines()[0]}")
+    return 0
+
+
+def _when(t: float | None) -> str:
+    return "-" if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    attempts = _client(args).logs(args.job_id, args.task)
+    if args.json:
+        print(json.dumps(attempts, indent=2))
+        return 0
+    if not attempts:
+        print(f"no logs for {args.job_id} {args.task}".rstrip(), file=sys.stderr)
+    for a in attempts:
+        print(f"==> {args.job_id} {a['task']}-{a['index']:05d} attempt {a['attempt']} on "
+              f"{a['worker']} ({a['outcome']}) <==")
+        print(a["log"] if a["log"].endswith("\n") or not a["log"] else a["log"] + "\n", end="")
     return 0
 
 
@@ -141,7 +179,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
-    spec = load_job(args.job)
+    spec = job_from_args(args)
     plan = plan_job(spec, args.input, args.output, reducers=args.reducers,
                     split_size=args.split_size, memory_budget=args.memory_budget,
                     on_bad_utf8=args.on_bad_utf8)
@@ -150,9 +188,9 @@ def run_embedded(args: argparse.Namespace) -> int:
                           "(remove it or pass --overwrite)")
     with LocalCluster(workers=workers) as cluster:
         job = cluster.client.submit_plan(spec, plan, overwrite=args.overwrite)
-        status = job.wait(on_progress=_progress_printer(args.quiet))
+        status = _wait_showing_progress(job.wait, args.quiet)
     if not args.quiet:
-        print(f"\nzmr: {job.job_id} done in {time.monotonic() - started:.2f}s on {workers} "
+        print(f"zmr: {job.job_id} done in {time.monotonic() - started:.2f}s on {workers} "
               f"workers: {status['maps_total']} map tasks, {status['reduces_total']} reduce "
               f"tasks -> {status['output']}", file=sys.stderr)
     return 0

@@ -26,6 +26,8 @@ from zmr.protocol.messages import (
     CancelJob,
     ErrorReply,
     JobAccepted,
+    LogsReply,
+    LogsRequest,
     Message,
     ShutdownCluster,
     StatusReply,
@@ -110,11 +112,20 @@ class Client:
     def status(self, job_id: str = "") -> list[dict[str, Any]]:
         return self.expect(StatusReply, StatusRequest(job_id)).jobs
 
+    def history(self) -> list[dict[str, Any]]:
+        """Every job the coordinator has journaled, oldest first, without task lists."""
+        return self.expect(StatusReply, StatusRequest("", brief=True)).jobs
+
+    def logs(self, job_id: str, task: str = "") -> list[dict[str, Any]]:
+        """What each reported attempt of the job printed (the tail of its log); ``task``
+        narrows it to "map", "reduce", "map-N" or "reduce-N"."""
+        return self.expect(LogsReply, LogsRequest(job_id, task)).attempts
+
     def job(self, job_id: str) -> dict[str, Any]:
         return self.status(job_id)[0]
 
     def workers(self) -> list[dict[str, Any]]:
-        return self.expect(StatusReply, StatusRequest("")).workers
+        return self.expect(StatusReply, StatusRequest("", brief=True)).workers
 
     def cancel(self, job_id: str) -> None:
         self.expect(Ack, CancelJob(job_id))
@@ -166,6 +177,9 @@ class JobHandle:
 
     def cancel(self) -> None:
         self.client.cancel(self.job_id)
+
+    def logs(self, task: str = "") -> list[dict[str, Any]]:
+        return self.client.logs(self.job_id, task)
 
     def __repr__(self) -> str:
         return f"JobHandle({self.job_id!r}, output={self.output!r})"

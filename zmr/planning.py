@@ -35,6 +35,13 @@ class JobPlan:
     def num_maps(self) -> int:
         return len(self.splits)
 
+    def input_paths(self, limit: int = 20) -> list[str]:
+        """The input files, in split order (at most ``limit``, then how many more)."""
+        paths = list(dict.fromkeys(s.path for s in self.splits))
+        if len(paths) > limit:
+            return paths[:limit] + [f"... and {len(paths) - limit} more files"]
+        return paths
+
     def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8)

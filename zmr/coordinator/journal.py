@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from typing import Any
 
 from zmr.coordinator.model import Job
 from zmr.coordinator.states import FINAL_JOB_STATES
@@ -24,6 +25,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     state TEXT NOT NULL,
     record TEXT NOT NULL,
     code BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempt_logs (
+    job_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    log TEXT NOT NULL,
+    PRIMARY KEY (job_id, task, idx, attempt)
 )
 """
 
@@ -37,7 +48,7 @@ class Journal:
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across crashes
-        self.db.execute(SCHEMA)
+        self.db.executescript(SCHEMA)
         self._saved: dict[str, str] = {}
         self._final: set[str] = set()
 
@@ -64,6 +75,27 @@ class Journal:
                 if job.state in FINAL_JOB_STATES:
                     self._final.add(job.job_id)
                     del self._saved[job.job_id]
+
+    def save_log(self, job_id: str, task: str, index: int, attempt: int, worker: str,
+                 outcome: str, log: str) -> None:
+        """Keep what an attempt printed (its tail), once, apart from the job records: logs
+        are for people, and rewriting them with every job change would cost for nothing."""
+        self.db.execute("INSERT OR IGNORE INTO attempt_logs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (job_id, task, index, attempt, worker, outcome, log))
+
+    def logs(self, job_id: str, task: str = "", index: int | None = None) -> list[dict[str, Any]]:
+        """The logs of a job's attempts, optionally of one kind of task or one task."""
+        query = "SELECT task, idx, attempt, worker, outcome, log FROM attempt_logs WHERE job_id=?"
+        args: list[Any] = [job_id]
+        if task:
+            query += " AND task=?"
+            args.append(task)
+        if index is not None:
+            query += " AND idx=?"
+            args.append(index)
+        rows = self.db.execute(query + " ORDER BY task, idx, attempt", args).fetchall()
+        return [{"task": t, "index": i, "attempt": a, "worker": w, "outcome": o, "log": text}
+                for t, i, a, w, o, text in rows]
 
     def load(self) -> list[Job]:
         """Every job ever journaled, oldest first."""

@@ -136,17 +136,21 @@ class Job:
         job.reduces = [t for t in tasks if t.kind == REDUCE]
         return job
 
-    def describe(self, now: float) -> dict[str, Any]:
+    def describe(self, now: float, brief: bool = False) -> dict[str, Any]:
+        """The job as clients and the dashboard see it (``brief``: without its tasks)."""
         end = self.finished_s if self.finished_s is not None else now
-        return {
+        described = {
             "job_id": self.job_id, "name": self.name, "state": self.state.value,
             "output": self.plan.output, "maps_done": self.done(MAP),
             "maps_total": len(self.maps), "reduces_done": self.done(REDUCE),
             "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
             "error": self.error, "counters": self.total_counters().to_dict(),
-            "submitted_s": self.submitted_s, "finished_s": self.finished_s,
-            "tasks": [_describe_task(t) for t in self.tasks()],
+            "submitted_s": self.submitted_s, "started_s": self.started_s,
+            "finished_s": self.finished_s, "inputs": self.plan.input_paths(),
         }
+        if not brief:
+            described["tasks"] = [_describe_task(t) for t in self.tasks()]
+        return described
 
 
 def _task_record(task: Task) -> dict[str, Any]:

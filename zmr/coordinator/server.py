@@ -18,6 +18,7 @@ from zmr.config import ClusterConfig
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
 from zmr.errors import ConfigError, ZmrError
@@ -28,6 +29,8 @@ from zmr.protocol.messages import (
     ErrorReply,
     Heartbeat,
     JobAccepted,
+    LogsReply,
+    LogsRequest,
     Message,
     Register,
     Registered,
@@ -96,6 +99,7 @@ class CoordinatorServer:
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
             SubmitJob: self.handle_submit, StatusRequest: self.handle_status,
             CancelJob: self.handle_cancel, ShutdownCluster: self.handle_stop,
+            LogsRequest: self.handle_logs,
         }
 
     # -- loop ------------------------------------------------------------------------------
@@ -155,7 +159,11 @@ class CoordinatorServer:
     def snapshot(self) -> dict[str, Any]:
         """Everything the dashboard shows, as plain data (built on the loop's thread)."""
         now = self.clock()
-        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3))
+        running = collections.Counter(
+            a.worker_id for j in self.state.jobs.values() if j.state not in FINAL_JOB_STATES
+            for t in j.tasks() for a in t.running())
+        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
+                        running=running[w.worker_id])
                    for w in self.state.workers.values()]
         return {"now": now, "jobs": [j.describe(now) for j in self.state.jobs.values()],
                 "workers": workers}
@@ -249,9 +257,13 @@ class CoordinatorServer:
         self.execute(self.state.request_task(msg, self.clock()))
 
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
+        self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
+                              "succeeded", msg.log)
         self.execute(self.state.task_done(msg, self.clock()))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
+        self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
+                              "failed", msg.log)
         log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
                     msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
         self.execute(self.state.task_failed(msg, self.clock()))
@@ -278,7 +290,17 @@ class CoordinatorServer:
         jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
         workers = self.snapshot()["workers"]
         self._persist()
-        self._reply(peer, StatusReply([j.describe(now) for j in jobs], workers))
+        described = [j.describe(now, brief=msg.brief) for j in jobs]
+        self._reply(peer, StatusReply(described, workers))
+
+    def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
+        if msg.job_id not in self.state.jobs:
+            raise ZmrError(f"no such job: {msg.job_id}")
+        kind, _, index = msg.task.partition("-")
+        if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
+            raise ZmrError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
+        self._reply(peer, LogsReply(self.journal.logs(msg.job_id, kind,
+                                                      int(index) if index else None)))
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if msg.job_id not in self.state.jobs:

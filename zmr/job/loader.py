@@ -7,6 +7,7 @@ wrong number of parameters, a setting of the wrong type.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import os
@@ -142,6 +143,16 @@ def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:
         return None
     raise JobDefinitionError(f"{path}: COMBINER = {value!r}: use \"reducer\" (reuse the "
                              "reducer, which must then be associative) or \"none\"")
+
+
+def with_reducer_as_combiner(job: JobSpec) -> JobSpec:
+    """``--combiner``: reuse the reducer as combiner (only right for associative and
+    commutative reducers, like sums; the job author vouches for that with the flag)."""
+    if job.aggregation is not None:
+        return job                      # REDUCE = "..." already combines with Arrow
+    if job.reducer is None:
+        raise JobDefinitionError(f"{job.source}: --combiner needs a reducer to reuse")
+    return dataclasses.replace(job, combiner=job.reducer)
 
 
 def pack_job(job: JobSpec) -> bytes:

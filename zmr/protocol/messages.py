@@ -89,6 +89,7 @@ class TaskDone(Message):
     result: dict[str, Any]
     started_s: float
     finished_s: float
+    log: str = ""          # the tail of what the attempt printed (see worker/housekeeping.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class TaskFailed(Message):
     error: str
     traceback: str
     lost_map: int = -1
+    log: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +163,12 @@ class JobAccepted(Message):
 
 @dataclass(frozen=True, slots=True)
 class StatusRequest(Message):
-    """K->C: describe a job (``job_id``) or, with an empty id, every job."""
+    """K->C: describe a job (``job_id``) or, with an empty id, every job; ``brief`` leaves
+    out the task lists (for listings and history)."""
 
     KIND: ClassVar[bytes] = b"STATUS?"
     job_id: str
+    brief: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,23 @@ class StatusReply(Message):
     KIND: ClassVar[bytes] = b"STATUS"
     jobs: list[dict[str, Any]]
     workers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LogsRequest(Message):
+    """K->C: what the attempts of a job printed; ``task`` narrows it ("map", "map-3")."""
+
+    KIND: ClassVar[bytes] = b"LOGS?"
+    job_id: str
+    task: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogsReply(Message):
+    """C->K: one dict per reported attempt: task, index, attempt, worker, outcome, log."""
+
+    KIND: ClassVar[bytes] = b"LOGS"
+    attempts: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +280,8 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, CancelJob, JobEnded,
+    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, LogsRequest, LogsReply,
+    CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
 )

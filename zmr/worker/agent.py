@@ -35,7 +35,12 @@ from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
-from zmr.worker.housekeeping import jobs_on_disk, purge_job
+from zmr.worker.housekeeping import (
+    attempt_log_path,
+    jobs_on_disk,
+    purge_job,
+    read_log_tail,
+)
 from zmr.worker.sandbox import Sandbox, warm_up
 
 log = logging.getLogger("zmr.worker")
@@ -195,8 +200,7 @@ class WorkerAgent:
             self.job_code[msg.job_id] = blobs[0]
         key = (msg.job_id, msg.task, msg.index, msg.attempt)
         spec = dict(msg.spec, work_dir=os.path.join(self.data_dir, msg.job_id))
-        log_path = os.path.join(self.data_dir, msg.job_id, "logs",
-                                f"{msg.task}-{msg.index:05d}-a{msg.attempt}.log")
+        log_path = attempt_log_path(self.data_dir, *key)
         code = self.job_code.get(msg.job_id)
         if code is None:
             self._report_failure(key, "worker has no code for this job", "")
@@ -222,7 +226,7 @@ class WorkerAgent:
             job_id, task, index, attempt = key
             if outcome.ok and outcome.result is not None:
                 self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
-                                    outcome.result, started, time.time()))
+                                    outcome.result, started, time.time(), self._log_tail(key)))
             else:
                 error = outcome.error
                 if outcome.disk_error:
@@ -254,7 +258,10 @@ class WorkerAgent:
         log.warning("worker=%s job=%s task=%s-%05d attempt=%d failed: %s", self.worker_id,
                     job_id, task, index, attempt, error)
         self._send(TaskFailed(self.worker_id, job_id, task, index, attempt, error, tb,
-                              lost_map))
+                              lost_map, self._log_tail(key)))
+
+    def _log_tail(self, key: tuple[str, str, int, int]) -> str:
+        return read_log_tail(attempt_log_path(self.data_dir, *key))
 
     def _send(self, msg: Message) -> None:
         if self.dealer is not None:

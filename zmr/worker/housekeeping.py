@@ -53,3 +53,28 @@ def purge_job(data_dir: str, job_id: str) -> None:
                 os.unlink(path)
             except OSError:
                 pass
+
+
+#: How much of an attempt's log travels to the coordinator with its result.
+LOG_TAIL_BYTES = 64 * 1024
+
+
+def attempt_log_path(data_dir: str, job_id: str, task: str, index: int, attempt: int) -> str:
+    """Where an attempt's stdout/stderr (and logging output) go on the worker."""
+    return os.path.join(data_dir, job_id, "logs", f"{task}-{index:05d}-a{attempt}.log")
+
+
+def read_log_tail(path: str, limit: int = LOG_TAIL_BYTES) -> str:
+    """The last ``limit`` bytes of a log (what is usually wanted: the end, near the error),
+    marked when cut; empty when there is no log."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - limit))
+            tail = f.read()
+    except OSError:
+        return ""
+    text = tail.decode("utf-8", errors="replace")
+    if size > limit:
+        text = f"[... first {size - limit:,} bytes cut; the whole log is {path} ...]\n" + text
+    return text

@@ -1,0 +1,62 @@
+"""Live job progress for ``zmr run``, ``zmr submit --wait`` and ``zmr wait``.
+
+On a terminal: two tqdm bars, map and reduce tasks, redrawn in place. Elsewhere (a log, a CI
+job): a plain line when progress or state changes, plus one every ``PLAIN_EVERY_S`` as a
+sign of life, like Hadoop's ``map 25% reduce 0%`` lines.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+#: Off a terminal, a line is printed when progress changes, or after this long.
+PLAIN_EVERY_S = 10.0
+
+
+class ProgressDisplay:
+    """Feed it job statuses (``__call__``); ``close()`` when the job is over."""
+
+    def __init__(self, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = self.stream.isatty()
+        self._bars: dict[str, Any] = {}
+        self._last_line = ""
+        self._last_at = float("-inf")
+
+    def __call__(self, status: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            self._draw_bars(status)
+        else:
+            self._print_line(status)
+
+    def _draw_bars(self, status: dict[str, Any]) -> None:
+        from tqdm import tqdm  # only on a terminal: keeps plain runs' imports light
+
+        for position, kind in enumerate(("map", "reduce")):
+            total, done = status[f"{kind}s_total"], status[f"{kind}s_done"]
+            bar = self._bars.get(kind)
+            if bar is None:
+                bar = self._bars[kind] = tqdm(
+                    total=total, desc=f"{status['job_id']} {kind:<6}", unit="task",
+                    position=position, leave=True, file=self.stream, dynamic_ncols=True)
+            bar.set_postfix_str(status["state"], refresh=False)
+            bar.update(done - bar.n)
+
+    def _print_line(self, status: dict[str, Any]) -> None:
+        progress = (f"{status['job_id']} {status['state']}: map {status['maps_done']}/"
+                    f"{status['maps_total']}  reduce {status['reduces_done']}/"
+                    f"{status['reduces_total']}")
+        elapsed = status["elapsed_s"]
+        if progress == self._last_line and elapsed - self._last_at < PLAIN_EVERY_S:
+            return
+        self._last_line, self._last_at = progress, elapsed
+        print(f"{progress}  {elapsed:.1f}s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
