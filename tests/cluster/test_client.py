@@ -66,7 +66,7 @@ def test_a_reply_of_the_wrong_kind_is_an_error_not_a_crash(config):
     with Peer(config, Ack("?")) as peer, Client(config, 5.0) as client:
         with pytest.raises(ZmrError, match="answered StatusRequest with Ack"):
             client.workers()
-    assert peer.received == [StatusRequest("")]
+    assert peer.received == [StatusRequest("", brief=True)]
 
 
 def test_a_bad_job_module_is_refused_before_anything_is_sent(config, tmp_path):
