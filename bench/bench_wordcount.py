@@ -32,34 +32,48 @@ from gen_corpus import parse_size, write_corpus  # noqa: E402
 PY = sys.executable
 BASELINE = "py_counter"
 CORPUS_VERSION = "v2"        # bump when gen_corpus.py changes its output, to drop old caches
-Command = Callable[[list[str], str, list[str]], list[str]]   # (files, output, zmr flags)
+# (files, output, zmr flags, task) -> argv; task is "wordcount" or "bigram"
+Command = Callable[[list[str], str, list[str], str], list[str]]
+#: The zmr job of each task (record path, and vectorised where there is one).
+JOBS = {"wordcount": "wordcount.py", "bigram": "bigram.py"}
+VECTORISED_JOBS = {"wordcount": "wordcount_vectorized.py"}
 
 
-def _zmr(job: str, *flags: str) -> Command:
-    """``python -m zmr run`` of a job in jobs/, with extra flags."""
-    def command(files: list[str], out: str, zmr_flags: list[str]) -> list[str]:
+def _zmr(*flags: str, vectorised: bool = False) -> Command:
+    """``python -m zmr run`` of the task's job in jobs/, with extra flags."""
+    def command(files: list[str], out: str, zmr_flags: list[str], task: str) -> list[str]:
+        job = (VECTORISED_JOBS if vectorised else JOBS)[task]
         return [PY, "-m", "zmr", "run", os.path.join(ROOT, "jobs", job), "--quiet", *flags,
                 *zmr_flags, "--output", out, "--input", *files]
     return command
 
 
 def _peer(script: str) -> Command:
-    """A peer program in bench/peers/, called as ``script OUTPUT_FILE INPUT_FILE...``."""
-    def command(files: list[str], out: str, zmr_flags: list[str]) -> list[str]:
-        return [PY, os.path.join(BENCH, "peers", script), out, *files]
+    """A peer in bench/peers/, called as ``script [--bigram] OUTPUT_FILE INPUT_FILE...``."""
+    def command(files: list[str], out: str, zmr_flags: list[str], task: str) -> list[str]:
+        flag = ["--bigram"] if task == "bigram" else []
+        return [PY, os.path.join(BENCH, "peers", script), *flag, out, *files]
     return command
 
 
-# name -> (label in the table, command). Peers need their own packages (pyspark, dask).
-MODES: dict[str, tuple[str, Command]] = {
-    "py_counter": ("py_counter (plain Counter)", _peer("py_counter.py")),
-    "inline": ("zmr --inline", _zmr("wordcount.py", "--inline")),
-    "vectorized": ("zmr --inline, vectorised", _zmr("wordcount_vectorized.py", "--inline")),
-    "cluster2": ("zmr 2 workers", _zmr("wordcount.py", "--workers", "2")),
-    "cluster2_vectorized": ("zmr 2 workers, vectorised",
-                            _zmr("wordcount_vectorized.py", "--workers", "2")),
-    "spark_rdd": ("PySpark RDD local[2]", _peer("spark_rdd.py")),
-    "dask_bag": ("Dask bag, 2 processes", _peer("dask_bag.py")),
+# name -> (label in the table, command, tasks it can run). Peers need their own packages
+# (pyspark + Java, dask[distributed], duckdb, polars): see bench/README.md.
+BOTH = ("wordcount", "bigram")
+MODES: dict[str, tuple[str, Command, tuple[str, ...]]] = {
+    "py_counter": ("plain Counter, 1 process", _peer("py_counter.py"), BOTH),
+    "inline": ("zmr --inline (record path + combiner)", _zmr("--inline"), BOTH),
+    "vectorized": ("zmr --inline, vectorised", _zmr("--inline", vectorised=True),
+                   ("wordcount",)),
+    "cluster2": ("zmr 2 workers (record path + combiner)", _zmr("--workers", "2"), BOTH),
+    "cluster2_vectorized": ("zmr 2 workers, vectorised (map_batch + REDUCE)",
+                            _zmr("--workers", "2", vectorised=True), ("wordcount",)),
+    "mp_counter": ("hand-written multiprocessing, 2 processes", _peer("mp_counter.py"), BOTH),
+    "dask_bag": ("Dask bag, 2 processes", _peer("dask_bag.py"), BOTH),
+    "dask_distributed": ("Dask distributed, 2 workers", _peer("dask_distributed.py"), BOTH),
+    "spark_rdd": ("PySpark RDD local[2]", _peer("spark_rdd.py"), BOTH),
+    "spark_df": ("PySpark DataFrame local[2]", _peer("spark_df.py"), BOTH),
+    "duckdb": ("DuckDB, 2 threads", _peer("duckdb_count.py"), BOTH),
+    "polars": ("polars", _peer("polars_count.py"), ("wordcount",)),
 }
 
 
@@ -75,12 +89,12 @@ def corpus(size: int, seed: int = 42) -> list[str]:
     return sorted(glob.glob(os.path.join(directory, "part-*.txt")))
 
 
-def measure(mode: str, files: list[str], scratch: str,
-            zmr_flags: list[str]) -> tuple[dict, dict[str, int]]:
-    """One run of ``mode`` in a fresh measuring process: its figures and its word counts."""
+def measure(mode: str, files: list[str], scratch: str, zmr_flags: list[str],
+            task: str = "wordcount") -> tuple[dict, dict[str, int]]:
+    """One run of ``mode`` in a fresh measuring process: its figures and its counts."""
     out = os.path.join(scratch, mode)
     shutil.rmtree(out, ignore_errors=True)
-    command = MODES[mode][1](files, out, zmr_flags)
+    command = MODES[mode][1](files, out, zmr_flags, task)
     probe = subprocess.run([PY, os.path.join(BENCH, "measure.py"), *command],
                            capture_output=True, text=True, check=True)
     figures = json.loads(probe.stdout)
@@ -114,27 +128,30 @@ def check_same(mode: str, counts: dict[str, int], reference: dict[str, int]) -> 
 
 
 def run_all(modes: list[str], files: list[str], reps: int,
-            zmr_flags: list[str] = ()) -> dict[str, list[dict]]:
+            zmr_flags: list[str] = (), task: str = "wordcount") -> dict[str, list[dict]]:
     """Every mode ``reps`` times, interleaved; answers checked against the baseline's."""
+    modes = [m for m in modes if task in MODES[m][2]]
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     reference: dict[str, int] | None = None
     with tempfile.TemporaryDirectory(prefix="zmr-bench-") as scratch:
         for _ in range(reps):
             for mode in modes:
-                figures, counts = measure(mode, files, scratch, list(zmr_flags))
+                figures, counts = measure(mode, files, scratch, list(zmr_flags), task)
                 reference = counts if reference is None else reference
                 check_same(mode, counts, reference)
                 runs[mode].append(figures)
-    print(f"all runs agree: {sum(reference.values()):,} words, {len(reference):,} distinct")
+                print(f"  {task} {mode}: {figures['wall_s']:.2f} s", file=sys.stderr)
+    print(f"{task}: all runs agree: {sum(reference.values()):,} keys counted, "
+          f"{len(reference):,} distinct")
     return runs
 
 
 def report(runs: dict[str, list[dict]], megabytes: float, reps: int,
-           zmr_flags: list[str] = ()) -> None:
+           zmr_flags: list[str] = (), task: str = "wordcount") -> None:
     """The results as a markdown table (ready to paste into a README)."""
     base = statistics.median(r["wall_s"] for r in runs[BASELINE])
     flags = f", zmr {' '.join(zmr_flags)}" if zmr_flags else ""
-    print(f"\nword count, {megabytes:.0f} MB corpus, median of {reps}{flags}\n")
+    print(f"\n{task}, {megabytes:.0f} MB corpus, median of {reps}{flags}\n")
     print(f"| tool | wall s | MB/s | peak RSS MB | speed vs {BASELINE} |")
     print("|---|---:|---:|---:|---:|")
     for mode, results in runs.items():
@@ -153,6 +170,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42, help="corpus seed")
     parser.add_argument("--split-size", help="zmr modes: input split size (default: zmr's)")
     parser.add_argument("--reducers", help="zmr modes: reduce tasks (default: zmr's)")
+    parser.add_argument("--task", choices=JOBS, default="wordcount")
     args = parser.parse_args()
     modes = [BASELINE, *(m for m in args.modes.split(",") if m and m != BASELINE)]
     unknown = [m for m in modes if m not in MODES]
@@ -162,7 +180,8 @@ def main() -> None:
     megabytes = sum(os.path.getsize(f) for f in files) / (1 << 20)
     zmr_flags = [*(["--split-size", args.split_size] if args.split_size else []),
                  *(["--reducers", args.reducers] if args.reducers else [])]
-    report(run_all(modes, files, args.reps, zmr_flags), megabytes, args.reps, zmr_flags)
+    runs = run_all(modes, files, args.reps, zmr_flags, args.task)
+    report(runs, megabytes, args.reps, zmr_flags, args.task)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,26 @@
-"""PySpark RDD word count, local[2] (the same tokeniser as jobs/wordcount.py).
-Usage: spark_rdd.py OUTPUT_FILE INPUT_FILE..."""
+"""PySpark RDD API, local[2] (tokeniser of common.py).
 
-import re
-import sys
+    python bench/peers/spark_rdd.py [--bigram] OUTPUT_FILE INPUT_FILE...
+"""
 
+import common
+from common import bigrams, parse_args, tokens, write_counts
 from pyspark import SparkConf, SparkContext
-
-WORD = re.compile(r"[a-z0-9']+")
 
 
 def main() -> None:
-    conf = SparkConf().setMaster("local[2]").setAppName("wordcount") \
+    bigram, out, paths = parse_args()
+    conf = SparkConf().setMaster("local[2]").setAppName("count") \
         .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1") \
         .set("spark.driver.bindAddress", "127.0.0.1")
     sc = SparkContext(conf=conf)
     sc.setLogLevel("ERROR")
-    counts = (sc.textFile(",".join(sys.argv[2:]))
-              .flatMap(lambda line: WORD.findall(line.lower()))
-              .map(lambda w: (w, 1))
-              .reduceByKey(lambda a, b: a + b)
-              .collect())
+    sc.addPyFile(common.__file__)     # Spark's Python workers import the tokeniser from it
+    split = bigrams if bigram else tokens
+    counts = (sc.textFile(",".join(paths)).flatMap(split).map(lambda w: (w, 1))
+              .reduceByKey(lambda a, b: a + b).collect())
     sc.stop()
-    with open(sys.argv[1], "w", encoding="utf-8") as out:
-        for word, n in sorted(counts):
-            out.write(f"{word}\t{n}\n")
+    write_counts(out, counts)
 
 
 if __name__ == "__main__":
