@@ -19,7 +19,7 @@ from zmr.errors import ZmrError
 from zmr.inline import JobResult, run_inline
 from zmr.job.api import JobSpec
 from zmr.job.loader import load_job, with_reducer_as_combiner
-from zmr.planning import BAD_UTF8_POLICIES
+from zmr.planning import BAD_UTF8_POLICIES, COMPRESSIONS
 
 
 def _cluster_commands() -> ModuleType | None:
@@ -48,6 +48,8 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="invalid UTF-8 in input: fail naming file and offset, or replace")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output directory")
+    p.add_argument("--compression", choices=COMPRESSIONS, default=None,
+                   help="codec of intermediate files (default: COMPRESSION or none)")
     p.add_argument("--combiner", action="store_true",
                    help="use the reducer as combiner too (like COMBINER = \"reducer\")")
 
@@ -90,7 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return int(cluster.run_embedded(args))
     result = run_inline(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
-                        overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8)
+                        overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8,
+                        compression=args.compression)
     if not args.quiet:
         _print_summary(result)
     return 0

@@ -94,12 +94,13 @@ class Client:
     def submit(self, job: str | JobSpec, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, on_bad_utf8: str = "strict",
-               overwrite: bool = False, name: str | None = None) -> JobHandle:
+               overwrite: bool = False, name: str | None = None,
+               compression: str | None = None) -> JobHandle:
         """Validate the job, plan its splits and submit it; returns a handle."""
         spec = job if isinstance(job, JobSpec) else load_job(job)
         plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                         reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-                        on_bad_utf8=on_bad_utf8)
+                        on_bad_utf8=on_bad_utf8, compression=compression)
         return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
@@ -172,8 +173,9 @@ class JobHandle:
         return self.status()["counters"]  # type: ignore[no-any-return]
 
     def wait(self, timeout_s: float | None = None,
-             on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        return self.client.wait(self.job_id, timeout_s, on_progress=on_progress)
+             on_progress: Callable[[dict[str, Any]], None] | None = None,
+             poll_s: float = 0.05) -> dict[str, Any]:
+        return self.client.wait(self.job_id, timeout_s, poll_s, on_progress=on_progress)
 
     def cancel(self) -> None:
         self.client.cancel(self.job_id)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from zmr.job.api import JobSpec
-from zmr.job.counters import Counters, CounterDict
+from zmr.job.counters import CounterDict, Counters
 from zmr.job.loader import load_job
 from zmr.planning import plan_job
 from zmr.storage import commit
@@ -37,13 +37,13 @@ class JobResult:
 def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, overwrite: bool = False,
-               on_bad_utf8: str = "strict") -> JobResult:
+               on_bad_utf8: str = "strict", compression: str | None = None) -> JobResult:
     """Run ``job`` over ``inputs`` into ``output``, all in this process."""
     started = time.monotonic()
     spec = job if isinstance(job, JobSpec) else load_job(job)
     plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                     reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-                    on_bad_utf8=on_bad_utf8)
+                    on_bad_utf8=on_bad_utf8, compression=compression)
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")

@@ -15,6 +15,9 @@ from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
 DEFAULT_SPLIT_SIZE = 64 << 20        # Hadoop's classic block size
+#: Intermediate compression codecs (Arrow IPC buffer compression); see README, Benchmarks.
+COMPRESSIONS = ("none", "lz4", "zstd")
+DEFAULT_COMPRESSION = "none"
 DEFAULT_MEMORY_BUDGET = 64 << 20     # map-side sort buffer (Hadoop's io.sort.mb was 100)
 DEFAULT_REDUCERS = 1                 # Hadoop's mapreduce.job.reduces default
 BAD_UTF8_POLICIES = ("strict", "replace")
@@ -30,6 +33,7 @@ class JobPlan:
     on_bad_utf8: str
     output: str
     speculative: bool = True         # backup attempts for stragglers (cluster runs)
+    compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
 
     @property
     def num_maps(self) -> int:
@@ -44,13 +48,14 @@ class JobPlan:
 
     def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
-                           work_dir, self.output, self.memory_budget, self.on_bad_utf8)
+                           work_dir, self.output, self.memory_budget, self.on_bad_utf8,
+                           self.compression)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
-                              self.output, self.memory_budget)
+                              self.output, self.memory_budget, self.compression)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -61,7 +66,8 @@ class JobPlan:
     def from_dict(cls, d: dict[str, Any]) -> JobPlan:
         return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
                    int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
-                   bool(d.get("speculative", True)))
+                   bool(d.get("speculative", True)),
+                   str(d.get("compression", DEFAULT_COMPRESSION)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -72,7 +78,8 @@ def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
 
 def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | None = None,
              split_size: int | str | None = None, memory_budget: int | str | None = None,
-             on_bad_utf8: str = "strict", speculative: bool | None = None) -> JobPlan:
+             on_bad_utf8: str = "strict", speculative: bool | None = None,
+             compression: str | None = None) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
@@ -83,6 +90,9 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     if on_bad_utf8 not in BAD_UTF8_POLICIES:
         raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_POLICIES}, got {on_bad_utf8!r}")
     speculate = _pick(speculative, job, "SPECULATIVE", True)
+    codec = _pick(compression, job, "COMPRESSION", DEFAULT_COMPRESSION)
+    if codec not in COMPRESSIONS:
+        raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     splits = plan_splits(discover_inputs(inputs), size)
     return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output),
-                   bool(speculate))
+                   bool(speculate), codec)

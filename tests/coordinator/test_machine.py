@@ -318,3 +318,46 @@ def test_every_final_state_is_published_and_workers_learn_what_to_forget():
     s.task_done(done("w1", "map", 0, 1, map_only), 1.0)
     assert Publish(JobEnded(done_id, "SUCCEEDED")) in s.output_sealed(done_id, "", 1.5)
     assert s.jobs_to_forget([done_id, live_id, "job-9999"]) == [done_id, "job-9999"]
+
+
+def test_task_tally_matches_a_recount_through_reruns_and_worker_loss():
+    """The O(1) done counts and next-pending cursor (TaskTally) must agree with walking
+    every task, whatever sends tasks back to PENDING (lost workers, failed attempts)."""
+    import random
+
+    from zmr.coordinator.model import MAP, REDUCE
+
+    rng = random.Random(7)
+    s = CoordinatorState(max_attempts=50)
+    job_id, _ = s.submit("wc", plan(maps=30, reducers=4), b"c", 0.0)
+    job = s.jobs[job_id]
+    workers = [f"w{i}" for i in range(4)]
+    for w in workers:
+        register(s, w)
+    now = 1.0
+    for _ in range(400):
+        now += 0.01
+        running = [(t, a) for t in job.tasks() for a in t.running()]
+        roll = rng.random()
+        if running and roll < 0.6:
+            task, attempt = rng.choice(running)
+            result = manifest(task.index, attempt.number) if task.kind == MAP else \
+                reduce_result(task.index, attempt.number)
+            s.task_done(TaskDone(attempt.worker_id, job_id, task.kind, task.index,
+                                 attempt.number, result, 0.0, 1.0), now)
+        elif running and roll < 0.75:
+            task, attempt = rng.choice(running)
+            s.task_failed(TaskFailed(attempt.worker_id, job_id, task.kind, task.index,
+                                     attempt.number, "boom", "tb"), now)
+        elif roll < 0.8:
+            lost = rng.choice(workers)
+            s.worker_lost(lost, now)
+            register(s, lost, now=now)
+        else:
+            s.request_task(RequestTask(rng.choice(workers), 1), now)
+        for kind, tasks in ((MAP, job.maps), (REDUCE, job.reduces)):
+            assert job.done(kind) == sum(t.state == TaskState.SUCCEEDED for t in tasks)
+            first = next((t for t in tasks if t.state == TaskState.PENDING), None)
+            assert job.first_pending(kind) is first
+        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+            break

@@ -69,3 +69,18 @@ def test_bench_wordcount_rejects_unknown_modes():
     proc = subprocess.run([sys.executable, str(BENCH / "bench_wordcount.py"), "--modes",
                            "inline,nope"], capture_output=True, text=True)
     assert proc.returncode == 2 and "nope" in proc.stderr
+
+
+def test_dispatch_and_latency_benchmarks_run():
+    """Smoke runs (figures not checked): a real coordinator with simulated workers, and a
+    1 KB job on a real 2-worker cluster."""
+    dispatch = subprocess.run([sys.executable, str(BENCH / "bench_dispatch.py"), "--tasks",
+                               "200", "--workers", "3"], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+    assert dispatch.returncode == 0, dispatch.stderr
+    assert re.search(r"200 no-op map tasks, 3 simulated workers \| [\d,]+ tasks/s",
+                     dispatch.stdout)
+    latency = subprocess.run([sys.executable, str(BENCH / "bench_latency.py"), "--reps", "1"],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert latency.returncode == 0, latency.stderr
+    assert "submitted to a running 2-worker cluster | median" in latency.stdout

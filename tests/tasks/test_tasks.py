@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.helpers import read_output, read_parts
-from zmr.errors import FetchFailedError
+from zmr.errors import ConfigError, FetchFailedError
 from zmr.inline import run_inline
 from zmr.job.loader import load_job
 from zmr.planning import plan_job
@@ -145,3 +145,26 @@ def test_values_that_change_type_between_spills(tmp_path, combiner):
     for n in range(10000):
         expected[n // 100] += n if n < 5000 else n / 2
     assert read_output(str(tmp_path / "out")) == dict(expected)
+
+
+def test_compressed_intermediates_give_the_same_output_in_fewer_bytes(tmp_path):
+    expected = _corpus(tmp_path / "in.txt", lines=4000, vocab=3000)
+    sizes = {}
+    for codec in ("none", "lz4", "zstd"):
+        out = str(tmp_path / codec)
+        result = run_inline(os.path.join(ROOT_JOBS, "bigram.py"), [str(tmp_path / "in.txt")],
+                            out, reducers=2, memory_budget=200_000, compression=codec)
+        sizes[codec] = result.counters["zmr"]["MAP_OUTPUT_MATERIALIZED_BYTES"]
+        assert sum(read_output(out).values()) == sum(
+            len(ln.split()) - 1 for ln in open(tmp_path / "in.txt"))
+    assert read_output(str(tmp_path / "lz4")) == read_output(str(tmp_path / "none")) == \
+        read_output(str(tmp_path / "zstd"))
+    assert sizes["zstd"] < sizes["none"] and sizes["lz4"] < sizes["none"]
+    assert expected
+
+
+def test_unknown_compression_is_refused_naming_the_setting(tmp_path):
+    (tmp_path / "in.txt").write_text("a b\n")
+    with pytest.raises(ConfigError, match="compression must be one of none, lz4, zstd"):
+        run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [str(tmp_path / "in.txt")],
+                   str(tmp_path / "out"), compression="gzip")

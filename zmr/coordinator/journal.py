@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     name TEXT NOT NULL,
     state TEXT NOT NULL,
     record TEXT NOT NULL,
-    code BLOB NOT NULL
+    code BLOB NOT NULL,
+    plan TEXT
 );
 CREATE TABLE IF NOT EXISTS attempt_logs (
     job_id TEXT NOT NULL,
@@ -49,8 +50,12 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across crashes
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)")}
+        if "plan" not in columns:         # a journal from before plans were stored apart
+            self.db.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
         self._saved: dict[str, str] = {}
         self._final: set[str] = set()
+        self._has_plan: set[str] = set()     # rows whose plan column is written
 
     def save(self, jobs: list[Job]) -> None:
         """Write the jobs whose record changed since they were last written."""
@@ -58,7 +63,7 @@ class Journal:
         for job in jobs:
             if job.job_id in self._final:
                 continue                  # a finished job never changes again
-            record = json.dumps(job.to_record(), separators=(",", ":"))
+            record = json.dumps(job.to_record(with_plan=False), separators=(",", ":"))
             if self._saved.get(job.job_id) != record:
                 changed.append((job, record))
         if not changed:
@@ -66,12 +71,16 @@ class Journal:
         with self.db:
             self.db.execute("BEGIN")
             for job, record in changed:
+                plan = None if job.job_id in self._has_plan else json.dumps(job.plan.to_dict())
                 self.db.execute(
-                    "INSERT INTO jobs (job_id, seq, name, state, record, code) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
-                    "state = excluded.state, record = excluded.record",
-                    (job.job_id, _seq(job.job_id), job.name, job.state.value, record, job.code))
+                    "INSERT INTO jobs (job_id, seq, name, state, record, code, plan) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
+                    "state = excluded.state, record = excluded.record, "
+                    "plan = COALESCE(excluded.plan, jobs.plan)",
+                    (job.job_id, _seq(job.job_id), job.name, job.state.value, record, job.code,
+                     plan))
                 self._saved[job.job_id] = record
+                self._has_plan.add(job.job_id)
                 if job.state in FINAL_JOB_STATES:
                     self._final.add(job.job_id)
                     del self._saved[job.job_id]
@@ -99,17 +108,26 @@ class Journal:
 
     def load(self) -> list[Job]:
         """Every job ever journaled, oldest first."""
-        rows = self.db.execute("SELECT record, code FROM jobs ORDER BY seq").fetchall()
-        jobs = [Job.from_record(json.loads(record), bytes(code)) for record, code in rows]
+        rows = self.db.execute("SELECT record, code, plan FROM jobs ORDER BY seq").fetchall()
+        jobs = [Job.from_record(_with_plan(json.loads(record), plan), bytes(code))
+                for record, code, plan in rows]
+        self._has_plan.update(job.job_id for job, (_, _, plan) in zip(jobs, rows) if plan)
         for job in jobs:
             if job.state in FINAL_JOB_STATES:
                 self._final.add(job.job_id)
             else:
-                self._saved[job.job_id] = json.dumps(job.to_record(), separators=(",", ":"))
+                self._saved[job.job_id] = json.dumps(job.to_record(with_plan=False),
+                                                     separators=(",", ":"))
         return jobs
 
     def close(self) -> None:
         self.db.close()
+
+
+def _with_plan(record: dict[str, Any], plan: str | None) -> dict[str, Any]:
+    if plan is not None:
+        record["plan"] = json.loads(plan)
+    return record
 
 
 def _seq(job_id: str) -> int:

@@ -59,8 +59,8 @@ class CoordinatorState:
                now: float) -> tuple[str, list[Command]]:
         job_id = f"job-{next(self._ids):04d}"
         job = Job(job_id, name, plan, code, now)
-        job.maps = [Task(job_id, MAP, i) for i in range(plan.num_maps)]
-        job.reduces = [Task(job_id, REDUCE, r) for r in range(plan.num_reducers)]
+        job.set_tasks([Task(job_id, MAP, i) for i in range(plan.num_maps)],
+                      [Task(job_id, REDUCE, r) for r in range(plan.num_reducers)])
         self.jobs[job_id] = job
         commands = self.dispatch(now)
         if not job.maps:                     # no input at all: nothing to wait for

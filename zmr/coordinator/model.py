@@ -35,6 +35,27 @@ class Attempt:
         self.progress_s = self.progress_s or self.started_s
 
 
+class TaskTally:
+    """Per job, kept current by ``Task.set_state``: succeeded tasks of each kind, and the
+    lowest index that may be pending, so that "is the phase done?" and "next pending task"
+    cost O(1) amortised instead of a walk over every task (thousands per job)."""
+
+    def __init__(self, maps: list[Task], reduces: list[Task]) -> None:
+        self.done = {MAP: 0, REDUCE: 0}
+        self.pending_from = {MAP: 0, REDUCE: 0}
+        for task in (*maps, *reduces):
+            self.moved(task, None, task.state)
+            task.tally = self
+
+    def moved(self, task: Task, old: TaskState | None, new: TaskState) -> None:
+        if old == TaskState.SUCCEEDED:
+            self.done[task.kind] -= 1
+        if new == TaskState.SUCCEEDED:
+            self.done[task.kind] += 1
+        if new == TaskState.PENDING:
+            self.pending_from[task.kind] = min(self.pending_from[task.kind], task.index)
+
+
 @dataclass
 class Task:
     """A map or reduce task of a job and the history of its attempts."""
@@ -49,6 +70,7 @@ class Task:
     traceback: str = ""
     result: dict[str, Any] | None = None     # manifest of the committed attempt
     output_worker: str = ""                  # for maps: the worker holding the output
+    tally: TaskTally | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -56,7 +78,9 @@ class Task:
 
     def set_state(self, new: TaskState) -> None:
         check_transition(self.name, self.state, new, TASK_TRANSITIONS, self.story())
-        self.state = new
+        old, self.state = self.state, new
+        if self.tally is not None:
+            self.tally.moved(self, old, new)
 
     def story(self) -> list[str]:
         """One line per attempt, oldest first: what an InvalidTransition shows."""
@@ -88,6 +112,7 @@ class Job:
     error: str = ""
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
+    tally: TaskTally | None = field(default=None, repr=False, compare=False)
 
     def set_state(self, new: JobState) -> None:
         check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
@@ -111,19 +136,40 @@ class Job:
         tasks = self.maps if kind == MAP else self.reduces
         return tasks[index] if 0 <= index < len(tasks) else None
 
+    def set_tasks(self, maps: list[Task], reduces: list[Task]) -> None:
+        self.maps, self.reduces = maps, reduces
+        self.tally = TaskTally(maps, reduces)
+
     def done(self, kind: str) -> int:
+        if self.tally is not None:
+            return self.tally.done[kind]
         tasks = self.maps if kind == MAP else self.reduces
         return sum(t.state == TaskState.SUCCEEDED for t in tasks)
 
-    def to_record(self) -> dict[str, Any]:
-        """Everything needed to rebuild this job after a coordinator restart (not the code)."""
-        return {
-            "job_id": self.job_id, "name": self.name, "plan": self.plan.to_dict(),
+    def first_pending(self, kind: str) -> Task | None:
+        """The pending task of ``kind`` with the lowest index, if any."""
+        tasks = self.maps if kind == MAP else self.reduces
+        start = self.tally.pending_from[kind] if self.tally is not None else 0
+        i = start
+        while i < len(tasks) and tasks[i].state != TaskState.PENDING:
+            i += 1
+        if self.tally is not None:
+            self.tally.pending_from[kind] = i
+        return tasks[i] if i < len(tasks) else None
+
+    def to_record(self, with_plan: bool = True) -> dict[str, Any]:
+        """Everything needed to rebuild this job after a coordinator restart (not the code;
+        the plan, which never changes and can be large, only if asked for)."""
+        record = {
+            "job_id": self.job_id, "name": self.name,
             "submitted_s": self.submitted_s, "state": self.state.value,
             "started_s": self.started_s, "finished_s": self.finished_s, "error": self.error,
             "counters": self.counters.to_dict(), "worker_failures": self.worker_failures,
             "tasks": [_task_record(t) for t in self.tasks()],
         }
+        if with_plan:
+            record["plan"] = self.plan.to_dict()
+        return record
 
     @classmethod
     def from_record(cls, r: dict[str, Any], code: bytes) -> Job:
@@ -132,8 +178,7 @@ class Job:
                   error=r["error"], counters=Counters(r["counters"]),
                   worker_failures=dict(r["worker_failures"]))
         tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
-        job.maps = [t for t in tasks if t.kind == MAP]
-        job.reduces = [t for t in tasks if t.kind == REDUCE]
+        job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
         return job
 
     def describe(self, now: float, brief: bool = False) -> dict[str, Any]:

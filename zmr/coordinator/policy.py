@@ -16,11 +16,11 @@ def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
     for job in jobs:
         if _blacklisted(job, worker.worker_id, blacklist_after, live_workers):
             continue
-        pending_map = _first_pending(job.maps)
+        pending_map = job.first_pending(MAP)
         if pending_map is not None:
             return job, pending_map
         if job.done(MAP) == len(job.maps):
-            pending_reduce = _first_pending(job.reduces)
+            pending_reduce = job.first_pending(REDUCE)
             if pending_reduce is not None:
                 return job, pending_reduce
     return None
@@ -30,10 +30,6 @@ def _blacklisted(job: Job, worker_id: str, limit: int, live_workers: int) -> boo
     if job.worker_failures.get(worker_id, 0) < limit:
         return False
     return sum(n >= limit for n in job.worker_failures.values()) < live_workers
-
-
-def _first_pending(tasks: list[Task]) -> Task | None:
-    return next((t for t in tasks if t.state == TaskState.PENDING), None)
 
 
 def backup_task(jobs: list[Job], worker: WorkerInfo, now: float, slow_factor: float,

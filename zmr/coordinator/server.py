@@ -59,6 +59,10 @@ from zmr.transport.sockets import (
 
 log = logging.getLogger("zmr.coordinator")
 COORDINATOR_ID = "coordinator"
+#: Messages handled per socket per turn of the loop before timers are looked at again.
+DRAIN_PER_STEP = 256
+#: Worker-driven changes are journaled at most this often (client replies always first).
+SAVE_EVERY_S = 0.5
 
 
 class CoordinatorServer:
@@ -80,6 +84,8 @@ class CoordinatorServer:
             slow_factor=config["tasks", "speculative_slow_factor"],
             min_runtime_s=config["tasks", "speculative_min_runtime_s"])
         self.next_tick_s = clock()
+        self._unsaved = False
+        self._next_save_s = clock()
         self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
@@ -112,18 +118,23 @@ class CoordinatorServer:
         finally:
             if self.dashboard is not None:
                 self.dashboard.close()
+            if self._unsaved:
+                self._persist()
             self.journal.close()
             self.router.close(linger_s=1.0)    # let the Shutdown messages leave
             self.pub.close()
             self.sub.close()
 
     def step(self, timeout_s: float) -> None:
-        changed = False          # heartbeats alone change nothing the journal records
         for channel in poll([self.router, self.sub], timeout_s):
-            received = channel.recv()
-            if received is not None:
-                self._dispatch(channel, *received)
-                changed = changed or channel is self.router
+            for _ in range(DRAIN_PER_STEP):      # a burst is handled in one turn of the loop
+                received = channel.recv()
+                if received is not None:
+                    self._dispatch(channel, *received)
+                    # heartbeats alone change nothing the journal records
+                    self._unsaved = self._unsaved or channel is self.router
+                if not poll([channel], 0):
+                    break
         if self.beat.due():
             self.pub.send(Heartbeat(COORDINATOR_ID, self.beat.next_seq(),
                                     load=len(self.state.workers)))
@@ -132,12 +143,12 @@ class CoordinatorServer:
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
             self.execute(self.state.worker_lost(worker_id, self.clock()))
-            changed = True
+            self._unsaved = True
         if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
             self.next_tick_s = self.clock() + 0.5
             self.execute(self.state.tick(self.clock()))
-            changed = True
-        if changed:
+            self._unsaved = True
+        if self._unsaved and self.clock() >= self._next_save_s:
             self._persist()
         self.snapshots.refresh()
 
@@ -159,14 +170,16 @@ class CoordinatorServer:
     def snapshot(self) -> dict[str, Any]:
         """Everything the dashboard shows, as plain data (built on the loop's thread)."""
         now = self.clock()
+        return {"now": now, "jobs": [j.describe(now) for j in self.state.jobs.values()],
+                "workers": self._workers_view()}
+
+    def _workers_view(self) -> list[dict[str, Any]]:
         running = collections.Counter(
             a.worker_id for j in self.state.jobs.values() if j.state not in FINAL_JOB_STATES
             for t in j.tasks() for a in t.running())
-        workers = [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
-                        running=running[w.worker_id])
-                   for w in self.state.workers.values()]
-        return {"now": now, "jobs": [j.describe(now) for j in self.state.jobs.values()],
-                "workers": workers}
+        return [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
+                     running=running[w.worker_id])
+                for w in self.state.workers.values()]
 
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
@@ -234,9 +247,13 @@ class CoordinatorServer:
                  (job.finished_s or 0) - job.submitted_s)
 
     def _persist(self) -> None:
-        """Journal what changed. Also called before any reply that reveals state, so a
-        client is never told something a restarted coordinator would not know."""
+        """Journal what changed. Called before any reply that reveals state, so a client is
+        never told something a restarted coordinator would not know; worker traffic alone is
+        journaled at most every ``SAVE_EVERY_S`` (group commit): a task result lost in a
+        crash in between is only re-run, as the worker no longer reports it running."""
         self.journal.save(list(self.state.jobs.values()))
+        self._unsaved = False
+        self._next_save_s = self.clock() + SAVE_EVERY_S
 
     def _reply(self, peer: bytes, msg: Message) -> None:
         try:
@@ -288,8 +305,9 @@ class CoordinatorServer:
         if msg.job_id and msg.job_id not in self.state.jobs:
             raise ZmrError(f"no such job: {msg.job_id}")
         jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
-        workers = self.snapshot()["workers"]
-        self._persist()
+        workers = self._workers_view()
+        if self._unsaved:
+            self._persist()     # what a client is told survives a coordinator restart
         described = [j.describe(now, brief=msg.brief) for j in jobs]
         self._reply(peer, StatusReply(described, workers))
 

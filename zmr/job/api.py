@@ -26,6 +26,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "COMBINER": str,
     "REDUCE": str,
     "SPECULATIVE": bool,
+    "COMPRESSION": str,
 }
 
 

@@ -56,9 +56,12 @@ class _CrcFile:
 class PartitionedWriter:
     """Writes partitions 0..R-1 in order into one file; ``close()`` returns the index."""
 
-    def __init__(self, path: str, num_partitions: int) -> None:
+    def __init__(self, path: str, num_partitions: int, compression: str = "none") -> None:
         self.path = path
         self.num_partitions = num_partitions
+        # Arrow compresses each buffer; readers decompress transparently
+        self._options = pa.ipc.IpcWriteOptions(
+            compression=None if compression == "none" else compression)
         self._tmp = path + ".tmp"
         self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
         self._index: list[PartitionIndexEntry] = []
@@ -80,7 +83,8 @@ class PartitionedWriter:
                 writer = None
             if writer is None:
                 schema = batch.schema
-                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema)
+                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema,
+                                           options=self._options)
             for start in range(0, batch.num_rows, BATCH_ROWS):
                 writer.write_batch(batch.slice(start, BATCH_ROWS))
             rows += batch.num_rows

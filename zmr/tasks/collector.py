@@ -39,8 +39,10 @@ class MapOutputCollector:
     """Buffers one map attempt's output and turns it into a partitioned, sorted file."""
 
     def __init__(self, job: JobSpec, num_partitions: int, memory_budget: int,
-                 work_dir: str, output_path: str, counters: Counters) -> None:
+                 work_dir: str, output_path: str, counters: Counters,
+                 compression: str = "none") -> None:
         self.job = job
+        self.compression = compression
         self.num_partitions = num_partitions
         self.memory_budget = memory_budget
         self.output_path = output_path
@@ -140,7 +142,7 @@ class MapOutputCollector:
     def _new_run(self) -> PartitionedWriter:
         os.makedirs(self._spill_dir, exist_ok=True)
         return PartitionedWriter(layout.run_path(self._spill_dir, len(self._runs)),
-                                 self.num_partitions)
+                                 self.num_partitions, self.compression)
 
     def _close_run(self, writer: PartitionedWriter) -> None:
         index = writer.close()
@@ -242,7 +244,8 @@ class MapOutputCollector:
                 self.grouping is not None and self.grouping.groups):
             self.spill()
         if not self._runs:          # no output at all: still a valid, empty file
-            return PartitionedWriter(self.output_path, self.num_partitions).close()
+            return PartitionedWriter(self.output_path, self.num_partitions,
+                                     self.compression).close()
         if len(self._runs) == 1:
             os.replace(self._runs[0][0], self.output_path)
             index = self._runs[0][1]
@@ -252,7 +255,7 @@ class MapOutputCollector:
         return index
 
     def _merge_runs(self) -> tuple[PartitionIndexEntry, ...]:
-        writer = PartitionedWriter(self.output_path, self.num_partitions)
+        writer = PartitionedWriter(self.output_path, self.num_partitions, self.compression)
         for r in range(self.num_partitions):
             sources = [read_segment(path, e.offset, e.length, e.crc32, path)
                        for path, index in self._runs for e in (index[r],)]

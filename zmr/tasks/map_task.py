@@ -55,7 +55,7 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
-                                       spec.work_dir, path, counters)
+                                       spec.work_dir, path, counters, spec.compression)
         try:
             if job.map_batch is not None:
                 _feed_batch_mapper(spec, job, collector.add_arrays, counters)

@@ -52,7 +52,8 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
     try:
         with counting_into(counters):
             sources = _open_inputs(spec, fetch, scratch, counters)
-            sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters)
+            sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters,
+                                spec.compression)
             staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters)
         final = layout.part_path(spec.output_dir, spec.partition)
         committed = commit.commit_file(staged, final)
@@ -78,14 +79,14 @@ def _open_inputs(spec: ReduceTaskSpec, fetch: Fetch, scratch: str,
 
 
 def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str,
-              counters: Counters) -> list[Iterator[pa.RecordBatch]]:
+              counters: Counters, compression: str = "none") -> list[Iterator[pa.RecordBatch]]:
     """Merge groups of inputs into on-disk runs until one final merge can open them all."""
     level = 0
     while len(sources) > factor:
         merged = []
         for i in range(0, len(sources), factor):
             path = layout.run_path(scratch, level * 100000 + i)
-            writer = PartitionedWriter(path, 1)
+            writer = PartitionedWriter(path, 1, compression)
             entry = writer.write_partition(merge_sorted(sources[i:i + factor]))
             writer.close()
             counters.add("REDUCE_SPILLED_RECORDS", entry.rows)

@@ -115,6 +115,7 @@ class MapTaskSpec:
     output_dir: str        # job output; used directly by map-only jobs
     memory_budget: int     # bytes of buffered map output before a sorted run is spilled
     on_bad_utf8: str = "strict"   # or "replace"
+    compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -139,6 +140,7 @@ class ReduceTaskSpec:
     work_dir: str
     output_dir: str
     memory_budget: int
+    compression: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

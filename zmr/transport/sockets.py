@@ -22,6 +22,8 @@ from zmr.protocol import wire
 from zmr.protocol.messages import Message
 
 log = logging.getLogger(__name__)
+#: Frames at least this large are sent without copying.
+ZERO_COPY_MIN = 64 * 1024
 ROUTER, DEALER, PUB, SUB, PUSH, PULL = (zmq.ROUTER, zmq.DEALER, zmq.PUB, zmq.SUB, zmq.PUSH,
                                         zmq.PULL)
 Received = tuple[bytes, Message, list[bytes]]
@@ -105,11 +107,14 @@ class Channel:
 
     def send(self, msg: Message, *blobs: bytes, to: bytes | None = None) -> None:
         frames = wire.encode(msg, *blobs)
+        # zero-copy pays only for large frames (pyzmq's advice: above ~64 KB); control
+        # messages are small and are sent faster copied
+        copy = not blobs or all(len(b) < ZERO_COPY_MIN for b in blobs)
         try:
             if self.routed:
-                self.sock.send_multipart([to or b"", *frames], copy=False)
+                self.sock.send_multipart([to or b"", *frames], copy=copy)
             else:
-                self.sock.send_multipart(frames, copy=False)
+                self.sock.send_multipart(frames, copy=copy)
         except zmq.ZMQError as exc:
             if exc.errno == zmq.EHOSTUNREACH:
                 raise PeerGone(f"{self.name}: peer {to!r} is not connected") from exc

@@ -1,0 +1,127 @@
+"""Coordinator dispatch rate: many tiny tasks through a real coordinator process, completed
+at once by simulated workers that speak the real protocol (DEALER for tasks, PUB for
+heartbeats), so only the coordinator's own cost is measured. Issue 6's target: at least
+5,000 tasks per second, also with 100 workers heartbeating.
+
+    python3 bench/bench_dispatch.py [--tasks 5000] [--workers 2,100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from zmr.client import Client  # noqa: E402
+from zmr.config import write_config  # noqa: E402
+from zmr.protocol.messages import (  # noqa: E402
+    AssignTask,
+    Heartbeat,
+    Register,
+    RequestTask,
+    TaskDone,
+)
+from zmr.transport.sockets import DEALER, PUB, Channel, free_port, make_socket, poll  # noqa: E402
+
+NOOP_JOB = "def mapper(key, line):\n    return ()\n"
+
+
+class SimulatedWorkers:
+    """``count`` workers with one slot each that finish every map task the moment they get
+    it, with a valid (empty, map-only) result, and heartbeat once a second."""
+
+    def __init__(self, count: int, control: str, reports: str) -> None:
+        self.ids = [f"sim-{i:03d}" for i in range(count)]
+        self.channels = {w: Channel(make_socket(DEALER, connect=control, identity=w), w)
+                         for w in self.ids}
+        self.pub = Channel(make_socket(PUB, connect=reports), "beats")
+        self.seq = 0
+        self.done = 0
+        for w, ch in self.channels.items():
+            ch.send(Register(w, "sim", f"tcp://127.0.0.1:{free_port()}", 1, 1, 1024))
+
+    def beat(self) -> None:
+        self.seq += 1
+        for w in self.ids:
+            self.pub.send(Heartbeat(w, self.seq))
+
+    def serve_for(self, seconds: float) -> None:
+        by_socket = list(self.channels.values())
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for ch in poll(by_socket, 0.05):
+                while True:
+                    received = ch.recv()
+                    if received is not None:
+                        self._handle(ch, received[1])
+                    if not poll([ch], 0):
+                        break
+
+    def _handle(self, ch: Channel, msg: object) -> None:
+        w = ch.name
+        if isinstance(msg, AssignTask):
+            result = {"map_index": msg.index, "attempt": msg.attempt, "path": "",
+                      "partitions": [], "counters": {}}
+            ch.send(TaskDone(w, msg.job_id, msg.task, msg.index, msg.attempt, result, 0.0, 0.0))
+            self.done += 1
+            ch.send(RequestTask(w, 1))
+        elif type(msg).__name__ == "Registered":
+            ch.send(RequestTask(w, 1))
+
+
+def measure(tasks: int, workers: int, scratch: str) -> float:
+    config = os.path.join(scratch, f"c{workers}.toml")
+    ports = {k: free_port() for k in ("control_port", "heartbeat_port", "report_port")}
+    write_config(config, {("coordinator", k): v for k, v in ports.items()} | {
+        ("coordinator", "state_dir"): os.path.join(scratch, f"state{workers}"),
+        ("dashboard", "port"): -1, ("heartbeat", "interval_s"): 1.0})
+    coordinator = subprocess.Popen([sys.executable, "-m", "zmr.coordinator", config],
+                                   stderr=subprocess.DEVNULL)
+    try:
+        data = os.path.join(scratch, "tiny.txt")
+        with open(data, "w") as f:
+            f.write("x\n" * tasks)
+        job = os.path.join(scratch, "noop.py")
+        with open(job, "w") as f:
+            f.write(NOOP_JOB)
+        sim = SimulatedWorkers(workers, f"tcp://127.0.0.1:{ports['control_port']}",
+                               f"tcp://127.0.0.1:{ports['report_port']}")
+        sim.serve_for(1.0)
+        with Client(config) as client:
+            handle = client.submit(job, [data], os.path.join(scratch, f"out{workers}"),
+                                   reducers=0, split_size=2)      # one 2-byte split per line
+            started = time.perf_counter()
+            while True:
+                sim.beat()
+                sim.serve_for(0.2)
+                if handle.status()["state"] in ("SUCCEEDED", "FAILED"):
+                    break
+            elapsed = time.perf_counter() - started
+        assert handle.status()["state"] == "SUCCEEDED" and sim.done >= tasks
+        return tasks / elapsed
+    finally:
+        coordinator.terminate()
+        coordinator.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=5000)
+    parser.add_argument("--workers", default="2,100")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="zmr-dispatch-") as scratch:
+        for n in (int(w) for w in args.workers.split(",")):
+            rate = measure(args.tasks, n, scratch)
+            verdict = "PASS" if rate >= 5000 else f"MISS ({5000 / rate:.1f}x short)"
+            print(f"| {args.tasks} no-op map tasks, {n} simulated workers | {rate:,.0f} "
+                  f"tasks/s | target >= 5,000 | {verdict} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
