@@ -60,7 +60,7 @@ class SimulatedWorkers:
                     received = ch.recv()
                     if received is not None:
                         self._handle(ch, received[1])
-                    if not poll([ch], 0):
+                    if not ch.has_message():
                         break
 
     def _handle(self, ch: Channel, msg: object) -> None:

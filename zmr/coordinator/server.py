@@ -133,7 +133,7 @@ class CoordinatorServer:
                     self._dispatch(channel, *received)
                     # heartbeats alone change nothing the journal records
                     self._unsaved = self._unsaved or channel is self.router
-                if not poll([channel], 0):
+                if not channel.has_message():
                     break
         if self.beat.due():
             self.pub.send(Heartbeat(COORDINATOR_ID, self.beat.next_seq(),

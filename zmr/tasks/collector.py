@@ -29,6 +29,8 @@ from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
 
+#: Share of the task memory budget the map output buffer may fill before it spills.
+SPILL_PERCENT = 0.7
 #: How often (in pairs) the buffer re-checks its size; small enough to respect tiny budgets.
 CHECK_EVERY = 4096
 #: Bytes a buffered pair costs beyond its key and value objects (tuple + list slot).
@@ -44,7 +46,9 @@ class MapOutputCollector:
         self.job = job
         self.compression = compression
         self.num_partitions = num_partitions
-        self.memory_budget = memory_budget
+        # The buffer spills at SPILL_PERCENT of the task's budget (Hadoop's
+        # mapreduce.map.sort.spill.percent): the rest is for reading input and for sorting.
+        self.memory_budget = int(memory_budget * SPILL_PERCENT)
         self.output_path = output_path
         self.counters = counters
         self.buffer: list[tuple[Any, Any]] = []

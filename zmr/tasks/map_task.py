@@ -29,6 +29,9 @@ from zmr.tasks import progress
 from zmr.tasks.collector import MapOutputCollector
 from zmr.tasks.specs import MapManifest, MapTaskSpec
 
+#: Input is read in pieces of at most this size (each costs ~4x in memory while decoded and
+#: split into lines), and of at most 1/32 of the task memory budget.
+MAX_READ_SIZE = 4 << 20
 #: Lines handed to the mapper between two buffer-size checks.
 LINES_PER_CHECK = 512
 
@@ -100,6 +103,10 @@ def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def _read_size(spec: MapTaskSpec) -> int:
+    return max(64 << 10, min(MAX_READ_SIZE, spec.memory_budget // 32))
+
+
 class PairSink(Protocol):
     """Where a record mapper's pairs go: the map output collector, or a map-only writer."""
 
@@ -117,7 +124,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
     assert mapper is not None, "the loader refuses a job without mapper or map_batch"
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
+    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
             sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
@@ -144,7 +151,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     assert map_batch is not None
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8):
+    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):
         emit(*_key_value_columns(map_batch(line_batch(spec.split.path, offsets, lines))))
         progress.advance(len(lines))
         counters.add("MAP_INPUT_RECORDS", len(lines))

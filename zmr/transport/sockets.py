@@ -134,6 +134,10 @@ class Channel:
             return None
         return peer, msg, blobs
 
+    def has_message(self) -> bool:
+        """Whether a message is waiting (no wait; cheaper than ``poll`` on one channel)."""
+        return bool(self.sock.poll(0, zmq.POLLIN))
+
     def close(self, linger_s: float = 0.0) -> None:
         self.sock.close(linger=int(linger_s * 1000))
 
