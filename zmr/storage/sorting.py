@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zmr.storage import codec
+from zmr.storage.ipc import BATCH_ROWS
 from zmr.storage.partition import partition_ids
 
 Partitioner = Callable[[Any, int], int]
@@ -166,6 +167,16 @@ class _KeyView(Sequence[bytes]):
 
     def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
         return self.column[i].as_py()  # type: ignore[no-any-return]
+
+
+#: Estimated bytes one open merge input holds (one decoded batch).
+INPUT_BUFFER_BYTES = BATCH_ROWS * 64
+MAX_MERGE_FACTOR = 100
+
+
+def merge_factor(memory_budget: int) -> int:
+    """How many inputs one merge pass may open within the memory budget."""
+    return max(2, min(MAX_MERGE_FACTOR, memory_budget // INPUT_BUFFER_BYTES))
 
 
 def merge_sorted(sources: Sequence[Iterator[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:

@@ -24,7 +24,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
-from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_sorted
+from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
@@ -60,6 +60,7 @@ class MapOutputCollector:
         self._pair_bytes = 0
         self._spill_dir = layout.spill_dir(output_path)
         self._runs: list[tuple[str, tuple[PartitionIndexEntry, ...]]] = []
+        self._run_number = 0
         self._arrow_chunks: list[tuple[pa.Array, pa.Array]] = []
         self._arrow_bytes = 0
         os.makedirs(work_dir, exist_ok=True)
@@ -145,7 +146,8 @@ class MapOutputCollector:
 
     def _new_run(self) -> PartitionedWriter:
         os.makedirs(self._spill_dir, exist_ok=True)
-        return PartitionedWriter(layout.run_path(self._spill_dir, len(self._runs)),
+        self._run_number += 1
+        return PartitionedWriter(layout.run_path(self._spill_dir, self._run_number),
                                  self.num_partitions, self.compression)
 
     def _close_run(self, writer: PartitionedWriter) -> None:
@@ -250,21 +252,32 @@ class MapOutputCollector:
         if not self._runs:          # no output at all: still a valid, empty file
             return PartitionedWriter(self.output_path, self.num_partitions,
                                      self.compression).close()
+        # A merge holds one batch per input, so at most merge_factor(budget) runs are merged
+        # at once; more are first merged in groups (Hadoop's io.sort.factor passes).
+        factor = merge_factor(self.memory_budget)
+        while len(self._runs) > factor:
+            group, self._runs = self._runs[:factor], self._runs[factor:]
+            writer = self._new_run()
+            self._merge_into(group, writer)
+            self._close_run(writer)
+            for path, _ in group:
+                os.unlink(path)
         if len(self._runs) == 1:
             os.replace(self._runs[0][0], self.output_path)
             index = self._runs[0][1]
         else:
-            index = self._merge_runs()
+            writer = PartitionedWriter(self.output_path, self.num_partitions, self.compression)
+            self._merge_into(self._runs, writer)
+            index = writer.close()
         shutil.rmtree(self._spill_dir, ignore_errors=True)
         return index
 
-    def _merge_runs(self) -> tuple[PartitionIndexEntry, ...]:
-        writer = PartitionedWriter(self.output_path, self.num_partitions, self.compression)
+    def _merge_into(self, runs: list[tuple[str, tuple[PartitionIndexEntry, ...]]],
+                    writer: PartitionedWriter) -> None:
         for r in range(self.num_partitions):
             sources = [read_segment(path, e.offset, e.length, e.crc32, path)
-                       for path, index in self._runs for e in (index[r],)]
+                       for path, index in runs for e in (index[r],)]
             writer.write_partition(self._combined(merge_sorted(sources)))
-        return writer.close()
 
 
 

@@ -22,25 +22,15 @@ from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
-from zmr.storage.ipc import BATCH_ROWS, PartitionedWriter, read_segment
-from zmr.storage.sorting import merge_sorted
+from zmr.storage.ipc import PartitionedWriter, read_segment
+from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import progress
 from zmr.tasks.specs import ReduceResult, ReduceTaskSpec, Segment
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
-#: Estimated bytes one open merge input holds (one decoded batch).
-INPUT_BUFFER_BYTES = BATCH_ROWS * 64
-MAX_MERGE_FACTOR = 100
-
-
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
     """Segments on this machine's disk are read in place, without a copy."""
     return segment.path, segment.offset
-
-
-def merge_factor(memory_budget: int) -> int:
-    """How many inputs one merge pass may open within the memory budget."""
-    return max(2, min(MAX_MERGE_FACTOR, memory_budget // INPUT_BUFFER_BYTES))
 
 
 def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fetch
