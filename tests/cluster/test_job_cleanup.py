@@ -25,12 +25,17 @@ def _wait_for(condition, timeout_s: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def _word_count(cluster: LocalCluster, tmp_path, files: int, reducers: int):
+    inputs = write_lines(tmp_path / "in", files=files, lines_per_file=100)
+    job = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
+                                str(tmp_path / "out"), reducers=reducers)
+    assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+    return job
+
+
 def test_finished_job_data_is_purged_but_logs_are_kept(tmp_path):
-    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=200)
-    wordcount = os.path.join(EXAMPLES, "wordcount.py")
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
-        job = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"), reducers=2)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        job = _word_count(cluster, tmp_path, files=4, reducers=2)
         _wait_for(lambda: all(names == ["logs"]
                               for names in _job_dirs(cluster, job.job_id).values()))
         dirs = _job_dirs(cluster, job.job_id)
@@ -41,11 +46,8 @@ def test_finished_job_data_is_purged_but_logs_are_kept(tmp_path):
 
 
 def test_worker_away_at_the_end_purges_at_registration(tmp_path):
-    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=100)
-    wordcount = os.path.join(EXAMPLES, "wordcount.py")
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
-        job = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"), reducers=1)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        job = _word_count(cluster, tmp_path, files=2, reducers=1)
         worker = cluster.workers["local-1"]
         worker.send_signal(signal.SIGKILL)
         worker.wait()

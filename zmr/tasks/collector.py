@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
+from zmr.job.runtime import map_records
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
@@ -75,11 +76,7 @@ class MapOutputCollector:
                 return
             self._stop_grouping(unfit.pairs)
             records = unfit.records
-        extend = self.buffer.extend
-        for offset, line in records:
-            out = mapper((path, offset), line)
-            if out is not None:
-                extend(out)
+        map_records(mapper, path, records, self.buffer.extend)
 
     def add(self, pairs: Iterable[Any]) -> None:
         """Buffer pairs made outside the mapper (``mapper_final``)."""

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import call_final, checked_pairs
+from zmr.job.runtime import call_final, checked_pairs, map_records
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.splits import iter_split_lines
@@ -199,11 +199,7 @@ class _MapOnlyWriter:
 
     def feed(self, mapper: Callable[[Any, str], Any], path: str,
              records: Iterable[tuple[int, str]]) -> None:
-        extend = self.pending.extend
-        for offset, line in records:
-            result = mapper((path, offset), line)
-            if result is not None:
-                extend(result)
+        map_records(mapper, path, records, self.pending.extend)
 
     def add(self, pairs: Iterable[Any]) -> None:
         self.pending.extend(pairs)
