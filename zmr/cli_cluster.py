@@ -14,9 +14,11 @@ from typing import Any
 from zmr.cli import job_from_args
 from zmr.cli_progress import ProgressDisplay
 from zmr.client import Client
+from zmr.config import load_config
 from zmr.errors import ConfigError, OutputError
 from zmr.local import LocalCluster
 from zmr.planning import plan_job
+from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
 
 def add_cluster_commands(sub: Any) -> None:
@@ -44,12 +46,27 @@ def add_cluster_commands(sub: Any) -> None:
     logs.add_argument("--task", default="", metavar="ID",
                       help="map, reduce, map-N or reduce-N (default: every task)")
     logs.add_argument("--json", action="store_true")
+    keygen = sub.add_parser("keygen", help="write CurveZMQ key pairs ([security] keys_dir)")
+    keygen.add_argument("names", nargs="*", default=list(DEFAULT_KEYS), metavar="NAME",
+                        help="key pairs to make (default: coordinator worker client); every "
+                             "name but coordinator is listed in authorized/")
+    keygen.add_argument("--keys-dir", default=None,
+                        help="where to write them (default: the config's keys_dir)")
+    keygen.add_argument("--force", action="store_true", help="replace existing key pairs")
     for parser, handler in ((submit, cmd_submit), (status, cmd_status), (wait, cmd_wait),
                             (cancel, cmd_cancel), (workers, cmd_workers),
-                            (history, cmd_history), (logs, cmd_logs)):
+                            (history, cmd_history), (logs, cmd_logs), (keygen, cmd_keygen)):
         parser.add_argument("--config", default=None,
                             help="cluster config (default: $ZMR_CONFIG)")
         parser.set_defaults(handler=handler)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    keys_dir = args.keys_dir or load_config(args.config or os.environ.get("ZMR_CONFIG"))[
+        "security", "keys_dir"]
+    for path in generate_keys(keys_dir, tuple(args.names), force=args.force):
+        print(path)
+    return 0
 
 
 def _client(args: argparse.Namespace) -> Client:

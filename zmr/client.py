@@ -64,8 +64,9 @@ class Client:
 
     def request(self, msg: Message, *blobs: bytes) -> Message:
         """Send one request and wait for its reply; ErrorReply becomes a ZmrError."""
-        channel = self._channel or Channel(
-            make_socket(DEALER, connect=self.config.endpoint("control_port")), "client")
+        channel = self._channel or Channel(make_socket(
+            DEALER, connect=self.config.endpoint("control_port"),
+            curve=self.config.curve(self.config["security", "client_key"])), "client")
         self._channel = channel
         channel.send(msg, *blobs)
         deadline = time.monotonic() + self.timeout_s
@@ -78,8 +79,10 @@ class Client:
                 raise ZmrError(reply.message)
             return reply
         self.close()      # a fresh socket next time: the old one may hold a stale reply
+        hint = ("is it running, and is this client's key listed in its authorized/ keys?"
+                if self.config["security", "curve"] else "is it running?")
         raise ZmrError(f"coordinator at {self.config.endpoint('control_port')} did not "
-                       f"answer within {self.timeout_s:g}s (is it running?)")
+                       f"answer within {self.timeout_s:g}s ({hint})")
 
     def expect(self, reply_type: type[Reply], msg: Message, *blobs: bytes) -> Reply:
         """``request``, refusing a well-formed reply of the wrong kind (never an assert on

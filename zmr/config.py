@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.errors import ConfigError
+from zmr.transport.security import Curve, check_exposure, load_curve
 
 #: (section, key) -> (type, default, meaning)
 SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
@@ -41,6 +42,13 @@ SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
     ("tasks", "speculative_slow_factor"): (float, 1.5,
                                            "how many median task times make a straggler"),
     ("tasks", "speculative_min_runtime_s"): (float, 5.0, "never back up a younger attempt"),
+    ("security", "curve"): (bool, False, "CurveZMQ on every socket: encrypted, and only "
+                                         "authorized keys may connect"),
+    ("security", "keys_dir"): (str, "conf/keys", "key pairs and authorized/ (zmr keygen)"),
+    ("security", "worker_key"): (str, "worker", "key pair workers on this host use"),
+    ("security", "client_key"): (str, "client", "key pair clients on this host use"),
+    ("security", "allow_insecure"): (bool, False, "allow non-loopback addresses without "
+                                                  "curve (a warning is logged)"),
 }
 
 
@@ -60,6 +68,18 @@ class ClusterConfig:
     @property
     def worker_slots(self) -> int:
         return self["worker", "slots"] or os.cpu_count() or 1
+
+    def curve(self, key_name: str) -> Curve | None:
+        """This process's CURVE identity (key pair ``key_name``), or None when curve is off."""
+        if not self["security", "curve"]:
+            return None
+        return load_curve(self["security", "keys_dir"], key_name)
+
+    def check_exposure(self, hosts: dict[str, str]) -> None:
+        """Refuse non-loopback ``hosts`` (setting name -> address) unless curve is on or
+        insecure is allowed."""
+        check_exposure(hosts, self["security", "curve"], self["security", "allow_insecure"],
+                       self.path)
 
     @property
     def shuffle_bind(self) -> str:

@@ -42,7 +42,7 @@ class LocalCluster:
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
                  coordinator_timeout_s: float = 10.0, max_attempts: int = 4,
-                 **tasks: Any) -> None:
+                 settings: dict[tuple[str, str], Any] | None = None, **tasks: Any) -> None:
         self.num_workers = workers
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
@@ -60,6 +60,7 @@ class LocalCluster:
             ("heartbeat", "liveness"): liveness,
             ("tasks", "max_attempts"): max_attempts,
             **{("tasks", key): value for key, value in tasks.items()},
+            **(settings or {}),
         }
         self.coordinator: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
@@ -86,10 +87,12 @@ class LocalCluster:
             self.stop()           # never leave half a cluster behind
             raise
 
-    def add_worker(self, worker_id: str | None = None) -> str:
-        """Start a worker; reusing an id restarts that worker on its data directory."""
+    def add_worker(self, worker_id: str | None = None, config_path: str | None = None) -> str:
+        """Start a worker (on this cluster's config unless told otherwise); reusing an id
+        restarts that worker on its data directory."""
         worker_id = worker_id or f"local-{len(self.workers) + 1}"
-        self.workers[worker_id] = self._spawn(worker_id, ["-m", "zmr.worker", self.config_path,
+        self.workers[worker_id] = self._spawn(worker_id, ["-m", "zmr.worker",
+                                                          config_path or self.config_path,
                                                           "--id", worker_id])
         return worker_id
 

@@ -39,6 +39,7 @@ def test_every_message_kind_is_unique():
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x"}'], "missing field seq"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": "1"}'], "expected int"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": true}'], "expected int"),
+    ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 9223372036854775808}'], "expected int"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 1, "evil": 1}'], "unknown fields"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": 1, "running": [1]}'], "expected list"),
     ([b"ZMR1"], "frames"),

@@ -82,7 +82,8 @@ class CoordinatorState:
         restarted = known is not None and known.shuffle_endpoint != msg.shuffle_endpoint
         commands = self.worker_lost(msg.worker_id, now) if restarted else []
         self.workers[msg.worker_id] = WorkerInfo(
-            msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb)
+            msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb,
+            msg.shuffle_key)
         for hold in msg.holds:
             commands += self._adopt_output(msg.worker_id, hold, now)
         self._forget_attempts_not_running(msg.worker_id, set(msg.running), now)
@@ -290,6 +291,10 @@ class CoordinatorState:
             self.workers[worker_id].tasks_done += 1
 
     # -- internals -------------------------------------------------------------------------
+    def is_running_attempt(self, job_id: str, kind: str, index: int, number: int) -> bool:
+        """Whether that attempt exists and is running (anything else is stale or forged)."""
+        return self._current(job_id, kind, index, number)[2] is not None
+
     def _current(self, job_id: str, kind: str, index: int,
                  number: int) -> tuple[Job, Task, Attempt | None]:
         job = self.jobs.get(job_id)
@@ -394,8 +399,9 @@ class CoordinatorState:
         for m in job.maps:
             holder = self.workers.get(m.output_worker)
             manifest = MapManifest.from_dict(m.result or {})
-            segments.append(manifest.segment(task.index, holder.shuffle_endpoint if holder
-                                             else ""))
+            segments.append(manifest.segment(task.index, holder.shuffle_endpoint,
+                                             holder.shuffle_key) if holder
+                            else manifest.segment(task.index))
         return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
 
 

@@ -229,6 +229,7 @@ class WorkerInfo:
     slots: int
     cpus: int
     memory_mb: int
+    shuffle_key: str = ""          # CURVE public key of its shuffle service ("" = curve off)
     free_slots: int = 0            # slots it asked work for and has not been given yet
     jobs_with_code: set[str] = field(default_factory=set)
     tasks_done: int = 0

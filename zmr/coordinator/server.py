@@ -46,6 +46,7 @@ from zmr.protocol.messages import (
 from zmr.storage import commit
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
+from zmr.transport.security import COORDINATOR_KEY
 from zmr.transport.sockets import (
     PUB,
     ROUTER,
@@ -53,6 +54,7 @@ from zmr.transport.sockets import (
     Channel,
     PeerGone,
     bound_endpoint,
+    is_tcp_endpoint,
     make_socket,
     poll,
 )
@@ -72,10 +74,14 @@ class CoordinatorServer:
         # wall-clock time: journaled timestamps must mean the same after a restart
         interval = config["heartbeat", "interval_s"]
         self.clock = clock
-        self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port")),
-                              "control")
-        self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port")), "beats")
-        self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port")), "reports")
+        config.check_exposure({"[coordinator] host": config["coordinator", "host"]})
+        curve = config.curve(COORDINATOR_KEY)
+        self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port"),
+                                          curve=curve), "control")
+        self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port"),
+                                       curve=curve), "beats")
+        self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port"), curve=curve),
+                           "reports")
         self.state = CoordinatorState(
             max_attempts=config["tasks", "max_attempts"],
             task_timeout_s=config["tasks", "task_timeout_s"],
@@ -188,6 +194,10 @@ class CoordinatorServer:
                 self.state.progress(msg.sender, msg.running, self.clock())
             return
         worker_id = getattr(msg, "worker_id", None)
+        if worker_id is not None and peer != worker_id.encode():
+            # a worker's socket identity is its id: anything else speaks for another worker
+            self._drop(msg, peer, f"sent for worker {worker_id[:64]!r}")
+            return
         if worker_id is not None and not isinstance(msg, Register):
             if worker_id not in self.state.workers:
                 self._reply(peer, ErrorReply("unknown worker: register first"))
@@ -195,13 +205,21 @@ class CoordinatorServer:
             self.liveness.heard(worker_id)       # any traffic proves liveness
         handler = self.handlers.get(type(msg))
         if handler is None:
-            log.warning("dropped %s from %r: not a request", type(msg).__name__, peer[:32])
+            self._drop(msg, peer, "not a request")
             return
         try:
             handler(peer, msg, blobs)
         except ZmrError as exc:
             log.warning("request %s refused: %s", type(msg).__name__, exc)
             self._reply(peer, ErrorReply(str(exc)))
+
+    def _drop(self, msg: Message, peer: bytes, why: str) -> None:
+        """Ignore a well-formed message that is not ours to act on (logged, rate-limited:
+        a hostile peer can send millions)."""
+        self.router.dropped += 1
+        if self.router.dropped <= 10 or self.router.dropped % 1000 == 0:
+            log.warning("dropped %s from %r: %s (%d dropped so far)", type(msg).__name__,
+                        peer[:32], why, self.router.dropped)
 
     def execute(self, commands: list[Command]) -> None:
         queue = collections.deque(commands)
@@ -263,6 +281,9 @@ class CoordinatorServer:
 
     # -- handlers --------------------------------------------------------------------------
     def handle_register(self, peer: bytes, msg: Register, blobs: list[bytes]) -> None:
+        if not is_tcp_endpoint(msg.shuffle_endpoint):
+            raise ZmrError(f"worker {msg.worker_id}: shuffle endpoint "
+                           f"{msg.shuffle_endpoint[:100]!r} is not tcp://HOST:PORT")
         log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
                  msg.slots, msg.shuffle_endpoint)
         commands = self.state.register(msg, self.clock())
@@ -274,16 +295,21 @@ class CoordinatorServer:
         self.execute(self.state.request_task(msg, self.clock()))
 
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
-        self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
-                              "succeeded", msg.log)
+        self._save_log(msg, "succeeded")
         self.execute(self.state.task_done(msg, self.clock()))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
-        self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
-                              "failed", msg.log)
+        self._save_log(msg, "failed")
         log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
                     msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
         self.execute(self.state.task_failed(msg, self.clock()))
+
+    def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
+        """Keep an attempt's log tail, only for attempts we know: a stale or forged report
+        must not grow the journal."""
+        if self.state.is_running_attempt(msg.job_id, msg.task, msg.index, msg.attempt):
+            self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
+                                  outcome, msg.log)
 
     def handle_submit(self, peer: bytes, msg: SubmitJob, blobs: list[bytes]) -> None:
         if len(blobs) != 1:

@@ -28,7 +28,9 @@ class Register(Message):
     ``holds`` lists the finished map outputs it still has on disk, as
     ``[job_id, manifest]`` pairs, so they need not be computed again; ``running`` the
     attempts it is still running (after a coordinator restart they simply carry on);
-    ``jobs`` every job it has data on disk for (the reply says which are over)."""
+    ``jobs`` every job it has data on disk for (the reply says which are over);
+    ``shuffle_key`` the CURVE public key (z85) reducers must expect from its shuffle
+    service ("" when curve is off)."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str
@@ -40,6 +42,7 @@ class Register(Message):
     holds: list[Any] = field(default_factory=list)
     running: list[str] = field(default_factory=list)    # "job/task/index/attempt"
     jobs: list[str] = field(default_factory=list)
+    shuffle_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +249,8 @@ class ErrorReply(Message):
 @dataclass(frozen=True, slots=True)
 class ShuffleRequest(Message):
     """R->S (PUSH->PULL): send ``length`` bytes of ``path`` from ``offset`` to the reducer's
-    PULL socket at ``reply_to``, at most ``credit`` chunks ahead of its acknowledgements."""
+    PULL socket at ``reply_to``, at most ``credit`` chunks ahead of its acknowledgements.
+    ``reply_key`` is the CURVE public key (z85) that socket serves with ("" = curve off)."""
 
     KIND: ClassVar[bytes] = b"FETCH"
     request_id: str
@@ -255,6 +259,7 @@ class ShuffleRequest(Message):
     length: int
     reply_to: str
     credit: int
+    reply_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

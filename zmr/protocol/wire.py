@@ -27,6 +27,7 @@ VERSION = b"ZMR1"
 MAX_PAYLOAD = 16 << 20      # a job plan with a great many splits still fits
 MAX_BLOB = 256 << 20        # job code or one shuffle chunk
 MAX_FRAMES = 8
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
 _BY_KIND = {m.KIND: m for m in ALL_MESSAGES}
 _SCALARS: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
@@ -94,6 +95,8 @@ def _check_type(cls: type[Message], name: str, annotation: str, value: Any) -> N
     base, _, inner = annotation.partition("[")
     if base in _SCALARS:
         ok = isinstance(value, _SCALARS[base]) and (base == "bool" or not isinstance(value, bool))
+        # every integer a peer may send fits a signed 64-bit field (SQLite, numpy, Arrow)
+        ok = ok and not (base == "int" and not INT_MIN <= value <= INT_MAX)
     elif base == "list":
         ok = isinstance(value, list) and (
             inner != "str]" or all(isinstance(v, str) for v in value))

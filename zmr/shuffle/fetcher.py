@@ -15,10 +15,11 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-from zmr.errors import FetchFailedError
+from zmr.errors import FetchFailedError, ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.tasks.reduce_task import local_fetch
 from zmr.tasks.specs import Segment
+from zmr.transport.security import Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 CREDIT = 4
@@ -27,27 +28,40 @@ DEFAULT_TIMEOUT_S = 15.0
 Fetch = Callable[[Segment, str], tuple[str, int]]
 
 
-def make_fetch(own_endpoint: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Fetch:
+def make_fetch(own_endpoint: str, timeout_s: float = DEFAULT_TIMEOUT_S,
+               curve: Curve | None = None) -> Fetch:
     """Segments this worker produced are read in place; the rest come over the shuffle."""
     host = urlparse(own_endpoint).hostname or "127.0.0.1"
 
     def fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
         if not segment.endpoint or segment.endpoint == own_endpoint:
             return local_fetch(segment, scratch_path)
-        fetch_remote(segment, scratch_path, host, timeout_s)
+        fetch_remote(segment, scratch_path, host, timeout_s, curve)
         return scratch_path, 0
 
     return fetch
 
 
-def fetch_remote(segment: Segment, dest: str, host: str, timeout_s: float) -> None:
-    """Copy one segment from its holder into ``dest``, verifying length and checksum."""
-    inbox = Channel(make_socket(PULL, bind=f"tcp://{host}:*", hwm=CREDIT * 2), "fetch-in")
-    outbox = Channel(make_socket(PUSH, connect=segment.endpoint), "fetch-out")
+def fetch_remote(segment: Segment, dest: str, host: str, timeout_s: float,
+                 curve: Curve | None = None) -> None:
+    """Copy one segment from its holder into ``dest``, verifying length and checksum.
+    With CURVE both directions are authenticated: we expect the holder's key, and the
+    holder answers a socket that serves with ours."""
+    inbox = Channel(make_socket(PULL, bind=f"tcp://{host}:*", hwm=CREDIT * 2, curve=curve),
+                    "fetch-in")
+    try:
+        outbox = Channel(make_socket(PUSH, connect=segment.endpoint, curve=curve,
+                                     server_key=segment.endpoint_key.encode() or None),
+                         "fetch-out")
+    except ZmrError as exc:           # the holder's address is unusable: re-run its map
+        inbox.close()
+        raise FetchFailedError(segment.map_index, f"map output of task {segment.map_index}: "
+                               f"{exc}") from None
     request_id = uuid.uuid4().hex
     try:
         outbox.send(ShuffleRequest(request_id, segment.path, segment.offset, segment.length,
-                                   bound_endpoint(inbox.sock), CREDIT))
+                                   bound_endpoint(inbox.sock), CREDIT,
+                                   curve.public.decode() if curve else ""))
         crc, size = _receive(segment, dest, inbox, outbox, request_id, timeout_s)
     finally:
         inbox.close()

@@ -10,15 +10,18 @@ so it keeps serving while the worker's tasks run.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import urlparse
 
 from zmr.errors import ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
+from zmr.transport.security import CURVE_KEY_CHARS, Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 log = logging.getLogger("zmr.shuffle")
@@ -45,9 +48,10 @@ class ShuffleServer(threading.Thread):
     """Serves files under ``root``, bound to ``bind`` (``tcp://host:*`` for any free port,
     ``tcp://host:LOW-HIGH`` for the first free one in a range)."""
 
-    def __init__(self, bind: str, root: str) -> None:
+    def __init__(self, bind: str, root: str, curve: Curve | None = None) -> None:
         super().__init__(name="zmr-shuffle", daemon=True)
         self.bind = bind
+        self.curve = curve
         self.error: ZmrError | None = None
         self.root = os.path.realpath(root)
         self.endpoint = ""
@@ -76,7 +80,7 @@ class ShuffleServer(threading.Thread):
 
     def run(self) -> None:
         try:
-            requests = Channel(make_socket(PULL, bind=self.bind), "shuffle")
+            requests = Channel(make_socket(PULL, bind=self.bind, curve=self.curve), "shuffle")
         except ZmrError as exc:
             self.error = exc
             self._ready.set()
@@ -87,28 +91,33 @@ class ShuffleServer(threading.Thread):
             while not self._stopping.is_set():
                 busy = any(t.credit > 0 for t in self._transfers.values())
                 for _ in poll([requests], 0.0 if busy else 0.05):
-                    received = requests.recv()
+                    received, address = requests.recv_with_address()
                     if received is not None:
-                        self._handle(received[1])
+                        self._handle(received[1], address)
                 self._pump()
         finally:
             requests.close()
             for push in self._pushes.values():
                 push.close(linger_s=1.0)
 
-    def _handle(self, msg: object) -> None:
+    def _handle(self, msg: object, address: str) -> None:
         if isinstance(msg, ShuffleRequest):
-            self._start(msg)
+            self._start(msg, address)
         elif isinstance(msg, ShuffleCredit) and msg.request_id in self._transfers:
             transfer = self._transfers[msg.request_id]
             transfer.credit += msg.chunks
             transfer.last_activity = time.monotonic()
 
-    def _start(self, req: ShuffleRequest) -> None:
-        if not req.reply_to.startswith("tcp://"):
-            # answering would make us connect wherever the request says: drop it
-            log.warning("shuffle request %s dropped: reply_to %r is not tcp://",
-                        req.request_id[:64], req.reply_to[:64])
+    def _start(self, req: ShuffleRequest, address: str) -> None:
+        if not _same_host(req.reply_to, address):
+            # answering would make us connect wherever the request says (a reflection
+            # attack): only ever answer the host the request came from
+            log.warning("shuffle request %s from %s dropped: reply_to %r is not tcp:// on "
+                        "that host", req.request_id[:64], address, req.reply_to[:64])
+            return
+        if self.curve is not None and len(req.reply_key) != CURVE_KEY_CHARS:
+            log.warning("shuffle request %s dropped: no CURVE key to answer it with",
+                        req.request_id[:64])
             return
         problem = self._request_problem(req)
         if problem:
@@ -142,7 +151,7 @@ class ShuffleServer(threading.Thread):
                 continue
             data, last, error = self._read_chunk(request_id, t)
             t.sent += len(data)
-            self._push(t.request.reply_to).send(
+            self._push(t.request).send(
                 ShuffleChunk(request_id, t.seq, last, error), data)
             self.served_bytes += len(data)
             t.seq += 1
@@ -176,13 +185,25 @@ class ShuffleServer(threading.Thread):
         if push is not None:
             push.close(linger_s=REPLY_LINGER_S)
 
-    def _push(self, reply_to: str) -> Channel:
-        if reply_to not in self._pushes:
-            self._pushes[reply_to] = Channel(make_socket(PUSH, connect=reply_to, hwm=64),
-                                             "shuffle-out")
-        return self._pushes[reply_to]
+    def _push(self, req: ShuffleRequest) -> Channel:
+        if req.reply_to not in self._pushes:
+            server_key = req.reply_key.encode() if self.curve is not None else None
+            self._pushes[req.reply_to] = Channel(
+                make_socket(PUSH, connect=req.reply_to, hwm=64, curve=self.curve,
+                            server_key=server_key), "shuffle-out")
+        return self._pushes[req.reply_to]
 
     def _send_error(self, req: ShuffleRequest, error: str) -> None:
         log.warning("shuffle request %s refused: %s", req.request_id, error)
-        self._push(req.reply_to).send(ShuffleChunk(req.request_id, 0, True, error), b"")
+        self._push(req).send(ShuffleChunk(req.request_id, 0, True, error), b"")
         self._release(req.reply_to)
+
+
+def _same_host(reply_to: str, address: str) -> bool:
+    """``reply_to`` is ``tcp://ADDRESS:PORT`` with the requester's own IP address."""
+    try:
+        parsed = urlparse(reply_to)
+        return (parsed.scheme == "tcp" and parsed.port is not None and bool(address)
+                and ipaddress.ip_address(parsed.hostname or "") == ipaddress.ip_address(address))
+    except ValueError:
+        return False

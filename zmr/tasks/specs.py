@@ -40,7 +40,8 @@ class Segment:
 
     A map output file is a concatenation of Arrow IPC streams, one per reduce partition;
     ``offset``/``length`` locate partition ``partition`` and ``crc32`` guards it.
-    ``endpoint`` is the shuffle address of the worker holding the file ("" when local).
+    ``endpoint`` is the shuffle address of the worker holding the file ("" when local),
+    ``endpoint_key`` its CURVE public key (z85; "" when curve is off).
     """
 
     map_index: int
@@ -52,6 +53,7 @@ class Segment:
     rows: int
     crc32: int
     endpoint: str = ""
+    endpoint_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,10 +83,10 @@ class MapManifest:
     partitions: tuple[PartitionIndexEntry, ...]
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def segment(self, partition: int, endpoint: str = "") -> Segment:
+    def segment(self, partition: int, endpoint: str = "", endpoint_key: str = "") -> Segment:
         e = self.partitions[partition]
         return Segment(self.map_index, self.attempt, self.path, partition,
-                       e.offset, e.length, e.rows, e.crc32, endpoint)
+                       e.offset, e.length, e.rows, e.crc32, endpoint, endpoint_key)
 
     def to_dict(self) -> dict[str, Any]:
         return {

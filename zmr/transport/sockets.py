@@ -1,8 +1,9 @@
 """ZeroMQ sockets for zmr, created in one place with the options the ZeroMQ guide asks for.
 
 * every socket has ``LINGER`` 0, so closing never hangs on undeliverable messages;
-* ROUTER sockets set ``ROUTER_MANDATORY``: sending to an unknown or gone peer raises
-  (``PeerGone``) instead of silently dropping the message; and ``ROUTER_HANDOVER``, so a
+* ROUTER sockets set ``ROUTER_MANDATORY``: sending to an unknown or gone peer (or one whose
+  queue is full because it stopped reading) raises ``PeerGone`` instead of silently dropping
+  the message or blocking; and ``ROUTER_HANDOVER``, so a
   peer that reconnects with the same identity is not refused;
 * a :class:`Channel` sends and receives :mod:`zmr.protocol` messages; a malformed message is
   logged, counted and dropped, never raised to the caller.
@@ -14,14 +15,18 @@ import logging
 import socket as pysocket
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 import zmq
 
 from zmr.errors import ProtocolError, ZmrError
 from zmr.protocol import wire
 from zmr.protocol.messages import Message
+from zmr.transport.security import Curve, secure_client, secure_server
 
 log = logging.getLogger(__name__)
+#: No frame may be larger (the biggest legitimate one is a job's code or a shuffle chunk).
+MAX_FRAME_BYTES = wire.MAX_BLOB
 #: Frames at least this large are sent without copying.
 ZERO_COPY_MIN = 64 * 1024
 ROUTER, DEALER, PUB, SUB, PUSH, PULL = (zmq.ROUTER, zmq.DEALER, zmq.PUB, zmq.SUB, zmq.PUSH,
@@ -39,10 +44,18 @@ def context() -> zmq.Context[Any]:
 
 
 def make_socket(kind: int, *, bind: str | None = None, connect: str | None = None,
-                identity: str | None = None, hwm: int = 10000) -> Socket:
-    """A configured socket, bound or connected."""
+                identity: str | None = None, hwm: int = 10000, curve: Curve | None = None,
+                server_key: bytes | None = None) -> Socket:
+    """A configured socket, bound or connected; with ``curve`` a CURVE server (binding)
+    or a client of ``server_key`` (connecting; default the coordinator's key)."""
     sock: Socket = context().socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
+    # libzmq drops a peer that sends a bigger frame before it is ever buffered
+    sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+    if curve is not None and bind is not None:
+        secure_server(sock, curve)
+    elif curve is not None:
+        secure_client(sock, curve, server_key)
     sock.setsockopt(zmq.SNDHWM, hwm)
     sock.setsockopt(zmq.RCVHWM, hwm)
     if kind == zmq.ROUTER:
@@ -89,6 +102,16 @@ def bound_endpoint(sock: Socket) -> str:
     return sock.getsockopt_string(zmq.LAST_ENDPOINT)
 
 
+def is_tcp_endpoint(endpoint: str) -> bool:
+    """``tcp://HOST:PORT`` with a plausible host and a port in range."""
+    try:
+        parsed = urlparse(endpoint)
+        return (parsed.scheme == "tcp" and bool(parsed.hostname) and parsed.port is not None
+                and 0 < parsed.port < 65536 and endpoint.isascii() and endpoint.isprintable())
+    except ValueError:
+        return False
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago (for configs written before binding)."""
     with pysocket.socket() as s:
@@ -112,17 +135,31 @@ class Channel:
         copy = not blobs or all(len(b) < ZERO_COPY_MIN for b in blobs)
         try:
             if self.routed:
-                self.sock.send_multipart([to or b"", *frames], copy=copy)
+                # never block on one peer: a peer that stops reading (its queue is full)
+                # must not stall the coordinator for everyone else
+                self.sock.send_multipart([to or b"", *frames], copy=copy, flags=zmq.NOBLOCK)
             else:
                 self.sock.send_multipart(frames, copy=copy)
         except zmq.ZMQError as exc:
             if exc.errno == zmq.EHOSTUNREACH:
                 raise PeerGone(f"{self.name}: peer {to!r} is not connected") from exc
+            if exc.errno == zmq.EAGAIN:
+                raise PeerGone(f"{self.name}: peer {to!r} is not reading its messages") \
+                    from exc
             raise ZmrError(f"{self.name}: send failed: {exc}") from exc
 
     def recv(self) -> Received | None:
         """One message, or None if what arrived was malformed (logged and counted)."""
-        frames = self.sock.recv_multipart(copy=True)
+        return self._decode(self.sock.recv_multipart(copy=True))
+
+    def recv_with_address(self) -> tuple[Received | None, str]:
+        """``recv``, plus the IP address the message came from (ZeroMQ's Peer-Address
+        metadata), for replies that must go back to the sender's host only."""
+        frames = self.sock.recv_multipart(copy=False)
+        address = frames[0].get("Peer-Address") or ""
+        return self._decode([f.bytes for f in frames]), address
+
+    def _decode(self, frames: list[bytes]) -> Received | None:
         peer = b""
         if self.routed:
             peer, frames = frames[0], frames[1:]
@@ -130,7 +167,10 @@ class Channel:
             msg, blobs = wire.decode(frames)
         except ProtocolError as exc:
             self.dropped += 1
-            log.warning("%s: dropped a malformed message from %r: %s", self.name, peer[:32], exc)
+            # a hostile peer can send millions: log the first few, then one in a thousand
+            if self.dropped <= 10 or self.dropped % 1000 == 0:
+                log.warning("%s: dropped a malformed message from %r (%d so far): %s",
+                            self.name, peer[:32], self.dropped, exc)
             return None
         return peer, msg, blobs
 

@@ -61,7 +61,11 @@ class WorkerAgent:
         interval = config["heartbeat", "interval_s"]
         self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
         self.beat = Beat(interval)
-        self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir)
+        config.check_exposure({"[coordinator] host": config["coordinator", "host"],
+                               "[worker] shuffle_host": config["worker", "shuffle_host"],
+                               "[worker] advertise": config["worker", "advertise"]})
+        self.curve = config.curve(config["security", "worker_key"])
+        self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir, self.curve)
         self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
         self.job_code: dict[str, bytes] = {}
         self.stopping = False
@@ -70,8 +74,10 @@ class WorkerAgent:
         self.coordinator_seq = 0
         self.backoff_s = interval
         self.dealer: Channel | None = None
-        self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port")), "beats")
-        self.sub = Channel(make_socket(SUB, connect=config.endpoint("heartbeat_port")), "coord")
+        self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port"),
+                                       curve=self.curve), "beats")
+        self.sub = Channel(make_socket(SUB, connect=config.endpoint("heartbeat_port"),
+                                       curve=self.curve), "coord")
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> None:
@@ -130,12 +136,13 @@ class WorkerAgent:
         if self.dealer is not None:
             self.dealer.close()
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
-                                          identity=self.worker_id), "control")
+                                          identity=self.worker_id, curve=self.curve), "control")
         holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
         running = ["/".join(map(str, key)) for key in self.running]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
                                   self.slots, os.cpu_count() or 1, _memory_mb(), holds,
-                                  running, jobs_on_disk(self.data_dir)))
+                                  running, jobs_on_disk(self.data_dir),
+                                  self.curve.public.decode() if self.curve else ""))
         self._connected_at = time.monotonic()
 
     def _check_coordinator(self) -> None:
@@ -207,7 +214,8 @@ class WorkerAgent:
             return
         log.info("worker=%s job=%s task=%s-%05d attempt=%d: start", self.worker_id,
                  msg.job_id, msg.task, msg.index, msg.attempt)
-        self.running[key] = (Sandbox(msg.task, spec, code, self.shuffle_endpoint, log_path),
+        self.running[key] = (Sandbox(msg.task, spec, code, self.shuffle_endpoint, log_path,
+                                       self.curve),
                              time.time())
 
     def _kill(self, key: tuple[str, str, int, int]) -> None:

@@ -20,7 +20,10 @@ import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zmr.transport.security import Curve
 
 _PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
             "zmr.job.loader"]
@@ -59,13 +62,13 @@ class Sandbox:
     """One attempt running in a child process."""
 
     def __init__(self, kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
-                 log_path: str) -> None:
+                 log_path: str, curve: Curve | None = None) -> None:
         parent, child = _context.Pipe(duplex=False)
         self._conn = parent
         self.progress = _context.Value("q", 0, lock=False)   # records processed, shared
         self.process = _context.Process(
             target=_child_main,
-            args=(kind, spec, job_code, own_endpoint, log_path, child, self.progress),
+            args=(kind, spec, job_code, own_endpoint, log_path, child, self.progress, curve),
             daemon=True)
         self.process.start()
         child.close()
@@ -97,7 +100,8 @@ class Sandbox:
 
 
 def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
-                log_path: str, conn: Connection, shared_progress: Any) -> None:
+                log_path: str, conn: Connection, shared_progress: Any,
+                curve: Curve | None = None) -> None:
     _redirect_output(log_path)
     _die_with_worker(conn)
     from zmr.tasks import progress
@@ -107,7 +111,7 @@ def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: 
 
     progress.set_hook(advance)
     try:
-        conn.send(Outcome(True, result=_run(kind, spec, job_code, own_endpoint)))
+        conn.send(Outcome(True, result=_run(kind, spec, job_code, own_endpoint, curve)))
     except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
         from zmr.errors import FetchFailedError
         lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
@@ -163,7 +167,8 @@ def _disk_error(exc: BaseException, work_dir: str) -> str:
     return f"worker storage error at {where}: {exc.strerror or exc}"
 
 
-def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str) -> dict[str, Any]:
+def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,
+         curve: Curve | None) -> dict[str, Any]:
     from zmr.job.loader import unpack_job
     from zmr.shuffle.fetcher import make_fetch
     from zmr.tasks.map_task import run_map_task
@@ -173,7 +178,7 @@ def _run(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str) ->
     job = unpack_job(job_code)
     if kind == "map":
         return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()
-    fetch = make_fetch(own_endpoint)
+    fetch = make_fetch(own_endpoint, curve=curve)
     return run_reduce_task(ReduceTaskSpec.from_dict(spec), job, fetch).to_dict()
 
 
