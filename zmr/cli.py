@@ -46,6 +46,9 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="per-task sort buffer before spilling (default: MEMORY_BUDGET or 64MB)")
     p.add_argument("--on-bad-utf8", choices=BAD_UTF8_POLICIES, default="strict",
                    help="invalid UTF-8 in input: fail naming file and offset, or replace")
+    p.add_argument("--skip-bad-records", type=int, default=None, metavar="N",
+                   help="skip up to N input records (in all) whose mapper call raises, "
+                        "logging where they are (default: SKIP_BAD_RECORDS or 0)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output directory")
     p.add_argument("--compression", choices=COMPRESSIONS, default=None,
@@ -80,8 +83,9 @@ def _print_summary(result: JobResult) -> None:
     c = result.counters.get("zmr", {})
     print(f"zmr: done in {result.elapsed_s:.2f}s: {result.num_maps} map tasks, "
           f"{result.num_reducers} reduce tasks -> {result.output}", file=sys.stderr)
-    for name in ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "COMBINE_OUTPUT_RECORDS",
-                 "SPILLED_RECORDS", "REDUCE_INPUT_GROUPS", "REDUCE_OUTPUT_RECORDS"):
+    for name in ("MAP_INPUT_RECORDS", "MAP_SKIPPED_RECORDS", "MAP_OUTPUT_RECORDS",
+                 "COMBINE_OUTPUT_RECORDS", "SPILLED_RECORDS", "REDUCE_INPUT_GROUPS",
+                 "REDUCE_OUTPUT_RECORDS"):
         if name in c:
             print(f"  {name:24s} {c[name]:>14,}", file=sys.stderr)
 
@@ -93,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_inline(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8,
-                        compression=args.compression)
+                        compression=args.compression, skip_bad_records=args.skip_bad_records)
     if not args.quiet:
         _print_summary(result)
     return 0

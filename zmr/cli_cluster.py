@@ -78,7 +78,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     job = client.submit(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         on_bad_utf8=args.on_bad_utf8, overwrite=args.overwrite, name=args.name,
-                        compression=args.compression)
+                        compression=args.compression, skip_bad_records=args.skip_bad_records)
     print(job.job_id)
     if args.wait:
         _wait_showing_progress(job.wait, quiet=False)
@@ -200,7 +200,8 @@ def run_embedded(args: argparse.Namespace) -> int:
     spec = job_from_args(args)
     plan = plan_job(spec, args.input, args.output, reducers=args.reducers,
                     split_size=args.split_size, memory_budget=args.memory_budget,
-                    on_bad_utf8=args.on_bad_utf8, compression=args.compression)
+                    on_bad_utf8=args.on_bad_utf8, compression=args.compression,
+                    skip_bad_records=args.skip_bad_records)
     if os.path.lexists(plan.output) and not args.overwrite:
         raise OutputError(f"output directory {plan.output} already exists "
                           "(remove it or pass --overwrite)")
@@ -211,4 +212,7 @@ def run_embedded(args: argparse.Namespace) -> int:
         print(f"zmr: {job.job_id} done in {time.monotonic() - started:.2f}s on {workers} "
               f"workers: {status['maps_total']} map tasks, {status['reduces_total']} reduce "
               f"tasks -> {status['output']}", file=sys.stderr)
+        skipped = status["counters"].get("zmr", {}).get("MAP_SKIPPED_RECORDS", 0)
+        if skipped:
+            print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)
     return 0

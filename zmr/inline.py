@@ -12,9 +12,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from zmr.errors import JobFailedError
 from zmr.job.api import JobSpec
 from zmr.job.counters import CounterDict, Counters
 from zmr.job.loader import load_job
+from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.planning import plan_job
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
@@ -37,13 +39,15 @@ class JobResult:
 def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, overwrite: bool = False,
-               on_bad_utf8: str = "strict", compression: str | None = None) -> JobResult:
+               on_bad_utf8: str = "strict", compression: str | None = None,
+               skip_bad_records: int | None = None) -> JobResult:
     """Run ``job`` over ``inputs`` into ``output``, all in this process."""
     started = time.monotonic()
     spec = job if isinstance(job, JobSpec) else load_job(job)
     plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                     reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-                    on_bad_utf8=on_bad_utf8, compression=compression)
+                    on_bad_utf8=on_bad_utf8, compression=compression,
+                    skip_bad_records=skip_bad_records)
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")
@@ -52,6 +56,7 @@ def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
         for i in range(plan.num_maps):
             manifests.append(run_map_task(plan.map_spec(INLINE_JOB_ID, i, 1, work_dir), spec))
             counters.merge(manifests[-1].counters)
+        _check_skipped(plan.skip_bad_records, counters)
         for r in range(plan.num_reducers):
             segments = [m.segment(r) for m in manifests]
             result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, r, 1, segments, work_dir),
@@ -65,3 +70,10 @@ def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
         shutil.rmtree(work_dir, ignore_errors=True)
     return JobResult(plan.output, plan.num_maps, plan.num_reducers,
                      time.monotonic() - started, counters.to_dict())
+
+
+def _check_skipped(limit: int, counters: Counters) -> None:
+    """Each map task was held to the limit alone; the job as a whole must be too."""
+    problem = skip_limit_problem(limit, counters.get(SKIPPED_COUNTER))
+    if problem:
+        raise JobFailedError(problem)

@@ -34,6 +34,7 @@ class JobPlan:
     output: str
     speculative: bool = True         # backup attempts for stragglers (cluster runs)
     compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
+    skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
 
     @property
     def num_maps(self) -> int:
@@ -49,7 +50,7 @@ class JobPlan:
     def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
-                           self.compression)
+                           self.compression, self.skip_bad_records)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
@@ -67,7 +68,8 @@ class JobPlan:
         return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
                    int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
                    bool(d.get("speculative", True)),
-                   str(d.get("compression", DEFAULT_COMPRESSION)))
+                   str(d.get("compression", DEFAULT_COMPRESSION)),
+                   int(d.get("skip_bad_records", 0)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -76,10 +78,20 @@ def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
     return job.setting(setting, default)
 
 
+def _skip_limit(job: JobSpec, flag: int | None) -> int:
+    skip = _pick(flag, job, "SKIP_BAD_RECORDS", 0)
+    if type(skip) is not int or skip < 0:
+        raise ConfigError(f"skip_bad_records must be an integer >= 0, got {skip!r}")
+    if skip and job.map_batch is not None:
+        # a batch call that raises cannot say which of its records was bad
+        raise ConfigError(f"{job.source}: skip_bad_records covers mapper calls, not map_batch")
+    return skip
+
+
 def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | None = None,
              split_size: int | str | None = None, memory_budget: int | str | None = None,
              on_bad_utf8: str = "strict", speculative: bool | None = None,
-             compression: str | None = None) -> JobPlan:
+             compression: str | None = None, skip_bad_records: int | None = None) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
@@ -93,6 +105,7 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     codec = _pick(compression, job, "COMPRESSION", DEFAULT_COMPRESSION)
     if codec not in COMPRESSIONS:
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
+    skip = _skip_limit(job, skip_bad_records)
     splits = plan_splits(discover_inputs(inputs), size)
     return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output),
-                   bool(speculate), codec)
+                   bool(speculate), codec, skip)

@@ -22,6 +22,7 @@ from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Se
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
+from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
@@ -207,7 +208,7 @@ class CoordinatorState:
         task.result = msg.result
         task.output_worker = msg.worker_id
         self.workers_done(msg.worker_id)
-        return self._kill_others(job, task, now) + self._after_success(job, now)
+        return self._kill_others(job, task, now) + self._after_success(job, task, now)
 
     def _kill_others(self, job: Job, task: Task, now: float) -> list[Command]:
         """The first commit won: stop the task's other (speculative) attempts."""
@@ -317,7 +318,13 @@ class CoordinatorState:
             lost.result = None
         return self.dispatch(now)
 
-    def _after_success(self, job: Job, now: float) -> list[Command]:
+    def _after_success(self, job: Job, task: Task, now: float) -> list[Command]:
+        if task.kind == MAP and job.done(MAP) == len(job.maps):
+            problem = skip_limit_problem(job.plan.skip_bad_records,
+                                         job.map_counter(SKIPPED_COUNTER))
+            if problem:               # checked once the map phase is over, before any seal
+                job.error = problem
+                return self._finish_job(job, JobState.FAILED, now)
         if _complete(job):
             return [SealOutput(job.job_id, job.plan.output)]
         return self.dispatch(now)

@@ -12,7 +12,7 @@ from zmr.coordinator.states import (
     TaskState,
     check_transition,
 )
-from zmr.job.counters import Counters
+from zmr.job.counters import BUILTIN_GROUP, Counters
 from zmr.planning import JobPlan
 
 MAP, REDUCE = "map", "reduce"
@@ -129,6 +129,11 @@ class Job:
             if task.state == TaskState.SUCCEEDED and task.result:
                 total.merge(task.result.get("counters", {}))
         return total
+
+    def map_counter(self, name: str, group: str = BUILTIN_GROUP) -> int:
+        """A task counter summed over the map tasks that committed."""
+        return sum(int(t.result.get("counters", {}).get(group, {}).get(name, 0))
+                   for t in self.maps if t.state == TaskState.SUCCEEDED and t.result)
 
     def task(self, kind: str, index: int) -> Task | None:
         if kind not in (MAP, REDUCE):

@@ -3,7 +3,7 @@
 A job module defines ``mapper(key, value)`` (or the vectorised ``map_batch(batch)``) and
 optionally ``reducer``, ``combiner``,
 ``partitioner``, ``mapper_init``/``mapper_final``, ``reducer_init``/``reducer_final`` and
-settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``COMBINER``, ``REDUCE``). The vocabulary is
+settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``COMBINER``, ``REDUCE``, ``SKIP_BAD_RECORDS``, ...). The vocabulary is
 mrjob's, applied to module-level functions instead of methods.
 """
 
@@ -27,6 +27,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "REDUCE": str,
     "SPECULATIVE": bool,
     "COMPRESSION": str,
+    "SKIP_BAD_RECORDS": int,
 }
 
 

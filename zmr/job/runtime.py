@@ -9,6 +9,7 @@ than fit in memory.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -17,7 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zmr.errors import TaskError
+from zmr.job.counters import Counters
 from zmr.storage import codec
+
+#: Built-in counter of the input records whose mapper call raised and was skipped.
+SKIPPED_COUNTER = "MAP_SKIPPED_RECORDS"
 
 
 def key_runs(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +69,51 @@ def map_records(mapper: Callable[[Any, str], Any], path: str,
         out = mapper((path, offset), line)
         if out is not None:
             extend(out)
+
+
+class RecordSkipper:
+    """Hadoop's skip mode: a mapper wrapper that drops a record whose mapper call raises,
+    logs where it was (to stderr, the attempt's log) and counts it; once more than ``limit``
+    records were skipped in this task it fails the task, naming the limit.
+
+    It stands in for the mapper itself (not a second map loop), so the three loops that call
+    a mapper (tuples, grouping, map-only) all skip alike, and the default path (no skipping)
+    never pays for it. The output is materialised inside the ``try`` because a generator
+    mapper raises only when iterated, and a skipped record must leave none of its pairs."""
+
+    def __init__(self, mapper: Callable[[Any, str], Any], limit: int,
+                 counters: Counters) -> None:
+        self.mapper, self.limit, self.counters = mapper, limit, counters
+        self.skipped = 0
+
+    def __call__(self, key: tuple[str, int], line: str) -> list[Any] | None:
+        try:
+            out = self.mapper(key, line)
+            return None if out is None else list(out)
+        except Exception as exc:  # noqa: BLE001 - any error of the user's mapper is skippable
+            self._skip(key, exc)
+            return None
+
+    def _skip(self, key: tuple[str, int], exc: Exception) -> None:
+        self.skipped += 1
+        where = f"{key[0]} at byte {key[1]}"
+        detail = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        if self.skipped > self.limit:
+            raise TaskError(f"this map task met more bad records than the limit of "
+                            f"--skip-bad-records {self.limit} (SKIP_BAD_RECORDS); bad record "
+                            f"{self.skipped} in {where}: {detail}") from exc
+        self.counters.add(SKIPPED_COUNTER)
+        print(f"zmr: skipped bad record {self.skipped} of at most {self.limit}: {where}: "
+              f"{detail}", file=sys.stderr, flush=True)
+
+
+def skip_limit_problem(limit: int, skipped: int) -> str:
+    """Why a job that skipped ``skipped`` records in all fails (empty when it does not): the
+    limit is for the whole job, each map task only knows its own share."""
+    if limit <= 0 or skipped <= limit:
+        return ""
+    return (f"the map tasks skipped {skipped} bad records in all, more than the limit of "
+            f"--skip-bad-records {limit} (SKIP_BAD_RECORDS)")
 
 
 def checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import call_final, checked_pairs, map_records
+from zmr.job.runtime import RecordSkipper, call_final, checked_pairs, map_records
 from zmr.storage import commit, layout
 from zmr.storage.formats import write_text
 from zmr.storage.splits import iter_split_lines
@@ -120,8 +120,10 @@ class PairSink(Protocol):
 
 def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters) -> None:
     """The hot loop: every line of the split through the mapper, pairs into ``sink``."""
-    mapper = job.mapper
+    mapper: Callable[[Any, str], Any] | None = job.mapper
     assert mapper is not None, "the loader refuses a job without mapper or map_batch"
+    if spec.skip_bad_records:
+        mapper = RecordSkipper(mapper, spec.skip_bad_records, counters)
     if job.mapper_init is not None:
         job.mapper_init()
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):

@@ -118,6 +118,7 @@ class MapTaskSpec:
     memory_budget: int     # bytes of buffered map output before a sorted run is spilled
     on_bad_utf8: str = "strict"   # or "replace"
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
+    skip_bad_records: int = 0     # records whose mapper call raises that may be skipped
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
