@@ -116,6 +116,7 @@ class MapTaskSpec:
     memory_budget: int     # bytes of buffered map output before a sorted run is spilled
     on_bad_utf8: str = "strict"   # or "replace"
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
+    task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -141,6 +142,7 @@ class ReduceTaskSpec:
     output_dir: str
     memory_budget: int
     compression: str = "none"
+    task_memory: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
