@@ -44,6 +44,9 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="input split size, e.g. 8MB (default: SPLIT_SIZE or 64MB)")
     p.add_argument("--memory", dest="memory_budget", default=None, metavar="SIZE",
                    help="per-task sort buffer before spilling (default: MEMORY_BUDGET or 64MB)")
+    p.add_argument("--task-memory", dest="task_memory", default=None, metavar="SIZE",
+                   help="hard limit on a task attempt's resident memory; over it the attempt "
+                        "is killed and retried (default: TASK_MEMORY or none)")
     p.add_argument("--on-bad-utf8", choices=BAD_UTF8_POLICIES, default="strict",
                    help="invalid UTF-8 in input: fail naming file and offset, or replace")
     p.add_argument("--skip-bad-records", type=int, default=None, metavar="N",
@@ -97,7 +100,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_inline(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8,
-                        compression=args.compression, skip_bad_records=args.skip_bad_records)
+                        compression=args.compression, skip_bad_records=args.skip_bad_records,
+                        task_memory=args.task_memory)
     if not args.quiet:
         _print_summary(result)
     return 0

@@ -78,7 +78,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     job = client.submit(job_from_args(args), args.input, args.output, reducers=args.reducers,
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         on_bad_utf8=args.on_bad_utf8, overwrite=args.overwrite, name=args.name,
-                        compression=args.compression, skip_bad_records=args.skip_bad_records)
+                        compression=args.compression, skip_bad_records=args.skip_bad_records,
+                        task_memory=args.task_memory)
     print(job.job_id)
     if args.wait:
         _wait_showing_progress(job.wait, quiet=False)
@@ -201,7 +202,8 @@ def run_embedded(args: argparse.Namespace) -> int:
     plan = plan_job(spec, args.input, args.output, reducers=args.reducers,
                     split_size=args.split_size, memory_budget=args.memory_budget,
                     on_bad_utf8=args.on_bad_utf8, compression=args.compression,
-                    skip_bad_records=args.skip_bad_records)
+                    skip_bad_records=args.skip_bad_records,
+                    task_memory=args.task_memory)
     if os.path.lexists(plan.output) and not args.overwrite:
         raise OutputError(f"output directory {plan.output} already exists "
                           "(remove it or pass --overwrite)")

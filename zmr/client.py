@@ -99,13 +99,15 @@ class Client:
                memory_budget: int | str | None = None, on_bad_utf8: str = "strict",
                overwrite: bool = False, name: str | None = None,
                compression: str | None = None,
-               skip_bad_records: int | None = None) -> JobHandle:
+               skip_bad_records: int | None = None,
+               task_memory: int | str | None = None) -> JobHandle:
         """Validate the job, plan its splits and submit it; returns a handle."""
         spec = job if isinstance(job, JobSpec) else load_job(job)
         plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                         reducers=reducers, split_size=split_size, memory_budget=memory_budget,
                         on_bad_utf8=on_bad_utf8, compression=compression,
-                        skip_bad_records=skip_bad_records)
+                        skip_bad_records=skip_bad_records,
+                        task_memory=task_memory)
         return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,

@@ -40,14 +40,17 @@ def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, overwrite: bool = False,
                on_bad_utf8: str = "strict", compression: str | None = None,
-               skip_bad_records: int | None = None) -> JobResult:
-    """Run ``job`` over ``inputs`` into ``output``, all in this process."""
+               skip_bad_records: int | None = None,
+               task_memory: int | str | None = None) -> JobResult:
+    """Run ``job`` over ``inputs`` into ``output``, all in this process. ``task_memory``
+    only caps the spill budget here: with no child process there is nothing to kill."""
     started = time.monotonic()
     spec = job if isinstance(job, JobSpec) else load_job(job)
     plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
                     reducers=reducers, split_size=split_size, memory_budget=memory_budget,
                     on_bad_utf8=on_bad_utf8, compression=compression,
-                    skip_bad_records=skip_bad_records)
+                    skip_bad_records=skip_bad_records,
+                    task_memory=task_memory)
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")

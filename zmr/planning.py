@@ -19,6 +19,9 @@ DEFAULT_SPLIT_SIZE = 64 << 20        # Hadoop's classic block size
 COMPRESSIONS = ("none", "lz4", "zstd")
 DEFAULT_COMPRESSION = "none"
 DEFAULT_MEMORY_BUDGET = 64 << 20     # map-side sort buffer (Hadoop's io.sort.mb was 100)
+#: With a hard --task-memory limit, the spill budget is capped at this share of it, so an
+#: attempt spills well before the worker kills it (the rest is the interpreter, Arrow, input).
+SPILL_SHARE_OF_TASK_MEMORY = 0.5
 DEFAULT_REDUCERS = 1                 # Hadoop's mapreduce.job.reduces default
 BAD_UTF8_POLICIES = ("strict", "replace")
 
@@ -35,6 +38,7 @@ class JobPlan:
     speculative: bool = True         # backup attempts for stragglers (cluster runs)
     compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
     skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
+    task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
 
     @property
     def num_maps(self) -> int:
@@ -50,13 +54,15 @@ class JobPlan:
     def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
-                           self.compression, self.skip_bad_records)
+                           self.compression, self.skip_bad_records,
+                           self.task_memory)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
-                              self.output, self.memory_budget, self.compression)
+                              self.output, self.memory_budget, self.compression,
+                              self.task_memory)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -69,7 +75,7 @@ class JobPlan:
                    int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
                    bool(d.get("speculative", True)),
                    str(d.get("compression", DEFAULT_COMPRESSION)),
-                   int(d.get("skip_bad_records", 0)))
+                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -91,7 +97,9 @@ def _skip_limit(job: JobSpec, flag: int | None) -> int:
 def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | None = None,
              split_size: int | str | None = None, memory_budget: int | str | None = None,
              on_bad_utf8: str = "strict", speculative: bool | None = None,
-             compression: str | None = None, skip_bad_records: int | None = None) -> JobPlan:
+             compression: str | None = None,
+             skip_bad_records: int | None = None,
+             task_memory: int | str | None = None) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
@@ -99,6 +107,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     size = parse_size(_pick(split_size, job, "SPLIT_SIZE", DEFAULT_SPLIT_SIZE), "split size")
     budget = parse_size(_pick(memory_budget, job, "MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET),
                         "memory budget")
+    limit = _pick(task_memory, job, "TASK_MEMORY", None)
+    limit = 0 if limit is None else parse_size(limit, "task memory")
     if on_bad_utf8 not in BAD_UTF8_POLICIES:
         raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_POLICIES}, got {on_bad_utf8!r}")
     speculate = _pick(speculative, job, "SPECULATIVE", True)
@@ -107,5 +117,14 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     skip = _skip_limit(job, skip_bad_records)
     splits = plan_splits(discover_inputs(inputs), size)
-    return JobPlan(splits, num_reducers, budget, on_bad_utf8, os.path.abspath(output),
-                   bool(speculate), codec, skip)
+    return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
+                   os.path.abspath(output), bool(speculate), codec, skip, limit)
+
+
+def spill_budget(budget: int, task_memory: int) -> int:
+    """The spill budget is soft (estimated buffered bytes) and the task memory limit is hard
+    (the process's RSS): a budget near the limit would get a well-behaved attempt killed
+    instead of spilling, so it is capped at a share of the limit."""
+    if not task_memory:
+        return budget
+    return max(1, min(budget, int(task_memory * SPILL_SHARE_OF_TASK_MEMORY)))

@@ -81,3 +81,14 @@ def test_packed_job_runs_without_its_file_and_shares_module_state(tmp_path):
     job = unpack_job(blob)
     job.mapper_init()
     assert list(job.mapper(None, "the")) == [] and list(job.mapper(None, "x")) == [("x", 1)]
+
+
+def test_task_memory_setting_is_a_size_checked_at_load_time(tmp_path):
+    assert load_job(_job(tmp_path, "TASK_MEMORY = '2GB'\ndef mapper(k, v): yield k, v\n")) \
+        .setting("TASK_MEMORY") == "2GB"
+    path = _job(tmp_path, "TASK_MEMORY = 'lots'\ndef mapper(k, v): yield k, v\n", "bad.py")
+    with pytest.raises(JobDefinitionError, match=r"bad.py: setting TASK_MEMORY: .*'lots'"):
+        load_job(path)
+    path = _job(tmp_path, "TASK_MEMORY = 2.5\ndef mapper(k, v): yield k, v\n", "float.py")
+    with pytest.raises(JobDefinitionError, match="TASK_MEMORY = 2.5 has the wrong type"):
+        load_job(path)

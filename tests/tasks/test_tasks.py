@@ -11,7 +11,7 @@ from tests.helpers import read_output, read_parts
 from zmr.errors import ConfigError, FetchFailedError
 from zmr.inline import run_inline
 from zmr.job.loader import load_job
-from zmr.planning import plan_job
+from zmr.planning import JobPlan, plan_job
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import merge_factor, run_reduce_task
@@ -168,3 +168,19 @@ def test_unknown_compression_is_refused_naming_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="compression must be one of none, lz4, zstd"):
         run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [str(tmp_path / "in.txt")],
                    str(tmp_path / "out"), compression="gzip")
+
+
+def test_task_memory_limit_travels_in_specs_and_caps_the_spill_budget(tmp_path):
+    (tmp_path / "in.txt").write_text("a b\n")
+    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    inputs, out = [str(tmp_path / "in.txt")], str(tmp_path / "out")
+    plan = plan_job(job, inputs, out, memory_budget="256MB", task_memory="200MB")
+    assert (plan.task_memory, plan.memory_budget) == (200 << 20, 100 << 20)   # half the limit
+    assert plan.map_spec("j", 0, 1, "w").task_memory == 200 << 20
+    assert plan.reduce_spec("j", 0, 1, [], "w").to_dict()["task_memory"] == 200 << 20
+    assert JobPlan.from_dict(plan.to_dict()) == plan
+    small = plan_job(job, inputs, out, memory_budget="16MB", task_memory="2GB")
+    assert small.memory_budget == 16 << 20                      # already well below the limit
+    assert plan_job(job, inputs, out).task_memory == 0          # no limit by default
+    with pytest.raises(ConfigError, match="task memory"):
+        plan_job(job, inputs, out, task_memory="0")

@@ -120,3 +120,20 @@ def test_attempt_dies_with_its_worker(tmp_path, inputs):
     sandbox._conn.close()                             # what the kernel does when we die
     sandbox.process.join(5)
     assert not sandbox.process.is_alive()
+
+
+def test_attempt_over_its_memory_limit_is_killed_with_a_clear_error(tmp_path, inputs):
+    job = _job_file(tmp_path, "import time\nheld = []\n\ndef mapper(k, v):\n"
+                              "    held.append(b'x' * (200 << 20))\n    time.sleep(60)\n"
+                              "    yield v, 1\n")
+    loaded = load_job(job)
+    plan = plan_job(loaded, [inputs], str(tmp_path / "out"), task_memory="100MB")
+    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
+    sandbox = Sandbox("map", spec, pack_job(loaded), ENDPOINT, str(tmp_path / "map-0.log"))
+    outcome = _wait(sandbox)
+    assert not outcome.ok and sandbox.process.exitcode == -9
+    assert outcome.error.startswith("task attempt used ")
+    assert outcome.error.endswith(" MB of memory, over the job's --task-memory limit of "
+                                  "100 MB; killed")
+    used = int(outcome.error.split()[3])
+    assert 100 < used < 400

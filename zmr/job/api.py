@@ -3,8 +3,9 @@
 A job module defines ``mapper(key, value)`` (or the vectorised ``map_batch(batch)``) and
 optionally ``reducer``, ``combiner``,
 ``partitioner``, ``mapper_init``/``mapper_final``, ``reducer_init``/``reducer_final`` and
-settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``COMBINER``, ``REDUCE``, ``SKIP_BAD_RECORDS``, ...). The vocabulary is
-mrjob's, applied to module-level functions instead of methods.
+settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``TASK_MEMORY``, ``COMBINER``,
+``REDUCE``, ``SKIP_BAD_RECORDS``, ...). The vocabulary is mrjob's, applied to module-level
+functions instead of methods.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "NUM_REDUCERS": int,
     "SPLIT_SIZE": (int, str),
     "MEMORY_BUDGET": (int, str),
+    "TASK_MEMORY": (int, str),
     "COMBINER": str,
     "REDUCE": str,
     "SPECULATIVE": bool,

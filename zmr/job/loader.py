@@ -18,13 +18,16 @@ from typing import Any
 
 import cloudpickle
 
-from zmr.errors import JobDefinitionError
+from zmr.errors import ConfigError, JobDefinitionError
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
 from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec
+from zmr.storage.splits import parse_size
 
 #: Parameters each hook must accept.
 HOOK_ARITY = {"mapper": 2, "map_batch": 1, "reducer": 2, "combiner": 2, "partitioner": 2,
               "mapper_init": 0, "mapper_final": 0, "reducer_init": 0, "reducer_final": 0}
+#: Settings that are sizes ("64MB"): a typo is reported with the job file, at load time.
+SIZE_SETTINGS = ("SPLIT_SIZE", "MEMORY_BUDGET", "TASK_MEMORY")
 _module_counter = itertools.count()
 
 
@@ -132,8 +135,17 @@ def _settings(module: types.ModuleType, path: str) -> dict[str, Any]:
                                                    and expected is not bool):
                 raise JobDefinitionError(
                     f"{path}: setting {name} = {value!r} has the wrong type")
+            if name in SIZE_SETTINGS:
+                _check_size(path, name, value)
             settings[name] = value
     return settings
+
+
+def _check_size(path: str, name: str, value: Any) -> None:
+    try:
+        parse_size(value, name)
+    except ConfigError as exc:
+        raise JobDefinitionError(f"{path}: setting {exc}") from None
 
 
 def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:

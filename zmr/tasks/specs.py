@@ -119,6 +119,7 @@ class MapTaskSpec:
     on_bad_utf8: str = "strict"   # or "replace"
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
     skip_bad_records: int = 0     # records whose mapper call raises that may be skipped
+    task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -144,6 +145,7 @@ class ReduceTaskSpec:
     output_dir: str
     memory_budget: int
     compression: str = "none"
+    task_memory: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -227,7 +227,7 @@ class WorkerAgent:
 
     def _reap_finished(self) -> None:
         for key, (sandbox, started) in list(self.running.items()):
-            outcome = sandbox.poll()
+            outcome = sandbox.poll()      # also kills an attempt over its --task-memory limit
             if outcome is None:
                 continue
             del self.running[key]

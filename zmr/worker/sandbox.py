@@ -6,6 +6,10 @@ attempt. Children come from a ``forkserver`` that has already imported pyarrow a
 code, so starting one costs a fork, not an interpreter start-up. The child's stdout and stderr
 go to a per-attempt log file. The result (or the traceback text) comes back over a pipe as
 plain data.
+
+A job's ``--task-memory`` limit is enforced the way Hadoop's ContainersMonitor does it: the
+worker reads each child's resident set size whenever it polls it and kills a child over the
+limit. Not ``RLIMIT_AS``: Arrow and numpy reserve far more address space than they touch.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ _PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher"
             "zmr.job.loader"]
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def warm_up() -> None:
@@ -73,6 +78,7 @@ class Sandbox:
         self.process.start()
         child.close()
         self._outcome: Outcome | None = None
+        self.memory_limit = int(spec.get("task_memory", 0))    # bytes of RSS; 0 = no limit
 
     def poll(self) -> Outcome | None:
         """The outcome once the attempt has ended, else None. Never blocks."""
@@ -81,6 +87,8 @@ class Sandbox:
                 self._outcome = self._conn.recv()
             except EOFError:
                 pass
+        if self._outcome is None and self.memory_limit:
+            self._enforce_memory_limit()
         if self.process.is_alive():
             return None
         self.process.join()
@@ -92,11 +100,36 @@ class Sandbox:
         self._conn.close()
         return self._outcome
 
+    def _enforce_memory_limit(self) -> None:
+        """SIGKILL the child once its RSS is over the limit. The outcome is decided now, so a
+        result racing the kill is ignored; the next polls only wait for the child to die."""
+        used = resident_bytes(self.process.pid)
+        if used <= self.memory_limit:
+            return
+        self.process.kill()
+        self._outcome = Outcome(False, error=f"task attempt used {_mb(used)} of memory, over "
+                                f"the job's --task-memory limit of {_mb(self.memory_limit)}; "
+                                "killed")
+
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
         self._conn.close()
+
+
+def resident_bytes(pid: int | None) -> int:
+    """Resident set size of process ``pid`` (its own, not its children's); 0 when unknown
+    (the process is gone, or there is no /proc: the limit is then not enforced)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):.0f} MB"
 
 
 def _child_main(kind: str, spec: dict[str, Any], job_code: bytes, own_endpoint: str,

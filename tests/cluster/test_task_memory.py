@@ -1,0 +1,79 @@
+"""--task-memory: the worker kills an attempt whose resident memory goes over the job's limit
+(a normal failed attempt, retried, then the job fails saying why) and keeps on working."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
+from tests.helpers import read_output
+from zmr.errors import JobFailedError
+from zmr.local import LocalCluster
+
+LIMIT_MESSAGE = "over the job's --task-memory limit of 150 MB; killed"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with LocalCluster(workers=1, max_attempts=2,
+                      base_dir=str(tmp_path_factory.mktemp("taskmem"))) as c:
+        yield c
+
+
+def _counts(output: str) -> dict[str, int]:
+    return {str(word): count for word, count in read_output(output).items()}
+
+
+def _expected_counts(inputs: str) -> Counter:
+    words = Counter()
+    for name in os.listdir(inputs):
+        with open(os.path.join(inputs, name)) as f:
+            words.update(w for line in f for w in line.split())
+    return words
+
+
+def _zmr(cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zmr", *args, "--config", cluster.config_path],
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_attempt_over_the_limit_is_killed_and_the_worker_carries_on(cluster, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=20)
+    proc = _zmr(cluster, "submit", os.path.join(JOBS, "memory_hog.py"), "--input", inputs,
+                "--output", str(tmp_path / "out"), "--task-memory", "150MB", "--wait")
+    assert proc.returncode == 1
+    assert "failed 2 times" in proc.stderr and LIMIT_MESSAGE in proc.stderr, proc.stderr
+    (job,) = [j for j in cluster.client.status() if j["output"] == str(tmp_path / "out")]
+    assert job["state"] == "FAILED" and LIMIT_MESSAGE in job["error"]
+    status = _zmr(cluster, "status", job["job_id"])
+    assert "task attempt used" in status.stdout and LIMIT_MESSAGE in status.stdout
+    assert cluster.workers["local-1"].poll() is None                  # the worker lives
+    assert [w["worker_id"] for w in cluster.client.workers()] == ["local-1"]
+    after = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
+                                  str(tmp_path / "wc"))
+    after.wait(timeout_s=60)
+    assert _counts(str(tmp_path / "wc")) == dict(_expected_counts(inputs))
+
+
+def test_ordinary_job_under_a_generous_limit_succeeds(cluster, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=50)
+    job = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
+                                str(tmp_path / "out"), task_memory="1GB")
+    status = job.wait(timeout_s=60)
+    assert all(len(t["attempts"]) == 1 for t in status["tasks"])
+    assert _counts(str(tmp_path / "out")) == dict(_expected_counts(inputs))
+
+
+def test_job_module_setting_is_the_default_limit(cluster, tmp_path):
+    source = open(os.path.join(JOBS, "memory_hog.py")).read()
+    (tmp_path / "hog.py").write_text(source + '\nTASK_MEMORY = "150MB"\n')
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    job = cluster.client.submit(str(tmp_path / "hog.py"), [inputs], str(tmp_path / "out"))
+    with pytest.raises(JobFailedError) as failed:
+        job.wait(timeout_s=60)
+    assert LIMIT_MESSAGE in str(failed.value)
