@@ -80,3 +80,15 @@ def test_bad_config_names_file_and_key(tmp_path):
     assert f"{tmp_path / 'c.toml'}: [worker] slots must be int" in proc.stderr
     (tmp_path / "c.toml").write_text("[worker]\nslotz = 2\n")
     assert "unknown key 'slotz'" in zmr("status", "--config", str(tmp_path / "c.toml")).stderr
+
+
+def test_empty_input_is_an_error_naming_the_files(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_bytes(b"")
+    (tmp_path / "in" / "b.txt").write_bytes(b"")
+    run = subprocess.run([sys.executable, "-m", "zmr", "run", WORDCOUNT, "--inline",
+                          "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "the input is empty" in run.stderr and "a.txt" in run.stderr
+    assert not (tmp_path / "out").exists()

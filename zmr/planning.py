@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from zmr.errors import ConfigError
+from zmr.errors import ConfigError, InputError
 from zmr.job.api import JobSpec
 from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
@@ -99,7 +99,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              on_bad_utf8: str = "strict", speculative: bool | None = None,
              compression: str | None = None,
              skip_bad_records: int | None = None,
-             task_memory: int | str | None = None) -> JobPlan:
+             task_memory: int | str | None = None,
+             allow_empty_input: bool = False) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
@@ -116,7 +117,13 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     if codec not in COMPRESSIONS:
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     skip = _skip_limit(job, skip_bad_records)
-    splits = plan_splits(discover_inputs(inputs), size)
+    files = discover_inputs(inputs)
+    splits = plan_splits(files, size)
+    if not splits and not allow_empty_input:
+        # almost always a wrong path or a failed upstream export: say so instead of
+        # committing an empty output that looks like success
+        raise InputError(f"the input is empty: {', '.join(files[:5])}"
+                         f"{' ...' if len(files) > 5 else ''} hold no data (0 bytes)")
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
                    os.path.abspath(output), bool(speculate), codec, skip, limit)
 

@@ -7,10 +7,12 @@ import os
 import shutil
 import tempfile
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import read_output, read_parts
+from zmr.errors import InputError
 from zmr.inline import run_inline
 from zmr.storage import codec
 
@@ -39,6 +41,10 @@ def test_word_count_equals_naive(files, split_size, reducers, crlf, final_newlin
     try:
         _write_files(tmp, files, crlf, final_newline)
         out = os.path.join(tmp, "out")
+        if not any(os.path.getsize(os.path.join(tmp, n)) for n in os.listdir(tmp)):
+            with pytest.raises(InputError, match="the input is empty"):
+                run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [tmp], out)
+            return
         run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [tmp], out,
                    reducers=reducers, split_size=split_size, memory_budget=budget)
         # the job's tokenizer is [a-z0-9']+ on lowercased text, so "é" is not a word
@@ -56,6 +62,7 @@ def test_word_count_equals_naive(files, split_size, reducers, crlf, final_newlin
 @settings(max_examples=25, deadline=None)
 @given(corpus, st.integers(1, 30))
 def test_every_line_read_once_at_its_offset(files, split_size):
+    assume(any(files))              # an input of no bytes at all is an error (tested above)
     tmp = tempfile.mkdtemp()
     try:
         _write_files(tmp, files, crlf=False, final_newline=True)
