@@ -62,6 +62,12 @@ class ClusterConfig:
     def __getitem__(self, key: tuple[str, str]) -> Any:
         return self.values.get(key, SETTINGS[key][1])
 
+    def with_values(self, values: dict[tuple[str, str], Any]) -> ClusterConfig:
+        """This config with some settings replaced (command-line overrides)."""
+        for (section, key), value in values.items():
+            _typed(self.path, section, key, value)
+        return ClusterConfig({**self.values, **values}, self.path)
+
     def endpoint(self, port_key: str) -> str:
         return f"tcp://{self['coordinator', 'host']}:{self['coordinator', port_key]}"
 

@@ -16,10 +16,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("config", nargs="?", default=None)
     parser.add_argument("--id", default=None, help="worker id (default: host-pid-random); "
                         "restarting with the same id reuses the worker's data directory")
+    parser.add_argument("--advertise", default=None, metavar="HOST",
+                        help="address other hosts reach this worker at (overrides "
+                             "[worker] advertise; e.g. this host's IP when binding 0.0.0.0)")
     args = parser.parse_args(argv)
     setup_logging()
     try:
-        agent = WorkerAgent(load_config(args.config), args.id)
+        config = load_config(args.config)
+        if args.advertise is not None:
+            config = config.with_values({("worker", "advertise"): args.advertise})
+        agent = WorkerAgent(config, args.id)
     except ZmrError as exc:
         print(f"zmr.worker: error: {exc}", file=sys.stderr)
         return 1
