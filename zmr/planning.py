@@ -6,11 +6,12 @@ Precedence of every setting: command-line flag > job module setting > default.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from zmr.errors import ConfigError, InputError
 from zmr.job.api import JobSpec
+from zmr.storage.locality import hosts_holding
 from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
@@ -39,6 +40,7 @@ class JobPlan:
     compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
     skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
     task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
+    resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
 
     @property
     def num_maps(self) -> int:
@@ -75,13 +77,32 @@ class JobPlan:
                    int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
                    bool(d.get("speculative", True)),
                    str(d.get("compression", DEFAULT_COMPRESSION)),
-                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)))
+                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
+                   _resources(d.get("resources") or {}, "plan"))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
     if flag is not None:
         return flag
     return job.setting(setting, default)
+
+
+RESOURCE_KINDS = ("cpus", "memory_mb")
+
+
+def _resources(value: Any, source: str) -> dict[str, int]:
+    """``RESOURCES = {"cpus": 1, "memory_mb": 2048}``: what one task needs of a worker."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: RESOURCES must be a dict such as "
+                          f"{{'cpus': 1, 'memory_mb': 2048}}, got {value!r}")
+    for kind, amount in value.items():
+        if kind not in RESOURCE_KINDS:
+            raise ConfigError(f"{source}: RESOURCES has unknown key {kind!r} "
+                              f"(known: {', '.join(RESOURCE_KINDS)})")
+        if type(amount) is not int or amount < 1:
+            raise ConfigError(f"{source}: RESOURCES[{kind!r}] must be an integer >= 1, "
+                              f"got {amount!r}")
+    return dict(value)
 
 
 def _skip_limit(job: JobSpec, flag: int | None) -> int:
@@ -118,14 +139,16 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     skip = _skip_limit(job, skip_bad_records)
     files = discover_inputs(inputs)
-    splits = plan_splits(files, size)
+    hosts = {path: hosts_holding(path) for path in files}
+    splits = [replace(s, hosts=hosts[s.path]) for s in plan_splits(files, size)]
     if not splits and not allow_empty_input:
         # almost always a wrong path or a failed upstream export: say so instead of
         # committing an empty output that looks like success
         raise InputError(f"the input is empty: {', '.join(files[:5])}"
                          f"{' ...' if len(files) > 5 else ''} hold no data (0 bytes)")
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
-                   os.path.abspath(output), bool(speculate), codec, skip, limit)
+                   os.path.abspath(output), bool(speculate), codec, skip, limit,
+                   _resources(job.setting("RESOURCES", {}), job.source))
 
 
 def spill_budget(budget: int, task_memory: int) -> int:

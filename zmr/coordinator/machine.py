@@ -393,11 +393,36 @@ class CoordinatorState:
             job.set_state(JobState.RUNNING)
             job.started_s = now
         worker.free_slots -= 1
+        if job.plan.resources:
+            worker.reserved.append((task.attempts[-1], job.plan.resources.get("cpus", 0),
+                                    job.plan.resources.get("memory_mb", 0)))
+        if task.kind == MAP:
+            self._count_locality(job, task, worker)
         spec = self._spec(job, task, number)
         first_time = job.job_id not in worker.jobs_with_code
         worker.jobs_with_code.add(job.job_id)
         msg = AssignTask(job.job_id, task.kind, task.index, number, spec, first_time)
         return Send(worker.worker_id, msg, (job.code,) if first_time else ())
+
+    @staticmethod
+    def _count_locality(job: Job, task: Task, worker: WorkerInfo) -> None:
+        """Hadoop's DATA_LOCAL_MAPS / OTHER_LOCAL_MAPS, for maps whose input has a host."""
+        hosts = job.plan.splits[task.index].hosts
+        if hosts:
+            local = worker.host in hosts
+            job.counters.increment(JOB_COUNTERS,
+                                   "DATA_LOCAL_MAPS" if local else "OTHER_LOCAL_MAPS")
+
+    def unplaceable(self, plan: JobPlan) -> str:
+        """Why no registered worker could ever run a task of ``plan`` ("" if one could, or
+        if no worker has registered yet)."""
+        if not plan.resources or not self.workers:
+            return ""
+        if any(w.could_ever_run(plan.resources) for w in self.workers.values()):
+            return ""
+        largest = max(self.workers.values(), key=lambda w: (w.cpus, w.memory_mb))
+        return (f"no worker can run a task needing {plan.resources}: the largest has "
+                f"{largest.cpus} CPUs and {largest.memory_mb} MB")
 
     def _spec(self, job: Job, task: Task, number: int) -> dict[str, Any]:
         if task.kind == MAP:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +42,17 @@ class TaskTally:
     lowest index that may be pending, so that "is the phase done?" and "next pending task"
     cost O(1) amortised instead of a walk over every task (thousands per job)."""
 
-    def __init__(self, maps: list[Task], reduces: list[Task]) -> None:
+    def __init__(self, maps: list[Task], reduces: list[Task],
+                 map_hosts: list[tuple[str, ...]] | None = None) -> None:
         self.done = {MAP: 0, REDUCE: 0}
         self.pending_from = {MAP: 0, REDUCE: 0}
+        # locality: per host, the maps whose input it holds, and where to start looking
+        self.map_hosts = map_hosts or [()] * len(maps)
+        self.local_maps: dict[str, list[int]] = {}
+        for index, hosts in enumerate(self.map_hosts):
+            for host in hosts:
+                self.local_maps.setdefault(host, []).append(index)
+        self.local_from = dict.fromkeys(self.local_maps, 0)
         for task in (*maps, *reduces):
             self.moved(task, None, task.state)
             task.tally = self
@@ -54,6 +64,10 @@ class TaskTally:
             self.done[task.kind] += 1
         if new == TaskState.PENDING:
             self.pending_from[task.kind] = min(self.pending_from[task.kind], task.index)
+            if task.kind == MAP and task.index < len(self.map_hosts):
+                for host in self.map_hosts[task.index]:
+                    position = bisect.bisect_left(self.local_maps[host], task.index)
+                    self.local_from[host] = min(self.local_from[host], position)
 
 
 @dataclass
@@ -143,7 +157,7 @@ class Job:
 
     def set_tasks(self, maps: list[Task], reduces: list[Task]) -> None:
         self.maps, self.reduces = maps, reduces
-        self.tally = TaskTally(maps, reduces)
+        self.tally = TaskTally(maps, reduces, [s.hosts for s in self.plan.splits])
 
     def done(self, kind: str) -> int:
         if self.tally is not None:
@@ -161,6 +175,17 @@ class Job:
         if self.tally is not None:
             self.tally.pending_from[kind] = i
         return tasks[i] if i < len(tasks) else None
+
+    def first_pending_local(self, host: str) -> Task | None:
+        """The lowest pending map whose input ``host`` holds, if any (data locality)."""
+        if self.tally is None or host not in self.tally.local_maps:
+            return None
+        indices = self.tally.local_maps[host]
+        i = self.tally.local_from[host]
+        while i < len(indices) and self.maps[indices[i]].state != TaskState.PENDING:
+            i += 1
+        self.tally.local_from[host] = i
+        return self.maps[indices[i]] if i < len(indices) else None
 
     def to_record(self, with_plan: bool = True) -> dict[str, Any]:
         """Everything needed to rebuild this job after a coordinator restart (not the code;
@@ -235,12 +260,33 @@ class WorkerInfo:
     cpus: int
     memory_mb: int
     shuffle_key: str = ""          # CURVE public key of its shuffle service ("" = curve off)
+    # attempts placed here by declared RESOURCES: (attempt, cpus, memory_mb); entries whose
+    # attempt has ended are pruned when the total is asked for, whatever ended them
+    reserved: list[tuple[Attempt, int, int]] = field(default_factory=list)
     free_slots: int = 0            # slots it asked work for and has not been given yet
     jobs_with_code: set[str] = field(default_factory=set)
     tasks_done: int = 0
     tasks_failed: int = 0
 
+    def in_use(self) -> tuple[int, int]:
+        """CPUs and MB of memory reserved by declared-resource attempts still running."""
+        self.reserved = [r for r in self.reserved if r[0].outcome == "running"]
+        return sum(r[1] for r in self.reserved), sum(r[2] for r in self.reserved)
+
+    def could_ever_run(self, needs: dict[str, int]) -> bool:
+        return (needs.get("cpus", 0) <= self.cpus
+                and (not self.memory_mb or needs.get("memory_mb", 0) <= self.memory_mb))
+
+    def can_run_now(self, needs: dict[str, int]) -> bool:
+        if not needs:
+            return True
+        cpus, memory_mb = self.in_use()
+        return (cpus + needs.get("cpus", 0) <= self.cpus
+                and (not self.memory_mb
+                     or memory_mb + needs.get("memory_mb", 0) <= self.memory_mb))
+
     def describe(self) -> dict[str, Any]:
         return {"worker_id": self.worker_id, "host": self.host, "slots": self.slots,
+                "cpus": self.cpus, "memory_mb": self.memory_mb,
                 "free_slots": self.free_slots, "shuffle_endpoint": self.shuffle_endpoint,
                 "tasks_done": self.tasks_done, "tasks_failed": self.tasks_failed}

@@ -1,4 +1,8 @@
-"""Pure scheduling choices: which task a worker asking for work gets next."""
+"""Pure scheduling choices: which task a worker asking for work gets next.
+
+Oldest job first, skipping jobs whose declared ``RESOURCES`` do not fit in what the worker
+has left (CPUs and memory it reported, minus what running declared-resource attempts
+reserve); within a job, maps whose input the worker's host holds come first."""
 
 from __future__ import annotations
 
@@ -16,7 +20,10 @@ def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
     for job in jobs:
         if _blacklisted(job, worker.worker_id, blacklist_after, live_workers):
             continue
-        pending_map = job.first_pending(MAP)
+        if not worker.can_run_now(job.plan.resources):
+            continue                    # its declared needs do not fit here right now
+        # a map whose input this worker's host holds first (data locality), else any
+        pending_map = job.first_pending_local(worker.host) or job.first_pending(MAP)
         if pending_map is not None:
             return job, pending_map
         if job.done(MAP) == len(job.maps):
@@ -38,7 +45,7 @@ def backup_task(jobs: list[Job], worker: WorkerInfo, now: float, slow_factor: fl
     left to hand out, an attempt running ``slow_factor`` times longer than that phase's
     median task gets a backup on another worker; the first to commit wins."""
     for job in jobs:
-        if not job.plan.speculative:
+        if not job.plan.speculative or not worker.can_run_now(job.plan.resources):
             continue
         for kind in (MAP, REDUCE):
             tasks = job.maps if kind == MAP else job.reduces

@@ -318,6 +318,9 @@ class CoordinatorServer:
             plan = JobPlan.from_dict(msg.plan)
         except (KeyError, TypeError, ValueError) as exc:
             raise ZmrError(f"malformed job plan: {exc}") from None
+        problem = self.state.unplaceable(plan)
+        if problem:
+            raise ZmrError(problem)
         commit.prepare_output(plan.output, msg.overwrite)
         job_id, commands = self.state.submit(msg.name, plan, blobs[0], self.clock())
         log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,

@@ -30,6 +30,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "SPECULATIVE": bool,
     "COMPRESSION": str,
     "SKIP_BAD_RECORDS": int,
+    "RESOURCES": dict,
 }
 
 

@@ -15,12 +15,14 @@ class Split:
     """A byte range of one input file; a line belongs to the split in which it starts.
 
     ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
+    ``hosts`` are the machines whose disks hold it (empty: anywhere, e.g. a shared mount).
     """
 
     path: str
     start: int
     length: int
     whole: bool = False
+    hosts: tuple[str, ...] = ()
 
     @property
     def end(self) -> int:
@@ -31,7 +33,8 @@ class Split:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Split:
-        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)))
+        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)),
+                   tuple(str(h) for h in d.get("hosts", ())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,73 @@
+"""Placement on a real cluster: declared RESOURCES cap how many tasks share a worker,
+impossible needs are refused at submission, and maps over local files count as
+data-local."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.cluster.conftest import write_lines
+from tests.helpers import output_bytes
+from zmr.errors import ZmrError
+from zmr.inline import run_inline
+from zmr.local import LocalCluster
+
+JOB = '''
+import time
+RESOURCES = {resources!r}
+
+def mapper(key, line):
+    for word in line.split():
+        yield word, 1
+
+def mapper_final():
+    time.sleep(0.3)
+
+def reducer(key, values):
+    yield key, sum(values)
+'''
+
+
+def _job(tmp_path, name: str, resources: dict) -> str:
+    path = tmp_path / f"{name}.py"
+    path.write_text(JOB.format(resources=resources))
+    return str(path)
+
+
+def _overlaps(attempts: list[list]) -> int:
+    """The most attempts running at one moment."""
+    edges = sorted([(a[2], 1) for a in attempts] + [(a[3], -1) for a in attempts])
+    most = running = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
+
+
+def test_resources_locality_and_refusal(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
+    cpus = os.cpu_count() or 1
+    whole_machine = _job(tmp_path, "whole", {"cpus": cpus})
+    with LocalCluster(workers=1, slots=4, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(whole_machine, [inputs], str(tmp_path / "out"))
+        final = job.wait(timeout_s=60)
+        maps = [a for t in final["tasks"] if t["task"] == "map" for a in t["attempts"]]
+        assert len(maps) == 4 and _overlaps(maps) == 1      # 4 slots, 1 task at a time
+        assert final["counters"]["zmr.job"]["DATA_LOCAL_MAPS"] == 4
+
+        too_big = _job(tmp_path, "too_big", {"memory_mb": 1 << 30})
+        with pytest.raises(ZmrError, match="no worker can run a task needing"):
+            cluster.client.submit(too_big, [inputs], str(tmp_path / "never"))
+        assert not os.path.exists(tmp_path / "never")
+    run_inline(whole_machine, [inputs], str(tmp_path / "inline"))
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
+
+
+def test_bad_resources_are_named(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    with pytest.raises(ZmrError, match="unknown key 'gpus'"):
+        run_inline(_job(tmp_path, "gpus", {"gpus": 1}), [inputs], str(tmp_path / "o"))
+    with pytest.raises(ZmrError, match=r"RESOURCES\['cpus'\] must be an integer >= 1"):
+        run_inline(_job(tmp_path, "zero", {"cpus": 0}), [inputs], str(tmp_path / "o2"))
