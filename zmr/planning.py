@@ -11,6 +11,8 @@ from typing import Any
 
 from zmr.errors import ConfigError, InputError
 from zmr.job.api import JobSpec
+from zmr.storage.fs import is_uri
+from zmr.storage.fs import local_path as fs_local
 from zmr.storage.locality import hosts_holding
 from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
@@ -146,8 +148,9 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
         # committing an empty output that looks like success
         raise InputError(f"the input is empty: {', '.join(files[:5])}"
                          f"{' ...' if len(files) > 5 else ''} hold no data (0 bytes)")
+    output = output if is_uri(output) else os.path.abspath(fs_local(output))
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
-                   os.path.abspath(output), bool(speculate), codec, skip, limit,
+                   output, bool(speculate), codec, skip, limit,
                    _resources(job.setting("RESOURCES", {}), job.source))
 
 

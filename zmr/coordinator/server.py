@@ -95,6 +95,7 @@ class CoordinatorServer:
         self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
+        self.refused = 0                # requests answered with an error
         self.state.restore_grace_s = interval * config["heartbeat", "liveness"] * 4
         self.journal = Journal(config["coordinator", "state_dir"])
         restored = self.journal.load()
@@ -210,7 +211,12 @@ class CoordinatorServer:
         try:
             handler(peer, msg, blobs)
         except ZmrError as exc:
-            log.warning("request %s refused: %s", type(msg).__name__, exc)
+            self.refused += 1
+            # the client gets the reason; the log gets the first few and then one in a
+            # thousand, so a flood of bad requests cannot fill the disk
+            if self.refused <= 100 or self.refused % 1000 == 0:
+                log.warning("request %s refused (%d so far): %s", type(msg).__name__,
+                            self.refused, exc)
             self._reply(peer, ErrorReply(str(exc)))
 
     def _drop(self, msg: Message, peer: bytes, why: str) -> None:

@@ -5,6 +5,14 @@ Like Hadoop's FileOutputCommitter: a task attempt writes ``part-NNNNN`` under
 ``link`` fails if the name exists, so when a retried or speculative attempt of the same task
 also finishes, exactly one commit wins and the loser is discarded; a reader never sees a half
 written part file. ``_SUCCESS`` is written last, when every task has committed.
+
+Object stores (``s3://``) have no rename and no link, so there a task commits by uploading
+its complete part file to ``<output>/_temporary/<task>-a<N>/part-NNNNN`` (an S3 PUT makes
+an object appear whole or not at all), and the job commit, done once by the coordinator
+when every task has finished, copies one of each part's uploads to ``<output>/part-NNNNN``
+(server-side copy), writes ``_SUCCESS`` last and deletes ``_temporary/``. Attempts of a task
+are interchangeable (the assumption speculative execution already makes), so which
+complete upload is promoted does not matter; it is the lowest attempt, for determinism.
 """
 
 from __future__ import annotations
@@ -14,11 +22,14 @@ import os
 import shutil
 
 from zmr.errors import OutputError
-from zmr.storage import layout
+from zmr.storage import fs, layout
 
 
 def prepare_output(output_dir: str, overwrite: bool = False) -> None:
     """Create the job's output directory; refuse an existing one unless ``overwrite``."""
+    if fs.is_uri(output_dir):
+        _prepare_remote(output_dir, overwrite)
+        return
     if os.path.lexists(output_dir):
         if not overwrite:
             raise OutputError(f"output directory {output_dir} already exists "
@@ -30,8 +41,30 @@ def prepare_output(output_dir: str, overwrite: bool = False) -> None:
         raise OutputError(f"cannot create output directory {output_dir}: {exc}") from exc
 
 
+def _prepare_remote(output: str, overwrite: bool) -> None:
+    try:
+        if fs.exists(output):
+            if not overwrite:
+                raise OutputError(f"output {output} already exists "
+                                  "(remove it or pass --overwrite)")
+            fs.delete_tree(output)
+    except OSError as exc:
+        raise OutputError(f"cannot prepare output {output}: {exc}") from exc
+
+
+def staging_dir(output_dir: str, task: str, attempt: int, work_dir: str) -> str:
+    """Where an attempt writes its part file before committing it: next to the output
+    (same filesystem, so the commit is a link), or in the task's local work directory
+    when the output is on an object store."""
+    if fs.is_uri(output_dir):
+        return os.path.join(work_dir, layout.TEMPORARY, f"{task}-a{attempt}")
+    return layout.staging_dir(output_dir, task, attempt)
+
+
 def commit_file(staged: str, final: str) -> bool:
     """Promote a staged file; False if another attempt already committed ``final``."""
+    if fs.is_uri(final):
+        return _upload_attempt(staged, final)
     try:
         os.link(staged, final)
     except FileExistsError:
@@ -53,8 +86,25 @@ def _rename_if_absent(staged: str, final: str) -> bool:
     return True
 
 
+def _upload_attempt(staged: str, final: str) -> bool:
+    """Object store: upload to this attempt's place under ``_temporary/`` (the job commit
+    promotes it)."""
+    output, name = final.rsplit("/", 1)
+    attempt_dir = os.path.basename(os.path.dirname(staged))
+    try:
+        fs.upload(staged, fs.join(output, layout.TEMPORARY, attempt_dir, name))
+    except OSError as exc:
+        raise OutputError(f"cannot upload {final}: {exc}") from exc
+    finally:
+        os.unlink(staged)
+    return True
+
+
 def mark_success(output_dir: str) -> None:
     """Write ``_SUCCESS`` (atomically) and drop the staging area."""
+    if fs.is_uri(output_dir):
+        _commit_remote_job(output_dir)
+        return
     shutil.rmtree(os.path.join(output_dir, layout.TEMPORARY), ignore_errors=True)
     marker = layout.success_path(output_dir)
     with open(marker + ".tmp", "w"):
@@ -62,8 +112,33 @@ def mark_success(output_dir: str) -> None:
     os.replace(marker + ".tmp", marker)
 
 
+def _commit_remote_job(output: str) -> None:
+    """Promote one upload per part file, then ``_SUCCESS``, then drop ``_temporary/``."""
+    temporary = fs.join(output, layout.TEMPORARY)
+    uploads = sorted(fs.list_files(temporary), key=lambda u: _attempt_order(u[0])) \
+        if fs.exists(temporary) else []
+    promoted: set[str] = set()
+    for uri, _ in uploads:
+        name = uri.rsplit("/", 1)[1]
+        if name not in promoted:
+            fs.copy(uri, fs.join(output, name))
+            promoted.add(name)
+    fs.write_bytes(layout.success_path(output), b"")
+    fs.delete_tree(temporary)
+
+
+def _attempt_order(uri: str) -> tuple[str, int, str]:
+    """``.../_temporary/reduce-00003-a2/part-00003`` -> (task, attempt, name)."""
+    attempt_dir, name = uri.rsplit("/", 2)[-2:]
+    task, _, number = attempt_dir.rpartition("-a")
+    return task, int(number) if number.isdigit() else 0, name
+
+
 def abort_output(output_dir: str) -> None:
     """Remove a failed job's partial output: committed parts, staging and any marker."""
+    if fs.is_uri(output_dir):
+        fs.delete_tree(output_dir)          # prepare_output made sure it was all ours
+        return
     if not os.path.isdir(output_dir):
         return
     for name in os.listdir(output_dir):

@@ -19,7 +19,10 @@ SHARED_FS_TYPES = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "lu
 
 
 def hosts_holding(path: str) -> tuple[str, ...]:
-    """The hosts whose disks hold ``path``: this machine, unless it is on a shared mount."""
+    """The hosts whose disks hold ``path``: this machine, unless it is on a shared mount
+    or an object store (a URI), which are equally near every worker."""
+    if "://" in path:
+        return ()
     fs_type = _mount_type(os.path.realpath(path))
     if fs_type in SHARED_FS_TYPES or fs_type.startswith("fuse"):
         return ()

@@ -28,11 +28,12 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
 from zmr.errors import ConfigError, InputError
+from zmr.storage import fs
 from zmr.tasks.specs import Split
 
 COMPRESSED = (".gz", ".bz2")
@@ -92,13 +93,16 @@ def discover_inputs(paths: Sequence[str]) -> list[str]:
         raise InputError(f"no input files found in: {', '.join(paths)}")
     files = sorted(found)
     for path in files:
-        if not os.access(path, os.R_OK):
+        if not fs.is_uri(path) and not os.access(path, os.R_OK):
             raise InputError(f"input file {path} is not readable")
     return files
 
 
 def _expand(path: str) -> list[str]:
     """The files one input argument stands for."""
+    if fs.is_uri(path):
+        return _remote_files(path)
+    path = fs.local_path(path)
     if not glob.has_magic(path):
         if not os.path.exists(path):
             raise InputError(f"input path {path} does not exist")
@@ -107,6 +111,17 @@ def _expand(path: str) -> list[str]:
     if not matches:
         raise InputError(f"input pattern {path} matches no files")
     return [f for match in matches for f in _files_under(match)]
+
+
+def _remote_files(uri: str) -> list[str]:
+    """Files at or under a URI, skipping hidden names below it (as for directories)."""
+    try:
+        listed = fs.list_files(uri)
+    except OSError as exc:
+        raise InputError(f"cannot list input {uri}: {exc}") from None
+    base = uri.rstrip("/")
+    return [u for u, _ in listed
+            if u == uri or not any(_hidden(p) for p in u[len(base):].split("/"))]
 
 
 def _hidden(name: str) -> bool:
@@ -156,7 +171,7 @@ def plan_splits(files: Sequence[str], split_size: int) -> list[Split]:
     splits = []
     for path in files:
         try:
-            size = os.path.getsize(path)
+            size = fs.size(path) if fs.is_uri(path) else os.path.getsize(path)
         except OSError as exc:
             raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
         if size == 0:
@@ -202,10 +217,11 @@ def iter_split_lines(split: Split, on_bad_utf8: str = "strict",
 
 
 def _open(split: Split) -> IO[bytes]:
+    raw: Any = fs.open_input(split.path) if fs.is_uri(split.path) else open(split.path, "rb")
     if not (split.whole and _is_compressed(split.path)):
-        return open(split.path, "rb")
+        return raw  # type: ignore[no-any-return]
     opener = gzip.open if split.path.lower().endswith(".gz") else bz2.open
-    return opener(split.path, "rb")  # type: ignore[return-value]
+    return opener(raw, "rb")  # type: ignore[return-value]
 
 
 def _first_line_start(f: IO[bytes], start: int, end: int) -> int:

@@ -177,8 +177,8 @@ def _as_array(column: Any) -> pa.Array:
 
 def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
     """Map-only: stream pairs to a staged part file, then commit it."""
-    staging = layout.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
-                                 spec.attempt)
+    staging = commit.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
+                                 spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.map_index))
     with open(staged, "w", encoding="utf-8", newline="\n") as out:

@@ -88,8 +88,8 @@ def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str
 
 def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.RecordBatch],
                        counters: Counters) -> str:
-    staging = layout.staging_dir(spec.output_dir, layout.reduce_task_name(spec.partition),
-                                 spec.attempt)
+    staging = commit.staging_dir(spec.output_dir, layout.reduce_task_name(spec.partition),
+                                 spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.partition))
     with open(staged, "w", encoding="utf-8", newline="\n") as out:
