@@ -11,6 +11,7 @@ from typing import Any
 
 from zmr.errors import ConfigError
 from zmr.job.api import JobSpec
+from zmr.storage.formats import ARROW, FORMATS, TEXT
 from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
@@ -39,6 +40,7 @@ class JobPlan:
     compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
     skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
     task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
+    output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
 
     @property
     def num_maps(self) -> int:
@@ -55,14 +57,14 @@ class JobPlan:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
-                           self.task_memory)
+                           self.task_memory, self.output_format)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
                               self.output, self.memory_budget, self.compression,
-                              self.task_memory)
+                              self.task_memory, self.output_format)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -75,7 +77,8 @@ class JobPlan:
                    int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
                    bool(d.get("speculative", True)),
                    str(d.get("compression", DEFAULT_COMPRESSION)),
-                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)))
+                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
+                   _output_format(d.get("output_format", TEXT)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -99,8 +102,10 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              on_bad_utf8: str = "strict", speculative: bool | None = None,
              compression: str | None = None,
              skip_bad_records: int | None = None,
-             task_memory: int | str | None = None) -> JobPlan:
-    """Discover inputs and cut them into splits; resolve every setting once."""
+             task_memory: int | str | None = None, input_format: str = TEXT,
+             output_format: str = TEXT) -> JobPlan:
+    """Discover inputs and cut them into splits; resolve every setting once. The formats
+    are "arrow" only between the steps of a multi-step job (:mod:`zmr.pipeline`)."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
         raise ConfigError(f"reducers must be an integer >= 0, got {num_reducers!r}")
@@ -116,9 +121,27 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     if codec not in COMPRESSIONS:
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     skip = _skip_limit(job, skip_bad_records)
-    splits = plan_splits(discover_inputs(inputs), size)
+    splits = plan_splits(discover_inputs(inputs), size, _input_format(job, input_format))
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
-                   os.path.abspath(output), bool(speculate), codec, skip, limit)
+                   os.path.abspath(output), bool(speculate), codec, skip, limit,
+                   _output_format(output_format))
+
+
+def _input_format(job: JobSpec, input_format: str) -> str:
+    if input_format not in FORMATS:
+        raise ConfigError(f"input format must be one of {', '.join(FORMATS)}, "
+                          f"got {input_format!r}")
+    if input_format == ARROW and job.map_batch is not None:
+        raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
+                          "multi-step job needs mapper(key, value)")
+    return input_format
+
+
+def _output_format(output_format: str) -> str:
+    if output_format not in FORMATS:
+        raise ConfigError(f"output format must be one of {', '.join(FORMATS)}, "
+                          f"got {output_format!r}")
+    return str(output_format)
 
 
 def spill_budget(budget: int, task_memory: int) -> int:

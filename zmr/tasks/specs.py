@@ -15,12 +15,15 @@ class Split:
     """A byte range of one input file; a line belongs to the split in which it starts.
 
     ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
+    ``format`` is ``"text"`` (lines) or ``"arrow"``: a whole pair file written by the
+    previous step of a multi-step job (:mod:`zmr.storage.pairfile`).
     """
 
     path: str
     start: int
     length: int
     whole: bool = False
+    format: str = "text"
 
     @property
     def end(self) -> int:
@@ -31,7 +34,8 @@ class Split:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Split:
-        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)))
+        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)),
+                   str(d.get("format", "text")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,7 @@ class MapTaskSpec:
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
     skip_bad_records: int = 0     # records whose mapper call raises that may be skipped
     task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
+    output_format: str = "text"   # of a map-only job's part files: "text" or "arrow" pairs
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -146,6 +151,7 @@ class ReduceTaskSpec:
     memory_budget: int
     compression: str = "none"
     task_memory: int = 0
+    output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
