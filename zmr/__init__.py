@@ -17,6 +17,7 @@ from zmr.errors import (
     ZmrError,
 )
 from zmr.inline import JobResult, run_inline
+from zmr.job.api import Step
 from zmr.job.counters import increment_counter
 
 __version__ = "0.1.0"
@@ -30,6 +31,7 @@ __all__ = [
     "JobHandle",
     "JobResult",
     "OutputError",
+    "Step",
     "TaskError",
     "ZmrError",
     "increment_counter",

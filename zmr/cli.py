@@ -17,8 +17,8 @@ from types import ModuleType
 
 from zmr.errors import ZmrError
 from zmr.inline import JobResult, run_inline
-from zmr.job.api import JobSpec
-from zmr.job.loader import load_job, with_reducer_as_combiner
+from zmr.job.api import JobSpec, Pipeline
+from zmr.job.loader import load_runnable, with_reducer_as_combiner
 from zmr.planning import BAD_UTF8_POLICIES, COMPRESSIONS
 
 
@@ -60,9 +60,9 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="use the reducer as combiner too (like COMBINER = \"reducer\")")
 
 
-def job_from_args(args: argparse.Namespace) -> JobSpec:
-    """Load the job named on the command line, with --combiner applied."""
-    spec = load_job(args.job)
+def job_from_args(args: argparse.Namespace) -> JobSpec | Pipeline:
+    """Load the job named on the command line (one step or several), with --combiner."""
+    spec = load_runnable(args.job)
     return with_reducer_as_combiner(spec) if args.combiner else spec
 
 
@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_summary(result: JobResult) -> None:
     c = result.counters.get("zmr", {})
+    for number, step in enumerate(result.steps, 1):
+        print(f"zmr: step {number}/{len(result.steps)} done in {step.elapsed_s:.2f}s: "
+              f"{step.num_maps} map tasks, {step.num_reducers} reduce tasks", file=sys.stderr)
     print(f"zmr: done in {result.elapsed_s:.2f}s: {result.num_maps} map tasks, "
           f"{result.num_reducers} reduce tasks -> {result.output}", file=sys.stderr)
     for name in ("MAP_INPUT_RECORDS", "MAP_SKIPPED_RECORDS", "MAP_OUTPUT_RECORDS",

@@ -9,14 +9,17 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from zmr.cli import job_from_args
 from zmr.cli_progress import ProgressDisplay
-from zmr.client import Client
+from zmr.client import Client, JobHandle, StepsHandle
 from zmr.config import load_config
 from zmr.errors import ConfigError, OutputError
+from zmr.job.api import JobSpec, Pipeline
 from zmr.local import LocalCluster
+from zmr.pipeline import PipelineRun
 from zmr.planning import plan_job
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
@@ -75,13 +78,13 @@ def _client(args: argparse.Namespace) -> Client:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
-    job = client.submit(job_from_args(args), args.input, args.output, reducers=args.reducers,
-                        split_size=args.split_size, memory_budget=args.memory_budget,
-                        on_bad_utf8=args.on_bad_utf8, overwrite=args.overwrite, name=args.name,
-                        compression=args.compression, skip_bad_records=args.skip_bad_records,
-                        task_memory=args.task_memory)
-    print(job.job_id)
-    if args.wait:
+    job = client.submit(job_from_args(args), args.input, args.output,
+                        overwrite=args.overwrite, name=args.name, **_plan_options(args))
+    print(job.job_id, flush=True)
+    if isinstance(job, StepsHandle) and not args.wait:
+        print("zmr: a multi-step job's steps are submitted by this client in turn: waiting "
+              "for them", file=sys.stderr)
+    if args.wait or isinstance(job, StepsHandle):
         _wait_showing_progress(job.wait, quiet=False)
     return 0
 
@@ -199,22 +202,49 @@ def run_embedded(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
     spec = job_from_args(args)
-    plan = plan_job(spec, args.input, args.output, reducers=args.reducers,
-                    split_size=args.split_size, memory_budget=args.memory_budget,
-                    on_bad_utf8=args.on_bad_utf8, compression=args.compression,
-                    skip_bad_records=args.skip_bad_records,
-                    task_memory=args.task_memory)
+    submit = (_steps_submitter(spec, args) if isinstance(spec, Pipeline)
+              else _job_submitter(spec, args))
+    with LocalCluster(workers=workers) as cluster:
+        job = submit(cluster.client)
+        try:
+            status = _wait_showing_progress(job.wait, args.quiet)
+        except BaseException:
+            if isinstance(job, StepsHandle):      # the cluster goes, and its steps with it
+                job.run.abort()
+            raise
+    if not args.quiet:
+        _print_embedded_summary(job, status, workers, time.monotonic() - started)
+    return 0
+
+
+def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(reducers=args.reducers, split_size=args.split_size,
+                memory_budget=args.memory_budget, on_bad_utf8=args.on_bad_utf8,
+                compression=args.compression, skip_bad_records=args.skip_bad_records,
+                task_memory=args.task_memory)
+
+
+def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:
+    plan = plan_job(spec, args.input, args.output, **_plan_options(args))
     if os.path.lexists(plan.output) and not args.overwrite:
         raise OutputError(f"output directory {plan.output} already exists "
                           "(remove it or pass --overwrite)")
-    with LocalCluster(workers=workers) as cluster:
-        job = cluster.client.submit_plan(spec, plan, overwrite=args.overwrite)
-        status = _wait_showing_progress(job.wait, args.quiet)
-    if not args.quiet:
-        print(f"zmr: {job.job_id} done in {time.monotonic() - started:.2f}s on {workers} "
-              f"workers: {status['maps_total']} map tasks, {status['reduces_total']} reduce "
-              f"tasks -> {status['output']}", file=sys.stderr)
-        skipped = status["counters"].get("zmr", {}).get("MAP_SKIPPED_RECORDS", 0)
-        if skipped:
-            print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)
-    return 0
+    return lambda client: client.submit_plan(spec, plan, overwrite=args.overwrite)
+
+
+def _steps_submitter(spec: Pipeline, args: argparse.Namespace
+                     ) -> Callable[[Client], JobHandle]:
+    run = PipelineRun(spec, args.input, args.output, overwrite=args.overwrite,
+                      **_plan_options(args))
+    return lambda client: StepsHandle(client, run)
+
+
+def _print_embedded_summary(job: JobHandle, status: dict[str, Any], workers: int,
+                            elapsed_s: float) -> None:
+    steps = f" ({status['steps']} steps; the last:" if "steps" in status else ""
+    print(f"zmr: {job.job_id} done in {elapsed_s:.2f}s on {workers} workers{steps}"
+          f" {status['maps_total']} map tasks, {status['reduces_total']} reduce "
+          f"tasks{')' if steps else ''} -> {status['output']}", file=sys.stderr)
+    skipped = status["counters"].get("zmr", {}).get("MAP_SKIPPED_RECORDS", 0)
+    if skipped:
+        print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)

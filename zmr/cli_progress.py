@@ -7,11 +7,19 @@ sign of life, like Hadoop's ``map 25% reduce 0%`` lines.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, TextIO
 
+_STEP = re.compile(r"\[(step \d+/\d+)\]$")
 #: Off a terminal, a line is printed when progress changes, or after this long.
 PLAIN_EVERY_S = 10.0
+
+
+def _job_label(status: dict[str, Any]) -> str:
+    """The job id, and "step i/n" for a step of a multi-step job (named "name[step i/n]")."""
+    step = _STEP.search(status.get("name", ""))
+    return f"{status['job_id']} {step.group(1)}" if step else str(status["job_id"])
 
 
 class ProgressDisplay:
@@ -22,6 +30,7 @@ class ProgressDisplay:
         self.quiet = quiet
         self.tty = self.stream.isatty()
         self._bars: dict[str, Any] = {}
+        self._job = ""
         self._last_line = ""
         self._last_at = float("-inf")
 
@@ -36,18 +45,21 @@ class ProgressDisplay:
     def _draw_bars(self, status: dict[str, Any]) -> None:
         from tqdm import tqdm  # only on a terminal: keeps plain runs' imports light
 
+        if self._bars and self._job != status["job_id"]:
+            self.close()            # the next step of a multi-step job: new bars
+        self._job = status["job_id"]
         for position, kind in enumerate(("map", "reduce")):
             total, done = status[f"{kind}s_total"], status[f"{kind}s_done"]
             bar = self._bars.get(kind)
             if bar is None:
                 bar = self._bars[kind] = tqdm(
-                    total=total, desc=f"{status['job_id']} {kind:<6}", unit="task",
+                    total=total, desc=f"{_job_label(status)} {kind:<6}", unit="task",
                     position=position, leave=True, file=self.stream, dynamic_ncols=True)
             bar.set_postfix_str(status["state"], refresh=False)
             bar.update(done - bar.n)
 
     def _print_line(self, status: dict[str, Any]) -> None:
-        progress = (f"{status['job_id']} {status['state']}: map {status['maps_done']}/"
+        progress = (f"{_job_label(status)} {status['state']}: map {status['maps_done']}/"
                     f"{status['maps_total']}  reduce {status['reduces_done']}/"
                     f"{status['reduces_total']}")
         elapsed = status["elapsed_s"]

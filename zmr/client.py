@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, load_config
 from zmr.errors import JobFailedError, ZmrError
-from zmr.job.api import JobSpec
-from zmr.job.loader import load_job, pack_job
+from zmr.job.api import JobSpec, Pipeline
+from zmr.job.loader import load_runnable, pack_job
+from zmr.pipeline import PipelineRun, StepJob
 from zmr.planning import JobPlan, plan_job
 from zmr.protocol.messages import (
     Ack,
@@ -94,20 +95,25 @@ class Client:
         return reply
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, job: str | JobSpec, inputs: list[str] | str, output: str, *,
+    def submit(self, job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, on_bad_utf8: str = "strict",
                overwrite: bool = False, name: str | None = None,
                compression: str | None = None,
                skip_bad_records: int | None = None,
                task_memory: int | str | None = None) -> JobHandle:
-        """Validate the job, plan its splits and submit it; returns a handle."""
-        spec = job if isinstance(job, JobSpec) else load_job(job)
-        plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
-                        reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-                        on_bad_utf8=on_bad_utf8, compression=compression,
-                        skip_bad_records=skip_bad_records,
-                        task_memory=task_memory)
+        """Validate the job, plan its splits and submit it; returns a handle. A multi-step
+        job submits its first step; the handle's ``wait`` submits the others in turn."""
+        spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        options: dict[str, Any] = dict(
+            reducers=reducers, split_size=split_size, memory_budget=memory_budget,
+            on_bad_utf8=on_bad_utf8, compression=compression,
+            skip_bad_records=skip_bad_records, task_memory=task_memory)
+        if isinstance(spec, Pipeline):
+            return StepsHandle(self, PipelineRun(spec, inputs, output, overwrite=overwrite,
+                                                 name=name, **options))
+        plan = plan_job(spec, inputs, output, **options)
         return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
@@ -192,3 +198,70 @@ class JobHandle:
 
     def __repr__(self) -> str:
         return f"JobHandle({self.job_id!r}, output={self.output!r})"
+
+
+class StepsHandle(JobHandle):
+    """A multi-step job, driven by this client: one cluster job per step, named
+    ``name[step i/n]``; ``job_id`` is the current step's. ``wait`` waits for each step and
+    submits the next; a step that fails (or is cancelled) ends the job, and the
+    intermediate outputs are removed either way. Statuses carry ``step`` and ``steps``."""
+
+    def __init__(self, client: Client, run: PipelineRun) -> None:
+        super().__init__(client, "", run.output)
+        self.run = run
+        self.step: StepJob | None = None
+        self._final: dict[str, Any] | None = None
+        self._submit_next()
+
+    def _submit_next(self) -> bool:
+        """Plan and submit the next step; False when there is none."""
+        try:
+            step = self.run.next_step()
+            if step is None:
+                return False
+            self.job_id = self.client.submit_plan(step.spec, step.plan, name=step.name).job_id
+        except BaseException:
+            self.run.abort()
+            raise
+        self.step = step
+        return True
+
+    def _labelled(self, status: dict[str, Any]) -> dict[str, Any]:
+        assert self.step is not None
+        return {**status, "step": self.step.number, "steps": self.step.total}
+
+    def status(self) -> dict[str, Any]:
+        return self._final or self._labelled(self.client.job(self.job_id))
+
+    def wait(self, timeout_s: float | None = None,
+             on_progress: Callable[[dict[str, Any]], None] | None = None,
+             poll_s: float = 0.05) -> dict[str, Any]:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while self._final is None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            status = self._labelled(self._wait_step(left, on_progress, poll_s))
+            if not self._submit_next():
+                self.run.finish()
+                self._final = status
+        return self._final
+
+    def _wait_step(self, timeout_s: float | None,
+                   on_progress: Callable[[dict[str, Any]], None] | None,
+                   poll_s: float) -> dict[str, Any]:
+        show = None if on_progress is None else (lambda s: on_progress(self._labelled(s)))
+        try:
+            return self.client.wait(self.job_id, timeout_s, poll_s, on_progress=show)
+        except JobFailedError as exc:
+            self.run.abort()
+            assert self.step is not None
+            raise JobFailedError(f"{self.step.label} of {self.run.name}: {exc.args[0]}",
+                                 exc.traceback) from None
+
+    def cancel(self) -> None:
+        """Cancel the current step; the job ends there and its outputs are removed."""
+        super().cancel()
+        self.run.abort()
+
+    def __repr__(self) -> str:
+        return f"StepsHandle({self.job_id!r}, step={self.run.current}/{self.run.total}, " \
+               f"output={self.output!r})"

@@ -11,13 +11,15 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from zmr.errors import JobFailedError
-from zmr.job.api import JobSpec
+from zmr.job.api import JobSpec, Pipeline
 from zmr.job.counters import CounterDict, Counters
-from zmr.job.loader import load_job
+from zmr.job.loader import load_runnable
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
-from zmr.planning import plan_job
+from zmr.pipeline import PipelineRun
+from zmr.planning import JobPlan, plan_job
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
@@ -34,23 +36,33 @@ class JobResult:
     num_reducers: int
     elapsed_s: float
     counters: CounterDict = field(default_factory=dict)
+    steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
 
 
-def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
+def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str, *,
                reducers: int | None = None, split_size: int | str | None = None,
                memory_budget: int | str | None = None, overwrite: bool = False,
                on_bad_utf8: str = "strict", compression: str | None = None,
                skip_bad_records: int | None = None,
                task_memory: int | str | None = None) -> JobResult:
     """Run ``job`` over ``inputs`` into ``output``, all in this process. ``task_memory``
-    only caps the spill budget here: with no child process there is nothing to kill."""
+    only caps the spill budget here: with no child process there is nothing to kill.
+    A multi-step job runs its steps in order (see :func:`_run_steps`)."""
     started = time.monotonic()
-    spec = job if isinstance(job, JobSpec) else load_job(job)
-    plan = plan_job(spec, [inputs] if isinstance(inputs, str) else list(inputs), output,
-                    reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-                    on_bad_utf8=on_bad_utf8, compression=compression,
-                    skip_bad_records=skip_bad_records,
-                    task_memory=task_memory)
+    spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    options: dict[str, Any] = dict(
+        reducers=reducers, split_size=split_size, memory_budget=memory_budget,
+        on_bad_utf8=on_bad_utf8, compression=compression, skip_bad_records=skip_bad_records,
+        task_memory=task_memory)
+    if isinstance(spec, Pipeline):
+        return _run_steps(PipelineRun(spec, inputs, output, overwrite=overwrite, **options),
+                          started)
+    return _run_plan(spec, plan_job(spec, inputs, output, **options), overwrite, started)
+
+
+def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> JobResult:
+    """Every map task, then every reduce task, of one planned job."""
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")
@@ -73,6 +85,24 @@ def run_inline(job: str | JobSpec, inputs: list[str] | str, output: str, *,
         shutil.rmtree(work_dir, ignore_errors=True)
     return JobResult(plan.output, plan.num_maps, plan.num_reducers,
                      time.monotonic() - started, counters.to_dict())
+
+
+def _run_steps(run: PipelineRun, started: float) -> JobResult:
+    """The steps of a multi-step job, in order. The result describes the last step's
+    output (tasks), with the counters of all steps added up and each step's in ``steps``."""
+    steps: list[JobResult] = []
+    try:
+        while (step := run.next_step()) is not None:
+            steps.append(_run_plan(step.spec, step.plan, False, time.monotonic()))
+    except BaseException:
+        run.abort()
+        raise
+    run.finish()
+    counters = Counters()
+    for result in steps:
+        counters.merge(result.counters)
+    return JobResult(run.output, steps[-1].num_maps, steps[-1].num_reducers,
+                     time.monotonic() - started, counters.to_dict(), steps)
 
 
 def _check_skipped(limit: int, counters: Counters) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from zmr.errors import ConfigError, InputError
 from zmr.job.api import JobSpec
+from zmr.storage.formats import ARROW, FORMATS, TEXT
 from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
 from zmr.storage.locality import hosts_holding
@@ -43,6 +44,7 @@ class JobPlan:
     skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
     task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
     resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
+    output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
 
     @property
     def num_maps(self) -> int:
@@ -59,14 +61,14 @@ class JobPlan:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
-                           self.task_memory)
+                           self.task_memory, self.output_format)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
                               self.output, self.memory_budget, self.compression,
-                              self.task_memory)
+                              self.task_memory, self.output_format)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,7 +82,8 @@ class JobPlan:
                    bool(d.get("speculative", True)),
                    str(d.get("compression", DEFAULT_COMPRESSION)),
                    int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
-                   _resources(d.get("resources") or {}, "plan"))
+                   _resources(d.get("resources") or {}, "plan"),
+                   _output_format(d.get("output_format", TEXT)))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -123,8 +126,10 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              compression: str | None = None,
              skip_bad_records: int | None = None,
              task_memory: int | str | None = None,
-             allow_empty_input: bool = False) -> JobPlan:
-    """Discover inputs and cut them into splits; resolve every setting once."""
+             allow_empty_input: bool = False, input_format: str = TEXT,
+             output_format: str = TEXT) -> JobPlan:
+    """Discover inputs and cut them into splits; resolve every setting once. The formats
+    are "arrow" only between the steps of a multi-step job (:mod:`zmr.pipeline`)."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
         raise ConfigError(f"reducers must be an integer >= 0, got {num_reducers!r}")
@@ -142,7 +147,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     skip = _skip_limit(job, skip_bad_records)
     files = discover_inputs(inputs)
     hosts = {path: hosts_holding(path) for path in files}
-    splits = [replace(s, hosts=hosts[s.path]) for s in plan_splits(files, size)]
+    splits = [replace(s, hosts=hosts[s.path])
+              for s in plan_splits(files, size, _input_format(job, input_format))]
     if not splits and not allow_empty_input:
         # almost always a wrong path or a failed upstream export: say so instead of
         # committing an empty output that looks like success
@@ -151,7 +157,25 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
                    output, bool(speculate), codec, skip, limit,
-                   _resources(job.setting("RESOURCES", {}), job.source))
+                   _resources(job.setting("RESOURCES", {}), job.source),
+                   _output_format(output_format))
+
+
+def _input_format(job: JobSpec, input_format: str) -> str:
+    if input_format not in FORMATS:
+        raise ConfigError(f"input format must be one of {', '.join(FORMATS)}, "
+                          f"got {input_format!r}")
+    if input_format == ARROW and job.map_batch is not None:
+        raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
+                          "multi-step job needs mapper(key, value)")
+    return input_format
+
+
+def _output_format(output_format: str) -> str:
+    if output_format not in FORMATS:
+        raise ConfigError(f"output format must be one of {', '.join(FORMATS)}, "
+                          f"got {output_format!r}")
+    return str(output_format)
 
 
 def spill_budget(budget: int, task_memory: int) -> int:

@@ -285,6 +285,28 @@ def test_topn_heap_matches_a_full_sort():
         assert list(topn.reducer_final()) == want
 
 
+# -- top words (two steps) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_top_words(corpus, tmp_path, reducers, split_size):
+    out = tmp_path / "out"
+    result = run("top_words", corpus, out, reducers=reducers, split_size=split_size)
+    assert len(result.steps) == 2 and not (out / "_steps").exists()
+    expected = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [pair for p in part_files(out) for pair in read_part(p)] == expected
+
+
+def test_top_words_hooks_by_hand():
+    tw = _load("top_words")
+    assert len(tw.STEPS) == 2 and tw.TOP_N == 10
+    assert list(tw.words(("f", 0), "A b a")) == [("a", 1), ("b", 1), ("a", 1)]
+    assert list(tw.to_single_key("fox", 3)) == [(None, (3, "fox"))]
+    tw.TOP_N = 2
+    values = [(2, "b"), (5, "z"), (2, "a"), (1, "c")]
+    assert list(tw.keep_best(None, iter(values))) == [(None, (5, "z")), (None, (2, "a"))]
+    assert list(tw.rank(None, iter(values))) == [("z", 5), ("a", 2)]
+
+
 # -- the benchmark baseline agrees with the word count job ---------------------------------
 
 def test_py_counter_peer_agrees_with_wordcount(corpus, tmp_path):

@@ -5,7 +5,8 @@ optionally ``reducer``, ``combiner``,
 ``partitioner``, ``mapper_init``/``mapper_final``, ``reducer_init``/``reducer_final`` and
 settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``TASK_MEMORY``, ``COMBINER``,
 ``REDUCE``, ``SKIP_BAD_RECORDS``, ...). The vocabulary is mrjob's, applied to module-level
-functions instead of methods.
+functions instead of methods. A multi-step job instead declares ``STEPS``, a list of
+:class:`Step`, each with the same hooks and settings as keyword arguments.
 """
 
 from __future__ import annotations
@@ -54,3 +55,54 @@ class JobSpec:
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One step of a multi-step job: ``STEPS = [Step(mapper=..., reducer=...), Step(...)]``.
+
+    Takes the hooks of a single-step module and its settings in lower case
+    (``num_reducers=1``, ``reduce="sum"``, ...); ``combiner`` may also be the
+    ``COMBINER`` setting's ``"reducer"`` or ``"none"``. Checked when the job is loaded."""
+
+    mapper: Any = None
+    map_batch: Any = None
+    reducer: Any = None
+    combiner: Any = None
+    partitioner: Any = None
+    mapper_init: Any = None
+    mapper_final: Any = None
+    reducer_init: Any = None
+    reducer_final: Any = None
+    num_reducers: Any = None
+    split_size: Any = None
+    memory_budget: Any = None
+    task_memory: Any = None
+    reduce: Any = None
+    speculative: Any = None
+    compression: Any = None
+    skip_bad_records: Any = None
+
+    def definitions(self) -> dict[str, Any]:
+        """What was given, under the names a single-step module would use."""
+        given = {name: getattr(self, name) for name in HOOK_NAMES}
+        if isinstance(self.combiner, str):
+            given["combiner"], given["COMBINER"] = None, self.combiner
+        for setting in SETTING_TYPES:
+            if setting != "COMBINER" and hasattr(self, setting.lower()):
+                given[setting] = getattr(self, setting.lower())
+        return {name: value for name, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A loaded multi-step job: its steps in order, each a validated :class:`JobSpec`."""
+
+    name: str
+    source: str
+    steps: tuple[JobSpec, ...]
+
+
+def identity_mapper(key: Any, value: Any) -> Iterator[Pair]:
+    """The mapper of a step that defines only a reducer: every pair as it is."""
+    yield key, value

@@ -14,13 +14,14 @@ import os
 import sys
 import traceback
 import types
+from collections.abc import Mapping
 from typing import Any
 
 import cloudpickle
 
 from zmr.errors import ConfigError, JobDefinitionError
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
-from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec
+from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec, Pipeline, Step, identity_mapper
 from zmr.storage.splits import parse_size
 
 #: Parameters each hook must accept.
@@ -43,9 +44,22 @@ def resolve_job_path(ref: str, jobs_dir: str = "jobs") -> str:
 
 
 def load_job(ref: str) -> JobSpec:
-    """Load and validate the job module ``ref`` (a path, or a bare name in ``jobs/``)."""
+    """Load and validate the single-step job module ``ref`` (a path, or a bare name in
+    ``jobs/``); a multi-step one is refused (see :func:`load_runnable`)."""
+    job = load_runnable(ref)
+    if isinstance(job, Pipeline):
+        raise JobDefinitionError(f"{job.source}: defines STEPS ({len(job.steps)} steps); "
+                                 "run it with zmr run, zmr submit or Client.submit")
+    return job
+
+
+def load_runnable(ref: str) -> JobSpec | Pipeline:
+    """Load and validate the job module ``ref``: a single-step job, or the steps of a
+    multi-step one (a module defining ``STEPS``)."""
     path = resolve_job_path(ref)
     module = _import_file(path)
+    if hasattr(module, "STEPS"):
+        return pipeline_from_module(module, path)
     return job_from_module(module, path)
 
 
@@ -83,31 +97,66 @@ def _import_failure(path: str, exc: BaseException) -> str:
 
 def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
     """Build a validated :class:`JobSpec` from a module's hooks and settings."""
-    hooks = {name: getattr(module, name, None) for name in HOOK_NAMES}
+    return _job_from_definitions(vars(module), path, path)
+
+
+def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str) -> JobSpec:
+    """A validated job from hooks and settings by name (a module's, or a Step's);
+    ``where`` starts every message ("file" or "file: step 2")."""
+    hooks = {name: defs.get(name) for name in HOOK_NAMES}
     if (hooks["mapper"] is None) == (hooks["map_batch"] is None):
-        raise JobDefinitionError(f"{path}: job module defines no mapper(key, value)"
+        raise JobDefinitionError(f"{where}: job module defines no mapper(key, value)"
                                  if hooks["mapper"] is None else
-                                 f"{path}: define mapper or map_batch, not both")
+                                 f"{where}: define mapper or map_batch, not both")
     for name, fn in hooks.items():
         if fn is not None:
             _check_hook(path, name, fn)
-    settings = _settings(module, path)
+    settings = _settings(defs, where)
     if settings.get("COMBINER") is not None:
-        hooks["combiner"] = _combiner_from_setting(path, settings["COMBINER"], hooks)
+        hooks["combiner"] = _combiner_from_setting(where, settings["COMBINER"], hooks)
     aggregation = None
     if settings.get("REDUCE") is not None:
-        aggregation = _aggregation(path, settings["REDUCE"], hooks)
+        aggregation = _aggregation(where, settings["REDUCE"], hooks)
         hooks["combiner"], hooks["reducer"] = aggregation.combiner, aggregation.reducer
     name = os.path.splitext(os.path.basename(path))[0]
     return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation, **hooks)
 
 
-def _aggregation(path: str, name: str, hooks: dict[str, Any]) -> Aggregation:
+def pipeline_from_module(module: types.ModuleType, path: str) -> Pipeline:
+    """A multi-step job: ``STEPS``, a non-empty list of :class:`Step`, and nothing at the
+    top level that a single-step module would run (that would be ambiguous)."""
+    steps = module.STEPS
+    if (not isinstance(steps, (list, tuple)) or not steps
+            or not all(isinstance(step, Step) for step in steps)):
+        raise JobDefinitionError(f"{path}: STEPS must be a non-empty list of zmr.Step, "
+                                 f"got {steps!r:.200}")
+    clash = [name for name in (*HOOK_NAMES, *SETTING_TYPES) if name in vars(module)]
+    if clash:
+        raise JobDefinitionError(f"{path}: a module with STEPS may not also define {clash[0]} "
+                                 "at the top level (give each Step its own hooks and settings)")
+    jobs = tuple(_step_job(step, i, path) for i, step in enumerate(steps, 1))
+    return Pipeline(jobs[0].name, path, jobs)
+
+
+def _step_job(step: Step, number: int, path: str) -> JobSpec:
+    defs, where = step.definitions(), f"{path}: step {number}"
+    mapped = "mapper" in defs or "map_batch" in defs
+    if not mapped and "reducer" not in defs and "REDUCE" not in defs:
+        raise JobDefinitionError(f"{where} defines neither a mapper nor a reducer")
+    if number > 1 and "map_batch" in defs:
+        raise JobDefinitionError(f"{where}: map_batch reads text lines; a later step gets "
+                                 "the previous step's pairs and needs mapper(key, value)")
+    if not mapped:
+        defs["mapper"] = identity_mapper        # a reducer-only step, as in mrjob
+    return _job_from_definitions(defs, path, where)
+
+
+def _aggregation(where: str, name: str, hooks: dict[str, Any]) -> Aggregation:
     if hooks["reducer"] is not None or hooks["combiner"] is not None:
-        raise JobDefinitionError(f"{path}: REDUCE = {name!r} replaces reducer and combiner; "
+        raise JobDefinitionError(f"{where}: REDUCE = {name!r} replaces reducer and combiner; "
                                  "define one or the other")
     if name not in AGGREGATIONS:
-        raise JobDefinitionError(f"{path}: REDUCE = {name!r} is not one of "
+        raise JobDefinitionError(f"{where}: REDUCE = {name!r} is not one of "
                                  f"{', '.join(AGGREGATIONS)}")
     return AGGREGATIONS[name]
 
@@ -126,17 +175,17 @@ def _check_hook(path: str, name: str, fn: Any) -> None:
         pass      # builtins without a signature: trust them
 
 
-def _settings(module: types.ModuleType, path: str) -> dict[str, Any]:
+def _settings(defs: Mapping[str, Any], where: str) -> dict[str, Any]:
     settings = {}
     for name, expected in SETTING_TYPES.items():
-        if hasattr(module, name):
-            value = getattr(module, name)
+        if name in defs:
+            value = defs[name]
             if not isinstance(value, expected) or (isinstance(value, bool)
                                                    and expected is not bool):
                 raise JobDefinitionError(
-                    f"{path}: setting {name} = {value!r} has the wrong type")
+                    f"{where}: setting {name} = {value!r} has the wrong type")
             if name in SIZE_SETTINGS:
-                _check_size(path, name, value)
+                _check_size(where, name, value)
             settings[name] = value
     return settings
 
@@ -157,9 +206,19 @@ def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:
                              "reducer, which must then be associative) or \"none\"")
 
 
-def with_reducer_as_combiner(job: JobSpec) -> JobSpec:
+def with_reducer_as_combiner(job: JobSpec | Pipeline) -> JobSpec | Pipeline:
     """``--combiner``: reuse the reducer as combiner (only right for associative and
-    commutative reducers, like sums; the job author vouches for that with the flag)."""
+    commutative reducers, like sums; the job author vouches for that with the flag). In a
+    multi-step job, in every step that has a reducer."""
+    if isinstance(job, Pipeline):
+        if not any(step.reducer is not None for step in job.steps):
+            raise JobDefinitionError(f"{job.source}: --combiner needs a reducer to reuse")
+        return dataclasses.replace(job, steps=tuple(
+            _reducer_as_combiner(s) if s.reducer is not None else s for s in job.steps))
+    return _reducer_as_combiner(job)
+
+
+def _reducer_as_combiner(job: JobSpec) -> JobSpec:
     if job.aggregation is not None:
         return job                      # REDUCE = "..." already combines with Arrow
     if job.reducer is None:
@@ -169,9 +228,11 @@ def with_reducer_as_combiner(job: JobSpec) -> JobSpec:
 
 def pack_job(job: JobSpec) -> bytes:
     """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
-    module = sys.modules.get(getattr(job.mapper or job.map_batch, "__module__", ""))
-    if module is not None and module.__name__.startswith("zmr_job_"):
-        cloudpickle.register_pickle_by_value(module)
+    for hook in HOOK_NAMES:     # a step's mapper may be zmr's identity_mapper: look further
+        module = sys.modules.get(getattr(getattr(job, hook), "__module__", None) or "")
+        if module is not None and module.__name__.startswith("zmr_job_"):
+            cloudpickle.register_pickle_by_value(module)
+            break
     return cloudpickle.dumps(job)  # type: ignore[no-any-return]
 
 

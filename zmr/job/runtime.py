@@ -82,8 +82,9 @@ class RecordSkipper:
     mapper raises only when iterated, and a skipped record must leave none of its pairs."""
 
     def __init__(self, mapper: Callable[[Any, str], Any], limit: int,
-                 counters: Counters) -> None:
+                 counters: Counters, position: str = "byte") -> None:
         self.mapper, self.limit, self.counters = mapper, limit, counters
+        self.position = position      # what key[1] is: a byte offset, or a step's key
         self.skipped = 0
 
     def __call__(self, key: tuple[str, int], line: str) -> list[Any] | None:
@@ -96,7 +97,7 @@ class RecordSkipper:
 
     def _skip(self, key: tuple[str, int], exc: Exception) -> None:
         self.skipped += 1
-        where = f"{key[0]} at byte {key[1]}"
+        where = f"{key[0]} at {self.position} {key[1]!r}"
         detail = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         if self.skipped > self.limit:
             raise TaskError(f"this map task met more bad records than the limit of "

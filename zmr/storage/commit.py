@@ -26,19 +26,30 @@ from zmr.storage import fs, layout
 
 
 def prepare_output(output_dir: str, overwrite: bool = False) -> None:
-    """Create the job's output directory; refuse an existing one unless ``overwrite``."""
+    """Create the job's output directory; refuse an existing one unless ``overwrite``. A
+    directory holding only ``_steps`` is the last step's of a multi-step job: it is taken."""
     if fs.is_uri(output_dir):
         _prepare_remote(output_dir, overwrite)
         return
+    if not _only_steps(output_dir):
+        clear_output(output_dir, overwrite)
+    try:
+        os.makedirs(os.path.join(output_dir, layout.TEMPORARY))
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {output_dir}: {exc}") from exc
+
+
+def clear_output(output_dir: str, overwrite: bool = False) -> None:
+    """Refuse an existing output directory, or remove it with ``overwrite``."""
     if os.path.lexists(output_dir):
         if not overwrite:
             raise OutputError(f"output directory {output_dir} already exists "
                               "(remove it or pass --overwrite)")
         _remove(output_dir)
-    try:
-        os.makedirs(os.path.join(output_dir, layout.TEMPORARY))
-    except OSError as exc:
-        raise OutputError(f"cannot create output directory {output_dir}: {exc}") from exc
+
+
+def _only_steps(output_dir: str) -> bool:
+    return os.path.isdir(output_dir) and os.listdir(output_dir) == [layout.STEPS]
 
 
 def _prepare_remote(output: str, overwrite: bool) -> None:

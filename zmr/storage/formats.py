@@ -1,4 +1,6 @@
-"""Output formats. Text (the default): one ``key<TAB>value`` line per pair.
+"""Output formats. Text (the default): one ``key<TAB>value`` line per pair. The
+intermediate steps of a multi-step job write ``arrow`` pair files instead
+(:mod:`zmr.storage.pairfile`); :func:`open_pair_writer` opens either.
 
 A ``str`` is written as it is (Hadoop's TextOutputFormat); every other key or value is
 written as JSON, so ints, floats, bools, None, tuples and lists round-trip (tuples come back
@@ -10,7 +12,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, Protocol
+
+from zmr.storage.pairfile import PairFileWriter
+
+TEXT, ARROW = "text", "arrow"
+FORMATS = (TEXT, ARROW)
 
 
 def _json_default(obj: Any) -> Any:
@@ -58,3 +65,33 @@ def parse_field(text: str) -> Any:
     if isinstance(value, dict) and set(value) == {"$bytes"}:
         return base64.b64decode(value["$bytes"])
     return value
+
+
+class PairWriter(Protocol):
+    """Where a task's output pairs go: ``write`` returns (records, bytes or characters)."""
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]: ...
+
+    def close(self) -> None: ...
+
+
+class TextPairWriter:
+    """A part file of ``key<TAB>value`` lines."""
+
+    def __init__(self, path: str) -> None:
+        self._out = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        return write_text(self._out, pairs)
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def open_pair_writer(path: str, output_format: str, compression: str = "none") -> PairWriter:
+    """A writer of ``output_format`` (text lines, or an arrow pair file) at ``path``."""
+    if output_format == ARROW:
+        return PairFileWriter(path, compression)
+    if output_format != TEXT:
+        raise ValueError(f"unknown output format {output_format!r}")
+    return TextPairWriter(path)

@@ -139,10 +139,10 @@ def read_segment(path: str, offset: int, length: int, crc32: int,
         raise DataCorruptionError(
             f"checksum mismatch in {what or path} (bytes {offset}..{offset + length}): "
             "the intermediate file is corrupt or truncated")
-    return _read_streams(path, offset, offset + length)
+    return read_streams(path, offset, offset + length)
 
 
-def _read_streams(path: str, start: int, end: int) -> Iterator[pa.RecordBatch]:
+def read_streams(path: str, start: int, end: int) -> Iterator[pa.RecordBatch]:
     """The batches of one or more IPC streams written back to back in ``start:end``."""
     with pa.OSFile(path, "r") as source:
         source.seek(start)

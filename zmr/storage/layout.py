@@ -5,6 +5,8 @@ Job output directory (Hadoop FileOutputCommitter layout)::
     <output>/part-00000 ...               committed task outputs
     <output>/_SUCCESS                     written last, when the whole job succeeded
     <output>/_temporary/<task>-a<N>/...   an attempt's staging area, removed at job end
+    <output>/_steps/step-1/part-00000 ... a multi-step job's intermediate output (Arrow pair
+                                          files), removed when the whole job ends
 
 Task work directory (one per attempt, on the worker's disk)::
 
@@ -20,6 +22,7 @@ import os
 
 SUCCESS = "_SUCCESS"
 TEMPORARY = "_temporary"
+STEPS = "_steps"
 
 
 def part_name(index: int) -> str:
@@ -32,6 +35,15 @@ def part_path(output_dir: str, index: int) -> str:
 
 def staging_dir(output_dir: str, task: str, attempt: int) -> str:
     return os.path.join(output_dir, TEMPORARY, f"{task}-a{attempt}")
+
+
+def steps_dir(output_dir: str) -> str:
+    return os.path.join(output_dir, STEPS)
+
+
+def step_output_dir(output_dir: str, step: int) -> str:
+    """Where step ``step`` (1-based) of a multi-step job writes, if it is not the last."""
+    return os.path.join(steps_dir(output_dir), f"step-{step}")
 
 
 def success_path(output_dir: str) -> str:

@@ -160,11 +160,12 @@ def _walk_error(exc: OSError) -> None:
     raise InputError(f"cannot list input directory {exc.filename}: {exc.strerror}") from exc
 
 
-def plan_splits(files: Sequence[str], split_size: int) -> list[Split]:
+def plan_splits(files: Sequence[str], split_size: int, input_format: str = "text"
+                ) -> list[Split]:
     """Cut ``files`` into byte ranges of at most ``split_size``, in order.
 
     Empty files give no split; ``.gz``/``.bz2`` files give one ``whole`` split whose length
-    is the compressed size.
+    is the compressed size, and so does each pair file of ``input_format`` ``"arrow"``.
     """
     if split_size <= 0:
         raise ConfigError(f"split size must be positive, got {split_size}")
@@ -176,7 +177,9 @@ def plan_splits(files: Sequence[str], split_size: int) -> list[Split]:
             raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
         if size == 0:
             continue
-        if _is_compressed(path):
+        if input_format != "text":
+            splits.append(Split(path, 0, size, whole=True, format=input_format))
+        elif _is_compressed(path):
             splits.append(Split(path, 0, size, whole=True))
         else:
             splits += [Split(path, s, min(split_size, size - s))

@@ -23,7 +23,8 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs, map_records
 from zmr.storage import commit, layout
-from zmr.storage.formats import write_text
+from zmr.storage.formats import ARROW, PairWriter, open_pair_writer
+from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import progress
 from zmr.tasks.collector import MapOutputCollector
@@ -119,14 +120,18 @@ class PairSink(Protocol):
 
 
 def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters) -> None:
-    """The hot loop: every line of the split through the mapper, pairs into ``sink``."""
-    mapper: Callable[[Any, str], Any] | None = job.mapper
+    """The hot loop: every record of the split through the mapper, pairs into ``sink``."""
+    mapper: Callable[[Any, Any], Any] | None = job.mapper
     assert mapper is not None, "the loader refuses a job without mapper or map_batch"
+    arrow_input = spec.split.format == ARROW
+    if arrow_input:
+        mapper = _PairMapper(mapper)
     if spec.skip_bad_records:
-        mapper = RecordSkipper(mapper, spec.skip_bad_records, counters)
+        mapper = RecordSkipper(mapper, spec.skip_bad_records, counters,
+                               "key" if arrow_input else "byte")
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):
+    for offsets, lines in _input_records(spec):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
             sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
@@ -135,6 +140,26 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
         counters.add("MAP_INPUT_RECORDS", len(lines))
     sink.add(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", spec.split.length)
+
+
+def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
+    """Batches of (offsets, lines) of a text split, or (keys, values) of a pair file."""
+    if spec.split.format == ARROW:
+        return iter_pair_batches(spec.split.path)
+    return iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
+
+
+class _PairMapper:
+    """The map loops call ``mapper((path, offset), line)``; a later step of a multi-step job
+    reads pairs, so its mapper gets the previous step's key instead of the position."""
+
+    __slots__ = ("mapper",)
+
+    def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
+        self.mapper = mapper
+
+    def __call__(self, where: tuple[str, Any], value: Any) -> Any:
+        return self.mapper(where[1], value)
 
 
 def line_batch(path: str, offsets: list[int], lines: list[str]) -> pa.RecordBatch:
@@ -151,6 +176,9 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     """Vectorised map: one call per batch of lines, Arrow columns out."""
     map_batch = job.map_batch
     assert map_batch is not None
+    if spec.split.format == ARROW:
+        raise TypeError("map_batch reads text lines; a later step of a multi-step job "
+                        "needs mapper(key, value)")
     if job.mapper_init is not None:
         job.mapper_init()
     for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):
@@ -181,7 +209,8 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.map_index))
-    with open(staged, "w", encoding="utf-8", newline="\n") as out:
+    out = open_pair_writer(staged, spec.output_format, spec.compression)
+    try:
         if job.map_batch is not None:
             _feed_batch_mapper(spec, job, lambda k, v: _write_pairs(
                 out, list(zip(k.to_pylist(), v.to_pylist())), counters), counters)
@@ -189,18 +218,20 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
             sink = _MapOnlyWriter(out, counters)
             _feed_mapper(spec, job, sink, counters)
             sink.flush()
+    finally:
+        out.close()
     commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index))
 
 
 class _MapOnlyWriter:
-    """A ``PairSink`` writing pairs, in emission order, as text lines in chunks."""
+    """A ``PairSink`` writing pairs, in emission order, to a part file in chunks."""
 
-    def __init__(self, out: Any, counters: Counters) -> None:
+    def __init__(self, out: PairWriter, counters: Counters) -> None:
         self.out, self.counters = out, counters
         self.pending: list[Any] = []
 
-    def feed(self, mapper: Callable[[Any, str], Any], path: str,
-             records: Iterable[tuple[int, str]]) -> None:
+    def feed(self, mapper: Callable[[Any, Any], Any], path: str,
+             records: Iterable[tuple[Any, Any]]) -> None:
         map_records(mapper, path, records, self.pending.extend)
 
     def add(self, pairs: Iterable[Any]) -> None:
@@ -215,8 +246,8 @@ class _MapOnlyWriter:
         self.pending.clear()
 
 
-def _write_pairs(out: Any, pairs: list[Any], counters: Counters) -> None:
-    records, chars = write_text(out, checked_pairs(pairs, "mapper"))
+def _write_pairs(out: PairWriter, pairs: list[Any], counters: Counters) -> None:
+    records, chars = out.write(checked_pairs(pairs, "mapper"))
     counters.add("MAP_OUTPUT_RECORDS", records)
     counters.add("BYTES_WRITTEN", chars)
 

@@ -21,7 +21,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
 from zmr.storage import commit, layout
-from zmr.storage.formats import write_text
+from zmr.storage.formats import open_pair_writer
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import progress
@@ -92,8 +92,11 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.partition))
-    with open(staged, "w", encoding="utf-8", newline="\n") as out:
-        records, chars = write_text(out, _reduced_pairs(job, batches, counters))
+    out = open_pair_writer(staged, spec.output_format, spec.compression)
+    try:
+        records, chars = out.write(_reduced_pairs(job, batches, counters))
+    finally:
+        out.close()
     counters.add("REDUCE_OUTPUT_RECORDS", records)
     counters.add("BYTES_WRITTEN", chars)
     return staged

@@ -16,6 +16,8 @@ class Split:
 
     ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
     ``hosts`` are the machines whose disks hold it (empty: anywhere, e.g. a shared mount).
+    ``format`` is ``"text"`` (lines) or ``"arrow"``: a whole pair file written by the
+    previous step of a multi-step job (:mod:`zmr.storage.pairfile`).
     """
 
     path: str
@@ -23,6 +25,7 @@ class Split:
     length: int
     whole: bool = False
     hosts: tuple[str, ...] = ()
+    format: str = "text"
 
     @property
     def end(self) -> int:
@@ -34,7 +37,7 @@ class Split:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Split:
         return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)),
-                   tuple(str(h) for h in d.get("hosts", ())))
+                   tuple(str(h) for h in d.get("hosts", ())), str(d.get("format", "text")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,7 @@ class MapTaskSpec:
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
     skip_bad_records: int = 0     # records whose mapper call raises that may be skipped
     task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
+    output_format: str = "text"   # of a map-only job's part files: "text" or "arrow" pairs
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -149,6 +153,7 @@ class ReduceTaskSpec:
     memory_budget: int
     compression: str = "none"
     task_memory: int = 0
+    output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
