@@ -1,5 +1,5 @@
 """The benchmark's own tools keep working: the corpus generator, the sample generator and
-one tiny end-to-end benchmark run (figures are not checked, only that it runs and agrees)."""
+tiny end-to-end benchmark runs (figures are not checked, only that it runs and agrees)."""
 
 from __future__ import annotations
 
@@ -84,3 +84,16 @@ def test_dispatch_and_latency_benchmarks_run():
                              capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert latency.returncode == 0, latency.stderr
     assert "submitted to a running 2-worker cluster | median" in latency.stdout
+
+
+def test_curve_benchmark_runs_both_modes_and_checks_outputs():
+    """Smoke run (figures not checked): bigram count with CURVE off and on, on a tiny corpus
+    (cached under bench/data/ like every benchmark corpus)."""
+    run = subprocess.run([sys.executable, str(BENCH / "bench_curve.py"), "--size", "300KB",
+                          "--reps", "1", "--split-size", "64KB", "--reducers", "4"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^\| plain \| [\d.]+ \|", run.stdout, re.M)
+    assert re.search(r"^\| curve \| [\d.]+ \|", run.stdout, re.M)
+    assert re.search(r"curve/plain wall time: [\d.]+ .*outputs identical: \d+ part files, "
+                     r"byte for byte, in all 2 runs", run.stdout)
