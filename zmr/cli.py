@@ -20,6 +20,7 @@ from zmr.inline import JobResult, run_inline
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import load_runnable, with_reducer_as_combiner
 from zmr.planning import BAD_UTF8_POLICIES, COMPRESSIONS
+from zmr.storage.formats import USER_INPUT_FORMATS, USER_OUTPUT_FORMATS
 
 
 def _cluster_commands() -> ModuleType | None:
@@ -44,6 +45,10 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="input split size, e.g. 8MB (default: SPLIT_SIZE or 64MB)")
     p.add_argument("--memory", dest="memory_budget", default=None, metavar="SIZE",
                    help="per-task sort buffer before spilling (default: MEMORY_BUDGET or 64MB)")
+    p.add_argument("--input-format", default=None, choices=USER_INPUT_FORMATS,
+                   help="text (default), csv, jsonl, parquet or ipc (default: INPUT_FORMAT)")
+    p.add_argument("--output-format", default=None, choices=USER_OUTPUT_FORMATS,
+                   help="text (default), jsonl, csv or parquet (default: OUTPUT_FORMAT)")
     p.add_argument("--task-memory", dest="task_memory", default=None, metavar="SIZE",
                    help="hard limit on a task attempt's resident memory; over it the attempt "
                         "is killed and retried (default: TASK_MEMORY or none)")
@@ -104,7 +109,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                         split_size=args.split_size, memory_budget=args.memory_budget,
                         overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8,
                         compression=args.compression, skip_bad_records=args.skip_bad_records,
-                        task_memory=args.task_memory)
+                        task_memory=args.task_memory, input_format=args.input_format,
+                        output_format=args.output_format)
     if not args.quiet:
         _print_summary(result)
     return 0

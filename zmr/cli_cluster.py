@@ -221,7 +221,8 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(reducers=args.reducers, split_size=args.split_size,
                 memory_budget=args.memory_budget, on_bad_utf8=args.on_bad_utf8,
                 compression=args.compression, skip_bad_records=args.skip_bad_records,
-                task_memory=args.task_memory)
+                task_memory=args.task_memory, input_format=args.input_format,
+                output_format=args.output_format)
 
 
 def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:

@@ -3,7 +3,7 @@
     ZmrError                      base of everything zmr raises on purpose
     ├── ConfigError               a bad setting: names the file/flag and the key
     ├── JobDefinitionError        a job module that cannot be used: names file and line
-    ├── InputError                missing/unreadable input, invalid UTF-8 (names file and byte offset)
+    ├── InputError                missing/unreadable input, invalid UTF-8 (names file, offset)
     ├── OutputError               output directory exists, commit failed
     ├── DataCorruptionError       an intermediate file whose checksum does not match
     ├── FetchFailedError          a reducer could not get one map's output (names the map)

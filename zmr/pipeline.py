@@ -22,7 +22,7 @@ from zmr.errors import ConfigError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.planning import JobPlan, plan_job
 from zmr.storage import commit, layout
-from zmr.storage.formats import ARROW, TEXT
+from zmr.storage.formats import ARROW
 from zmr.storage.fs import is_uri
 
 
@@ -86,9 +86,14 @@ class PipelineRun:
                   else [layout.step_output_dir(self.output, number - 1)])
         output = self.output if last else layout.step_output_dir(self.output, number)
         spec = self.pipeline.steps[number - 1]
+        options = dict(self._options)
+        # the job's formats (flag or setting) apply to its input and its final output;
+        # between steps the pairs travel as Arrow
+        input_format = options.pop("input_format", None) if number == 1 else ARROW
+        output_format = options.pop("output_format", None) if last else ARROW
+        options.pop("input_format", None), options.pop("output_format", None)
         plan = plan_job(spec, inputs, output, allow_empty_input=number > 1,
-                        input_format=TEXT if number == 1 else ARROW,
-                        output_format=TEXT if last else ARROW, **self._options)
+                        input_format=input_format, output_format=output_format, **options)
         return StepJob(number, self.total, spec, plan,
                        f"{self.name}[step {number}/{self.total}]")
 

@@ -9,11 +9,14 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import pyarrow as pa
+
 from zmr.errors import ConfigError, InputError
 from zmr.job.api import JobSpec
-from zmr.storage.formats import ARROW, FORMATS, TEXT
+from zmr.storage.formats import ARROW, INPUT_FORMATS, OUTPUT_FORMATS, TEXT
 from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
+from zmr.storage.input_formats import check_options
 from zmr.storage.locality import hosts_holding
 from zmr.storage.splits import discover_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
@@ -45,6 +48,7 @@ class JobPlan:
     task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
     resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
     output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
+    format_options: dict[str, Any] = field(default_factory=dict)  # input columns, schema...
 
     @property
     def num_maps(self) -> int:
@@ -61,14 +65,14 @@ class JobPlan:
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
-                           self.task_memory, self.output_format)
+                           self.task_memory, self.output_format, self.format_options)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
                               self.output, self.memory_budget, self.compression,
-                              self.task_memory, self.output_format)
+                              self.task_memory, self.output_format, self.format_options)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -83,7 +87,8 @@ class JobPlan:
                    str(d.get("compression", DEFAULT_COMPRESSION)),
                    int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
                    _resources(d.get("resources") or {}, "plan"),
-                   _output_format(d.get("output_format", TEXT)))
+                   _output_format(d.get("output_format", TEXT)),
+                   dict(d.get("format_options") or {}))
 
 
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
@@ -126,8 +131,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              compression: str | None = None,
              skip_bad_records: int | None = None,
              task_memory: int | str | None = None,
-             allow_empty_input: bool = False, input_format: str = TEXT,
-             output_format: str = TEXT) -> JobPlan:
+             allow_empty_input: bool = False, input_format: str | None = None,
+             output_format: str | None = None) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once. The formats
     are "arrow" only between the steps of a multi-step job (:mod:`zmr.pipeline`)."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
@@ -148,7 +153,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     files = discover_inputs(inputs)
     hosts = {path: hosts_holding(path) for path in files}
     splits = [replace(s, hosts=hosts[s.path])
-              for s in plan_splits(files, size, _input_format(job, input_format))]
+              for s in plan_splits(files, size, _input_format(
+                  job, _pick(input_format, job, "INPUT_FORMAT", TEXT)))]
     if not splits and not allow_empty_input:
         # almost always a wrong path or a failed upstream export: say so instead of
         # committing an empty output that looks like success
@@ -158,12 +164,35 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
                    output, bool(speculate), codec, skip, limit,
                    _resources(job.setting("RESOURCES", {}), job.source),
-                   _output_format(output_format))
+                   _output_format(_pick(output_format, job, "OUTPUT_FORMAT", TEXT)),
+                   _format_options(job))
+
+
+def _format_options(job: JobSpec) -> dict[str, Any]:
+    """What the input and output formats need beyond their names (see storage.formats and
+    storage.input_formats)."""
+    options = {"columns": job.setting("INPUT_COLUMNS", None),
+               "records": job.setting("INPUT_RECORDS", "dict"),
+               "column_types": job.setting("CSV_COLUMN_TYPES", {}),
+               "schema": job.setting("OUTPUT_SCHEMA", {})}
+    check_options(options, job.source)
+    schema = options["schema"]
+    if schema and (set(schema) != {"key", "value"} or not _arrow_types(schema.values())):
+        raise ConfigError(f"{job.source}: OUTPUT_SCHEMA must map key and value to Arrow "
+                          f"type names such as int64, double, string; got {schema!r}")
+    return {k: v for k, v in options.items() if v}
+
+
+def _arrow_types(names: Any) -> bool:
+    try:
+        return all(isinstance(n, str) and pa.type_for_alias(n) for n in names)
+    except (ValueError, TypeError):
+        return False
 
 
 def _input_format(job: JobSpec, input_format: str) -> str:
-    if input_format not in FORMATS:
-        raise ConfigError(f"input format must be one of {', '.join(FORMATS)}, "
+    if input_format not in INPUT_FORMATS:
+        raise ConfigError(f"input format must be one of {', '.join(INPUT_FORMATS)}, "
                           f"got {input_format!r}")
     if input_format == ARROW and job.map_batch is not None:
         raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
@@ -172,8 +201,8 @@ def _input_format(job: JobSpec, input_format: str) -> str:
 
 
 def _output_format(output_format: str) -> str:
-    if output_format not in FORMATS:
-        raise ConfigError(f"output format must be one of {', '.join(FORMATS)}, "
+    if output_format not in OUTPUT_FORMATS:
+        raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, "
                           f"got {output_format!r}")
     return str(output_format)
 

@@ -345,3 +345,40 @@ def test_env_settings_reach_cluster_workers(corpus, tmp_path):
     expected = [(f"{path.name}:{offset}", line) for path, offset, line in lines_of(corpus)
                 if "café" in line.lower()]
     assert grepped == expected and expected
+
+
+def _max_temperatures(directory: Path) -> dict[int, int]:
+    """The NCDC example's answer, straight from the CSV with the csv module."""
+    import csv
+    best: dict[int, int] = {}
+    for path in sorted(directory.glob("*.csv")):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                temp, quality = int(row["temperature"]), int(row["quality"])
+                if temp != 9999 and quality in (0, 1, 4, 5, 9):
+                    year = int(row["date"][:4])
+                    best[year] = max(best.get(year, temp), temp)
+    return best
+
+
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_max_temperature_on_generated_weather_csv(tmp_path, reducers, split_size):
+    weather = tmp_path / "weather"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_weather.py"), str(weather),
+                    "--years", "4", "--stations", "9", "--days", "40", "--seed", "3"],
+                   check=True)
+    run_inline(str(JOBS / "max_temperature.py"), [str(weather)], str(tmp_path / "out"),
+               reducers=reducers, split_size=(split_size or 1 << 20) * 16)
+    assert {int(k): v for k, v in read_reduced(tmp_path / "out").items()} == \
+        _max_temperatures(weather)
+
+
+def test_max_temperature_on_a_cluster_and_the_bundled_sample(tmp_path):
+    from zmr.local import LocalCluster
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(str(JOBS / "max_temperature.py"), [str(ROOT / "data" /
+                                    "weather")], str(tmp_path / "out"), reducers=2,
+                                    split_size=20000)
+        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+    assert {int(k): v for k, v in read_reduced(tmp_path / "out").items()} == \
+        _max_temperatures(ROOT / "data" / "weather")

@@ -252,7 +252,7 @@ class CoordinatorServer:
         """Write ``_SUCCESS``; the error text if that failed."""
         try:
             commit.mark_success(command.output)
-        except OSError as exc:
+        except (OSError, ZmrError) as exc:
             log.error("job=%s: writing %s/_SUCCESS failed: %s", command.job_id,
                       command.output, exc)
             return str(exc)

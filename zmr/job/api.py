@@ -32,6 +32,12 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "COMPRESSION": str,
     "SKIP_BAD_RECORDS": int,
     "RESOURCES": dict,
+    "INPUT_FORMAT": str,
+    "INPUT_COLUMNS": list,
+    "INPUT_RECORDS": str,
+    "CSV_COLUMN_TYPES": dict,
+    "OUTPUT_FORMAT": str,
+    "OUTPUT_SCHEMA": dict,
 }
 
 

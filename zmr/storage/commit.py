@@ -23,6 +23,7 @@ import shutil
 
 from zmr.errors import OutputError
 from zmr.storage import fs, layout
+from zmr.storage.formats import check_parquet_parts
 
 
 def prepare_output(output_dir: str, overwrite: bool = False) -> None:
@@ -116,6 +117,8 @@ def mark_success(output_dir: str) -> None:
     if fs.is_uri(output_dir):
         _commit_remote_job(output_dir)
         return
+    _check_parts(output_dir, [os.path.join(output_dir, n) for n in sorted(
+        os.listdir(output_dir)) if n.startswith("part-") and n.endswith(".parquet")], None)
     shutil.rmtree(os.path.join(output_dir, layout.TEMPORARY), ignore_errors=True)
     marker = layout.success_path(output_dir)
     with open(marker + ".tmp", "w"):
@@ -134,8 +137,21 @@ def _commit_remote_job(output: str) -> None:
         if name not in promoted:
             fs.copy(uri, fs.join(output, name))
             promoted.add(name)
+    parquet = sorted(name for name in promoted if name.endswith(".parquet"))
+    filesystem, path = fs.resolve(output)
+    _check_parts(output, [f"{path}/{name}" for name in parquet], filesystem)
     fs.write_bytes(layout.success_path(output), b"")
     fs.delete_tree(temporary)
+
+
+def _check_parts(output: str, parquet_parts: list[str], filesystem: object) -> None:
+    """Parquet parts must agree on their column types before the output is declared good."""
+    if not parquet_parts:
+        return
+    try:
+        check_parquet_parts(parquet_parts, filesystem)
+    except (ValueError, OSError) as exc:
+        raise OutputError(f"{output}: {exc}") from None
 
 
 def _attempt_order(uri: str) -> tuple[str, int, str]:

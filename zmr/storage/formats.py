@@ -1,6 +1,15 @@
-"""Output formats. Text (the default): one ``key<TAB>value`` line per pair. The
-intermediate steps of a multi-step job write ``arrow`` pair files instead
-(:mod:`zmr.storage.pairfile`); :func:`open_pair_writer` opens either.
+"""Output formats. Text (the default): one ``key<TAB>value`` line per pair; ``jsonl``: one
+``{"key": ..., "value": ...}`` object per line; ``csv``: columns ``key,value`` (written by
+``pyarrow.csv``); ``parquet``: columns ``key`` and ``value`` (written by ``pyarrow.parquet``).
+The intermediate steps of a multi-step job write ``arrow`` pair files
+(:mod:`zmr.storage.pairfile`); :func:`open_pair_writer` opens any of them.
+
+Parquet column types come from ``OUTPUT_SCHEMA = {"key": "string", "value": "int64"}`` when
+the job declares it; otherwise from the values (str -> string, int -> int64, float ->
+double, bool -> bool, anything else or a mix -> JSON text), decided per part file. Part
+files that disagree would be read wrongly by tools that take the first file's schema
+(DuckDB casts silently), so :func:`check_parquet_parts` fails the job commit when they do
+and gives empty parts the others' schema.
 
 A ``str`` is written as it is (Hadoop's TextOutputFormat); every other key or value is
 written as JSON, so ints, floats, bools, None, tuples and lists round-trip (tuples come back
@@ -11,13 +20,30 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterable
 from typing import IO, Any, Protocol
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
 from zmr.storage.pairfile import PairFileWriter
 
-TEXT, ARROW = "text", "arrow"
-FORMATS = (TEXT, ARROW)
+TEXT, ARROW, JSONL, CSV, PARQUET = "text", "arrow", "jsonl", "csv", "parquet"
+#: Formats a job's output may have (``arrow`` only between the steps of a job).
+OUTPUT_FORMATS = (TEXT, JSONL, CSV, PARQUET, ARROW)
+#: Formats a job may read (``arrow`` only between the steps of a job).
+INPUT_FORMATS = (TEXT, CSV, JSONL, PARQUET, "ipc", ARROW)
+FORMATS = INPUT_FORMATS
+USER_INPUT_FORMATS = INPUT_FORMATS[:-1]
+USER_OUTPUT_FORMATS = OUTPUT_FORMATS[:-1]
+_SUFFIX = {JSONL: ".jsonl", CSV: ".csv", PARQUET: ".parquet"}
+
+
+def part_suffix(output_format: str) -> str:
+    """``part-00000.parquet`` etc.; text and step files keep Hadoop's bare ``part-00000``."""
+    return _SUFFIX.get(output_format, "")
 
 
 def _json_default(obj: Any) -> Any:
@@ -88,10 +114,139 @@ class TextPairWriter:
         self._out.close()
 
 
-def open_pair_writer(path: str, output_format: str, compression: str = "none") -> PairWriter:
-    """A writer of ``output_format`` (text lines, or an arrow pair file) at ``path``."""
+class JsonlPairWriter(TextPairWriter):
+    """A part file of ``{"key": ..., "value": ...}`` lines."""
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        records = chars = 0
+        for key, value in pairs:
+            chars += self._out.write(json.dumps({"key": key, "value": value},
+                                                ensure_ascii=False, default=_json_default))
+            chars += self._out.write("\n")
+            records += 1
+        return records, chars
+
+
+class _TablePairWriter:
+    """Pairs gathered into Arrow batches and handed to a table writer."""
+
+    BATCH = 16384
+
+    def __init__(self, path: str, schema: dict[str, str] | None) -> None:
+        self.path = path
+        self.declared = _declared_schema(schema)
+        self._writer: Any = None
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        records, chunk = 0, []
+        for pair in pairs:
+            chunk.append(pair)
+            if len(chunk) == self.BATCH:
+                records += self._write_batch(chunk)
+                chunk = []
+        records += self._write_batch(chunk)
+        return records, 0
+
+    def _write_batch(self, pairs: list[tuple[Any, Any]]) -> int:
+        if not pairs:
+            return 0
+        table = self._table(pairs)
+        if self._writer is None:
+            self._writer = self._open(table.schema)
+        elif table.schema != self._writer.schema:
+            table = _cast(table, self._writer.schema, self.path)
+        self._writer.write_table(table)
+        return len(pairs)
+
+    def _table(self, pairs: list[tuple[Any, Any]]) -> pa.Table:
+        keys, values = zip(*pairs, strict=True)
+        if self.declared is not None:
+            return _cast(pa.table({"key": _column(keys), "value": _column(values)}),
+                         self.declared, self.path)
+        return pa.table({"key": _column(keys), "value": _column(values)})
+
+    def _open(self, schema: pa.Schema) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self._writer is None:     # an empty part still has the columns
+            self._writer = self._open(self.declared or pa.schema(
+                [("key", pa.null()), ("value", pa.null())]))
+        self._writer.close()
+
+
+class ParquetPairWriter(_TablePairWriter):
+    def _open(self, schema: pa.Schema) -> Any:
+        return pq.ParquetWriter(self.path, schema)
+
+
+class CsvPairWriter(_TablePairWriter):
+    def _open(self, schema: pa.Schema) -> Any:
+        return pacsv.CSVWriter(self.path, schema)
+
+    def _table(self, pairs: list[tuple[Any, Any]]) -> pa.Table:
+        # CSV is text: every field as zmr writes text output (str as is, else JSON)
+        keys, values = zip(*pairs, strict=True)
+        return pa.table({"key": pa.array([format_field(k) for k in keys], pa.string()),
+                         "value": pa.array([format_field(v) for v in values], pa.string())})
+
+
+def _declared_schema(schema: dict[str, str] | None) -> pa.Schema | None:
+    if not schema:
+        return None
+    return pa.schema([(name, pa.type_for_alias(schema[name])) for name in ("key", "value")])
+
+
+def _column(items: tuple[Any, ...]) -> pa.Array:
+    """Typed when every item has the same scalar type, else JSON text."""
+    kinds = {type(x) for x in items}
+    if kinds <= {int} and all(-(1 << 63) <= x < (1 << 63) for x in items):
+        return pa.array(items, pa.int64())
+    if kinds in ({float}, {int, float}):
+        return pa.array([float(x) for x in items], pa.float64())
+    if kinds in ({str}, {bool}):
+        return pa.array(items)
+    return pa.array([json.dumps(x, ensure_ascii=False, default=_json_default)
+                     for x in items], pa.string())
+
+
+def _cast(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"{os.path.basename(path)}: pairs do not fit the output schema "
+                         f"{schema.to_string()!r} ({exc}); declare OUTPUT_SCHEMA to fix the "
+                         "column types of every part file") from None
+
+
+def check_parquet_parts(paths: list[str], filesystem: Any = None) -> None:
+    """Every non-empty part file must have one schema; empty ones are rewritten with it."""
+    schemas = {p: pq.read_schema(p, filesystem=filesystem) for p in paths}
+    typed = {p: s for p, s in schemas.items() if not all(pa.types.is_null(f.type) for f in s)}
+    distinct = {s.to_string() for s in typed.values()}
+    if len(distinct) > 1:
+        detail = "; ".join(f"{os.path.basename(p)}: {s.to_string().replace(chr(10), ', ')}"
+                           for p, s in sorted(typed.items()))
+        raise ValueError("part files of a parquet output have different column types "
+                         f"({detail}); declare OUTPUT_SCHEMA in the job")
+    if typed and len(typed) < len(paths):
+        schema = next(iter(typed.values()))
+        for path in paths:
+            if path not in typed:
+                pq.write_table(schema.empty_table(), path, filesystem=filesystem)
+
+
+def open_pair_writer(path: str, output_format: str, compression: str = "none",
+                     schema: dict[str, str] | None = None) -> PairWriter:
+    """A writer of ``output_format`` at ``path``."""
     if output_format == ARROW:
         return PairFileWriter(path, compression)
+    if output_format == JSONL:
+        return JsonlPairWriter(path)
+    if output_format == PARQUET:
+        return ParquetPairWriter(path, schema)
+    if output_format == CSV:
+        return CsvPairWriter(path, None)
     if output_format != TEXT:
         raise ValueError(f"unknown output format {output_format!r}")
     return TextPairWriter(path)

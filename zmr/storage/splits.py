@@ -34,6 +34,7 @@ import numpy as np
 
 from zmr.errors import ConfigError, InputError
 from zmr.storage import fs
+from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.tasks.specs import Split
 
 COMPRESSED = (".gz", ".bz2")
@@ -177,12 +178,14 @@ def plan_splits(files: Sequence[str], split_size: int, input_format: str = "text
             raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
         if size == 0:
             continue
-        if input_format != "text":
+        if input_format in TABLE_FORMATS:
+            splits += table_splits(path, input_format, split_size)
+        elif input_format not in ("text", *LINE_FORMATS):       # a step's pair file
             splits.append(Split(path, 0, size, whole=True, format=input_format))
         elif _is_compressed(path):
-            splits.append(Split(path, 0, size, whole=True))
+            splits.append(Split(path, 0, size, whole=True, format=input_format))
         else:
-            splits += [Split(path, s, min(split_size, size - s))
+            splits += [Split(path, s, min(split_size, size - s), format=input_format)
                        for s in range(0, size, split_size)]
     return splits
 

@@ -23,7 +23,13 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs, map_records
 from zmr.storage import commit, layout
-from zmr.storage.formats import ARROW, PairWriter, open_pair_writer
+from zmr.storage.formats import ARROW, PairWriter, open_pair_writer, part_suffix
+from zmr.storage.input_formats import (
+    LINE_FORMATS,
+    RECORD_FORMATS,
+    iter_record_batches,
+    records,
+)
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import progress
@@ -143,10 +149,20 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
 
 
 def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
-    """Batches of (offsets, lines) of a text split, or (keys, values) of a pair file."""
+    """Batches of (offsets, lines) of a text split, (keys, values) of a pair file, or
+    (offsets or row numbers, records) of a CSV, JSON lines, Parquet or Arrow IPC split."""
     if spec.split.format == ARROW:
         return iter_pair_batches(spec.split.path)
+    if spec.split.format in RECORD_FORMATS:
+        return ((where, records(batch, spec.format_options))
+                for where, batch in _record_batches(spec))
     return iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
+
+
+def _record_batches(spec: MapTaskSpec) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    lines = (iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
+             if spec.split.format in LINE_FORMATS else iter(()))
+    return iter_record_batches(spec.split, lines, spec.format_options)
 
 
 class _PairMapper:
@@ -181,10 +197,15 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
                         "needs mapper(key, value)")
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)):
-        emit(*_key_value_columns(map_batch(line_batch(spec.split.path, offsets, lines))))
-        progress.advance(len(lines))
-        counters.add("MAP_INPUT_RECORDS", len(lines))
+    if spec.split.format in RECORD_FORMATS:    # the format's own columns
+        batches = (batch for _, batch in _record_batches(spec))
+    else:
+        batches = (line_batch(spec.split.path, offsets, lines) for offsets, lines in
+                   iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)))
+    for batch in batches:
+        emit(*_key_value_columns(map_batch(batch)))
+        progress.advance(batch.num_rows)
+        counters.add("MAP_INPUT_RECORDS", batch.num_rows)
     counters.add("MAP_INPUT_BYTES", spec.split.length)
 
 
@@ -209,7 +230,8 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.map_index))
-    out = open_pair_writer(staged, spec.output_format, spec.compression)
+    out = open_pair_writer(staged, spec.output_format, spec.compression,
+                           spec.format_options.get("schema"))
     try:
         if job.map_batch is not None:
             _feed_batch_mapper(spec, job, lambda k, v: _write_pairs(
@@ -220,7 +242,8 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
             sink.flush()
     finally:
         out.close()
-    commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index))
+    commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index)
+                       + part_suffix(spec.output_format))
 
 
 class _MapOnlyWriter:

@@ -21,7 +21,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
 from zmr.storage import commit, layout
-from zmr.storage.formats import open_pair_writer
+from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import progress
@@ -45,7 +45,8 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
             sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters,
                                 spec.compression)
             staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters)
-        final = layout.part_path(spec.output_dir, spec.partition)
+        final = layout.part_path(spec.output_dir, spec.partition) + part_suffix(
+            spec.output_format)
         committed = commit.commit_file(staged, final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -92,7 +93,8 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
     staged = os.path.join(staging, layout.part_name(spec.partition))
-    out = open_pair_writer(staged, spec.output_format, spec.compression)
+    out = open_pair_writer(staged, spec.output_format, spec.compression,
+                           spec.format_options.get("schema"))
     try:
         records, chars = out.write(_reduced_pairs(job, batches, counters))
     finally:

@@ -126,7 +126,8 @@ class MapTaskSpec:
     compression: str = "none"     # Arrow IPC buffer codec of what it writes: none, lz4, zstd
     skip_bad_records: int = 0     # records whose mapper call raises that may be skipped
     task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
-    output_format: str = "text"   # of a map-only job's part files: "text" or "arrow" pairs
+    output_format: str = "text"   # of a map-only job's part files (see storage.formats)
+    format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -154,6 +155,7 @@ class ReduceTaskSpec:
     compression: str = "none"
     task_memory: int = 0
     output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
+    format_options: dict[str, Any] = field(default_factory=dict)  # e.g. the parquet schema
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

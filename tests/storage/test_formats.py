@@ -1,0 +1,165 @@
+"""Input formats (CSV, JSON lines, Parquet, Arrow IPC) split and read through pyarrow, and
+output formats (JSON lines, CSV, Parquet) written and read back; Parquet output of a real
+cluster job is one dataset for DuckDB."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from tests.cluster.conftest import EXAMPLES, write_lines
+from tests.helpers import read_output
+from zmr.errors import InputError, JobFailedError, OutputError, ZmrError
+from zmr.inline import run_inline
+from zmr.job.loader import load_job
+from zmr.local import LocalCluster
+from zmr.planning import plan_job
+
+RECORDS = os.path.join(os.path.dirname(__file__), "..", "jobs", "records.py")
+WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
+ROWS = [{"name": f"n{i}", "score": i * 3, "ratio": i / 4} for i in range(200)]
+
+
+def _csv(tmp_path, rows=ROWS) -> str:
+    path = tmp_path / "in" / "t.csv"
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["name", "score", "ratio"])
+        writer.writeheader()
+        writer.writerows(rows)
+        f.write("\n")                                   # a blank line is not a record
+    return str(path)
+
+
+def _by_position(out: str) -> list:
+    return [v for _, v in sorted(read_output(out).items())]
+
+
+@pytest.mark.parametrize("split_size", [7, 100, 1 << 20])
+def test_csv_records_are_read_once_whatever_the_split(tmp_path, split_size):
+    path = _csv(tmp_path)
+    run_inline(RECORDS, [path], str(tmp_path / "out"), input_format="csv",
+               split_size=split_size)
+    assert _by_position(str(tmp_path / "out")) == ROWS
+    offsets = sorted(read_output(str(tmp_path / "out")))
+    with open(path, "rb") as f:
+        data = f.read()
+    assert all(data[o - 1:o] == b"\n" for o in offsets)   # keys are line start offsets
+
+
+def test_jsonl_and_tuple_records(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    run_inline(RECORDS, [str(path)], str(tmp_path / "out"), input_format="jsonl",
+               split_size=300)
+    assert _by_position(str(tmp_path / "out")) == ROWS
+    job = tmp_path / "tuples.py"
+    job.write_text(open(RECORDS).read() + '\nINPUT_FORMAT = "jsonl"\nINPUT_RECORDS = "tuple"\n'
+                   'INPUT_COLUMNS = ["score", "name"]\n')
+    run_inline(str(job), [str(path)], str(tmp_path / "tuples"), split_size=300)
+    assert _by_position(str(tmp_path / "tuples")) == [[r["score"], r["name"]] for r in ROWS]
+
+
+def test_parquet_splits_by_row_group_with_projection(tmp_path):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), path, row_group_size=30)     # 7 row groups
+    job = load_job(RECORDS)
+    plan = plan_job(job, [str(path)], str(tmp_path / "x"), input_format="parquet",
+                    split_size=1)
+    assert [(s.start, s.length) for s in plan.splits] == [(i, 1) for i in range(7)]
+    spec = tmp_path / "proj.py"
+    spec.write_text(open(RECORDS).read() + '\nINPUT_COLUMNS = ["score"]\n')
+    run_inline(str(spec), [str(path)], str(tmp_path / "out"), input_format="parquet",
+               split_size=1)
+    out = read_output(str(tmp_path / "out"))
+    assert sorted(out) == list(range(200))                  # keys are row numbers
+    assert [out[i] for i in range(200)] == [{"score": r["score"]} for r in ROWS]
+
+
+def test_arrow_ipc_file_splits_by_batch(tmp_path):
+    path = tmp_path / "t.arrow"
+    table = pa.Table.from_pylist(ROWS)
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=25):
+            writer.write_batch(batch)
+    run_inline(RECORDS, [str(path)], str(tmp_path / "out"), input_format="ipc", split_size=1)
+    assert _by_position(str(tmp_path / "out")) == ROWS
+
+
+def test_bad_records_name_file_and_offset(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n{"a": \n')
+    with pytest.raises(InputError, match=r"bad.jsonl: bad record at byte 18"):
+        run_inline(RECORDS, [str(path)], str(tmp_path / "o"), input_format="jsonl")
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("a,b\n1,2\n3,4,5\n")
+    with pytest.raises(InputError, match=r"bad.csv: bad record at byte 8"):
+        run_inline(RECORDS, [str(bad_csv)], str(tmp_path / "o2"), input_format="csv")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('a,b\n1,"two\nlines"\n')
+    with pytest.raises(InputError, match="line break inside"):
+        run_inline(RECORDS, [str(quoted)], str(tmp_path / "o3"), input_format="csv")
+    with pytest.raises(ZmrError, match="input format must be one of"):
+        run_inline(RECORDS, [str(quoted)], str(tmp_path / "o4"), input_format="xml")
+
+
+def test_output_formats_read_back(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=100)
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "text"), reducers=2)
+    expected = read_output(str(tmp_path / "text"))
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "jsonl"), reducers=2, output_format="jsonl")
+    rows = [json.loads(line) for name in sorted(os.listdir(tmp_path / "jsonl"))
+            if name.endswith(".jsonl") for line in open(tmp_path / "jsonl" / name)]
+    expected = {str(k): v for k, v in expected.items()}      # text output reads "10" as 10
+    assert {r["key"]: r["value"] for r in rows} == expected
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "csv"), reducers=2, output_format="csv")
+    table = pacsv.read_csv(tmp_path / "csv" / "part-00000.csv")
+    assert table.column_names == ["key", "value"]
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "pq"), reducers=2, output_format="parquet")
+    assert sorted(os.listdir(tmp_path / "pq")) == ["_SUCCESS", "part-00000.parquet",
+                                                   "part-00001.parquet"]
+    got = pq.read_table(tmp_path / "pq", schema=None).to_pylist()
+    assert {r["key"]: r["value"] for r in got} == expected
+
+
+def test_parquet_parts_that_disagree_fail_the_job_unless_a_schema_is_declared(tmp_path):
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("a\nb\nc\nd\ne\nf\n")
+    job = tmp_path / "mixed.py"
+    # part 0 gets a, b, c with float values, part 1 d, e, f with ints
+    job.write_text("def mapper(k, line):\n    yield line, 1.5 if line in 'abc' else 2\n"
+                   "def reducer(k, vs):\n    yield k, sum(vs)\nNUM_REDUCERS = 2\n"
+                   "def partitioner(k, n):\n    return 0 if k in 'abc' else 1\n")
+    with pytest.raises(OutputError, match="different column types.*OUTPUT_SCHEMA"):
+        run_inline(str(job), [str(inputs)], str(tmp_path / "o"), output_format="parquet")
+    assert not os.path.exists(tmp_path / "o" / "_SUCCESS")
+    job.write_text(job.read_text() + 'OUTPUT_SCHEMA = {"key": "string", "value": "double"}\n')
+    run_inline(str(job), [str(inputs)], str(tmp_path / "o"), output_format="parquet",
+               overwrite=True)
+    rows = duckdb.sql(f"select key, value from '{tmp_path}/o/*.parquet' order by key").fetchall()
+    assert rows == [("a", 1.5), ("b", 1.5), ("c", 1.5), ("d", 2.0), ("e", 2.0), ("f", 2.0)]
+
+
+def test_cluster_parquet_output_is_one_duckdb_dataset(tmp_path):
+    inputs = write_lines(tmp_path / "in", files=3, lines_per_file=300)
+    run_inline(WORDCOUNT, [inputs], str(tmp_path / "text"), reducers=4)
+    expected = {str(k): v for k, v in read_output(str(tmp_path / "text")).items()}
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=4,
+                                    output_format="parquet", split_size=4000)
+        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        bad = tmp_path / "bad.csv"
+        bad.write_text("a,b\n1,2\n3,4,5\n")
+        failing = cluster.client.submit(RECORDS, [str(bad)], str(tmp_path / "bad-out"),
+                                        input_format="csv")
+        with pytest.raises(JobFailedError, match="bad.csv: bad record at byte 8"):
+            failing.wait(timeout_s=60)
+    rows = duckdb.sql(f"select key, value from '{tmp_path}/out/*.parquet'").fetchall()
+    assert dict(rows) == expected and len(rows) == len(expected)

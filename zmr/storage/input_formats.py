@@ -1,0 +1,200 @@
+"""Structured input through pyarrow: CSV, JSON lines, Parquet and Arrow IPC files.
+
+* ``csv`` and ``jsonl`` are split like text, on line boundaries (Hadoop's rule), and each
+  split's complete lines are parsed by ``pyarrow.csv`` / ``pyarrow.json`` a block at a time;
+  a CSV split takes its column names from the file's first line. A quoted CSV field with a
+  line break inside cannot be split on lines: it is reported, naming file and offset.
+  Keys are ``(path, byte offset)`` as for text.
+* ``parquet`` files are split by row group (consecutive row groups up to the split size),
+  ``ipc`` (Arrow IPC file format) files by record batch; only the ``columns`` asked for are
+  read. Keys are ``(path, row number)``.
+
+A record reaches ``mapper(key, record)`` as a dict (column -> value) or, with
+``INPUT_RECORDS = "tuple"``, a tuple in column order; ``map_batch`` gets the Arrow
+``RecordBatch`` of the columns itself. Types are pyarrow's inference (per block for CSV
+and JSON lines) unless ``CSV_COLUMN_TYPES`` names them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from zmr.errors import ConfigError, InputError
+from zmr.storage import fs
+from zmr.tasks.specs import Split
+
+CSV, JSONL, PARQUET, IPC = "csv", "jsonl", "parquet", "ipc"
+LINE_FORMATS = (CSV, JSONL)
+TABLE_FORMATS = (PARQUET, IPC)
+RECORD_FORMATS = LINE_FORMATS + TABLE_FORMATS
+RECORD_KINDS = ("dict", "tuple")
+
+Batch = tuple[list[int], list[Any]]
+
+
+# -- planning ------------------------------------------------------------------------------
+
+def table_splits(path: str, fmt: str, split_size: int) -> list[Split]:
+    """Splits of a Parquet (row groups) or Arrow IPC (record batches) file."""
+    try:
+        sizes = _row_group_sizes(path) if fmt == PARQUET else _batch_sizes(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"cannot read {fmt} input {path}: {exc}") from None
+    splits, first, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        total += size
+        if total >= split_size or i == len(sizes) - 1:
+            splits.append(Split(path, first, i + 1 - first, format=fmt))
+            first, total = i + 1, 0
+    return splits
+
+
+def _source(path: str) -> Any:
+    return fs.open_input(path) if fs.is_uri(path) else path
+
+
+def _row_group_sizes(path: str) -> list[int]:
+    meta = pq.ParquetFile(_source(path)).metadata
+    return [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
+
+
+def _batch_sizes(path: str) -> list[int]:
+    with pa.ipc.open_file(_source(path)) as reader:
+        n = reader.num_record_batches
+        average = (fs.size(path) if fs.is_uri(path) else os.path.getsize(path)) // max(1, n)
+        return [average] * n
+
+
+def check_options(options: dict[str, Any], source: str) -> dict[str, Any]:
+    """Validate ``INPUT_COLUMNS``/``INPUT_RECORDS``/``CSV_COLUMN_TYPES`` (as planned)."""
+    columns = options.get("columns")
+    if columns is not None and (not isinstance(columns, list)
+                                or not all(isinstance(c, str) for c in columns)):
+        raise ConfigError(f"{source}: INPUT_COLUMNS must be a list of column names")
+    if options.get("records", "dict") not in RECORD_KINDS:
+        raise ConfigError(f"{source}: INPUT_RECORDS must be one of {RECORD_KINDS}")
+    for column, type_name in (options.get("column_types") or {}).items():
+        try:
+            pa.type_for_alias(type_name)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{source}: CSV_COLUMN_TYPES[{column!r}] = {type_name!r} is "
+                              "not an Arrow type name (int64, double, string, ...)") from None
+    return options
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def iter_record_batches(split: Split, lines: Iterator[tuple[list[int], list[str]]],
+                        options: dict[str, Any]) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    """(keys' second parts, batch) per block: byte offsets for line formats, row numbers
+    for table formats. ``lines`` are the split's lines (line formats only)."""
+    if split.format == PARQUET:
+        yield from _parquet_batches(split, options)
+    elif split.format == IPC:
+        yield from _ipc_batches(split, options)
+    else:
+        header = _csv_header(split.path) if split.format == CSV else ""
+        for offsets, block in lines:
+            offsets, block = _data_lines(split, offsets, block)
+            if block:
+                yield offsets, _parse_lines(split, header, offsets, block, options)
+
+
+def records(batch: pa.RecordBatch, options: dict[str, Any]) -> list[Any]:
+    """A batch's rows as dicts, or tuples in column order."""
+    rows = batch.to_pylist()
+    if options.get("records", "dict") == "tuple":
+        return [tuple(row.values()) for row in rows]
+    return rows
+
+
+def _data_lines(split: Split, offsets: list[int], block: list[str]) -> Batch:
+    """Drop blank lines (pyarrow skips them, which would shift keys) and a CSV header."""
+    kept = [(o, line) for o, line in zip(offsets, block, strict=True)
+            if line.strip() and not (split.format == CSV and o == 0)]
+    return [o for o, _ in kept], [line for _, line in kept]
+
+
+def _csv_header(path: str) -> str:
+    with (fs.open_input(path) if fs.is_uri(path) else open(path, "rb")) as f:
+        first = f.read(1 << 20).split(b"\n", 1)[0]
+    return first.decode("utf-8", "replace").rstrip("\r")
+
+
+def _parse_lines(split: Split, header: str, offsets: list[int], block: list[str],
+                 options: dict[str, Any]) -> pa.RecordBatch:
+    try:
+        table = _parse(split.format, header, block, options)
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        where = _first_bad_line(split.format, header, offsets, block, options)
+        raise InputError(f"{split.format} input {split.path}: bad record at byte {where}: "
+                         f"{exc}") from None
+    if table.num_rows != len(block):
+        raise InputError(f"{split.format} input {split.path}: {table.num_rows} records in "
+                         f"{len(block)} lines from byte {offsets[0]}: a quoted field with a "
+                         "line break inside cannot be split on lines")
+    return table.combine_chunks().to_batches()[0]
+
+
+def _parse(fmt: str, header: str, block: list[str], options: dict[str, Any]) -> pa.Table:
+    if fmt == JSONL:
+        table = pajson.read_json(io.BytesIO("\n".join(block).encode()))
+        return table.select(options["columns"]) if options.get("columns") else table
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.type_for_alias(t)
+                      for c, t in (options.get("column_types") or {}).items()},
+        include_columns=options.get("columns") or [])
+    data = "\n".join([header, *block]).encode()
+    return pacsv.read_csv(io.BytesIO(data), convert_options=convert)
+
+
+def _first_bad_line(fmt: str, header: str, offsets: list[int], block: list[str],
+                    options: dict[str, Any]) -> int | str:
+    """The byte offset of the first line that does not parse on its own."""
+    for offset, line in zip(offsets, block, strict=True):
+        try:
+            if fmt == JSONL:
+                json.loads(line)
+            else:
+                _parse(fmt, header, [line], options)
+        except (ValueError, pa.ArrowInvalid):
+            return offset
+    return f"{offsets[0]}..{offsets[-1]}"
+
+
+def _parquet_batches(split: Split, options: dict[str, Any]
+                     ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    try:
+        parquet = pq.ParquetFile(_source(split.path))
+        meta = parquet.metadata
+        row = sum(meta.row_group(i).num_rows for i in range(split.start))
+        groups = list(range(split.start, split.start + split.length))
+        for batch in parquet.iter_batches(row_groups=groups, columns=options.get("columns")):
+            yield list(range(row, row + batch.num_rows)), batch
+            row += batch.num_rows
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"parquet input {split.path}: {exc}") from None
+
+
+def _ipc_batches(split: Split, options: dict[str, Any]
+                 ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    try:
+        with pa.ipc.open_file(_source(split.path)) as reader:
+            row = sum(reader.get_batch(i).num_rows for i in range(split.start))
+            for i in range(split.start, split.start + split.length):
+                batch = reader.get_batch(i)
+                if options.get("columns"):
+                    batch = batch.select(options["columns"])
+                yield list(range(row, row + batch.num_rows)), batch
+                row += batch.num_rows
+    except (OSError, pa.ArrowInvalid, KeyError) as exc:
+        raise InputError(f"ipc input {split.path}: {exc}") from None
