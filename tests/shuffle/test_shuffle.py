@@ -9,10 +9,12 @@ import zlib
 import pytest
 
 from zmr.errors import FetchFailedError
+from zmr.protocol.messages import ShuffleRequest
 from zmr.shuffle import server as shuffle_server
 from zmr.shuffle.fetcher import fetch_remote, make_fetch
 from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.specs import Segment
+from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 
 @pytest.fixture()
@@ -213,4 +215,23 @@ def test_service_binds_within_a_port_range_or_says_why_not(tmp_path):
         with pytest.raises(ZmrError, match=f"cannot bind tcp://127.0.0.1:{port}-{port}"):
             blocked.start_serving()
     finally:
+        server.stop()
+
+
+def test_a_request_for_a_path_with_a_nul_byte_is_refused_not_fatal(tmp_path):
+    """Found by the cluster fuzz test: os.path.realpath raises on NUL, which used to stop
+    the whole shuffle service (and so the worker)."""
+    server = ShuffleServer("tcp://127.0.0.1:*", str(tmp_path))
+    endpoint = server.start_serving()
+    inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
+    outbox = Channel(make_socket(PUSH, connect=endpoint), "out")
+    try:
+        outbox.send(ShuffleRequest("r1", "/x\0y", 0, 1, bound_endpoint(inbox.sock), 1))
+        assert poll([inbox], 10.0)
+        chunk = inbox.recv()[1]
+        assert "NUL" in chunk.error
+        assert server.is_alive()
+    finally:
+        inbox.close()
+        outbox.close()
         server.stop()

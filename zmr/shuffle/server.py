@@ -93,12 +93,21 @@ class ShuffleServer(threading.Thread):
                 for _ in poll([requests], 0.0 if busy else 0.05):
                     received, address = requests.recv_with_address()
                     if received is not None:
-                        self._handle(received[1], address)
+                        self._handle_safely(received[1], address)
                 self._pump()
         finally:
             requests.close()
             for push in self._pushes.values():
                 push.close(linger_s=1.0)
+
+    def _handle_safely(self, msg: object, address: str) -> None:
+        """One request that trips something unforeseen is dropped; the service, which the
+        worker's every map output depends on, keeps serving."""
+        try:
+            self._handle(msg, address)
+        except (ValueError, OSError, OverflowError) as exc:
+            log.warning("shuffle request from %s dropped: %s: %s", address,
+                        type(exc).__name__, exc)
 
     def _handle(self, msg: object, address: str) -> None:
         if isinstance(msg, ShuffleRequest):
@@ -132,6 +141,8 @@ class ShuffleServer(threading.Thread):
         self._transfers[req.request_id] = _Transfer(req, f, 0, 0, req.credit, time.monotonic())
 
     def _request_problem(self, req: ShuffleRequest) -> str:
+        if "\0" in req.path or not req.path:
+            return "a path must be non-empty and hold no NUL byte"
         if not os.path.realpath(req.path).startswith(self.root + os.sep):
             return f"{req.path} is not a map output of this worker"
         if req.offset < 0 or req.length < 0:
