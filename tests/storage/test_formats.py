@@ -5,10 +5,12 @@ cluster job is one dataset for DuckDB."""
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 
 import duckdb
+import polars
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -21,6 +23,8 @@ from zmr.inline import run_inline
 from zmr.job.loader import load_job
 from zmr.local import LocalCluster
 from zmr.planning import plan_job
+from zmr.storage.input_formats import iter_record_batches, records
+from zmr.storage.splits import iter_split_lines, plan_splits
 
 RECORDS = os.path.join(os.path.dirname(__file__), "..", "jobs", "records.py")
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
@@ -93,6 +97,106 @@ def test_arrow_ipc_file_splits_by_batch(tmp_path):
     assert _by_position(str(tmp_path / "out")) == ROWS
 
 
+def _write(tmp_path, fmt: str) -> str:
+    """ROWS in ``fmt``, in several row groups or batches for the table formats."""
+    path = str(tmp_path / f"t.{fmt}")
+    table = pa.Table.from_pylist(ROWS)
+    if fmt == "csv":
+        return _csv(tmp_path)
+    if fmt == "jsonl":
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in ROWS)
+    elif fmt == "parquet":
+        pq.write_table(table, path, row_group_size=30)
+    else:
+        with pa.ipc.new_file(path, table.schema) as writer:
+            for batch in table.to_batches(max_chunksize=25):
+                writer.write_batch(batch)
+    return path
+
+
+def _read_split_by_split(path: str, fmt: str, split_size: int, options=None):
+    """(splits, positions, records) of ``path`` read one split at a time."""
+    options = options or {}
+    splits, positions, rows = plan_splits([path], split_size, fmt), [], []
+    for split in splits:
+        lines = iter_split_lines(split) if fmt in ("csv", "jsonl") else iter(())
+        for where, batch in iter_record_batches(split, lines, options):
+            positions += where
+            rows += records(batch, options)
+    return splits, positions, rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "ipc"])
+@pytest.mark.parametrize("split_size", [1, 97, 1000, 1 << 20])
+def test_the_splits_of_a_file_hold_every_record_once(tmp_path, fmt, split_size):
+    path = _write(tmp_path, fmt)
+    splits, positions, rows = _read_split_by_split(path, fmt, split_size)
+    assert rows == ROWS                                         # all, in order, none twice
+    assert positions == sorted(set(positions))                 # distinct keys
+    assert (len(splits) == 1) == (split_size == 1 << 20)      # the file is under 1 MiB
+    tuples = _read_split_by_split(path, fmt, split_size,
+                                  {"records": "tuple", "columns": ["score", "name"]})[2]
+    assert tuples == [(r["score"], r["name"]) for r in ROWS]
+
+
+def test_parquet_splits_group_row_groups_up_to_the_split_size(tmp_path):
+    path = _write(tmp_path, "parquet")
+    meta = pq.ParquetFile(path).metadata
+    sizes = [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
+    split_size = sizes[0] * 5 // 2
+    splits = plan_splits([path], split_size, "parquet")
+    assert [s.start for s in splits] == [0, 2, 4, 6] and splits[-1].end == len(sizes)
+    for split in splits:
+        assert sum(sizes[split.start:split.end]) <= split_size
+
+
+def test_map_batch_gets_the_columns_of_a_csv(tmp_path):
+    path = _csv(tmp_path)
+    job = tmp_path / "batch.py"
+    job.write_text("import pyarrow.compute as pc\n"
+                   "def map_batch(batch):\n"
+                   "    assert batch.schema.names == ['name', 'score']\n"
+                   "    return {'key': pc.utf8_slice_codeunits(batch['name'], 0, 2),\n"
+                   "            'value': batch['score']}\n"
+                   "def reducer(k, vs):\n    yield k, sum(vs)\n"
+                   "INPUT_FORMAT = 'csv'\nINPUT_COLUMNS = ['name', 'score']\n")
+    run_inline(str(job), [path], str(tmp_path / "out"), split_size=500, reducers=2)
+    expected: dict = {}
+    for r in ROWS:
+        expected[r["name"][:2]] = expected.get(r["name"][:2], 0) + r["score"]
+    assert read_output(str(tmp_path / "out")) == expected
+
+
+def test_columns_missing_from_the_input(tmp_path):
+    job = tmp_path / "cols.py"
+    job.write_text(open(RECORDS).read() + '\nINPUT_COLUMNS = ["score", "nope"]\n')
+    for fmt in ("csv", "parquet", "ipc"):
+        path = _write(tmp_path, fmt)
+        with pytest.raises(InputError, match=rf"t\.{fmt}: INPUT_COLUMNS names 'nope', not a "
+                                             "column of the file"):
+            run_inline(str(job), [path], str(tmp_path / fmt), input_format=fmt)
+    path = tmp_path / "sparse.jsonl"       # a JSON field no record has is null
+    path.write_text('{"score": 1}\n{"score": 2, "nope": "x"}\n')
+    run_inline(str(job), [str(path)], str(tmp_path / "j"), input_format="jsonl")
+    assert _by_position(str(tmp_path / "j")) == [{"score": 1, "nope": None},
+                                                 {"score": 2, "nope": "x"}]
+
+
+def test_bad_table_files_are_named(tmp_path):
+    good = _write(tmp_path, "parquet")
+    data = open(good, "rb").read()
+    for name, content in [("cut.parquet", data[:len(data) // 2]), ("junk.parquet", b"x" * 99)]:
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(InputError, match=rf"{name}: .*magic"):
+            run_inline(RECORDS, [str(tmp_path / name)], str(tmp_path / "o"),
+                       input_format="parquet")
+    (tmp_path / "junk.arrow").write_bytes(b"x" * 99)
+    with pytest.raises(InputError, match=r"junk.arrow"):
+        run_inline(RECORDS, [str(tmp_path / "junk.arrow")], str(tmp_path / "o"),
+                   input_format="ipc")
+
+
 def test_bad_records_name_file_and_offset(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"a": 1}\n{"a": 2}\n{"a": \n')
@@ -102,6 +206,16 @@ def test_bad_records_name_file_and_offset(tmp_path):
     bad_csv.write_text("a,b\n1,2\n3,4,5\n")
     with pytest.raises(InputError, match=r"bad.csv: bad record at byte 8"):
         run_inline(RECORDS, [str(bad_csv)], str(tmp_path / "o2"), input_format="csv")
+    mixed = tmp_path / "mixed.jsonl"       # pyarrow.json needs one type per field
+    mixed.write_text('{"a": 1}\n{"a": 2}\n{"a": "x"}\n')
+    with pytest.raises(InputError, match=r"mixed.jsonl: bad record at byte 18: .*changed"):
+        run_inline(RECORDS, [str(mixed)], str(tmp_path / "o5"), input_format="jsonl")
+    typed = tmp_path / "typed.csv"
+    typed.write_text("a,b\n1,2\n3,x\n")
+    typed_job = tmp_path / "typed.py"
+    typed_job.write_text(open(RECORDS).read() + '\nCSV_COLUMN_TYPES = {"b": "int64"}\n')
+    with pytest.raises(InputError, match=r"typed.csv: bad record at byte 8"):
+        run_inline(str(typed_job), [str(typed)], str(tmp_path / "o6"), input_format="csv")
     quoted = tmp_path / "quoted.csv"
     quoted.write_text('a,b\n1,"two\nlines"\n')
     with pytest.raises(InputError, match="line break inside"):
@@ -129,22 +243,50 @@ def test_output_formats_read_back(tmp_path):
     assert {r["key"]: r["value"] for r in got} == expected
 
 
-def test_parquet_parts_that_disagree_fail_the_job_unless_a_schema_is_declared(tmp_path):
+def _two_part_job(tmp_path, values: str):
+    """A job sending a, b, c to part 0 and d, e, f to part 1, with values by ``values``."""
     inputs = tmp_path / "in.txt"
     inputs.write_text("a\nb\nc\nd\ne\nf\n")
-    job = tmp_path / "mixed.py"
-    # part 0 gets a, b, c with float values, part 1 d, e, f with ints
-    job.write_text("def mapper(k, line):\n    yield line, 1.5 if line in 'abc' else 2\n"
-                   "def reducer(k, vs):\n    yield k, sum(vs)\nNUM_REDUCERS = 2\n"
-                   "def partitioner(k, n):\n    return 0 if k in 'abc' else 1\n")
+    job = tmp_path / "parts.py"
+    job.write_text(f"def mapper(k, line):\n    yield line, {values}\n"
+                   "def reducer(k, vs):\n    yield k, next(iter(vs))\nNUM_REDUCERS = 2\n"
+                   "def partitioner(k, n):\n    return 0 if k in 'abc' else n - 1\n")
+    return str(inputs), job
+
+
+def test_parquet_parts_that_disagree_fail_the_job_unless_a_schema_is_declared(tmp_path):
+    inputs, job = _two_part_job(tmp_path, "'x' if line in 'abc' else 2")    # str vs int
     with pytest.raises(OutputError, match="different column types.*OUTPUT_SCHEMA"):
-        run_inline(str(job), [str(inputs)], str(tmp_path / "o"), output_format="parquet")
+        run_inline(str(job), [inputs], str(tmp_path / "o"), output_format="parquet")
     assert not os.path.exists(tmp_path / "o" / "_SUCCESS")
-    job.write_text(job.read_text() + 'OUTPUT_SCHEMA = {"key": "string", "value": "double"}\n')
-    run_inline(str(job), [str(inputs)], str(tmp_path / "o"), output_format="parquet",
+    job.write_text(job.read_text() + 'OUTPUT_SCHEMA = {"key": "string", "value": "string"}\n')
+    run_inline(str(job), [inputs], str(tmp_path / "o"), output_format="parquet",
                overwrite=True)
     rows = duckdb.sql(f"select key, value from '{tmp_path}/o/*.parquet' order by key").fetchall()
-    assert rows == [("a", 1.5), ("b", 1.5), ("c", 1.5), ("d", 2.0), ("e", 2.0), ("f", 2.0)]
+    assert rows == [("a", "x"), ("b", "x"), ("c", "x"), ("d", "2"), ("e", "2"), ("f", "2")]
+
+
+def test_parquet_parts_of_nulls_and_ints_take_the_other_parts_types(tmp_path):
+    # part 0: a float for a and None for b, c; part 1: ints; part 2 and 3: empty
+    inputs, job = _two_part_job(tmp_path, "(1.5 if line == 'a' else None) if line in 'abc' "
+                                          "else 2")
+    job.write_text(job.read_text().replace("NUM_REDUCERS = 2", "NUM_REDUCERS = 4"))
+    run_inline(str(job), [inputs], str(tmp_path / "o"), output_format="parquet")
+    schemas = {pq.read_schema(p).to_string() for p in glob.glob(f"{tmp_path}/o/*.parquet")}
+    assert len(schemas) == 1 and "value: double" in schemas.pop()
+    rows = duckdb.sql(f"select key, value from '{tmp_path}/o/*.parquet' order by key").fetchall()
+    assert rows == [("a", 1.5), ("b", None), ("c", None), ("d", 2.0), ("e", 2.0), ("f", 2.0)]
+    frame = polars.read_parquet(f"{tmp_path}/o/*.parquet").sort("key")
+    assert frame.rows() == rows
+
+
+def test_parquet_mixed_values_are_text_as_in_text_output(tmp_path):
+    inputs, job = _two_part_job(tmp_path, "'x' if line == 'a' else [1, line] "
+                                          "if line == 'b' else 'y'")
+    run_inline(str(job), [inputs], str(tmp_path / "o"), output_format="parquet",
+               reducers=1)
+    got = {r["key"]: r["value"] for r in pq.read_table(tmp_path / "o").to_pylist()}
+    assert got == {"a": "x", "b": '[1, "b"]', "c": "y", "d": "y", "e": "y", "f": "y"}
 
 
 def test_cluster_parquet_output_is_one_duckdb_dataset(tmp_path):

@@ -5,11 +5,13 @@ The intermediate steps of a multi-step job write ``arrow`` pair files
 (:mod:`zmr.storage.pairfile`); :func:`open_pair_writer` opens any of them.
 
 Parquet column types come from ``OUTPUT_SCHEMA = {"key": "string", "value": "int64"}`` when
-the job declares it; otherwise from the values (str -> string, int -> int64, float ->
-double, bool -> bool, anything else or a mix -> JSON text), decided per part file. Part
-files that disagree would be read wrongly by tools that take the first file's schema
-(DuckDB casts silently), so :func:`check_parquet_parts` fails the job commit when they do
-and gives empty parts the others' schema.
+the job declares it; otherwise from the values, decided by a part file's first batch: str
+-> string, int -> int64, float (or ints and floats) -> double, bool -> bool, None -> null;
+anything else or a mix -> string holding text as in text output (a str as it is, the rest
+as JSON). Part files that disagree would be read wrongly by tools that take the first
+file's schema (DuckDB casts silently), so :func:`check_parquet_parts`, run at the job
+commit, widens null columns and ints to the others' type (rewriting those parts) and
+fails the commit when the types still differ.
 
 A ``str`` is written as it is (Hadoop's TextOutputFormat); every other key or value is
 written as JSON, so ints, floats, bools, None, tuples and lists round-trip (tuples come back
@@ -154,7 +156,7 @@ class _TablePairWriter:
         if self._writer is None:
             self._writer = self._open(table.schema)
         elif table.schema != self._writer.schema:
-            table = _cast(table, self._writer.schema, self.path)
+            table = _fit(table, self._writer.schema, self.path)
         self._writer.write_table(table)
         return len(pairs)
 
@@ -198,16 +200,33 @@ def _declared_schema(schema: dict[str, str] | None) -> pa.Schema | None:
 
 
 def _column(items: tuple[Any, ...]) -> pa.Array:
-    """Typed when every item has the same scalar type, else JSON text."""
-    kinds = {type(x) for x in items}
-    if kinds <= {int} and all(-(1 << 63) <= x < (1 << 63) for x in items):
+    """Typed when every item but None has the same scalar type (None is null), else text as
+    in text output: a str as it is, anything else as JSON."""
+    kinds = {type(x) for x in items} - {type(None)}
+    if kinds == {int} and all(x is None or -(1 << 63) <= x < (1 << 63) for x in items):
         return pa.array(items, pa.int64())
-    if kinds in ({float}, {int, float}):
-        return pa.array([float(x) for x in items], pa.float64())
-    if kinds in ({str}, {bool}):
+    if kinds == {float} or kinds == {int, float}:
+        return pa.array([None if x is None else float(x) for x in items], pa.float64())
+    if kinds in ({str}, {bool}, set()):
         return pa.array(items)
-    return pa.array([json.dumps(x, ensure_ascii=False, default=_json_default)
-                     for x in items], pa.string())
+    return pa.array([None if x is None else format_field(x) for x in items], pa.string())
+
+
+def _widens(old: pa.DataType, new: pa.DataType) -> bool:
+    """A column of type ``old`` may be stored as ``new`` without changing a value."""
+    return old == new or pa.types.is_null(old) or (old == pa.int64() and new == pa.float64())
+
+
+def _fit(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
+    """A later batch of a part, cast to the types its first batch fixed (all-null columns
+    and ints into floats only: a str or JSON text is never turned into a number)."""
+    for name in ("key", "value"):
+        old, new = table.schema.field(name).type, schema.field(name).type
+        if not _widens(old, new):
+            raise ValueError(f"{os.path.basename(path)}: the {name} column holds {old} "
+                             f"values after {new} ones; declare OUTPUT_SCHEMA to fix the "
+                             "column types of every part file")
+    return _cast(table, schema, path)
 
 
 def _cast(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
@@ -220,20 +239,39 @@ def _cast(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
 
 
 def check_parquet_parts(paths: list[str], filesystem: Any = None) -> None:
-    """Every non-empty part file must have one schema; empty ones are rewritten with it."""
+    """Make the part files of a Parquet output one dataset: all must have the same column
+    types, except that a column of nulls (an empty part, or only None values) takes the
+    others' type and ints widen to floats; those parts are rewritten. Raises
+    ``ValueError`` naming the parts when the types cannot be reconciled."""
     schemas = {p: pq.read_schema(p, filesystem=filesystem) for p in paths}
-    typed = {p: s for p, s in schemas.items() if not all(pa.types.is_null(f.type) for f in s)}
-    distinct = {s.to_string() for s in typed.values()}
-    if len(distinct) > 1:
-        detail = "; ".join(f"{os.path.basename(p)}: {s.to_string().replace(chr(10), ', ')}"
-                           for p, s in sorted(typed.items()))
-        raise ValueError("part files of a parquet output have different column types "
-                         f"({detail}); declare OUTPUT_SCHEMA in the job")
-    if typed and len(typed) < len(paths):
-        schema = next(iter(typed.values()))
-        for path in paths:
-            if path not in typed:
-                pq.write_table(schema.empty_table(), path, filesystem=filesystem)
+    unified = _unified_schema(schemas)
+    for path, schema in schemas.items():
+        if schema != unified:
+            _rewrite(path, unified, filesystem)
+
+
+def _unified_schema(schemas: dict[str, pa.Schema]) -> pa.Schema:
+    fields = []
+    for name in ("key", "value"):
+        types = {s.field(name).type for s in schemas.values()} - {pa.null()}
+        if types == {pa.int64(), pa.float64()}:
+            types = {pa.float64()}
+        if len(types) > 1:
+            detail = "; ".join(f"{os.path.basename(p)}: {s.to_string().replace(chr(10), ', ')}"
+                               for p, s in sorted(schemas.items()))
+            raise ValueError("part files of a parquet output have different column types "
+                             f"({detail}); declare OUTPUT_SCHEMA in the job")
+        fields.append((name, types.pop() if types else pa.null()))
+    return pa.schema(fields)
+
+
+def _rewrite(path: str, schema: pa.Schema, filesystem: Any) -> None:
+    table = pq.read_table(path, filesystem=filesystem).cast(schema)
+    if filesystem is not None:          # an object store PUT is atomic already
+        pq.write_table(table, path, filesystem=filesystem)
+        return
+    pq.write_table(table, path + ".tmp")
+    os.replace(path + ".tmp", path)
 
 
 def open_pair_writer(path: str, output_format: str, compression: str = "none",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,22 +44,42 @@ Batch = tuple[list[int], list[Any]]
 # -- planning ------------------------------------------------------------------------------
 
 def table_splits(path: str, fmt: str, split_size: int) -> list[Split]:
-    """Splits of a Parquet (row groups) or Arrow IPC (record batches) file."""
+    """Splits of a Parquet (row groups) or Arrow IPC (record batches) file: runs of
+    consecutive groups whose sizes add up to at most ``split_size``; a larger group is a
+    split of its own. ``start``/``length`` of these splits count groups, not bytes."""
     try:
         sizes = _row_group_sizes(path) if fmt == PARQUET else _batch_sizes(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read {fmt} input {path}: {exc}") from None
     splits, first, total = [], 0, 0
     for i, size in enumerate(sizes):
+        if i > first and total + size > split_size:
+            splits.append(Split(path, first, i - first, format=fmt))
+            first, total = i, 0
         total += size
-        if total >= split_size or i == len(sizes) - 1:
-            splits.append(Split(path, first, i + 1 - first, format=fmt))
-            first, total = i + 1, 0
+    if sizes:
+        splits.append(Split(path, first, len(sizes) - first, format=fmt))
     return splits
+
+
+def split_bytes(split: Split) -> int:
+    """Bytes a split covers (``MAP_INPUT_BYTES``): its length for line formats, the sizes
+    of its row groups or record batches (as planned) for Parquet and IPC."""
+    if split.format not in TABLE_FORMATS:
+        return split.length
+    sizes = _row_group_sizes(split.path) if split.format == PARQUET else \
+        _batch_sizes(split.path)
+    return sum(sizes[split.start:split.end])
 
 
 def _source(path: str) -> Any:
     return fs.open_input(path) if fs.is_uri(path) else path
+
+
+def _ipc_source(path: str) -> Any:
+    """A local IPC file is memory-mapped: a batch is then read without copying, and
+    sizing batches or skipping to a split's first one reads only their headers."""
+    return fs.open_input(path) if fs.is_uri(path) else pa.memory_map(path)
 
 
 def _row_group_sizes(path: str) -> list[int]:
@@ -68,10 +88,11 @@ def _row_group_sizes(path: str) -> list[int]:
 
 
 def _batch_sizes(path: str) -> list[int]:
-    with pa.ipc.open_file(_source(path)) as reader:
+    with pa.ipc.open_file(_ipc_source(path)) as reader:
         n = reader.num_record_batches
-        average = (fs.size(path) if fs.is_uri(path) else os.path.getsize(path)) // max(1, n)
-        return [average] * n
+        if fs.is_uri(path):         # reading every batch remotely to size it costs too much
+            return [fs.size(path) // max(1, n)] * n
+        return [reader.get_batch(i).nbytes for i in range(n)]
 
 
 def check_options(options: dict[str, Any], source: str) -> dict[str, Any]:
@@ -102,7 +123,7 @@ def iter_record_batches(split: Split, lines: Iterator[tuple[list[int], list[str]
     elif split.format == IPC:
         yield from _ipc_batches(split, options)
     else:
-        header = _csv_header(split.path) if split.format == CSV else ""
+        header = _csv_header(split, options) if split.format == CSV else ""
         for offsets, block in lines:
             offsets, block = _data_lines(split, offsets, block)
             if block:
@@ -124,10 +145,28 @@ def _data_lines(split: Split, offsets: list[int], block: list[str]) -> Batch:
     return [o for o, _ in kept], [line for _, line in kept]
 
 
-def _csv_header(path: str) -> str:
+def _csv_header(split: Split, options: dict[str, Any]) -> str:
+    """The file's first line, which names the columns, for every split of the file."""
+    path = split.path
     with (fs.open_input(path) if fs.is_uri(path) else open(path, "rb")) as f:
         first = f.read(1 << 20).split(b"\n", 1)[0]
-    return first.decode("utf-8", "replace").rstrip("\r")
+    header = first.decode("utf-8", "replace").rstrip("\r")
+    try:
+        names = pacsv.read_csv(io.BytesIO(header.encode() + b"\n")).column_names
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"csv input {path}: bad header line at byte 0: {exc}") from None
+    _check_columns(split, names, options)
+    return header
+
+
+def _check_columns(split: Split, names: list[str], options: dict[str, Any]) -> None:
+    """``INPUT_COLUMNS`` must name columns the file has (pyarrow would fail obscurely, or
+    for Parquet silently read nothing)."""
+    missing = [c for c in options.get("columns") or () if c not in names]
+    if missing:
+        raise InputError(f"{split.format} input {split.path}: INPUT_COLUMNS names "
+                         f"{', '.join(map(repr, missing))}, not a column of the file "
+                         f"(it has {', '.join(map(repr, names))})")
 
 
 def _parse_lines(split: Split, header: str, offsets: list[int], block: list[str],
@@ -135,7 +174,7 @@ def _parse_lines(split: Split, header: str, offsets: list[int], block: list[str]
     try:
         table = _parse(split.format, header, block, options)
     except (pa.ArrowInvalid, UnicodeError) as exc:
-        where = _first_bad_line(split.format, header, offsets, block, options)
+        where = _first_bad_line(split.format, header, offsets, block, options, exc)
         raise InputError(f"{split.format} input {split.path}: bad record at byte {where}: "
                          f"{exc}") from None
     if table.num_rows != len(block):
@@ -148,7 +187,7 @@ def _parse_lines(split: Split, header: str, offsets: list[int], block: list[str]
 def _parse(fmt: str, header: str, block: list[str], options: dict[str, Any]) -> pa.Table:
     if fmt == JSONL:
         table = pajson.read_json(io.BytesIO("\n".join(block).encode()))
-        return table.select(options["columns"]) if options.get("columns") else table
+        return _project_json(table, options["columns"]) if options.get("columns") else table
     convert = pacsv.ConvertOptions(
         column_types={c: pa.type_for_alias(t)
                       for c, t in (options.get("column_types") or {}).items()},
@@ -157,17 +196,31 @@ def _parse(fmt: str, header: str, block: list[str], options: dict[str, Any]) -> 
     return pacsv.read_csv(io.BytesIO(data), convert_options=convert)
 
 
+def _project_json(table: pa.Table, columns: list[str]) -> pa.Table:
+    """The ``columns`` of a JSON block; a field no record of the block has is all null
+    (JSON fields are optional, so a block may well lack one)."""
+    for name in columns:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows))
+    return table.select(columns)
+
+
 def _first_bad_line(fmt: str, header: str, offsets: list[int], block: list[str],
-                    options: dict[str, Any]) -> int | str:
-    """The byte offset of the first line that does not parse on its own."""
+                    options: dict[str, Any], exc: Exception) -> int | str:
+    """The byte offset of the first line that does not parse on its own, else of the row
+    pyarrow names (a JSON field whose type changes from one record to the next)."""
     for offset, line in zip(offsets, block, strict=True):
         try:
             if fmt == JSONL:
-                json.loads(line)
+                if not isinstance(json.loads(line), dict):
+                    return offset
             else:
                 _parse(fmt, header, [line], options)
         except (ValueError, pa.ArrowInvalid):
             return offset
+    row = re.search(r"in row (\d+)", str(exc))
+    if row and int(row.group(1)) < len(offsets):
+        return offsets[int(row.group(1))]
     return f"{offsets[0]}..{offsets[-1]}"
 
 
@@ -175,6 +228,7 @@ def _parquet_batches(split: Split, options: dict[str, Any]
                      ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
     try:
         parquet = pq.ParquetFile(_source(split.path))
+        _check_columns(split, parquet.schema_arrow.names, options)
         meta = parquet.metadata
         row = sum(meta.row_group(i).num_rows for i in range(split.start))
         groups = list(range(split.start, split.start + split.length))
@@ -182,13 +236,15 @@ def _parquet_batches(split: Split, options: dict[str, Any]
             yield list(range(row, row + batch.num_rows)), batch
             row += batch.num_rows
     except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"parquet input {split.path}: {exc}") from None
+        raise InputError(f"parquet input {split.path}, row groups {split.start}.."
+                         f"{split.end - 1}: {exc}") from None
 
 
 def _ipc_batches(split: Split, options: dict[str, Any]
                  ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
     try:
-        with pa.ipc.open_file(_source(split.path)) as reader:
+        with pa.ipc.open_file(_ipc_source(split.path)) as reader:
+            _check_columns(split, reader.schema.names, options)
             row = sum(reader.get_batch(i).num_rows for i in range(split.start))
             for i in range(split.start, split.start + split.length):
                 batch = reader.get_batch(i)
@@ -196,5 +252,6 @@ def _ipc_batches(split: Split, options: dict[str, Any]
                     batch = batch.select(options["columns"])
                 yield list(range(row, row + batch.num_rows)), batch
                 row += batch.num_rows
-    except (OSError, pa.ArrowInvalid, KeyError) as exc:
-        raise InputError(f"ipc input {split.path}: {exc}") from None
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"ipc input {split.path}, batches {split.start}..{split.end - 1}: "
+                         f"{exc}") from None

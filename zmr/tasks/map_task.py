@@ -29,6 +29,7 @@ from zmr.storage.input_formats import (
     RECORD_FORMATS,
     iter_record_batches,
     records,
+    split_bytes,
 )
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
@@ -145,7 +146,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
     sink.add(call_final(job.mapper_final, "mapper_final"))
-    counters.add("MAP_INPUT_BYTES", spec.split.length)
+    counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 
 def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
@@ -206,7 +207,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
         emit(*_key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
         counters.add("MAP_INPUT_RECORDS", batch.num_rows)
-    counters.add("MAP_INPUT_BYTES", spec.split.length)
+    counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 
 def _key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:

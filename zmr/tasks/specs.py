@@ -16,7 +16,9 @@ class Split:
 
     ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
     ``hosts`` are the machines whose disks hold it (empty: anywhere, e.g. a shared mount).
-    ``format`` is ``"text"`` (lines) or ``"arrow"``: a whole pair file written by the
+    ``format`` is ``"text"`` (lines), ``"csv"`` or ``"jsonl"`` (lines too), ``"parquet"``
+    or ``"ipc"`` (then ``start``/``length`` count row groups or record batches, not bytes;
+    see :mod:`zmr.storage.input_formats`) or ``"arrow"``: a whole pair file written by the
     previous step of a multi-step job (:mod:`zmr.storage.pairfile`).
     """
 
