@@ -82,7 +82,8 @@ def mutated(draw, base: st.SearchStrategy[list[bytes]]) -> list[bytes]:
                                           if m is not ShutdownCluster]))
     elif op == "payload" and len(frames) > 2:
         frames[2] = draw(st.sampled_from([b"null", b"{}", b"[" * 30_000, b'{"seq": NaN}',
-                                          b'{"a": 1e999}', b"\xff\xfe", b'"' + b"x" * 5000]))
+                                          b'{"a": 1e999}', b"\xff\xfe", b'"' + b"x" * 5000,
+                                          b'{"worker_id": "\\udf2f", "sender": "\\ud800"}']))
     elif op == "many":
         frames += [b"x"] * draw(st.integers(1, 12))
     return frames

@@ -49,6 +49,7 @@ def test_every_message_kind_is_unique():
     ([b"ZMR1", b"DONE", b'{"started_s": NaN}'], "not a JSON value"),
     ([b"ZMR1", b"DONE", b'{"started_s": -Infinity}'], "not a JSON value"),
     ([b"ZMR1", b"DONE", b'{"started_s": 1e999}'], "out of range"),
+    ([b"ZMR1", b"HEARTBEAT", b'{"sender": "w\\udf2f", "seq": 1}'], "lone surrogate"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": ' + b"9" * 5000 + b"}"], "not JSON"),
 ])
 def test_malformed_messages_are_refused(frames, error):
@@ -83,3 +84,8 @@ def test_fuzzed_frames_decode_or_raise_protocol_error(msg, data):
     except ProtocolError:
         return
     assert dataclasses.is_dataclass(decoded)
+
+
+def test_astral_characters_survive_the_surrogate_check():
+    msg = Heartbeat("w\U0001F600", 1, 0, ["a\U0001F600"])
+    assert wire.decode(wire.encode(msg))[0] == msg

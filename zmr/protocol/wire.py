@@ -59,7 +59,20 @@ def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
     except RecursionError:
         # a few kilobytes of "[[[[..." exhaust the parser's stack: refuse, never crash
         raise ProtocolError(f"{kind.decode()}: payload nested too deeply") from None
+    _check_unicode(kind, payload, fields)
     return _build(cls, fields), blobs
+
+
+def _check_unicode(kind: bytes, payload: bytes, fields: Any) -> None:
+    """JSON may spell a lone UTF-16 surrogate (``"\\udf2f"``); such a str cannot be encoded,
+    logged or stored, so it never gets in. Only payloads with a ``\\u`` escape of a
+    surrogate are checked (our own encoder writes astral characters as surrogate pairs)."""
+    if b"\\ud" not in payload.lower():
+        return
+    try:
+        json.dumps(fields, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError(f"{kind.decode()}: a string holds a lone surrogate") from None
 
 
 def _finite(text: str) -> float:
