@@ -9,6 +9,7 @@ libhdfs. Everything here names the URI in its errors.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -94,6 +95,16 @@ def open_input(uri: str) -> Any:
     """A seekable binary file (ranged reads on object stores)."""
     fs, path = resolve(uri)
     return fs.open_input_file(path)
+
+
+def open_binary(path: str) -> Any:
+    """A local path or a URI, opened for binary reading (seekable)."""
+    return open_input(path) if is_uri(path) else open(path, "rb")
+
+
+def file_size(path: str) -> int:
+    """The size of a local file or of the object a URI names."""
+    return size(path) if is_uri(path) else os.path.getsize(path)
 
 
 def upload(local_file: str, uri: str) -> None:

@@ -91,7 +91,7 @@ def _batch_sizes(path: str) -> list[int]:
     with pa.ipc.open_file(_ipc_source(path)) as reader:
         n = reader.num_record_batches
         if fs.is_uri(path):         # reading every batch remotely to size it costs too much
-            return [fs.size(path) // max(1, n)] * n
+            return [fs.file_size(path) // max(1, n)] * n
         return [reader.get_batch(i).nbytes for i in range(n)]
 
 
@@ -148,7 +148,7 @@ def _data_lines(split: Split, offsets: list[int], block: list[str]) -> Batch:
 def _csv_header(split: Split, options: dict[str, Any]) -> str:
     """The file's first line, which names the columns, for every split of the file."""
     path = split.path
-    with (fs.open_input(path) if fs.is_uri(path) else open(path, "rb")) as f:
+    with fs.open_binary(path) as f:
         first = f.read(1 << 20).split(b"\n", 1)[0]
     header = first.decode("utf-8", "replace").rstrip("\r")
     try:

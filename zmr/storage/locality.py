@@ -13,6 +13,8 @@ import os
 import socket
 from functools import lru_cache
 
+from zmr.storage.fs import is_uri
+
 #: Filesystem types whose files every machine reads over the network.
 SHARED_FS_TYPES = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "lustre",
                              "glusterfs", "gpfs", "beegfs", "9p", "afs", "ocfs2", "gfs2"})
@@ -21,7 +23,7 @@ SHARED_FS_TYPES = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "lu
 def hosts_holding(path: str) -> tuple[str, ...]:
     """The hosts whose disks hold ``path``: this machine, unless it is on a shared mount
     or an object store (a URI), which are equally near every worker."""
-    if "://" in path:
+    if is_uri(path):
         return ()
     fs_type = _mount_type(os.path.realpath(path))
     if fs_type in SHARED_FS_TYPES or fs_type.startswith("fuse"):

@@ -27,8 +27,9 @@ import os
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
@@ -173,7 +174,7 @@ def plan_splits(files: Sequence[str], split_size: int, input_format: str = "text
     splits = []
     for path in files:
         try:
-            size = fs.size(path) if fs.is_uri(path) else os.path.getsize(path)
+            size = fs.file_size(path)
         except OSError as exc:
             raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
         if size == 0:
@@ -222,12 +223,17 @@ def iter_split_lines(split: Split, on_bad_utf8: str = "strict",
         raise InputError(f"cannot read input {split.path}: {exc}") from exc
 
 
-def _open(split: Split) -> IO[bytes]:
-    raw: Any = fs.open_input(split.path) if fs.is_uri(split.path) else open(split.path, "rb")
-    if not (split.whole and _is_compressed(split.path)):
-        return raw  # type: ignore[no-any-return]
-    opener = gzip.open if split.path.lower().endswith(".gz") else bz2.open
-    return opener(raw, "rb")  # type: ignore[return-value]
+@contextmanager
+def _open(split: Split) -> Iterator[IO[bytes]]:
+    """The split's file, decompressed if it is gzip/bz2; closed, underlying file included,
+    at the end (a ``GzipFile`` over a file object leaves that file open)."""
+    with fs.open_binary(split.path) as raw:
+        if not (split.whole and _is_compressed(split.path)):
+            yield raw
+            return
+        opener = gzip.open if split.path.lower().endswith(".gz") else bz2.open
+        with opener(raw, "rb") as f:
+            yield f  # type: ignore[misc]
 
 
 def _first_line_start(f: IO[bytes], start: int, end: int) -> int:
