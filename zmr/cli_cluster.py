@@ -16,11 +16,12 @@ from zmr.cli import job_from_args
 from zmr.cli_progress import ProgressDisplay
 from zmr.client import Client, JobHandle, StepsHandle
 from zmr.config import load_config
-from zmr.errors import ConfigError, OutputError
+from zmr.errors import ConfigError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.local import LocalCluster
 from zmr.pipeline import PipelineRun
 from zmr.planning import plan_job
+from zmr.storage import commit
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
 
@@ -227,9 +228,7 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:
     plan = plan_job(spec, args.input, args.output, **_plan_options(args))
-    if os.path.lexists(plan.output) and not args.overwrite:
-        raise OutputError(f"output directory {plan.output} already exists "
-                          "(remove it or pass --overwrite)")
+    commit.refuse_existing(plan.output, args.overwrite)   # at once, before any process starts
     return lambda client: client.submit_plan(spec, plan, overwrite=args.overwrite)
 
 

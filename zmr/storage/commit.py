@@ -30,7 +30,7 @@ def prepare_output(output_dir: str, overwrite: bool = False) -> None:
     """Create the job's output directory; refuse an existing one unless ``overwrite``. A
     directory holding only ``_steps`` is the last step's of a multi-step job: it is taken."""
     if fs.is_uri(output_dir):
-        _prepare_remote(output_dir, overwrite)
+        clear_output(output_dir, overwrite)     # no directories to make on an object store
         return
     if not _only_steps(output_dir):
         clear_output(output_dir, overwrite)
@@ -40,28 +40,27 @@ def prepare_output(output_dir: str, overwrite: bool = False) -> None:
         raise OutputError(f"cannot create output directory {output_dir}: {exc}") from exc
 
 
-def clear_output(output_dir: str, overwrite: bool = False) -> None:
-    """Refuse an existing output directory, or remove it with ``overwrite``."""
-    if os.path.lexists(output_dir):
-        if not overwrite:
-            raise OutputError(f"output directory {output_dir} already exists "
-                              "(remove it or pass --overwrite)")
-        _remove(output_dir)
+def refuse_existing(output: str, overwrite: bool) -> bool:
+    """Whether ``output`` (a directory, or an object-store prefix) exists; an OutputError
+    if it does and ``overwrite`` is off."""
+    exists = fs.exists(output) if fs.is_uri(output) else os.path.lexists(output)
+    if exists and not overwrite:
+        what = "output" if fs.is_uri(output) else "output directory"
+        raise OutputError(f"{what} {output} already exists (remove it or pass --overwrite)")
+    return exists
+
+
+def clear_output(output: str, overwrite: bool = False) -> None:
+    """Refuse an existing output, or remove it with ``overwrite``."""
+    try:
+        if refuse_existing(output, overwrite):
+            _remove(output)
+    except OSError as exc:
+        raise OutputError(f"cannot prepare output {output}: {exc}") from exc
 
 
 def _only_steps(output_dir: str) -> bool:
     return os.path.isdir(output_dir) and os.listdir(output_dir) == [layout.STEPS]
-
-
-def _prepare_remote(output: str, overwrite: bool) -> None:
-    try:
-        if fs.exists(output):
-            if not overwrite:
-                raise OutputError(f"output {output} already exists "
-                                  "(remove it or pass --overwrite)")
-            fs.delete_tree(output)
-    except OSError as exc:
-        raise OutputError(f"cannot prepare output {output}: {exc}") from exc
 
 
 def staging_dir(output_dir: str, task: str, attempt: int, work_dir: str) -> str:
@@ -176,7 +175,9 @@ def abort_output(output_dir: str) -> None:
 
 
 def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
+    if fs.is_uri(path):
+        fs.delete_tree(path)
+    elif os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     else:
         os.unlink(path)
