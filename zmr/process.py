@@ -1,5 +1,6 @@
 """What every long-running zmr process (coordinator, worker) does at start: log to stderr
-with a stable format, and turn SIGTERM/SIGINT into a clean stop."""
+with a stable format, and turn SIGTERM/SIGINT into a clean stop; and how it keeps repeated
+warnings from flooding that log."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from typing import Protocol
 
 class Stoppable(Protocol):
     stopping: bool
+
+
+def worth_logging(count: int, first: int = 10) -> bool:
+    """For the ``count``-th occurrence of something a hostile peer can repeat millions of
+    times: log the first ``first``, then one in a thousand, so the log cannot fill a disk."""
+    return count <= first or count % 1000 == 0
 
 
 def setup_logging() -> None:

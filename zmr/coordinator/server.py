@@ -23,6 +23,7 @@ from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
 from zmr.errors import ConfigError, ZmrError
 from zmr.planning import JobPlan
+from zmr.process import worth_logging
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -212,9 +213,7 @@ class CoordinatorServer:
             handler(peer, msg, blobs)
         except ZmrError as exc:
             self.refused += 1
-            # the client gets the reason; the log gets the first few and then one in a
-            # thousand, so a flood of bad requests cannot fill the disk
-            if self.refused <= 100 or self.refused % 1000 == 0:
+            if worth_logging(self.refused, first=100):    # the client gets every reason
                 log.warning("request %s refused (%d so far): %s", type(msg).__name__,
                             self.refused, exc)
             self._reply(peer, ErrorReply(str(exc)))
@@ -223,7 +222,7 @@ class CoordinatorServer:
         """Ignore a well-formed message that is not ours to act on (logged, rate-limited:
         a hostile peer can send millions)."""
         self.router.dropped += 1
-        if self.router.dropped <= 10 or self.router.dropped % 1000 == 0:
+        if worth_logging(self.router.dropped):
             log.warning("dropped %s from %r: %s (%d dropped so far)", type(msg).__name__,
                         peer[:32], why, self.router.dropped)
 

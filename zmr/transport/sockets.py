@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import zmq
 
 from zmr.errors import ProtocolError, ZmrError
+from zmr.process import worth_logging
 from zmr.protocol import wire
 from zmr.protocol.messages import Message
 from zmr.transport.security import Curve, secure_client, secure_server
@@ -167,8 +168,7 @@ class Channel:
             msg, blobs = wire.decode(frames)
         except ProtocolError as exc:
             self.dropped += 1
-            # a hostile peer can send millions: log the first few, then one in a thousand
-            if self.dropped <= 10 or self.dropped % 1000 == 0:
+            if worth_logging(self.dropped):
                 log.warning("%s: dropped a malformed message from %r (%d so far): %s",
                             self.name, peer[:32], self.dropped, exc)
             return None
