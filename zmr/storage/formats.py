@@ -23,14 +23,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from zmr.storage.pairfile import PairFileWriter
+from zmr.storage.pairfile import PairFileWriter, batched
 
 TEXT, ARROW, JSONL, CSV, PARQUET = "text", "arrow", "jsonl", "csv", "parquet"
 #: Formats a job's output may have (``arrow`` only between the steps of a job).
@@ -70,12 +70,14 @@ def format_line(key: Any, value: Any) -> str:
     return f"{format_field(key)}\t{format_field(value)}\n"
 
 
-def write_text(out: IO[str], pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
-    """Write pairs as lines; returns (records, characters written)."""
+def write_text(out: IO[str], pairs: Iterable[tuple[Any, Any]],
+               line: Callable[[Any, Any], str] = format_line) -> tuple[int, int]:
+    """Write pairs as lines (``key<TAB>value`` unless ``line`` says otherwise), a few
+    thousand per write; returns (records, characters written)."""
     records = chars = 0
     batch: list[str] = []
     for key, value in pairs:
-        batch.append(format_line(key, value))
+        batch.append(line(key, value))
         if len(batch) == 4096:
             chars += out.write("".join(batch))
             records += len(batch)
@@ -120,13 +122,12 @@ class JsonlPairWriter(TextPairWriter):
     """A part file of ``{"key": ..., "value": ...}`` lines."""
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
-        records = chars = 0
-        for key, value in pairs:
-            chars += self._out.write(json.dumps({"key": key, "value": value},
-                                                ensure_ascii=False, default=_json_default))
-            chars += self._out.write("\n")
-            records += 1
-        return records, chars
+        return write_text(self._out, pairs, _jsonl_line)
+
+
+def _jsonl_line(key: Any, value: Any) -> str:
+    return json.dumps({"key": key, "value": value}, ensure_ascii=False,
+                      default=_json_default) + "\n"
 
 
 class _TablePairWriter:
@@ -140,18 +141,9 @@ class _TablePairWriter:
         self._writer: Any = None
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
-        records, chunk = 0, []
-        for pair in pairs:
-            chunk.append(pair)
-            if len(chunk) == self.BATCH:
-                records += self._write_batch(chunk)
-                chunk = []
-        records += self._write_batch(chunk)
-        return records, 0
+        return sum(self._write_batch(chunk) for chunk in batched(pairs, self.BATCH)), 0
 
     def _write_batch(self, pairs: list[tuple[Any, Any]]) -> int:
-        if not pairs:
-            return 0
         table = self._table(pairs)
         if self._writer is None:
             self._writer = self._open(table.schema)

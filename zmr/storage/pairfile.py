@@ -23,6 +23,18 @@ from zmr.storage.ipc import read_streams
 BATCH_PAIRS = 16384
 
 
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last may be shorter; none is empty)."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class PairFileWriter:
     """Appends pairs to a pair file; ``write`` returns (records, bytes written so far)."""
 
@@ -35,19 +47,11 @@ class PairFileWriter:
         self._schema: pa.Schema | None = None
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
-        records, start = 0, self._file.tell()
-        chunk: list[tuple[Any, Any]] = []
-        for pair in pairs:
-            chunk.append(pair)
-            if len(chunk) == BATCH_PAIRS:
-                records += self._write_batch(chunk)
-                chunk = []
-        records += self._write_batch(chunk)
+        start = self._file.tell()
+        records = sum(self._write_batch(chunk) for chunk in batched(pairs, BATCH_PAIRS))
         return records, self._file.tell() - start
 
     def _write_batch(self, pairs: list[tuple[Any, Any]]) -> int:
-        if not pairs:
-            return 0
         keys, values = zip(*pairs, strict=True)
         name, column = codec.encode_values(values)
         batch = pa.record_batch({"k": codec.encode_keys(keys), name: column})
