@@ -104,8 +104,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(jobs if not args.job_id else jobs[0], indent=2))
         return 0
     for job in jobs:
+        map_share = job.get("map_progress", job["maps_done"] / max(1, job["maps_total"]))
         print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  map "
-              f"{_percent(job['maps_done'], job['maps_total'])}  reduce "
+              f"{_percent(round(map_share * 1000), 1000)}  reduce "
               f"{_percent(job['reduces_done'], job['reduces_total'])}  "
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
         if args.job_id:

@@ -22,6 +22,23 @@ def _job_label(status: dict[str, Any]) -> str:
     return f"{status['job_id']} {step.group(1)}" if step else str(status["job_id"])
 
 
+def _tasks_done(status: dict[str, Any], kind: str) -> float:
+    """Tasks done; for maps with the share of their input that running maps have read, so
+    the bar moves during long map tasks (whole numbers stay ints: tqdm prints "4/4")."""
+    done = float(status[f"{kind}s_done"])
+    if kind == "map" and "map_progress" in status:
+        done = round(status["map_progress"] * status["maps_total"], 2)
+    return int(done) if done.is_integer() else done
+
+
+def _map_percent(status: dict[str, Any]) -> str:
+    """`` (37%)`` while maps are running and their bytes read say more than the count."""
+    fraction = status.get("map_progress")
+    if fraction is None or status["maps_done"] == status["maps_total"]:
+        return ""
+    return f" ({fraction * 100:.0f}%)"
+
+
 class ProgressDisplay:
     """Feed it job statuses (``__call__``); ``close()`` when the job is over."""
 
@@ -56,11 +73,12 @@ class ProgressDisplay:
                     total=total, desc=f"{_job_label(status)} {kind:<6}", unit="task",
                     position=position, leave=True, file=self.stream, dynamic_ncols=True)
             bar.set_postfix_str(status["state"], refresh=False)
-            bar.update(done - bar.n)
+            bar.update(_tasks_done(status, kind) - bar.n)
 
     def _print_line(self, status: dict[str, Any]) -> None:
         progress = (f"{_job_label(status)} {status['state']}: map {status['maps_done']}/"
-                    f"{status['maps_total']}  reduce {status['reduces_done']}/"
+                    f"{status['maps_total']}{_map_percent(status)}  reduce "
+                    f"{status['reduces_done']}/"
                     f"{status['reduces_total']}")
         elapsed = status["elapsed_s"]
         if progress == self._last_line and elapsed - self._last_at < PLAIN_EVERY_S:

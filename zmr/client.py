@@ -154,7 +154,10 @@ class Client:
         """Block until the job ends; returns its final status, or raises JobFailedError."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
-            status = self.job(job_id)
+            # brief: a job of thousands of tasks is not described in full 20 times a second
+            status = self.expect(StatusReply, StatusRequest(job_id, brief=True)).jobs[0]
+            if status["state"] in FINAL_STATES:
+                status = self.job(job_id)        # the final word, with every task
             if on_progress is not None:
                 on_progress(status)
             if status["state"] in FINAL_STATES:

@@ -26,6 +26,11 @@ SETTINGS: dict[tuple[str, str], tuple[type, Any, str]] = {
     ("dashboard", "port"): (int, 5580, "HTTP dashboard, JSON API and /metrics; -1 = off"),
     ("worker", "data_dir"): (str, ".zmr/workers", "map outputs; one subdirectory per worker"),
     ("worker", "slots"): (int, 0, "concurrent tasks per worker; 0 = number of CPUs"),
+    ("worker", "prefetch"): (int, 1, "attempts assigned beyond the slots, queued so a slot "
+                                     "never waits for the coordinator between tasks"),
+    ("worker", "executor_max_tasks"): (int, 1000, "attempts one task process runs before it "
+                                                  "is replaced (guards against leaks in "
+                                                  "user code)"),
     ("worker", "shuffle_host"): (str, "127.0.0.1", "address the shuffle service binds"),
     ("worker", "shuffle_ports"): (str, "", "port range such as \"7000-7099\" for the shuffle "
                                   "service (first free one); empty = any free port"),

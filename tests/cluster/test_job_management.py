@@ -115,6 +115,13 @@ def test_progress_is_bars_on_a_terminal_and_lines_on_change_elsewhere():
     drawn = screen.getvalue()
     assert "job-0001 map" in drawn and "job-0001 reduce" in drawn
     assert "4/4" in drawn and "2/2" in drawn and "SUCCEEDED" in drawn
+    moving = io.StringIO()
+    display = ProgressDisplay(stream=moving)
+    for share in (0.25, 0.3, 0.3):                  # one map of 4 done, the others reading
+        display(dict(_status(1, 0, 0.5), map_progress=share))
+    assert moving.getvalue().splitlines() == [
+        "job-0001 RUNNING: map 1/4 (25%)  reduce 0/2  0.5s",
+        "job-0001 RUNNING: map 1/4 (30%)  reduce 0/2  0.5s"]
     quiet = io.StringIO()
     ProgressDisplay(quiet=True, stream=quiet)(_status(1, 0, 0.1))
     assert quiet.getvalue() == ""

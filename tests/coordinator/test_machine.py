@@ -169,7 +169,7 @@ def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():
     s = CoordinatorState(task_timeout_s=10.0)
     job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
     register(s, "w1")
-    s.progress("w1", [f"{job_id}/map/0/1:100"], 5.0)     # progress moved at t=5
+    s.progress("w1", [f"{job_id}/map/0/1:100:0:4096"], 5.0)     # progress moved at t=5
     assert s.tick(14.0) == []                            # 9 s without progress: fine
     cmds = s.tick(16.0)
     assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
@@ -361,3 +361,27 @@ def test_task_tally_matches_a_recount_through_reruns_and_worker_loss():
             assert job.first_pending(kind) is first
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             break
+
+
+def test_heartbeats_move_the_map_phase_by_bytes_read_of_running_maps():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=4), b"c", 0.0)
+    register(s, "w1", slots=2)
+    job = s.jobs[job_id]
+    assert job.map_progress() == 0.0
+    s.progress("w1", [f"{job_id}/map/0/1:10:512:1024", f"{job_id}/map/1/1:10:1024:4096",
+                      f"{job_id}/map/1/1:nonsense", "junk"], 1.0)
+    assert job.map_progress() == (0.5 + 0.25) / 4
+    s.task_done(done("w1", "map", 0, 1), 2.0)
+    assert job.map_progress() == (1 + 0.25) / 4
+    assert job.describe(2.0, brief=True)["map_progress"] == job.map_progress()
+
+
+def test_a_report_that_states_free_slots_is_answered_with_the_next_task():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=3), b"c", 0.0)
+    s.register(Register("w1", "h", "tcp://127.0.0.1:1", 1, 1, 1024, prefetch=1), 0.0)
+    # one slot plus one prefetched attempt: two assignments for a request of two
+    assert len(assigned(s.request_task(RequestTask("w1", 5), 0.0))) == 2
+    s.free_slots_said("w1", 1)
+    assert assigned(s.task_done(done("w1", "map", 0, 1), 1.0)) == [("w1", "map", 2, 1)]

@@ -84,7 +84,7 @@ class CoordinatorState:
         commands = self.worker_lost(msg.worker_id, now) if restarted else []
         self.workers[msg.worker_id] = WorkerInfo(
             msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb,
-            msg.shuffle_key)
+            msg.shuffle_key, prefetch=max(0, min(msg.prefetch, msg.slots)))
         for hold in msg.holds:
             commands += self._adopt_output(msg.worker_id, hold, now)
         self._forget_attempts_not_running(msg.worker_id, set(msg.running), now)
@@ -149,11 +149,17 @@ class CoordinatorState:
         return commands
 
     def request_task(self, msg: RequestTask, now: float) -> list[Command]:
-        worker = self.workers.get(msg.worker_id)
-        if worker is None:
+        if msg.worker_id not in self.workers:
             return []
-        worker.free_slots = max(0, min(msg.free_slots, worker.slots))
+        self.free_slots_said(msg.worker_id, msg.free_slots)
         return self.dispatch(now)
+
+    def free_slots_said(self, worker_id: str, free_slots: int) -> None:
+        """How many more attempts a worker takes (a request, or a report that says it:
+        then the dispatch that follows the report answers with the next task)."""
+        worker = self.workers.get(worker_id)
+        if worker is not None and free_slots >= 0:
+            worker.free_slots = max(0, min(free_slots, worker.slots + worker.prefetch))
 
     def worker_lost(self, worker_id: str, now: float) -> list[Command]:
         """A worker died (missed heartbeats) or came back as new: re-queue what it ran and
@@ -196,7 +202,8 @@ class CoordinatorState:
     def task_done(self, msg: TaskDone, now: float) -> list[Command]:
         job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
         if attempt is None:
-            return []                        # stale: late, duplicate or fenced off
+            return self.dispatch(now)        # stale (late, duplicate, fenced off); the
+            #                                  worker's free slots it reported still count
         problem = result_problem(task.kind, task.index, len(job.reduces), msg.result)
         if problem:
             return self.task_failed(TaskFailed(msg.worker_id, msg.job_id, msg.task, msg.index,
@@ -223,7 +230,7 @@ class CoordinatorState:
     def task_failed(self, msg: TaskFailed, now: float) -> list[Command]:
         job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
         if attempt is None:
-            return []
+            return self.dispatch(now)        # stale, as in task_done
         self._end_attempt(task, attempt, "failed", now)
         if task.state == TaskState.SUCCEEDED:
             return self.dispatch(now)        # another attempt already committed
@@ -250,17 +257,20 @@ class CoordinatorState:
 
     # -- progress and timers ---------------------------------------------------------------
     def progress(self, worker_id: str, running: list[str], now: float) -> None:
-        """Heartbeat: ``job/kind/index/attempt:records`` for each attempt a worker runs."""
+        """Heartbeat: ``job/kind/index/attempt:records:bytes_read:bytes_total`` for each
+        attempt a worker holds."""
         for entry in running:
             try:
-                name, count = entry.rsplit(":", 1)
+                name, count, read, total = entry.split(":")
                 job_id, kind, index, number = name.split("/")
                 _, _, attempt = self._current(job_id, kind, int(index), int(number))
-                records = int(count)
+                records, fraction = int(count), int(read) / max(1, int(total))
             except ValueError:
                 continue
-            if attempt is not None and attempt.worker_id == worker_id and \
-                    records != attempt.progress:
+            if attempt is None or attempt.worker_id != worker_id:
+                continue
+            attempt.read = max(0.0, min(1.0, fraction))
+            if records != attempt.progress:
                 attempt.progress, attempt.progress_s = records, now
 
     def tick(self, now: float) -> list[Command]:
@@ -372,7 +382,9 @@ class CoordinatorState:
             while worker.free_slots > 0:
                 jobs = self._live_jobs()
                 choice = policy.next_task(jobs, worker, self.blacklist_after, len(self.workers))
-                backup = choice is None and self.speculative
+                # a backup only for a slot that is idle now, never to queue behind one
+                backup = choice is None and self.speculative and \
+                    worker.free_slots > worker.prefetch
                 if backup:
                     choice = policy.backup_task(jobs, worker, now, self.slow_factor,
                                                 self.min_runtime_s)

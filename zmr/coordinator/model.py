@@ -31,6 +31,7 @@ class Attempt:
     speculative: bool = False       # a backup of a slow attempt
     progress: int = 0               # records processed, from the worker's heartbeats
     progress_s: float = 0.0         # when progress last moved
+    read: float = 0.0               # fraction of its input read (maps), from the heartbeats
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
@@ -210,13 +211,25 @@ class Job:
         job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
         return job
 
+    def map_progress(self) -> float:
+        """Fraction of the map phase done: finished maps, plus the share of its input each
+        running map has read (Hadoop's per-task progress), so it moves during long maps."""
+        if not self.maps:
+            return 1.0
+        done = self.done(MAP)
+        if done < len(self.maps):
+            done += sum(max((a.read for a in t.running()), default=0.0) for t in self.maps
+                        if t.state.value == "RUNNING")
+        return round(min(1.0, done / len(self.maps)), 4)
+
     def describe(self, now: float, brief: bool = False) -> dict[str, Any]:
         """The job as clients and the dashboard see it (``brief``: without its tasks)."""
         end = self.finished_s if self.finished_s is not None else now
         described = {
             "job_id": self.job_id, "name": self.name, "state": self.state.value,
             "output": self.plan.output, "maps_done": self.done(MAP),
-            "maps_total": len(self.maps), "reduces_done": self.done(REDUCE),
+            "maps_total": len(self.maps), "map_progress": self.map_progress(),
+            "reduces_done": self.done(REDUCE),
             "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
             "error": self.error, "counters": self.total_counters().to_dict(),
             "submitted_s": self.submitted_s, "started_s": self.started_s,
@@ -262,7 +275,8 @@ class WorkerInfo:
     # attempts placed here by declared RESOURCES: (attempt, cpus, memory_mb); entries whose
     # attempt has ended are pruned when the total is asked for, whatever ended them
     reserved: list[tuple[Attempt, int, int]] = field(default_factory=list)
-    free_slots: int = 0            # slots it asked work for and has not been given yet
+    free_slots: int = 0            # attempts it asked for and has not been given yet
+    prefetch: int = 0              # of those, how many may queue behind busy slots
     jobs_with_code: set[str] = field(default_factory=set)
     tasks_done: int = 0
     tasks_failed: int = 0

@@ -301,12 +301,16 @@ class CoordinatorServer:
 
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
         self._save_log(msg, "succeeded")
+        # the report says how many attempts the worker now takes, so the dispatch that
+        # follows it answers with the next ones in this same turn (no request round trip)
+        self.state.free_slots_said(msg.worker_id, msg.free_slots)
         self.execute(self.state.task_done(msg, self.clock()))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
         self._save_log(msg, "failed")
         log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
                     msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
+        self.state.free_slots_said(msg.worker_id, msg.free_slots)
         self.execute(self.state.task_failed(msg, self.clock()))
 
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:

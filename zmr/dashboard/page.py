@@ -28,9 +28,11 @@ PAGE = r"""<!doctype html>
 const esc = s => String(s ?? "").replace(/[&<>"']/g,
   c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
 const pct = (done, total) => total ? Math.round(100 * done / total) : 100;
-const bar = (kind, done, total) =>
+// fraction (maps): includes the input running maps have read, so the bar moves mid-task
+const bar = (kind, done, total, fraction) =>
   `<span class="bar ${kind}" data-testid="${kind}-progress" data-done="${done}"
-     data-total="${total}" title="${done}/${total}"><span style="width:${pct(done, total)}%">
+     data-total="${total}" title="${done}/${total}"><span style="width:${
+       fraction == null ? pct(done, total) : Math.round(fraction * 100)}%">
    </span></span> ${done}/${total}`;
 const secs = s => s == null ? "" : (s < 60 ? s.toFixed(1) + " s" : (s / 60).toFixed(1) + " min");
 const open = new Set();   // expanded tracebacks survive the next refresh
@@ -45,7 +47,7 @@ function jobsView(data) {
   const rows = data.jobs.slice().reverse().map(j => `<tr data-job="${esc(j.job_id)}">
     <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${esc(j.name)}</td>
     <td class="state-${esc(j.state)}">${esc(j.state)}</td>
-    <td>${bar("map", j.maps_done, j.maps_total)}</td>
+    <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}</td>
     <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
     <td>${secs(j.elapsed_s)}</td><td>${esc(j.output)}</td></tr>`).join("");
   return `<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
@@ -114,7 +116,7 @@ function counterRows(job) {
 function jobView(job) {
   return `<h2>${esc(job.job_id)} <span class="muted">${esc(job.name)}</span>
     <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
-    <section>Map ${bar("map", job.maps_done, job.maps_total)} &nbsp;
+    <section>Map ${bar("map", job.maps_done, job.maps_total, job.map_progress)} &nbsp;
       Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;
       elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code>
       ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}</section>

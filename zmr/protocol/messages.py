@@ -43,6 +43,7 @@ class Register(Message):
     running: list[str] = field(default_factory=list)    # "job/task/index/attempt"
     jobs: list[str] = field(default_factory=list)
     shuffle_key: str = ""
+    prefetch: int = 0          # attempts it queues beyond its slots (see RequestTask)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,9 @@ class Registered(Message):
 
 @dataclass(frozen=True, slots=True)
 class RequestTask(Message):
-    """W->C: the worker has ``free_slots`` idle slots; the coordinator answers with
-    ``AssignTask`` messages when work is (or becomes) available (load balancing by request)."""
+    """W->C: the worker takes ``free_slots`` more attempts (idle slots plus its prefetch
+    credit); the coordinator answers with ``AssignTask`` messages when work is (or becomes)
+    available (load balancing by request)."""
 
     KIND: ClassVar[bytes] = b"REQUEST"
     worker_id: str
@@ -93,6 +95,7 @@ class TaskDone(Message):
     started_s: float
     finished_s: float
     log: str = ""          # the tail of what the attempt printed (see worker/housekeeping.py)
+    free_slots: int = -1   # as in RequestTask, so the answer can be the next task; -1: unsaid
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ class TaskFailed(Message):
     traceback: str
     lost_map: int = -1
     log: str = ""
+    free_slots: int = -1   # as in TaskDone
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,10 @@ concatenation of independent Arrow IPC *streams*, one per reduce partition, so t
 
 Every stream holds batches with columns ``k`` (memcomparable keys, sorted) and either ``v``
 (typed values) or ``v_enc`` (generically encoded values); see :mod:`zmr.storage.codec`.
-Files are written to ``<name>.tmp`` and renamed into place only when complete.
+Files are written in place, with no temporary name and rename: every file here belongs to
+one attempt (its name says which), nothing reads it before the attempt reports it done, and
+what proves a map output complete is its index, written after it (``map_task.py``). On this
+kind of disk a rename costs as much as a small task's whole work.
 """
 
 from __future__ import annotations
@@ -62,8 +65,7 @@ class PartitionedWriter:
         # Arrow compresses each buffer; readers decompress transparently
         self._options = pa.ipc.IpcWriteOptions(
             compression=None if compression == "none" else compression)
-        self._tmp = path + ".tmp"
-        self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()/abort()
         self._index: list[PartitionIndexEntry] = []
 
     def write_partition(self, batches: Iterable[pa.RecordBatch]) -> PartitionIndexEntry:
@@ -97,16 +99,17 @@ class PartitionedWriter:
     def close(self) -> tuple[PartitionIndexEntry, ...]:
         while len(self._index) < self.num_partitions:
             self.write_partition(())
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        # No fsync: a map output is intermediate data, as in Hadoop. A process crash leaves
+        # it whole in the page cache; a machine crash may tear it, and then the CRC-32 and
+        # length in its index fail the fetch and the map runs again. The fsync cost a
+        # millisecond per task, the largest share of a small task's cost.
         self._file.close()
-        os.replace(self._tmp, self.path)
         return tuple(self._index)
 
     def abort(self) -> None:
         self._file.close()
-        if os.path.exists(self._tmp):
-            os.unlink(self._tmp)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 #: Bytes read at a time while a segment's CRC-32 is checked.

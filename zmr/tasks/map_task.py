@@ -84,17 +84,18 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
 
 def _remove_partial(spec: MapTaskSpec, path: str) -> None:
     shutil.rmtree(layout.spill_dir(path), ignore_errors=True)
-    for leftover in (path, path + ".tmp"):
-        if os.path.exists(leftover):
-            os.unlink(leftover)
+    if os.path.exists(path):
+        os.unlink(path)
 
 
 def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:
     """Persist the manifest so a worker that restarts can offer its finished outputs again
-    instead of having them recomputed; written last, so its presence means complete."""
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump({"job_id": job_id, "manifest": manifest.to_dict()}, f)
-    os.replace(path + ".tmp", path)
+    instead of having them recomputed; written last, so its presence means complete. No
+    temporary name and rename (a millisecond here): an index cut short is not JSON, and
+    ``read_indexes`` skips it, which only costs a recomputation."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"job_id": job_id, "manifest": manifest.to_dict()},
+                           separators=(",", ":")))
 
 
 def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
@@ -145,8 +146,18 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
             sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
+        _report_read(spec, offsets)
     sink.add(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
+
+
+def _report_read(spec: MapTaskSpec, offsets: list[Any]) -> None:
+    """Bytes of the split read so far, from the byte offset of the batch's last line (so
+    the job's progress moves during a long map); row-numbered formats report nothing."""
+    if offsets and isinstance(offsets[-1], int) and spec.split.format not in RECORD_FORMATS \
+            and spec.split.format != ARROW:
+        total = split_bytes(spec.split)
+        progress.read(max(0, min(total, offsets[-1] - spec.split.start)), total)
 
 
 def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
@@ -207,6 +218,8 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
         emit(*_key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
         counters.add("MAP_INPUT_RECORDS", batch.num_rows)
+        if spec.split.format not in RECORD_FORMATS and batch.num_rows:
+            _report_read(spec, [batch.column("offset")[-1].as_py()])
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import socket as pysocket
 from collections.abc import Sequence
 from typing import Any
@@ -184,8 +185,19 @@ class Channel:
 
 def poll(channels: Sequence[Channel], timeout_s: float) -> list[Channel]:
     """Channels with a message waiting, after at most ``timeout_s`` (always finite)."""
+    return poll_with_files(channels, (), timeout_s)[0]
+
+
+def poll_with_files(channels: Sequence[Channel], files: Sequence[Any],
+                    timeout_s: float) -> tuple[list[Channel], list[Any]]:
+    """``poll``, also waking for ``files`` (objects with ``fileno()``: pipes to child
+    processes) that became readable, so one wait serves sockets and children alike."""
     poller = zmq.Poller()
     for ch in channels:
         poller.register(ch.sock, zmq.POLLIN)
-    ready = dict(poller.poll(max(0, int(timeout_s * 1000))))
-    return [ch for ch in channels if ch.sock in ready]
+    for f in files:
+        poller.register(f.fileno(), zmq.POLLIN)
+    # rounded up: a wait of 0.4 ms must not become a busy loop of zero-timeout polls
+    ready = dict(poller.poll(max(0, math.ceil(timeout_s * 1000))))
+    return ([ch for ch in channels if ch.sock in ready],
+            [f for f in files if f.fileno() in ready])

@@ -1,8 +1,11 @@
 """The worker's messaging loop (python-rq's worker loop, over the ZeroMQ guide's Paranoid
 Pirate worker).
 
-Register; ask for work whenever a slot is free; run each assigned attempt in a sandboxed
-child process; report its outcome; beat on PUB all along. When the coordinator goes silent
+Register; ask for as many attempts as there are free slots plus a small prefetch; run each
+in a long-lived executor process (``slots.py``, ``executor.py``); report each outcome the
+moment its pipe says it is there, with the worker's free slots, so the coordinator's answer
+is the next assignment; beat on PUB all along. The loop waits on the ZeroMQ sockets and the
+executors' pipes together: nothing on the path from assignment to report waits on a timer. When the coordinator goes silent
 for ``interval * liveness`` the worker reconnects on a fresh socket with exponential
 backoff and registers again; when it has been silent for ``coordinator_timeout_s`` the
 worker kills its tasks and exits.
@@ -34,19 +37,24 @@ from zmr.protocol.messages import (
 from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
-from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll
+from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_with_files
 from zmr.worker.housekeeping import (
     attempt_log_path,
     jobs_on_disk,
     purge_job,
     read_log_tail,
 )
-from zmr.worker.sandbox import Sandbox, warm_up
+from zmr.worker.executor import AttemptKey, warm_up
+from zmr.worker.slots import Finished, Slots
 
 log = logging.getLogger("zmr.worker")
 UNHEALTHY_PAUSE_S = 30.0
 COORDINATOR = "coordinator"
 BACKOFF_MAX_S = 8.0
+#: How often the resident memory of attempts with a --task-memory limit is sampled.
+MEMORY_WATCH_S = 0.1
+#: Messages handled per socket per turn before the executors are looked at again.
+DRAIN_PER_STEP = 64
 
 
 class WorkerAgent:
@@ -57,7 +65,6 @@ class WorkerAgent:
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
         self.data_dir = os.path.abspath(os.path.join(config["worker", "data_dir"], self.worker_id))
         os.makedirs(self.data_dir, exist_ok=True)
-        self.slots = config.worker_slots
         interval = config["heartbeat", "interval_s"]
         self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
         self.beat = Beat(interval)
@@ -65,9 +72,10 @@ class WorkerAgent:
                                "[worker] shuffle_host": config["worker", "shuffle_host"],
                                "[worker] advertise": config["worker", "advertise"]})
         self.curve = config.curve(config["security", "worker_key"])
+        self.slots = Slots(config.worker_slots, max(0, config["worker", "prefetch"]),
+                           max(1, config["worker", "executor_max_tasks"]), self.data_dir,
+                           self.curve)
         self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir, self.curve)
-        self.running: dict[tuple[str, str, int, int], tuple[Sandbox, float]] = {}
-        self.job_code: dict[str, bytes] = {}
         self.stopping = False
         self.failed = False             # stopped because something broke: exit status 1
         self.unhealthy_until = 0.0
@@ -86,8 +94,10 @@ class WorkerAgent:
         warm_up()
         endpoint = self.shuffle.start_serving()
         self.shuffle_endpoint = self._advertised(endpoint)
-        log.info("worker=%s starting: slots=%d shuffle=%s", self.worker_id, self.slots,
-                 self.shuffle_endpoint)
+        self.slots.own_endpoint = self.shuffle_endpoint    # where reduces find local data
+        self.slots.start_executors()
+        log.info("worker=%s starting: slots=%d prefetch=%d shuffle=%s", self.worker_id,
+                 self.slots.slots, self.slots.prefetch, self.shuffle_endpoint)
         self.coordinator.heard(COORDINATOR)     # start counting silence from now
         self._connect()
         try:
@@ -98,21 +108,38 @@ class WorkerAgent:
         log.info("worker=%s: done, quitting", self.worker_id)
 
     def step(self) -> None:
+        """One turn: wait for a message *or* an executor's pipe (a result, or a death), at
+        most until the next heartbeat is due; then act on everything that happened."""
         assert self.dealer is not None
-        for channel in poll([self.dealer, self.sub], min(0.05, self.beat.time_left_s())):
+        channels, ready = poll_with_files([self.dealer, self.sub], self.slots.busy(),
+                                          self._wait_s())
+        for channel in channels:
+            self._drain(channel)
+        self._settle(self.slots.collect(ready))
+        if self.unhealthy_until and time.monotonic() >= self.unhealthy_until:
+            self._request_work()                # the pause is over: check the disk, ask again
+        if self.beat.due():
+            self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(),
+                                    len(self.slots.attempts()), self.slots.progress()))
+        self._check_coordinator()
+        self._check_shuffle()
+
+    def _wait_s(self) -> float:
+        wait = self.beat.time_left_s()
+        if self.slots.needs_memory_watch():
+            wait = min(wait, MEMORY_WATCH_S)    # RSS is sampled, not signalled
+        return wait
+
+    def _drain(self, channel: Channel) -> None:
+        """Every message already waiting, so a burst of assignments starts in one turn."""
+        for _ in range(DRAIN_PER_STEP):
             received = channel.recv()
             if received is not None:
                 self.coordinator.heard(COORDINATOR)
                 self._handle(received[1], received[2])
-        self._reap_finished()
-        if self.unhealthy_until and time.monotonic() >= self.unhealthy_until:
-            self._request_work()                # the pause is over: check the disk, ask again
-        if self.beat.due():
-            self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(), len(self.running),
-                                    [f"{'/'.join(map(str, k))}:{sandbox.progress.value}"
-                                     for k, (sandbox, _) in self.running.items()]))
-        self._check_coordinator()
-        self._check_shuffle()
+            # a message may make us reconnect, which closes this channel's socket
+            if channel.sock.closed or not channel.has_message():
+                return
 
     def _check_shuffle(self) -> None:
         """A worker that cannot serve its map outputs any more only makes reducers fail:
@@ -123,9 +150,7 @@ class WorkerAgent:
             self.stopping = self.failed = True
 
     def _teardown(self) -> None:
-        for sandbox, _ in self.running.values():
-            sandbox.kill()
-        self.running.clear()
+        self.slots.close()
         self.shuffle.stop()
         for channel in (self.dealer, self.pub, self.sub):
             if channel is not None:
@@ -138,11 +163,12 @@ class WorkerAgent:
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
                                           identity=self.worker_id, curve=self.curve), "control")
         holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
-        running = ["/".join(map(str, key)) for key in self.running]
+        running = ["/".join(map(str, key)) for key in self.slots.attempts()]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
-                                  self.slots, os.cpu_count() or 1, _memory_mb(), holds,
+                                  self.slots.slots, os.cpu_count() or 1, _memory_mb(), holds,
                                   running, jobs_on_disk(self.data_dir),
-                                  self.curve.public.decode() if self.curve else ""))
+                                  self.curve.public.decode() if self.curve else "",
+                                  self.slots.prefetch))
         self._connected_at = time.monotonic()
 
     def _check_coordinator(self) -> None:
@@ -158,10 +184,11 @@ class WorkerAgent:
             self.backoff_s = min(self.backoff_s * 2, BACKOFF_MAX_S)
             self._connect()
 
+    def _free(self) -> int:
+        return self.slots.free() if self._healthy() else 0       # 0: "nothing for me now"
+
     def _request_work(self) -> None:
-        free = self.slots - len(self.running) if self._healthy() else 0
-        if self.dealer is not None:
-            self.dealer.send(RequestTask(self.worker_id, free))   # 0: "nothing for me now"
+        self._send(RequestTask(self.worker_id, self._free()))
 
     # -- messages --------------------------------------------------------------------------
     def _handle(self, msg: Message, blobs: list[bytes]) -> None:
@@ -187,10 +214,9 @@ class WorkerAgent:
             self._connect()
 
     def _job_ended(self, job_id: str) -> None:
-        """Stop the job's attempts, forget its code and free its disk space."""
-        for key in [k for k in self.running if k[0] == job_id]:
-            self._kill(key)
-        self.job_code.pop(job_id, None)
+        """Stop the job's attempts, recycle its executors and free its disk space."""
+        for key in self.slots.job_ended(job_id):
+            log.info("worker=%s killed %s", self.worker_id, key)
         purge_job(self.data_dir, job_id)
 
     def _coordinator_beat(self, beat: Heartbeat) -> None:
@@ -203,45 +229,40 @@ class WorkerAgent:
         self.coordinator_seq = beat.seq
 
     def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
-        if msg.has_code and blobs:
-            self.job_code[msg.job_id] = blobs[0]
         key = (msg.job_id, msg.task, msg.index, msg.attempt)
         spec = dict(msg.spec, work_dir=os.path.join(self.data_dir, msg.job_id))
-        log_path = attempt_log_path(self.data_dir, *key)
-        code = self.job_code.get(msg.job_id)
-        if code is None:
-            self._report_failure(key, "worker has no code for this job", "")
-            return
-        log.info("worker=%s job=%s task=%s-%05d attempt=%d: start", self.worker_id,
-                 msg.job_id, msg.task, msg.index, msg.attempt)
-        self.running[key] = (Sandbox(msg.task, spec, code, self.shuffle_endpoint, log_path,
-                                       self.curve),
-                             time.time())
+        log.debug("worker=%s job=%s task=%s-%05d attempt=%d: queued", self.worker_id,
+                  msg.job_id, msg.task, msg.index, msg.attempt)
+        self.slots.add(key, spec, attempt_log_path(self.data_dir, *key),
+                       blobs[0] if msg.has_code and blobs else None)
+        self._settle(self.slots.fill())
 
-    def _kill(self, key: tuple[str, str, int, int]) -> None:
-        entry = self.running.pop(key, None)
-        if entry is not None:
-            entry[0].kill()
+    def _kill(self, key: AttemptKey) -> None:
+        if self.slots.kill(key):
             log.info("worker=%s killed %s", self.worker_id, key)
+            self._settle(self.slots.fill())
             self._request_work()
 
-    def _reap_finished(self) -> None:
-        for key, (sandbox, started) in list(self.running.items()):
-            outcome = sandbox.poll()      # also kills an attempt over its --task-memory limit
-            if outcome is None:
-                continue
-            del self.running[key]
-            job_id, task, index, attempt = key
+    def _settle(self, finished: list[Finished]) -> None:
+        """Start what is queued on the executors that just finished *before* telling the
+        coordinator, then report each outcome with the worker's free slots, so its answer
+        is the next assignment."""
+        if not finished:
+            return
+        finished += self.slots.fill()
+        for done in finished:
+            job_id, task, index, attempt = done.key
+            outcome = done.outcome
             if outcome.ok and outcome.result is not None:
                 self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
-                                    outcome.result, started, time.time(), self._log_tail(key)))
-            else:
-                error = outcome.error
-                if outcome.disk_error:
-                    error = f"worker {self.worker_id}: {error}"
-                    self._mark_unhealthy(error)
-                self._report_failure(key, error, outcome.traceback, outcome.lost_map)
-            self._request_work()
+                                    outcome.result, done.started_s, time.time(),
+                                    self._log_tail(done.key), self._free()))
+                continue
+            error = outcome.error
+            if outcome.disk_error:
+                error = f"worker {self.worker_id}: {error}"
+                self._mark_unhealthy(error)
+            self._report_failure(done.key, error, outcome.traceback, outcome.lost_map)
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
@@ -260,15 +281,15 @@ class WorkerAgent:
             log.info("worker=%s healthy again", self.worker_id)
         return True
 
-    def _report_failure(self, key: tuple[str, str, int, int], error: str, tb: str,
+    def _report_failure(self, key: AttemptKey, error: str, tb: str,
                         lost_map: int = -1) -> None:
         job_id, task, index, attempt = key
         log.warning("worker=%s job=%s task=%s-%05d attempt=%d failed: %s", self.worker_id,
                     job_id, task, index, attempt, error)
         self._send(TaskFailed(self.worker_id, job_id, task, index, attempt, error, tb,
-                              lost_map, self._log_tail(key)))
+                              lost_map, self._log_tail(key), self._free()))
 
-    def _log_tail(self, key: tuple[str, str, int, int]) -> str:
+    def _log_tail(self, key: AttemptKey) -> str:
         return read_log_tail(attempt_log_path(self.data_dir, *key))
 
     def _send(self, msg: Message) -> None:

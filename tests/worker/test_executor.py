@@ -1,5 +1,6 @@
-"""Attempts in sandboxed child processes (real forkserver children, real files): results
-come back as data, and whatever user code does to its own process fails only that attempt."""
+"""Attempts in executor processes (real forkserver children, real files): results come back
+as data, whatever user code does to its own process fails only that attempt, and one process
+serves many attempts of a job."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from zmr.inline import run_inline
 from zmr.job.loader import load_job, pack_job
 from zmr.planning import plan_job
 from zmr.tasks.specs import MapManifest
-from zmr.worker.sandbox import Sandbox
+from zmr.worker.executor import Executor
 
 WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")
 ENDPOINT = "tcp://127.0.0.1:1"     # this "worker's" shuffle address: its own segments are local
@@ -32,20 +33,27 @@ def _job_file(tmp_path, source: str) -> str:
     return str(path)
 
 
-def _wait(sandbox: Sandbox, timeout_s: float = 30.0):
+def _wait(executor: Executor, timeout_s: float = 60.0):
     deadline = time.monotonic() + timeout_s
-    while (outcome := sandbox.poll()) is None:
+    while (outcome := executor.collect()) is None:
         assert time.monotonic() < deadline, "attempt did not end"
+        executor.check_memory()
         time.sleep(0.02)
     return outcome
 
 
-def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1):
+def run_in(executor: Executor, kind: str, spec: dict, code: bytes, log_path: str,
+           index: int = 0, job_id: str = "job-t") -> Executor:
+    assert executor.start((job_id, kind, index, 1), kind, spec, code, log_path)
+    return executor
+
+
+def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1, **plan_options):
     job = load_job(job_path)
-    plan = plan_job(job, [inputs], str(tmp_path / "out"), reducers=reducers)
+    plan = plan_job(job, [inputs], str(tmp_path / "out"), reducers=reducers, **plan_options)
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
     log_path = str(tmp_path / "logs" / "map-0.log")
-    return plan, job, Sandbox("map", spec, pack_job(job), ENDPOINT, log_path)
+    return plan, job, run_in(Executor(ENDPOINT, str(tmp_path)), "map", spec, pack_job(job), log_path)
 
 
 def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
@@ -55,13 +63,18 @@ def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
     manifest = MapManifest.from_dict(outcome.result)
     # records seen, in memory shared with the worker (its heartbeats report it); map_task
     # advances in steps of up to LINES_PER_CHECK, so only "it moved" is exact here
-    assert sandbox.progress.value >= 200
+    assert sandbox.progress[0] >= 200
+    assert sandbox.progress[2] > 0 and sandbox.progress[1] <= sandbox.progress[2]
     for partition in range(2):
+        # the same process runs the reduces: the job is loaded already, no code is sent
         spec = plan.reduce_spec("job-t", partition, 1, [manifest.segment(partition, ENDPOINT)],
                                 str(tmp_path / "work")).to_dict()
-        reduce_outcome = _wait(Sandbox("reduce", spec, pack_job(job), ENDPOINT,
-                                       str(tmp_path / "logs" / f"reduce-{partition}.log")))
+        run_in(sandbox, "reduce", spec, b"", str(tmp_path / "logs" / f"reduce-{partition}.log"),
+               index=partition)
+        reduce_outcome = _wait(sandbox)
         assert reduce_outcome.ok, reduce_outcome.traceback
+    assert sandbox.tasks_run == 3 and sandbox.alive()
+    sandbox.kill()
     run_inline(WORDCOUNT, [inputs], str(tmp_path / "inline"), reducers=2)
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
 
@@ -100,7 +113,7 @@ def test_kill_stops_a_stuck_attempt_at_once(tmp_path, inputs):
                               "    yield v, 1\n")
     _, _, sandbox = _map(tmp_path, job, inputs)
     time.sleep(0.3)
-    assert sandbox.poll() is None                     # still running, and poll never blocks
+    assert sandbox.collect() is None                  # still running, and collect never blocks
     started = time.monotonic()
     sandbox.kill()
     assert time.monotonic() - started < 5
@@ -117,7 +130,7 @@ def test_attempt_dies_with_its_worker(tmp_path, inputs):
     _, _, sandbox = _map(tmp_path, job, inputs)
     time.sleep(0.3)
     assert sandbox.process.is_alive()
-    sandbox._conn.close()                             # what the kernel does when we die
+    sandbox.conn.close()                              # what the kernel does when we die
     sandbox.process.join(5)
     assert not sandbox.process.is_alive()
 
@@ -126,10 +139,7 @@ def test_attempt_over_its_memory_limit_is_killed_with_a_clear_error(tmp_path, in
     job = _job_file(tmp_path, "import time\nheld = []\n\ndef mapper(k, v):\n"
                               "    held.append(b'x' * (200 << 20))\n    time.sleep(60)\n"
                               "    yield v, 1\n")
-    loaded = load_job(job)
-    plan = plan_job(loaded, [inputs], str(tmp_path / "out"), task_memory="100MB")
-    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
-    sandbox = Sandbox("map", spec, pack_job(loaded), ENDPOINT, str(tmp_path / "map-0.log"))
+    _, _, sandbox = _map(tmp_path, job, inputs, task_memory="100MB")
     outcome = _wait(sandbox)
     assert not outcome.ok and sandbox.process.exitcode == -9
     assert outcome.error.startswith("task attempt used ")
@@ -137,3 +147,29 @@ def test_attempt_over_its_memory_limit_is_killed_with_a_clear_error(tmp_path, in
                                   "100 MB; killed")
     used = int(outcome.error.split()[3])
     assert 100 < used < 400
+
+
+def test_a_silent_attempt_leaves_no_log_and_a_dying_one_keeps_its_last_words(tmp_path, inputs):
+    _, _, quiet = _map(tmp_path, WORDCOUNT, inputs)
+    assert _wait(quiet).ok
+    assert not (tmp_path / "logs" / "map-0.log").exists()
+    quiet.kill()
+    job = _job_file(tmp_path, "import os\n\ndef mapper(k, v):\n    print('last words', flush=True)\n"
+                              "    os._exit(3)\n")
+    _, _, dying = _map(tmp_path, job, inputs)
+    outcome = _wait(dying)
+    assert outcome.error == "task process died (exit code 3) without reporting a result"
+    assert (tmp_path / "logs" / "map-0.log").read_text() == "last words\n"
+
+
+def test_what_one_attempt_prints_never_reaches_the_next_attempts_log(tmp_path, inputs):
+    job = _job_file(tmp_path, "def mapper(k, v):\n    print('from', k[1])\n    yield v, 1\n")
+    plan, loaded, executor = _map(tmp_path, job, inputs)
+    assert _wait(executor).ok
+    spec = plan.map_spec("job-t", 0, 2, str(tmp_path / "work")).to_dict()
+    run_in(executor, "map", spec, b"", str(tmp_path / "logs" / "map-0-a2.log"))
+    assert _wait(executor).ok
+    first = (tmp_path / "logs" / "map-0.log").read_text()
+    second = (tmp_path / "logs" / "map-0-a2.log").read_text()
+    assert first == second and first.count("\n") == 200
+    executor.kill()

@@ -1,0 +1,148 @@
+"""A worker's slots with real executor processes: attempts queue behind busy slots, one
+process serves the attempts of a job (loaded once), and a process is replaced when it dies,
+is killed, has run its share of attempts or its job ends."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from zmr.job.loader import load_job, pack_job
+from zmr.planning import plan_job
+from zmr.worker.slots import Slots
+
+ENDPOINT = "tcp://127.0.0.1:1"
+#: a mapper that reports its process id and how often this process loaded the job module
+PID_JOB = """import os
+LOADS = [0]
+LOADS[0] += 1
+
+def mapper(key, line):
+    yield f"{os.getpid()}:{LOADS[0]}", 1
+"""
+
+
+@pytest.fixture()
+def job(tmp_path):
+    source = tmp_path / "pidjob.py"
+    source.write_text(PID_JOB)
+    (tmp_path / "in.txt").write_text("a\nb\n")
+    loaded = load_job(str(source))
+    return loaded, pack_job(loaded)
+
+
+def _spec(tmp_path, job, job_id: str, index: int) -> dict:
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=0)
+    return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index))).to_dict()
+
+
+def _run_all(slots: Slots, timeout_s: float = 60.0) -> list:
+    finished, deadline = list(slots.fill()), time.monotonic() + timeout_s
+    while slots.queue or slots.busy():
+        assert time.monotonic() < deadline, "attempts did not end"
+        finished += slots.collect([e for e in slots.busy() if e.conn.poll()])
+        finished += slots.fill()
+        time.sleep(0.01)
+    return finished
+
+
+def _add(slots: Slots, tmp_path, job, job_id: str, index: int, code: bytes | None) -> None:
+    key = (job_id, "map", index, 1)
+    slots.add(key, _spec(tmp_path, job[0], job_id, index),
+              str(tmp_path / "logs" / f"{job_id}-{index}.log"), code)
+
+
+def _pids(slots: Slots) -> set[int]:
+    return {e.process.pid for e in slots.executors}
+
+
+def test_attempts_of_one_job_share_a_process_that_loaded_the_job_once(tmp_path, job):
+    slots = Slots(1, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    slots.start_executors()
+    try:
+        first = _pids(slots)
+        for index in range(5):
+            _add(slots, tmp_path, job, "job-a", index, job[1] if index == 0 else None)
+        assert slots.free() == 0                     # 1 slot + 1 prefetch, and 3 more queued
+        finished = _run_all(slots)
+        assert [f.outcome.ok for f in finished] == [True] * 5
+        assert _pids(slots) == first and slots.executors[0].tasks_run == 5
+    finally:
+        slots.close()
+
+
+def test_another_job_gets_a_fresh_process_and_an_ended_job_recycles_its_own(tmp_path, job):
+    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    slots.start_executors()
+    try:
+        _add(slots, tmp_path, job, "job-a", 0, job[1])
+        assert _run_all(slots)[0].outcome.ok
+        ran_a = _pids(slots)
+        _add(slots, tmp_path, job, "job-b", 0, job[1])
+        assert _run_all(slots)[0].outcome.ok
+        ran_b = _pids(slots)
+        assert ran_b != ran_a                        # module state never crosses jobs
+        assert slots.job_ended("job-b") == [] and _pids(slots) != ran_b
+        assert slots.executors[0].job_id is None and len(slots.executors) == 1
+    finally:
+        slots.close()
+
+
+def test_a_process_is_replaced_after_max_tasks(tmp_path, job):
+    slots = Slots(1, 0, 2, str(tmp_path), own_endpoint=ENDPOINT)
+    slots.start_executors()
+    try:
+        seen = set()
+        for index in range(4):
+            _add(slots, tmp_path, job, "job-a", index, job[1])
+            assert _run_all(slots)[0].outcome.ok
+            seen |= _pids(slots)
+        assert len(seen) == 3                        # 2 attempts each, then a new process
+    finally:
+        slots.close()
+
+
+def test_a_process_that_dies_fails_only_its_attempt_and_is_replaced(tmp_path, job):
+    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    slots.start_executors()
+    try:
+        _add(slots, tmp_path, job, "job-a", 0, job[1])
+        slots.fill()
+        victim = slots.executors[0]
+        os.kill(victim.process.pid, 9)
+        deadline = time.monotonic() + 60
+        finished = []
+        while not finished:
+            assert time.monotonic() < deadline
+            finished = slots.collect([victim] if victim.conn.poll() else [])
+            time.sleep(0.01)
+        assert not finished[0].outcome.ok
+        assert "task process died (killed by signal 9)" in finished[0].outcome.error
+        assert slots.executors[0] is not victim and slots.executors[0].alive()
+        _add(slots, tmp_path, job, "job-a", 1, None)  # the job's code is still here
+        assert _run_all(slots)[0].outcome.ok
+    finally:
+        slots.close()
+
+
+def test_killing_a_queued_attempt_never_starts_it(tmp_path, job):
+    slots = Slots(1, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    try:
+        _add(slots, tmp_path, job, "job-a", 0, job[1])
+        _add(slots, tmp_path, job, "job-a", 1, None)
+        assert slots.kill(("job-a", "map", 1, 1)) and not slots.kill(("job-a", "map", 9, 1))
+        assert [f.key for f in _run_all(slots)] == [("job-a", "map", 0, 1)]
+    finally:
+        slots.close()
+
+
+def test_an_attempt_of_a_job_without_code_fails_clearly(tmp_path, job):
+    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    try:
+        _add(slots, tmp_path, job, "job-x", 0, None)
+        finished = slots.fill()
+        assert finished[0].outcome.error == "worker has no code for this job"
+    finally:
+        slots.close()

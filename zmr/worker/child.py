@@ -1,0 +1,193 @@
+"""The inside of an executor process (see ``executor.py``): wait for an attempt on the pipe,
+run it with its output going to the attempt's log, send the outcome back, repeat.
+
+Everything raised by an attempt, the user's code included, becomes an ``Outcome`` with the
+traceback text; only the process dying (``os._exit``, a signal, the memory limit) ends an
+attempt without one, and the worker sees that as EOF on the pipe.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import shutil
+import signal
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zmr.job.loader import JobSpec
+    from zmr.transport.security import Curve
+
+#: errno values that mean "this worker's storage is unusable", not "the task is wrong"
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
+
+
+def noop() -> None:
+    pass
+
+
+def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path: str,
+                  curve: Curve | None = None) -> None:
+    _die_with_worker(conn)
+    _point_progress_at(shared)
+    _capture_output(scratch_path)
+    loaded: tuple[str, JobSpec] | None = None
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return                          # the worker is gone
+        if request[0] != "run":
+            return                          # "stop": retired
+        _, kind, spec, job_id, code, log_path = request
+        _clear_output()
+        try:
+            if code is not None or loaded is None or loaded[0] != job_id:
+                loaded = (job_id, _unpack(code))
+            outcome = _attempt(kind, spec, loaded[1], own_endpoint, curve)
+        except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
+            outcome = _failure(exc, spec)
+        keep_output(scratch_path, log_path)
+        try:
+            conn.send(outcome)
+        except (OSError, ValueError):
+            return
+
+
+def _unpack(code: bytes | None) -> JobSpec:
+    from zmr.job.loader import unpack_job
+
+    if code is None:
+        raise RuntimeError("worker sent no code for a job this executor has not loaded")
+    return unpack_job(code)
+
+
+def _attempt(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
+             curve: Curve | None) -> Any:
+    from zmr.worker.executor import Outcome
+
+    try:
+        return Outcome(True, result=_run(kind, spec, job, own_endpoint, curve))
+    except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
+        return _failure(exc, spec)
+
+
+def _failure(exc: BaseException, spec: dict[str, Any]) -> Any:
+    from zmr.errors import FetchFailedError
+    from zmr.worker.executor import Outcome
+
+    lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
+    text = traceback.format_exc()
+    disk = _disk_error(exc, spec.get("work_dir", ""))
+    _log_quietly(text)
+    return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
+                   lost_map=lost, disk_error=bool(disk))
+
+
+def _run(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
+         curve: Curve | None) -> dict[str, Any]:
+    from zmr.shuffle.fetcher import make_fetch
+    from zmr.tasks.map_task import run_map_task
+    from zmr.tasks.reduce_task import run_reduce_task
+    from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec
+
+    if kind == "map":
+        return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()
+    fetch = make_fetch(own_endpoint, curve=curve)
+    return run_reduce_task(ReduceTaskSpec.from_dict(spec), job, fetch).to_dict()
+
+
+def _point_progress_at(shared: Any) -> None:
+    """Task code reports progress through ``zmr.tasks.progress``; here it lands in memory
+    the worker reads for its heartbeats (records, and bytes read of the split)."""
+    from zmr.tasks import progress
+
+    def advance(records: int) -> None:
+        shared[0] += records
+
+    def read(done: int, total: int) -> None:
+        shared[1], shared[2] = done, total
+
+    progress.set_hook(advance, read)
+
+
+def _die_with_worker(conn: Connection) -> None:
+    """Stop at once when the worker is gone. An executor is a child of the fork server,
+    which outlives the worker while any of its children run, so neither PDEATHSIG nor the
+    worker's teardown reaches it after a ``kill -9``: it would run on as an orphan, using a
+    CPU and writing into a dead worker's directory. The worker holds the only other end of
+    the pipe; once that is closed, polling our end reports a hang-up whatever the task is
+    doing. A dup keeps the watch independent of ``conn``'s own life."""
+    fd = os.dup(conn.fileno())
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, 0)              # no events asked: wakes only on POLLERR/POLLHUP
+        while not poller.poll(60_000):
+            pass
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="zmr-worker-watch", daemon=True).start()
+
+
+def _log_quietly(text: str) -> None:
+    """Write to the attempt's log if the disk lets us; the outcome is sent regardless."""
+    try:
+        sys.stderr.write(text)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def _disk_error(exc: BaseException, work_dir: str) -> str:
+    """A message naming the path when the failure is this worker's storage."""
+    while exc is not None and not isinstance(exc, OSError):
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if not isinstance(exc, OSError) or exc.errno not in DISK_ERRNOS:
+        return ""
+    where = exc.filename or work_dir
+    if not str(where).startswith(work_dir):
+        return ""                 # e.g. an unreadable *input* file: not a worker problem
+    return f"worker storage error at {where}: {exc.strerror or exc}"
+
+
+def _capture_output(scratch_path: str) -> None:
+    """Point fds 1 and 2 (so print, warnings, C extensions alike) at this executor's scratch
+    file for good. Each attempt starts it empty and copies it to the attempt's log only if
+    it wrote something: creating a log file per attempt cost a millisecond per task."""
+    try:
+        fd = os.open(scratch_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    except OSError:
+        # no room (full disk): still run, so the real error gets reported
+        fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _clear_output() -> None:
+    _log_quietly("")
+    try:
+        os.ftruncate(1, 0)          # O_APPEND: the next write lands at the new end, 0
+    except OSError:
+        pass                        # /dev/null
+
+
+def keep_output(scratch_path: str, log_path: str) -> None:
+    """Append what the attempt printed (if anything) to its log. Also called by the worker
+    for an executor that died mid-attempt, so its last words are kept."""
+    _log_quietly("")
+    try:
+        if os.path.getsize(scratch_path) == 0:
+            return
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(scratch_path, "rb") as src, open(log_path, "ab") as dst:
+            shutil.copyfileobj(src, dst)
+    except OSError:
+        pass                        # a full disk must not hide the attempt's outcome

@@ -1,0 +1,196 @@
+"""Long-lived task processes, one per slot, reused across the attempts of a job (Spark's
+python worker reuse, Hadoop's JVM reuse).
+
+User code may hold the GIL for minutes, print, leak memory or call ``os._exit``; in a child
+process none of that can stop the worker's heartbeats, and a dead child only fails its own
+attempt. Executors come from a ``forkserver`` that has already imported pyarrow and the task
+code, and each keeps the job it last ran loaded, so an attempt costs a message on a pipe,
+not a fork and an unpickle. An executor serves one job at a time: a task of another job gets
+a fresh process, so module-level state never leaks from one job into the next.
+
+The worker talks to an executor over a duplex pipe: ``("run", kind, spec, job_id, code,
+log_path)`` in, an :class:`Outcome` out. The pipe is the worker's only way to see the
+executor: it becomes readable when the result is there *or* the process died (EOF), so it
+sits in the worker's poller next to the ZeroMQ sockets and nothing waits on a timer.
+The child's stdout and stderr go to the running attempt's log file.
+
+A job's ``--task-memory`` limit is enforced the way Hadoop's ContainersMonitor does it: the
+worker reads each busy executor's resident set size (:meth:`Executor.check_memory`) and kills
+one over the limit. Not ``RLIMIT_AS``: Arrow and numpy reserve far more address space than
+they touch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from zmr.worker import child
+
+if TYPE_CHECKING:
+    from zmr.transport.security import Curve
+
+_PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
+            "zmr.job.loader", "zmr.worker.child"]
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(_PRELOAD)
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+#: progress slots shared with the executor: records processed, bytes read, bytes to read
+RECORDS, READ, TOTAL = 0, 1, 2
+AttemptKey = tuple[str, str, int, int]
+
+
+def warm_up() -> None:
+    """Start the fork server (and its preloads) now, so the first task never stalls the
+    worker's messaging loop (and heartbeats) while pyarrow is imported."""
+    probe = _context.Process(target=child.noop, daemon=True)
+    probe.start()
+    probe.join()
+
+
+@dataclass
+class Outcome:
+    """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
+
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: str = ""
+    traceback: str = ""
+    lost_map: int = -1
+    disk_error: bool = False     # the worker's own disk failed, not the user's code
+
+
+class Executor:
+    """One task process; runs one attempt at a time."""
+
+    def __init__(self, own_endpoint: str, scratch_dir: str,
+                 curve: Curve | None = None) -> None:
+        parent, child_end = _context.Pipe(duplex=True)
+        self.conn = parent
+        self.progress = _context.Array("q", 3, lock=False)   # RECORDS, READ, TOTAL
+        # what attempts print lands here first (a file, not a directory: a worker's
+        # directories are its jobs' data)
+        self.scratch_path = os.path.join(scratch_dir, f".executor-{uuid.uuid4().hex[:12]}.out")
+        self.log_path = ""                   # the running attempt's log
+        self.process = _context.Process(
+            target=child.executor_main,
+            args=(child_end, self.progress, own_endpoint, self.scratch_path, curve),
+            name="zmr-executor", daemon=True)
+        self.process.start()
+        child_end.close()
+        self.job_id: str | None = None       # the job whose code this process has loaded
+        self.attempt: AttemptKey | None = None
+        self.started_s = 0.0
+        self.tasks_run = 0
+        self.memory_limit = 0                # bytes of RSS for the running attempt; 0 = none
+        self._verdict: Outcome | None = None  # decided by the worker (memory limit)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.attempt is not None
+
+    def fileno(self) -> int:
+        return self.conn.fileno()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    # -- running ---------------------------------------------------------------------------
+    def start(self, key: AttemptKey, kind: str, spec: dict[str, Any], code: bytes,
+              log_path: str) -> bool:
+        """Hand an attempt to this executor; False if the process is gone (it died while
+        idle, e.g. killed from outside): the caller takes another executor."""
+        job_id = key[0]
+        for i in range(3):
+            self.progress[i] = 0
+        send_code = code if job_id != self.job_id else None
+        try:
+            self.conn.send(("run", kind, spec, job_id, send_code, log_path))
+        except (OSError, ValueError):
+            return False
+        self.job_id, self.attempt, self.log_path = job_id, key, log_path
+        self.started_s = time.time()
+        self.memory_limit = int(spec.get("task_memory", 0))
+        self._verdict = None
+        return True
+
+    def collect(self) -> Outcome | None:
+        """The running attempt's outcome once it has one (its result arrived, or the process
+        died), else None. Never blocks. Afterwards the executor is idle (or dead)."""
+        outcome = self._verdict
+        if outcome is None and self.conn.poll():
+            try:
+                outcome = self.conn.recv()
+            except (EOFError, OSError):
+                outcome = None
+        if outcome is None and self.alive():
+            return None
+        if outcome is None or self._verdict is not None:
+            outcome = self._verdict or self._death_outcome()
+            self.kill()
+            child.keep_output(self.scratch_path, self.log_path)   # its last words
+        self.attempt = None
+        self.tasks_run += 1
+        return outcome
+
+    def _death_outcome(self) -> Outcome:
+        self.process.join(5)
+        code = self.process.exitcode
+        reason = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+        return Outcome(False, error=f"task process died ({reason}) without reporting a result")
+
+    def check_memory(self) -> bool:
+        """SIGKILL the process once its RSS is over the running attempt's limit; True if it
+        was. The outcome is decided now, so a result racing the kill is ignored."""
+        if not self.busy or not self.memory_limit or self._verdict is not None:
+            return False
+        used = resident_bytes(self.process.pid)
+        if used <= self.memory_limit:
+            return False
+        self.process.kill()
+        self._verdict = Outcome(False, error=f"task attempt used {_mb(used)} of memory, over "
+                                f"the job's --task-memory limit of {_mb(self.memory_limit)}; "
+                                "killed")
+        return True
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def forget_scratch(self) -> None:
+        """Remove the scratch file (the executor is gone or going)."""
+        try:
+            os.unlink(self.scratch_path)
+        except OSError:
+            pass
+
+    def retire(self) -> None:
+        """Let an idle executor go (its job is over, or it ran its share of attempts): it
+        exits on its own when it reads the end of its pipe, and its parent, the fork
+        server, reaps it, so the worker's loop never waits for it."""
+        try:
+            self.conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        self.conn.close()
+
+
+def resident_bytes(pid: int | None) -> int:
+    """Resident set size of process ``pid`` (its own, not its children's); 0 when unknown
+    (the process is gone, or there is no /proc: the limit is then not enforced)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):.0f} MB"

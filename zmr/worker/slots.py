@@ -1,0 +1,197 @@
+"""A worker's slots: the attempts it was assigned, queued until an executor is free, and
+the executors running them.
+
+The coordinator may assign ``prefetch`` attempts beyond the slots (credit-based flow
+control, like the shuffle's): the next attempt is already here when one ends, so a slot
+never idles for a round trip to the coordinator. Executors are kept per slot and reused
+for the attempts of one job (see ``executor.py``); one is replaced when its process dies,
+is killed, runs ``max_tasks`` attempts (leaks in user code) or its job ends.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from zmr.worker.executor import AttemptKey, Executor, Outcome, resident_bytes
+
+if TYPE_CHECKING:
+    from zmr.transport.security import Curve
+
+log = logging.getLogger("zmr.worker")
+
+
+@dataclass
+class Queued:
+    """An assigned attempt waiting for an executor."""
+
+    key: AttemptKey
+    spec: dict[str, Any]
+    log_path: str
+
+
+@dataclass
+class Finished:
+    """An attempt that ended, with when it started running on this worker."""
+
+    key: AttemptKey
+    outcome: Outcome
+    started_s: float
+
+
+class Slots:
+    """Queued and running attempts of one worker."""
+
+    def __init__(self, slots: int, prefetch: int, max_tasks: int, scratch_dir: str,
+                 curve: Curve | None = None, own_endpoint: str = "") -> None:
+        self.slots = slots
+        self.prefetch = prefetch
+        self.max_tasks = max_tasks
+        self.own_endpoint = own_endpoint      # this worker's shuffle service
+        self.scratch_dir = scratch_dir        # where executors' output lands first
+        self._curve = curve
+        self.executors: list[Executor] = []
+        self.queue: collections.deque[Queued] = collections.deque()
+        self.job_code: dict[str, bytes] = {}
+
+    # -- what the worker reports -----------------------------------------------------------
+    def free(self) -> int:
+        """How many more attempts this worker takes now (slots plus prefetch credit)."""
+        return max(0, self.slots + self.prefetch - len(self.busy()) - len(self.queue))
+
+    def busy(self) -> list[Executor]:
+        return [e for e in self.executors if e.busy]
+
+    def attempts(self) -> list[AttemptKey]:
+        """Every attempt this worker holds, running or queued."""
+        return [e.attempt for e in self.busy() if e.attempt] + [q.key for q in self.queue]
+
+    def progress(self) -> list[str]:
+        """``job/kind/index/attempt:records:bytes_read:bytes_total`` per attempt held."""
+        entries = [f"{_name(e.attempt)}:{e.progress[0]}:{e.progress[1]}:{e.progress[2]}"
+                   for e in self.busy() if e.attempt]
+        return entries + [f"{_name(q.key)}:0:0:0" for q in self.queue]
+
+    def needs_memory_watch(self) -> bool:
+        return any(e.memory_limit for e in self.busy())
+
+    # -- changes ---------------------------------------------------------------------------
+    def start_executors(self) -> None:
+        """One idle executor per slot, so the first attempts pay no process start."""
+        while len(self.executors) < self.slots:
+            self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve))
+
+    def add(self, key: AttemptKey, spec: dict[str, Any], log_path: str,
+            code: bytes | None) -> None:
+        if code is not None:
+            self.job_code[key[0]] = code
+        self.queue.append(Queued(key, spec, log_path))
+
+    def fill(self) -> list[Finished]:
+        """Start queued attempts on idle executors; those that cannot start (no code for
+        their job) come back as failures."""
+        failed: list[Finished] = []
+        while self.queue and len(self.busy()) < self.slots:
+            queued = self.queue.popleft()
+            code = self.job_code.get(queued.key[0])
+            if code is None:
+                failed.append(Finished(queued.key, Outcome(
+                    False, error="worker has no code for this job"), time.time()))
+                continue
+            self._start(queued, code)
+        return failed
+
+    def _start(self, queued: Queued, code: bytes) -> None:
+        kind = queued.key[1]
+        for _ in range(3):           # an idle executor may have died since its last attempt
+            executor = self._executor_for(queued.key[0])
+            if executor.start(queued.key, kind, queued.spec, code, queued.log_path):
+                return
+            self._drop(executor)
+        raise RuntimeError("cannot start a task process")
+
+    def _executor_for(self, job_id: str) -> Executor:
+        """An idle executor: one that has the job loaded, else a fresh one, else a fresh
+        process in place of one that ran another job."""
+        idle = [e for e in self.executors if not e.busy]
+        for wanted in (job_id, None):
+            for executor in idle:
+                if executor.job_id == wanted:
+                    return executor
+        if len(self.executors) >= self.slots and idle:
+            self._drop(idle[0], kill=False)
+        fresh = Executor(self.own_endpoint, self.scratch_dir, self._curve)
+        self.executors.append(fresh)
+        return fresh
+
+    def collect(self, ready: list[Any]) -> list[Finished]:
+        """Outcomes of the executors whose pipe became readable (or that a memory check
+        killed); dead, killed and worn-out executors are replaced by fresh ones."""
+        finished = []
+        for executor in [e for e in self.busy() if e in ready or e.check_memory()]:
+            key, started = executor.attempt, executor.started_s
+            outcome = executor.collect()
+            if outcome is None or key is None:
+                continue
+            finished.append(Finished(key, outcome, started))
+            if not executor.alive() or executor.tasks_run >= self.max_tasks \
+                    or self._too_big(executor):
+                self._replace(executor, kill=not executor.alive())
+        return finished
+
+    def _too_big(self, executor: Executor) -> bool:
+        """An idle process holding half of the last attempt's memory limit would leave the
+        next attempt little room: start that one afresh."""
+        limit = executor.memory_limit
+        return bool(limit) and resident_bytes(executor.process.pid) > limit // 2
+
+    def kill(self, key: AttemptKey) -> bool:
+        """Stop an attempt, queued or running; False if this worker does not hold it."""
+        for queued in list(self.queue):
+            if queued.key == key:
+                self.queue.remove(queued)
+                return True
+        for executor in self.busy():
+            if executor.attempt == key:
+                self._replace(executor, kill=True)
+                return True
+        return False
+
+    def job_ended(self, job_id: str) -> list[AttemptKey]:
+        """Stop the job's attempts, forget its code, and recycle the executors that have
+        it loaded; returns the attempts stopped."""
+        stopped = [k for k in self.attempts() if k[0] == job_id]
+        for key in stopped:
+            self.kill(key)
+        for executor in [e for e in self.executors if e.job_id == job_id and not e.busy]:
+            self._replace(executor, kill=False)
+        self.job_code.pop(job_id, None)
+        return stopped
+
+    def close(self) -> None:
+        for executor in self.executors:
+            executor.kill()
+            executor.forget_scratch()
+        self.executors.clear()
+        self.queue.clear()
+
+    def _replace(self, executor: Executor, kill: bool = False) -> None:
+        self._drop(executor, kill)
+        self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve))
+
+    def _drop(self, executor: Executor, kill: bool = True) -> None:
+        if kill or executor.busy:
+            executor.kill()
+        else:
+            executor.retire()
+        executor.forget_scratch()     # a retiring process still writing keeps its inode
+        self.executors.remove(executor)
+
+
+def _name(key: AttemptKey) -> str:
+    return "/".join(map(str, key))
+
+
