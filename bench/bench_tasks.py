@@ -46,7 +46,7 @@ def on_cluster(cluster: LocalCluster, job: str, data: str, scratch: str) -> floa
     out = tempfile.mkdtemp(dir=scratch) + "/out"
     started = time.perf_counter()
     status = cluster.client.submit(job, [data], out, split_size=LINE, reducers=1) \
-        .wait(poll_s=0.01)
+        .wait()
     elapsed = time.perf_counter() - started
     assert status["state"] == "SUCCEEDED", status["error"]
     return elapsed
