@@ -146,3 +146,14 @@ def test_an_attempt_of_a_job_without_code_fails_clearly(tmp_path, job):
         assert finished[0].outcome.error == "worker has no code for this job"
     finally:
         slots.close()
+
+
+def test_prefetch_credit_is_offered_only_while_attempts_are_short(tmp_path):
+    slots = Slots(2, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    assert slots.free() == 3                       # nothing known yet: short, as most are
+    for _ in range(10):
+        slots._timed(5.0)                          # long attempts: no queueing behind them
+    assert slots.free() == 2
+    for _ in range(20):
+        slots._timed(0.01)
+    assert slots.free() == 3

@@ -382,9 +382,7 @@ class CoordinatorState:
             while worker.free_slots > 0:
                 jobs = self._live_jobs()
                 choice = policy.next_task(jobs, worker, self.blacklist_after, len(self.workers))
-                # a backup only for a slot that is idle now, never to queue behind one
-                backup = choice is None and self.speculative and \
-                    worker.free_slots > worker.prefetch
+                backup = choice is None and self.speculative
                 if backup:
                     choice = policy.backup_task(jobs, worker, now, self.slow_factor,
                                                 self.min_runtime_s)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from zmr.transport.security import Curve
 
 log = logging.getLogger("zmr.worker")
+#: Attempts shorter than this (on average) get the prefetch credit.
+PREFETCH_BELOW_S = 1.0
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Slots:
         self.max_tasks = max_tasks
         self.own_endpoint = own_endpoint      # this worker's shuffle service
         self.scratch_dir = scratch_dir        # where executors' output lands first
+        self.recent_s = 0.0                   # moving average of attempt run times
         self._curve = curve
         self.executors: list[Executor] = []
         self.queue: collections.deque[Queued] = collections.deque()
@@ -59,8 +62,16 @@ class Slots:
 
     # -- what the worker reports -----------------------------------------------------------
     def free(self) -> int:
-        """How many more attempts this worker takes now (slots plus prefetch credit)."""
-        return max(0, self.slots + self.prefetch - len(self.busy()) - len(self.queue))
+        """How many more attempts this worker takes now: idle slots, plus the prefetch
+        credit while attempts are short. Long attempts get none: the round trip it saves is
+        nothing to them, and at a job's end a task queued here behind a long one would wait
+        while another worker sits idle."""
+        credit = self.prefetch if self.recent_s < PREFETCH_BELOW_S else 0
+        return max(0, self.slots + credit - len(self.busy()) - len(self.queue))
+
+    def _timed(self, seconds: float) -> None:
+        """Keep a moving average of how long attempts run here."""
+        self.recent_s += (seconds - self.recent_s) * 0.3
 
     def busy(self) -> list[Executor]:
         return [e for e in self.executors if e.busy]
@@ -137,6 +148,7 @@ class Slots:
             if outcome is None or key is None:
                 continue
             finished.append(Finished(key, outcome, started))
+            self._timed(time.time() - started)
             if not executor.alive() or executor.tasks_run >= self.max_tasks \
                     or self._too_big(executor):
                 self._replace(executor, kill=not executor.alive())
