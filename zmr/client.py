@@ -182,9 +182,10 @@ class JobHandle:
         return self.client.job(self.job_id)
 
     def progress(self) -> tuple[float, float]:
-        """Fractions of map and reduce tasks done."""
+        """Fractions of the map phase (finished maps plus the share of their input running
+        maps have read) and of reduce tasks done."""
         s = self.status()
-        return (s["maps_done"] / max(1, s["maps_total"]),
+        return (s["map_progress"],
                 s["reduces_done"] / max(1, s["reduces_total"]))
 
     def counters(self) -> dict[str, dict[str, int]]:

@@ -145,8 +145,8 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
             sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
             sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
+            _report_read(spec, [offsets[min(end, len(offsets)) - 1]])
         counters.add("MAP_INPUT_RECORDS", len(lines))
-        _report_read(spec, offsets)
     sink.add(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
