@@ -35,7 +35,7 @@ from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import progress
 from zmr.tasks.collector import MapOutputCollector
-from zmr.tasks.specs import MapManifest, MapTaskSpec
+from zmr.tasks.specs import MapManifest, MapTaskSpec, Split
 
 #: Input is read in pieces of at most this size (each costs ~4x in memory while decoded and
 #: split into lines), and of at most 1/32 of the task memory budget.
@@ -138,10 +138,10 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
                                "key" if arrow_input else "byte")
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in _input_records(spec):
+    for path, offsets, lines in _input_records(spec):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
-            sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
+            sink.feed(mapper, path, zip(offsets[start:end], lines[start:end]))
             sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
         counters.add("MAP_INPUT_RECORDS", len(lines))
@@ -149,21 +149,30 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 
-def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
+def _input_records(spec: MapTaskSpec) -> Iterator[tuple[str, list[Any], list[Any]]]:
+    """(path, keys' second parts, values) batches of each file of the split in turn (a
+    packed split holds several, see storage.packing), so keys name the real file."""
+    for piece in spec.split.pieces():
+        for where, values in _piece_records(spec, piece):
+            yield piece.path, where, values
+
+
+def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any], list[Any]]]:
     """Batches of (offsets, lines) of a text split, (keys, values) of a pair file, or
     (offsets or row numbers, records) of a CSV, JSON lines, Parquet or Arrow IPC split."""
-    if spec.split.format == ARROW:
-        return iter_pair_batches(spec.split.path)
-    if spec.split.format in RECORD_FORMATS:
+    if piece.format == ARROW:
+        return iter_pair_batches(piece.path)
+    if piece.format in RECORD_FORMATS:
         return ((where, records(batch, spec.format_options))
-                for where, batch in _record_batches(spec))
-    return iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
+                for where, batch in _record_batches(spec, piece))
+    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
 
 
-def _record_batches(spec: MapTaskSpec) -> Iterator[tuple[list[int], pa.RecordBatch]]:
-    lines = (iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
-             if spec.split.format in LINE_FORMATS else iter(()))
-    return iter_record_batches(spec.split, lines, spec.format_options)
+def _record_batches(spec: MapTaskSpec, piece: Split
+                    ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+             if piece.format in LINE_FORMATS else iter(()))
+    return iter_record_batches(piece, lines, spec.format_options)
 
 
 class _PairMapper:
@@ -199,10 +208,11 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     if job.mapper_init is not None:
         job.mapper_init()
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
-        batches = (batch for _, batch in _record_batches(spec))
+        batches = (batch for piece in spec.split.pieces()
+                   for _, batch in _record_batches(spec, piece))
     else:
-        batches = (line_batch(spec.split.path, offsets, lines) for offsets, lines in
-                   iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)))
+        batches = (line_batch(path, offsets, lines)
+                   for path, offsets, lines in _input_records(spec))
     for batch in batches:
         emit(*_key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
