@@ -46,8 +46,9 @@ def test_small_files_pack_in_order_up_to_the_split_size_and_big_ranges_stay_alon
     files = write(tmp_path, {"a": 3, "b": 4, "c": 5, "d": 20, "e": 2, "f": 10})
     assert layout(plan_splits(files, 10)) == [
         [("a", 0, 3), ("b", 0, 4)],            # 7; c would make 12
-        [("c", 0, 5), ("e", 0, 2)],            # c's split stays open past d's full ranges
+        [("c", 0, 5)],                         # closed by d: the splits keep input order
         [("d", 0, 10)], [("d", 10, 10)],       # full-size ranges fill a split alone
+        [("e", 0, 2)],
         [("f", 0, 10)],                        # as does a file of exactly the split size
     ]
     assert layout(plan_splits(files, 10, combine=False)) == [
@@ -56,11 +57,12 @@ def test_small_files_pack_in_order_up_to_the_split_size_and_big_ranges_stay_alon
 
 
 def test_the_tail_of_a_big_file_packs_with_the_next_small_files(tmp_path):
-    files = write(tmp_path, {"big": 25, "small1": 4, "small2": 4})
+    files = write(tmp_path, {"big": 25, "big2": 12, "small1": 4, "small2": 4})
     assert layout(plan_splits(files, 10)) == [
         [("big", 0, 10)], [("big", 10, 10)],
-        [("big", 20, 5), ("small1", 0, 4)],    # 9; small2 would make 13
-        [("small2", 0, 4)],
+        [("big", 20, 5)],                      # big2's first range comes next in order
+        [("big2", 0, 10)],
+        [("big2", 10, 2), ("small1", 0, 4), ("small2", 0, 4)],
     ]
 
 
@@ -68,8 +70,7 @@ def test_compressed_files_are_whole_pieces_packed_only_when_small(tmp_path):
     for name, lines in (("a.gz", 2), ("b.gz", 400)):
         with gzip.open(tmp_path / name, "wb") as f:
             f.write(b"".join(f"{name} line {i:04}\n".encode() for i in range(lines)))
-    files = [str(tmp_path / "a.gz"), str(tmp_path / "b.gz")] + \
-        write(tmp_path, {"c.txt": 8})
+    files = [str(tmp_path / "a.gz"), *write(tmp_path, {"c.txt": 8}), str(tmp_path / "b.gz")]
     small = os.path.getsize(tmp_path / "a.gz")
     big = os.path.getsize(tmp_path / "b.gz")
     assert small + 8 <= 100 < big

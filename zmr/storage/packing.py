@@ -10,10 +10,12 @@ in one file. So, at planning time:
   splits), a step's pair file.
 * Every other piece (a small file, the last tail of a big one, a small compressed file, a
   small Parquet/IPC file whole) is packed with its neighbours in input order, into splits
-  of at most ``split_size`` bytes in all.
+  of at most ``split_size`` bytes in all. A piece that stays alone ends the packed splits
+  before it, so the splits hold the input in order (a map-only job's part files too):
+  a big file's tail packs with the small files after it, not with the next big file's.
 * Pieces are packed only with pieces of the same hosts, so a packed split stays local to
   one machine where locality is known; files on shared storage pack together.
-* The splits keep the input order of their first pieces, so the plan is deterministic.
+* The splits are in the input order of their first pieces, so the plan is deterministic.
 
 Each piece is still read as its own file (:meth:`Split.pieces`): keys, CSV headers and
 error messages are the real file's.
@@ -40,6 +42,10 @@ def pack_splits(planned: Iterable[Planned], split_size: int, fmt: str,
     open_bins: dict[tuple[str, ...], _Bin] = {}
     for position, (piece, hosts, weight) in enumerate(planned):
         if weight is None or not combine:
+            # the splits so far close first: a map-only job's part files, read in order,
+            # then hold the records in input order (wherever the hosts are the same)
+            done += [packing.close(fmt) for packing in open_bins.values()]
+            open_bins.clear()
             done.append((position, Split(*piece, hosts, fmt)))
             continue
         packing = open_bins.get(hosts)
