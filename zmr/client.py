@@ -102,7 +102,7 @@ class Client:
                compression: str | None = None,
                skip_bad_records: int | None = None,
                task_memory: int | str | None = None, input_format: str | None = None,
-               output_format: str | None = None) -> JobHandle:
+               output_format: str | None = None, combine_files: bool | None = None) -> JobHandle:
         """Validate the job, plan its splits and submit it; returns a handle. A multi-step
         job submits its first step; the handle's ``wait`` submits the others in turn."""
         spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
@@ -111,7 +111,8 @@ class Client:
             reducers=reducers, split_size=split_size, memory_budget=memory_budget,
             on_bad_utf8=on_bad_utf8, compression=compression,
             skip_bad_records=skip_bad_records, task_memory=task_memory,
-            input_format=input_format, output_format=output_format)
+            input_format=input_format, output_format=output_format,
+            combine_files=combine_files)
         if isinstance(spec, Pipeline):
             return StepsHandle(self, PipelineRun(spec, inputs, output, overwrite=overwrite,
                                                  name=name, **options))

@@ -45,7 +45,7 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: s
                on_bad_utf8: str = "strict", compression: str | None = None,
                skip_bad_records: int | None = None,
                task_memory: int | str | None = None, input_format: str | None = None,
-               output_format: str | None = None) -> JobResult:
+               output_format: str | None = None, combine_files: bool | None = None) -> JobResult:
     """Run ``job`` over ``inputs`` into ``output``, all in this process. ``task_memory``
     only caps the spill budget here: with no child process there is nothing to kill.
     A multi-step job runs its steps in order (see :func:`_run_steps`)."""
@@ -55,7 +55,8 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: s
     options: dict[str, Any] = dict(
         reducers=reducers, split_size=split_size, memory_budget=memory_budget,
         on_bad_utf8=on_bad_utf8, compression=compression, skip_bad_records=skip_bad_records,
-        task_memory=task_memory, input_format=input_format, output_format=output_format)
+        task_memory=task_memory, input_format=input_format, output_format=output_format,
+        combine_files=combine_files)
     if isinstance(spec, Pipeline):
         return _run_steps(PipelineRun(spec, inputs, output, overwrite=overwrite, **options),
                           started)

@@ -18,7 +18,7 @@ from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
 from zmr.storage.input_formats import check_options
 from zmr.storage.locality import hosts_holding
-from zmr.storage.splits import discover_inputs, parse_size, plan_splits
+from zmr.storage.splits import list_inputs, parse_size, plan_splits
 from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
 DEFAULT_SPLIT_SIZE = 64 << 20        # Hadoop's classic block size
@@ -56,7 +56,7 @@ class JobPlan:
 
     def input_paths(self, limit: int = 20) -> list[str]:
         """The input files, in split order (at most ``limit``, then how many more)."""
-        paths = list(dict.fromkeys(s.path for s in self.splits))
+        paths = list(dict.fromkeys(p.path for s in self.splits for p in s.pieces()))
         if len(paths) > limit:
             return paths[:limit] + [f"... and {len(paths) - limit} more files"]
         return paths
@@ -75,7 +75,7 @@ class JobPlan:
                               self.task_memory, self.output_format, self.format_options)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, splits=[]))    # asdict would deep-copy every split first
         d["splits"] = [s.to_dict() for s in self.splits]
         return d
 
@@ -132,7 +132,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              skip_bad_records: int | None = None,
              task_memory: int | str | None = None,
              allow_empty_input: bool = False, input_format: str | None = None,
-             output_format: str | None = None) -> JobPlan:
+             output_format: str | None = None, combine_files: bool | None = None
+             ) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once. The formats
     are "arrow" only between the steps of a multi-step job (:mod:`zmr.pipeline`)."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
@@ -150,22 +151,37 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     if codec not in COMPRESSIONS:
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {codec!r}")
     skip = _skip_limit(job, skip_bad_records)
-    files = discover_inputs(inputs)
-    hosts = {path: hosts_holding(path) for path in files}
-    splits = [replace(s, hosts=hosts[s.path])
-              for s in plan_splits(files, size, _input_format(
-                  job, _pick(input_format, job, "INPUT_FORMAT", TEXT)))]
-    if not splits and not allow_empty_input:
-        # almost always a wrong path or a failed upstream export: say so instead of
-        # committing an empty output that looks like success
-        raise InputError(f"the input is empty: {', '.join(files[:5])}"
-                         f"{' ...' if len(files) > 5 else ''} hold no data (0 bytes)")
+    fmt = _input_format(job, _pick(input_format, job, "INPUT_FORMAT", TEXT))
+    splits = _plan_input(inputs, size, fmt, _combine(job, combine_files), allow_empty_input)
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
                    output, bool(speculate), codec, skip, limit,
                    _resources(job.setting("RESOURCES", {}), job.source),
                    _output_format(_pick(output_format, job, "OUTPUT_FORMAT", TEXT)),
                    _format_options(job))
+
+
+def _plan_input(inputs: list[str], split_size: int, input_format: str, combine: bool,
+                allow_empty: bool) -> list[Split]:
+    """List the inputs once and cut (and pack) them into splits that know their hosts."""
+    files = list_inputs(inputs)
+    hosts = {f.path: hosts_holding(f.path, f.symlink) for f in files}
+    splits = plan_splits(files, split_size, input_format, combine=combine, hosts=hosts)
+    if not splits and not allow_empty:
+        # almost always a wrong path or a failed upstream export: say so instead of
+        # committing an empty output that looks like success
+        names = [f.path for f in files[:5]]
+        raise InputError(f"the input is empty: {', '.join(names)}"
+                         f"{' ...' if len(files) > 5 else ''} hold no data (0 bytes)")
+    return splits
+
+
+def _combine(job: JobSpec, flag: bool | None) -> bool:
+    """``COMBINE_FILES`` (default on): pack small files and file tails into shared splits."""
+    combine = _pick(flag, job, "COMBINE_FILES", True)
+    if not isinstance(combine, bool):
+        raise ConfigError(f"combine_files must be True or False, got {combine!r}")
+    return combine
 
 
 def _format_options(job: JobSpec) -> dict[str, Any]:

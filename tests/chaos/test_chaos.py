@@ -35,7 +35,8 @@ def run_crash_job(tmp_path, workers: int, files: int, max_sleep_s: float,
         respawner.start()
         try:
             job = cluster.client.submit(_crash_job(tmp_path, max_sleep_s), [inputs],
-                                        str(tmp_path / "out"), reducers=3)
+                                        str(tmp_path / "out"), reducers=3,
+                                        combine_files=False)      # a map per file
             status = job.wait(timeout_s=timeout_s)
         finally:
             respawner.stop.set()

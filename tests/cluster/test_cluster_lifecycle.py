@@ -41,7 +41,8 @@ def test_maps_and_reduces_run_in_parallel_on_different_workers(cluster3, tmp_pat
     marks.mkdir()
     inputs = write_lines(tmp_path / "in", files=3, lines_per_file=10)
     job = cluster3.client.submit(_timing_job(tmp_path, marks), [inputs],
-                                 str(tmp_path / "out"), reducers=3)
+                                 str(tmp_path / "out"), reducers=3,
+                                 combine_files=False)      # a map per file
     status = job.wait(timeout_s=60)
     maps, reduces = _recorded(marks, "map"), _recorded(marks, "reduce")
     assert len(maps) == status["maps_total"] and len(reduces) == 3
@@ -56,7 +57,8 @@ def test_worker_joining_mid_job_gets_work(tmp_path):
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
         inputs = write_lines(tmp_path / "in", files=8, lines_per_file=5)
         job = cluster.client.submit(os.path.join(JOBS, "slow.py"), [inputs],
-                                    str(tmp_path / "out"), reducers=2)
+                                    str(tmp_path / "out"), reducers=2,
+                                    combine_files=False)      # a map per file
         while job.status()["maps_done"] == 0:
             time.sleep(0.05)
         cluster.add_worker()

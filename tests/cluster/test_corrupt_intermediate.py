@@ -45,7 +45,8 @@ def test_damaged_map_outputs_are_detected_and_recomputed(tmp_path, monkeypatch):
     with open(os.path.join(inputs, "z-held.txt"), "w") as f:
         f.write("HOLD\nheld words here\n")
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), speculative=False) as cluster:
-        job = cluster.client.submit(HELD, [inputs], str(tmp_path / "out"), reducers=2)
+        job = cluster.client.submit(HELD, [inputs], str(tmp_path / "out"), reducers=2,
+                                    combine_files=False)      # a map per file
         _wait_for_maps(job, 3)                  # every map but the held one has committed
         outputs = sorted(glob.glob(str(tmp_path / "c" / "workers" / "*" / job.job_id / "**"
                                        / "map-*-a*.arrow"), recursive=True))

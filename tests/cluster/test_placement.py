@@ -51,7 +51,8 @@ def test_resources_locality_and_refusal(tmp_path):
     cpus = os.cpu_count() or 1
     whole_machine = _job(tmp_path, "whole", {"cpus": cpus})
     with LocalCluster(workers=1, slots=4, base_dir=str(tmp_path / "c")) as cluster:
-        job = cluster.client.submit(whole_machine, [inputs], str(tmp_path / "out"))
+        job = cluster.client.submit(whole_machine, [inputs], str(tmp_path / "out"),
+                                    combine_files=False)      # a map per file
         final = job.wait(timeout_s=60)
         maps = [a for t in final["tasks"] if t["task"] == "map" for a in t["attempts"]]
         assert len(maps) == 4 and _overlaps(maps) == 1      # 4 slots, 1 task at a time

@@ -18,7 +18,8 @@ def test_restarted_worker_offers_its_map_outputs(tmp_path):
     job_path = os.path.join(JOBS, "slow_reduce.py")
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
                       liveness=3) as cluster:
-        job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), reducers=2)
+        job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), reducers=2,
+                                    combine_files=False)      # a map per file
         while job.status()["maps_done"] < 3:
             time.sleep(0.05)
         cluster.workers["local-1"].send_signal(signal.SIGKILL)     # during the reduces

@@ -18,7 +18,7 @@ SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
 def test_api_reports_jobs_tasks_counters_workers_and_failures(dashboard, tmp_path):
     client = dashboard.cluster.client
     good = client.submit(os.path.join(JOBS, "slow.py"), [write_inputs(tmp_path / "a", 3)],
-                         str(tmp_path / "out-a"), reducers=1)
+                         str(tmp_path / "out-a"), reducers=1, combine_files=False)
     bad = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
                         [write_inputs(tmp_path / "b", 2, boom=True)], str(tmp_path / "out-b"))
     assert good.wait(timeout_s=60)["state"] == "SUCCEEDED"

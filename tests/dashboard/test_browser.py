@@ -51,7 +51,7 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     monkeypatch.setenv("ZMR_TEST_DELAY_S", "0.8")    # slow.py: each map takes a while
     client = dashboard.cluster.client
     running = client.submit(os.path.join(JOBS, "slow.py"), [write_inputs(tmp_path / "a", 6)],
-                            str(tmp_path / "out-a"), reducers=1)
+                            str(tmp_path / "out-a"), reducers=1, combine_files=False)
     page = browser.new_page()
     page.goto(f"{dashboard.url}/#/jobs/{running.job_id}")
     progress = page.locator('[data-testid="map-progress"]')

@@ -190,10 +190,8 @@ def test_grep_is_map_only(corpus, tmp_path, monkeypatch, split_size):
     counters = result.counters.get("zmr", {})
     assert not [name for name in counters if name.startswith(("REDUCE_", "COMBINE_"))]
     parts = [read_part(p) for p in part_files(tmp_path / "out")]
-    for part in parts:        # one split = one file; matches in input order
-        names = {k.rsplit(":", 1)[0] for k, _ in part}
-        offsets = [int(k.rsplit(":", 1)[1]) for k, _ in part]
-        assert len(names) <= 1 and offsets == sorted(offsets)
+    if split_size is None:    # the small files are packed into one split
+        assert result.num_maps == 1
     pattern = re.compile(r"err?or|\bcaf", re.IGNORECASE)
     expected = [(f"{path.name}:{offset}", line) for path, offset, line in lines_of(corpus)
                 if pattern.search(line)]

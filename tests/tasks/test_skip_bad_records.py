@@ -86,7 +86,9 @@ def test_the_limit_is_for_the_whole_job(tmp_path):
     inputs, _, _ = write_input(tmp_path, bad=6)       # 3 bad lines in each of two files
     with pytest.raises(JobFailedError, match="skipped 6 bad records in all, more than the "
                                              "limit of --skip-bad-records 5"):
-        run_inline(JOB, [inputs], str(tmp_path / "out"), skip_bad_records=5)
+        # two map tasks (not one packed split of both files), each under the limit
+        run_inline(JOB, [inputs], str(tmp_path / "out"), skip_bad_records=5,
+                   combine_files=False)
     assert not os.path.exists(tmp_path / "out")
 
 

@@ -38,6 +38,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "CSV_COLUMN_TYPES": dict,
     "OUTPUT_FORMAT": str,
     "OUTPUT_SCHEMA": dict,
+    "COMBINE_FILES": bool,
 }
 
 
@@ -88,6 +89,7 @@ class Step:
     speculative: Any = None
     compression: Any = None
     skip_bad_records: Any = None
+    combine_files: Any = None
 
     def definitions(self) -> dict[str, Any]:
         """What was given, under the names a single-step module would use."""

@@ -63,10 +63,15 @@ def table_splits(path: str, fmt: str, split_size: int) -> list[Split]:
 
 
 def split_bytes(split: Split) -> int:
-    """Bytes a split covers (``MAP_INPUT_BYTES``): its length for line formats, the sizes
-    of its row groups or record batches (as planned) for Parquet and IPC."""
+    """Bytes a split covers (``MAP_INPUT_BYTES``), summed over the files of a packed split:
+    lengths for line formats, the sizes of the row groups or record batches (as planned)
+    for Parquet and IPC."""
     if split.format not in TABLE_FORMATS:
-        return split.length
+        return sum(piece.length for piece in split.pieces())
+    return sum(_table_bytes(piece) for piece in split.pieces())
+
+
+def _table_bytes(split: Split) -> int:
     sizes = _row_group_sizes(split.path) if split.format == PARQUET else \
         _batch_sizes(split.path)
     return sum(sizes[split.start:split.end])

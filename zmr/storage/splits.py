@@ -1,10 +1,9 @@
 """Input discovery and line-aligned byte-range splits (Hadoop's FileInputFormat and
 TextInputFormat rules).
 
-* Inputs are files, directories (walked recursively) and globs. Hidden (``.``) and
-  ``_``-prefixed files and directories are skipped, like Hadoop's hidden-file filter, so
-  ``_SUCCESS``, ``_logs/`` and ``.git/`` never become input; a path named explicitly is
-  always taken.
+* Inputs are found by :mod:`zmr.storage.discovery` (``discover_inputs`` and
+  ``list_inputs`` are re-exported here); small files and file tails are packed into shared
+  splits by :mod:`zmr.storage.packing`.
 * A split is a byte range. A line belongs to the split in which its *first byte* lies: a split
   that does not start at 0 skips everything up to and including the first ``\\n`` at or after
   ``start - 1``, then reads every line starting before ``end``, the last one running past
@@ -20,13 +19,10 @@ TextInputFormat rules).
 from __future__ import annotations
 
 import bz2
-import fnmatch
-import glob
 import gzip
-import os
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import IO
@@ -35,8 +31,13 @@ import numpy as np
 
 from zmr.errors import ConfigError, InputError
 from zmr.storage import fs
+from zmr.storage.discovery import InputFile, discover_inputs, file_size, list_inputs
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
-from zmr.tasks.specs import Split
+from zmr.storage.packing import Planned, pack_splits
+from zmr.tasks.specs import Piece, Split
+
+__all__ = ["InputFile", "discover_inputs", "iter_split_lines", "iter_split_records",
+           "list_inputs", "parse_size", "plan_splits"]
 
 COMPRESSED = (".gz", ".bz2")
 BAD_UTF8_MODES = ("strict", "replace")
@@ -80,115 +81,50 @@ def parse_size(text: str | int, setting: str = "size") -> int:
     return value
 
 
-# --------------------------------------------------------------------------- discovery
-
-def discover_inputs(paths: Sequence[str]) -> list[str]:
-    """Every input file named by ``paths`` (files, directories, globs): absolute, sorted,
-    without duplicates. Raises ``InputError`` naming a missing path, a glob that matches
-    nothing, or an unreadable file or directory."""
-    if isinstance(paths, str):      # a lone string is one path, not a sequence of letters
-        paths = [paths]
-    found: set[str] = set()
-    for path in paths:
-        found.update(_expand(path))
-    if not found:
-        raise InputError(f"no input files found in: {', '.join(paths)}")
-    files = sorted(found)
-    for path in files:
-        if not fs.is_uri(path) and not os.access(path, os.R_OK):
-            raise InputError(f"input file {path} is not readable")
-    return files
-
-
-def _expand(path: str) -> list[str]:
-    """The files one input argument stands for."""
-    if fs.is_uri(path):
-        return _remote_files(path)
-    path = fs.local_path(path)
-    if not glob.has_magic(path):
-        if not os.path.exists(path):
-            raise InputError(f"input path {path} does not exist")
-        return _files_under(path)       # named explicitly: taken even if hidden
-    matches = [m for m in glob.glob(path, recursive=True) if not _hidden_match(m, path)]
-    if not matches:
-        raise InputError(f"input pattern {path} matches no files")
-    return [f for match in matches for f in _files_under(match)]
-
-
-def _remote_files(uri: str) -> list[str]:
-    """Files at or under a URI, skipping hidden names below it (as for directories)."""
-    try:
-        listed = fs.list_files(uri)
-    except OSError as exc:
-        raise InputError(f"cannot list input {uri}: {exc}") from None
-    base = uri.rstrip("/")
-    return [u for u, _ in listed
-            if u == uri or not any(_hidden(p) for p in u[len(base):].split("/"))]
-
-
-def _hidden(name: str) -> bool:
-    return name.startswith((".", "_")) and name not in (".", "..")
-
-
-def _hidden_match(match: str, pattern: str) -> bool:
-    """True when a wildcard matched a hidden name (file or directory on the way).
-
-    Python's glob already keeps ``*`` off ``.``-names unless the pattern part starts with a
-    dot; this extends the same rule to ``_``-names, so ``data/**/*.txt`` skips
-    ``data/_tmp/x.txt`` but ``data/_tmp/*.txt`` and ``data/_*.txt`` mean what they say.
-    """
-    hidden_parts = [p for p in pattern.split(os.sep) if _hidden(p)]
-    return any(_hidden(name) and not any(fnmatch.fnmatchcase(name, p) for p in hidden_parts)
-               for name in match.split(os.sep))
-
-
-def _files_under(path: str) -> list[str]:
-    """``path`` itself if it is a file, else the non-hidden regular files below it."""
-    if not os.path.isdir(path):
-        return [os.path.abspath(path)]
-    files = []
-    for root, dirs, names in os.walk(path, onerror=_walk_error):
-        dirs[:] = [d for d in dirs if not _hidden(d)]
-        for name in names:
-            full = os.path.join(root, name)
-            # isfile: FIFOs and sockets would block or fail a map task much later
-            if not _hidden(name) and os.path.isfile(full):
-                files.append(os.path.abspath(full))
-    return files
-
-
-def _walk_error(exc: OSError) -> None:
-    # os.walk would silently drop an unlistable directory, and with it part of the input
-    raise InputError(f"cannot list input directory {exc.filename}: {exc.strerror}") from exc
-
-
-def plan_splits(files: Sequence[str], split_size: int, input_format: str = "text"
+def plan_splits(files: Sequence[str | InputFile], split_size: int, input_format: str = "text",
+                *, combine: bool = True, hosts: Mapping[str, tuple[str, ...]] | None = None
                 ) -> list[Split]:
-    """Cut ``files`` into byte ranges of at most ``split_size``, in order.
+    """Cut ``files`` into byte ranges of at most ``split_size``, in order; with ``combine``
+    pack small files and file tails together (:mod:`zmr.storage.packing`).
 
     Empty files give no split; ``.gz``/``.bz2`` files give one ``whole`` split whose length
     is the compressed size, and so does each pair file of ``input_format`` ``"arrow"``.
+    ``hosts`` maps a path to the machines holding it (locality); packing keeps files of
+    different hosts apart. Sizes come from :class:`InputFile` entries when given.
     """
     if split_size <= 0:
         raise ConfigError(f"split size must be positive, got {split_size}")
-    splits = []
-    for path in files:
-        try:
-            size = fs.file_size(path)
-        except OSError as exc:
-            raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
-        if size == 0:
-            continue
-        if input_format in TABLE_FORMATS:
-            splits += table_splits(path, input_format, split_size)
-        elif input_format not in ("text", *LINE_FORMATS):       # a step's pair file
-            splits.append(Split(path, 0, size, whole=True, format=input_format))
-        elif _is_compressed(path):
-            splits.append(Split(path, 0, size, whole=True, format=input_format))
-        else:
-            splits += [Split(path, s, min(split_size, size - s), format=input_format)
-                       for s in range(0, size, split_size)]
-    return splits
+    planned: list[Planned] = []
+    for file in files:
+        path, size = (file.path, file.size) if isinstance(file, InputFile) else \
+            (file, file_size(file))
+        if size:
+            where = hosts.get(path, ()) if hosts else ()
+            planned += [(piece, where, weight) for piece, weight in
+                        _file_pieces(path, size, split_size, input_format)]
+    return pack_splits(planned, split_size, input_format, combine)
+
+
+def _file_pieces(path: str, size: int, split_size: int, fmt: str
+                 ) -> list[tuple[Piece, int | None]]:
+    """One file's pieces, each with its packing weight in bytes (None: never packed, as a
+    full-size range of a big file, which fills a split by itself)."""
+    if fmt in TABLE_FORMATS:
+        parts = table_splits(path, fmt, split_size)
+        small = size if len(parts) == 1 and size < split_size else None
+        return [(Piece(s.path, s.start, s.length), small) for s in parts]
+    if fmt not in ("text", *LINE_FORMATS):      # a step's pair file: one reducer's output
+        return [(Piece(path, 0, size, True), None)]
+    if size < split_size:                       # the common case of many small files
+        return [(Piece(path, 0, size, _is_compressed(path)), size)]
+    if _is_compressed(path):
+        return [(Piece(path, 0, size, True), None)]
+    full, tail = divmod(size, split_size)
+    pieces: list[tuple[Piece, int | None]] = [
+        (Piece(path, i * split_size, split_size), None) for i in range(full)]
+    if tail:                                    # the last tail packs like a small file
+        pieces.append((Piece(path, full * split_size, tail), tail))
+    return pieces
 
 
 def _is_compressed(path: str) -> bool:
@@ -207,6 +143,8 @@ def iter_split_lines(split: Split, on_bad_utf8: str = "strict",
     """
     if on_bad_utf8 not in BAD_UTF8_MODES:
         raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_MODES}, got {on_bad_utf8!r}")
+    if split.more:      # batches carry no path: the files of a packed split must stay apart
+        raise ValueError("a packed split is read one piece at a time: see Split.pieces()")
     if chunk_size <= 0:
         raise ConfigError(f"chunk size must be positive, got {chunk_size}")
     try:
@@ -348,8 +286,9 @@ def _line_starts(piece: Buffer, offset: int, terminated: bool) -> list[int]:
 
 def iter_split_records(split: Split, on_bad_utf8: str = "strict"
                        ) -> Iterator[tuple[tuple[str, int], str]]:
-    """``((path, byte offset), line)`` for every line of ``split``, one at a time."""
-    path = split.path
-    for offsets, lines in iter_split_lines(split, on_bad_utf8):
-        for offset, line in zip(offsets, lines, strict=True):
-            yield (path, offset), line
+    """``((path, byte offset), line)`` for every line of ``split`` (of each of its files, if
+    it is packed), one at a time."""
+    for piece in split.pieces():
+        for offsets, lines in iter_split_lines(piece, on_bad_utf8):
+            for offset, line in zip(offsets, lines, strict=True):
+                yield (piece.path, offset), line

@@ -35,7 +35,7 @@ from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import progress
 from zmr.tasks.collector import MapOutputCollector
-from zmr.tasks.specs import MapManifest, MapTaskSpec
+from zmr.tasks.specs import MapManifest, MapTaskSpec, Split
 
 #: Input is read in pieces of at most this size (each costs ~4x in memory while decoded and
 #: split into lines), and of at most 1/32 of the task memory budget.
@@ -84,18 +84,17 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
 
 def _remove_partial(spec: MapTaskSpec, path: str) -> None:
     shutil.rmtree(layout.spill_dir(path), ignore_errors=True)
-    if os.path.exists(path):
-        os.unlink(path)
+    for leftover in (path, path + ".tmp"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
 
 
 def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:
     """Persist the manifest so a worker that restarts can offer its finished outputs again
-    instead of having them recomputed; written last, so its presence means complete. No
-    temporary name and rename (a millisecond here): an index cut short is not JSON, and
-    ``read_indexes`` skips it, which only costs a recomputation."""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(json.dumps({"job_id": job_id, "manifest": manifest.to_dict()},
-                           separators=(",", ":")))
+    instead of having them recomputed; written last, so its presence means complete."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump({"job_id": job_id, "manifest": manifest.to_dict()}, f)
+    os.replace(path + ".tmp", path)
 
 
 def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
@@ -139,42 +138,65 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
                                "key" if arrow_input else "byte")
     if job.mapper_init is not None:
         job.mapper_init()
-    for offsets, lines in _input_records(spec):
+    read = _ReadProgress(spec)
+    for piece, offsets, lines in _input_records(spec):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
-            sink.feed(mapper, spec.split.path, zip(offsets[start:end], lines[start:end]))
+            sink.feed(mapper, piece.path, zip(offsets[start:end], lines[start:end]))
             sink.maybe_spill()
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
-            _report_read(spec, [offsets[min(end, len(offsets)) - 1]])
+            read.at(piece, offsets[min(end, len(offsets)) - 1])
         counters.add("MAP_INPUT_RECORDS", len(lines))
     sink.add(call_final(job.mapper_final, "mapper_final"))
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 
-def _report_read(spec: MapTaskSpec, offsets: list[Any]) -> None:
-    """Bytes of the split read so far, from the byte offset of the batch's last line (so
-    the job's progress moves during a long map); row-numbered formats report nothing."""
-    if offsets and isinstance(offsets[-1], int) and spec.split.format not in RECORD_FORMATS \
-            and spec.split.format != ARROW:
-        total = split_bytes(spec.split)
-        progress.read(max(0, min(total, offsets[-1] - spec.split.start)), total)
+class _ReadProgress:
+    """Bytes of the split read so far, from the byte offset of the last line handed to the
+    mapper, over the files of a packed split in turn, so the job's progress moves during a
+    long map; formats keyed by row number (CSV and the table formats, pair files) report
+    nothing but their end."""
+
+    def __init__(self, spec: MapTaskSpec) -> None:
+        self.on = spec.split.format not in RECORD_FORMATS and spec.split.format != ARROW
+        self.total = split_bytes(spec.split) if self.on else 0
+        self.before = 0                 # bytes of the pieces already read
+        self.piece: Split | None = None
+
+    def at(self, piece: Split, offset: Any) -> None:
+        if not self.on or not isinstance(offset, int):
+            return
+        if piece is not self.piece:
+            self.before += self.piece.length if self.piece is not None else 0
+            self.piece = piece
+        done = self.before + max(0, min(piece.length, offset - piece.start))
+        progress.read(min(done, self.total), self.total)
 
 
-def _input_records(spec: MapTaskSpec) -> Iterator[tuple[list[Any], list[Any]]]:
+def _input_records(spec: MapTaskSpec) -> Iterator[tuple[Split, list[Any], list[Any]]]:
+    """(piece, keys' second parts, values) batches of each file of the split in turn (a
+    packed split holds several, see storage.packing), so keys name the real file."""
+    for piece in spec.split.pieces():
+        for where, values in _piece_records(spec, piece):
+            yield piece, where, values
+
+
+def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any], list[Any]]]:
     """Batches of (offsets, lines) of a text split, (keys, values) of a pair file, or
     (offsets or row numbers, records) of a CSV, JSON lines, Parquet or Arrow IPC split."""
-    if spec.split.format == ARROW:
-        return iter_pair_batches(spec.split.path)
-    if spec.split.format in RECORD_FORMATS:
+    if piece.format == ARROW:
+        return iter_pair_batches(piece.path)
+    if piece.format in RECORD_FORMATS:
         return ((where, records(batch, spec.format_options))
-                for where, batch in _record_batches(spec))
-    return iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
+                for where, batch in _record_batches(spec, piece))
+    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
 
 
-def _record_batches(spec: MapTaskSpec) -> Iterator[tuple[list[int], pa.RecordBatch]]:
-    lines = (iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec))
-             if spec.split.format in LINE_FORMATS else iter(()))
-    return iter_record_batches(spec.split, lines, spec.format_options)
+def _record_batches(spec: MapTaskSpec, piece: Split
+                    ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
+    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+             if piece.format in LINE_FORMATS else iter(()))
+    return iter_record_batches(piece, lines, spec.format_options)
 
 
 class _PairMapper:
@@ -210,17 +232,23 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     if job.mapper_init is not None:
         job.mapper_init()
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
-        batches = (batch for _, batch in _record_batches(spec))
+        batches = (batch for piece in spec.split.pieces()
+                   for _, batch in _record_batches(spec, piece))
     else:
-        batches = (line_batch(spec.split.path, offsets, lines) for offsets, lines in
-                   iter_split_lines(spec.split, spec.on_bad_utf8, _read_size(spec)))
+        batches = _line_batches(spec)
     for batch in batches:
         emit(*_key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
         counters.add("MAP_INPUT_RECORDS", batch.num_rows)
-        if spec.split.format not in RECORD_FORMATS and batch.num_rows:
-            _report_read(spec, [batch.column("offset")[-1].as_py()])
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
+
+
+def _line_batches(spec: MapTaskSpec) -> Iterator[pa.RecordBatch]:
+    read = _ReadProgress(spec)
+    for piece, offsets, lines in _input_records(spec):
+        yield line_batch(piece.path, offsets, lines)
+        if offsets:
+            read.at(piece, offsets[-1])
 
 
 def _key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:

@@ -7,7 +7,16 @@ pickles, so the same spec drives an inline run, a local cluster and a remote wor
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Piece(NamedTuple):
+    """One byte range of one file inside a packed split (see :attr:`Split.more`)."""
+
+    path: str
+    start: int
+    length: int
+    whole: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +29,11 @@ class Split:
     or ``"ipc"`` (then ``start``/``length`` count row groups or record batches, not bytes;
     see :mod:`zmr.storage.input_formats`) or ``"arrow"``: a whole pair file written by the
     previous step of a multi-step job (:mod:`zmr.storage.pairfile`).
+
+    A packed split (Hadoop's CombineFileSplit, see :mod:`zmr.storage.packing`) holds
+    several small files or file tails: ``path``/``start``/``length``/``whole`` describe the
+    first, ``more`` the ones read after it, in order, all with the same hosts and format.
+    Readers take one piece at a time (:meth:`pieces`), so keys stay the real file's.
     """
 
     path: str
@@ -28,18 +42,37 @@ class Split:
     whole: bool = False
     hosts: tuple[str, ...] = ()
     format: str = "text"
+    more: tuple[Piece, ...] = ()
 
     @property
     def end(self) -> int:
         return self.start + self.length
 
+    def pieces(self) -> tuple[Split, ...]:
+        """The single-file splits this one reads, in order (just itself if not packed)."""
+        if not self.more:
+            return (self,)
+        first = Split(self.path, self.start, self.length, self.whole, self.hosts, self.format)
+        return (first, *(Split(p.path, p.start, p.length, p.whole, self.hosts, self.format)
+                         for p in self.more))
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d: dict[str, Any] = {"path": self.path, "start": self.start, "length": self.length,
+                             "whole": self.whole, "hosts": list(self.hosts),
+                             "format": self.format}
+        if self.more:
+            # lists, not dicts: a packed split may hold tens of thousands of small files,
+            # and the whole plan has to fit in one message (wire.MAX_PAYLOAD)
+            d["more"] = [list(p) for p in self.more]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Split:
+        more = tuple(Piece(str(p[0]), int(p[1]), int(p[2]), bool(p[3]))
+                     for p in d.get("more", ()))
         return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)),
-                   tuple(str(h) for h in d.get("hosts", ())), str(d.get("format", "text")))
+                   tuple(str(h) for h in d.get("hosts", ())), str(d.get("format", "text")),
+                   more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +165,10 @@ class MapTaskSpec:
     format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # not asdict(self): that would deep-copy a packed split's pieces only to redo them
+        d = {name: getattr(self, name) for name in self.__dataclass_fields__}
         d["split"] = self.split.to_dict()
+        d["format_options"] = dict(self.format_options)
         return d
 
     @classmethod
