@@ -86,9 +86,9 @@ def _slow_tasks(job: Job, kind: str, now: float, slow_factor: float,
         return []
     threshold = max(min_runtime_s, slow_factor * median)
     slow = []
-    for task in tally.running_tasks(kind):
+    for task in tally.running[kind].values():
         running = task.running()
         if len(running) == 1 and now - running[0].started_s > threshold:
             slow.append((now - running[0].started_s, task))
     # slowest first; among equals the lowest index, as max() over the tasks in order gave
-    return [t for _, t in sorted(slow, key=lambda st: (-st[0], st[1].index))]
+    return [task for _, task in sorted(slow, key=lambda st: (-st[0], st[1].index))]
