@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from zmr.coordinator import policy, tally
@@ -34,7 +34,10 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.tasks.specs import MapManifest
+from zmr.tasks.specs import MapManifest, Split
+
+#: a split's fields, all plain values: its dict is a shallow copy (asdict is much slower)
+SPLIT_FIELDS = tuple(f.name for f in fields(Split))
 
 #: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
 JOB_COUNTERS = "zmr.job"
@@ -463,7 +466,7 @@ class CoordinatorState:
 
     def _spec(self, job: Job, task: Task, number: int) -> dict[str, Any]:
         if task.kind == MAP:
-            return job.plan.map_spec(job.job_id, task.index, number, "").to_dict()
+            return _map_spec(job, task.index, number)
         segments = []
         for m in job.maps:
             holder = self.workers.get(m.output_worker)
@@ -472,6 +475,17 @@ class CoordinatorState:
                                              holder.shuffle_key) if holder
                             else manifest.segment(task.index))
         return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
+
+
+def _map_spec(job: Job, index: int, number: int) -> dict[str, Any]:
+    """``job.plan.map_spec(...).to_dict()``, from a per-job template: only the index, the
+    attempt and the split differ between a job's maps, and building the whole spec
+    dataclass and ``asdict``-ing it per assignment was a tenth of the coordinator's time."""
+    if job.map_spec_base is None:
+        job.map_spec_base = job.plan.map_spec(job.job_id, 0, 0, "").to_dict()
+    split = job.plan.splits[index]
+    return {**job.map_spec_base, "map_index": index, "attempt": number,
+            "split": {name: getattr(split, name) for name in SPLIT_FIELDS}}
 
 
 def _running_attempts(job: Job, kind: str | None = None) -> list[tuple[Task, Attempt]]:

@@ -110,6 +110,8 @@ class Job:
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
+    # what every map spec of the job shares (built at the first assignment; not journaled)
+    map_spec_base: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def set_state(self, new: JobState) -> None:
         check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
