@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import collections
 import itertools
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.coordinator import policy, tally
+from zmr.coordinator import assignments, policy, tally
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
@@ -34,10 +34,7 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.tasks.specs import MapManifest, Split
-
-#: a split's fields, all plain values: its dict is a shallow copy (asdict is much slower)
-SPLIT_FIELDS = tuple(f.name for f in fields(Split))
+from zmr.tasks.specs import MapManifest
 
 #: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
 JOB_COUNTERS = "zmr.job"
@@ -112,10 +109,10 @@ class CoordinatorState:
         self.restored_at = None
         commands: list[Command] = []
         for job in self._live_jobs():
-            for task, attempt in _running_attempts(job):
+            for task, attempt in job.running_attempts():
                 if attempt.worker_id not in self.workers:
                     self._end_attempt(task, attempt, "lost", now)
-            for task in _needed_outputs(job):
+            for task in job.needed_outputs():
                 if task.output_worker not in self.workers:
                     _rerun_map(job, task)
         return commands
@@ -125,7 +122,7 @@ class CoordinatorState:
         """A worker says what it runs; attempts we think it runs but it does not (their
         result was lost while we were down) run again."""
         for job in self._live_jobs():
-            for task, attempt in _running_attempts(job):
+            for task, attempt in job.running_attempts():
                 name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
                 if attempt.worker_id == worker_id and name not in running:
                     self._end_attempt(task, attempt, "lost", now)
@@ -172,12 +169,12 @@ class CoordinatorState:
             return []
         commands: list[Command] = []
         for job in self._live_jobs():
-            for task, attempt in _running_attempts(job):
+            for task, attempt in job.running_attempts():
                 if attempt.worker_id == worker_id:
                     self._end_attempt(task, attempt, "lost", now)
                     job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
             # a walk over the maps, but a worker dies rarely: no index is worth keeping
-            lost = [t for t in _needed_outputs(job) if t.output_worker == worker_id]
+            lost = [t for t in job.needed_outputs() if t.output_worker == worker_id]
             for task in lost:
                 _rerun_map(job, task)
             if lost:
@@ -188,7 +185,7 @@ class CoordinatorState:
         """Running reduces can no longer fetch every map output: stop them now rather than
         let them time out; they run again once the lost maps are redone (not a failure)."""
         commands: list[Command] = []
-        for task, attempt in _running_attempts(job, REDUCE):
+        for task, attempt in job.running_attempts(REDUCE):
             self._end_attempt(task, attempt, "killed", now)
             job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
             commands.append(Send(attempt.worker_id, KillTask(
@@ -280,7 +277,7 @@ class CoordinatorState:
         for job in self._live_jobs():
             if _complete(job):               # restored between its last commit and its seal
                 commands.append(SealOutput(job.job_id, job.plan.output))
-            for task, attempt in _running_attempts(job):
+            for task, attempt in job.running_attempts():
                 if now - attempt.progress_s > self.task_timeout_s:
                     commands += self._time_out(job, task, attempt, now)
         return commands + self.dispatch(now)
@@ -349,7 +346,7 @@ class CoordinatorState:
 
     def _finish_job(self, job: Job, state: JobState, now: float) -> list[Command]:
         commands: list[Command] = []
-        for task, attempt in _running_attempts(job):
+        for task, attempt in job.running_attempts():
             task.end_attempt(attempt, "killed", now)
             commands.append(Send(attempt.worker_id, KillTask(
                 job.job_id, task.kind, task.index, attempt.number)))
@@ -369,7 +366,7 @@ class CoordinatorState:
     def running_per_worker(self) -> collections.Counter[str]:
         """How many attempts each worker runs (by worker id)."""
         return collections.Counter(a.worker_id for job in self._live_jobs()
-                                   for _, a in _running_attempts(job))
+                                   for _, a in job.running_attempts())
 
     def jobs_to_forget(self, job_ids: list[str]) -> list[str]:
         """Of the jobs a worker has data for, those that are over (or unknown to us)."""
@@ -438,7 +435,7 @@ class CoordinatorState:
                                     job.plan.resources.get("memory_mb", 0)))
         if task.kind == MAP:
             self._count_locality(job, task, worker)
-        spec = self._spec(job, task, number)
+        spec = assignments.task_spec(job, task, number, self.workers)
         first_time = job.job_id not in worker.jobs_with_code
         worker.jobs_with_code.add(job.job_id)
         msg = AssignTask(job.job_id, task.kind, task.index, number, spec, first_time)
@@ -456,51 +453,7 @@ class CoordinatorState:
     def unplaceable(self, plan: JobPlan) -> str:
         """Why no registered worker could ever run a task of ``plan`` ("" if one could, or
         if no worker has registered yet)."""
-        if not plan.resources or not self.workers:
-            return ""
-        if any(w.could_ever_run(plan.resources) for w in self.workers.values()):
-            return ""
-        largest = max(self.workers.values(), key=lambda w: (w.cpus, w.memory_mb))
-        return (f"no worker can run a task needing {plan.resources}: the largest has "
-                f"{largest.cpus} CPUs and {largest.memory_mb} MB")
-
-    def _spec(self, job: Job, task: Task, number: int) -> dict[str, Any]:
-        if task.kind == MAP:
-            return _map_spec(job, task.index, number)
-        segments = []
-        for m in job.maps:
-            holder = self.workers.get(m.output_worker)
-            manifest = MapManifest.from_dict(m.result or {})
-            segments.append(manifest.segment(task.index, holder.shuffle_endpoint,
-                                             holder.shuffle_key) if holder
-                            else manifest.segment(task.index))
-        return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
-
-
-def _map_spec(job: Job, index: int, number: int) -> dict[str, Any]:
-    """``job.plan.map_spec(...).to_dict()``, from a per-job template: only the index, the
-    attempt and the split differ between a job's maps, and building the whole spec
-    dataclass and ``asdict``-ing it per assignment was a tenth of the coordinator's time."""
-    if job.map_spec_base is None:
-        job.map_spec_base = job.plan.map_spec(job.job_id, 0, 0, "").to_dict()
-    split = job.plan.splits[index]
-    return {**job.map_spec_base, "map_index": index, "attempt": number,
-            "split": {name: getattr(split, name) for name in SPLIT_FIELDS}}
-
-
-def _running_attempts(job: Job, kind: str | None = None) -> list[tuple[Task, Attempt]]:
-    """The running attempts of a job (of one kind of task), from its tally: no walk over
-    every task. A list, as callers end some of them."""
-    assert job.tally is not None
-    return [(t, a) for t in job.tally.running_tasks(kind) for a in t.running()]
-
-
-def _needed_outputs(job: Job) -> list[Task]:
-    """Succeeded maps whose output some reduce still has to fetch."""
-    if not job.reduces or job.done(REDUCE) == len(job.reduces):
-        return []
-    return [t for t in job.maps if t.state == TaskState.SUCCEEDED]
-
+        return policy.unplaceable(plan.resources, list(self.workers.values()))
 
 def _rerun_map(job: Job, task: Task) -> None:
     """The map's output is gone with its worker: it runs again."""

@@ -150,6 +150,20 @@ class Job:
         tasks = self.maps if kind == MAP else self.reduces
         return sum(t.state == TaskState.SUCCEEDED for t in tasks)
 
+    def running_attempts(self, kind: str | None = None) -> list[tuple[Task, Attempt]]:
+        """The running attempts (of one kind of task), from the tally: no walk over every
+        task. A list, as callers end some of them."""
+        tasks = (self.tally.running_tasks(kind) if self.tally is not None else
+                 [t for t in self.tasks() if kind in (None, t.kind)])
+        return [(t, a) for t in tasks for a in t.running()]
+
+    def needed_outputs(self) -> list[Task]:
+        """Succeeded maps whose output some reduce still has to fetch (a walk over the
+        maps: asked when a worker is lost, which is rare)."""
+        if not self.reduces or self.done(REDUCE) == len(self.reduces):
+            return []
+        return [t for t in self.maps if t.state == TaskState.SUCCEEDED]
+
     def first_pending(self, kind: str) -> Task | None:
         """The pending task of ``kind`` with the lowest index, if any."""
         tasks = self.maps if kind == MAP else self.reduces
@@ -208,8 +222,9 @@ class Job:
             return 1.0
         done = self.done(MAP)
         if done < len(self.maps):
-            done += sum(max((a.read for a in t.running()), default=0.0) for t in self.maps
-                        if t.state.value == "RUNNING")
+            running = (self.tally.running[MAP].values() if self.tally is not None else
+                       [t for t in self.maps if t.state == TaskState.RUNNING])
+            done += sum(max((a.read for a in t.running()), default=0.0) for t in running)
         return round(min(1.0, done / len(self.maps)), 4)
 
     def describe(self, now: float, brief: bool = False) -> dict[str, Any]:

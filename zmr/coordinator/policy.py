@@ -7,7 +7,6 @@ reserve); within a job, maps whose input the worker's host holds come first."""
 from __future__ import annotations
 
 from zmr.coordinator.model import MAP, REDUCE, Job, Task, WorkerInfo
-from zmr.coordinator.states import TaskState
 
 
 def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
@@ -92,3 +91,13 @@ def _slow_tasks(job: Job, kind: str, now: float, slow_factor: float,
             slow.append((now - running[0].started_s, task))
     # slowest first; among equals the lowest index, as max() over the tasks in order gave
     return [task for _, task in sorted(slow, key=lambda st: (-st[0], st[1].index))]
+
+
+def unplaceable(needs: dict[str, int], workers: list[WorkerInfo]) -> str:
+    """Why none of ``workers`` could ever run a task needing ``needs`` ("" if one could,
+    or if there are no workers yet)."""
+    if not needs or not workers or any(w.could_ever_run(needs) for w in workers):
+        return ""
+    largest = max(workers, key=lambda w: (w.cpus, w.memory_mb))
+    return (f"no worker can run a task needing {needs}: the largest has "
+            f"{largest.cpus} CPUs and {largest.memory_mb} MB")
