@@ -83,3 +83,17 @@ def test_a_task_no_worker_could_ever_run_is_refused_with_a_reason():
     assert "largest has 2 CPUs" in s.unplaceable(big)
     assert s.unplaceable(replace(big, resources={"cpus": 2})) == ""
     assert CoordinatorState().unplaceable(big) == ""          # no workers yet: wait
+
+
+def test_assigned_map_specs_are_what_the_plan_says():
+    """The coordinator builds map specs from a per-job template: they must be exactly the
+    plan's own ``map_spec(...).to_dict()``, hosts and format options included."""
+    s = CoordinatorState()
+    p = replace(plan([("a", "b"), ()]), format_options={"columns": ["x"]},
+                compression="zstd")
+    job_id, _ = s.submit("wc", p, b"c", 0.0)
+    s.register(Register("w1", "a", "tcp://w1:1", 2, 1, 1000), 0.0)
+    sent = [c.msg for c in s.request_task(RequestTask("w1", 2), 0.0) if isinstance(c, Send)]
+    assert [m.index for m in sent] == [0, 1]
+    for msg in sent:
+        assert msg.spec == p.map_spec(job_id, msg.index, 1, "").to_dict()

@@ -51,6 +51,9 @@ def test_every_message_kind_is_unique():
     ([b"ZMR1", b"DONE", b'{"started_s": 1e999}'], "out of range"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "w\\udf2f", "seq": 1}'], "lone surrogate"),
     ([b"ZMR1", b"HEARTBEAT", b'{"sender": "x", "seq": ' + b"9" * 5000 + b"}"], "not JSON"),
+    # UTF-8 only: no UTF-16, and no lone surrogate spelt as raw (CESU-style) bytes either
+    ([b"ZMR1", b"HEARTBEAT", '{"sender": "x", "seq": 1}'.encode("utf-16")], "not JSON"),
+    ([b"ZMR1", b"HEARTBEAT", b'{"sender": "w\xed\xa0\x80", "seq": 1}'], "not JSON"),
 ])
 def test_malformed_messages_are_refused(frames, error):
     with pytest.raises(ProtocolError, match=error):

@@ -1,10 +1,12 @@
 """The coordinator's durable state: every job and its tasks in SQLite (WAL mode), under the
 coordinator's ``state_dir``.
 
-After each handled event the server writes the jobs whose record changed, in one
-transaction. A coordinator that is ``kill -9``'ed and started again with the same config
-reads them back: finished jobs become history, running ones resume where they were (see
-``CoordinatorState.restore``). The job's code is stored once, at submission.
+A job is one row (its header: state, counters, times) and one row per task; the server
+saves what changed (headers that differ, the tasks each job's tally marked dirty, attempt
+logs received since) in one transaction, so a save costs what changed, not what exists. A
+coordinator that is ``kill -9``'ed and started again with the same config reads them back:
+finished jobs become history, running ones resume where they were (see
+``CoordinatorState.restore``). The job's code and plan are stored once, at submission.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import sqlite3
 from typing import Any
 
-from zmr.coordinator.model import Job
+from zmr.coordinator.model import Job, task_record
 from zmr.coordinator.states import FINAL_JOB_STATES
 
 SCHEMA = """
@@ -26,6 +28,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     record TEXT NOT NULL,
     code BLOB NOT NULL,
     plan TEXT
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (job_id, kind, idx)
 );
 CREATE TABLE IF NOT EXISTS attempt_logs (
     job_id TEXT NOT NULL,
@@ -53,49 +62,68 @@ class Journal:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)")}
         if "plan" not in columns:         # a journal from before plans were stored apart
             self.db.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
-        self._saved: dict[str, str] = {}
+        self._saved: dict[str, str] = {}     # live jobs' headers as last written
         self._final: set[str] = set()
         self._has_plan: set[str] = set()     # rows whose plan column is written
+        self._logs: list[tuple[str, str, int, int, str, str, str]] = []
 
     def save(self, jobs: list[Job]) -> None:
-        """Write the jobs whose record changed since they were last written."""
+        """Write what changed since the last save, in one transaction."""
         changed = []
         for job in jobs:
             if job.job_id in self._final:
                 continue                  # a finished job never changes again
-            record = json.dumps(job.to_record(with_plan=False), separators=(",", ":"))
-            if self._saved.get(job.job_id) != record:
-                changed.append((job, record))
-        if not changed:
+            header = _header(job)
+            tasks = job.tally.take_dirty() if job.tally is not None else job.tasks()
+            if tasks or self._saved.get(job.job_id) != header:
+                changed.append((job, header, tasks))
+        if not changed and not self._logs:
             return
         with self.db:
             self.db.execute("BEGIN")
-            for job, record in changed:
-                plan = None if job.job_id in self._has_plan else json.dumps(job.plan.to_dict())
-                self.db.execute(
-                    "INSERT INTO jobs (job_id, seq, name, state, record, code, plan) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
-                    "state = excluded.state, record = excluded.record, "
-                    "plan = COALESCE(excluded.plan, jobs.plan)",
-                    (job.job_id, _seq(job.job_id), job.name, job.state.value, record, job.code,
-                     plan))
-                self._saved[job.job_id] = record
-                self._has_plan.add(job.job_id)
+            for job, header, tasks in changed:
+                if self._saved.get(job.job_id) != header:
+                    self._write_header(job, header)
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?)",
+                    [(job.job_id, t.kind, t.index, _dumps(task_record(t))) for t in tasks])
+                self._saved[job.job_id] = header
                 if job.state in FINAL_JOB_STATES:
                     self._final.add(job.job_id)
                     del self._saved[job.job_id]
+            self._write_logs()
+
+    def _write_header(self, job: Job, header: str) -> None:
+        plan = None if job.job_id in self._has_plan else json.dumps(job.plan.to_dict())
+        self.db.execute(
+            "INSERT INTO jobs (job_id, seq, name, state, record, code, plan) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
+            "state = excluded.state, record = excluded.record, "
+            "plan = COALESCE(excluded.plan, jobs.plan)",
+            (job.job_id, _seq(job.job_id), job.name, job.state.value, header, job.code, plan))
+        self._has_plan.add(job.job_id)
 
     def save_log(self, job_id: str, task: str, index: int, attempt: int, worker: str,
                  outcome: str, log: str) -> None:
         """Keep what an attempt printed (its tail), once, apart from the job records: logs
-        are for people, and rewriting them with every job change would cost for nothing."""
-        self.db.execute("INSERT OR IGNORE INTO attempt_logs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (job_id, task, index, attempt, worker, outcome, log))
+        are for people, and rewriting them with every job change would cost for nothing.
+        Written with the next ``save`` (one transaction for a burst of results, not one
+        each); lost with a crash before it, as the results they came with are."""
+        self._logs.append((job_id, task, index, attempt, worker, outcome, log))
+
+    def _write_logs(self) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO attempt_logs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            self._logs)
+        self._logs.clear()
 
     def logs(self, job_id: str, task: str = "", index: int | None = None) -> list[dict[str, Any]]:
         """The logs of a job's attempts, optionally of one kind of task or one task."""
         query = "SELECT task, idx, attempt, worker, outcome, log FROM attempt_logs WHERE job_id=?"
         args: list[Any] = [job_id]
+        if self._logs:
+            with self.db:
+                self.db.execute("BEGIN")
+                self._write_logs()
         if task:
             query += " AND task=?"
             args.append(task)
@@ -108,20 +136,43 @@ class Journal:
 
     def load(self) -> list[Job]:
         """Every job ever journaled, oldest first."""
-        rows = self.db.execute("SELECT record, code, plan FROM jobs ORDER BY seq").fetchall()
-        jobs = [Job.from_record(_with_plan(json.loads(record), plan), bytes(code))
-                for record, code, plan in rows]
-        self._has_plan.update(job.job_id for job, (_, _, plan) in zip(jobs, rows) if plan)
-        for job in jobs:
+        rows = self.db.execute("SELECT job_id, record, code, plan FROM jobs ORDER BY seq")
+        tasks: dict[str, list[Any]] = {}
+        # "map" sorts before "reduce": each job's maps, then its reduces, by index
+        for job_id, record in self.db.execute(
+                "SELECT job_id, record FROM tasks ORDER BY job_id, kind, idx"):
+            tasks.setdefault(job_id, []).append(json.loads(record))
+        jobs = []
+        for job_id, record, code, plan in rows.fetchall():
+            fields = _with_plan(json.loads(record), plan)
+            # journals from before tasks had their rows keep them in the job's record; such
+            # a header is written again (without them) by the next save
+            current = "tasks" not in fields
+            if job_id in tasks or current:
+                fields["tasks"] = tasks.get(job_id, [])
+            job = Job.from_record(fields, bytes(code))
+            jobs.append(job)
+            self._has_plan.update([job_id] if plan else [])
             if job.state in FINAL_JOB_STATES:
-                self._final.add(job.job_id)
-            else:
-                self._saved[job.job_id] = json.dumps(job.to_record(with_plan=False),
-                                                     separators=(",", ":"))
+                self._final.add(job_id)
+            elif current:
+                self._saved[job_id] = _header(job)
         return jobs
 
     def close(self) -> None:
+        if self._logs:
+            with self.db:
+                self.db.execute("BEGIN")
+                self._write_logs()
         self.db.close()
+
+
+def _header(job: Job) -> str:
+    return _dumps(job.to_record(with_plan=False, with_tasks=False))
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"))
 
 
 def _with_plan(record: dict[str, Any], plan: str | None) -> dict[str, Any]:

@@ -13,11 +13,12 @@ one whose output and counters count.
 
 from __future__ import annotations
 
+import collections
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.coordinator import policy
+from zmr.coordinator import assignments, policy, tally
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
@@ -54,6 +55,7 @@ class CoordinatorState:
     jobs: dict[str, Job] = field(default_factory=dict)
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _live: list[Job] | None = None          # jobs not over yet, oldest first (None: recount)
 
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, name: str, plan: JobPlan, code: bytes,
@@ -63,6 +65,7 @@ class CoordinatorState:
         job.set_tasks([Task(job_id, MAP, i) for i in range(plan.num_maps)],
                       [Task(job_id, REDUCE, r) for r in range(plan.num_reducers)])
         self.jobs[job_id] = job
+        self._live = None
         commands = self.dispatch(now)
         if not job.maps:                     # no input at all: nothing to wait for
             commands.append(SealOutput(job_id, plan.output))
@@ -97,6 +100,7 @@ class CoordinatorState:
         ``restore_grace_s`` (workers that never came back) is settled by ``tick``."""
         for job in jobs:
             self.jobs[job.job_id] = job
+        self._live = None
         last = max((int(j.job_id.rsplit("-", 1)[1]) for j in jobs), default=0)
         self._ids = itertools.count(last + 1)
         self.restored_at = now
@@ -105,16 +109,12 @@ class CoordinatorState:
         self.restored_at = None
         commands: list[Command] = []
         for job in self._live_jobs():
-            for task in job.tasks():
-                for attempt in task.running():
-                    if attempt.worker_id not in self.workers:
-                        self._end_attempt(task, attempt, "lost", now)
-                if (task.kind == MAP and task.state == TaskState.SUCCEEDED and job.reduces
-                        and task.output_worker not in self.workers
-                        and job.done(REDUCE) < len(job.reduces)):
-                    task.set_state(TaskState.PENDING)
-                    task.result = None
-                    job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
+            for task, attempt in job.running_attempts():
+                if attempt.worker_id not in self.workers:
+                    self._end_attempt(task, attempt, "lost", now)
+            for task in job.needed_outputs():
+                if task.output_worker not in self.workers:
+                    _rerun_map(job, task)
         return commands
 
     def _forget_attempts_not_running(self, worker_id: str, running: set[str],
@@ -122,11 +122,10 @@ class CoordinatorState:
         """A worker says what it runs; attempts we think it runs but it does not (their
         result was lost while we were down) run again."""
         for job in self._live_jobs():
-            for task in job.tasks():
-                for attempt in task.running():
-                    name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
-                    if attempt.worker_id == worker_id and name not in running:
-                        self._end_attempt(task, attempt, "lost", now)
+            for task, attempt in job.running_attempts():
+                name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
+                if attempt.worker_id == worker_id and name not in running:
+                    self._end_attempt(task, attempt, "lost", now)
 
     def _adopt_output(self, worker_id: str, hold: Any, now: float) -> list[Command]:
         """A (re)joining worker still has a finished map output: use it, don't recompute."""
@@ -145,6 +144,7 @@ class CoordinatorState:
         commands = self._kill_others(job, task, now)     # recomputing it is now pointless
         task.set_state(TaskState.SUCCEEDED)
         task.result, task.output_worker = manifest, worker_id
+        task.touch()
         job.counters.increment(JOB_COUNTERS, "RECOVERED_MAPS")
         return commands
 
@@ -169,20 +169,15 @@ class CoordinatorState:
             return []
         commands: list[Command] = []
         for job in self._live_jobs():
-            lost_outputs = False
-            for task in job.tasks():
-                for attempt in task.running():
-                    if attempt.worker_id == worker_id:
-                        self._end_attempt(task, attempt, "lost", now)
-                        job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
-                if (task.kind == MAP and task.state == TaskState.SUCCEEDED
-                        and task.output_worker == worker_id and job.reduces
-                        and job.done(REDUCE) < len(job.reduces)):
-                    task.set_state(TaskState.PENDING)
-                    task.result = None
-                    job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
-                    lost_outputs = True
-            if lost_outputs:
+            for task, attempt in job.running_attempts():
+                if attempt.worker_id == worker_id:
+                    self._end_attempt(task, attempt, "lost", now)
+                    job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
+            # a walk over the maps, but a worker dies rarely: no index is worth keeping
+            lost = [t for t in job.needed_outputs() if t.output_worker == worker_id]
+            for task in lost:
+                _rerun_map(job, task)
+            if lost:
                 commands += self._stop_reduces(job, now)
         return commands + self.dispatch(now)
 
@@ -190,12 +185,11 @@ class CoordinatorState:
         """Running reduces can no longer fetch every map output: stop them now rather than
         let them time out; they run again once the lost maps are redone (not a failure)."""
         commands: list[Command] = []
-        for task in job.reduces:
-            for attempt in task.running():
-                self._end_attempt(task, attempt, "killed", now)
-                job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
-                commands.append(Send(attempt.worker_id, KillTask(
-                    job.job_id, task.kind, task.index, attempt.number)))
+        for task, attempt in job.running_attempts(REDUCE):
+            self._end_attempt(task, attempt, "killed", now)
+            job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
+            commands.append(Send(attempt.worker_id, KillTask(
+                job.job_id, task.kind, task.index, attempt.number)))
         return commands
 
     # -- results ---------------------------------------------------------------------------
@@ -214,6 +208,7 @@ class CoordinatorState:
         task.set_state(TaskState.SUCCEEDED)
         task.result = msg.result
         task.output_worker = msg.worker_id
+        task.touch()
         self.workers_done(msg.worker_id)
         return self._kill_others(job, task, now) + self._after_success(job, task, now)
 
@@ -221,7 +216,7 @@ class CoordinatorState:
         """The first commit won: stop the task's other (speculative) attempts."""
         commands: list[Command] = []
         for other in task.running():
-            other.outcome, other.finished_s = "killed", now
+            task.end_attempt(other, "killed", now)
             job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
             commands.append(Send(other.worker_id, KillTask(job.job_id, task.kind, task.index,
                                                            other.number)))
@@ -244,6 +239,7 @@ class CoordinatorState:
                        now: float) -> list[Command]:
         task.failures += 1
         task.error, task.traceback = error, tb
+        task.touch()
         job.worker_failures[worker_id] = job.worker_failures.get(worker_id, 0) + 1
         job.counters.increment(JOB_COUNTERS, "FAILED_ATTEMPTS")
         if task.failures >= self.max_attempts:
@@ -281,10 +277,9 @@ class CoordinatorState:
         for job in self._live_jobs():
             if _complete(job):               # restored between its last commit and its seal
                 commands.append(SealOutput(job.job_id, job.plan.output))
-            for task in job.tasks():
-                for attempt in task.running():
-                    if now - attempt.progress_s > self.task_timeout_s:
-                        commands += self._time_out(job, task, attempt, now)
+            for task, attempt in job.running_attempts():
+                if now - attempt.progress_s > self.task_timeout_s:
+                    commands += self._time_out(job, task, attempt, now)
         return commands + self.dispatch(now)
 
     def _time_out(self, job: Job, task: Task, attempt: Attempt, now: float) -> list[Command]:
@@ -316,7 +311,7 @@ class CoordinatorState:
         return job, task, attempt if attempt and attempt.outcome == "running" else None
 
     def _end_attempt(self, task: Task, attempt: Attempt, outcome: str, now: float) -> None:
-        attempt.outcome, attempt.finished_s = outcome, now
+        task.end_attempt(attempt, outcome, now)
         if task.state == TaskState.RUNNING and not task.running() and outcome != "succeeded":
             task.set_state(TaskState.PENDING)
 
@@ -351,21 +346,27 @@ class CoordinatorState:
 
     def _finish_job(self, job: Job, state: JobState, now: float) -> list[Command]:
         commands: list[Command] = []
-        for task in job.tasks():
-            for attempt in task.running():
-                attempt.outcome, attempt.finished_s = "killed", now
-                commands.append(Send(attempt.worker_id, KillTask(
-                    job.job_id, task.kind, task.index, attempt.number)))
+        for task, attempt in job.running_attempts():
+            task.end_attempt(attempt, "killed", now)
+            commands.append(Send(attempt.worker_id, KillTask(
+                job.job_id, task.kind, task.index, attempt.number)))
+        for task in job.tasks():             # once per job: the walk is affordable
             if task.state in (TaskState.PENDING, TaskState.RUNNING):
                 task.set_state(TaskState.KILLED)
         if job.state == JobState.QUEUED and state == JobState.SUCCEEDED:
             job.set_state(JobState.RUNNING)
         job.set_state(state)
         job.finished_s = now
+        self._live = None
         if state != JobState.SUCCEEDED:
             commands.append(AbortOutput(job.job_id, job.plan.output))
         commands.append(Publish(JobEnded(job.job_id, state.value)))
         return commands + self.dispatch(now)
+
+    def running_per_worker(self) -> collections.Counter[str]:
+        """How many attempts each worker runs (by worker id)."""
+        return collections.Counter(a.worker_id for job in self._live_jobs()
+                                   for _, a in job.running_attempts())
 
     def jobs_to_forget(self, job_ids: list[str]) -> list[str]:
         """Of the jobs a worker has data for, those that are over (or unknown to us)."""
@@ -373,19 +374,45 @@ class CoordinatorState:
                 FINAL_JOB_STATES]
 
     def _live_jobs(self) -> list[Job]:
-        return [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
+        # kept: every job ever run stays in ``jobs`` (history), and each event asks
+        if self._live is None:
+            self._live = [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
+        return self._live
+
+    def validate(self) -> list[str]:
+        """Where the kept indexes (each job's tally, the live jobs) disagree with a recount
+        of every task (empty: nowhere). For tests, after every event (as dask's
+        ``validate_state``); far too slow for the server."""
+        found = [f"{job.job_id}: {problem}" for job in self.jobs.values()
+                 for problem in tally.problems(job.maps, job.reduces, job.tally)
+                 if job.tally is not None]
+        live = [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
+        if [id(j) for j in self._live_jobs()] != [id(j) for j in live]:
+            found.append(f"live jobs kept {[j.job_id for j in self._live_jobs()]}, "
+                         f"recount {[j.job_id for j in live]}")
+        return found
 
     def dispatch(self, now: float) -> list[Command]:
         """Give runnable tasks to workers that asked for work (oldest job first)."""
         commands: list[Command] = []
-        for worker in sorted(self.workers.values(), key=lambda w: -w.free_slots):
+        asking = [w for w in self.workers.values() if w.free_slots > 0]
+        if not asking:
+            return commands                  # the common case: every slot is busy
+        jobs = self._live_jobs()
+        stragglers: list[tuple[Job, list[Task]]] | None = None
+        for worker in sorted(asking, key=lambda w: -w.free_slots):
             while worker.free_slots > 0:
-                jobs = self._live_jobs()
                 choice = policy.next_task(jobs, worker, self.blacklist_after, len(self.workers))
                 backup = choice is None and self.speculative
                 if backup:
-                    choice = policy.backup_task(jobs, worker, now, self.slow_factor,
-                                                self.min_runtime_s)
+                    # found once per dispatch, not per idle worker; a normal assignment can
+                    # end a phase's pending tasks, after which it may have stragglers
+                    if stragglers is None:
+                        stragglers = policy.stragglers(jobs, now, self.slow_factor,
+                                                       self.min_runtime_s)
+                    choice = policy.pick_backup(stragglers, worker)
+                elif choice is not None:
+                    stragglers = None
                 if choice is None:
                     break
                 commands.append(self._assign(choice[0], choice[1], worker, now, backup))
@@ -394,7 +421,7 @@ class CoordinatorState:
     def _assign(self, job: Job, task: Task, worker: WorkerInfo, now: float,
                 speculative: bool = False) -> Send:
         number = len(task.attempts) + 1
-        task.attempts.append(Attempt(number, worker.worker_id, now, speculative=speculative))
+        task.add_attempt(Attempt(number, worker.worker_id, now, speculative=speculative))
         if speculative:
             job.counters.increment(JOB_COUNTERS, "SPECULATIVE_ATTEMPTS")
         if task.state == TaskState.PENDING:
@@ -408,7 +435,7 @@ class CoordinatorState:
                                     job.plan.resources.get("memory_mb", 0)))
         if task.kind == MAP:
             self._count_locality(job, task, worker)
-        spec = self._spec(job, task, number)
+        spec = assignments.task_spec(job, task, number, self.workers)
         first_time = job.job_id not in worker.jobs_with_code
         worker.jobs_with_code.add(job.job_id)
         msg = AssignTask(job.job_id, task.kind, task.index, number, spec, first_time)
@@ -426,25 +453,13 @@ class CoordinatorState:
     def unplaceable(self, plan: JobPlan) -> str:
         """Why no registered worker could ever run a task of ``plan`` ("" if one could, or
         if no worker has registered yet)."""
-        if not plan.resources or not self.workers:
-            return ""
-        if any(w.could_ever_run(plan.resources) for w in self.workers.values()):
-            return ""
-        largest = max(self.workers.values(), key=lambda w: (w.cpus, w.memory_mb))
-        return (f"no worker can run a task needing {plan.resources}: the largest has "
-                f"{largest.cpus} CPUs and {largest.memory_mb} MB")
+        return policy.unplaceable(plan.resources, list(self.workers.values()))
 
-    def _spec(self, job: Job, task: Task, number: int) -> dict[str, Any]:
-        if task.kind == MAP:
-            return job.plan.map_spec(job.job_id, task.index, number, "").to_dict()
-        segments = []
-        for m in job.maps:
-            holder = self.workers.get(m.output_worker)
-            manifest = MapManifest.from_dict(m.result or {})
-            segments.append(manifest.segment(task.index, holder.shuffle_endpoint,
-                                             holder.shuffle_key) if holder
-                            else manifest.segment(task.index))
-        return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
+def _rerun_map(job: Job, task: Task) -> None:
+    """The map's output is gone with its worker: it runs again."""
+    task.set_state(TaskState.PENDING)
+    task.result = None
+    job.counters.increment(JOB_COUNTERS, "RERUN_MAPS")
 
 
 def _complete(job: Job) -> bool:

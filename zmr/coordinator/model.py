@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,10 +12,11 @@ from zmr.coordinator.states import (
     TaskState,
     check_transition,
 )
+from zmr.coordinator.tally import MAP, REDUCE, TaskTally
 from zmr.job.counters import BUILTIN_GROUP, Counters
 from zmr.planning import JobPlan
 
-MAP, REDUCE = "map", "reduce"
+__all__ = ["MAP", "REDUCE", "Attempt", "Job", "Task", "TaskTally", "WorkerInfo"]
 
 
 @dataclass
@@ -35,39 +35,6 @@ class Attempt:
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
-
-
-class TaskTally:
-    """Per job, kept current by ``Task.set_state``: succeeded tasks of each kind, and the
-    lowest index that may be pending, so that "is the phase done?" and "next pending task"
-    cost O(1) amortised instead of a walk over every task (thousands per job)."""
-
-    def __init__(self, maps: list[Task], reduces: list[Task],
-                 map_hosts: list[tuple[str, ...]] | None = None) -> None:
-        self.done = {MAP: 0, REDUCE: 0}
-        self.pending_from = {MAP: 0, REDUCE: 0}
-        # locality: per host, the maps whose input it holds, and where to start looking
-        self.map_hosts = map_hosts or [()] * len(maps)
-        self.local_maps: dict[str, list[int]] = {}
-        for index, hosts in enumerate(self.map_hosts):
-            for host in hosts:
-                self.local_maps.setdefault(host, []).append(index)
-        self.local_from = dict.fromkeys(self.local_maps, 0)
-        for task in (*maps, *reduces):
-            self.moved(task, None, task.state)
-            task.tally = self
-
-    def moved(self, task: Task, old: TaskState | None, new: TaskState) -> None:
-        if old == TaskState.SUCCEEDED:
-            self.done[task.kind] -= 1
-        if new == TaskState.SUCCEEDED:
-            self.done[task.kind] += 1
-        if new == TaskState.PENDING:
-            self.pending_from[task.kind] = min(self.pending_from[task.kind], task.index)
-            if task.kind == MAP and task.index < len(self.map_hosts):
-                for host in self.map_hosts[task.index]:
-                    position = bisect.bisect_left(self.local_maps[host], task.index)
-                    self.local_from[host] = min(self.local_from[host], position)
 
 
 @dataclass
@@ -105,6 +72,22 @@ class Task:
     def running(self) -> list[Attempt]:
         return [a for a in self.attempts if a.outcome == "running"]
 
+    # every change the journal records goes through set_state or one of these three, so
+    # the tally knows which tasks to write again
+    def add_attempt(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        self.touch()
+
+    def end_attempt(self, attempt: Attempt, outcome: str, now: float) -> None:
+        attempt.outcome, attempt.finished_s = outcome, now
+        if self.tally is not None:
+            self.tally.ended(self, attempt)
+
+    def touch(self) -> None:
+        """Some journaled field other than the state changed (result, failures, error)."""
+        if self.tally is not None:
+            self.tally.dirty[self.kind, self.index] = self
+
     def attempt(self, number: int) -> Attempt | None:
         return next((a for a in self.attempts if a.number == number), None)
 
@@ -127,6 +110,8 @@ class Job:
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
+    # what every map spec of the job shares (built at the first assignment; not journaled)
+    map_spec_base: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def set_state(self, new: JobState) -> None:
         check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
@@ -165,9 +150,25 @@ class Job:
         tasks = self.maps if kind == MAP else self.reduces
         return sum(t.state == TaskState.SUCCEEDED for t in tasks)
 
+    def running_attempts(self, kind: str | None = None) -> list[tuple[Task, Attempt]]:
+        """The running attempts (of one kind of task), from the tally: no walk over every
+        task. A list, as callers end some of them."""
+        tasks = (self.tally.running_tasks(kind) if self.tally is not None else
+                 [t for t in self.tasks() if kind in (None, t.kind)])
+        return [(t, a) for t in tasks for a in t.running()]
+
+    def needed_outputs(self) -> list[Task]:
+        """Succeeded maps whose output some reduce still has to fetch (a walk over the
+        maps: asked when a worker is lost, which is rare)."""
+        if not self.reduces or self.done(REDUCE) == len(self.reduces):
+            return []
+        return [t for t in self.maps if t.state == TaskState.SUCCEEDED]
+
     def first_pending(self, kind: str) -> Task | None:
         """The pending task of ``kind`` with the lowest index, if any."""
         tasks = self.maps if kind == MAP else self.reduces
+        if self.tally is not None and not self.tally.pending[kind]:
+            return None
         start = self.tally.pending_from[kind] if self.tally is not None else 0
         i = start
         while i < len(tasks) and tasks[i].state != TaskState.PENDING:
@@ -178,7 +179,8 @@ class Job:
 
     def first_pending_local(self, host: str) -> Task | None:
         """The lowest pending map whose input ``host`` holds, if any (data locality)."""
-        if self.tally is None or host not in self.tally.local_maps:
+        if self.tally is None or host not in self.tally.local_maps or \
+                not self.tally.pending[MAP]:
             return None
         indices = self.tally.local_maps[host]
         i = self.tally.local_from[host]
@@ -187,16 +189,18 @@ class Job:
         self.tally.local_from[host] = i
         return self.maps[indices[i]] if i < len(indices) else None
 
-    def to_record(self, with_plan: bool = True) -> dict[str, Any]:
+    def to_record(self, with_plan: bool = True, with_tasks: bool = True) -> dict[str, Any]:
         """Everything needed to rebuild this job after a coordinator restart (not the code;
-        the plan, which never changes and can be large, only if asked for)."""
-        record = {
+        the plan, which never changes and can be large, and the tasks, which the journal
+        keeps one per row, only if asked for)."""
+        record: dict[str, Any] = {
             "job_id": self.job_id, "name": self.name,
             "submitted_s": self.submitted_s, "state": self.state.value,
             "started_s": self.started_s, "finished_s": self.finished_s, "error": self.error,
             "counters": self.counters.to_dict(), "worker_failures": self.worker_failures,
-            "tasks": [_task_record(t) for t in self.tasks()],
         }
+        if with_tasks:
+            record["tasks"] = [task_record(t) for t in self.tasks()]
         if with_plan:
             record["plan"] = self.plan.to_dict()
         return record
@@ -218,8 +222,9 @@ class Job:
             return 1.0
         done = self.done(MAP)
         if done < len(self.maps):
-            done += sum(max((a.read for a in t.running()), default=0.0) for t in self.maps
-                        if t.state.value == "RUNNING")
+            running = (self.tally.running[MAP].values() if self.tally is not None else
+                       [t for t in self.maps if t.state == TaskState.RUNNING])
+            done += sum(max((a.read for a in t.running()), default=0.0) for t in running)
         return round(min(1.0, done / len(self.maps)), 4)
 
     def describe(self, now: float, brief: bool = False) -> dict[str, Any]:
@@ -240,7 +245,7 @@ class Job:
         return described
 
 
-def _task_record(task: Task) -> dict[str, Any]:
+def task_record(task: Task) -> dict[str, Any]:
     return {"kind": task.kind, "index": task.index, "state": task.state.value,
             "failures": task.failures, "error": task.error, "traceback": task.traceback,
             "result": task.result, "output_worker": task.output_worker,

@@ -6,10 +6,7 @@ reserve); within a job, maps whose input the worker's host holds come first."""
 
 from __future__ import annotations
 
-import statistics
-
 from zmr.coordinator.model import MAP, REDUCE, Job, Task, WorkerInfo
-from zmr.coordinator.states import TaskState
 
 
 def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
@@ -44,30 +41,63 @@ def backup_task(jobs: list[Job], worker: WorkerInfo, now: float, slow_factor: fl
     """Speculative execution (the MapReduce paper's backup tasks): once a phase has nothing
     left to hand out, an attempt running ``slow_factor`` times longer than that phase's
     median task gets a backup on another worker; the first to commit wins."""
+    return pick_backup(stragglers(jobs, now, slow_factor, min_runtime_s), worker)
+
+
+def stragglers(jobs: list[Job], now: float, slow_factor: float,
+               min_runtime_s: float) -> list[tuple[Job, list[Task]]]:
+    """Per phase that may get backups (oldest job first, maps before reduces), its tasks
+    running a single attempt for longer than the phase's threshold, slowest first. Costs
+    O(running tasks), from the job's tally: dispatch asks once for every idle worker."""
+    found = []
     for job in jobs:
-        if not job.plan.speculative or not worker.can_run_now(job.plan.resources):
+        if not job.plan.speculative:
             continue
         for kind in (MAP, REDUCE):
-            tasks = job.maps if kind == MAP else job.reduces
             if kind == REDUCE and job.done(MAP) < len(job.maps):
                 break
-            candidate = _slowest_straggler(tasks, worker, now, slow_factor, min_runtime_s)
-            if candidate is not None:
-                return job, candidate
+            slow = _slow_tasks(job, kind, now, slow_factor, min_runtime_s)
+            if slow:
+                found.append((job, slow))
+    return found
+
+
+def pick_backup(found: list[tuple[Job, list[Task]]],
+                worker: WorkerInfo) -> tuple[Job, Task] | None:
+    """The first of ``stragglers`` this worker may back up: its job's declared needs fit,
+    the slow attempt runs elsewhere, and it has no backup yet."""
+    for job, tasks in found:
+        if not worker.can_run_now(job.plan.resources):
+            continue
+        for task in tasks:
+            running = task.running()
+            if len(running) == 1 and running[0].worker_id != worker.worker_id:
+                return job, task
     return None
 
 
-def _slowest_straggler(tasks: list[Task], worker: WorkerInfo, now: float,
-                       slow_factor: float, min_runtime_s: float) -> Task | None:
-    if any(t.state == TaskState.PENDING for t in tasks):
-        return None
-    durations = [a.finished_s - a.started_s for t in tasks for a in t.attempts
-                 if a.outcome == "succeeded" and a.finished_s is not None]
-    if not durations:
-        return None
-    threshold = max(min_runtime_s, slow_factor * statistics.median(durations))
-    stragglers = [(now - t.running()[0].started_s, t) for t in tasks
-                  if t.state == TaskState.RUNNING and len(t.running()) == 1
-                  and t.running()[0].worker_id != worker.worker_id
-                  and now - t.running()[0].started_s > threshold]
-    return max(stragglers, key=lambda st: st[0])[1] if stragglers else None
+def _slow_tasks(job: Job, kind: str, now: float, slow_factor: float,
+                min_runtime_s: float) -> list[Task]:
+    tally = job.tally
+    assert tally is not None
+    median = tally.median_s(kind)
+    if tally.pending[kind] or median is None:
+        return []
+    threshold = max(min_runtime_s, slow_factor * median)
+    slow = []
+    for task in tally.running[kind].values():
+        running = task.running()
+        if len(running) == 1 and now - running[0].started_s > threshold:
+            slow.append((now - running[0].started_s, task))
+    # slowest first; among equals the lowest index, as max() over the tasks in order gave
+    return [task for _, task in sorted(slow, key=lambda st: (-st[0], st[1].index))]
+
+
+def unplaceable(needs: dict[str, int], workers: list[WorkerInfo]) -> str:
+    """Why none of ``workers`` could ever run a task needing ``needs`` ("" if one could,
+    or if there are no workers yet)."""
+    if not needs or not workers or any(w.could_ever_run(needs) for w in workers):
+        return ""
+    largest = max(workers, key=lambda w: (w.cpus, w.memory_mb))
+    return (f"no worker can run a task needing {needs}: the largest has "
+            f"{largest.cpus} CPUs and {largest.memory_mb} MB")

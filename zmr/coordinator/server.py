@@ -18,7 +18,6 @@ from zmr.config import ClusterConfig
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
-from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
 from zmr.errors import ConfigError, ZmrError
@@ -182,9 +181,7 @@ class CoordinatorServer:
                 "workers": self._workers_view()}
 
     def _workers_view(self) -> list[dict[str, Any]]:
-        running = collections.Counter(
-            a.worker_id for j in self.state.jobs.values() if j.state not in FINAL_JOB_STATES
-            for t in j.tasks() for a in t.running())
+        running = self.state.running_per_worker()
         return [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
                      running=running[w.worker_id])
                 for w in self.state.workers.values()]

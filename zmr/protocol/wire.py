@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from zmr.errors import ProtocolError
 from zmr.protocol.messages import ALL_MESSAGES, Message
@@ -34,10 +35,51 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 }
 
 
+class _Field(NamedTuple):
+    name: str
+    required: bool
+    annotation: str
+    check: Callable[[Any], bool]
+
+
+def _checker(annotation: str) -> Callable[[Any], bool]:
+    """The type check of one field, built once per message class (the hot messages are
+    decoded thousands of times a second)."""
+    base, _, inner = annotation.partition("[")
+    if base == "int":
+        # every integer a peer may send fits a signed 64-bit field (SQLite, numpy, Arrow)
+        return lambda v: (isinstance(v, int) and not isinstance(v, bool)
+                          and INT_MIN <= v <= INT_MAX)
+    if base == "bool":
+        return lambda v: isinstance(v, bool)
+    if base in _SCALARS:
+        types = _SCALARS[base]
+        return lambda v: isinstance(v, types) and not isinstance(v, bool)
+    if base == "list" and inner == "str]":
+        return lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if base in ("list", "dict"):
+        container = list if base == "list" else dict
+        return lambda v: isinstance(v, container)
+    return lambda v: False
+
+
+def _fields_of(cls: type[Message]) -> tuple[_Field, ...]:
+    return tuple(_Field(f.name, f.default is dataclasses.MISSING
+                        and f.default_factory is dataclasses.MISSING, str(f.type),
+                        _checker(str(f.type))) for f in dataclasses.fields(cls))
+
+
+_FIELDS = {m: _fields_of(m) for m in ALL_MESSAGES}
+_NAMES = {m: frozenset(f.name for f in fields) for m, fields in _FIELDS.items()}
+# made once: json.dumps / json.loads with options build a new encoder or decoder per call
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(msg: Message, *blobs: bytes) -> list[bytes]:
     """A message (and optional blobs) -> frames."""
-    payload = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}
-    return [VERSION, msg.KIND, json.dumps(payload, separators=(",", ":")).encode(), *blobs]
+    fields = _FIELDS.get(type(msg)) or _fields_of(type(msg))
+    payload = {f.name: getattr(msg, f.name) for f in fields}
+    return [VERSION, msg.KIND, _ENCODER.encode(payload).encode(), *blobs]
 
 
 def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
@@ -53,7 +95,9 @@ def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
     if len(payload) > MAX_PAYLOAD or any(len(b) > MAX_BLOB for b in blobs):
         raise ProtocolError(f"{kind.decode()} message too large")
     try:
-        fields = json.loads(payload, parse_float=_finite, parse_constant=_not_json)
+        # strict UTF-8, as the format says: json.loads(bytes) would also take UTF-16/32
+        # and let UTF-8-encoded lone surrogates through
+        fields = _DECODER.decode(payload.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"{kind.decode()}: payload is not JSON: {exc}") from None
     except RecursionError:
@@ -88,35 +132,20 @@ def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_not_json)
+
+
 def _build(cls: type[Message], fields: Any) -> Message:
     if not isinstance(fields, dict):
         raise ProtocolError(f"{cls.__name__}: payload must be a JSON object")
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(fields) - set(known)
-    if unknown:
-        raise ProtocolError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    for name, f in known.items():
-        if name not in fields:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ProtocolError(f"{cls.__name__}: missing field {name}")
-            continue
-        _check_type(cls, name, str(f.type), fields[name])
+    if not fields.keys() <= _NAMES[cls]:
+        unknown = sorted(fields.keys() - _NAMES[cls])
+        raise ProtocolError(f"{cls.__name__}: unknown fields {unknown}")
+    for f in _FIELDS[cls]:
+        if f.name not in fields:
+            if f.required:
+                raise ProtocolError(f"{cls.__name__}: missing field {f.name}")
+        elif not f.check(fields[f.name]):
+            raise ProtocolError(f"{cls.__name__}.{f.name}: expected {f.annotation}, "
+                                f"got {type(fields[f.name]).__name__}")
     return cls(**fields)
-
-
-def _check_type(cls: type[Message], name: str, annotation: str, value: Any) -> None:
-    base, _, inner = annotation.partition("[")
-    if base in _SCALARS:
-        ok = isinstance(value, _SCALARS[base]) and (base == "bool" or not isinstance(value, bool))
-        # every integer a peer may send fits a signed 64-bit field (SQLite, numpy, Arrow)
-        ok = ok and not (base == "int" and not INT_MIN <= value <= INT_MAX)
-    elif base == "list":
-        ok = isinstance(value, list) and (
-            inner != "str]" or all(isinstance(v, str) for v in value))
-    elif base == "dict":
-        ok = isinstance(value, dict)
-    else:
-        ok = False
-    if not ok:
-        raise ProtocolError(f"{cls.__name__}.{name}: expected {annotation}, "
-                            f"got {type(value).__name__}")
