@@ -3,14 +3,10 @@ for a reduce, from where each map's output lives. Pure functions, no state chang
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from zmr.coordinator.model import MAP, Job, Task, WorkerInfo
-from zmr.tasks.specs import MapManifest, Split
-
-#: a split's fields, all plain values: its dict is a shallow copy (asdict is much slower)
-SPLIT_FIELDS = tuple(f.name for f in fields(Split))
+from zmr.tasks.specs import MapManifest
 
 
 def task_spec(job: Job, task: Task, number: int,
@@ -34,6 +30,5 @@ def map_spec(job: Job, index: int, number: int) -> dict[str, Any]:
     dataclass and ``asdict``-ing it per assignment was a tenth of the coordinator's time."""
     if job.map_spec_base is None:
         job.map_spec_base = job.plan.map_spec(job.job_id, 0, 0, "").to_dict()
-    split = job.plan.splits[index]
     return {**job.map_spec_base, "map_index": index, "attempt": number,
-            "split": {name: getattr(split, name) for name in SPLIT_FIELDS}}
+            "split": job.plan.splits[index].to_dict()}
