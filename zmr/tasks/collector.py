@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.job.runtime import map_records
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
+from zmr.tasks import accel
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
@@ -76,7 +76,7 @@ class MapOutputCollector:
                 return
             self._stop_grouping(unfit.pairs)
             records = unfit.records
-        map_records(mapper, path, records, self.buffer.extend)
+        accel.extend_records(self.buffer.extend, mapper, path, records)
 
     def add(self, pairs: Iterable[Any]) -> None:
         """Buffer pairs made outside the mapper (``mapper_final``)."""
