@@ -40,12 +40,22 @@ def test_values_keep_emission_order_and_identity():
     assert slots == (4 if accel.COMPILED else 6)
 
 
-@pytest.mark.parametrize("bad", [("k", 1, 2), ["k", 1], "kv", (["k"], 1), (1, 1), (b"k", 1)])
+@pytest.mark.parametrize("bad", [("k", 1, 2), "kvw", (["k"], 1), (1, 1), (b"k", 1)])
 def test_the_first_pair_it_cannot_group_stops_it(bad):
     out = [[("a", 1)], [("a", 2), bad, ("b", 3)], [("c", 4)]]
     groups, pairs, _, rest = group(out)
     assert groups == {"a": [1, 2]} and pairs == 2
     assert rest == (bad, [("b", 3)], [(2, 2)])
+
+
+@pytest.mark.parametrize("odd", [["k", 1], "kv"])
+def test_a_pair_that_is_not_a_tuple_is_grouped_or_handed_on(odd):
+    """Python unpacks it, C hands it to the tuple path: the job's output is the same."""
+    groups, pairs, _, rest = group([[("a", 1), odd]])
+    if accel.COMPILED:
+        assert groups == {"a": [1]} and rest == (odd, [], [])
+    else:
+        assert groups == {"a": [1], "k": [odd[1]]} and pairs == 2 and rest is None
 
 
 def test_a_str_subclass_joins_an_existing_str_key():

@@ -25,9 +25,11 @@ Grouped = tuple[int, int, "tuple[Any, Iterator[Any]] | None"]
 def group_records_py(groups: dict[str, list[Any]], mapper: Callable[[Any, str], Any],
                      path: str, records: Records) -> Grouped:
     """``groups[key].append(value)`` for every pair ``mapper((path, offset), line)`` yields,
-    up to the first pair that is not a 2-tuple, has an unhashable key or a new key that is
-    not exactly a str; ``records`` (an iterator) is then left just past that record. Each
-    value takes a list slot (the C version stores runs of one object as one slot)."""
+    up to the first pair that does not unpack into two, has an unhashable key or a new key
+    that is not exactly a str; ``records`` (an iterator) is then left just past that
+    record. Each value takes a list slot (the C version stores runs of one object as one
+    slot, and stops at any pair that is not a tuple: both fall back to the same tuple path,
+    so only the speed of such odd mappers differs)."""
     get, count = groups.get, 0
     for offset, line in records:
         out = mapper((path, offset), line)
@@ -36,11 +38,9 @@ def group_records_py(groups: dict[str, list[Any]], mapper: Callable[[Any, str], 
         pairs = iter(out)
         for pair in pairs:
             try:
-                if type(pair) is not tuple or len(pair) != 2:
-                    return count, count, (pair, pairs)
                 key, value = pair
                 values = get(key)
-            except TypeError:                 # an unhashable key
+            except (TypeError, ValueError):   # not a pair, or an unhashable key
                 return count, count, (pair, pairs)
             if values is None:
                 if type(key) is not str:

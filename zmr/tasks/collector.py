@@ -161,7 +161,8 @@ class MapOutputCollector:
         self.counters.add("MAP_OUTPUT_RECORDS", pairs)
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
-        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner)
+        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
+                            distinct=True)
         writer = self._new_run()
         self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
@@ -229,7 +230,8 @@ class MapOutputCollector:
         distinct = KeyColumn(codes.dictionary.take(distinct_codes), column.pre_encoded)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
-        pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner)
+        pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner,
+                            distinct=True)     # one partial per key
         for lo, hi in pairs.partition_ranges():
             writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
 
