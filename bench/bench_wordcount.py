@@ -1,13 +1,16 @@
 """Word count benchmark: zmr and its peers on the same corpus, in the same run.
 
     python bench/bench_wordcount.py [--size 256MB] [--reps 3] [--modes inline,vectorized]
+                                    [--tokeniser regex|split]
 
 Generates (or reuses, cached under bench/data/) a deterministic corpus, runs the plain
 ``collections.Counter`` baseline and every requested mode ``--reps`` times, interleaved so
 that any drift of the machine hits all of them alike, checks that every run found exactly
 the baseline's word counts, and prints a table: wall time (median), MB/s, peak RSS of the
 largest process, and speed relative to the baseline (baseline wall / mode wall, so 2.0
-means twice as fast). Modes are listed in ``MODES``; a new one is one entry there.
+means twice as fast) and, when it ran, to the hand-written ``mp_counter``. Modes are listed
+in ``MODES``; a new one is one entry there. ``--tokeniser split`` makes zmr and the Python
+peers tokenise with ``line.split()`` instead of the regex (see peers/common.py).
 """
 
 from __future__ import annotations
@@ -32,11 +35,18 @@ from gen_corpus import parse_size, write_corpus  # noqa: E402
 PY = sys.executable
 BASELINE = "py_counter"
 CORPUS_VERSION = "v2"        # bump when gen_corpus.py changes its output, to drop old caches
-# (files, output, zmr flags, task) -> argv; task is "wordcount" or "bigram"
+MP_PEER = "mp_counter"
+# (files, output, zmr flags, task) -> argv; task is "wordcount" or "bigram", with
+# ":split" appended for the str.split tokeniser
 Command = Callable[[list[str], str, list[str], str], list[str]]
 #: The zmr job of each task (record path, and vectorised where there is one).
-JOBS = {"wordcount": "wordcount.py", "bigram": "bigram.py"}
+JOBS = {"wordcount": "wordcount.py", "bigram": "bigram.py",
+        "wordcount:split": "wordcount_split.py"}
 VECTORISED_JOBS = {"wordcount": "wordcount_vectorized.py"}
+TOKENISERS = ("regex", "split")
+#: Modes that can tokenise with str.split (the others tokenise in their own kernels).
+SPLIT_MODES = ("py_counter", "inline", "cluster2", "cluster2_lz4", "cluster2_zstd",
+               "mp_counter", "dask_bag", "dask_distributed", "spark_rdd")
 
 
 def _zmr(*flags: str, vectorised: bool = False) -> Command:
@@ -49,9 +59,12 @@ def _zmr(*flags: str, vectorised: bool = False) -> Command:
 
 
 def _peer(script: str) -> Command:
-    """A peer in bench/peers/, called as ``script [--bigram] OUTPUT_FILE INPUT_FILE...``."""
+    """A peer in bench/peers/, called as
+    ``script [--bigram] [--tokeniser split] OUTPUT_FILE INPUT_FILE...``."""
     def command(files: list[str], out: str, zmr_flags: list[str], task: str) -> list[str]:
-        flag = ["--bigram"] if task == "bigram" else []
+        name, _, tokeniser = task.partition(":")
+        flag = ["--bigram"] if name == "bigram" else []
+        flag += ["--tokeniser", tokeniser] if tokeniser else []
         return [PY, os.path.join(BENCH, "peers", script), *flag, out, *files]
     return command
 
@@ -134,7 +147,8 @@ def check_same(mode: str, counts: dict[str, int], reference: dict[str, int]) -> 
 def run_all(modes: list[str], files: list[str], reps: int,
             zmr_flags: list[str] = (), task: str = "wordcount") -> dict[str, list[dict]]:
     """Every mode ``reps`` times, interleaved; answers checked against the baseline's."""
-    modes = [m for m in modes if task in MODES[m][2]]
+    name, _, tokeniser = task.partition(":")
+    modes = [m for m in modes if name in MODES[m][2] and (not tokeniser or m in SPLIT_MODES)]
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     reference: dict[str, int] | None = None
     with tempfile.TemporaryDirectory(prefix="zmr-bench-") as scratch:
@@ -156,13 +170,16 @@ def report(runs: dict[str, list[dict]], megabytes: float, reps: int,
     base = statistics.median(r["wall_s"] for r in runs[BASELINE])
     flags = f", zmr {' '.join(zmr_flags)}" if zmr_flags else ""
     print(f"\n{task}, {megabytes:.0f} MB corpus, median of {reps}{flags}\n")
-    print(f"| tool | wall s | MB/s | peak RSS MB | speed vs {BASELINE} |")
-    print("|---|---:|---:|---:|---:|")
+    mp = statistics.median(r["wall_s"] for r in runs[MP_PEER]) if MP_PEER in runs else None
+    extra = f" speed vs {MP_PEER} |" if mp else ""
+    print(f"| tool | wall s | MB/s | peak RSS MB | speed vs {BASELINE} |{extra}")
+    print("|---|---:|---:|---:|---:|" + ("---:|" if mp else ""))
     for mode, results in runs.items():
         wall = statistics.median(r["wall_s"] for r in results)
         rss = max(r["peak_rss_mb"] for r in results)
+        ratio = f" {mp / wall:.2f} |" if mp else ""
         print(f"| {MODES[mode][0]} | {wall:.2f} | {megabytes / wall:.1f} | {rss:.0f} "
-              f"| {base / wall:.2f} |")
+              f"| {base / wall:.2f} |{ratio}")
 
 
 def main() -> None:
@@ -174,8 +191,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42, help="corpus seed")
     parser.add_argument("--split-size", help="zmr modes: input split size (default: zmr's)")
     parser.add_argument("--reducers", help="zmr modes: reduce tasks (default: zmr's)")
-    parser.add_argument("--task", choices=JOBS, default="wordcount")
+    parser.add_argument("--task", choices=("wordcount", "bigram"), default="wordcount")
+    parser.add_argument("--tokeniser", choices=TOKENISERS, default="regex",
+                        help="split: line.split() in zmr and the Python peers (word count)")
     args = parser.parse_args()
+    task = args.task if args.tokeniser == "regex" else f"{args.task}:{args.tokeniser}"
+    if task not in JOBS:
+        parser.error(f"no zmr job for {args.task} with the {args.tokeniser} tokeniser")
     modes = [BASELINE, *(m for m in args.modes.split(",") if m and m != BASELINE)]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
@@ -184,8 +206,8 @@ def main() -> None:
     megabytes = sum(os.path.getsize(f) for f in files) / (1 << 20)
     zmr_flags = [*(["--split-size", args.split_size] if args.split_size else []),
                  *(["--reducers", args.reducers] if args.reducers else [])]
-    runs = run_all(modes, files, args.reps, zmr_flags, args.task)
-    report(runs, megabytes, args.reps, zmr_flags, args.task)
+    runs = run_all(modes, files, args.reps, zmr_flags, task)
+    report(runs, megabytes, args.reps, zmr_flags, task)
 
 
 if __name__ == "__main__":

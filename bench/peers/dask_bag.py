@@ -5,13 +5,13 @@
 
 import dask
 import dask.bag as db
-from common import bigrams, parse_args, tokens, write_counts
+from common import parse_args, splitter, write_counts
 
 
 def main() -> None:
     bigram, out, paths = parse_args()
     bag = db.read_text(paths, blocksize="64MiB")
-    counts = bag.map(bigrams if bigram else tokens).flatten().frequencies()
+    counts = bag.map(splitter(bigram)).flatten().frequencies()
     with dask.config.set(scheduler="processes", num_workers=2):
         result = counts.compute()
     write_counts(out, result)

@@ -4,7 +4,7 @@
 """
 
 import dask.bag as db
-from common import bigrams, parse_args, tokens, write_counts
+from common import parse_args, splitter, write_counts
 from dask.distributed import Client, LocalCluster
 
 
@@ -13,7 +13,7 @@ def main() -> None:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None, host="127.0.0.1") as cluster, Client(cluster):
         bag = db.read_text(paths, blocksize="64MiB")
-        result = bag.map(bigrams if bigram else tokens).flatten().frequencies().compute()
+        result = bag.map(splitter(bigram)).flatten().frequencies().compute()
     write_counts(out, result)
 
 

@@ -11,7 +11,7 @@ import collections
 import multiprocessing
 import os
 
-from common import bigrams, parse_args, tokens, write_counts
+from common import parse_args, splitter, write_counts
 
 PROCESSES = 2
 
@@ -34,7 +34,7 @@ def ranges(paths: list[str], parts: int) -> list[list[tuple[str, int, int]]]:
 
 def count_ranges(job: tuple[bool, list[tuple[str, int, int]]]) -> collections.Counter[str]:
     bigram, pieces = job
-    split = bigrams if bigram else tokens
+    split = splitter(bigram)
     counts: collections.Counter[str] = collections.Counter()
     for path, start, end in pieces:
         with open(path, "rb") as f:

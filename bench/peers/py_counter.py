@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 
-from common import bigrams, parse_args, tokens, write_counts
+from common import parse_args, splitter, write_counts
 
 
 def count(paths: list[str], split) -> collections.Counter[str]:
@@ -24,7 +24,7 @@ def count(paths: list[str], split) -> collections.Counter[str]:
 
 def main() -> None:
     bigram, out, paths = parse_args()
-    write_counts(out, count(paths, bigrams if bigram else tokens).items())
+    write_counts(out, count(paths, splitter(bigram)).items())
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 """
 
 import common
-from common import bigrams, parse_args, tokens, write_counts
+from common import parse_args, splitter, write_counts
 from pyspark import SparkConf, SparkContext
 
 
@@ -16,7 +16,7 @@ def main() -> None:
     sc = SparkContext(conf=conf)
     sc.setLogLevel("ERROR")
     sc.addPyFile(common.__file__)     # Spark's Python workers import the tokeniser from it
-    split = bigrams if bigram else tokens
+    split = splitter(bigram)
     counts = (sc.textFile(",".join(paths)).flatMap(split).map(lambda w: (w, 1))
               .reduceByKey(lambda a, b: a + b).collect())
     sc.stop()

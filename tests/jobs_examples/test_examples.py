@@ -150,6 +150,16 @@ def test_wordcount_on_the_bundled_sample(tmp_path):
     assert len(counts) > 300 and max(counts.values()) == counts["the"]
 
 
+@pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
+def test_wordcount_split(corpus, tmp_path, reducers, split_size):
+    run("wordcount_split", corpus, tmp_path / "out", reducers=reducers,
+        split_size=split_size)
+    expected = collections.Counter(
+        w for path in sorted(corpus.rglob("*")) if path.is_file()
+        for line in path.read_text(encoding="utf-8").splitlines() for w in line.split())
+    assert read_reduced(tmp_path / "out") == dict(expected)
+
+
 def test_wordcount_hooks_by_hand():
     wc = _load("wordcount")
     assert list(wc.mapper(("f", 0), "Don't STOP, don't—stop 2x")) == [

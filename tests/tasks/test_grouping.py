@@ -18,6 +18,8 @@ from zmr.inline import run_inline
 from zmr.storage import codec
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
+# every test here runs with the C map loops and with the pure-Python ones
+pytestmark = pytest.mark.usefixtures("map_loops")
 tokens = st.sampled_from(["s:a", "s:bb", "n:a", "i:x", "b:x", "f:x", "i:", "b:", "y:a",
                           "t:a", "l:a", "s:x"])
 

@@ -51,7 +51,7 @@ def pairs(output_dir: str) -> collections.Counter:
 
 
 @pytest.mark.parametrize("variant", ["reduce", "combiner", "map-only"])
-def test_inline_skips_bad_records_and_logs_where(tmp_path, capfd, variant):
+def test_inline_skips_bad_records_and_logs_where(tmp_path, capfd, variant, map_loops):
     inputs, clean, positions = write_input(tmp_path, bad=3)
     job = load_job(JOB)
     job = with_reducer_as_combiner(job) if variant == "combiner" else job

@@ -61,16 +61,6 @@ def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any,
             map(itemgetter(2), same_key)))
 
 
-def map_records(mapper: Callable[[Any, str], Any], path: str,
-                records: Iterable[tuple[int, str]], extend: Callable[[Any], None]) -> None:
-    """The plain map loop: ``mapper((path, offset), line)`` per record, what it yields (or
-    returns) handed to ``extend`` (a list's, mostly: pairs are checked when they are used)."""
-    for offset, line in records:
-        out = mapper((path, offset), line)
-        if out is not None:
-            extend(out)
-
-
 class RecordSkipper:
     """Hadoop's skip mode: a mapper wrapper that drops a record whose mapper call raises,
     logs where it was (to stderr, the attempt's log) and counts it; once more than ``limit``

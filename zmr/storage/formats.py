@@ -76,8 +76,13 @@ def write_text(out: IO[str], pairs: Iterable[tuple[Any, Any]],
     thousand per write; returns (records, characters written)."""
     records = chars = 0
     batch: list[str] = []
+    plain = line is format_line
     for key, value in pairs:
-        batch.append(line(key, value))
+        # the commonest pair (str key, int value) inline: three calls fewer per line
+        if plain and type(key) is str and type(value) is int:
+            batch.append(f"{key}\t{value}\n")
+        else:
+            batch.append(line(key, value))
         if len(batch) == 4096:
             chars += out.write("".join(batch))
             records += len(batch)

@@ -73,25 +73,24 @@ class SortedPairs:
     """
 
     def __init__(self, keys: KeyColumn, values: list[Any] | pa.Array, num_partitions: int,
-                 partitioner: Partitioner | None = None) -> None:
-        dictionary = pc.dictionary_encode(keys.raw)
-        codes = dictionary.indices.to_numpy()
-        distinct = keys.encode(dictionary.dictionary)
-        parts = _partitions(distinct, num_partitions, partitioner)
-        order = pc.sort_indices(pa.table({"p": parts, "k": distinct}),
-                                [("p", "ascending"), ("k", "ascending")]).to_numpy()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        record_rank = rank[codes]
-        if len(order) < 65536:      # numpy's stable sort is a radix sort for <= 16-bit ints
-            record_rank = record_rank.astype(np.uint16)
-        self.perm = np.argsort(record_rank, kind="stable")
-        self.encoded = distinct.take(pa.array(order))
+                 partitioner: Partitioner | None = None, distinct: bool = False) -> None:
+        """``distinct``: the caller knows no key repeats (a grouped buffer's keys), so the
+        dictionary-encoding pass that finds the distinct keys is skipped."""
+        if distinct:
+            unique, codes = keys.raw, None
+        else:
+            dictionary = pc.dictionary_encode(keys.raw)
+            unique, codes = dictionary.dictionary, dictionary.indices.to_numpy()
+        encoded = keys.encode(unique)
+        parts = _partitions(encoded, num_partitions, partitioner)
+        order = _partition_key_order(encoded, parts)
+        if codes is None:
+            self.perm, self.bounds = order, np.arange(len(order) + 1)
+        else:
+            self.perm, self.bounds = _record_order(order, codes)
+        self.encoded = encoded.take(pa.array(order))
         self.partitions = parts[order]
-        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(record_rank,
-                                                                 minlength=len(order)))))
-        self._raw_distinct = None if keys.pre_encoded else dictionary.dictionary.take(
-            pa.array(order))
+        self._raw_distinct = None if keys.pre_encoded else unique.take(pa.array(order))
         self.values = values
         self.num_partitions = num_partitions
 
@@ -121,6 +120,29 @@ class SortedPairs:
         else:
             name, column = codec.encode_values(_pick(self.values, rows))
         return pa.table({"k": keys, name: column})
+
+
+def _partition_key_order(encoded: pa.Array, parts: np.ndarray) -> np.ndarray:
+    """Indices ordering distinct keys by (partition, key): a one-column Arrow sort by key,
+    then a stable numpy sort by partition (half the time of a two-column table sort)."""
+    by_key = pc.sort_indices(encoded).to_numpy()
+    by_part = parts[by_key]
+    if len(by_part) and by_part.max() < 65536:    # numpy sorts <= 16-bit ints by radix
+        by_part = by_part.astype(np.uint16)
+    return by_key[np.argsort(by_part, kind="stable")]
+
+
+def _record_order(order: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Records (their distinct-key ``codes``) in the order of ``order``: the permutation,
+    and where each distinct key's records start and end in it."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    record_rank = rank[codes]
+    if len(order) < 65536:      # numpy's stable sort is a radix sort for <= 16-bit ints
+        record_rank = record_rank.astype(np.uint16)
+    perm = np.argsort(record_rank, kind="stable")
+    counts = np.bincount(record_rank, minlength=len(order))
+    return perm, np.concatenate(([0], np.cumsum(counts)))
 
 
 def _pick(values: list[Any] | pa.Array, rows: np.ndarray) -> list[Any]:

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.job.runtime import map_records
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
+from zmr.tasks import accel
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 from zmr.tasks.specs import PartitionIndexEntry
@@ -76,7 +76,7 @@ class MapOutputCollector:
                 return
             self._stop_grouping(unfit.pairs)
             records = unfit.records
-        map_records(mapper, path, records, self.buffer.extend)
+        accel.extend_records(self.buffer.extend, mapper, path, records)
 
     def add(self, pairs: Iterable[Any]) -> None:
         """Buffer pairs made outside the mapper (``mapper_final``)."""
@@ -161,7 +161,8 @@ class MapOutputCollector:
         self.counters.add("MAP_OUTPUT_RECORDS", pairs)
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
-        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner)
+        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
+                            distinct=True)
         writer = self._new_run()
         self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
@@ -229,7 +230,8 @@ class MapOutputCollector:
         distinct = KeyColumn(codes.dictionary.take(distinct_codes), column.pre_encoded)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
-        pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner)
+        pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner,
+                            distinct=True)     # one partial per key
         for lo, hi in pairs.partition_ranges():
             writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
 

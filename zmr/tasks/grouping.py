@@ -8,8 +8,9 @@ they are emitted and only the *distinct* keys are sorted at spill time. On Zipf-
 Grouping by dict uses Python equality, while zmr groups keys by their encoding (``True``,
 ``1`` and ``1.0`` are three keys). The two agree when every key is exactly a ``str``: only a
 str (or a str subclass, which zmr encodes as the plain str anyway) can equal a str. So every
-new key is checked to be a ``str``; the first one that is not ends grouping for the rest of
-the task (``GroupingBuffer.feed`` returns what is left and the caller switches to tuples).
+new key is checked to be a ``str``; the first one that is not (or a pair that is not a
+2-tuple) ends grouping for the rest of the task (``GroupingBuffer.feed`` returns what is
+left and the caller switches to tuples). The loop itself is ``accel.group_records``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-#: Bytes per distinct key beyond the key itself: dict entry and a small list.
-KEY_OVERHEAD = 56 + 32 + 48
-#: Bytes per buffered value beyond the value itself: a list slot, with growth slack.
-VALUE_OVERHEAD = 9
+from zmr.tasks import accel
 
 
 @dataclass
@@ -36,40 +34,24 @@ class Unfit:
 
 
 class GroupingBuffer:
-    """Values per str key, in emission order; counts the pairs it holds."""
+    """Values per str key, in emission order; counts the pairs it holds and the value slots
+    they take (fewer than pairs when the C loop stores a run of one object as one slot)."""
 
     def __init__(self) -> None:
-        self.groups: dict[str, list[Any]] = {}
+        self.groups: dict[str, accel.Values] = {}
         self.pairs = 0
+        self.slots = 0
         self._key_bytes = 0
         self._value_bytes = 0
 
     def feed(self, mapper: Callable[[Any, str], Any], path: str,
              records: Iterable[tuple[int, str]]) -> Unfit | None:
         """Map ``records`` into the groups; stop at the first pair that cannot be grouped."""
-        groups, get, count = self.groups, self.groups.get, 0
         records = iter(records)
-        try:
-            for offset, line in records:
-                out = mapper((path, offset), line)
-                if out is None:
-                    continue
-                pairs = iter(out)
-                for pair in pairs:
-                    try:
-                        key, value = pair
-                        values = get(key)
-                    except (TypeError, ValueError):   # not a pair, or an unhashable key
-                        return Unfit(itertools.chain((pair,), pairs), records)
-                    if values is None:
-                        if type(key) is not str:
-                            return Unfit(itertools.chain((pair,), pairs), records)
-                        groups[key] = values = []
-                    values.append(value)
-                    count += 1
-        finally:
-            self.pairs += count
-        return None
+        count, slots, unfit = accel.group_records(self.groups, mapper, path, records)
+        self.pairs += count
+        self.slots += slots
+        return None if unfit is None else Unfit(accel.chained(*unfit), records)
 
     def add(self, pairs: Iterable[Any]) -> Unfit | None:
         """Group already-made pairs (from ``mapper_final``)."""
@@ -80,19 +62,21 @@ class GroupingBuffer:
             return 0
         if not self._key_bytes:
             self._measure()
-        return len(self.groups) * self._key_bytes + self.pairs * self._value_bytes
+        return len(self.groups) * self._key_bytes + self.slots * self._value_bytes
 
     def _measure(self) -> None:
         sample = list(itertools.islice(self.groups.items(), 64))
-        self._key_bytes = KEY_OVERHEAD + sum(sys.getsizeof(k) for k, _ in sample) // len(sample)
-        values = [v for _, vs in sample for v in vs[:4]]
+        key_bytes = sum(sys.getsizeof(k) for k, _ in sample) // len(sample)
+        self._key_bytes = accel.GROUP_BYTES + key_bytes
+        # a value repeated in a run is referenced more than once: counted as shared
+        values = [v for _, vs in sample for v in itertools.islice(vs, 4)]
         owned = sum(sys.getsizeof(v) for v in values if sys.getrefcount(v) <= 4)
-        self._value_bytes = VALUE_OVERHEAD + owned // max(1, len(values))
+        self._value_bytes = accel.SLOT_BYTES + owned // max(1, len(values))
 
-    def take(self) -> tuple[list[str], list[list[Any]], int]:
-        """Empty the buffer: (keys, their value lists, number of pairs)."""
+    def take(self) -> tuple[list[str], list[accel.Values], int]:
+        """Empty the buffer: (keys, their values, number of pairs)."""
         keys, lists, pairs = list(self.groups), list(self.groups.values()), self.pairs
-        self.groups, self.pairs = {}, 0
+        self.groups, self.pairs, self.slots = {}, 0, 0
         return keys, lists, pairs
 
     def as_pairs(self) -> Iterator[tuple[str, Any]]:

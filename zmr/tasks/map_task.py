@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import RecordSkipper, call_final, checked_pairs, map_records
+from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
 from zmr.storage import commit, layout
 from zmr.storage.formats import ARROW, PairWriter, open_pair_writer, part_suffix
 from zmr.storage.input_formats import (
@@ -33,7 +33,7 @@ from zmr.storage.input_formats import (
 )
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
-from zmr.tasks import progress
+from zmr.tasks import accel, progress
 from zmr.tasks.collector import MapOutputCollector
 from zmr.tasks.specs import MapManifest, MapTaskSpec, Split
 
@@ -297,7 +297,7 @@ class _MapOnlyWriter:
 
     def feed(self, mapper: Callable[[Any, Any], Any], path: str,
              records: Iterable[tuple[Any, Any]]) -> None:
-        map_records(mapper, path, records, self.pending.extend)
+        accel.extend_records(self.pending.extend, mapper, path, records)
 
     def add(self, pairs: Iterable[Any]) -> None:
         self.pending.extend(pairs)

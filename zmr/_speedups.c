@@ -1,0 +1,436 @@
+/* zmr._speedups: the map side's per-record loops in C.
+ *
+ * Optional: zmr/tasks/accel.py imports it when it was built (pip install compiles it with
+ * the machine's C compiler) and uses the pure-Python loops of the same semantics otherwise
+ * (or when ZMR_PURE_PYTHON=1). Profiles of a word count showed the interpreter spending
+ * more time on the engine's loop around the mapper (unpack a pair, look its key up, append
+ * its value) than in the mapper itself; here each pair costs a dict lookup and an append.
+ *
+ * group_records(groups, mapper, path, records) -> (pairs, slots, unfit)
+ *     For each (offset, line) of the iterator ``records``: out = mapper((path, offset),
+ *     line); append each value of its (key, value) pairs to groups[key] (a ValueRuns, see
+ *     below), where a new key must be exactly a str. ``pairs`` is how many pairs were
+ *     grouped, ``slots`` how many new runs that took. ``unfit`` is None, or
+ *     (pair, rest) at the first pair that cannot be grouped (not a 2-tuple, unhashable or
+ *     new non-str key): that pair and the iterator of the call's remaining pairs; the
+ *     caller goes on from ``records``, which this function has advanced past that record.
+ *
+ * extend_records(extend, mapper, path, records) -> None
+ *     The plain map loop: extend(out) for each non-None out = mapper((path, offset), line).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* mapper((path, offset), line) for one (offset, line) record: a new reference, or NULL. */
+static PyObject *
+call_mapper(PyObject *mapper, PyObject *path, PyObject *record)
+{
+    PyObject *where, *out;
+
+    if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 2) {
+        PyErr_SetString(PyExc_TypeError, "records must be (offset, line) tuples");
+        return NULL;
+    }
+    where = PyTuple_Pack(2, path, PyTuple_GET_ITEM(record, 0));
+    if (where == NULL)
+        return NULL;
+    out = PyObject_CallFunctionObjArgs(mapper, where, PyTuple_GET_ITEM(record, 1), NULL);
+    Py_DECREF(where);
+    return out;
+}
+
+/* ------------------------------------------------------------------ ValueRuns
+ *
+ * One key's buffered values, run-length encoded by identity: appending the very object
+ * appended last (word count's ``1``, any small int or interned str) only bumps a count.
+ * The values read back are exactly those appended, in order (the same objects), so a
+ * combiner sees what it would see in a list; a word count's buffer so holds one run per
+ * distinct word instead of one list slot per occurrence, and each pair costs a dict lookup
+ * and an increment. Read like a list: len() (values, not runs), iteration, v[i].
+ */
+
+typedef struct {
+    PyObject_HEAD
+    /* The run being extended lives in the object itself, so a pair that extends it touches
+     * one cache line (perf: the dict lookup and this are a word count's per-pair cost). */
+    PyObject *last;
+    Py_ssize_t last_count, total;
+    /* Earlier runs, allocated only when the value changes. */
+    Py_ssize_t runs, capacity;
+    PyObject **values;
+    Py_ssize_t *counts;
+} ValueRuns;
+
+typedef struct {
+    PyObject_HEAD
+    ValueRuns *source;
+    Py_ssize_t run, left;       /* run == source->runs means the last run */
+} ValueRunsIter;
+
+static PyTypeObject ValueRunsType, ValueRunsIterType;
+
+static ValueRuns *
+runs_new(void)
+{
+    ValueRuns *self = PyObject_GC_New(ValueRuns, &ValueRunsType);
+
+    if (self == NULL)
+        return NULL;
+    self->last = NULL;
+    self->last_count = self->total = self->runs = self->capacity = 0;
+    self->values = NULL;
+    self->counts = NULL;
+    PyObject_GC_Track(self);
+    return self;
+}
+
+/* Move the current run to the arrays. */
+static int
+runs_push_last(ValueRuns *self)
+{
+    Py_ssize_t n = self->runs, capacity;
+
+    if (n == self->capacity) {
+        capacity = n < 4 ? 4 : n * 2;
+        PyObject **values = PyMem_Realloc(self->values, capacity * sizeof(PyObject *));
+        if (values == NULL)
+            goto nomemory;
+        self->values = values;
+        Py_ssize_t *counts = PyMem_Realloc(self->counts, capacity * sizeof(Py_ssize_t));
+        if (counts == NULL)
+            goto nomemory;
+        self->counts = counts;
+        self->capacity = capacity;
+    }
+    self->values[n] = self->last;       /* the reference moves */
+    self->counts[n] = self->last_count;
+    self->runs = n + 1;
+    self->last = NULL;
+    return 0;
+nomemory:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* 1 if appending made a new run, 0 if it extended the last one, -1 on error. */
+static int
+runs_append(ValueRuns *self, PyObject *value)
+{
+    if (self->last == value) {
+        self->last_count++;
+        self->total++;
+        return 0;
+    }
+    if (self->last != NULL && runs_push_last(self) < 0)
+        return -1;
+    self->last = Py_NewRef(value);
+    self->last_count = 1;
+    self->total++;
+    return 1;
+}
+
+static int
+runs_clear(ValueRuns *self)
+{
+    Py_ssize_t i, n = self->runs;
+
+    self->runs = self->total = self->last_count = 0;
+    for (i = 0; i < n; i++)
+        Py_CLEAR(self->values[i]);
+    Py_CLEAR(self->last);
+    return 0;
+}
+
+static int
+runs_traverse(ValueRuns *self, visitproc visit, void *arg)
+{
+    for (Py_ssize_t i = 0; i < self->runs; i++)
+        Py_VISIT(self->values[i]);
+    Py_VISIT(self->last);
+    return 0;
+}
+
+static void
+runs_dealloc(ValueRuns *self)
+{
+    PyObject_GC_UnTrack(self);
+    runs_clear(self);
+    PyMem_Free(self->values);
+    PyMem_Free(self->counts);
+    PyObject_GC_Del(self);
+}
+
+static Py_ssize_t
+runs_length(ValueRuns *self)
+{
+    return self->total;
+}
+
+static PyObject *
+runs_item(ValueRuns *self, Py_ssize_t i)
+{
+    if (i < 0 || i >= self->total) {
+        PyErr_SetString(PyExc_IndexError, "ValueRuns index out of range");
+        return NULL;
+    }
+    for (Py_ssize_t r = 0; r < self->runs; r++) {
+        if (i < self->counts[r])
+            return Py_NewRef(self->values[r]);
+        i -= self->counts[r];
+    }
+    return Py_NewRef(self->last);
+}
+
+static PyObject *
+runs_iter(ValueRuns *self)
+{
+    ValueRunsIter *it = PyObject_GC_New(ValueRunsIter, &ValueRunsIterType);
+
+    if (it == NULL)
+        return NULL;
+    it->source = (ValueRuns *)Py_NewRef(self);
+    it->run = 0;
+    it->left = self->runs ? self->counts[0] : self->last_count;
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+static PyObject *
+runs_run_count(ValueRuns *self, PyObject *unused)
+{
+    return PyLong_FromSsize_t(self->runs + (self->last != NULL));
+}
+
+static PyObject *
+iter_next(ValueRunsIter *it)
+{
+    ValueRuns *source = it->source;
+
+    if (source == NULL)
+        return NULL;
+    while (it->left == 0) {
+        if (++it->run > source->runs) {
+            Py_CLEAR(it->source);
+            return NULL;
+        }
+        it->left = it->run < source->runs ? source->counts[it->run] : source->last_count;
+    }
+    it->left--;
+    return Py_NewRef(it->run < source->runs ? source->values[it->run] : source->last);
+}
+
+static int
+iter_traverse(ValueRunsIter *it, visitproc visit, void *arg)
+{
+    Py_VISIT(it->source);
+    return 0;
+}
+
+static void
+iter_dealloc(ValueRunsIter *it)
+{
+    PyObject_GC_UnTrack(it);
+    Py_XDECREF(it->source);
+    PyObject_GC_Del(it);
+}
+
+static PySequenceMethods runs_as_sequence = {
+    .sq_length = (lenfunc)runs_length,
+    .sq_item = (ssizeargfunc)runs_item,
+};
+
+static PyMethodDef runs_methods[] = {
+    {"run_count", (PyCFunction)runs_run_count, METH_NOARGS,
+     "How many runs of identical values are stored (what the buffer holds in memory)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ValueRunsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "zmr._speedups.ValueRuns",
+    .tp_basicsize = sizeof(ValueRuns),
+    .tp_dealloc = (destructor)runs_dealloc,
+    .tp_as_sequence = &runs_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "One key's buffered values, run-length encoded by identity (read-only).",
+    .tp_traverse = (traverseproc)runs_traverse,
+    .tp_clear = (inquiry)runs_clear,
+    .tp_iter = (getiterfunc)runs_iter,
+    .tp_methods = runs_methods,
+};
+
+static PyTypeObject ValueRunsIterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "zmr._speedups.ValueRunsIterator",
+    .tp_basicsize = sizeof(ValueRunsIter),
+    .tp_dealloc = (destructor)iter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)iter_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)iter_next,
+};
+
+/* ------------------------------------------------------------------ the map loops */
+
+/* 1: grouped; 0: cannot be grouped (no exception set); -1: error. *runs counts new runs. */
+static int
+group_pair(PyObject *groups, PyObject *pair, Py_ssize_t *runs)
+{
+    PyObject *key, *values;
+    int added;
+
+    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2)
+        return 0;
+    key = PyTuple_GET_ITEM(pair, 0);
+    values = PyDict_GetItemWithError(groups, key);     /* borrowed */
+    if (values == NULL) {
+        if (PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError))
+                return -1;
+            PyErr_Clear();                              /* unhashable key */
+            return 0;
+        }
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+        values = (PyObject *)runs_new();
+        if (values == NULL)
+            return -1;
+        if (PyDict_SetItem(groups, key, values) < 0) {
+            Py_DECREF(values);
+            return -1;
+        }
+        Py_DECREF(values);                              /* the dict holds it */
+    }
+    else if (Py_TYPE(values) != &ValueRunsType) {
+        PyErr_SetString(PyExc_TypeError, "group_records: groups must hold ValueRuns");
+        return -1;
+    }
+    added = runs_append((ValueRuns *)values, PyTuple_GET_ITEM(pair, 1));
+    if (added < 0)
+        return -1;
+    *runs += added;
+    return 1;
+}
+
+/* Group every pair of ``it``; on an unfit pair, set *unfit to (pair, it). */
+static int
+group_output(PyObject *groups, PyObject *it, Py_ssize_t *count, Py_ssize_t *runs,
+             PyObject **unfit)
+{
+    PyObject *pair;
+    int fit;
+
+    while ((pair = PyIter_Next(it)) != NULL) {
+        fit = group_pair(groups, pair, runs);
+        if (fit <= 0) {
+            if (fit == 0)
+                *unfit = PyTuple_Pack(2, pair, it);
+            Py_DECREF(pair);
+            return (fit == 0 && *unfit != NULL) ? 0 : -1;
+        }
+        Py_DECREF(pair);
+        (*count)++;
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+group_records(PyObject *self, PyObject *args)
+{
+    PyObject *groups, *mapper, *path, *records, *record, *out, *it, *unfit = NULL;
+    Py_ssize_t count = 0, runs = 0;
+    int failed = 0;
+
+    if (!PyArg_ParseTuple(args, "O!OOO:group_records", &PyDict_Type, &groups, &mapper,
+                          &path, &records))
+        return NULL;
+    records = PyObject_GetIter(records);
+    if (records == NULL)
+        return NULL;
+    while (unfit == NULL && (record = PyIter_Next(records)) != NULL) {
+        out = call_mapper(mapper, path, record);
+        Py_DECREF(record);
+        if (out == Py_None) {
+            Py_DECREF(out);
+            continue;
+        }
+        it = out == NULL ? NULL : PyObject_GetIter(out);
+        Py_XDECREF(out);
+        if (it == NULL) {
+            failed = 1;
+            break;
+        }
+        failed = group_output(groups, it, &count, &runs, &unfit) < 0;
+        Py_DECREF(it);
+        if (failed)
+            break;
+    }
+    Py_DECREF(records);
+    if (failed || PyErr_Occurred()) {
+        Py_XDECREF(unfit);
+        return NULL;
+    }
+    return Py_BuildValue("(nnN)", count, runs, unfit == NULL ? Py_NewRef(Py_None) : unfit);
+}
+
+static PyObject *
+extend_records(PyObject *self, PyObject *args)
+{
+    PyObject *extend, *mapper, *path, *records, *record, *out, *done;
+
+    if (!PyArg_ParseTuple(args, "OOOO:extend_records", &extend, &mapper, &path, &records))
+        return NULL;
+    records = PyObject_GetIter(records);
+    if (records == NULL)
+        return NULL;
+    while ((record = PyIter_Next(records)) != NULL) {
+        out = call_mapper(mapper, path, record);
+        Py_DECREF(record);
+        if (out == NULL)
+            break;
+        if (out == Py_None) {
+            Py_DECREF(out);
+            continue;
+        }
+        done = PyObject_CallOneArg(extend, out);
+        Py_DECREF(out);
+        if (done == NULL)
+            break;
+        Py_DECREF(done);
+    }
+    Py_DECREF(records);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"group_records", group_records, METH_VARARGS,
+     "Map records and group their pairs' values per str key (see the module source)."},
+    {"extend_records", extend_records, METH_VARARGS,
+     "Map records and hand each output to extend (see the module source)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "zmr._speedups",
+    "The map side's per-record loops in C (optional; see zmr/tasks/accel.py).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    PyObject *m;
+
+    if (PyType_Ready(&ValueRunsType) < 0 || PyType_Ready(&ValueRunsIterType) < 0)
+        return NULL;
+    m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,97 @@
+"""The map side's per-record loops, in C when ``zmr._speedups`` was built, else in Python.
+
+Both loops run the user's mapper once per input record and put what it yields in the map
+buffer; they are the engine's innermost per-pair code. ``pip install`` compiles the C
+version (zmr/_speedups.c) with the machine's compiler; without one, or with
+``ZMR_PURE_PYTHON=1`` in the environment, the Python functions below run instead. They are
+the reference: same results, same errors, and the tests run both (tests/tasks/conftest.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+Records = Iterable[tuple[int, str]]
+#: One key's buffered values: a list, or the C version's ValueRuns (len, iteration, [i]).
+Values = Sequence[Any]
+#: (pairs grouped, value slots they took, None or (the first pair that could not be
+#: grouped, the rest of its mapper call's pairs))
+Grouped = tuple[int, int, "tuple[Any, Iterator[Any]] | None"]
+
+
+def group_records_py(groups: dict[str, list[Any]], mapper: Callable[[Any, str], Any],
+                     path: str, records: Records) -> Grouped:
+    """``groups[key].append(value)`` for every pair ``mapper((path, offset), line)`` yields,
+    up to the first pair that does not unpack into two, has an unhashable key or a new key
+    that is not exactly a str; ``records`` (an iterator) is then left just past that
+    record. Each value takes a list slot (the C version stores runs of one object as one
+    slot, and stops at any pair that is not a tuple: both fall back to the same tuple path,
+    so only the speed of such odd mappers differs)."""
+    get, count = groups.get, 0
+    for offset, line in records:
+        out = mapper((path, offset), line)
+        if out is None:
+            continue
+        pairs = iter(out)
+        for pair in pairs:
+            try:
+                key, value = pair
+                values = get(key)
+            except (TypeError, ValueError):   # not a pair, or an unhashable key
+                return count, count, (pair, pairs)
+            if values is None:
+                if type(key) is not str:
+                    return count, count, (pair, pairs)
+                groups[key] = values = []
+            values.append(value)
+            count += 1
+    return count, count, None
+
+
+def extend_records_py(extend: Callable[[Any], None], mapper: Callable[[Any, str], Any],
+                      path: str, records: Records) -> None:
+    """The plain map loop: ``extend(out)`` for each non-None ``mapper((path, offset), line)``
+    (a list's ``extend``, mostly: pairs are checked when they are used)."""
+    for offset, line in records:
+        out = mapper((path, offset), line)
+        if out is not None:
+            extend(out)
+
+
+def _compiled() -> Any:
+    if os.environ.get("ZMR_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from zmr import _speedups
+    except ImportError:
+        return None
+    return _speedups
+
+
+def select(speedups: Any) -> None:
+    """Use the C loops of module ``speedups`` (``zmr._speedups``), or the Python ones when it
+    is None; done once at import, and by the tests, which run both."""
+    global COMPILED, group_records, extend_records, GROUP_BYTES, SLOT_BYTES
+    COMPILED = speedups is not None
+    group_records = speedups.group_records if COMPILED else group_records_py
+    extend_records = speedups.extend_records if COMPILED else extend_records_py
+    # Measured with tracemalloc on word-count buffers: bytes per distinct key beyond the
+    # key (dict entry + list, or ValueRuns) and per value slot (a list slot, or a ValueRuns
+    # value and count), growth slack included.
+    GROUP_BYTES, SLOT_BYTES = (112, 24) if COMPILED else (136, 9)
+
+
+#: True when the C loops are in use; the rest are bound by ``select``.
+COMPILED = False
+group_records: Callable[..., Grouped] = group_records_py
+extend_records: Callable[..., None] = extend_records_py
+GROUP_BYTES = SLOT_BYTES = 0
+select(_compiled())
+
+
+def chained(pair: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    """An unfit pair followed by the rest of its mapper call's pairs."""
+    return itertools.chain((pair,), rest)
