@@ -45,7 +45,7 @@ def run_zmr(files: list[str], out: str) -> tuple[float, float]:
     if proc.returncode:
         raise SystemExit(f"zmr run failed with exit code {proc.returncode}")
     # from the first progress line (the cluster is up) to the end of the map phase
-    gaps = [b - a for a, b in zip(moves[1:], moves[2:])]
+    gaps = [b - a for a, b in zip(moves[1:], moves[2:], strict=False)]
     return wall, max(gaps, default=float("inf"))
 
 

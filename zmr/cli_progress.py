@@ -66,7 +66,7 @@ class ProgressDisplay:
             self.close()            # the next step of a multi-step job: new bars
         self._job = status["job_id"]
         for position, kind in enumerate(("map", "reduce")):
-            total, done = status[f"{kind}s_total"], status[f"{kind}s_done"]
+            total = status[f"{kind}s_total"]
             bar = self._bars.get(kind)
             if bar is None:
                 bar = self._bars[kind] = tqdm(

@@ -53,7 +53,8 @@ def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1, **plan_options
     plan = plan_job(job, [inputs], str(tmp_path / "out"), reducers=reducers, **plan_options)
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
     log_path = str(tmp_path / "logs" / "map-0.log")
-    return plan, job, run_in(Executor(ENDPOINT, str(tmp_path)), "map", spec, pack_job(job), log_path)
+    executor = Executor(ENDPOINT, str(tmp_path))
+    return plan, job, run_in(executor, "map", spec, pack_job(job), log_path)
 
 
 def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
@@ -154,8 +155,8 @@ def test_a_silent_attempt_leaves_no_log_and_a_dying_one_keeps_its_last_words(tmp
     assert _wait(quiet).ok
     assert not (tmp_path / "logs" / "map-0.log").exists()
     quiet.kill()
-    job = _job_file(tmp_path, "import os\n\ndef mapper(k, v):\n    print('last words', flush=True)\n"
-                              "    os._exit(3)\n")
+    job = _job_file(tmp_path, "import os\n\ndef mapper(k, v):\n"
+                              "    print('last words', flush=True)\n    os._exit(3)\n")
     _, _, dying = _map(tmp_path, job, inputs)
     outcome = _wait(dying)
     assert outcome.error == "task process died (exit code 3) without reporting a result"

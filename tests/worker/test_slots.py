@@ -4,6 +4,7 @@ is killed, has run its share of attempts or its job ends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -38,6 +39,18 @@ def _spec(tmp_path, job, job_id: str, index: int) -> dict:
     return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index))).to_dict()
 
 
+@contextlib.contextmanager
+def _started(tmp_path, slots: int, prefetch: int, max_tasks: int, warm: bool = True):
+    """Real slots with (``warm``) their executors started; every process stopped after."""
+    held = Slots(slots, prefetch, max_tasks, str(tmp_path), own_endpoint=ENDPOINT)
+    if warm:
+        held.start_executors()
+    try:
+        yield held
+    finally:
+        held.close()
+
+
 def _run_all(slots: Slots, timeout_s: float = 60.0) -> list:
     finished, deadline = list(slots.fill()), time.monotonic() + timeout_s
     while slots.queue or slots.busy():
@@ -59,9 +72,7 @@ def _pids(slots: Slots) -> set[int]:
 
 
 def test_attempts_of_one_job_share_a_process_that_loaded_the_job_once(tmp_path, job):
-    slots = Slots(1, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
-    slots.start_executors()
-    try:
+    with _started(tmp_path, 1, 1, 100) as slots:
         first = _pids(slots)
         for index in range(5):
             _add(slots, tmp_path, job, "job-a", index, job[1] if index == 0 else None)
@@ -69,14 +80,10 @@ def test_attempts_of_one_job_share_a_process_that_loaded_the_job_once(tmp_path, 
         finished = _run_all(slots)
         assert [f.outcome.ok for f in finished] == [True] * 5
         assert _pids(slots) == first and slots.executors[0].tasks_run == 5
-    finally:
-        slots.close()
 
 
 def test_another_job_gets_a_fresh_process_and_an_ended_job_recycles_its_own(tmp_path, job):
-    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
-    slots.start_executors()
-    try:
+    with _started(tmp_path, 1, 0, 100) as slots:
         _add(slots, tmp_path, job, "job-a", 0, job[1])
         assert _run_all(slots)[0].outcome.ok
         ran_a = _pids(slots)
@@ -86,66 +93,45 @@ def test_another_job_gets_a_fresh_process_and_an_ended_job_recycles_its_own(tmp_
         assert ran_b != ran_a                        # module state never crosses jobs
         assert slots.job_ended("job-b") == [] and _pids(slots) != ran_b
         assert slots.executors[0].job_id is None and len(slots.executors) == 1
-    finally:
-        slots.close()
 
 
 def test_a_process_is_replaced_after_max_tasks(tmp_path, job):
-    slots = Slots(1, 0, 2, str(tmp_path), own_endpoint=ENDPOINT)
-    slots.start_executors()
-    try:
+    with _started(tmp_path, 1, 0, 2) as slots:
         seen = set()
         for index in range(4):
             _add(slots, tmp_path, job, "job-a", index, job[1])
             assert _run_all(slots)[0].outcome.ok
             seen |= _pids(slots)
         assert len(seen) == 3                        # 2 attempts each, then a new process
-    finally:
-        slots.close()
 
 
 def test_a_process_that_dies_fails_only_its_attempt_and_is_replaced(tmp_path, job):
-    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
-    slots.start_executors()
-    try:
+    with _started(tmp_path, 1, 0, 100) as slots:
         _add(slots, tmp_path, job, "job-a", 0, job[1])
         slots.fill()
         victim = slots.executors[0]
         os.kill(victim.process.pid, 9)
-        deadline = time.monotonic() + 60
-        finished = []
-        while not finished:
-            assert time.monotonic() < deadline
-            finished = slots.collect([victim] if victim.conn.poll() else [])
-            time.sleep(0.01)
+        finished = _run_all(slots)                    # its pipe's end reads as ready
         assert not finished[0].outcome.ok
         assert "task process died (killed by signal 9)" in finished[0].outcome.error
         assert slots.executors[0] is not victim and slots.executors[0].alive()
         _add(slots, tmp_path, job, "job-a", 1, None)  # the job's code is still here
         assert _run_all(slots)[0].outcome.ok
-    finally:
-        slots.close()
 
 
 def test_killing_a_queued_attempt_never_starts_it(tmp_path, job):
-    slots = Slots(1, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
-    try:
+    with _started(tmp_path, 1, 1, 100, warm=False) as slots:
         _add(slots, tmp_path, job, "job-a", 0, job[1])
         _add(slots, tmp_path, job, "job-a", 1, None)
         assert slots.kill(("job-a", "map", 1, 1)) and not slots.kill(("job-a", "map", 9, 1))
         assert [f.key for f in _run_all(slots)] == [("job-a", "map", 0, 1)]
-    finally:
-        slots.close()
 
 
 def test_an_attempt_of_a_job_without_code_fails_clearly(tmp_path, job):
-    slots = Slots(1, 0, 100, str(tmp_path), own_endpoint=ENDPOINT)
-    try:
+    with _started(tmp_path, 1, 0, 100, warm=False) as slots:
         _add(slots, tmp_path, job, "job-x", 0, None)
         finished = slots.fill()
         assert finished[0].outcome.error == "worker has no code for this job"
-    finally:
-        slots.close()
 
 
 def test_prefetch_credit_is_offered_only_while_attempts_are_short(tmp_path):

@@ -5,10 +5,10 @@ Register; ask for as many attempts as there are free slots plus a small prefetch
 in a long-lived executor process (``slots.py``, ``executor.py``); report each outcome the
 moment its pipe says it is there, with the worker's free slots, so the coordinator's answer
 is the next assignment; beat on PUB all along. The loop waits on the ZeroMQ sockets and the
-executors' pipes together: nothing on the path from assignment to report waits on a timer. When the coordinator goes silent
-for ``interval * liveness`` the worker reconnects on a fresh socket with exponential
-backoff and registers again; when it has been silent for ``coordinator_timeout_s`` the
-worker kills its tasks and exits.
+executors' pipes together: nothing on the path from assignment to report waits on a timer.
+When the coordinator goes silent for ``interval * liveness`` the worker reconnects on a
+fresh socket with exponential backoff and registers again; when it has been silent for
+``coordinator_timeout_s`` the worker kills its tasks and exits.
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ from zmr.shuffle.server import ShuffleServer
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_with_files
+from zmr.worker.executor import AttemptKey, warm_up
 from zmr.worker.housekeeping import (
     attempt_log_path,
     jobs_on_disk,
     purge_job,
     read_log_tail,
 )
-from zmr.worker.executor import AttemptKey, warm_up
 from zmr.worker.slots import Finished, Slots
 
 log = logging.getLogger("zmr.worker")

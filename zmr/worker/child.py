@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from zmr.job.loader import JobSpec
     from zmr.transport.security import Curve
 
+#: the slots of the progress array an executor shares with its worker
+RECORDS, READ, TOTAL = 0, 1, 2
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
 
@@ -108,10 +110,10 @@ def _point_progress_at(shared: Any) -> None:
     from zmr.tasks import progress
 
     def advance(records: int) -> None:
-        shared[0] += records
+        shared[RECORDS] += records
 
     def read(done: int, total: int) -> None:
-        shared[1], shared[2] = done, total
+        shared[READ], shared[TOTAL] = done, total
 
     progress.set_hook(advance, read)
 

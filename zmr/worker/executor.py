@@ -39,8 +39,6 @@ _PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher"
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-#: progress slots shared with the executor: records processed, bytes read, bytes to read
-RECORDS, READ, TOTAL = 0, 1, 2
 AttemptKey = tuple[str, str, int, int]
 
 
@@ -71,7 +69,8 @@ class Executor:
                  curve: Curve | None = None) -> None:
         parent, child_end = _context.Pipe(duplex=True)
         self.conn = parent
-        self.progress = _context.Array("q", 3, lock=False)   # RECORDS, READ, TOTAL
+        # child.RECORDS, READ, TOTAL: records processed, bytes read, bytes to read
+        self.progress = _context.Array("q", 3, lock=False)
         # what attempts print lands here first (a file, not a directory: a worker's
         # directories are its jobs' data)
         self.scratch_path = os.path.join(scratch_dir, f".executor-{uuid.uuid4().hex[:12]}.out")
@@ -106,8 +105,7 @@ class Executor:
         """Hand an attempt to this executor; False if the process is gone (it died while
         idle, e.g. killed from outside): the caller takes another executor."""
         job_id = key[0]
-        for i in range(3):
-            self.progress[i] = 0
+        self.progress[:] = [0, 0, 0]
         send_code = code if job_id != self.job_id else None
         try:
             self.conn.send(("run", kind, spec, job_id, send_code, log_path))

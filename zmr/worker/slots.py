@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zmr.worker.child import READ, RECORDS, TOTAL
 from zmr.worker.executor import AttemptKey, Executor, Outcome, resident_bytes
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ class Slots:
 
     def progress(self) -> list[str]:
         """``job/kind/index/attempt:records:bytes_read:bytes_total`` per attempt held."""
-        entries = [f"{_name(e.attempt)}:{e.progress[0]}:{e.progress[1]}:{e.progress[2]}"
-                   for e in self.busy() if e.attempt]
+        entries = [f"{_name(e.attempt)}:{e.progress[RECORDS]}:{e.progress[READ]}:"
+                   f"{e.progress[TOTAL]}" for e in self.busy() if e.attempt]
         return entries + [f"{_name(q.key)}:0:0:0" for q in self.queue]
 
     def needs_memory_watch(self) -> bool:
