@@ -22,6 +22,7 @@ they touch.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -151,9 +152,10 @@ class Executor:
         if used <= self.memory_limit:
             return False
         self.process.kill()
-        self._verdict = Outcome(False, error=f"task attempt used {_mb(used)} of memory, over "
-                                f"the job's --task-memory limit of {_mb(self.memory_limit)}; "
-                                "killed")
+        # rounded up: 100.4 MB over a 100 MB limit must not read "used 100 MB, over 100 MB"
+        self._verdict = Outcome(False, error=f"task attempt used {_mb(used, up=True)} of "
+                                "memory, over the job's --task-memory limit of "
+                                f"{_mb(self.memory_limit)}; killed")
         return True
 
     def kill(self) -> None:
@@ -190,5 +192,6 @@ def resident_bytes(pid: int | None) -> int:
         return 0
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1 << 20):.0f} MB"
+def _mb(size: int, up: bool = False) -> str:
+    megabytes = size / (1 << 20)
+    return f"{math.ceil(megabytes) if up else round(megabytes)} MB"
