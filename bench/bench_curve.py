@@ -36,7 +36,7 @@ sys.path[:0] = [ROOT, BENCH]
 from bench_wordcount import corpus  # noqa: E402
 
 from tests.helpers import output_bytes  # noqa: E402
-from zmr.local import LocalCluster  # noqa: E402
+from zmr.runners.local import LocalCluster  # noqa: E402
 from zmr.storage.splits import parse_size  # noqa: E402
 from zmr.transport.security import generate_keys  # noqa: E402
 

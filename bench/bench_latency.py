@@ -19,7 +19,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from zmr.local import LocalCluster  # noqa: E402
+from zmr.runners.local import LocalCluster  # noqa: E402
 
 JOB = os.path.join(ROOT, "jobs", "wordcount.py")
 TEXT = "the quick brown fox jumps over the lazy dog\n" * 23       # ~1 KB

@@ -27,7 +27,7 @@ sys.path.insert(0, BENCH)
 from bench_wordcount import corpus  # noqa: E402
 from gen_corpus import parse_size  # noqa: E402
 
-from zmr.local import LocalCluster  # noqa: E402
+from zmr.runners.local import LocalCluster  # noqa: E402
 
 
 class PeakSampler:

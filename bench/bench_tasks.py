@@ -23,8 +23,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from zmr.inline import run_inline  # noqa: E402
-from zmr.local import LocalCluster  # noqa: E402
+from zmr.runners.inline import run_inline  # noqa: E402
+from zmr.runners.local import LocalCluster  # noqa: E402
 
 NOOP_JOB = "def mapper(key, line):\n    return ()\n\n\ndef reducer(key, values):\n" \
            "    return ()\n"

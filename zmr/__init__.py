@@ -6,7 +6,7 @@ The public surface is what ``__all__`` lists; everything else is internal.
 from __future__ import annotations
 
 from zmr.client import Client, JobHandle
-from zmr.errors import (
+from zmr.core.errors import (
     ConfigError,
     DataCorruptionError,
     InputError,
@@ -16,9 +16,9 @@ from zmr.errors import (
     TaskError,
     ZmrError,
 )
-from zmr.inline import JobResult, run_inline
 from zmr.job.api import Step
 from zmr.job.counters import increment_counter
+from zmr.runners.inline import JobResult, run_inline
 
 __version__ = "0.1.0"
 __all__ = [

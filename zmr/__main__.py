@@ -1,5 +1,5 @@
 """``python -m zmr`` is the ``zmr`` command."""
 
-from zmr.cli import main
+from zmr.cli.main import main
 
 raise SystemExit(main())

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, load_config
-from zmr.errors import JobFailedError, ZmrError
+from zmr.core.errors import JobFailedError, ZmrError
+from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import load_runnable, pack_job
-from zmr.pipeline import PipelineRun, StepJob
-from zmr.planning import JobPlan, plan_job
+from zmr.job.pipeline import PipelineRun, StepJob
+from zmr.job.planning import plan_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.errors import ConfigError
+from zmr.core.errors import ConfigError
 from zmr.transport.security import Curve, check_exposure, load_curve
 
 #: (section, key) -> (type, default, meaning)

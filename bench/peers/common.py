@@ -7,7 +7,8 @@ jobs/wordcount.py); ``--bigram`` counts adjacent token pairs within a line, keye
 ``"first second"`` (jobs/bigram.py). ``--tokeniser split`` takes ``line.split()`` as it
 is instead (jobs/wordcount_split.py), the cheapest tokeniser, which leaves the engine's
 own per-pair cost most visible; peers that tokenise in SQL or in their own kernels
-(DuckDB, polars, Spark DataFrame) only do the regex. The answer is ``key<TAB>count`` lines sorted by key, so
+(DuckDB, polars, Spark DataFrame) only do the regex. The answer is ``key<TAB>count`` lines
+sorted by key, so
 the harness can compare every program's with the plain Counter's.
 """
 

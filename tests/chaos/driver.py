@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 
 
 class Respawner(threading.Thread):

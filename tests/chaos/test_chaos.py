@@ -12,8 +12,8 @@ import pytest
 from tests.chaos.driver import Chaos, Respawner, expected_word_counts
 from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 FAST = dict(heartbeat_interval_s=0.5, liveness=4, coordinator_timeout_s=30.0,
             max_attempts=8, speculative_min_runtime_s=1.0)

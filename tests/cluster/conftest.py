@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")

@@ -9,7 +9,7 @@ import pytest
 
 from zmr.client import Client
 from zmr.config import load_config, write_config
-from zmr.errors import JobDefinitionError, ZmrError
+from zmr.core.errors import JobDefinitionError, ZmrError
 from zmr.protocol.messages import Ack, ErrorReply, Message, StatusRequest
 from zmr.transport.sockets import ROUTER, Channel, free_port, make_socket, poll
 

@@ -8,7 +8,7 @@ import signal
 import time
 
 from tests.cluster.conftest import JOBS, write_lines
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 
 
 def _intervals(status, kind):

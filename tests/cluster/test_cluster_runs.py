@@ -10,7 +10,7 @@ import pytest
 
 from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
+from zmr.runners.inline import run_inline
 
 
 @pytest.mark.parametrize("job,reducers", [("wordcount", 3), ("bigram", 2),

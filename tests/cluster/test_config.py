@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from zmr.config import SETTINGS, ClusterConfig, load_config, write_config
-from zmr.errors import ConfigError
+from zmr.core.errors import ConfigError
 
 SHIPPED = pathlib.Path(__file__).parents[2] / "conf" / "cluster.toml"
 

@@ -8,9 +8,9 @@ import time
 
 from tests.cluster.conftest import JOBS, write_lines
 from tests.helpers import output_bytes
-from zmr.errors import ZmrError
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.core.errors import ZmrError
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 
 def _marking_job(tmp_path, marks) -> str:

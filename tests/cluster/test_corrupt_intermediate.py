@@ -10,8 +10,8 @@ import time
 
 from tests.cluster.conftest import write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 HELD = os.path.join(os.path.dirname(__file__), "..", "jobs", "held.py")
 

@@ -17,10 +17,10 @@ from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import output_bytes
 from zmr.client import Client
 from zmr.config import load_config, write_config
-from zmr.errors import ConfigError, ZmrError
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.core.errors import ConfigError, ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleRequest
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 from zmr.transport.security import (
     AUTHORIZED,
     check_exposure,

@@ -10,8 +10,8 @@ import pytest
 
 from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 
 @pytest.fixture()

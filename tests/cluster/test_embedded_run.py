@@ -75,6 +75,6 @@ import subprocess, sys
 def refuse(*args, **kwargs):
     raise SystemExit("zmr: a cluster was started")
 subprocess.Popen = refuse
-from zmr.cli import main
+from zmr.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -9,8 +9,8 @@ import time
 
 from tests.cluster.conftest import JOBS, write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 
 def test_sigstopped_worker_is_replaced_and_its_late_result_ignored(tmp_path):

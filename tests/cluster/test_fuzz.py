@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 
 from tests.cluster.conftest import write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
 from zmr.protocol import wire
 from zmr.protocol.messages import (
     ALL_MESSAGES,
@@ -31,6 +29,8 @@ from zmr.protocol.messages import (
     ShutdownCluster,
     TaskDone,
 )
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 from zmr.transport.sockets import DEALER, PUB, PUSH, Channel, make_socket
 
 GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated.py")

@@ -9,9 +9,9 @@ import time
 
 from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 

@@ -8,7 +8,7 @@ import signal
 import time
 
 from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 from zmr.worker.housekeeping import jobs_on_disk, purge_job
 
 

@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from tests.cluster.conftest import JOBS, write_lines
-from zmr.cli_progress import ProgressDisplay
-from zmr.errors import JobFailedError
-from zmr.local import LocalCluster
+from zmr.cli.progress import ProgressDisplay
+from zmr.core.errors import JobFailedError
+from zmr.runners.local import LocalCluster
 
 
 def _zmr(cluster: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from tests.cluster.conftest import write_lines
 from tests.helpers import output_bytes
 from tests.netlab import NetLab, netns_unavailable
 from zmr.config import write_config
-from zmr.inline import run_inline
+from zmr.runners.inline import run_inline
 from zmr.transport.security import generate_keys
 
 SLOW = os.path.join(os.path.dirname(__file__), "..", "jobs", "slow.py")

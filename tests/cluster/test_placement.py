@@ -10,9 +10,9 @@ import pytest
 
 from tests.cluster.conftest import write_lines
 from tests.helpers import output_bytes
-from zmr.errors import ZmrError
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.core.errors import ZmrError
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 JOB = '''
 import time

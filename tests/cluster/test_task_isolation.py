@@ -6,7 +6,7 @@ import os
 
 from tests.cluster.conftest import JOBS, write_lines
 from tests.helpers import read_output
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 
 
 def _baked(tmp_path, name: str, marks) -> str:

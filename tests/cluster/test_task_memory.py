@@ -12,8 +12,8 @@ import pytest
 
 from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
 from tests.helpers import read_output
-from zmr.errors import JobFailedError
-from zmr.local import LocalCluster
+from zmr.core.errors import JobFailedError
+from zmr.runners.local import LocalCluster
 
 LIMIT_MESSAGE = "over the job's --task-memory limit of 150 MB; killed"
 

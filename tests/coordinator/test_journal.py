@@ -10,9 +10,9 @@ import pytest
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.model import task_record
-from zmr.planning import JobPlan
+from zmr.core.plan import JobPlan
+from zmr.core.specs import Split
 from zmr.protocol.messages import Register, RequestTask, TaskDone
-from zmr.tasks.specs import Split
 
 
 @pytest.fixture(autouse=True)

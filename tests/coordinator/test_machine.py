@@ -7,7 +7,8 @@ import pytest
 from zmr.coordinator.events import AbortOutput, Publish, SealOutput, Send
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.states import InvalidTransition, JobState, TaskState
-from zmr.planning import JobPlan
+from zmr.core.plan import JobPlan
+from zmr.core.specs import Split
 from zmr.protocol.messages import (
     AssignTask,
     JobEnded,
@@ -17,7 +18,6 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.tasks.specs import Split
 
 
 def plan(maps=2, reducers=1):

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from zmr.coordinator.events import Send
 from zmr.coordinator.machine import CoordinatorState
-from zmr.planning import JobPlan
+from zmr.core.plan import JobPlan
+from zmr.core.specs import Split
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
-from zmr.tasks.specs import Split
 
 
 def plan(hosts: list[tuple[str, ...]], resources=None) -> JobPlan:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from tests.dashboard.conftest import JOBS, write_inputs
+from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
 from zmr.dashboard.metrics import prometheus_text
-from zmr.errors import JobFailedError
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from tests.dashboard.conftest import JOBS, write_inputs
-from zmr.errors import JobFailedError
+from zmr.core.errors import JobFailedError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.environ.get("ZMR_TEST_ARTIFACTS", os.path.join(ROOT, "test-artifacts"))

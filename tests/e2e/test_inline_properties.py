@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import read_output, read_parts
-from zmr.errors import InputError
-from zmr.inline import run_inline
+from zmr.core.errors import InputError
+from zmr.runners.inline import run_inline
 from zmr.storage import codec
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
@@ -92,7 +92,7 @@ def test_mixed_key_types_are_sorted_by_type_then_value(tmp_path):
             codec.encode_key(_tuple(k)) for k, _ in part)
     counts = collections.Counter()
     for ln in (tmp_path / "in.txt").read_text().splitlines():
-        for i, w in enumerate(ln.split()):
+        for w in ln.split():
             counts.update(codec.encode_key(k)
                           for k in (w, len(w), (w[:1], len(w)), len(w) / 2, len(w) % 2 == 0))
     assert {codec.encode_key(_tuple(k)): v for k, v in pairs} == dict(counts)

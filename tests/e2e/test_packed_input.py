@@ -11,9 +11,9 @@ import pytest
 
 from tests.cluster.conftest import EXAMPLES
 from tests.helpers import output_bytes, read_output
-from zmr.errors import ConfigError, InputError, JobDefinitionError
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.core.errors import ConfigError, InputError, JobDefinitionError
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 WORDCOUNT = f"{EXAMPLES}/wordcount.py"

@@ -9,9 +9,9 @@ import statistics
 import pytest
 
 from tests.helpers import read_output
-from zmr.errors import JobDefinitionError
-from zmr.inline import run_inline
+from zmr.core.errors import JobDefinitionError
 from zmr.job.loader import load_job
+from zmr.runners.inline import run_inline
 
 JOB = os.path.join(os.path.dirname(__file__), "..", "jobs", "agg_stats.py")
 REFERENCE = {"sum": sum, "count": len, "min": min, "max": max, "mean": statistics.fmean,

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from zmr.errors import JobDefinitionError
+from zmr.core.errors import JobDefinitionError
 from zmr.job.loader import load_job, pack_job, unpack_job
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 import zmr
-from zmr.errors import JobDefinitionError, JobFailedError
-from zmr.inline import _run_plan, run_inline
+from zmr.core.errors import JobDefinitionError, JobFailedError
 from zmr.job.loader import load_job, load_runnable, with_reducer_as_combiner
-from zmr.local import LocalCluster
-from zmr.pipeline import PipelineRun
+from zmr.job.pipeline import PipelineRun
+from zmr.runners.inline import _run_plan, run_inline
+from zmr.runners.local import LocalCluster
 from zmr.storage.pairfile import iter_pair_batches
 
 ROOT = Path(__file__).resolve().parents[2]

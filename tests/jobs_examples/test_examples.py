@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from zmr.inline import run_inline
+from zmr.runners.inline import run_inline
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = ROOT / "jobs"
@@ -382,7 +382,7 @@ def test_max_temperature_on_generated_weather_csv(tmp_path, reducers, split_size
 
 
 def test_max_temperature_on_a_cluster_and_the_bundled_sample(tmp_path):
-    from zmr.local import LocalCluster
+    from zmr.runners.local import LocalCluster
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
         job = cluster.client.submit(str(JOBS / "max_temperature.py"), [str(ROOT / "data" /
                                     "weather")], str(tmp_path / "out"), reducers=2,

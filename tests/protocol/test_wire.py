@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zmr.errors import ProtocolError
+from zmr.core.errors import ProtocolError
 from zmr.protocol import wire
 from zmr.protocol.messages import (
     ALL_MESSAGES,

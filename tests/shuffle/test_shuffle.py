@@ -8,12 +8,12 @@ import zlib
 
 import pytest
 
-from zmr.errors import FetchFailedError
+from zmr.core.errors import FetchFailedError
+from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleRequest
 from zmr.shuffle import server as shuffle_server
 from zmr.shuffle.fetcher import fetch_remote, make_fetch
 from zmr.shuffle.server import ShuffleServer
-from zmr.tasks.specs import Segment
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 
@@ -203,7 +203,7 @@ def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
 
 
 def test_service_binds_within_a_port_range_or_says_why_not(tmp_path):
-    from zmr.errors import ZmrError
+    from zmr.core.errors import ZmrError
     from zmr.transport.sockets import free_port
 
     low = free_port()

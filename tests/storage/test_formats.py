@@ -18,11 +18,11 @@ import pytest
 
 from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import read_output
-from zmr.errors import InputError, JobFailedError, OutputError, ZmrError
-from zmr.inline import run_inline
+from zmr.core.errors import InputError, JobFailedError, OutputError, ZmrError
 from zmr.job.loader import load_job
-from zmr.local import LocalCluster
-from zmr.planning import plan_job
+from zmr.job.planning import plan_job
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 from zmr.storage.input_formats import iter_record_batches, records
 from zmr.storage.splits import iter_split_lines, plan_splits
 

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zmr.errors import InputError
+from zmr.core.errors import InputError
+from zmr.core.specs import MapTaskSpec, Piece, Split
 from zmr.storage import locality
 from zmr.storage.input_formats import iter_record_batches, split_bytes
 from zmr.storage.splits import (
@@ -25,7 +26,6 @@ from zmr.storage.splits import (
     list_inputs,
     plan_splits,
 )
-from zmr.tasks.specs import MapTaskSpec, Piece, Split
 
 
 def write(root: Path, sizes: dict[str, int]) -> list[str]:

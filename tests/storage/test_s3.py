@@ -14,9 +14,9 @@ import pytest
 from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import output_bytes
 from tests.s3server import S3Server
-from zmr.errors import JobFailedError, OutputError
-from zmr.inline import run_inline
-from zmr.local import LocalCluster
+from zmr.core.errors import JobFailedError, OutputError
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 BOOM = os.path.join(os.path.dirname(__file__), "..", "jobs", "fails_on_boom.py")

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zmr.errors import ConfigError, InputError
+from zmr.core.errors import ConfigError, InputError
+from zmr.core.specs import Split
 from zmr.storage import splits as splits_module
 from zmr.storage.splits import (
     discover_inputs,
@@ -24,7 +25,6 @@ from zmr.storage.splits import (
     parse_size,
     plan_splits,
 )
-from zmr.tasks.specs import Split
 
 
 def reference_lines(data: bytes) -> list[tuple[int, str]]:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.tasks.conftest import BUILT
-from zmr.inline import run_inline
+from zmr.runners.inline import run_inline
 from zmr.tasks import accel
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")

@@ -9,8 +9,8 @@ import os
 import numpy as np
 
 from tests.helpers import read_output
-from zmr.inline import run_inline
 from zmr.job.loader import load_job
+from zmr.runners.inline import run_inline
 
 ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 

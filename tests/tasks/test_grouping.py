@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import read_output
 from tests.jobs.grouped_mixed import key_of
-from zmr.inline import run_inline
+from zmr.runners.inline import run_inline
 from zmr.storage import codec
 
 JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")

@@ -4,7 +4,7 @@ split, never going back, and ending at the split's size."""
 from __future__ import annotations
 
 from zmr.job.loader import load_job
-from zmr.planning import plan_job
+from zmr.job.planning import plan_job
 from zmr.tasks import progress
 from zmr.tasks.map_task import run_map_task
 

@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from tests.helpers import read_parts
-from zmr.errors import ConfigError, JobFailedError, TaskError
-from zmr.inline import run_inline
+from zmr.core.errors import ConfigError, JobFailedError, TaskError
 from zmr.job.loader import load_job, with_reducer_as_combiner
-from zmr.local import LocalCluster
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 JOB = os.path.join(os.path.dirname(__file__), "..", "jobs", "skips_bad.py")
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")

@@ -8,10 +8,11 @@ import os
 import pytest
 
 from tests.helpers import read_output, read_parts
-from zmr.errors import ConfigError, FetchFailedError
-from zmr.inline import run_inline
+from zmr.core.errors import ConfigError, FetchFailedError
+from zmr.core.plan import JobPlan
 from zmr.job.loader import load_job
-from zmr.planning import JobPlan, plan_job
+from zmr.job.planning import plan_job
+from zmr.runners.inline import run_inline
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import merge_factor, run_reduce_task

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from zmr.errors import ZmrError
+from zmr.core.errors import ZmrError
 from zmr.protocol import wire
 from zmr.protocol.messages import Heartbeat, Registered, RequestTask
 from zmr.transport.sockets import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from zmr.local import LocalCluster
+from zmr.runners.local import LocalCluster
 from zmr.worker.agent import WorkerAgent
 
 

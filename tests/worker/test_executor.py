@@ -10,10 +10,10 @@ import time
 import pytest
 
 from tests.helpers import output_bytes
-from zmr.inline import run_inline
+from zmr.core.specs import MapManifest
 from zmr.job.loader import load_job, pack_job
-from zmr.planning import plan_job
-from zmr.tasks.specs import MapManifest
+from zmr.job.planning import plan_job
+from zmr.runners.inline import run_inline
 from zmr.worker.executor import Executor
 
 WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from zmr.job.loader import load_job, pack_job
-from zmr.planning import plan_job
+from zmr.job.planning import plan_job
 from zmr.worker.slots import Slots
 
 ENDPOINT = "tcp://127.0.0.1:1"

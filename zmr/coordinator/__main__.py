@@ -6,8 +6,8 @@ import sys
 
 from zmr.config import load_config
 from zmr.coordinator.server import CoordinatorServer
-from zmr.errors import ZmrError
-from zmr.process import setup_logging, stop_on_signals
+from zmr.core.errors import ZmrError
+from zmr.core.process import setup_logging, stop_on_signals
 
 
 def main(argv: list[str]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from zmr.coordinator.model import MAP, Job, Task, WorkerInfo
-from zmr.tasks.specs import MapManifest
+from zmr.core.specs import MapManifest
 
 
 def task_spec(job: Job, task: Task, number: int,

@@ -23,8 +23,9 @@ from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Se
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
+from zmr.core.plan import JobPlan
+from zmr.core.specs import MapManifest
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
-from zmr.planning import JobPlan
 from zmr.protocol.messages import (
     AssignTask,
     JobEnded,
@@ -34,7 +35,6 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.tasks.specs import MapManifest
 
 #: Counter group for what happened to a job's attempts (Hadoop's JobCounter).
 JOB_COUNTERS = "zmr.job"

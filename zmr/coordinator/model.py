@@ -13,8 +13,8 @@ from zmr.coordinator.states import (
     check_transition,
 )
 from zmr.coordinator.tally import MAP, REDUCE, TaskTally
+from zmr.core.plan import JobPlan
 from zmr.job.counters import BUILTIN_GROUP, Counters
-from zmr.planning import JobPlan
 
 __all__ = ["MAP", "REDUCE", "Attempt", "Job", "Task", "TaskTally", "WorkerInfo"]
 

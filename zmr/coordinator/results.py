@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from zmr.coordinator.model import MAP
-from zmr.tasks.specs import MapManifest, ReduceResult
+from zmr.core.specs import MapManifest, ReduceResult
 
 
 def result_problem(kind: str, index: int, num_reducers: int, result: dict[str, Any]) -> str:

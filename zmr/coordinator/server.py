@@ -18,11 +18,11 @@ from zmr.config import ClusterConfig
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
+from zmr.core.errors import ConfigError, ZmrError
+from zmr.core.plan import JobPlan
+from zmr.core.process import worth_logging
 from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
-from zmr.errors import ConfigError, ZmrError
-from zmr.planning import JobPlan
-from zmr.process import worth_logging
 from zmr.protocol.messages import (
     Ack,
     CancelJob,

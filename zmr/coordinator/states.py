@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from zmr.errors import ZmrError
+from zmr.core.errors import ZmrError
 
 
 class JobState(str, Enum):

@@ -19,7 +19,7 @@ from typing import Any
 
 import cloudpickle
 
-from zmr.errors import ConfigError, JobDefinitionError
+from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
 from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec, Pipeline, Step, identity_mapper
 from zmr.storage.splits import parse_size

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zmr.errors import TaskError
+from zmr.core.errors import TaskError
 from zmr.job.counters import Counters
 from zmr.storage import codec
 
@@ -58,7 +58,7 @@ def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any,
     for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
         _, key, first = next(same_key)
         yield kb, key, itertools.chain(first, itertools.chain.from_iterable(
-            map(itemgetter(2), same_key)))
+            map(itemgetter(2), same_key)))  # noqa: B031  (consumed once, by the reducer)
 
 
 class RecordSkipper:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from zmr.errors import ProtocolError
+from zmr.core.errors import ProtocolError
 from zmr.protocol.messages import ALL_MESSAGES, Message
 
 VERSION = b"ZMR1"

@@ -15,10 +15,10 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-from zmr.errors import FetchFailedError, ZmrError
+from zmr.core.errors import FetchFailedError, ZmrError
+from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.tasks.reduce_task import local_fetch
-from zmr.tasks.specs import Segment
 from zmr.transport.security import Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 

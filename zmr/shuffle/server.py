@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urlparse
 
-from zmr.errors import ZmrError
+from zmr.core.errors import ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.transport.security import CURVE_KEY_CHARS, Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll

@@ -21,7 +21,7 @@ import errno
 import os
 import shutil
 
-from zmr.errors import OutputError
+from zmr.core.errors import OutputError
 from zmr.storage import fs, layout
 from zmr.storage.formats import check_parquet_parts
 

@@ -16,7 +16,7 @@ import stat
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from zmr.errors import InputError
+from zmr.core.errors import InputError
 from zmr.storage import fs
 
 __all__ = ["InputFile", "discover_inputs", "file_size", "list_inputs"]

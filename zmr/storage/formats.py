@@ -30,16 +30,20 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from zmr.core.formats import (  # noqa: F401  (re-exported: the names belong with the formats)
+    ARROW,
+    CSV,
+    FORMATS,
+    INPUT_FORMATS,
+    JSONL,
+    OUTPUT_FORMATS,
+    PARQUET,
+    TEXT,
+    USER_INPUT_FORMATS,
+    USER_OUTPUT_FORMATS,
+)
 from zmr.storage.pairfile import PairFileWriter, batched
 
-TEXT, ARROW, JSONL, CSV, PARQUET = "text", "arrow", "jsonl", "csv", "parquet"
-#: Formats a job's output may have (``arrow`` only between the steps of a job).
-OUTPUT_FORMATS = (TEXT, JSONL, CSV, PARQUET, ARROW)
-#: Formats a job may read (``arrow`` only between the steps of a job).
-INPUT_FORMATS = (TEXT, CSV, JSONL, PARQUET, "ipc", ARROW)
-FORMATS = INPUT_FORMATS
-USER_INPUT_FORMATS = INPUT_FORMATS[:-1]
-USER_OUTPUT_FORMATS = OUTPUT_FORMATS[:-1]
 _SUFFIX = {JSONL: ".jsonl", CSV: ".csv", PARQUET: ".parquet"}
 
 

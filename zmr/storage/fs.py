@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from zmr.errors import InputError
+from zmr.core.errors import InputError
 
 
 def is_uri(path: str) -> bool:

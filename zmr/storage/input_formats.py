@@ -28,9 +28,9 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from zmr.errors import ConfigError, InputError
+from zmr.core.errors import ConfigError, InputError
+from zmr.core.specs import Split
 from zmr.storage import fs
-from zmr.tasks.specs import Split
 
 CSV, JSONL, PARQUET, IPC = "csv", "jsonl", "parquet", "ipc"
 LINE_FORMATS = (CSV, JSONL)

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 
-from zmr.errors import DataCorruptionError
-from zmr.tasks.specs import PartitionIndexEntry
+from zmr.core.errors import DataCorruptionError
+from zmr.core.specs import PartitionIndexEntry
 
 #: Rows per record batch written; bounds the memory a k-way merge holds per input.
 BATCH_ROWS = 16384

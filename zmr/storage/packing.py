@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import itemgetter
 
-from zmr.tasks.specs import Piece, Split
+from zmr.core.specs import Piece, Split
 
 #: A piece of an input file, the hosts holding it, and its packing weight in bytes (None:
 #: it fills a split by itself).

@@ -29,12 +29,12 @@ from typing import IO
 
 import numpy as np
 
-from zmr.errors import ConfigError, InputError
+from zmr.core.errors import ConfigError, InputError
+from zmr.core.specs import Piece, Split
 from zmr.storage import fs
 from zmr.storage.discovery import InputFile, discover_inputs, file_size, list_inputs
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.storage.packing import Planned, pack_splits
-from zmr.tasks.specs import Piece, Split
 
 __all__ = ["InputFile", "discover_inputs", "iter_split_lines", "iter_split_records",
            "list_inputs", "parse_size", "plan_splits"]

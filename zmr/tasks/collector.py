@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zmr.core.specs import PartitionIndexEntry
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
 from zmr.storage import codec, layout
@@ -28,7 +29,6 @@ from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor
 from zmr.tasks import accel
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
-from zmr.tasks.specs import PartitionIndexEntry
 
 #: Share of the task memory budget the map output buffer may fill before it spills.
 SPILL_PERCENT = 0.7

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from zmr.core.specs import MapManifest, MapTaskSpec, Split
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
@@ -35,7 +36,6 @@ from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import accel, progress
 from zmr.tasks.collector import MapOutputCollector
-from zmr.tasks.specs import MapManifest, MapTaskSpec, Split
 
 #: Input is read in pieces of at most this size (each costs ~4x in memory while decoded and
 #: split into lines), and of at most 1/32 of the task memory budget.

@@ -16,7 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from zmr.errors import DataCorruptionError, FetchFailedError
+from zmr.core.errors import DataCorruptionError, FetchFailedError
+from zmr.core.specs import ReduceResult, ReduceTaskSpec, Segment
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
@@ -25,7 +26,6 @@ from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import progress
-from zmr.tasks.specs import ReduceResult, ReduceTaskSpec, Segment
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:

@@ -32,7 +32,7 @@ import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
-from zmr.errors import ConfigError
+from zmr.core.errors import ConfigError
 
 log = logging.getLogger("zmr.security")
 AUTHORIZED = "authorized"

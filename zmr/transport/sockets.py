@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 
 import zmq
 
-from zmr.errors import ProtocolError, ZmrError
-from zmr.process import worth_logging
+from zmr.core.errors import ProtocolError, ZmrError
+from zmr.core.process import worth_logging
 from zmr.protocol import wire
 from zmr.protocol.messages import Message
 from zmr.transport.security import Curve, secure_client, secure_server

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from zmr.config import load_config
-from zmr.errors import ZmrError
-from zmr.process import setup_logging, stop_on_signals
+from zmr.core.errors import ZmrError
+from zmr.core.process import setup_logging, stop_on_signals
 from zmr.worker.agent import WorkerAgent
 
 

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
 RECORDS, READ, TOTAL = 0, 1, 2
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
+
+
+@dataclass
+class Outcome:
+    """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
+
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: str = ""
+    traceback: str = ""
+    lost_map: int = -1
+    disk_error: bool = False     # the worker's own disk failed, not the user's code
 
 
 def noop() -> None:
@@ -71,7 +84,6 @@ def _unpack(code: bytes | None) -> JobSpec:
 
 def _attempt(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
              curve: Curve | None) -> Any:
-    from zmr.worker.executor import Outcome
 
     try:
         return Outcome(True, result=_run(kind, spec, job, own_endpoint, curve))
@@ -80,8 +92,7 @@ def _attempt(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
 
 
 def _failure(exc: BaseException, spec: dict[str, Any]) -> Any:
-    from zmr.errors import FetchFailedError
-    from zmr.worker.executor import Outcome
+    from zmr.core.errors import FetchFailedError
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
     text = traceback.format_exc()
@@ -93,10 +104,10 @@ def _failure(exc: BaseException, spec: dict[str, Any]) -> Any:
 
 def _run(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
          curve: Curve | None) -> dict[str, Any]:
+    from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
     from zmr.shuffle.fetcher import make_fetch
     from zmr.tasks.map_task import run_map_task
     from zmr.tasks.reduce_task import run_reduce_task
-    from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec
 
     if kind == "map":
         return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()

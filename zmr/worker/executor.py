@@ -27,10 +27,10 @@ import multiprocessing
 import os
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zmr.worker import child
+from zmr.worker.child import Outcome
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
@@ -49,18 +49,6 @@ def warm_up() -> None:
     probe = _context.Process(target=child.noop, daemon=True)
     probe.start()
     probe.join()
-
-
-@dataclass
-class Outcome:
-    """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
-
-    ok: bool
-    result: dict[str, Any] | None = None
-    error: str = ""
-    traceback: str = ""
-    lost_map: int = -1
-    disk_error: bool = False     # the worker's own disk failed, not the user's code
 
 
 class Executor:

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zmr.worker.child import READ, RECORDS, TOTAL
-from zmr.worker.executor import AttemptKey, Executor, Outcome, resident_bytes
+from zmr.worker.child import READ, RECORDS, TOTAL, Outcome
+from zmr.worker.executor import AttemptKey, Executor, resident_bytes
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve

@@ -1,5 +1,5 @@
-"""Cluster commands of the ``zmr`` CLI: submit, status, wait, cancel, workers, and the
-embedded local cluster behind ``zmr run``. They find the coordinator through ``--config``
+"""Cluster commands of the ``zmr`` CLI: submit, status, wait, cancel, workers, history,
+logs and keygen. They find the coordinator through ``--config``
 or the ``ZMR_CONFIG`` environment variable (default: built-in loopback settings)."""
 
 from __future__ import annotations
@@ -9,25 +9,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from zmr.cli import job_from_args
-from zmr.cli_progress import ProgressDisplay
-from zmr.client import Client, JobHandle, StepsHandle
+from zmr.cli.options import add_job_arguments, job_from_args, plan_options
+from zmr.cli.progress import wait_showing_progress
+from zmr.client import Client, StepsHandle
 from zmr.config import load_config
-from zmr.errors import ConfigError
-from zmr.job.api import JobSpec, Pipeline
-from zmr.local import LocalCluster
-from zmr.pipeline import PipelineRun
-from zmr.planning import plan_job
-from zmr.storage import commit
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
 
 def add_cluster_commands(sub: Any) -> None:
-    from zmr.cli import add_job_arguments
-
     submit = sub.add_parser("submit", help="submit a job to a running cluster")
     add_job_arguments(submit)
     submit.add_argument("--name", default=None, help="job name (default: module name)")
@@ -80,22 +71,14 @@ def _client(args: argparse.Namespace) -> Client:
 def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
     job = client.submit(job_from_args(args), args.input, args.output,
-                        overwrite=args.overwrite, name=args.name, **_plan_options(args))
+                        overwrite=args.overwrite, name=args.name, **plan_options(args))
     print(job.job_id, flush=True)
     if isinstance(job, StepsHandle) and not args.wait:
         print("zmr: a multi-step job's steps are submitted by this client in turn: waiting "
               "for them", file=sys.stderr)
     if args.wait or isinstance(job, StepsHandle):
-        _wait_showing_progress(job.wait, quiet=False)
+        wait_showing_progress(job.wait, quiet=False)
     return 0
-
-
-def _wait_showing_progress(wait: Any, quiet: bool) -> dict[str, Any]:
-    display = ProgressDisplay(quiet)
-    try:
-        return wait(on_progress=display)      # type: ignore[no-any-return]
-    finally:
-        display.close()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -134,7 +117,7 @@ def _print_details(job: dict[str, Any]) -> None:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     client = _client(args)
-    _wait_showing_progress(lambda on_progress: client.wait(args.job_id,
+    wait_showing_progress(lambda on_progress: client.wait(args.job_id,
                                                            on_progress=on_progress), False)
     return 0
 
@@ -193,59 +176,3 @@ def cmd_logs(args: argparse.Namespace) -> int:
               f"{a['worker']} ({a['outcome']}) <==")
         print(a["log"] if a["log"].endswith("\n") or not a["log"] else a["log"] + "\n", end="")
     return 0
-
-
-def run_embedded(args: argparse.Namespace) -> int:
-    """``zmr run`` without --inline: start a local cluster, run the job, tear it down.
-    The job, its inputs and its output are checked first, so a mistake is reported at once
-    instead of after a cluster has been started for nothing."""
-    started = time.monotonic()
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-    workers = args.workers or os.cpu_count() or 1
-    spec = job_from_args(args)
-    submit = (_steps_submitter(spec, args) if isinstance(spec, Pipeline)
-              else _job_submitter(spec, args))
-    with LocalCluster(workers=workers) as cluster:
-        job = submit(cluster.client)
-        try:
-            status = _wait_showing_progress(job.wait, args.quiet)
-        except BaseException:
-            if isinstance(job, StepsHandle):      # the cluster goes, and its steps with it
-                job.run.abort()
-            raise
-    if not args.quiet:
-        _print_embedded_summary(job, status, workers, time.monotonic() - started)
-    return 0
-
-
-def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
-    return dict(reducers=args.reducers, split_size=args.split_size,
-                memory_budget=args.memory_budget, on_bad_utf8=args.on_bad_utf8,
-                compression=args.compression, skip_bad_records=args.skip_bad_records,
-                task_memory=args.task_memory, input_format=args.input_format,
-                output_format=args.output_format)
-
-
-def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:
-    plan = plan_job(spec, args.input, args.output, **_plan_options(args))
-    commit.refuse_existing(plan.output, args.overwrite)   # at once, before any process starts
-    return lambda client: client.submit_plan(spec, plan, overwrite=args.overwrite)
-
-
-def _steps_submitter(spec: Pipeline, args: argparse.Namespace
-                     ) -> Callable[[Client], JobHandle]:
-    run = PipelineRun(spec, args.input, args.output, overwrite=args.overwrite,
-                      **_plan_options(args))
-    return lambda client: StepsHandle(client, run)
-
-
-def _print_embedded_summary(job: JobHandle, status: dict[str, Any], workers: int,
-                            elapsed_s: float) -> None:
-    steps = f" ({status['steps']} steps; the last:" if "steps" in status else ""
-    print(f"zmr: {job.job_id} done in {elapsed_s:.2f}s on {workers} workers{steps}"
-          f" {status['maps_total']} map tasks, {status['reduces_total']} reduce "
-          f"tasks{')' if steps else ''} -> {status['output']}", file=sys.stderr)
-    skipped = status["counters"].get("zmr", {}).get("MAP_SKIPPED_RECORDS", 0)
-    if skipped:
-        print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)

@@ -6,25 +6,28 @@ Precedence of every setting: command-line flag > job module setting > default.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
 
-from zmr.errors import ConfigError, InputError
+from zmr.core.errors import ConfigError, InputError
+from zmr.core.plan import (
+    COMPRESSIONS,
+    DEFAULT_COMPRESSION,
+    JobPlan,
+    output_format_name,
+    resources,
+)
+from zmr.core.specs import Split
 from zmr.job.api import JobSpec
-from zmr.storage.formats import ARROW, INPUT_FORMATS, OUTPUT_FORMATS, TEXT
+from zmr.storage.formats import ARROW, INPUT_FORMATS, TEXT
 from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
 from zmr.storage.input_formats import check_options
 from zmr.storage.locality import hosts_holding
 from zmr.storage.splits import list_inputs, parse_size, plan_splits
-from zmr.tasks.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
 DEFAULT_SPLIT_SIZE = 64 << 20        # Hadoop's classic block size
-#: Intermediate compression codecs (Arrow IPC buffer compression); see README, Benchmarks.
-COMPRESSIONS = ("none", "lz4", "zstd")
-DEFAULT_COMPRESSION = "none"
 DEFAULT_MEMORY_BUDGET = 64 << 20     # map-side sort buffer (Hadoop's io.sort.mb was 100)
 #: With a hard --task-memory limit, the spill budget is capped at this share of it, so an
 #: attempt spills well before the worker kills it (the rest is the interpreter, Arrow, input).
@@ -33,86 +36,10 @@ DEFAULT_REDUCERS = 1                 # Hadoop's mapreduce.job.reduces default
 BAD_UTF8_POLICIES = ("strict", "replace")
 
 
-@dataclass(frozen=True)
-class JobPlan:
-    """The tasks of one job, fixed at submission."""
-
-    splits: list[Split]
-    num_reducers: int
-    memory_budget: int
-    on_bad_utf8: str
-    output: str
-    speculative: bool = True         # backup attempts for stragglers (cluster runs)
-    compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
-    skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
-    task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
-    resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
-    output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
-    format_options: dict[str, Any] = field(default_factory=dict)  # input columns, schema...
-
-    @property
-    def num_maps(self) -> int:
-        return len(self.splits)
-
-    def input_paths(self, limit: int = 20) -> list[str]:
-        """The input files, in split order (at most ``limit``, then how many more)."""
-        paths = list(dict.fromkeys(p.path for s in self.splits for p in s.pieces()))
-        if len(paths) > limit:
-            return paths[:limit] + [f"... and {len(paths) - limit} more files"]
-        return paths
-
-    def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
-        return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
-                           work_dir, self.output, self.memory_budget, self.on_bad_utf8,
-                           self.compression, self.skip_bad_records,
-                           self.task_memory, self.output_format, self.format_options)
-
-    def reduce_spec(self, job_id: str, partition: int, attempt: int,
-                    segments: list[Segment] | tuple[Segment, ...],
-                    work_dir: str) -> ReduceTaskSpec:
-        return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
-                              self.output, self.memory_budget, self.compression,
-                              self.task_memory, self.output_format, self.format_options)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, splits=[]))    # asdict would deep-copy every split first
-        d["splits"] = [s.to_dict() for s in self.splits]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> JobPlan:
-        return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
-                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
-                   bool(d.get("speculative", True)),
-                   str(d.get("compression", DEFAULT_COMPRESSION)),
-                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
-                   _resources(d.get("resources") or {}, "plan"),
-                   _output_format(d.get("output_format", TEXT)),
-                   dict(d.get("format_options") or {}))
-
-
 def _pick(flag: Any, job: JobSpec, setting: str, default: Any) -> Any:
     if flag is not None:
         return flag
     return job.setting(setting, default)
-
-
-RESOURCE_KINDS = ("cpus", "memory_mb")
-
-
-def _resources(value: Any, source: str) -> dict[str, int]:
-    """``RESOURCES = {"cpus": 1, "memory_mb": 2048}``: what one task needs of a worker."""
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: RESOURCES must be a dict such as "
-                          f"{{'cpus': 1, 'memory_mb': 2048}}, got {value!r}")
-    for kind, amount in value.items():
-        if kind not in RESOURCE_KINDS:
-            raise ConfigError(f"{source}: RESOURCES has unknown key {kind!r} "
-                              f"(known: {', '.join(RESOURCE_KINDS)})")
-        if type(amount) is not int or amount < 1:
-            raise ConfigError(f"{source}: RESOURCES[{kind!r}] must be an integer >= 1, "
-                              f"got {amount!r}")
-    return dict(value)
 
 
 def _skip_limit(job: JobSpec, flag: int | None) -> int:
@@ -135,7 +62,7 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
              output_format: str | None = None, combine_files: bool | None = None
              ) -> JobPlan:
     """Discover inputs and cut them into splits; resolve every setting once. The formats
-    are "arrow" only between the steps of a multi-step job (:mod:`zmr.pipeline`)."""
+    are "arrow" only between the steps of a multi-step job (:mod:`zmr.job.pipeline`)."""
     num_reducers = _pick(reducers, job, "NUM_REDUCERS", DEFAULT_REDUCERS)
     if not isinstance(num_reducers, int) or num_reducers < 0:
         raise ConfigError(f"reducers must be an integer >= 0, got {num_reducers!r}")
@@ -156,8 +83,8 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, *, reducers: int | No
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     return JobPlan(splits, num_reducers, spill_budget(budget, limit), on_bad_utf8,
                    output, bool(speculate), codec, skip, limit,
-                   _resources(job.setting("RESOURCES", {}), job.source),
-                   _output_format(_pick(output_format, job, "OUTPUT_FORMAT", TEXT)),
+                   resources(job.setting("RESOURCES", {}), job.source),
+                   output_format_name(_pick(output_format, job, "OUTPUT_FORMAT", TEXT)),
                    _format_options(job))
 
 
@@ -214,13 +141,6 @@ def _input_format(job: JobSpec, input_format: str) -> str:
         raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
                           "multi-step job needs mapper(key, value)")
     return input_format
-
-
-def _output_format(output_format: str) -> str:
-    if output_format not in OUTPUT_FORMATS:
-        raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, "
-                          f"got {output_format!r}")
-    return str(output_format)
 
 
 def spill_budget(budget: int, task_memory: int) -> int:

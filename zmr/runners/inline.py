@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.errors import JobFailedError
+from zmr.core.errors import JobFailedError
+from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.counters import CounterDict, Counters
 from zmr.job.loader import load_runnable
+from zmr.job.pipeline import PipelineRun
+from zmr.job.planning import plan_job
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
-from zmr.pipeline import PipelineRun
-from zmr.planning import JobPlan, plan_job
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task

@@ -90,3 +90,11 @@ class ProgressDisplay:
         for bar in self._bars.values():
             bar.close()
         self._bars.clear()
+
+
+def wait_showing_progress(wait: Any, quiet: bool) -> dict[str, Any]:
+    display = ProgressDisplay(quiet)
+    try:
+        return wait(on_progress=display)      # type: ignore[no-any-return]
+    finally:
+        display.close()

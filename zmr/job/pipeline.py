@@ -18,9 +18,10 @@ import shutil
 from dataclasses import dataclass
 from typing import Any
 
-from zmr.errors import ConfigError
+from zmr.core.errors import ConfigError
+from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
-from zmr.planning import JobPlan, plan_job
+from zmr.job.planning import plan_job
 from zmr.storage import commit, layout
 from zmr.storage.formats import ARROW
 from zmr.storage.fs import is_uri
@@ -46,7 +47,7 @@ class PipelineRun:
 
     The first step is planned at once, so bad inputs or settings are reported before the
     output directory is touched; then an existing output is refused (or removed with
-    ``overwrite``). ``plan_options`` are :func:`zmr.planning.plan_job`'s keyword arguments,
+    ``overwrite``). ``plan_options`` are :func:`zmr.job.planning.plan_job`'s keyword arguments,
     applied to every step (a flag beats a step's setting, which beats the default).
     """
 

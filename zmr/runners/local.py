@@ -20,7 +20,7 @@ from typing import Any
 
 from zmr.client import Client
 from zmr.config import load_config, write_config
-from zmr.errors import ZmrError
+from zmr.core.errors import ZmrError
 from zmr.transport.sockets import free_port
 
 PR_SET_PDEATHSIG = 1

@@ -1,0 +1,1 @@
+"""The ``zmr`` command line (entry point :func:`zmr.cli.main.main`)."""

@@ -1,0 +1,101 @@
+"""A job's plan: the tasks of one job and the settings they run with, fixed at submission.
+
+It is the one object every layer shares: planning (``zmr.job.planning``) makes it, the
+coordinator journals it and cuts task specs from it, runners pass it around."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from zmr.core.errors import ConfigError
+from zmr.core.formats import OUTPUT_FORMATS, TEXT
+from zmr.core.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
+
+#: Intermediate compression codecs (Arrow IPC buffer compression); see README, Benchmarks.
+COMPRESSIONS = ("none", "lz4", "zstd")
+DEFAULT_COMPRESSION = "none"
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """The tasks of one job, fixed at submission."""
+
+    splits: list[Split]
+    num_reducers: int
+    memory_budget: int
+    on_bad_utf8: str
+    output: str
+    speculative: bool = True         # backup attempts for stragglers (cluster runs)
+    compression: str = DEFAULT_COMPRESSION   # codec of map outputs, spills and merge runs
+    skip_bad_records: int = 0        # job-wide limit of records skipped because map raised
+    task_memory: int = 0             # hard RSS limit per attempt in bytes; 0 = none
+    resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
+    output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
+    format_options: dict[str, Any] = field(default_factory=dict)  # input columns, schema...
+
+    @property
+    def num_maps(self) -> int:
+        return len(self.splits)
+
+    def input_paths(self, limit: int = 20) -> list[str]:
+        """The input files, in split order (at most ``limit``, then how many more)."""
+        paths = list(dict.fromkeys(p.path for s in self.splits for p in s.pieces()))
+        if len(paths) > limit:
+            return paths[:limit] + [f"... and {len(paths) - limit} more files"]
+        return paths
+
+    def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
+        return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
+                           work_dir, self.output, self.memory_budget, self.on_bad_utf8,
+                           self.compression, self.skip_bad_records,
+                           self.task_memory, self.output_format, self.format_options)
+
+    def reduce_spec(self, job_id: str, partition: int, attempt: int,
+                    segments: list[Segment] | tuple[Segment, ...],
+                    work_dir: str) -> ReduceTaskSpec:
+        return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
+                              self.output, self.memory_budget, self.compression,
+                              self.task_memory, self.output_format, self.format_options)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(replace(self, splits=[]))    # asdict would deep-copy every split first
+        d["splits"] = [s.to_dict() for s in self.splits]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> JobPlan:
+        return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
+                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
+                   bool(d.get("speculative", True)),
+                   str(d.get("compression", DEFAULT_COMPRESSION)),
+                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
+                   resources(d.get("resources") or {}, "plan"),
+                   output_format_name(d.get("output_format", TEXT)),
+                   dict(d.get("format_options") or {}))
+
+
+RESOURCE_KINDS = ("cpus", "memory_mb")
+
+
+def resources(value: Any, source: str) -> dict[str, int]:
+    """``RESOURCES = {"cpus": 1, "memory_mb": 2048}``: what one task needs of a worker."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: RESOURCES must be a dict such as "
+                          f"{{'cpus': 1, 'memory_mb': 2048}}, got {value!r}")
+    for kind, amount in value.items():
+        if kind not in RESOURCE_KINDS:
+            raise ConfigError(f"{source}: RESOURCES has unknown key {kind!r} "
+                              f"(known: {', '.join(RESOURCE_KINDS)})")
+        if type(amount) is not int or amount < 1:
+            raise ConfigError(f"{source}: RESOURCES[{kind!r}] must be an integer >= 1, "
+                              f"got {amount!r}")
+    return dict(value)
+
+
+
+def output_format_name(output_format: str) -> str:
+    if output_format not in OUTPUT_FORMATS:
+        raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, "
+                          f"got {output_format!r}")
+    return str(output_format)
