@@ -18,6 +18,7 @@ from typing import Any
 
 from zmr.coordinator.model import Job, task_record
 from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.storage import layout
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -54,7 +55,7 @@ class Journal:
 
     def __init__(self, state_dir: str) -> None:
         os.makedirs(state_dir, exist_ok=True)
-        self.path = os.path.join(state_dir, "journal.sqlite")
+        self.path = layout.journal_path(state_dir)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across crashes

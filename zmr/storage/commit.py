@@ -68,7 +68,7 @@ def staging_dir(output_dir: str, task: str, attempt: int, work_dir: str) -> str:
     (same filesystem, so the commit is a link), or in the task's local work directory
     when the output is on an object store."""
     if fs.is_uri(output_dir):
-        return os.path.join(work_dir, layout.TEMPORARY, f"{task}-a{attempt}")
+        return layout.object_store_staging_dir(work_dir, task, attempt)
     return layout.staging_dir(output_dir, task, attempt)
 
 

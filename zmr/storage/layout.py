@@ -14,6 +14,16 @@ Task work directory (one per attempt, on the worker's disk)::
     <work>/map-00017-a1.index.json        its manifest: partition offsets, lengths, CRCs
     <work>/map-00017-a1.spill/run-0003.arrow   sorted runs spilled while mapping
     <work>/reduce-00003-a2/               fetched segments and intermediate merge runs
+
+A worker's data directory (``[worker] data_dir``, one subdirectory per worker)::
+
+    <data>/<worker>/<job>/                a job's task work directory (above)
+    <data>/<worker>/<job>/logs/map-00017-a1.log   what an attempt printed
+    <data>/<worker>/.executor-<id>.out    a task process's scratch output
+
+The coordinator's state directory (``[coordinator] state_dir``)::
+
+    <state>/journal.sqlite                jobs, tasks and attempts, for restarts
 """
 
 from __future__ import annotations
@@ -29,12 +39,22 @@ def part_name(index: int) -> str:
     return f"part-{index:05d}"
 
 
+def staged_part_path(staging: str, index: int) -> str:
+    """A task's part file in its attempt's staging directory, before the commit."""
+    return os.path.join(staging, part_name(index))
+
+
 def part_path(output_dir: str, index: int) -> str:
     return os.path.join(output_dir, part_name(index))
 
 
 def staging_dir(output_dir: str, task: str, attempt: int) -> str:
     return os.path.join(output_dir, TEMPORARY, f"{task}-a{attempt}")
+
+
+def object_store_staging_dir(work_dir: str, task: str, attempt: int) -> str:
+    """Staging in the task's local work directory, for an output on an object store."""
+    return os.path.join(work_dir, TEMPORARY, f"{task}-a{attempt}")
 
 
 def steps_dir(output_dir: str) -> str:
@@ -82,3 +102,36 @@ def reduce_scratch_dir(work_dir: str, partition: int, attempt: int) -> str:
 
 def fetched_segment_path(scratch: str, map_index: int) -> str:
     return os.path.join(scratch, f"segment-{map_index:05d}.arrow")
+
+
+#: The file name pattern of finished map manifests, in a job's work directory.
+MAP_INDEX_PATTERN = "map-*.index.json"
+LOGS = "logs"
+
+
+def worker_dir(data_dir: str, worker_id: str) -> str:
+    return os.path.abspath(os.path.join(data_dir, worker_id))
+
+
+def job_work_dir(worker_dir: str, job_id: str) -> str:
+    return os.path.join(worker_dir, job_id)
+
+
+def map_index_glob(worker_dir: str) -> str:
+    """Every finished map manifest of every job a worker holds data for."""
+    return os.path.join(worker_dir, "*", MAP_INDEX_PATTERN)
+
+
+def attempt_log_path(worker_dir: str, job_id: str, task: str, index: int, attempt: int) -> str:
+    """Where an attempt's stdout/stderr (and logging output) go on the worker."""
+    return os.path.join(worker_dir, job_id, LOGS, f"{task}-{index:05d}-a{attempt}.log")
+
+
+def executor_scratch_path(worker_dir: str, token: str) -> str:
+    """A task process's output file (a file, not a directory: a worker's directories are
+    its jobs' data)."""
+    return os.path.join(worker_dir, f".executor-{token}.out")
+
+
+def journal_path(state_dir: str) -> str:
+    return os.path.join(state_dir, "journal.sqlite")

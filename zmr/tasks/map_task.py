@@ -100,7 +100,7 @@ def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:
 def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
     """(job id, manifest dict) of every finished map output under a worker's data dir."""
     found = []
-    for index in sorted(glob.glob(os.path.join(work_root, "*", "map-*.index.json"))):
+    for index in sorted(glob.glob(layout.map_index_glob(work_root))):
         try:
             with open(index, encoding="utf-8") as f:
                 record = json.load(f)
@@ -271,7 +271,7 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
     staging = commit.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
-    staged = os.path.join(staging, layout.part_name(spec.map_index))
+    staged = layout.staged_part_path(staging, spec.map_index)
     out = open_pair_writer(staged, spec.output_format, spec.compression,
                            spec.format_options.get("schema"))
     try:

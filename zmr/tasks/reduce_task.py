@@ -92,7 +92,7 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     staging = commit.staging_dir(spec.output_dir, layout.reduce_task_name(spec.partition),
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
-    staged = os.path.join(staging, layout.part_name(spec.partition))
+    staged = layout.staged_part_path(staging, spec.partition)
     out = open_pair_writer(staged, spec.output_format, spec.compression,
                            spec.format_options.get("schema"))
     try:

@@ -35,12 +35,12 @@ from zmr.protocol.messages import (
     TaskFailed,
 )
 from zmr.shuffle.server import ShuffleServer
+from zmr.storage import layout
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_with_files
 from zmr.worker.executor import AttemptKey, warm_up
 from zmr.worker.housekeeping import (
-    attempt_log_path,
     jobs_on_disk,
     purge_job,
     read_log_tail,
@@ -63,7 +63,7 @@ class WorkerAgent:
     def __init__(self, config: ClusterConfig, worker_id: str | None = None) -> None:
         self.config = config
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
-        self.data_dir = os.path.abspath(os.path.join(config["worker", "data_dir"], self.worker_id))
+        self.data_dir = layout.worker_dir(config["worker", "data_dir"], self.worker_id)
         os.makedirs(self.data_dir, exist_ok=True)
         interval = config["heartbeat", "interval_s"]
         self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
@@ -230,10 +230,10 @@ class WorkerAgent:
 
     def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
         key = (msg.job_id, msg.task, msg.index, msg.attempt)
-        spec = dict(msg.spec, work_dir=os.path.join(self.data_dir, msg.job_id))
+        spec = dict(msg.spec, work_dir=layout.job_work_dir(self.data_dir, msg.job_id))
         log.debug("worker=%s job=%s task=%s-%05d attempt=%d: queued", self.worker_id,
                   msg.job_id, msg.task, msg.index, msg.attempt)
-        self.slots.add(key, spec, attempt_log_path(self.data_dir, *key),
+        self.slots.add(key, spec, layout.attempt_log_path(self.data_dir, *key),
                        blobs[0] if msg.has_code and blobs else None)
         self._settle(self.slots.fill())
 
@@ -290,7 +290,7 @@ class WorkerAgent:
                               lost_map, self._log_tail(key), self._free()))
 
     def _log_tail(self, key: AttemptKey) -> str:
-        return read_log_tail(attempt_log_path(self.data_dir, *key))
+        return read_log_tail(layout.attempt_log_path(self.data_dir, *key))
 
     def _send(self, msg: Message) -> None:
         if self.dealer is not None:

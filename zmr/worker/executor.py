@@ -29,6 +29,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from zmr.storage import layout
 from zmr.worker import child
 from zmr.worker.child import Outcome
 
@@ -62,7 +63,7 @@ class Executor:
         self.progress = _context.Array("q", 3, lock=False)
         # what attempts print lands here first (a file, not a directory: a worker's
         # directories are its jobs' data)
-        self.scratch_path = os.path.join(scratch_dir, f".executor-{uuid.uuid4().hex[:12]}.out")
+        self.scratch_path = layout.executor_scratch_path(scratch_dir, uuid.uuid4().hex[:12])
         self.log_path = ""                   # the running attempt's log
         self.process = _context.Process(
             target=child.executor_main,

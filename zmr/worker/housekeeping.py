@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import shutil
 
+from zmr.storage import layout
+
 #: What survives the end of a job in its directory.
-KEPT = frozenset({"logs"})
+KEPT = frozenset({layout.LOGS})
 
 
 def jobs_on_disk(data_dir: str) -> list[str]:
@@ -37,7 +39,7 @@ def purge_job(data_dir: str, job_id: str) -> None:
     """Delete a finished job's map outputs, spills and scratch space; keep its logs."""
     if not job_id or os.sep in job_id or job_id in (".", ".."):
         return                      # a job id never names anything outside data_dir
-    job_dir = os.path.join(data_dir, job_id)
+    job_dir = layout.job_work_dir(data_dir, job_id)
     try:
         names = os.listdir(job_dir)
     except OSError:
@@ -59,9 +61,6 @@ def purge_job(data_dir: str, job_id: str) -> None:
 LOG_TAIL_BYTES = 64 * 1024
 
 
-def attempt_log_path(data_dir: str, job_id: str, task: str, index: int, attempt: int) -> str:
-    """Where an attempt's stdout/stderr (and logging output) go on the worker."""
-    return os.path.join(data_dir, job_id, "logs", f"{task}-{index:05d}-a{attempt}.log")
 
 
 def read_log_tail(path: str, limit: int = LOG_TAIL_BYTES) -> str:
