@@ -236,12 +236,12 @@ def test_rejoining_worker_offers_its_map_outputs_instead_of_recomputing():
 
 
 @pytest.mark.parametrize("kind,result,why", [
-    ("map", {}, "malformed map result: KeyError"),
+    ("map", {}, "malformed map result: ShapeError: MapManifest: missing field map_index"),
     ("map", dict(manifest(0, 1), partitions=[[0, 10, 1, 1], [10, 5, 1, 2]]), "2 partitions"),
     ("map", dict(manifest(0, 1), map_index=1), "names task 1, not 0"),
     ("map", dict(manifest(0, 1), partitions=[["a", 1, 1, 1]]), "malformed map result"),
-    ("map", dict(manifest(0, 1), counters={"zmr": 5}), "malformed counters"),
-    ("map", dict(manifest(0, 1), counters={"zmr": {"X": "many"}}), "malformed counters"),
+    ("map", dict(manifest(0, 1), counters={"zmr": 5}), "counters['zmr']: expected object"),
+    ("map", dict(manifest(0, 1), counters={"zmr": {"X": "many"}}), "expected int, got str"),
     ("reduce", {"counters": {}}, "malformed reduce result"),
     ("reduce", reduce_result(1, 1), "names task 1, not 0"),
 ])

@@ -5,11 +5,12 @@ coordinator journals it and cuts task specs from it, runners pass it around."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.core.errors import ConfigError
 from zmr.core.formats import OUTPUT_FORMATS, TEXT
+from zmr.core.jsonable import JsonValue, from_json
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
 #: Intermediate compression codecs (Arrow IPC buffer compression); see README, Benchmarks.
@@ -18,7 +19,7 @@ DEFAULT_COMPRESSION = "none"
 
 
 @dataclass(frozen=True)
-class JobPlan:
+class JobPlan(JsonValue):
     """The tasks of one job, fixed at submission."""
 
     splits: list[Split]
@@ -58,21 +59,14 @@ class JobPlan:
                               self.output, self.memory_budget, self.compression,
                               self.task_memory, self.output_format, self.format_options)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, splits=[]))    # asdict would deep-copy every split first
-        d["splits"] = [s.to_dict() for s in self.splits]
-        return d
-
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> JobPlan:
-        return cls([Split.from_dict(s) for s in d["splits"]], int(d["num_reducers"]),
-                   int(d["memory_budget"]), str(d["on_bad_utf8"]), str(d["output"]),
-                   bool(d.get("speculative", True)),
-                   str(d.get("compression", DEFAULT_COMPRESSION)),
-                   int(d.get("skip_bad_records", 0)), int(d.get("task_memory", 0)),
-                   resources(d.get("resources") or {}, "plan"),
-                   output_format_name(d.get("output_format", TEXT)),
-                   dict(d.get("format_options") or {}))
+    def from_dict(cls, d: Any) -> JobPlan:
+        """A plan from JSON (a client's submission, the journal), its fields checked by
+        shape and its settings by the rules planning applies."""
+        plan: JobPlan = from_json(cls, d)
+        resources(plan.resources, "plan")
+        output_format_name(plan.output_format)
+        return plan
 
 
 RESOURCE_KINDS = ("cpus", "memory_mb")

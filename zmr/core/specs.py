@@ -1,13 +1,16 @@
 """Plain value types that describe tasks and their results.
 
-They cross process and network boundaries as JSON (``to_dict`` / ``from_dict``), never as
-pickles, so the same spec drives an inline run, a local cluster and a remote worker.
+They cross process and network boundaries as JSON (``to_dict`` / ``from_dict``, shaped by
+their annotations in :mod:`zmr.core.jsonable`), never as pickles, so the same spec drives
+an inline run, a local cluster and a remote worker.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from zmr.core.jsonable import JsonValue
 
 
 class Piece(NamedTuple):
@@ -20,7 +23,7 @@ class Piece(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Split:
+class Split(JsonValue):
     """A byte range of one input file; a line belongs to the split in which it starts.
 
     ``whole`` marks compressed files (gzip/bz2), which are read entirely as one split.
@@ -56,27 +59,11 @@ class Split:
         return (first, *(Split(p.path, p.start, p.length, p.whole, self.hosts, self.format)
                          for p in self.more))
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"path": self.path, "start": self.start, "length": self.length,
-                             "whole": self.whole, "hosts": list(self.hosts),
-                             "format": self.format}
-        if self.more:
-            # lists, not dicts: a packed split may hold tens of thousands of small files,
-            # and the whole plan has to fit in one message (wire.MAX_PAYLOAD)
-            d["more"] = [list(p) for p in self.more]
-        return d
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Split:
-        more = tuple(Piece(str(p[0]), int(p[1]), int(p[2]), bool(p[3]))
-                     for p in d.get("more", ()))
-        return cls(str(d["path"]), int(d["start"]), int(d["length"]), bool(d.get("whole", False)),
-                   tuple(str(h) for h in d.get("hosts", ())), str(d.get("format", "text")),
-                   more)
 
 
 @dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(JsonValue):
     """Where the bytes of one reduce partition of one map output live.
 
     A map output file is a concatenation of Arrow IPC streams, one per reduce partition;
@@ -96,16 +83,10 @@ class Segment:
     endpoint: str = ""
     endpoint_key: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Segment:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-@dataclass(frozen=True, slots=True)
-class PartitionIndexEntry:
+
+class PartitionIndexEntry(NamedTuple):
     """One reduce partition inside a map output file."""
 
     offset: int
@@ -115,7 +96,7 @@ class PartitionIndexEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class MapManifest:
+class MapManifest(JsonValue):
     """What a successful map attempt produced: the file, its per-partition index, counters."""
 
     map_index: int
@@ -129,24 +110,11 @@ class MapManifest:
         return Segment(self.map_index, self.attempt, self.path, partition,
                        e.offset, e.length, e.rows, e.crc32, endpoint, endpoint_key)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "map_index": self.map_index,
-            "attempt": self.attempt,
-            "path": self.path,
-            "partitions": [list(asdict(p).values()) for p in self.partitions],
-            "counters": self.counters,
-        }
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MapManifest:
-        parts = tuple(PartitionIndexEntry(*map(int, p)) for p in d["partitions"])
-        return cls(int(d["map_index"]), int(d["attempt"]), str(d["path"]), parts,
-                   dict(d.get("counters", {})))
 
 
 @dataclass(frozen=True, slots=True)
-class MapTaskSpec:
+class MapTaskSpec(JsonValue):
     """Everything a worker needs to run one map attempt (besides the job code)."""
 
     job_id: str
@@ -164,22 +132,11 @@ class MapTaskSpec:
     output_format: str = "text"   # of a map-only job's part files (see storage.formats)
     format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
 
-    def to_dict(self) -> dict[str, Any]:
-        # not asdict(self): that would deep-copy a packed split's pieces only to redo them
-        d = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        d["split"] = self.split.to_dict()
-        d["format_options"] = dict(self.format_options)
-        return d
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MapTaskSpec:
-        d = dict(d)
-        d["split"] = Split.from_dict(d["split"])
-        return cls(**d)
 
 
 @dataclass(frozen=True, slots=True)
-class ReduceTaskSpec:
+class ReduceTaskSpec(JsonValue):
     """Everything a worker needs to run one reduce attempt: the segments to merge."""
 
     job_id: str
@@ -194,20 +151,11 @@ class ReduceTaskSpec:
     output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
     format_options: dict[str, Any] = field(default_factory=dict)  # e.g. the parquet schema
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["segments"] = [s.to_dict() for s in self.segments]
-        return d
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ReduceTaskSpec:
-        d = dict(d)
-        d["segments"] = tuple(Segment.from_dict(s) for s in d["segments"])
-        return cls(**d)
 
 
 @dataclass(frozen=True, slots=True)
-class ReduceResult:
+class ReduceResult(JsonValue):
     """What a successful reduce attempt committed, with its counters."""
 
     partition: int
@@ -216,10 +164,4 @@ class ReduceResult:
     committed: bool        # False when another attempt had already committed this partition
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ReduceResult:
-        return cls(int(d["partition"]), int(d["attempt"]), str(d["output_path"]),
-                   bool(d["committed"]), dict(d.get("counters", {})))

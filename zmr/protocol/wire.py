@@ -15,71 +15,29 @@ else; receivers log and drop such messages and count them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from zmr.core.errors import ProtocolError
+from zmr.core.jsonable import ShapeError, converter, to_json
 from zmr.protocol.messages import ALL_MESSAGES, Message
 
 VERSION = b"ZMR1"
 MAX_PAYLOAD = 16 << 20      # a job plan with a great many splits still fits
 MAX_BLOB = 256 << 20        # job code or one shuffle chunk
 MAX_FRAMES = 8
-INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
 _BY_KIND = {m.KIND: m for m in ALL_MESSAGES}
-_SCALARS: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-}
 
 
-class _Field(NamedTuple):
-    name: str
-    required: bool
-    annotation: str
-    check: Callable[[Any], bool]
-
-
-def _checker(annotation: str) -> Callable[[Any], bool]:
-    """The type check of one field, built once per message class (the hot messages are
-    decoded thousands of times a second)."""
-    base, _, inner = annotation.partition("[")
-    if base == "int":
-        # every integer a peer may send fits a signed 64-bit field (SQLite, numpy, Arrow)
-        return lambda v: (isinstance(v, int) and not isinstance(v, bool)
-                          and INT_MIN <= v <= INT_MAX)
-    if base == "bool":
-        return lambda v: isinstance(v, bool)
-    if base in _SCALARS:
-        types = _SCALARS[base]
-        return lambda v: isinstance(v, types) and not isinstance(v, bool)
-    if base == "list" and inner == "str]":
-        return lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
-    if base in ("list", "dict"):
-        container = list if base == "list" else dict
-        return lambda v: isinstance(v, container)
-    return lambda v: False
-
-
-def _fields_of(cls: type[Message]) -> tuple[_Field, ...]:
-    return tuple(_Field(f.name, f.default is dataclasses.MISSING
-                        and f.default_factory is dataclasses.MISSING, str(f.type),
-                        _checker(str(f.type))) for f in dataclasses.fields(cls))
-
-
-_FIELDS = {m: _fields_of(m) for m in ALL_MESSAGES}
-_NAMES = {m: frozenset(f.name for f in fields) for m, fields in _FIELDS.items()}
+_CONVERT = {m: converter(m) for m in ALL_MESSAGES}
 # made once: json.dumps / json.loads with options build a new encoder or decoder per call
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode(msg: Message, *blobs: bytes) -> list[bytes]:
     """A message (and optional blobs) -> frames."""
-    fields = _FIELDS.get(type(msg)) or _fields_of(type(msg))
-    payload = {f.name: getattr(msg, f.name) for f in fields}
-    return [VERSION, msg.KIND, _ENCODER.encode(payload).encode(), *blobs]
+    return [VERSION, msg.KIND, _ENCODER.encode(to_json(msg)).encode(), *blobs]
 
 
 def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
@@ -136,16 +94,11 @@ _DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_not_json)
 
 
 def _build(cls: type[Message], fields: Any) -> Message:
+    """Every field checked against its annotation, nested specs and ids included
+    (:mod:`zmr.core.jsonable`), so a handler gets a fully typed message or none."""
     if not isinstance(fields, dict):
         raise ProtocolError(f"{cls.__name__}: payload must be a JSON object")
-    if not fields.keys() <= _NAMES[cls]:
-        unknown = sorted(fields.keys() - _NAMES[cls])
-        raise ProtocolError(f"{cls.__name__}: unknown fields {unknown}")
-    for f in _FIELDS[cls]:
-        if f.name not in fields:
-            if f.required:
-                raise ProtocolError(f"{cls.__name__}: missing field {f.name}")
-        elif not f.check(fields[f.name]):
-            raise ProtocolError(f"{cls.__name__}.{f.name}: expected {f.annotation}, "
-                                f"got {type(fields[f.name]).__name__}")
-    return cls(**fields)
+    try:
+        return _CONVERT[cls](fields, cls.__name__)  # type: ignore[no-any-return]
+    except ShapeError as exc:
+        raise ProtocolError(str(exc)) from None
