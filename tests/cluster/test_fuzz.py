@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import time
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -157,3 +158,56 @@ def _wait_until_running(job) -> None:
     while job.status()["state"] != "RUNNING":
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.05)
+
+
+#: Byte strings no ZeroMQ peer would send: noise, a ZMTP greeting with a made-up security
+#: mechanism, an HTTP request, a ZMTP 1.0-style length-prefixed frame, nothing at all.
+RAW_PAYLOADS = [
+    os.urandom(5000), os.urandom(7), b"\xff" + b"\0" * 8 + b"\x7f\x03\x00JUNK" + b"\0" * 48,
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"\x05\x00ZMR1", b"", b"\x01" * 70_000,
+]
+#: Multipart shapes sent through real ZeroMQ sockets: empty, tiny, too many and huge frames.
+RAW_SHAPES = [[b""], [b"", b""], [b"x"], [b"ZMR1"], [b""] * 9, [b"ZMR1", b"DONE", b"{"],
+              [b"ZMR1", b"FETCH", b"[]"], [os.urandom(1 << 20)], [b"ZMR1"] * 200]
+
+
+def _raw_tcp(endpoint: str) -> None:
+    """Each payload on a fresh TCP connection to ``endpoint`` (``tcp://host:port``)."""
+    host, port = endpoint.removeprefix("tcp://").rsplit(":", 1)
+    for payload in RAW_PAYLOADS:
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(payload)
+            time.sleep(0.05)
+
+
+def test_raw_bytes_and_odd_frames_on_every_port_during_a_job(tmp_path, monkeypatch):
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("ZMR_TEST_GATE", str(gate))
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=200)
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(GATED, [inputs], str(tmp_path / "out"), reducers=2,
+                                    split_size=2048)
+        _wait_until_running(job)
+        config = cluster.client.config
+        shuffles = [w["shuffle_endpoint"] for w in cluster.client.workers()]
+        coordinator = [config.endpoint(p) for p in ("control_port", "heartbeat_port",
+                                                    "report_port")]
+        for endpoint in coordinator + shuffles:
+            _raw_tcp(endpoint)
+        for kind, endpoint in [(DEALER, coordinator[0]), (PUB, coordinator[2])] + [
+                (PUSH, s) for s in shuffles]:
+            channel = Channel(make_socket(kind, connect=endpoint, hwm=0), "raw")
+            time.sleep(0.3)                 # let PUB's subscription arrive before sending
+            for frames in RAW_SHAPES:
+                channel.sock.send_multipart(frames)
+            time.sleep(0.3)
+            channel.close()
+        assert job.status()["state"] == "RUNNING"
+        gate.touch()
+        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert cluster.coordinator.poll() is None
+        assert all(p.poll() is None for p in cluster.workers.values())
+        assert sorted(w["shuffle_endpoint"] for w in cluster.client.workers()) == sorted(
+            shuffles)                       # the same workers, none restarted
+    run_inline(GATED, [inputs], str(tmp_path / "inline"), reducers=2)
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))

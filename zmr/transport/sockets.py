@@ -158,8 +158,7 @@ class Channel:
         """``recv``, plus the IP address the message came from (ZeroMQ's Peer-Address
         metadata), for replies that must go back to the sender's host only."""
         frames = self.sock.recv_multipart(copy=False)
-        address = frames[0].get("Peer-Address") or ""
-        return self._decode([f.bytes for f in frames]), address
+        return self._decode([f.bytes for f in frames]), _peer_address(frames)
 
     def _decode(self, frames: list[bytes]) -> Received | None:
         peer = b""
@@ -181,6 +180,18 @@ class Channel:
 
     def close(self, linger_s: float = 0.0) -> None:
         self.sock.close(linger=int(linger_s * 1000))
+
+
+def _peer_address(frames: Sequence[zmq.Frame]) -> str:
+    """The sender's IP address, "" when no frame carries it: libzmq keeps no metadata on
+    very small frames and answers EINVAL, which must not reach (and kill) the caller's
+    loop just because a stranger sent a short message."""
+    for frame in frames:
+        try:
+            return str(frame.get("Peer-Address") or "")
+        except zmq.ZMQError:
+            continue
+    return ""
 
 
 def poll(channels: Sequence[Channel], timeout_s: float) -> list[Channel]:
