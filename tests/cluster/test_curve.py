@@ -65,7 +65,7 @@ def _ask_shuffle(endpoint: str, server_key: bytes, curve, timeout_s: float):
     outbox = Channel(make_socket(PUSH, connect=endpoint, curve=curve, server_key=server_key),
                      "out")
     try:
-        outbox.send(ShuffleRequest(uuid.uuid4().hex, "/etc/passwd", 0, 10,
+        outbox.send(ShuffleRequest(uuid.uuid4().hex, "job-0001", "/etc/passwd", 0, 10,
                                    bound_endpoint(inbox.sock), 1, curve.public.decode()))
         if not poll([inbox], timeout_s):
             return None

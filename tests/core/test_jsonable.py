@@ -19,7 +19,6 @@ from zmr.core.specs import (
     Piece,
     ReduceResult,
     ReduceTaskSpec,
-    Segment,
     Split,
 )
 

@@ -16,6 +16,8 @@ from zmr.shuffle.fetcher import fetch_remote, make_fetch
 from zmr.shuffle.server import ShuffleServer
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
+JOB = "job-0001"
+
 
 @pytest.fixture()
 def service(tmp_path):
@@ -36,8 +38,9 @@ def test_multi_chunk_segment_arrives_intact(service, tmp_path):
     server, root = service
     data = os.urandom(3 * shuffle_server.CHUNK_BYTES + 12345)
     (root / "m.arrow").write_bytes(b"head" + data)
+    server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"head" + data, 4, len(data), server.endpoint)
-    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
     assert (tmp_path / "got").read_bytes() == data
     assert server.served_bytes == len(data)
 
@@ -45,9 +48,10 @@ def test_multi_chunk_segment_arrives_intact(service, tmp_path):
 def test_checksum_mismatch_names_the_map(service, tmp_path):
     server, root = service
     (root / "m.arrow").write_bytes(b"x" * 1000)
+    server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"x" * 1000, 0, 1000, server.endpoint, crc=1234)
     with pytest.raises(FetchFailedError, match="task 3") as failure:
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
     assert failure.value.map_index == 3 and not (tmp_path / "got").exists()
 
 
@@ -56,16 +60,35 @@ def test_files_outside_the_workers_data_are_refused(service, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"private")
     seg = _segment(secret, b"private", 0, 7, server.endpoint)
-    with pytest.raises(FetchFailedError, match="not a map output of this worker"):
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+    with pytest.raises(FetchFailedError, match="not a map output of job job-0001 on this"):
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+
+
+def test_only_published_map_outputs_of_the_asking_job_are_served(service, tmp_path):
+    """Inside the worker's own directory too: a task log with user output, a map output
+    not (yet) committed, another job's output and an ended job's are all refused."""
+    server, root = service
+    for name in ("log.txt", "unpublished.arrow", "other.arrow", "ended.arrow"):
+        (root / name).write_bytes(b"private")
+    server.publish("job-0002", str(root / "other.arrow"))
+    server.publish(JOB, str(root / "ended.arrow"))
+    server.withdraw(JOB)
+    for name in ("log.txt", "unpublished.arrow", "other.arrow", "ended.arrow"):
+        seg = _segment(root / name, b"private", 0, 7, server.endpoint)
+        with pytest.raises(FetchFailedError, match="is not a map output of job job-0001"):
+            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+    seg = _segment(root / "other.arrow", b"private", 0, 7, server.endpoint)
+    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id="job-0002")
+    assert (tmp_path / "got").read_bytes() == b"private"
 
 
 def test_truncated_file_is_a_fetch_failure(service, tmp_path):
     server, root = service
     (root / "m.arrow").write_bytes(b"y" * 100)
+    server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"y" * 500, 0, 500, server.endpoint)
     with pytest.raises(FetchFailedError):
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
 
 
 def test_silent_holder_times_out(tmp_path):
@@ -73,11 +96,11 @@ def test_silent_holder_times_out(tmp_path):
 
     seg = _segment(tmp_path / "m", b"z", 0, 1, f"tcp://127.0.0.1:{free_port()}")
     with pytest.raises(FetchFailedError, match="sent nothing"):
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=0.5)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=0.5, job_id=JOB)
 
 
 def test_own_segments_are_read_in_place(tmp_path):
-    fetch = make_fetch("tcp://127.0.0.1:5999")
+    fetch = make_fetch("tcp://127.0.0.1:5999", JOB)
     seg = Segment(0, 1, "/data/m.arrow", 0, 10, 5, 1, 0, "tcp://127.0.0.1:5999")
     assert fetch(seg, str(tmp_path / "unused")) == ("/data/m.arrow", 10)
 
@@ -102,10 +125,11 @@ def test_credit_bounds_the_chunks_in_flight(service):
     server, root = service
     chunk = shuffle_server.CHUNK_BYTES
     (root / "m.arrow").write_bytes(os.urandom(5 * chunk))
+    server.publish(JOB, str(root / "m.arrow"))
     inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
     outbox = Channel(make_socket(PUSH, connect=server.endpoint), "out")
     try:
-        outbox.send(ShuffleRequest("r1", str(root / "m.arrow"), 0, 5 * chunk,
+        outbox.send(ShuffleRequest("r1", JOB, str(root / "m.arrow"), 0, 5 * chunk,
                                    bound_endpoint(inbox.sock), 2))
         first = _drain(inbox, 1.0)
         assert [(c.seq, c.last, size) for c, size in first] == [(0, False, chunk),
@@ -127,12 +151,13 @@ def test_finished_transfers_leave_no_reply_socket_open(service, tmp_path):
     server, root = service
     data = os.urandom(100_000)
     (root / "m.arrow").write_bytes(data)
+    server.publish(JOB, str(root / "m.arrow"))
     for i in range(5):
         seg = _segment(root / "m.arrow", data, 1000 * i, 5000, server.endpoint)
-        fetch_remote(seg, str(tmp_path / f"got{i}"), "127.0.0.1", timeout_s=10)
+        fetch_remote(seg, str(tmp_path / f"got{i}"), "127.0.0.1", timeout_s=10, job_id=JOB)
     seg = _segment(root / "gone.arrow", b"", 0, 1, server.endpoint)
     with pytest.raises(FetchFailedError):
-        fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=10)
+        fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=10, job_id=JOB)
     assert server.reply_sockets == 0
 
 
@@ -150,10 +175,11 @@ def test_requests_that_make_no_sense_are_refused(service, offset, length, credit
 
     server, root = service
     (root / "m.arrow").write_bytes(b"x" * 100)
+    server.publish(JOB, str(root / "m.arrow"))
     inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
     outbox = Channel(make_socket(PUSH, connect=server.endpoint), "out")
     try:
-        outbox.send(ShuffleRequest("r1", str(root / "m.arrow"), offset, length,
+        outbox.send(ShuffleRequest("r1", JOB, str(root / "m.arrow"), offset, length,
                                    reply_to or bound_endpoint(inbox.sock), credit))
         if reply_to is None:
             assert poll([inbox], 5.0)
@@ -166,7 +192,7 @@ def test_requests_that_make_no_sense_are_refused(service, offset, length, credit
         outbox.close()
     assert server.reply_sockets == 0 and server.served_bytes == 0
     seg = _segment(root / "m.arrow", b"x" * 100, 0, 100, server.endpoint)
-    fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10)   # still serving
+    fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
     assert server.served_bytes == 100
 
 
@@ -194,7 +220,7 @@ def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
     seg = Segment(3, 1, "/data/m.arrow", 0, 0, 10, 1, 0, bound_endpoint(holder.sock))
     try:
         with pytest.raises(FetchFailedError, match="more than the 10 bytes"):
-            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10)
+            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
     finally:
         thread.join(10)
         holder.close()
@@ -226,7 +252,7 @@ def test_a_request_for_a_path_with_a_nul_byte_is_refused_not_fatal(tmp_path):
     inbox = Channel(make_socket(PULL, bind="tcp://127.0.0.1:*"), "in")
     outbox = Channel(make_socket(PUSH, connect=endpoint), "out")
     try:
-        outbox.send(ShuffleRequest("r1", "/x\0y", 0, 1, bound_endpoint(inbox.sock), 1))
+        outbox.send(ShuffleRequest("r1", JOB, "/x\0y", 0, 1, bound_endpoint(inbox.sock), 1))
         assert poll([inbox], 10.0)
         chunk = inbox.recv()[1]
         assert "NUL" in chunk.error

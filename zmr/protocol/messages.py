@@ -254,10 +254,12 @@ class ErrorReply(Message):
 class ShuffleRequest(Message):
     """R->S (PUSH->PULL): send ``length`` bytes of ``path`` from ``offset`` to the reducer's
     PULL socket at ``reply_to``, at most ``credit`` chunks ahead of its acknowledgements.
+    ``path`` must be a committed map output of job ``job_id`` on that worker.
     ``reply_key`` is the CURVE public key (z85) that socket serves with ("" = curve off)."""
 
     KIND: ClassVar[bytes] = b"FETCH"
     request_id: str
+    job_id: str
     path: str
     offset: int
     length: int

@@ -28,7 +28,7 @@ DEFAULT_TIMEOUT_S = 15.0
 Fetch = Callable[[Segment, str], tuple[str, int]]
 
 
-def make_fetch(own_endpoint: str, timeout_s: float = DEFAULT_TIMEOUT_S,
+def make_fetch(own_endpoint: str, job_id: str, timeout_s: float = DEFAULT_TIMEOUT_S,
                curve: Curve | None = None) -> Fetch:
     """Segments this worker produced are read in place; the rest come over the shuffle."""
     host = urlparse(own_endpoint).hostname or "127.0.0.1"
@@ -36,14 +36,14 @@ def make_fetch(own_endpoint: str, timeout_s: float = DEFAULT_TIMEOUT_S,
     def fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
         if not segment.endpoint or segment.endpoint == own_endpoint:
             return local_fetch(segment, scratch_path)
-        fetch_remote(segment, scratch_path, host, timeout_s, curve)
+        fetch_remote(segment, scratch_path, host, timeout_s, curve, job_id=job_id)
         return scratch_path, 0
 
     return fetch
 
 
 def fetch_remote(segment: Segment, dest: str, host: str, timeout_s: float,
-                 curve: Curve | None = None) -> None:
+                 curve: Curve | None = None, *, job_id: str) -> None:
     """Copy one segment from its holder into ``dest``, verifying length and checksum.
     With CURVE both directions are authenticated: we expect the holder's key, and the
     holder answers a socket that serves with ours."""
@@ -59,7 +59,7 @@ def fetch_remote(segment: Segment, dest: str, host: str, timeout_s: float,
                                f"{exc}") from None
     request_id = uuid.uuid4().hex
     try:
-        outbox.send(ShuffleRequest(request_id, segment.path, segment.offset, segment.length,
+        outbox.send(ShuffleRequest(request_id, job_id, segment.path, segment.offset, segment.length,
                                    bound_endpoint(inbox.sock), CREDIT,
                                    curve.public.decode() if curve else ""))
         crc, size = _receive(segment, dest, inbox, outbox, request_id, timeout_s)

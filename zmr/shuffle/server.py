@@ -45,8 +45,10 @@ class _Transfer:
 
 
 class ShuffleServer(threading.Thread):
-    """Serves files under ``root``, bound to ``bind`` (``tcp://host:*`` for any free port,
-    ``tcp://host:LOW-HIGH`` for the first free one in a range)."""
+    """Serves the map outputs published to it (:meth:`publish`), bound to ``bind``
+    (``tcp://host:*`` for any free port, ``tcp://host:LOW-HIGH`` for the first free one in
+    a range). Nothing else under ``root`` is served: not another job's outputs, not task
+    logs with user output, not a map output still being written."""
 
     def __init__(self, bind: str, root: str, curve: Curve | None = None) -> None:
         super().__init__(name="zmr-shuffle", daemon=True)
@@ -60,6 +62,22 @@ class ShuffleServer(threading.Thread):
         self._stopping = threading.Event()
         self._pushes: dict[str, Channel] = {}
         self._transfers: dict[str, _Transfer] = {}
+        self._published: dict[str, set[str]] = {}    # job id -> committed map outputs
+        self._lock = threading.Lock()                # publish() runs in the worker's thread
+
+    def publish(self, job_id: str, path: str) -> None:
+        """Serve ``path``, a committed map output of ``job_id``, from now on."""
+        with self._lock:
+            self._published.setdefault(job_id, set()).add(os.path.realpath(path))
+
+    def withdraw(self, job_id: str) -> None:
+        """Serve nothing more of ``job_id`` (it ended)."""
+        with self._lock:
+            self._published.pop(job_id, None)
+
+    def _is_published(self, job_id: str, path: str) -> bool:
+        with self._lock:
+            return path in self._published.get(job_id, ())
 
     def start_serving(self) -> str:
         """Start the thread; returns the endpoint once bound (ZmrError if it cannot bind)."""
@@ -143,8 +161,9 @@ class ShuffleServer(threading.Thread):
     def _request_problem(self, req: ShuffleRequest) -> str:
         if "\0" in req.path or not req.path:
             return "a path must be non-empty and hold no NUL byte"
-        if not os.path.realpath(req.path).startswith(self.root + os.sep):
-            return f"{req.path} is not a map output of this worker"
+        real = os.path.realpath(req.path)
+        if not real.startswith(self.root + os.sep) or not self._is_published(req.job_id, real):
+            return f"{req.path} is not a map output of job {req.job_id[:64]} on this worker"
         if req.offset < 0 or req.length < 0:
             return f"offset {req.offset} and length {req.length} must not be negative"
         if not 1 <= req.credit <= MAX_CREDIT:

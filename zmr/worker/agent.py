@@ -163,6 +163,8 @@ class WorkerAgent:
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
                                           identity=self.worker_id, curve=self.curve), "control")
         holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
+        for job_id, manifest in holds:      # outputs kept from before a restart
+            self.shuffle.publish(job_id, manifest["path"])
         running = ["/".join(map(str, key)) for key in self.slots.attempts()]
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
                                   self.slots.slots, os.cpu_count() or 1, _memory_mb(), holds,
@@ -217,6 +219,7 @@ class WorkerAgent:
         """Stop the job's attempts, recycle its executors and free its disk space."""
         for key in self.slots.job_ended(job_id):
             log.info("worker=%s killed %s", self.worker_id, key)
+        self.shuffle.withdraw(job_id)
         purge_job(self.data_dir, job_id)
 
     def _coordinator_beat(self, beat: Heartbeat) -> None:
@@ -254,6 +257,8 @@ class WorkerAgent:
             job_id, task, index, attempt = done.key
             outcome = done.outcome
             if outcome.ok and outcome.result is not None:
+                if task == "map":       # before anyone hears of it, so it can be fetched
+                    self.shuffle.publish(job_id, outcome.result["path"])
                 self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
                                     outcome.result, done.started_s, time.time(),
                                     self._log_tail(done.key), self._free()))

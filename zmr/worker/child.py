@@ -111,8 +111,9 @@ def _run(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
 
     if kind == "map":
         return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()
-    fetch = make_fetch(own_endpoint, curve=curve)
-    return run_reduce_task(ReduceTaskSpec.from_dict(spec), job, fetch).to_dict()
+    reduce_spec = ReduceTaskSpec.from_dict(spec)
+    fetch = make_fetch(own_endpoint, reduce_spec.job_id, curve=curve)
+    return run_reduce_task(reduce_spec, job, fetch).to_dict()
 
 
 def _point_progress_at(shared: Any) -> None:
