@@ -11,6 +11,7 @@ import pytest
 from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
 from tests.helpers import output_bytes
 from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 
 @pytest.mark.parametrize("job,reducers", [("wordcount", 3), ("bigram", 2),
@@ -89,3 +90,31 @@ def test_job_is_not_successful_until_its_success_marker_exists(cluster3, tmp_pat
     assert proc.returncode == 1 and "_SUCCESS" in proc.stderr, proc.stderr
     assert job.status()["state"] == "FAILED"
     assert not (out / "_SUCCESS").exists() and not list(out.glob("part-*"))
+
+
+def test_parts_appear_only_when_the_job_commits(tmp_path, monkeypatch):
+    """FileOutputCommitter v1: while one map of a map-only job is held, the maps that
+    finished have committed their parts, yet the output shows none of them."""
+    import time
+
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("ZMR_TEST_GATE", str(gate))
+    inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
+    with open(os.path.join(inputs, "held.txt"), "w") as f:
+        f.write("HOLD\n")
+    out = tmp_path / "out"
+    # its own cluster, so the workers see the gate; no backup of the held map
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), speculative=False) as cluster:
+        job = cluster.client.submit(os.path.join(JOBS, "held.py"), [inputs], str(out),
+                                    reducers=0, combine_files=False)
+        deadline = time.monotonic() + 120
+        # (one map may wait behind the held one, prefetched onto the same worker)
+        while (done := job.status()["maps_done"]) < 3:
+            assert time.monotonic() < deadline, job.status()
+            time.sleep(0.05)
+        assert job.status()["state"] == "RUNNING"
+        assert [n for n in os.listdir(out) if not n.startswith("_")] == []
+        assert len(os.listdir(out / "_temporary" / "committed")) >= done
+        gate.touch()
+        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+    assert sorted(os.listdir(out)) == ["_SUCCESS"] + [f"part-{i:05d}" for i in range(5)]

@@ -86,7 +86,11 @@ def test_first_commit_wins(tmp_path):
     second = run_reduce_task(plan.reduce_spec("j", 0, 2, [m.segment(0)], str(tmp_path / "w")),
                              job)
     assert first.committed and not second.committed
-    assert sorted(os.listdir(plan.output)) == ["_temporary", "part-00000"]
+    # committed, but invisible until the job commits (FileOutputCommitter v1)
+    assert sorted(os.listdir(plan.output)) == ["_temporary"]
+    assert os.listdir(os.path.join(plan.output, "_temporary", "committed")) == ["part-00000"]
+    commit.mark_success(plan.output)
+    assert sorted(os.listdir(plan.output)) == ["_SUCCESS", "part-00000"]
 
 
 def test_combiner_that_changes_keys_is_an_error(tmp_path):

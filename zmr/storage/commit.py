@@ -1,10 +1,13 @@
-"""Output commit: attempts write to staging, commit by atomic link, first commit wins.
+"""Output commit: attempts write to staging, commit by atomic link, first commit wins,
+and the job commit makes the parts visible.
 
-Like Hadoop's FileOutputCommitter: a task attempt writes ``part-NNNNN`` under
-``<output>/_temporary/<task>-a<N>/`` and commits it with ``os.link`` to ``<output>/part-NNNNN``.
-``link`` fails if the name exists, so when a retried or speculative attempt of the same task
-also finishes, exactly one commit wins and the loser is discarded; a reader never sees a half
-written part file. ``_SUCCESS`` is written last, when every task has committed.
+Like Hadoop's FileOutputCommitter (algorithm 1): a task attempt writes ``part-NNNNN`` under
+``<output>/_temporary/<task>-a<N>/`` and commits it with ``os.link`` to
+``<output>/_temporary/committed/part-NNNNN``. ``link`` fails if the name exists, so when a
+retried or speculative attempt of the same task also finishes, exactly one commit wins and
+the loser is discarded. The job commit, once every task has committed, moves the parts up
+into ``<output>/`` and writes ``_SUCCESS`` last: a reader never sees a half-written part
+file, nor the parts of a job that has not finished (or that failed).
 
 Object stores (``s3://``) have no rename and no link, so there a task commits by uploading
 its complete part file to ``<output>/_temporary/<task>-a<N>/part-NNNNN`` (an S3 PUT makes
@@ -73,16 +76,19 @@ def staging_dir(output_dir: str, task: str, attempt: int, work_dir: str) -> str:
 
 
 def commit_file(staged: str, final: str) -> bool:
-    """Promote a staged file; False if another attempt already committed ``final``."""
+    """Commit a task's staged part, meant for ``final`` once the job commits; False if
+    another attempt of the task already committed it."""
     if fs.is_uri(final):
         return _upload_attempt(staged, final)
+    committed = layout.committed_path(final)
     try:
-        os.link(staged, final)
+        os.makedirs(os.path.dirname(committed), exist_ok=True)
+        os.link(staged, committed)
     except FileExistsError:
         return False
     except OSError as exc:
         if exc.errno == errno.EXDEV:   # staging on another filesystem: rename is still atomic
-            return _rename_if_absent(staged, final)
+            return _rename_if_absent(staged, committed)
         raise OutputError(f"cannot commit {final}: {exc}") from exc
     finally:
         if os.path.exists(staged):
@@ -112,12 +118,17 @@ def _upload_attempt(staged: str, final: str) -> bool:
 
 
 def mark_success(output_dir: str) -> None:
-    """Write ``_SUCCESS`` (atomically) and drop the staging area."""
+    """The job commit: move the committed parts into the output, drop the staging area and
+    write ``_SUCCESS`` (atomically)."""
     if fs.is_uri(output_dir):
         _commit_remote_job(output_dir)
         return
-    _check_parts(output_dir, [os.path.join(output_dir, n) for n in sorted(
-        os.listdir(output_dir)) if n.startswith("part-") and n.endswith(".parquet")], None)
+    committed = layout.committed_dir(output_dir)
+    names = sorted(os.listdir(committed)) if os.path.isdir(committed) else []
+    _check_parts(output_dir, [os.path.join(committed, n) for n in names
+                              if n.endswith(".parquet")], None)
+    for name in names:                 # each rename is atomic; _SUCCESS comes after all
+        os.replace(os.path.join(committed, name), os.path.join(output_dir, name))
     shutil.rmtree(os.path.join(output_dir, layout.TEMPORARY), ignore_errors=True)
     marker = layout.success_path(output_dir)
     with open(marker + ".tmp", "w"):

@@ -5,6 +5,8 @@ Job output directory (Hadoop FileOutputCommitter layout)::
     <output>/part-00000 ...               committed task outputs
     <output>/_SUCCESS                     written last, when the whole job succeeded
     <output>/_temporary/<task>-a<N>/...   an attempt's staging area, removed at job end
+    <output>/_temporary/committed/part-00000   a committed task's part, moved up by the
+                                          job commit (FileOutputCommitter v1)
     <output>/_steps/step-1/part-00000 ... a multi-step job's intermediate output (Arrow pair
                                           files), removed when the whole job ends
 
@@ -55,6 +57,20 @@ def staging_dir(output_dir: str, task: str, attempt: int) -> str:
 def object_store_staging_dir(work_dir: str, task: str, attempt: int) -> str:
     """Staging in the task's local work directory, for an output on an object store."""
     return os.path.join(work_dir, TEMPORARY, f"{task}-a{attempt}")
+
+
+COMMITTED = "committed"
+
+
+def committed_path(final: str) -> str:
+    """Where a task's committed part waits for the job commit: ``final`` is the part's
+    place in the output, ``<output>/part-00003``."""
+    output_dir, name = os.path.split(final)
+    return os.path.join(output_dir, TEMPORARY, COMMITTED, name)
+
+
+def committed_dir(output_dir: str) -> str:
+    return os.path.join(output_dir, TEMPORARY, COMMITTED)
 
 
 def steps_dir(output_dir: str) -> str:
