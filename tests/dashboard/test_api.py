@@ -64,3 +64,29 @@ def test_metrics_escape_label_values_and_routes_wait_for_a_first_snapshot():
     assert 'name="odd \\"name\\""} 3' in text
     assert make_route(lambda: None)("/api/jobs")[0] == 503
     assert make_route(lambda: None)("/")[0] == 200
+
+
+def test_every_response_carries_the_security_headers(dashboard):
+    """No sniffing, no framing, no referrer; the page may run only its own inline script
+    and style (by hash) and fetch its own origin; the API allows nothing at all."""
+    for path in ("/", "/api/jobs", "/metrics", "/nope"):
+        with _open(dashboard.url + path) as response:
+            headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["X-Frame-Options"] == "DENY", path
+        assert headers["Referrer-Policy"] == "no-referrer", path
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and csp.startswith("default-src 'none'"), path
+    with _open(dashboard.url + "/") as page:
+        csp = page.headers["Content-Security-Policy"]
+    assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]{44}'", csp)
+    assert "connect-src 'self'" in csp and "unsafe-eval" not in csp
+
+
+def _open(url):
+    import urllib.error
+    import urllib.request
+    try:
+        return urllib.request.urlopen(url, timeout=10)
+    except urllib.error.HTTPError as error:     # 404 has headers too
+        return error
