@@ -92,3 +92,17 @@ def test_empty_input_is_an_error_naming_the_files(tmp_path):
     assert run.returncode == 1
     assert "the input is empty" in run.stderr and "a.txt" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_inline_user_error_is_reported_with_the_users_frames_only(tmp_path):
+    job = tmp_path / "job.py"
+    job.write_text("def mapper(k, line):\n    raise ValueError(f'bad line {line!r}')\n\n"
+                   "def reducer(k, vs):\n    yield k, sum(vs)\n")
+    (tmp_path / "in.txt").write_text("x\n")
+    run = subprocess.run([sys.executable, "-m", "zmr", "run", str(job), "--inline",
+                          "--input", str(tmp_path / "in.txt"), "--output",
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.startswith("zmr: error: ValueError: bad line 'x'\n")
+    assert f'File "{job}", line 2, in mapper' in run.stderr
+    assert "zmr/" not in run.stderr.replace(str(tmp_path), "")   # none of zmr's frames

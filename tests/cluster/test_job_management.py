@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -23,9 +24,21 @@ def _zmr(cluster: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)
 
 
+def _reader_goes_away(cluster: LocalCluster, *args: str) -> None:
+    """``zmr ... | head -0``: the pipe is closed before zmr writes; it stops quietly."""
+    env = dict(os.environ, ZMR_CONFIG=cluster.config_path)
+    child = subprocess.Popen([sys.executable, "-m", "zmr", *args], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    _, err = child.communicate(timeout=120)
+    assert (child.returncode, err) == (128 + signal.SIGPIPE, b"")
+
+
 def test_history_logs_status_and_workers(tmp_path):
     inputs = write_lines(tmp_path / "in", files=2, lines_per_file=30)
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), max_attempts=2) as cluster:
+        empty = _zmr(cluster, "history")
+        assert empty.returncode == 0 and "no jobs in this cluster's history" in empty.stderr
         chatty = cluster.client.submit(os.path.join(JOBS, "chatty.py"), [inputs],
                                        str(tmp_path / "out1"))
         chatty.wait(timeout_s=60)
@@ -50,6 +63,7 @@ def test_history_logs_status_and_workers(tmp_path):
         assert shown.stdout.count(f"==> {failing.job_id} map-00000 attempt") == 2
         assert "ValueError: bad record at" in shown.stdout
         assert _zmr(cluster, "logs", failing.job_id, "--task", "sideways").returncode == 1
+        _reader_goes_away(cluster, "logs", failing.job_id)
 
         status = _zmr(cluster, "status", failing.job_id)
         assert "map-00000 FAILED: 2 failed attempt(s)" in status.stdout

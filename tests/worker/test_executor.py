@@ -14,6 +14,7 @@ from zmr.core.specs import MapManifest
 from zmr.job.loader import load_job, pack_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
+from zmr.storage import commit
 from zmr.worker.executor import Executor
 
 WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")
@@ -76,6 +77,7 @@ def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
         assert reduce_outcome.ok, reduce_outcome.traceback
     assert sandbox.tasks_run == 3 and sandbox.alive()
     sandbox.kill()
+    commit.mark_success(str(tmp_path / "out"))      # the job commit, which the server does
     run_inline(WORDCOUNT, [inputs], str(tmp_path / "inline"), reducers=2)
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
 

@@ -86,6 +86,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(jobs if not args.job_id else jobs[0], indent=2))
         return 0
+    if not jobs:
+        print("zmr: no jobs on this cluster", file=sys.stderr)
     for job in jobs:
         map_share = job.get("map_progress", job["maps_done"] / max(1, job["maps_total"]))
         print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  map "
@@ -133,6 +135,9 @@ def cmd_workers(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(workers, indent=2))
         return 0
+    if not workers:
+        print("zmr: no live workers (start some with ./run_cluster.sh N, or python -m "
+              "zmr.worker CONFIG)", file=sys.stderr)
     for w in workers:
         print(f"{w['worker_id']:<24} {w['host']:<16} slots {w['running']}/{w['slots']} in use"
               f"  done {w['tasks_done']}  failed {w['tasks_failed']}  "
@@ -147,6 +152,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(jobs, indent=2))
         return 0
+    if not jobs:
+        print("zmr: no jobs in this cluster's history", file=sys.stderr)
     for job in jobs:
         c = job["counters"].get("zmr", {})
         print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  submitted "

@@ -5,12 +5,14 @@ function with ``set_defaults(handler=fn)``, ``fn(args) -> int``."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from zmr.cli.cluster import add_cluster_commands
 from zmr.cli.run import add_run_command
-from zmr.core.errors import ZmrError
+from zmr.core.errors import ZmrError, user_traceback
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,3 +35,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zmr: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except Exception as exc:   # the user's code raised in this process (--inline), or a bug
+        print(f"zmr: error: {type(exc).__name__}: {exc}\n{user_traceback(exc)}",
+              end="", file=sys.stderr)
+        return 1
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``zmr history | head``): stop quietly, as a C tool killed by
+    SIGPIPE would, instead of a traceback; stdout is pointed at /dev/null so the
+    interpreter's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE

@@ -17,6 +17,9 @@ that callers only ever need to catch ``ZmrError``.
 
 from __future__ import annotations
 
+import os
+import traceback
+
 
 class ZmrError(Exception):
     """Base class of every error zmr raises deliberately."""
@@ -72,3 +75,20 @@ class JobFailedError(ZmrError):
     def __str__(self) -> str:
         base = super().__str__()
         return f"{base}\n{self.traceback}" if self.traceback else base
+
+
+#: zmr's own source folder: frames in it are the engine's, not the user's.
+_ZMR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback with zmr's own frames left out, so what a user reads starts in
+    their job; all frames when none is the user's (then the bug is zmr's, and the whole
+    story is what a report needs)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    theirs = [f for f in frames if not f.filename.startswith(_ZMR_DIR)]
+    if not theirs or len(theirs) == len(frames):
+        return "".join(traceback.format_exception(exc))
+    return ("Traceback (most recent call last; zmr's own frames left out):\n"
+            + "".join(traceback.StackSummary.from_list(theirs).format())
+            + "".join(traceback.format_exception_only(type(exc), exc)))

@@ -92,12 +92,12 @@ def _attempt(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
 
 
 def _failure(exc: BaseException, spec: dict[str, Any]) -> Any:
-    from zmr.core.errors import FetchFailedError
+    from zmr.core.errors import FetchFailedError, user_traceback
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
-    text = traceback.format_exc()
+    _log_quietly(traceback.format_exc())    # the attempt's log keeps every frame
+    text = user_traceback(exc)
     disk = _disk_error(exc, spec.get("work_dir", ""))
-    _log_quietly(text)
     return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
                    lost_map=lost, disk_error=bool(disk))
 
