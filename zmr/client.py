@@ -70,13 +70,12 @@ class Client:
             DEALER, connect=self.config.endpoint("control_port"),
             curve=self.config.curve(self.config["security", "client_key"])), "client")
         self._channel = channel
-        channel.send(msg, *blobs)
-        deadline = time.monotonic() + self.timeout_s
-        while poll([channel], max(0.0, deadline - time.monotonic())):
-            received = channel.recv()
-            if received is None:
-                continue
-            reply = received[1]
+        try:
+            reply = self._reply(channel, msg, *blobs)
+        except BaseException:
+            self.close()  # interrupted (Ctrl-C): the reply must not answer the next request
+            raise
+        if reply is not None:
             if isinstance(reply, ErrorReply):
                 raise ZmrError(reply.message)
             return reply
@@ -85,6 +84,16 @@ class Client:
                 if self.config["security", "curve"] else "is it running?")
         raise ZmrError(f"coordinator at {self.config.endpoint('control_port')} did not "
                        f"answer within {self.timeout_s:g}s ({hint})")
+
+    def _reply(self, channel: Channel, msg: Message, *blobs: bytes) -> Message | None:
+        """Send ``msg`` and wait for the answer, None after ``timeout_s``."""
+        channel.send(msg, *blobs)
+        deadline = time.monotonic() + self.timeout_s
+        while poll([channel], max(0.0, deadline - time.monotonic())):
+            received = channel.recv()
+            if received is not None:
+                return received[1]
+        return None
 
     def expect(self, reply_type: type[Reply], msg: Message, *blobs: bytes) -> Reply:
         """``request``, refusing a well-formed reply of the wrong kind (never an assert on

@@ -3,14 +3,20 @@ answer and leaves nothing behind; mistakes are reported before any cluster start
 
 from __future__ import annotations
 
+import glob
 import os
+import signal
 import subprocess
 import sys
+import time
+
+import pytest
 
 from tests.cluster.conftest import EXAMPLES, write_lines
 from tests.helpers import output_bytes
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
+GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated.py")
 
 
 def _zmr(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,3 +84,36 @@ subprocess.Popen = refuse
 from zmr.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
+
+
+@pytest.mark.parametrize("signum,code,said", [(signal.SIGINT, 130, "zmr: interrupted"),
+                                              (signal.SIGTERM, 143, "zmr: terminated")])
+def test_a_signal_during_zmr_run_leaves_nothing_behind(tmp_path, signum, code, said):
+    """Ctrl-C (SIGINT) or SIGTERM while the job runs: the job is cancelled, its partial
+    output removed, and no coordinator, worker or fork server, nor any file, is left."""
+    gate = tmp_path / "gate"          # never opened: the maps wait until the signal
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=20)
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"), ZMR_TEST_GATE=str(gate))
+    os.makedirs(env["TMPDIR"])
+    child = subprocess.Popen([sys.executable, "-m", "zmr", "run", GATED, "--input", inputs,
+                              "--output", str(tmp_path / "out"), "--workers", "2"],
+                             env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _tasks_running(str(tmp_path / "tmp")):
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    child.send_signal(signum)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == code and said in err, err
+    deadline = time.monotonic() + 30               # the cluster's processes are exiting
+    while _processes_mentioning(str(tmp_path / "tmp")):
+        assert time.monotonic() < deadline, _processes_mentioning(str(tmp_path / "tmp"))
+        time.sleep(0.1)
+    assert os.listdir(tmp_path / "tmp") == []
+    assert not (tmp_path / "out").exists()
+
+
+def _tasks_running(tmp: str) -> bool:
+    """A map task of the job on the embedded cluster under ``tmp`` has started (it made
+    its work directory in its worker's)."""
+    return bool(glob.glob(os.path.join(tmp, "zmr-local-*", "workers", "*", "job-*")))

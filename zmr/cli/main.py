@@ -25,13 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an exception like Ctrl-C's, so every ``with`` block on the way
+    out (the embedded cluster's, above all) stops its processes and removes its files."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.handler(args))
     except ZmrError as exc:
         print(f"zmr: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("zmr: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("zmr: interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,7 @@ from typing import Any
 from zmr.cli.options import add_job_arguments, job_from_args, plan_options
 from zmr.cli.progress import wait_showing_progress
 from zmr.client import Client, JobHandle, StepsHandle
-from zmr.core.errors import ConfigError
+from zmr.core.errors import ConfigError, ZmrError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
@@ -77,12 +77,23 @@ def run_embedded(args: argparse.Namespace) -> int:
         try:
             status = wait_showing_progress(job.wait, args.quiet)
         except BaseException:
-            if isinstance(job, StepsHandle):      # the cluster goes, and its steps with it
-                job.run.abort()
+            _cancel_quietly(job)   # interrupted: the partial output goes with the cluster
             raise
     if not args.quiet:
         _print_embedded_summary(job, status, workers, time.monotonic() - started)
     return 0
+
+
+def _cancel_quietly(job: JobHandle) -> None:
+    """Cancel a job whose run was interrupted (the coordinator removes its partial output),
+    without letting a second Ctrl-C or a failure here hide the first interruption."""
+    try:
+        if isinstance(job, StepsHandle):
+            job.run.abort()
+        job.client.timeout_s = min(job.client.timeout_s, 5.0)
+        job.cancel()
+    except (ZmrError, KeyboardInterrupt):
+        pass
 
 
 def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:

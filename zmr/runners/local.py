@@ -143,14 +143,25 @@ class LocalCluster:
                 pass
         if self.client is not None:
             self.client.close()
-        deadline = time.monotonic() + timeout_s
-        for proc in [*self.workers.values(), self.coordinator]:
-            if proc is None:
-                continue
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+        procs = [p for p in [*self.workers.values(), self.coordinator] if p is not None]
+        # a worker that had not registered yet never hears the shutdown: after a grace
+        # period SIGTERM (a clean exit, its temporary files removed), SIGKILL at the end
+        _wait_all(procs, time.monotonic() + min(3.0, timeout_s / 2))
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        _wait_all(procs, time.monotonic() + timeout_s / 2)
+        for proc in procs:
+            if proc.poll() is None:
                 proc.kill()
                 proc.wait()
         if self._own_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _wait_all(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
