@@ -5,10 +5,12 @@ or the ``ZMR_CONFIG`` environment variable (default: built-in loopback settings)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from zmr.cli.options import add_job_arguments, job_from_args, plan_options
@@ -77,8 +79,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
         print("zmr: a multi-step job's steps are submitted by this client in turn: waiting "
               "for them", file=sys.stderr)
     if args.wait or isinstance(job, StepsHandle):
-        wait_showing_progress(job.wait, quiet=False)
+        with _job_goes_on(job.job_id):
+            wait_showing_progress(job.wait, quiet=False)
     return 0
+
+
+@contextlib.contextmanager
+def _job_goes_on(job_id: str) -> Iterator[None]:
+    """Interrupting a wait stops the waiting, not the job (as with Hadoop's job client)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"zmr: stopped waiting; {job_id} goes on (zmr cancel {job_id} stops it)",
+              file=sys.stderr)
+        raise
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -119,8 +133,9 @@ def _print_details(job: dict[str, Any]) -> None:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     client = _client(args)
-    wait_showing_progress(lambda on_progress: client.wait(args.job_id,
-                                                           on_progress=on_progress), False)
+    with _job_goes_on(args.job_id):
+        wait_showing_progress(lambda on_progress: client.wait(args.job_id,
+                                                               on_progress=on_progress), False)
     return 0
 
 
