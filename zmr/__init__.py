@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from zmr.client import Client, JobHandle
 from zmr.core.errors import (
+    ClusterUnreachableError,
     ConfigError,
     DataCorruptionError,
     InputError,
+    JobCancelledError,
     JobDefinitionError,
     JobFailedError,
     OutputError,
@@ -23,9 +25,11 @@ from zmr.runners.inline import JobResult, run_inline
 __version__ = "0.1.0"
 __all__ = [
     "Client",
+    "ClusterUnreachableError",
     "ConfigError",
     "DataCorruptionError",
     "InputError",
+    "JobCancelledError",
     "JobDefinitionError",
     "JobFailedError",
     "JobHandle",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, load_config
-from zmr.core.errors import JobFailedError, ZmrError
+from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import load_runnable, pack_job
@@ -82,7 +82,8 @@ class Client:
         self.close()      # a fresh socket next time: the old one may hold a stale reply
         hint = ("is it running, and is this client's key listed in its authorized/ keys?"
                 if self.config["security", "curve"] else "is it running?")
-        raise ZmrError(f"coordinator at {self.config.endpoint('control_port')} did not "
+        raise ClusterUnreachableError(
+            f"coordinator at {self.config.endpoint('control_port')} did not "
                        f"answer within {self.timeout_s:g}s ({hint})")
 
     def _reply(self, channel: Channel, msg: Message, *blobs: bytes) -> Message | None:
@@ -176,6 +177,8 @@ class Client:
             if deadline is not None and time.monotonic() > deadline:
                 raise ZmrError(f"{job_id} still {status['state']} after {timeout_s}s")
             time.sleep(poll_s)
+        if status["state"] == "CANCELLED":
+            raise JobCancelledError(f"{job_id} CANCELLED", status.get("error", ""))
         if status["state"] != "SUCCEEDED":
             raise JobFailedError(f"{job_id} {status['state']}", status.get("error", ""))
         return status

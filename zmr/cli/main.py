@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except ZmrError as exc:
         print(f"zmr: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except Terminated:
         print("zmr: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM

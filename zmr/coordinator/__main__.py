@@ -16,7 +16,7 @@ def main(argv: list[str]) -> int:
         server = CoordinatorServer(load_config(argv[0] if argv else None))
     except ZmrError as exc:
         print(f"zmr.coordinator: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     stop_on_signals(server)
     server.serve()
     return 0

@@ -19,26 +19,45 @@ from __future__ import annotations
 
 import os
 import traceback
+from typing import ClassVar
 
 
 class ZmrError(Exception):
-    """Base class of every error zmr raises deliberately."""
+    """Base class of every error zmr raises deliberately. ``exit_code`` is the status the
+    command line exits with (README, "Exit codes")."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class ConfigError(ZmrError):
     """A setting is unknown, has the wrong type, or is out of range."""
 
+    exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
+
 
 class JobDefinitionError(ZmrError):
     """A job module failed to load or lacks a required hook."""
+
+    exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
 
 
 class InputError(ZmrError):
     """Input cannot be read as asked: missing path, unreadable file, invalid UTF-8."""
 
+    exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
+
 
 class OutputError(ZmrError):
     """Output cannot be written or committed (e.g. the directory already exists)."""
+
+    exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
+
+
+class ClusterUnreachableError(ZmrError):
+    """The coordinator did not answer (not running, wrong address, or this client's CURVE
+    key is not authorized: an unauthorized peer gets no answer at all)."""
+
+    exit_code: ClassVar[int] = 3
 
 
 class DataCorruptionError(ZmrError):
@@ -75,6 +94,12 @@ class JobFailedError(ZmrError):
     def __str__(self) -> str:
         base = super().__str__()
         return f"{base}\n{self.traceback}" if self.traceback else base
+
+
+class JobCancelledError(JobFailedError):
+    """The job was cancelled before it finished."""
+
+    exit_code: ClassVar[int] = 4
 
 
 #: zmr's own source folder: frames in it are the engine's, not the user's.

@@ -28,13 +28,13 @@ def main(argv: list[str]) -> int:
         agent = WorkerAgent(config, args.id)
     except ZmrError as exc:
         print(f"zmr.worker: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     stop_on_signals(agent)
     try:
         agent.run()
     except ZmrError as exc:                 # e.g. no free port for the shuffle service
         print(f"zmr.worker: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     return 1 if agent.failed else 0
 
 
