@@ -106,3 +106,17 @@ def test_an_inline_user_error_is_reported_with_the_users_frames_only(tmp_path):
     assert run.stderr.startswith("zmr: error: ValueError: bad line 'x'\n")
     assert f'File "{job}", line 2, in mapper' in run.stderr
     assert "zmr/" not in run.stderr.replace(str(tmp_path), "")   # none of zmr's frames
+
+
+def test_version_and_type_information_ship_with_the_package():
+    import importlib.metadata
+    import pathlib
+
+    import zmr
+
+    shown = subprocess.run([sys.executable, "-m", "zmr", "--version"], capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0
+    assert shown.stdout.startswith(f"zmr {importlib.metadata.version('zmr')} (Python ")
+    assert zmr.__version__ == importlib.metadata.version("zmr")
+    assert (pathlib.Path(zmr.__file__).parent / "py.typed").exists()

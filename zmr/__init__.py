@@ -5,6 +5,8 @@ The public surface is what ``__all__`` lists; everything else is internal.
 
 from __future__ import annotations
 
+from importlib.metadata import version as _version
+
 from zmr.client import Client, JobHandle
 from zmr.core.errors import (
     ClusterUnreachableError,
@@ -22,7 +24,7 @@ from zmr.job.api import Step
 from zmr.job.counters import increment_counter
 from zmr.runners.inline import JobResult, run_inline
 
-__version__ = "0.1.0"
+__version__ = _version("zmr")
 __all__ = [
     "Client",
     "ClusterUnreachableError",

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from zmr.cli.cluster import add_cluster_commands
 from zmr.cli.run import add_run_command
@@ -19,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmr", description="Fault-tolerant MapReduce for plain Python mappers and "
                                 "reducers, on ZeroMQ and Apache Arrow.")
+    parser.add_argument("--version", action="version",
+                        version=f"zmr {version('zmr')} (Python {platform.python_version()})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_command(sub)
     add_cluster_commands(sub)
