@@ -6,7 +6,13 @@ import pytest
 
 from zmr.coordinator.events import AbortOutput, Publish, SealOutput, Send
 from zmr.coordinator.machine import CoordinatorState
-from zmr.coordinator.states import InvalidTransition, JobState, TaskState
+from zmr.coordinator.states import (
+    ATTEMPT_TRANSITIONS,
+    AttemptState,
+    InvalidTransition,
+    JobState,
+    TaskState,
+)
 from zmr.core.plan import JobPlan
 from zmr.core.specs import Split
 from zmr.protocol.messages import (
@@ -165,7 +171,7 @@ def test_illegal_transitions_are_refused_with_the_tasks_story():
     assert "attempt 2 on w1: running" in str(refused.value)
 
 
-def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():
+def test_stalled_attempt_is_timed_out_after_the_task_timeout_and_retried():
     s = CoordinatorState(task_timeout_s=10.0)
     job_id, _ = s.submit("wc", plan(maps=1), b"c", 0.0)
     register(s, "w1")
@@ -175,7 +181,40 @@ def test_stalled_attempt_is_killed_after_the_task_timeout_and_retried():
     assert Send("w1", KillTask(job_id, "map", 0, 1)) in cmds
     task = s.jobs[job_id].maps[0]
     assert task.failures == 1 and "task timeout" in task.error
+    assert task.attempts[0].state.value == "timed_out"
     assert assigned(s.request_task(RequestTask("w1", 1), 16.0)) == [("w1", "map", 0, 2)]
+
+
+def test_timeouts_that_fail_the_job_leave_its_other_stalled_attempts_killed():
+    """Two attempts stall together and the first timeout fails the job: the second was
+    killed with the job, and is not ended a second time (an illegal KILLED -> TIMED_OUT)."""
+    s = CoordinatorState(task_timeout_s=10.0, max_attempts=1)
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "w1", slots=2)
+    cmds = s.tick(20.0)
+    assert s.jobs[job_id].state == JobState.FAILED
+    assert [a.state.value for t in s.jobs[job_id].maps for a in t.attempts] == \
+        ["timed_out", "killed"]
+    assert sum(isinstance(c, Send) and isinstance(c.msg, KillTask) for c in cmds) == 2
+
+
+@pytest.mark.parametrize("start", list(AttemptState))
+@pytest.mark.parametrize("finish", list(AttemptState))
+def test_an_attempt_ends_once(start, finish):
+    allowed = start == AttemptState.RUNNING and finish != AttemptState.RUNNING
+    assert (finish in ATTEMPT_TRANSITIONS[start]) == allowed
+
+
+def test_ending_an_attempt_twice_is_refused_with_the_tasks_story():
+    s = CoordinatorState()
+    job_id, _ = s.submit("wc", plan(maps=2), b"c", 0.0)
+    register(s, "w1", now=1.0)
+    s.task_done(done("w1", "map", 0, 1), 2.0)
+    task = s.jobs[job_id].maps[0]
+    with pytest.raises(InvalidTransition, match="attempt 1: succeeded -> lost") as refused:
+        task.end_attempt(task.attempts[0], AttemptState.LOST, 3.0)
+    assert refused.value.story == ["attempt 1 on w1: succeeded (started 1.000, ended 2.000)"]
+    assert task.attempts[0].state is AttemptState.SUCCEEDED       # unchanged
 
 
 def test_straggler_gets_a_speculative_backup_and_first_commit_wins():
@@ -256,7 +295,7 @@ def test_a_result_that_cannot_be_used_fails_its_attempt_instead_of_being_stored(
     s.task_done(TaskDone("w1", job_id, kind, 0, 1, result, 0.0, 1.0), 2.0)
     task = s.jobs[job_id].task(kind, 0)
     assert task.state == TaskState.PENDING and task.failures == 1 and why in task.error
-    assert task.attempts[-1].outcome == "failed"
+    assert task.attempts[-1].state.value == "failed"
     assert s.jobs[job_id].describe(3.0)["state"] == "RUNNING"     # status still works
     assert assigned(s.request_task(RequestTask("w1", 1), 3.0)) == [("w1", kind, 0, 2)]
 

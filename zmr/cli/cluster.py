@@ -17,6 +17,7 @@ from zmr.cli.options import add_job_arguments, job_from_args, plan_options
 from zmr.cli.progress import wait_showing_progress
 from zmr.client import Client, StepsHandle
 from zmr.config import load_config
+from zmr.coordinator.states import FAILED_ATTEMPT_STATES
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
 
@@ -117,13 +118,17 @@ def _percent(done: int, total: int) -> str:
     return f"{100 * done // total if total else 100}%"
 
 
+#: Attempt states, as status replies spell them, that count as a failure of the task.
+FAILED = frozenset(state.value for state in FAILED_ATTEMPT_STATES)
+
+
 def _print_details(job: dict[str, Any]) -> None:
     for group, names in job["counters"].items():
         for name, value in names.items():
             print(f"  {group}.{name:<26} {value:>14,}")
-    failed = [t for t in job["tasks"] if any(a[4] == "failed" for a in t["attempts"])]
+    failed = [t for t in job["tasks"] if any(a[4] in FAILED for a in t["attempts"])]
     for task in failed:
-        attempts = [a for a in task["attempts"] if a[4] == "failed"]
+        attempts = [a for a in task["attempts"] if a[4] in FAILED]
         print(f"\n{task['task']}-{task['index']:05d} {task['state']}: {len(attempts)} failed "
               f"attempt(s), last on {attempts[-1][1]}")
         print("  " + (task["traceback"] or task["error"]).rstrip().replace("\n", "\n  "))

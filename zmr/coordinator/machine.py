@@ -22,7 +22,7 @@ from zmr.coordinator import assignments, policy, tally
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.results import result_problem
-from zmr.coordinator.states import FINAL_JOB_STATES, JobState, TaskState
+from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
 from zmr.core.plan import JobPlan
 from zmr.core.specs import MapManifest
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
@@ -111,7 +111,7 @@ class CoordinatorState:
         for job in self._live_jobs():
             for task, attempt in job.running_attempts():
                 if attempt.worker_id not in self.workers:
-                    self._end_attempt(task, attempt, "lost", now)
+                    self._end_attempt(task, attempt, AttemptState.LOST, now)
             for task in job.needed_outputs():
                 if task.output_worker not in self.workers:
                     _rerun_map(job, task)
@@ -125,7 +125,7 @@ class CoordinatorState:
             for task, attempt in job.running_attempts():
                 name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
                 if attempt.worker_id == worker_id and name not in running:
-                    self._end_attempt(task, attempt, "lost", now)
+                    self._end_attempt(task, attempt, AttemptState.LOST, now)
 
     def _adopt_output(self, worker_id: str, hold: Any, now: float) -> list[Command]:
         """A (re)joining worker still has a finished map output: use it, don't recompute."""
@@ -171,7 +171,7 @@ class CoordinatorState:
         for job in self._live_jobs():
             for task, attempt in job.running_attempts():
                 if attempt.worker_id == worker_id:
-                    self._end_attempt(task, attempt, "lost", now)
+                    self._end_attempt(task, attempt, AttemptState.LOST, now)
                     job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
             # a walk over the maps, but a worker dies rarely: no index is worth keeping
             lost = [t for t in job.needed_outputs() if t.output_worker == worker_id]
@@ -186,7 +186,7 @@ class CoordinatorState:
         let them time out; they run again once the lost maps are redone (not a failure)."""
         commands: list[Command] = []
         for task, attempt in job.running_attempts(REDUCE):
-            self._end_attempt(task, attempt, "killed", now)
+            self._end_attempt(task, attempt, AttemptState.KILLED, now)
             job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
             commands.append(Send(attempt.worker_id, KillTask(
                 job.job_id, task.kind, task.index, attempt.number)))
@@ -202,7 +202,7 @@ class CoordinatorState:
         if problem:
             return self.task_failed(TaskFailed(msg.worker_id, msg.job_id, msg.task, msg.index,
                                                msg.attempt, problem, ""), now)
-        self._end_attempt(task, attempt, "succeeded", now)
+        self._end_attempt(task, attempt, AttemptState.SUCCEEDED, now)
         if task.state == TaskState.SUCCEEDED:
             return self.dispatch(now)        # a second attempt also finished: discard it
         task.set_state(TaskState.SUCCEEDED)
@@ -216,7 +216,7 @@ class CoordinatorState:
         """The first commit won: stop the task's other (speculative) attempts."""
         commands: list[Command] = []
         for other in task.running():
-            task.end_attempt(other, "killed", now)
+            task.end_attempt(other, AttemptState.KILLED, now)
             job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
             commands.append(Send(other.worker_id, KillTask(job.job_id, task.kind, task.index,
                                                            other.number)))
@@ -226,7 +226,7 @@ class CoordinatorState:
         job, task, attempt = self._current(msg.job_id, msg.task, msg.index, msg.attempt)
         if attempt is None:
             return self.dispatch(now)        # stale, as in task_done
-        self._end_attempt(task, attempt, "failed", now)
+        self._end_attempt(task, attempt, AttemptState.FAILED, now)
         if task.state == TaskState.SUCCEEDED:
             return self.dispatch(now)        # another attempt already committed
         if msg.worker_id in self.workers:
@@ -278,12 +278,13 @@ class CoordinatorState:
             if _complete(job):               # restored between its last commit and its seal
                 commands.append(SealOutput(job.job_id, job.plan.output))
             for task, attempt in job.running_attempts():
-                if now - attempt.progress_s > self.task_timeout_s:
+                # running when listed, maybe not now: a timeout before it can end the job
+                if attempt.running and now - attempt.progress_s > self.task_timeout_s:
                     commands += self._time_out(job, task, attempt, now)
         return commands + self.dispatch(now)
 
     def _time_out(self, job: Job, task: Task, attempt: Attempt, now: float) -> list[Command]:
-        self._end_attempt(task, attempt, "failed", now)
+        self._end_attempt(task, attempt, AttemptState.TIMED_OUT, now)
         kill = Send(attempt.worker_id, KillTask(job.job_id, task.kind, task.index,
                                                 attempt.number))
         error = (f"attempt {attempt.number} made no progress for {self.task_timeout_s:.0f}s "
@@ -308,11 +309,13 @@ class CoordinatorState:
         if job is None or task is None or job.state in FINAL_JOB_STATES:
             return job, task, None  # type: ignore[return-value]
         attempt = task.attempt(number)
-        return job, task, attempt if attempt and attempt.outcome == "running" else None
+        return job, task, attempt if attempt and attempt.running else None
 
-    def _end_attempt(self, task: Task, attempt: Attempt, outcome: str, now: float) -> None:
+    def _end_attempt(self, task: Task, attempt: Attempt, outcome: AttemptState,
+                     now: float) -> None:
         task.end_attempt(attempt, outcome, now)
-        if task.state == TaskState.RUNNING and not task.running() and outcome != "succeeded":
+        if task.state == TaskState.RUNNING and not task.running() and \
+                outcome != AttemptState.SUCCEEDED:
             task.set_state(TaskState.PENDING)
 
     def _map_output_lost(self, job: Job, lost: Task, now: float) -> list[Command]:
@@ -347,7 +350,7 @@ class CoordinatorState:
     def _finish_job(self, job: Job, state: JobState, now: float) -> list[Command]:
         commands: list[Command] = []
         for task, attempt in job.running_attempts():
-            task.end_attempt(attempt, "killed", now)
+            task.end_attempt(attempt, AttemptState.KILLED, now)
             commands.append(Send(attempt.worker_id, KillTask(
                 job.job_id, task.kind, task.index, attempt.number)))
         for task in job.tasks():             # once per job: the walk is affordable

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.coordinator.states import (
+    ATTEMPT_TRANSITIONS,
     JOB_TRANSITIONS,
     TASK_TRANSITIONS,
+    AttemptState,
     JobState,
     TaskState,
     check_transition,
@@ -27,7 +29,7 @@ class Attempt:
     worker_id: str
     started_s: float
     finished_s: float | None = None
-    outcome: str = "running"        # running | succeeded | failed | lost | killed
+    state: AttemptState = AttemptState.RUNNING
     speculative: bool = False       # a backup of a slow attempt
     progress: int = 0               # records processed, from the worker's heartbeats
     progress_s: float = 0.0         # when progress last moved
@@ -35,6 +37,10 @@ class Attempt:
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
+
+    @property
+    def running(self) -> bool:
+        return self.state is AttemptState.RUNNING
 
 
 @dataclass
@@ -65,12 +71,12 @@ class Task:
 
     def story(self) -> list[str]:
         """One line per attempt, oldest first: what an InvalidTransition shows."""
-        return [f"attempt {a.number} on {a.worker_id}: {a.outcome} (started {a.started_s:.3f}"
+        return [f"attempt {a.number} on {a.worker_id}: {a.state.value} (started {a.started_s:.3f}"
                 + (f", ended {a.finished_s:.3f})" if a.finished_s is not None else ")")
                 + (" [backup]" if a.speculative else "") for a in self.attempts]
 
     def running(self) -> list[Attempt]:
-        return [a for a in self.attempts if a.outcome == "running"]
+        return [a for a in self.attempts if a.running]
 
     # every change the journal records goes through set_state or one of these three, so
     # the tally knows which tasks to write again
@@ -78,8 +84,10 @@ class Task:
         self.attempts.append(attempt)
         self.touch()
 
-    def end_attempt(self, attempt: Attempt, outcome: str, now: float) -> None:
-        attempt.outcome, attempt.finished_s = outcome, now
+    def end_attempt(self, attempt: Attempt, new: AttemptState, now: float) -> None:
+        check_transition(f"{self.name} attempt {attempt.number}", attempt.state, new,
+                         ATTEMPT_TRANSITIONS, self.story())
+        attempt.state, attempt.finished_s = new, now
         if self.tally is not None:
             self.tally.ended(self, attempt)
 
@@ -249,12 +257,13 @@ def task_record(task: Task) -> dict[str, Any]:
     return {"kind": task.kind, "index": task.index, "state": task.state.value,
             "failures": task.failures, "error": task.error, "traceback": task.traceback,
             "result": task.result, "output_worker": task.output_worker,
-            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome,
+            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.state.value,
                           a.speculative] for a in task.attempts]}
 
 
 def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
-    attempts = [Attempt(n, w, s, f, o, spec) for n, w, s, f, o, spec in r["attempts"]]
+    attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
+                for n, w, s, f, o, spec in r["attempts"]]
     return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
                 r["error"], r["traceback"], r["result"], r["output_worker"])
 
@@ -262,7 +271,7 @@ def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
 def _describe_task(task: Task) -> dict[str, Any]:
     return {"task": task.kind, "index": task.index, "state": task.state.value,
             "error": task.error, "traceback": task.traceback,
-            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.outcome,
+            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.state.value,
                           a.speculative] for a in task.attempts]}
 
 
@@ -288,7 +297,7 @@ class WorkerInfo:
 
     def in_use(self) -> tuple[int, int]:
         """CPUs and MB of memory reserved by declared-resource attempts still running."""
-        self.reserved = [r for r in self.reserved if r[0].outcome == "running"]
+        self.reserved = [r for r in self.reserved if r[0].running]
         return sum(r[1] for r in self.reserved), sum(r[2] for r in self.reserved)
 
     def could_ever_run(self, needs: dict[str, int]) -> bool:

@@ -1,4 +1,5 @@
-"""Job and task lifecycles: named states and the only transitions allowed between them.
+"""Job, task and attempt lifecycles: named states and the only transitions allowed between
+them.
 
 Every state change goes through :func:`transition`, which refuses anything not listed here
 (``InvalidTransition``), so an impossible move shows up as an error instead of a silent
@@ -33,7 +34,27 @@ class TaskState(str, Enum):
     KILLED = "KILLED"
 
 
+class AttemptState(str, Enum):
+    """One try at a task: RUNNING until the worker reports it SUCCEEDED or FAILED, or the
+    coordinator ends it: KILLED (stopped on purpose: its job ended, another attempt
+    committed, the map outputs it reads are gone), LOST (its worker died or no longer
+    runs it), TIMED_OUT (no progress for ``task_timeout_s``; counts as a failure).
+
+    The values are lower case because journals store them (the attempt list of a task
+    record): these are the strings journals written before this enum existed hold."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    KILLED = "killed"
+    LOST = "lost"
+    TIMED_OUT = "timed_out"
+
+
 FINAL_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+
+#: Attempt states that count against ``max_attempts``.
+FAILED_ATTEMPT_STATES = frozenset({AttemptState.FAILED, AttemptState.TIMED_OUT})
 
 JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
@@ -55,6 +76,14 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     TaskState.SUCCEEDED: frozenset({TaskState.PENDING}),
     TaskState.FAILED: frozenset(),
     TaskState.KILLED: frozenset(),
+}
+
+ATTEMPT_TRANSITIONS: dict[AttemptState, frozenset[AttemptState]] = {
+    # an attempt ends once; what happens to its output afterwards is the task's story
+    AttemptState.RUNNING: frozenset({AttemptState.SUCCEEDED, AttemptState.FAILED,
+                                     AttemptState.KILLED, AttemptState.LOST,
+                                     AttemptState.TIMED_OUT}),
+    **{state: frozenset() for state in AttemptState if state != AttemptState.RUNNING},
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from zmr.coordinator.states import TaskState
+from zmr.coordinator.states import AttemptState, TaskState
 
 if TYPE_CHECKING:
     from zmr.coordinator.model import Attempt, Task
@@ -79,7 +79,7 @@ class TaskTally:
         """An attempt of ``task`` ended (or was read back ended): succeeded ones time the
         phase for speculation."""
         self.dirty[task.kind, task.index] = task
-        if attempt.outcome == "succeeded" and attempt.finished_s is not None:
+        if attempt.state == AttemptState.SUCCEEDED and attempt.finished_s is not None:
             bisect.insort(self.durations[task.kind], attempt.finished_s - attempt.started_s)
 
     def median_s(self, kind: str) -> float | None:
@@ -114,7 +114,7 @@ def problems(maps: list[Task], reduces: list[Task], tally: TaskTally) -> list[st
             "pending": sum(t.state == TaskState.PENDING for t in tasks),
             "running": sorted(t.index for t in tasks if t.state == TaskState.RUNNING),
             "durations": sorted(a.finished_s - a.started_s for t in tasks for a in t.attempts
-                                if a.outcome == "succeeded" and a.finished_s is not None),
+                                if a.state == AttemptState.SUCCEEDED and a.finished_s is not None),
         }
         kept = {"done": tally.done[kind], "pending": tally.pending[kind],
                 "running": sorted(tally.running[kind]), "durations": tally.durations[kind]}

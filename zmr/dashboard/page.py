@@ -70,8 +70,9 @@ function timeline(job) {
   const workers = [...new Set(attempts.map(a => a.worker))].sort();
   const W = 900, left = 90, lane = 22, H = workers.length * lane + 24, span = (t1 - t0) || 1;
   const x = t => left + (W - left - 10) * (t - t0) / span;
-  const colour = a => a.outcome === "failed" ? "#d9534f" : a.outcome === "killed" ||
-    a.outcome === "lost" ? "#aaa" : a.task.task === "map" ? "#3c8dde" : "#44a05b";
+  const colour = a => a.outcome === "failed" || a.outcome === "timed_out" ? "#d9534f" :
+    a.outcome === "killed" || a.outcome === "lost" ? "#aaa" :
+    a.task.task === "map" ? "#3c8dde" : "#44a05b";
   const rects = attempts.map(a => {
     const y = workers.indexOf(a.worker) * lane + 4, end = a.end ?? job.now;
     const label = `${a.task.task} ${a.task.index} attempt ${a.n} on ${a.worker}: ` +
@@ -86,7 +87,8 @@ function timeline(job) {
     <text x="${W - 60}" y="${H - 6}">${secs(t1 - t0)}</text>`;
   return `<svg data-testid="timeline" width="${W}" height="${H}" role="img"
     aria-label="tasks over time per worker">${names}${rects}${axis}</svg>
-    <div class="muted">blue: map, green: reduce, red: failed, grey: killed or lost</div>`;
+    <div class="muted">blue: map, green: reduce, red: failed or timed out,
+    grey: killed or lost</div>`;
 }
 
 function taskRows(job) {
