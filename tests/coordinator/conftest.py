@@ -10,7 +10,7 @@ import json
 import pytest
 
 from zmr.coordinator.machine import CoordinatorState
-from zmr.coordinator.model import task_record
+from zmr.coordinator.records import task_record
 
 EVENTS = ("submit", "cancel", "register", "restore", "request_task", "worker_lost",
           "task_done", "task_failed", "progress", "tick", "output_sealed")

@@ -9,7 +9,7 @@ import pytest
 
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
-from zmr.coordinator.model import task_record
+from zmr.coordinator.records import job_record, task_record
 from zmr.core.plan import JobPlan
 from zmr.core.specs import Split
 from zmr.protocol.messages import Register, RequestTask, TaskDone
@@ -47,7 +47,7 @@ def test_saved_jobs_come_back_with_their_tasks(tmp_path):
     journal.save(list(s.jobs.values()))
     journal.close()
     (loaded,) = Journal(str(tmp_path)).load()
-    assert loaded.to_record() == job.to_record()
+    assert job_record(loaded) == job_record(job)
     assert loaded.done("map") == 1 and loaded.first_pending("map").index == 2
 
 
@@ -82,12 +82,12 @@ def test_a_journal_with_tasks_inside_the_job_record_loads_and_is_rewritten(tmp_p
     s, job = running_state(maps=3)
     journal = Journal(str(tmp_path))
     journal.db.execute("INSERT INTO jobs VALUES (?, 1, 'wc', 'RUNNING', ?, ?, ?)",
-                       (job.job_id, json.dumps(job.to_record(with_plan=False)), b"code",
+                       (job.job_id, json.dumps(job_record(job, with_plan=False)), b"code",
                         json.dumps(job.plan.to_dict())))
     journal.close()
     journal = Journal(str(tmp_path))
     (loaded,) = journal.load()
-    assert loaded.to_record() == job.to_record()
+    assert job_record(loaded) == job_record(job)
     journal.save([loaded])
     journal.close()
     journal = Journal(str(tmp_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from zmr.coordinator import records
 from zmr.coordinator.events import AbortOutput, Publish, SealOutput, Send
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.states import (
@@ -296,7 +297,7 @@ def test_a_result_that_cannot_be_used_fails_its_attempt_instead_of_being_stored(
     task = s.jobs[job_id].task(kind, 0)
     assert task.state == TaskState.PENDING and task.failures == 1 and why in task.error
     assert task.attempts[-1].state.value == "failed"
-    assert s.jobs[job_id].describe(3.0)["state"] == "RUNNING"     # status still works
+    assert records.describe_job(s.jobs[job_id], 3.0)["state"] == "RUNNING"  # status works
     assert assigned(s.request_task(RequestTask("w1", 1), 3.0)) == [("w1", kind, 0, 2)]
 
 
@@ -315,7 +316,7 @@ def test_offered_map_outputs_that_cannot_be_used_are_not_adopted():
              [job_id, dict(manifest(1, 1), partitions=[])], [job_id], "junk", [[job_id], {}]]
     s.register(Register("w1", "h", "tcp://w1:1", 1, 1, 100, holds), 1.0)
     assert [t.state for t in s.jobs[job_id].maps] == [TaskState.PENDING] * 3
-    assert s.jobs[job_id].describe(2.0)["counters"] == {}
+    assert records.describe_job(s.jobs[job_id], 2.0)["counters"] == {}
 
 
 def test_a_job_whose_success_marker_cannot_be_written_fails_and_is_cleaned_up():
@@ -413,7 +414,7 @@ def test_heartbeats_move_the_map_phase_by_bytes_read_of_running_maps():
     assert job.map_progress() == (0.5 + 0.25) / 4
     s.task_done(done("w1", "map", 0, 1), 2.0)
     assert job.map_progress() == (1 + 0.25) / 4
-    assert job.describe(2.0, brief=True)["map_progress"] == job.map_progress()
+    assert records.describe_job(job, 2.0, brief=True)["map_progress"] == job.map_progress()
 
 
 def test_a_report_that_states_free_slots_is_answered_with_the_next_task():

@@ -16,7 +16,14 @@ import os
 import sqlite3
 from typing import Any
 
-from zmr.coordinator.model import Job, task_record
+from zmr.coordinator.model import Job
+from zmr.coordinator.records import (
+    header_json,
+    job_from_record,
+    job_number,
+    task_record,
+    to_json,
+)
 from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.storage import layout
 
@@ -74,7 +81,7 @@ class Journal:
         for job in jobs:
             if job.job_id in self._final:
                 continue                  # a finished job never changes again
-            header = _header(job)
+            header = header_json(job)
             tasks = job.tally.take_dirty() if job.tally is not None else job.tasks()
             if tasks or self._saved.get(job.job_id) != header:
                 changed.append((job, header, tasks))
@@ -87,7 +94,7 @@ class Journal:
                     self._write_header(job, header)
                 self.db.executemany(
                     "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?)",
-                    [(job.job_id, t.kind, t.index, _dumps(task_record(t))) for t in tasks])
+                    [(job.job_id, t.kind, t.index, to_json(task_record(t))) for t in tasks])
                 self._saved[job.job_id] = header
                 if job.state in FINAL_JOB_STATES:
                     self._final.add(job.job_id)
@@ -101,7 +108,7 @@ class Journal:
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
             "state = excluded.state, record = excluded.record, "
             "plan = COALESCE(excluded.plan, jobs.plan)",
-            (job.job_id, _seq(job.job_id), job.name, job.state.value, header, job.code, plan))
+            (job.job_id, job_number(job.job_id), job.name, job.state.value, header, job.code, plan))
         self._has_plan.add(job.job_id)
 
     def save_log(self, job_id: str, task: str, index: int, attempt: int, worker: str,
@@ -151,13 +158,13 @@ class Journal:
             current = "tasks" not in fields
             if job_id in tasks or current:
                 fields["tasks"] = tasks.get(job_id, [])
-            job = Job.from_record(fields, bytes(code))
+            job = job_from_record(fields, bytes(code))
             jobs.append(job)
             self._has_plan.update([job_id] if plan else [])
             if job.state in FINAL_JOB_STATES:
                 self._final.add(job_id)
             elif current:
-                self._saved[job_id] = _header(job)
+                self._saved[job_id] = header_json(job)
         return jobs
 
     def close(self) -> None:
@@ -168,22 +175,7 @@ class Journal:
         self.db.close()
 
 
-def _header(job: Job) -> str:
-    return _dumps(job.to_record(with_plan=False, with_tasks=False))
-
-
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"))
-
-
 def _with_plan(record: dict[str, Any], plan: str | None) -> dict[str, Any]:
     if plan is not None:
         record["plan"] = json.loads(plan)
     return record
-
-
-def _seq(job_id: str) -> int:
-    try:
-        return int(job_id.rsplit("-", 1)[1])
-    except (IndexError, ValueError):
-        return 0

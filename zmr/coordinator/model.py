@@ -1,4 +1,7 @@
-"""Records the coordinator keeps: jobs, tasks with their attempts, workers. No I/O here."""
+"""Records the coordinator keeps: jobs, tasks with their attempts, workers. No I/O here.
+
+Their journal and wire forms are in ``records.py``.
+"""
 
 from __future__ import annotations
 
@@ -197,32 +200,6 @@ class Job:
         self.tally.local_from[host] = i
         return self.maps[indices[i]] if i < len(indices) else None
 
-    def to_record(self, with_plan: bool = True, with_tasks: bool = True) -> dict[str, Any]:
-        """Everything needed to rebuild this job after a coordinator restart (not the code;
-        the plan, which never changes and can be large, and the tasks, which the journal
-        keeps one per row, only if asked for)."""
-        record: dict[str, Any] = {
-            "job_id": self.job_id, "name": self.name,
-            "submitted_s": self.submitted_s, "state": self.state.value,
-            "started_s": self.started_s, "finished_s": self.finished_s, "error": self.error,
-            "counters": self.counters.to_dict(), "worker_failures": self.worker_failures,
-        }
-        if with_tasks:
-            record["tasks"] = [task_record(t) for t in self.tasks()]
-        if with_plan:
-            record["plan"] = self.plan.to_dict()
-        return record
-
-    @classmethod
-    def from_record(cls, r: dict[str, Any], code: bytes) -> Job:
-        job = cls(r["job_id"], r["name"], JobPlan.from_dict(r["plan"]), code, r["submitted_s"],
-                  JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
-                  error=r["error"], counters=Counters(r["counters"]),
-                  worker_failures=dict(r["worker_failures"]))
-        tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
-        job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
-        return job
-
     def map_progress(self) -> float:
         """Fraction of the map phase done: finished maps, plus the share of its input each
         running map has read (Hadoop's per-task progress), so it moves during long maps."""
@@ -234,45 +211,6 @@ class Job:
                        [t for t in self.maps if t.state == TaskState.RUNNING])
             done += sum(max((a.read for a in t.running()), default=0.0) for t in running)
         return round(min(1.0, done / len(self.maps)), 4)
-
-    def describe(self, now: float, brief: bool = False) -> dict[str, Any]:
-        """The job as clients and the dashboard see it (``brief``: without its tasks)."""
-        end = self.finished_s if self.finished_s is not None else now
-        described = {
-            "job_id": self.job_id, "name": self.name, "state": self.state.value,
-            "output": self.plan.output, "maps_done": self.done(MAP),
-            "maps_total": len(self.maps), "map_progress": self.map_progress(),
-            "reduces_done": self.done(REDUCE),
-            "reduces_total": len(self.reduces), "elapsed_s": round(end - self.submitted_s, 3),
-            "error": self.error, "counters": self.total_counters().to_dict(),
-            "submitted_s": self.submitted_s, "started_s": self.started_s,
-            "finished_s": self.finished_s, "inputs": self.plan.input_paths(),
-        }
-        if not brief:
-            described["tasks"] = [_describe_task(t) for t in self.tasks()]
-        return described
-
-
-def task_record(task: Task) -> dict[str, Any]:
-    return {"kind": task.kind, "index": task.index, "state": task.state.value,
-            "failures": task.failures, "error": task.error, "traceback": task.traceback,
-            "result": task.result, "output_worker": task.output_worker,
-            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.state.value,
-                          a.speculative] for a in task.attempts]}
-
-
-def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
-    attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
-                for n, w, s, f, o, spec in r["attempts"]]
-    return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
-                r["error"], r["traceback"], r["result"], r["output_worker"])
-
-
-def _describe_task(task: Task) -> dict[str, Any]:
-    return {"task": task.kind, "index": task.index, "state": task.state.value,
-            "error": task.error, "traceback": task.traceback,
-            "attempts": [[a.number, a.worker_id, a.started_s, a.finished_s, a.state.value,
-                          a.speculative] for a in task.attempts]}
 
 
 @dataclass
@@ -311,9 +249,3 @@ class WorkerInfo:
         return (cpus + needs.get("cpus", 0) <= self.cpus
                 and (not self.memory_mb
                      or memory_mb + needs.get("memory_mb", 0) <= self.memory_mb))
-
-    def describe(self) -> dict[str, Any]:
-        return {"worker_id": self.worker_id, "host": self.host, "slots": self.slots,
-                "cpus": self.cpus, "memory_mb": self.memory_mb,
-                "free_slots": self.free_slots, "shuffle_endpoint": self.shuffle_endpoint,
-                "tasks_done": self.tasks_done, "tasks_failed": self.tasks_failed}

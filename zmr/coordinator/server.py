@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zmr.config import ClusterConfig
+from zmr.coordinator import records
 from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
@@ -177,12 +178,14 @@ class CoordinatorServer:
     def snapshot(self) -> dict[str, Any]:
         """Everything the dashboard shows, as plain data (built on the loop's thread)."""
         now = self.clock()
-        return {"now": now, "jobs": [j.describe(now) for j in self.state.jobs.values()],
+        return {"now": now,
+                "jobs": [records.describe_job(j, now) for j in self.state.jobs.values()],
                 "workers": self._workers_view()}
 
     def _workers_view(self) -> list[dict[str, Any]]:
         running = self.state.running_per_worker()
-        return [dict(w.describe(), heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
+        return [dict(records.describe_worker(w),
+                     heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
                      running=running[w.worker_id])
                 for w in self.state.workers.values()]
 
@@ -343,7 +346,7 @@ class CoordinatorServer:
         workers = self._workers_view()
         if self._unsaved:
             self._persist()     # what a client is told survives a coordinator restart
-        described = [j.describe(now, brief=msg.brief) for j in jobs]
+        described = [records.describe_job(j, now, msg.brief) for j in jobs]
         self._reply(peer, StatusReply(described, workers))
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:

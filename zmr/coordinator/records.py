@@ -1,0 +1,112 @@
+"""The plain-data forms of the coordinator's records: what the journal writes and reads
+back (``job_record`` / ``job_from_record``) and what clients and the dashboard are shown
+(``describe_*``).
+
+Kept apart from ``model.py`` so the records' rules and their on-disk shape change
+separately: a journal written by an older coordinator must still load (attempt states
+are stored as the strings ``AttemptState`` has as values).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
+from zmr.coordinator.states import AttemptState, JobState, TaskState
+from zmr.core.plan import JobPlan
+from zmr.job.counters import Counters
+
+
+def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dict[str, Any]:
+    """Everything needed to rebuild ``job`` after a coordinator restart (not the code; the
+    plan, which never changes and can be large, and the tasks, which the journal keeps one
+    per row, only if asked for)."""
+    record: dict[str, Any] = {
+        "job_id": job.job_id, "name": job.name,
+        "submitted_s": job.submitted_s, "state": job.state.value,
+        "started_s": job.started_s, "finished_s": job.finished_s, "error": job.error,
+        "counters": job.counters.to_dict(), "worker_failures": dict(job.worker_failures),
+    }
+    if with_tasks:
+        record["tasks"] = [task_record(t) for t in job.tasks()]
+    if with_plan:
+        record["plan"] = job.plan.to_dict()
+    return record
+
+
+def task_record(task: Task) -> dict[str, Any]:
+    return {"kind": task.kind, "index": task.index, "state": task.state.value,
+            "failures": task.failures, "error": task.error, "traceback": task.traceback,
+            "result": task.result, "output_worker": task.output_worker,
+            "attempts": _attempts(task)}
+
+
+def header_json(job: Job) -> str:
+    """The job's journal header (its record without plan and tasks), as JSON."""
+    return to_json(job_record(job, with_plan=False, with_tasks=False))
+
+
+def to_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"))
+
+
+def job_from_record(r: dict[str, Any], code: bytes) -> Job:
+    job = Job(r["job_id"], r["name"], JobPlan.from_dict(r["plan"]), code, r["submitted_s"],
+              JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
+              error=r["error"], counters=Counters(r["counters"]),
+              worker_failures=dict(r["worker_failures"]))
+    tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
+    job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
+    return job
+
+
+def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
+    attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
+                for n, w, s, f, o, spec in r["attempts"]]
+    return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
+                r["error"], r["traceback"], r["result"], r["output_worker"])
+
+
+def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
+    """The job as clients and the dashboard see it (``brief``: without its tasks)."""
+    end = job.finished_s if job.finished_s is not None else now
+    described = {
+        "job_id": job.job_id, "name": job.name, "state": job.state.value,
+        "output": job.plan.output, "maps_done": job.done(MAP),
+        "maps_total": len(job.maps), "map_progress": job.map_progress(),
+        "reduces_done": job.done(REDUCE),
+        "reduces_total": len(job.reduces), "elapsed_s": round(end - job.submitted_s, 3),
+        "error": job.error, "counters": job.total_counters().to_dict(),
+        "submitted_s": job.submitted_s, "started_s": job.started_s,
+        "finished_s": job.finished_s, "inputs": job.plan.input_paths(),
+    }
+    if not brief:
+        described["tasks"] = [_describe_task(t) for t in job.tasks()]
+    return described
+
+
+def _describe_task(task: Task) -> dict[str, Any]:
+    return {"task": task.kind, "index": task.index, "state": task.state.value,
+            "error": task.error, "traceback": task.traceback, "attempts": _attempts(task)}
+
+
+def _attempts(task: Task) -> list[list[Any]]:
+    return [[a.number, a.worker_id, a.started_s, a.finished_s, a.state.value, a.speculative]
+            for a in task.attempts]
+
+
+def describe_worker(worker: WorkerInfo) -> dict[str, Any]:
+    return {"worker_id": worker.worker_id, "host": worker.host, "slots": worker.slots,
+            "cpus": worker.cpus, "memory_mb": worker.memory_mb,
+            "free_slots": worker.free_slots, "shuffle_endpoint": worker.shuffle_endpoint,
+            "tasks_done": worker.tasks_done, "tasks_failed": worker.tasks_failed}
+
+
+def job_number(job_id: str) -> int:
+    """The NNNN of ``job-NNNN`` (0 for any other form): jobs are journaled in this order,
+    and a restarted coordinator numbers new jobs after the last one."""
+    try:
+        return int(job_id.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
