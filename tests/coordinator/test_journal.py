@@ -1,5 +1,6 @@
 """The SQLite journal: what is saved comes back, a save writes only what changed, and
-journals written before tasks had their own rows still load (and are rewritten once)."""
+journals written before tasks had their own rows (or by a coordinator whose attempt
+states were bare strings) still load (and are rewritten once)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import json
 
 import pytest
 
+from tests.coordinator.drive import plan, register, submit
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.records import job_record, task_record
-from zmr.core.plan import JobPlan
-from zmr.core.specs import Split
-from zmr.protocol.messages import Register, RequestTask, TaskDone
+from zmr.coordinator.states import AttemptState
+from zmr.coordinator.stimuli import (
+    AttemptSucceeded,
+    JobCancelled,
+    Restored,
+    TaskRequested,
+    WorkerExpired,
+)
+from zmr.protocol.messages import RequestTask, TaskDone
 
 
 @pytest.fixture(autouse=True)
@@ -22,17 +30,20 @@ def validate_after_every_event():
 
 def running_state(maps=50):
     s = CoordinatorState()
-    plan = JobPlan([Split(f"/in/{i}", 0, 10) for i in range(maps)], 1, 1 << 20, "strict", "/o")
-    job_id, _ = s.submit("wc", plan, b"code", 0.0)
-    s.register(Register("w1", "h", "tcp://w1:1", 2, 1, 100), 0.0)
-    s.request_task(RequestTask("w1", 2), 0.0)
+    job_id, _ = submit(s, plan(maps=maps))
+    register(s, "w1", slots=2)
     return s, s.jobs[job_id]
 
 
 def finish(s, job, index, now=1.0):
     result = {"map_index": index, "attempt": 1, "path": "/m", "partitions": [[0, 1, 1, 1]],
               "counters": {}}
-    s.task_done(TaskDone("w1", job.job_id, "map", index, 1, result, 0.0, 1.0), now)
+    s.handle(AttemptSucceeded(now, TaskDone("w1", job.job_id, "map", index, 1, result,
+                                            0.0, 1.0)))
+
+
+def save(journal, s, now=0.0):
+    journal.save(list(s.jobs.values()))
 
 
 def tasks_written(journal):
@@ -44,28 +55,40 @@ def test_saved_jobs_come_back_with_their_tasks(tmp_path):
     s, job = running_state()
     finish(s, job, 0)
     journal = Journal(str(tmp_path))
-    journal.save(list(s.jobs.values()))
+    save(journal, s)
     journal.close()
     (loaded,) = Journal(str(tmp_path)).load()
     assert job_record(loaded) == job_record(job)
     assert loaded.done("map") == 1 and loaded.first_pending("map").index == 2
 
 
+def test_every_attempt_state_survives_the_journal(tmp_path):
+    s, job = running_state(maps=3)
+    s.handle(WorkerExpired(1.0, "w1"))                 # both running attempts LOST
+    register(s, "w2", slots=1, now=2.0)
+    journal = Journal(str(tmp_path))
+    save(journal, s)
+    journal.close()
+    (loaded,) = Journal(str(tmp_path)).load()
+    assert [a.state for t in loaded.maps for a in t.attempts] == \
+        [AttemptState.LOST, AttemptState.RUNNING, AttemptState.LOST]
+
+
 def test_a_save_writes_the_changed_tasks_only(tmp_path):
     s, job = running_state()
     journal = Journal(str(tmp_path))
-    journal.save(list(s.jobs.values()))          # the new job: header and every task
+    save(journal, s)                             # the new job: header and every task
     changes = tasks_written(journal)
     finish(s, job, 0)
-    s.request_task(RequestTask("w1", 1), 1.0)    # map 2 handed out
-    journal.save(list(s.jobs.values()))
+    s.handle(TaskRequested(1.0, RequestTask("w1", 1)))    # map 2 handed out
+    save(journal, s)
     assert changes() == 2                        # map 0 and map 2 (the header is the same)
     changes = tasks_written(journal)
-    s.cancel(job.job_id, 2.0)
-    journal.save(list(s.jobs.values()))
+    s.handle(JobCancelled(2.0, job.job_id))
+    save(journal, s)
     assert changes() == 1 + 49 + 1               # the header, every map but map 0, the reduce
     changes = tasks_written(journal)
-    journal.save(list(s.jobs.values()))
+    save(journal, s)
     assert changes() == 0
 
 
@@ -80,18 +103,25 @@ def test_attempt_logs_are_written_with_the_next_save_or_when_asked_for(tmp_path)
 
 def test_a_journal_with_tasks_inside_the_job_record_loads_and_is_rewritten(tmp_path):
     s, job = running_state(maps=3)
+    finish(s, job, 0)
+    record = job_record(job, with_plan=False)
+    # as the coordinator before AttemptState wrote them: the states as bare strings
+    assert record["tasks"][0]["attempts"][0][4] == "succeeded"
     journal = Journal(str(tmp_path))
     journal.db.execute("INSERT INTO jobs VALUES (?, 1, 'wc', 'RUNNING', ?, ?, ?)",
-                       (job.job_id, json.dumps(job_record(job, with_plan=False)), b"code",
+                       (job.job_id, json.dumps(record), b"code",
                         json.dumps(job.plan.to_dict())))
     journal.close()
     journal = Journal(str(tmp_path))
     (loaded,) = journal.load()
     assert job_record(loaded) == job_record(job)
-    journal.save([loaded])
+    restarted = CoordinatorState()
+    restarted.handle(Restored(5.0, (loaded,)))
+    save(journal, restarted, now=5.0)
     journal.close()
     journal = Journal(str(tmp_path))
     (record,) = journal.db.execute("SELECT record FROM jobs").fetchone()
     assert "tasks" not in json.loads(record)
     (again,) = journal.load()
     assert [task_record(t) for t in again.tasks()] == [task_record(t) for t in job.tasks()]
+    assert again.maps[0].attempts[0].state is AttemptState.SUCCEEDED

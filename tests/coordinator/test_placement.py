@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from zmr.coordinator.events import Send
+from tests.coordinator import drive
+from zmr.coordinator import views
+from zmr.coordinator.commands import Send
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.stimuli import AttemptSucceeded, WorkerExpired
 from zmr.core.plan import JobPlan
 from zmr.core.specs import Split
-from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
+from zmr.protocol.messages import AssignTask, TaskDone
 
 
 def plan(hosts: list[tuple[str, ...]], resources=None) -> JobPlan:
@@ -19,8 +22,8 @@ def plan(hosts: list[tuple[str, ...]], resources=None) -> JobPlan:
 
 
 def join(state, worker, host="h", slots=1, cpus=1, memory_mb=1000, now=0.0):
-    state.register(Register(worker, host, f"tcp://{worker}:1", slots, cpus, memory_mb), now)
-    return assigned(state.request_task(RequestTask(worker, slots), now))
+    drive.join(state, worker, slots, now, host=host, cpus=cpus, memory_mb=memory_mb)
+    return assigned(drive.ask(state, worker, slots, now))
 
 
 def assigned(commands):
@@ -31,13 +34,13 @@ def assigned(commands):
 def finish(state, worker, index, now=1.0):
     manifest = {"map_index": index, "attempt": 1, "path": f"/w/m{index}.arrow",
                 "partitions": [[0, 10, 1, 123]], "counters": {}}
-    return assigned(state.task_done(TaskDone(worker, "job-0001", "map", index, 1, manifest,
-                                             0.0, 1.0), now))
+    return assigned(state.handle(AttemptSucceeded(now, TaskDone(
+        worker, "job-0001", "map", index, 1, manifest, 0.0, 1.0))))
 
 
 def test_workers_get_maps_whose_input_their_host_holds():
     s = CoordinatorState(speculative=False)
-    s.submit("j", plan([("a",), ("b",), ("a",), ("b",)]), b"code", 0.0)
+    drive.submit(s, plan([("a",), ("b",), ("a",), ("b",)]))
     assert join(s, "wb", host="b", slots=2) == [("wb", "map", 1), ("wb", "map", 3)]
     assert join(s, "wa", host="a", slots=2) == [("wa", "map", 0), ("wa", "map", 2)]
     counters = s.jobs["job-0001"].counters.to_dict()["zmr.job"]
@@ -46,7 +49,7 @@ def test_workers_get_maps_whose_input_their_host_holds():
 
 def test_a_worker_with_no_local_input_still_gets_work():
     s = CoordinatorState(speculative=False)
-    s.submit("j", plan([("a",), ("a",), ()]), b"code", 0.0)
+    drive.submit(s, plan([("a",), ("a",), ()]))
     assert join(s, "wc", host="c", slots=3) == [("wc", "map", 0), ("wc", "map", 1),
                                                ("wc", "map", 2)]
     assert s.jobs["job-0001"].counters.to_dict()["zmr.job"]["OTHER_LOCAL_MAPS"] == 2
@@ -54,15 +57,15 @@ def test_a_worker_with_no_local_input_still_gets_work():
 
 def test_a_map_that_fails_back_to_pending_is_local_again():
     s = CoordinatorState(speculative=False)
-    s.submit("j", plan([("a",), ("a",)]), b"code", 0.0)
+    drive.submit(s, plan([("a",), ("a",)]))
     assert join(s, "wa", host="a") == [("wa", "map", 0)]
-    s.worker_lost("wa", 1.0)                              # map 0 is pending again
+    s.handle(WorkerExpired(1.0, "wa"))                              # map 0 is pending again
     assert join(s, "wa2", host="a", slots=2) == [("wa2", "map", 0), ("wa2", "map", 1)]
 
 
 def test_declared_resources_limit_what_runs_at_once_on_a_worker():
     s = CoordinatorState(speculative=False)
-    s.submit("j", plan([()] * 4, {"cpus": 2, "memory_mb": 300}), b"code", 0.0)
+    drive.submit(s, plan([()] * 4, {"cpus": 2, "memory_mb": 300}))
     # 4 slots, but 4 CPUs and 1000 MB fit only 2 tasks of 2 CPUs / 300 MB
     assert join(s, "w", slots=4, cpus=4, memory_mb=1000) == [("w", "map", 0), ("w", "map", 1)]
     # the two slots left free get a task as soon as a running one frees its CPUs
@@ -71,7 +74,7 @@ def test_declared_resources_limit_what_runs_at_once_on_a_worker():
 
 def test_memory_is_the_limit_when_cpus_are_plenty():
     s = CoordinatorState(speculative=False)
-    s.submit("j", plan([()] * 3, {"memory_mb": 600}), b"code", 0.0)
+    drive.submit(s, plan([()] * 3, {"memory_mb": 600}))
     assert join(s, "w", slots=3, cpus=8, memory_mb=1000) == [("w", "map", 0)]
 
 
@@ -79,10 +82,10 @@ def test_a_task_no_worker_could_ever_run_is_refused_with_a_reason():
     s = CoordinatorState(speculative=False)
     join(s, "w", cpus=2, memory_mb=1000)
     big = plan([()], {"cpus": 4})
-    assert "no worker can run a task needing {'cpus': 4}" in s.unplaceable(big)
-    assert "largest has 2 CPUs" in s.unplaceable(big)
-    assert s.unplaceable(replace(big, resources={"cpus": 2})) == ""
-    assert CoordinatorState().unplaceable(big) == ""          # no workers yet: wait
+    assert "no worker can run a task needing {'cpus': 4}" in views.unplaceable(s, big)
+    assert "largest has 2 CPUs" in views.unplaceable(s, big)
+    assert views.unplaceable(s, replace(big, resources={"cpus": 2})) == ""
+    assert views.unplaceable(CoordinatorState(), big) == ""          # no workers yet: wait
 
 
 def test_assigned_map_specs_are_what_the_plan_says():
@@ -91,9 +94,9 @@ def test_assigned_map_specs_are_what_the_plan_says():
     s = CoordinatorState()
     p = replace(plan([("a", "b"), ()]), format_options={"columns": ["x"]},
                 compression="zstd")
-    job_id, _ = s.submit("wc", p, b"c", 0.0)
-    s.register(Register("w1", "a", "tcp://w1:1", 2, 1, 1000), 0.0)
-    sent = [c.msg for c in s.request_task(RequestTask("w1", 2), 0.0) if isinstance(c, Send)]
+    job_id, _ = drive.submit(s, p)
+    drive.join(s, "w1", 2, host="a", memory_mb=1000)
+    sent = [c.msg for c in drive.ask(s, "w1", 2) if isinstance(c, Send)]
     assert [m.index for m in sent] == [0, 1]
     for msg in sent:
         assert msg.spec == p.map_spec(job_id, msg.index, 1, "").to_dict()

@@ -1,27 +1,63 @@
 """Records the coordinator keeps: jobs, tasks with their attempts, workers. No I/O here.
 
-Their journal and wire forms are in ``records.py``.
+Their states change only through ``set_state`` / ``add_attempt`` / ``end_attempt``, which
+check the transition tables (``states.py``), tell the job's tally (``tally.py``) and append
+to the task's or job's story: the event that caused the change, from, to, and when. The
+journal and wire forms of these records are in ``records.py``.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from zmr.coordinator.states import (
     ATTEMPT_TRANSITIONS,
     JOB_TRANSITIONS,
     TASK_TRANSITIONS,
     AttemptState,
+    InvalidTransition,
     JobState,
+    StoryEntry,
     TaskState,
-    check_transition,
 )
 from zmr.coordinator.tally import MAP, REDUCE, TaskTally
 from zmr.core.plan import JobPlan
 from zmr.job.counters import BUILTIN_GROUP, Counters
 
+if TYPE_CHECKING:
+    from zmr.coordinator.stimuli import Stimulus
+
 __all__ = ["MAP", "REDUCE", "Attempt", "Job", "Task", "TaskTally", "WorkerInfo"]
+
+#: State changes kept per task (and per job): enough to see how a task got where it is
+#: (a few retries, a lost worker, a backup), bounded so a job of thousands of tasks that
+#: runs for days does not grow without end.
+STORY_LENGTH = 32
+
+
+#: A story line as kept: (event class, "task" / "job" / the Attempt, from (None: new), to,
+#: now). Plain tuples, made readable (``StoryEntry``) only when asked for: a task's story
+#: grows with every transition, on the path of every event.
+RawEntry = tuple[type, "str | Attempt", "Enum | None", Enum, float]
+
+
+def _story() -> deque[RawEntry]:
+    return deque(maxlen=STORY_LENGTH)
+
+
+def _told(cause: Stimulus, subject: str | Attempt, start: Enum | None,
+          finish: Enum) -> RawEntry:
+    return (type(cause), subject, start, finish, cause.now)
+
+
+def readable(story: deque[RawEntry]) -> list[StoryEntry]:
+    """The story as ``StoryEntry`` lines, oldest first."""
+    return [StoryEntry(event.__name__, subject if isinstance(subject, str) else
+                       subject.subject, start.value if start is not None else "",
+                       finish.value, now) for event, subject, start, finish, now in story]
 
 
 @dataclass
@@ -45,6 +81,12 @@ class Attempt:
     def running(self) -> bool:
         return self.state is AttemptState.RUNNING
 
+    @property
+    def subject(self) -> str:
+        """How the story names it."""
+        return f"attempt {self.number} on {self.worker_id}" + (
+            " [backup]" if self.speculative else "")
+
 
 @dataclass
 class Task:
@@ -61,36 +103,36 @@ class Task:
     result: dict[str, Any] | None = None     # manifest of the committed attempt
     output_worker: str = ""                  # for maps: the worker holding the output
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
+    story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return f"{self.job_id}/{self.kind}-{self.index:05d}"
 
-    def set_state(self, new: TaskState) -> None:
-        check_transition(self.name, self.state, new, TASK_TRANSITIONS, self.story())
+    def set_state(self, new: TaskState, cause: Stimulus) -> None:
+        if new not in TASK_TRANSITIONS[self.state]:
+            raise InvalidTransition.refused(self.name, self.state, new, readable(self.story))
+        self.story.append(_told(cause, "task", self.state, new))
         old, self.state = self.state, new
         if self.tally is not None:
             self.tally.moved(self, old, new)
-
-    def story(self) -> list[str]:
-        """One line per attempt, oldest first: what an InvalidTransition shows."""
-        return [f"attempt {a.number} on {a.worker_id}: {a.state.value} (started {a.started_s:.3f}"
-                + (f", ended {a.finished_s:.3f})" if a.finished_s is not None else ")")
-                + (" [backup]" if a.speculative else "") for a in self.attempts]
 
     def running(self) -> list[Attempt]:
         return [a for a in self.attempts if a.running]
 
     # every change the journal records goes through set_state or one of these three, so
     # the tally knows which tasks to write again
-    def add_attempt(self, attempt: Attempt) -> None:
+    def add_attempt(self, attempt: Attempt, cause: Stimulus) -> None:
+        self.story.append(_told(cause, attempt, None, attempt.state))
         self.attempts.append(attempt)
         self.touch()
 
-    def end_attempt(self, attempt: Attempt, new: AttemptState, now: float) -> None:
-        check_transition(f"{self.name} attempt {attempt.number}", attempt.state, new,
-                         ATTEMPT_TRANSITIONS, self.story())
-        attempt.state, attempt.finished_s = new, now
+    def end_attempt(self, attempt: Attempt, new: AttemptState, cause: Stimulus) -> None:
+        if new not in ATTEMPT_TRANSITIONS[attempt.state]:
+            raise InvalidTransition.refused(f"{self.name} {attempt.subject}", attempt.state,
+                                            new, readable(self.story))
+        self.story.append(_told(cause, attempt, attempt.state, new))
+        attempt.state, attempt.finished_s = new, cause.now
         if self.tally is not None:
             self.tally.ended(self, attempt)
 
@@ -123,9 +165,13 @@ class Job:
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     # what every map spec of the job shares (built at the first assignment; not journaled)
     map_spec_base: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
-    def set_state(self, new: JobState) -> None:
-        check_transition(f"job {self.job_id}", self.state, new, JOB_TRANSITIONS)
+    def set_state(self, new: JobState, cause: Stimulus) -> None:
+        if new not in JOB_TRANSITIONS[self.state]:
+            raise InvalidTransition.refused(f"job {self.job_id}", self.state, new,
+                                            readable(self.story))
+        self.story.append(_told(cause, "job", self.state, new))
         self.state = new
 
     def tasks(self) -> list[Task]:
@@ -174,6 +220,10 @@ class Job:
         if not self.reduces or self.done(REDUCE) == len(self.reduces):
             return []
         return [t for t in self.maps if t.state == TaskState.SUCCEEDED]
+
+    def complete(self) -> bool:
+        """Every map and every reduce of the job has committed."""
+        return self.done(MAP) == len(self.maps) and self.done(REDUCE) == len(self.reduces)
 
     def first_pending(self, kind: str) -> Task | None:
         """The pending task of ``kind`` with the lowest index, if any."""

@@ -2,8 +2,9 @@
 
 Sockets (ZeroMQ guide shapes): a ROUTER that workers (DEALER) and clients talk to; a PUB
 for the coordinator's heartbeats; a SUB that workers' PUB sockets connect to for theirs.
-One poll loop with a finite timeout, like the guide's majordomo broker: read, hand to
-``CoordinatorState``, carry out the commands, beat, expire silent workers.
+One poll loop with a finite timeout, like the guide's majordomo broker: read, turn each
+message into an event for ``CoordinatorState.handle``, carry out the commands it returns,
+beat, expire silent workers.
 """
 
 from __future__ import annotations
@@ -15,10 +16,24 @@ from collections.abc import Callable
 from typing import Any
 
 from zmr.config import ClusterConfig
-from zmr.coordinator import records
-from zmr.coordinator.events import AbortOutput, Command, Publish, SealOutput, Send
+from zmr.coordinator import records, views
+from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.stimuli import (
+    AttemptFailed,
+    AttemptSucceeded,
+    JobCancelled,
+    JobSubmitted,
+    OutputSealed,
+    ProgressReported,
+    Restored,
+    TaskRequested,
+    Tick,
+    WorkerExpired,
+    WorkerRegistered,
+    WorkerUnreachable,
+)
 from zmr.core.errors import ConfigError, ZmrError
 from zmr.core.plan import JobPlan
 from zmr.core.process import worth_logging
@@ -101,7 +116,7 @@ class CoordinatorServer:
         self.journal = Journal(config["coordinator", "state_dir"])
         restored = self.journal.load()
         if restored:
-            self.state.restore(restored, clock())
+            self.execute(self.state.handle(Restored(clock(), tuple(restored))))
             live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
             log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
                      ", ".join(live) or "none")
@@ -150,11 +165,11 @@ class CoordinatorServer:
             log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
-            self.execute(self.state.worker_lost(worker_id, self.clock()))
+            self.execute(self.state.handle(WorkerExpired(self.clock(), worker_id)))
             self._unsaved = True
         if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
             self.next_tick_s = self.clock() + 0.5
-            self.execute(self.state.tick(self.clock()))
+            self.execute(self.state.handle(Tick(self.clock())))
             self._unsaved = True
         if self._unsaved and self.clock() >= self._next_save_s:
             self._persist()
@@ -183,7 +198,7 @@ class CoordinatorServer:
                 "workers": self._workers_view()}
 
     def _workers_view(self) -> list[dict[str, Any]]:
-        running = self.state.running_per_worker()
+        running = views.running_per_worker(self.state)
         return [dict(records.describe_worker(w),
                      heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
                      running=running[w.worker_id])
@@ -193,7 +208,7 @@ class CoordinatorServer:
         if channel is self.sub:
             if isinstance(msg, Heartbeat) and msg.sender in self.state.workers:
                 self.liveness.heard(msg.sender, msg.seq)
-                self.state.progress(msg.sender, msg.running, self.clock())
+                self.execute(self.state.handle(ProgressReported(self.clock(), msg)))
             return
         worker_id = getattr(msg, "worker_id", None)
         if worker_id is not None and peer != worker_id.encode():
@@ -236,10 +251,12 @@ class CoordinatorServer:
                 except PeerGone:
                     log.warning("worker=%s unreachable: declared dead", command.peer)
                     self.liveness.forget(command.peer)
-                    queue.extend(self.state.worker_lost(command.peer, self.clock()))
+                    queue.extend(self.state.handle(WorkerUnreachable(self.clock(),
+                                                                     command.peer)))
             elif isinstance(command, SealOutput):
                 error = self._seal_output(command)
-                queue.extend(self.state.output_sealed(command.job_id, error, self.clock()))
+                queue.extend(self.state.handle(OutputSealed(self.clock(), command.job_id,
+                                                            error)))
                 self._log_finished(command.job_id)
             elif isinstance(command, AbortOutput):
                 self._abort_output(command)
@@ -291,32 +308,29 @@ class CoordinatorServer:
                            f"{msg.shuffle_endpoint[:100]!r} is not tcp://HOST:PORT")
         log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
                  msg.slots, msg.shuffle_endpoint)
-        commands = self.state.register(msg, self.clock())
+        commands = self.state.handle(WorkerRegistered(self.clock(), msg))
         self.liveness.heard(msg.worker_id)
-        self._reply(peer, Registered(msg.worker_id, self.state.jobs_to_forget(msg.jobs)))
+        self._reply(peer, Registered(msg.worker_id,
+                                     views.jobs_to_forget(self.state, msg.jobs)))
         self.execute(commands)
 
     def handle_request(self, peer: bytes, msg: RequestTask, blobs: list[bytes]) -> None:
-        self.execute(self.state.request_task(msg, self.clock()))
+        self.execute(self.state.handle(TaskRequested(self.clock(), msg)))
 
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
         self._save_log(msg, "succeeded")
-        # the report says how many attempts the worker now takes, so the dispatch that
-        # follows it answers with the next ones in this same turn (no request round trip)
-        self.state.free_slots_said(msg.worker_id, msg.free_slots)
-        self.execute(self.state.task_done(msg, self.clock()))
+        self.execute(self.state.handle(AttemptSucceeded(self.clock(), msg)))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
         self._save_log(msg, "failed")
         log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
                     msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
-        self.state.free_slots_said(msg.worker_id, msg.free_slots)
-        self.execute(self.state.task_failed(msg, self.clock()))
+        self.execute(self.state.handle(AttemptFailed(self.clock(), msg)))
 
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
         """Keep an attempt's log tail, only for attempts we know: a stale or forged report
         must not grow the journal."""
-        if self.state.is_running_attempt(msg.job_id, msg.task, msg.index, msg.attempt):
+        if views.is_running_attempt(self.state, msg.job_id, msg.task, msg.index, msg.attempt):
             self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
                                   outcome, msg.log)
 
@@ -327,11 +341,13 @@ class CoordinatorServer:
             plan = JobPlan.from_dict(msg.plan)
         except (KeyError, TypeError, ValueError) as exc:
             raise ZmrError(f"malformed job plan: {exc}") from None
-        problem = self.state.unplaceable(plan)
+        problem = views.unplaceable(self.state, plan)
         if problem:
             raise ZmrError(problem)
         commit.prepare_output(plan.output, msg.overwrite)
-        job_id, commands = self.state.submit(msg.name, plan, blobs[0], self.clock())
+        job_id = views.next_job_id(self.state)
+        commands = self.state.handle(JobSubmitted(self.clock(), job_id, msg.name, plan,
+                                                  blobs[0]))
         log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,
                  plan.num_maps, plan.num_reducers, plan.output)
         self._persist()
@@ -361,7 +377,7 @@ class CoordinatorServer:
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if msg.job_id not in self.state.jobs:
             raise ZmrError(f"no such job: {msg.job_id}")
-        self.execute(self.state.cancel(msg.job_id, self.clock()))
+        self.execute(self.state.handle(JobCancelled(self.clock(), msg.job_id)))
         self._persist()
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
 

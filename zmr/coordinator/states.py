@@ -1,14 +1,17 @@
 """Job, task and attempt lifecycles: named states and the only transitions allowed between
 them.
 
-Every state change goes through :func:`transition`, which refuses anything not listed here
+Every state change is checked against these tables, and anything not listed is refused
 (``InvalidTransition``), so an impossible move shows up as an error instead of a silent
-inconsistency.
+inconsistency. Each allowed change is also written to the task's (or job's) story, a short
+log of ``StoryEntry`` lines (dask's ``story()``): the error shows how the task got there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
+from typing import NamedTuple
 
 from zmr.core.errors import ZmrError
 
@@ -52,7 +55,6 @@ class AttemptState(str, Enum):
 
 
 FINAL_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
-
 #: Attempt states that count against ``max_attempts``.
 FAILED_ATTEMPT_STATES = frozenset({AttemptState.FAILED, AttemptState.TIMED_OUT})
 
@@ -87,18 +89,31 @@ ATTEMPT_TRANSITIONS: dict[AttemptState, frozenset[AttemptState]] = {
 }
 
 
+class StoryEntry(NamedTuple):
+    """One state change: which event caused it, what changed (``task``, ``job`` or
+    ``attempt N on WORKER``), from and to which state ("" from: it is new), and when."""
+
+    event: str
+    subject: str
+    start: str
+    finish: str
+    now: float
+
+    def __str__(self) -> str:
+        return (f"{self.now:.3f} {self.event}: {self.subject} "
+                f"{self.start or 'new'} -> {self.finish}")
+
+
 class InvalidTransition(ZmrError):
     """A state change that the lifecycle does not allow. ``story`` is what happened to the
-    task or job so far (its attempts: number, worker, outcome), to show how it got there."""
+    task or job so far (``StoryEntry`` lines, oldest first), to show how it got there."""
 
-    def __init__(self, message: str, story: list[str] | None = None) -> None:
-        self.story = story or []
-        lines = "".join(f"\n  {line}" for line in self.story)
+    def __init__(self, message: str, story: Iterable[StoryEntry] = ()) -> None:
+        self.story = list(story)
+        lines = "".join(f"\n  {entry}" for entry in self.story)
         super().__init__(f"{message}{lines}" if lines else message)
 
-
-def check_transition(what: str, current: Enum, new: Enum,
-                     table: dict, story: list[str] | None = None) -> None:  # type: ignore[type-arg]
-    if new not in table[current]:
-        raise InvalidTransition(f"{what}: {current.value} -> {new.value} is not allowed",
-                                story)
+    @classmethod
+    def refused(cls, what: str, current: Enum, new: Enum,
+                story: Iterable[StoryEntry] = ()) -> InvalidTransition:
+        return cls(f"{what}: {current.value} -> {new.value} is not allowed", story)

@@ -1,8 +1,8 @@
 """What the coordinator's state machine asks its I/O shell to do: commands, as values.
 
-``CoordinatorState`` (``machine.py``) returns lists of these; ``CoordinatorServer``
-(``server.py``) carries them out. Inbound events are the wire messages themselves
-(``zmr.protocol.messages``) plus the clock, passed as ``now``; nothing is duplicated here.
+``CoordinatorState.handle`` (``machine.py``) returns lists of these; the server carries
+them out, in order. Their inputs are the events of ``stimuli.py``.
+(This module was ``events.py``; it holds the outputs, so it is named for them.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from zmr.protocol.messages import Message
 
 @dataclass(frozen=True)
 class Send:
-    """Send ``msg`` (and blobs) to the worker or client ``peer``."""
+    """Send ``msg`` (and blobs) to the worker ``peer``; if it cannot be delivered the
+    worker is gone (``WorkerUnreachable``)."""
 
     peer: str
     msg: Message
@@ -24,7 +25,7 @@ class Send:
 @dataclass(frozen=True)
 class SealOutput:
     """Every task committed: write the job's ``_SUCCESS`` marker, then report the outcome
-    with ``output_sealed``; only then is the job SUCCEEDED (or FAILED, if it could not be
+    as ``OutputSealed``; only then is the job SUCCEEDED (or FAILED, if it could not be
     written), so a client never sees a successful job without its marker."""
 
     job_id: str

@@ -1,0 +1,72 @@
+"""What must always hold of the coordinator's state, checked the slow way: after every
+event in the tests (``CoordinatorState.validate``, dask's ``validate_state``), never in
+the server. Each check returns the problems it finds, as text that names the job, task or
+worker, so a failing test says what broke.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zmr.coordinator import tally
+from zmr.coordinator.model import MAP, Job, Task
+from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
+
+if TYPE_CHECKING:
+    from zmr.coordinator.machine import CoordinatorState
+
+
+def problems(state: CoordinatorState) -> list[str]:
+    """Every broken invariant of ``state`` (empty: none)."""
+    found = _live_problems(state) + _worker_problems(state)
+    for job in state.jobs.values():
+        found += [f"{job.job_id}: {p}" for p in _job_problems(state, job)]
+    return found
+
+
+def _live_problems(state: CoordinatorState) -> list[str]:
+    live = [j for j in state.jobs.values() if j.state not in FINAL_JOB_STATES]
+    kept = state.live_jobs()
+    if [id(j) for j in kept] != [id(j) for j in live]:
+        return [f"live jobs kept {[j.job_id for j in kept]}, "
+                f"recount {[j.job_id for j in live]}"]
+    return []
+
+
+def _worker_problems(state: CoordinatorState) -> list[str]:
+    return [f"worker {w.worker_id}: {w.free_slots} free slots, not in "
+            f"0..{w.slots + w.prefetch}" for w in state.workers.values()
+            if not 0 <= w.free_slots <= w.slots + w.prefetch]
+
+
+def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
+    found = tally.problems(job.maps, job.reduces, job.tally) if job.tally is not None else []
+    final = job.state in FINAL_JOB_STATES
+    if job.state == JobState.QUEUED and any(t.attempts for t in job.tasks()):
+        found.append("QUEUED with attempts")
+    # (a job without input succeeds at once: its reduces never run)
+    if job.state == JobState.SUCCEEDED and job.maps and not job.complete():
+        found.append("SUCCEEDED with tasks that did not")
+    for task in job.tasks():
+        found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
+    return found
+
+
+def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:
+    found = []
+    if final and task.state in (TaskState.PENDING, TaskState.RUNNING):
+        found.append(f"{task.state.value} in a job that is over")
+    if task.state == TaskState.SUCCEEDED and task.result is None:
+        found.append("SUCCEEDED without a result")
+    if task.state == TaskState.SUCCEEDED and task.kind == MAP and not task.output_worker:
+        found.append("SUCCEEDED map without the worker holding its output")
+    if [a.number for a in task.attempts] != list(range(1, len(task.attempts) + 1)):
+        found.append(f"attempts numbered {[a.number for a in task.attempts]}")
+    for a in task.attempts:
+        ended = a.state != AttemptState.RUNNING
+        if ended != (a.finished_s is not None):
+            found.append(f"{a.subject} is {a.state.value} with finished_s {a.finished_s}")
+        # after a restart, workers have ``restore_grace_s`` to come back and claim theirs
+        if not ended and a.worker_id not in state.workers and state.restored_at is None:
+            found.append(f"{a.subject} runs on an unknown worker")
+    return found

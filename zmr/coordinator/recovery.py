@@ -1,0 +1,197 @@
+"""Surviving failures: workers that die, come back or restart, a coordinator that restarts
+from its journal, attempts that stall, and the heartbeats that show progress.
+
+A lost worker's running attempts are LOST and run again; finished maps whose output lived
+only on its disk run again while a reduce still needs them. A worker that comes back
+offers the map outputs it still holds, which are adopted instead of recomputed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from zmr.coordinator.assign import JOB_COUNTERS, dispatch
+from zmr.coordinator.commands import Command, SealOutput
+from zmr.coordinator.lifecycle import (
+    count_failure,
+    end_attempt,
+    kill,
+    kill_others,
+    rerun_map,
+)
+from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
+from zmr.coordinator.records import job_number
+from zmr.coordinator.results import result_problem
+from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, TaskState
+from zmr.core.specs import MapManifest
+
+if TYPE_CHECKING:
+    from zmr.coordinator.machine import CoordinatorState
+    from zmr.coordinator.stimuli import (
+        ProgressReported,
+        Restored,
+        Stimulus,
+        Tick,
+        WorkerExpired,
+        WorkerRegistered,
+        WorkerUnreachable,
+    )
+
+
+# -- workers -------------------------------------------------------------------------------
+def worker_registered(state: CoordinatorState, ev: WorkerRegistered) -> list[Command]:
+    msg = ev.msg
+    known = state.workers.get(msg.worker_id)
+    # the same process registering again (it reconnected) keeps its work; a new process
+    # under the same id (a new shuffle endpoint) is a restart: what the old one ran is lost
+    restarted = known is not None and known.shuffle_endpoint != msg.shuffle_endpoint
+    commands = _lose_worker(state, msg.worker_id, ev) if restarted else []
+    state.workers[msg.worker_id] = WorkerInfo(
+        msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb,
+        msg.shuffle_key, prefetch=max(0, min(msg.prefetch, msg.slots)))
+    for hold in msg.holds:
+        commands += _adopt_output(state, msg.worker_id, hold, ev)
+    _forget_attempts_not_running(state, msg.worker_id, set(msg.running), ev)
+    return commands
+
+
+def worker_lost(state: CoordinatorState,
+                ev: WorkerExpired | WorkerUnreachable) -> list[Command]:
+    return _lose_worker(state, ev.worker_id, ev)
+
+
+def _lose_worker(state: CoordinatorState, worker_id: str, ev: Stimulus) -> list[Command]:
+    """A worker died (missed heartbeats, unreachable) or came back as new: re-queue what it
+    ran and re-run finished maps whose output lived only on its disk, if still needed."""
+    if state.workers.pop(worker_id, None) is None:
+        return []
+    commands: list[Command] = []
+    for job in state.live_jobs():
+        for task, attempt in job.running_attempts():
+            if attempt.worker_id == worker_id:
+                end_attempt(task, attempt, AttemptState.LOST, ev)
+                job.counters.increment(JOB_COUNTERS, "LOST_ATTEMPTS")
+        # a walk over the maps, but a worker dies rarely: no index is worth keeping
+        lost = [t for t in job.needed_outputs() if t.output_worker == worker_id]
+        for task in lost:
+            rerun_map(job, task, ev)
+        if lost:
+            commands += _stop_reduces(job, ev)
+    return commands + dispatch(state, ev)
+
+
+def _stop_reduces(job: Job, ev: Stimulus) -> list[Command]:
+    """Running reduces can no longer fetch every map output: stop them now rather than
+    let them time out; they run again once the lost maps are redone (not a failure)."""
+    commands: list[Command] = []
+    for task, attempt in job.running_attempts(REDUCE):
+        end_attempt(task, attempt, AttemptState.KILLED, ev)
+        job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
+        commands.append(kill(job, task, attempt))
+    return commands
+
+
+def _adopt_output(state: CoordinatorState, worker_id: str, hold: Any,
+                  ev: Stimulus) -> list[Command]:
+    """A (re)joining worker still has a finished map output: use it, don't recompute."""
+    try:
+        job_id, manifest = hold
+        job = state.jobs.get(job_id)
+        parsed = MapManifest.from_dict(manifest)
+    except (TypeError, ValueError, KeyError):
+        return []
+    if job is None or job.state in FINAL_JOB_STATES:
+        return []
+    task = job.task(MAP, parsed.map_index)
+    if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
+            result_problem(MAP, task.index, len(job.reduces), manifest):
+        return []
+    commands = kill_others(job, task, ev)     # recomputing it is now pointless
+    task.set_state(TaskState.SUCCEEDED, ev)
+    task.result, task.output_worker = manifest, worker_id
+    task.touch()
+    job.counters.increment(JOB_COUNTERS, "RECOVERED_MAPS")
+    return commands
+
+
+def _forget_attempts_not_running(state: CoordinatorState, worker_id: str, running: set[str],
+                                 ev: Stimulus) -> None:
+    """A worker says what it runs; attempts we think it runs but it does not (their
+    result was lost while we were down) run again."""
+    for job in state.live_jobs():
+        for task, attempt in job.running_attempts():
+            name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
+            if attempt.worker_id == worker_id and name not in running:
+                end_attempt(task, attempt, AttemptState.LOST, ev)
+
+
+# -- restart -------------------------------------------------------------------------------
+def restored(state: CoordinatorState, ev: Restored) -> list[Command]:
+    """Take back journaled jobs after a restart. Attempts that were running stay so: their
+    workers re-register and carry on. Whatever is still unaccounted for after
+    ``restore_grace_s`` (workers that never came back) is settled by ``tick``."""
+    for job in ev.jobs:
+        state.jobs[job.job_id] = job
+    state.jobs_changed()
+    state.last_job_number = max([state.last_job_number,
+                                 *(job_number(j.job_id) for j in ev.jobs)])
+    state.restored_at = ev.now
+    return []
+
+
+def _settle_restore(state: CoordinatorState, ev: Stimulus) -> None:
+    state.restored_at = None
+    for job in state.live_jobs():
+        for task, attempt in job.running_attempts():
+            if attempt.worker_id not in state.workers:
+                end_attempt(task, attempt, AttemptState.LOST, ev)
+        for task in job.needed_outputs():
+            if task.output_worker not in state.workers:
+                rerun_map(job, task, ev)
+
+
+# -- time and progress ---------------------------------------------------------------------
+def tick(state: CoordinatorState, ev: Tick) -> list[Command]:
+    """Time passes: kill attempts whose progress stalled, then look for stragglers."""
+    commands: list[Command] = []
+    if state.restored_at is not None and ev.now - state.restored_at > state.restore_grace_s:
+        _settle_restore(state, ev)
+    for job in state.live_jobs():
+        if job.complete():               # restored between its last commit and its seal
+            commands.append(SealOutput(job.job_id, job.plan.output))
+        for task, attempt in job.running_attempts():
+            # running when listed, maybe not now: a timeout before it can end the job
+            if attempt.running and ev.now - attempt.progress_s > state.task_timeout_s:
+                commands += _time_out(state, job, task, attempt, ev)
+    return commands + dispatch(state, ev)
+
+
+def _time_out(state: CoordinatorState, job: Job, task: Task, attempt: Attempt,
+              ev: Stimulus) -> list[Command]:
+    end_attempt(task, attempt, AttemptState.TIMED_OUT, ev)
+    error = (f"attempt {attempt.number} made no progress for {state.task_timeout_s:.0f}s "
+             f"(task timeout) on worker {attempt.worker_id}: killed")
+    if job.state in FINAL_JOB_STATES or task.state == TaskState.SUCCEEDED:
+        return [kill(job, task, attempt)]
+    return [kill(job, task, attempt),
+            *count_failure(state, job, task, attempt.worker_id, error, "", ev)]
+
+
+def progress_reported(state: CoordinatorState, ev: ProgressReported) -> list[Command]:
+    """Heartbeat: ``job/kind/index/attempt:records:bytes_read:bytes_total`` for each
+    attempt a worker holds."""
+    for entry in ev.msg.running:
+        try:
+            name, count, read, total = entry.split(":")
+            job_id, kind, index, number = name.split("/")
+            found = state.running_attempt(job_id, kind, int(index), int(number))
+            records, fraction = int(count), int(read) / max(1, int(total))
+        except ValueError:
+            continue
+        if found is None or found[2].worker_id != ev.msg.sender:
+            continue
+        attempt = found[2]
+        attempt.read = max(0.0, min(1.0, fraction))
+        if records != attempt.progress:
+            attempt.progress, attempt.progress_s = records, ev.now
+    return []

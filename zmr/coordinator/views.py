@@ -1,0 +1,106 @@
+"""Read-only views of the coordinator's state for everything outside the state machine:
+the server, status replies, the dashboard snapshot.
+
+They return plain JSON-ready data or frozen records and change nothing, so no caller
+holds (or could change) a live ``Job``, ``Task`` or ``WorkerInfo``: every change still goes
+through ``CoordinatorState.handle``.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from zmr.coordinator import policy, records
+from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.core.plan import JobPlan
+
+if TYPE_CHECKING:
+    from zmr.coordinator.machine import CoordinatorState
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job's headline facts, for log lines."""
+
+    job_id: str
+    job_name: str
+    state: str
+    final: bool
+    submitted_s: float
+    finished_s: float | None
+    output: str
+
+
+def next_job_id(state: CoordinatorState) -> str:
+    """The id the next ``JobSubmitted`` must carry."""
+    return f"job-{state.last_job_number + 1:04d}"
+
+
+def knows_job(state: CoordinatorState, job_id: str) -> bool:
+    return job_id in state.jobs
+
+
+def knows_worker(state: CoordinatorState, worker_id: str) -> bool:
+    return worker_id in state.workers
+
+
+def worker_ids(state: CoordinatorState) -> list[str]:
+    return list(state.workers)
+
+
+def job_view(state: CoordinatorState, job_id: str) -> JobView | None:
+    job = state.jobs.get(job_id)
+    if job is None:
+        return None
+    return JobView(job.job_id, job.name, job.state.value, job.state in FINAL_JOB_STATES,
+                   job.submitted_s, job.finished_s, job.plan.output)
+
+
+def is_running_attempt(state: CoordinatorState, job_id: str, kind: str, index: int,
+                       number: int) -> bool:
+    """Whether that attempt exists and is running (anything else is stale or forged)."""
+    return state.running_attempt(job_id, kind, index, number) is not None
+
+
+def jobs_to_forget(state: CoordinatorState, job_ids: list[str]) -> list[str]:
+    """Of the jobs a worker has data for, those that are over (or unknown to us)."""
+    return [j for j in job_ids if j not in state.jobs or state.jobs[j].state in
+            FINAL_JOB_STATES]
+
+
+def unplaceable(state: CoordinatorState, plan: JobPlan) -> str:
+    """Why no registered worker could ever run a task of ``plan`` ("" if one could, or if
+    no worker has registered yet)."""
+    return policy.unplaceable(plan.resources, list(state.workers.values()))
+
+
+def describe_jobs(state: CoordinatorState, now: float, job_id: str = "",
+                  brief: bool = False) -> list[dict[str, Any]]:
+    """Every job (or the one named) as a status reply shows it."""
+    jobs = [state.jobs[job_id]] if job_id else list(state.jobs.values())
+    return [records.describe_job(j, now, brief) for j in jobs]
+
+
+def describe_workers(state: CoordinatorState,
+                     heartbeat_age_s: Callable[[str], float]) -> list[dict[str, Any]]:
+    """Every registered worker, with how long ago it was heard from and what it runs."""
+    running = running_per_worker(state)
+    return [dict(records.describe_worker(w),
+                 heartbeat_age_s=round(heartbeat_age_s(w.worker_id), 3),
+                 running=running[w.worker_id]) for w in state.workers.values()]
+
+
+def snapshot(state: CoordinatorState, now: float,
+             heartbeat_age_s: Callable[[str], float]) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data."""
+    return {"now": now, "jobs": describe_jobs(state, now),
+            "workers": describe_workers(state, heartbeat_age_s)}
+
+
+def running_per_worker(state: CoordinatorState) -> collections.Counter[str]:
+    """How many attempts each worker runs (by worker id)."""
+    return collections.Counter(a.worker_id for job in state.live_jobs()
+                               for _, a in job.running_attempts())
