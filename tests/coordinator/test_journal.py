@@ -15,6 +15,7 @@ from zmr.coordinator.records import job_record, task_record
 from zmr.coordinator.states import AttemptState
 from zmr.coordinator.stimuli import (
     AttemptSucceeded,
+    Checkpoint,
     JobCancelled,
     Restored,
     TaskRequested,
@@ -43,7 +44,9 @@ def finish(s, job, index, now=1.0):
 
 
 def save(journal, s, now=0.0):
-    journal.save(list(s.jobs.values()))
+    """Journal what changed, as the server does: the machine's answer to a Checkpoint."""
+    (persist,) = s.handle(Checkpoint(now))
+    journal.save(persist.changes)
 
 
 def tasks_written(journal):

@@ -1,7 +1,7 @@
 """What the coordinator's state machine asks its I/O shell to do: commands, as values.
 
 ``CoordinatorState.handle`` (``machine.py``) returns lists of these; the server carries
-them out, in order. Their inputs are the events of ``stimuli.py``.
+them out (``effects.py``), in order. Their inputs are the events of ``stimuli.py``.
 (This module was ``events.py``; it holds the outputs, so it is named for them.)
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zmr.core.plan import JobPlan
 from zmr.protocol.messages import Message
 
 
@@ -47,4 +48,27 @@ class Publish:
     msg: Message
 
 
-Command = Send | SealOutput | AbortOutput | Publish
+@dataclass(frozen=True)
+class JobChange:
+    """A job as the journal writes it: its header record and the tasks changed since the
+    last checkpoint, already JSON (so nothing outside the machine holds live records).
+    ``plan`` and ``code`` never change; the journal writes them once."""
+
+    job_id: str
+    job_name: str
+    state: str
+    final: bool
+    header: str
+    tasks: tuple[tuple[str, int, str], ...]      # (kind, index, task record as JSON)
+    plan: JobPlan
+    code: bytes
+
+
+@dataclass(frozen=True)
+class Persist:
+    """Journal these changes (the answer to a ``Checkpoint``)."""
+
+    changes: tuple[JobChange, ...]
+
+
+Command = Send | SealOutput | AbortOutput | Publish | Persist

@@ -6,7 +6,10 @@ saves what changed (headers that differ, the tasks each job's tally marked dirty
 logs received since) in one transaction, so a save costs what changed, not what exists. A
 coordinator that is ``kill -9``'ed and started again with the same config reads them back:
 finished jobs become history, running ones resume where they were (see
-``CoordinatorState.restore``). The job's code and plan are stored once, at submission.
+``recovery.restored``). The job's code and plan are stored once, at submission.
+
+The journal never sees the machine's live records: it writes ``JobChange`` values (the
+``Persist`` answer to a ``Checkpoint`` event) and reads back new ``Job`` records.
 """
 
 from __future__ import annotations
@@ -14,16 +17,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
+from zmr.coordinator.commands import JobChange
 from zmr.coordinator.model import Job
-from zmr.coordinator.records import (
-    header_json,
-    job_from_record,
-    job_number,
-    task_record,
-    to_json,
-)
+from zmr.coordinator.records import header_json, job_from_record, job_number
 from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.storage import layout
 
@@ -75,41 +74,37 @@ class Journal:
         self._has_plan: set[str] = set()     # rows whose plan column is written
         self._logs: list[tuple[str, str, int, int, str, str, str]] = []
 
-    def save(self, jobs: list[Job]) -> None:
+    def save(self, changes: Sequence[JobChange]) -> None:
         """Write what changed since the last save, in one transaction."""
-        changed = []
-        for job in jobs:
-            if job.job_id in self._final:
-                continue                  # a finished job never changes again
-            header = header_json(job)
-            tasks = job.tally.take_dirty() if job.tally is not None else job.tasks()
-            if tasks or self._saved.get(job.job_id) != header:
-                changed.append((job, header, tasks))
+        changed = [c for c in changes if c.job_id not in self._final and
+                   (c.tasks or self._saved.get(c.job_id) != c.header)]
         if not changed and not self._logs:
             return
         with self.db:
             self.db.execute("BEGIN")
-            for job, header, tasks in changed:
-                if self._saved.get(job.job_id) != header:
-                    self._write_header(job, header)
+            for change in changed:
+                if self._saved.get(change.job_id) != change.header:
+                    self._write_header(change)
                 self.db.executemany(
                     "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?)",
-                    [(job.job_id, t.kind, t.index, to_json(task_record(t))) for t in tasks])
-                self._saved[job.job_id] = header
-                if job.state in FINAL_JOB_STATES:
-                    self._final.add(job.job_id)
-                    del self._saved[job.job_id]
+                    [(change.job_id, kind, index, record)
+                     for kind, index, record in change.tasks])
+                self._saved[change.job_id] = change.header
+                if change.final:          # a finished job never changes again
+                    self._final.add(change.job_id)
+                    del self._saved[change.job_id]
             self._write_logs()
 
-    def _write_header(self, job: Job, header: str) -> None:
-        plan = None if job.job_id in self._has_plan else json.dumps(job.plan.to_dict())
+    def _write_header(self, change: JobChange) -> None:
+        plan = None if change.job_id in self._has_plan else json.dumps(change.plan.to_dict())
         self.db.execute(
             "INSERT INTO jobs (job_id, seq, name, state, record, code, plan) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
             "state = excluded.state, record = excluded.record, "
             "plan = COALESCE(excluded.plan, jobs.plan)",
-            (job.job_id, job_number(job.job_id), job.name, job.state.value, header, job.code, plan))
-        self._has_plan.add(job.job_id)
+            (change.job_id, job_number(change.job_id), change.job_name, change.state,
+             change.header, change.code, plan))
+        self._has_plan.add(change.job_id)
 
     def save_log(self, job_id: str, task: str, index: int, attempt: int, worker: str,
                  outcome: str, log: str) -> None:

@@ -196,7 +196,7 @@ def finish_job(state: CoordinatorState, job: Job, new: JobState,
         job.set_state(JobState.RUNNING, ev)
     job.set_state(new, ev)
     job.finished_s = ev.now
-    state.jobs_changed()
+    state.jobs_changed(ended=job)
     if new != JobState.SUCCEEDED:
         commands.append(AbortOutput(job.job_id, job.plan.output))
     commands.append(Publish(JobEnded(job.job_id, new.value)))

@@ -5,7 +5,7 @@ the only way in: an event (``stimuli.py``) goes in, commands (``commands.py``) c
 and one handler per event type decides what changes (``HANDLERS``, like dask's
 ``_handle_event``). The machine does no I/O and reads no clock (every event carries
 ``now``); the server (``server.py``) turns socket traffic and timers into events and
-carries out the commands.
+carries out the commands (``effects.py``), and reads the state only through ``views.py``.
 So scheduling is tested by feeding events and comparing commands, with ``validate()``
 after each one, without sockets.
 
@@ -26,13 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.coordinator import assign, invariants, lifecycle, recovery
-from zmr.coordinator.commands import Command
+from zmr.coordinator import assign, invariants, lifecycle, records, recovery
+from zmr.coordinator.commands import Command, JobChange, Persist
 from zmr.coordinator.model import Attempt, Job, Task, WorkerInfo, readable
 from zmr.coordinator.states import FINAL_JOB_STATES, StoryEntry
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
+    Checkpoint,
     JobCancelled,
     JobSubmitted,
     OutputSealed,
@@ -63,6 +64,7 @@ class CoordinatorState:
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     last_job_number: int = 0                 # of job ids "job-NNNN"
     _live: list[Job] | None = None           # jobs not over yet, oldest first (None: recount)
+    _ended: list[Job] = field(default_factory=list)   # final since the last checkpoint
 
     def handle(self, event: Stimulus) -> list[Command]:
         """The door: what ``event`` changes, and what the server must do about it."""
@@ -93,9 +95,11 @@ class CoordinatorState:
             self._live = [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
         return self._live
 
-    def jobs_changed(self) -> None:
-        """A job was added or ended: the live list is counted again when next asked."""
+    def jobs_changed(self, ended: Job | None = None) -> None:
+        """A job was added or ``ended``: the live list is counted again when next asked."""
         self._live = None
+        if ended is not None:
+            self._ended.append(ended)
 
     def running_attempt(self, job_id: str, kind: str, index: int,
                         number: int) -> tuple[Job, Task, Attempt] | None:
@@ -107,6 +111,22 @@ class CoordinatorState:
             return None
         attempt = task.attempt(number)
         return (job, task, attempt) if attempt is not None and attempt.running else None
+
+
+def checkpoint(state: CoordinatorState, ev: Checkpoint) -> list[Command]:
+    """What the journal must write: every live job (the header is compared there) and the
+    jobs that ended since the last checkpoint, with the tasks changed since then. Jobs that
+    were already final when journaled never change, so history costs nothing here."""
+    jobs, state._ended = state.live_jobs() + state._ended, []
+    return [Persist(tuple(_change(job) for job in jobs))]
+
+
+def _change(job: Job) -> JobChange:
+    tasks = job.tally.take_dirty() if job.tally is not None else job.tasks()
+    return JobChange(job.job_id, job.name, job.state.value, job.state in FINAL_JOB_STATES,
+                     records.header_json(job),
+                     tuple((t.kind, t.index, records.to_json(records.task_record(t)))
+                           for t in tasks), job.plan, job.code)
 
 
 Handler = Callable[[CoordinatorState, Any], list[Command]]
@@ -124,4 +144,5 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     ProgressReported: recovery.progress_reported,
     Restored: recovery.restored,
     Tick: recovery.tick,
+    Checkpoint: checkpoint,
 }

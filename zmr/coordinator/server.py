@@ -1,23 +1,24 @@
-"""The coordinator's I/O shell: sockets in, state machine, commands out.
+"""The coordinator's I/O shell: sockets in, events to the state machine, commands out.
 
 Sockets (ZeroMQ guide shapes): a ROUTER that workers (DEALER) and clients talk to; a PUB
 for the coordinator's heartbeats; a SUB that workers' PUB sockets connect to for theirs.
 One poll loop with a finite timeout, like the guide's majordomo broker: read, turn each
-message into an event for ``CoordinatorState.handle``, carry out the commands it returns,
-beat, expire silent workers.
+message into an event for ``CoordinatorState.handle``, carry out the commands it returns
+(``effects.py``), beat, expire silent workers. The state is read only through
+``views.py``.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from zmr.config import ClusterConfig
-from zmr.coordinator import records, views
-from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
+from zmr.coordinator import views
+from zmr.coordinator.commands import Send
+from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.stimuli import (
@@ -25,14 +26,12 @@ from zmr.coordinator.stimuli import (
     AttemptSucceeded,
     JobCancelled,
     JobSubmitted,
-    OutputSealed,
     ProgressReported,
     Restored,
     TaskRequested,
     Tick,
     WorkerExpired,
     WorkerRegistered,
-    WorkerUnreachable,
 )
 from zmr.core.errors import ConfigError, ZmrError
 from zmr.core.plan import JobPlan
@@ -79,8 +78,6 @@ log = logging.getLogger("zmr.coordinator")
 COORDINATOR_ID = "coordinator"
 #: Messages handled per socket per turn of the loop before timers are looked at again.
 DRAIN_PER_STEP = 256
-#: Worker-driven changes are journaled at most this often (client replies always first).
-SAVE_EVERY_S = 0.5
 
 
 class CoordinatorServer:
@@ -98,31 +95,18 @@ class CoordinatorServer:
                                        curve=curve), "beats")
         self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port"), curve=curve),
                            "reports")
-        self.state = CoordinatorState(
-            max_attempts=config["tasks", "max_attempts"],
-            task_timeout_s=config["tasks", "task_timeout_s"],
-            blacklist_after=config["tasks", "blacklist_after"],
-            speculative=config["tasks", "speculative"],
-            slow_factor=config["tasks", "speculative_slow_factor"],
-            min_runtime_s=config["tasks", "speculative_min_runtime_s"])
+        self.state = _make_state(config)
         self.next_tick_s = clock()
-        self._unsaved = False
-        self._next_save_s = clock()
         self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
         self.refused = 0                # requests answered with an error
-        self.state.restore_grace_s = interval * config["heartbeat", "liveness"] * 4
         self.journal = Journal(config["coordinator", "state_dir"])
-        restored = self.journal.load()
-        if restored:
-            self.execute(self.state.handle(Restored(clock(), tuple(restored))))
-            live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
-            log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
-                     ", ".join(live) or "none")
-        # each handler takes the message type it is registered for
+        self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
+        self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
         self.dashboard = self._start_dashboard(config)
+        # each handler takes the message type it is registered for
         self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
@@ -130,6 +114,14 @@ class CoordinatorServer:
             CancelJob: self.handle_cancel, ShutdownCluster: self.handle_stop,
             LogsRequest: self.handle_logs,
         }
+
+    def _restore(self) -> None:
+        restored = self.journal.load()
+        if restored:
+            self.effects.feed(Restored(self.clock(), tuple(restored)))
+            live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
+            log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
+                     ", ".join(live) or "none")
 
     # -- loop ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -141,8 +133,8 @@ class CoordinatorServer:
         finally:
             if self.dashboard is not None:
                 self.dashboard.close()
-            if self._unsaved:
-                self._persist()
+            if self.effects.unsaved:
+                self.effects.persist()
             self.journal.close()
             self.router.close(linger_s=1.0)    # let the Shutdown messages leave
             self.pub.close()
@@ -155,25 +147,42 @@ class CoordinatorServer:
                 if received is not None:
                     self._dispatch(channel, *received)
                     # heartbeats alone change nothing the journal records
-                    self._unsaved = self._unsaved or channel is self.router
+                    self.effects.unsaved |= channel is self.router
                 if not channel.has_message():
                     break
         if self.beat.due():
             self.pub.send(Heartbeat(COORDINATOR_ID, self.beat.next_seq(),
-                                    load=len(self.state.workers)))
+                                    load=len(views.worker_ids(self.state))))
+        self._expire_workers()
+        if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
+            self.next_tick_s = self.clock() + 0.5
+            self.effects.feed(Tick(self.clock()))
+            self.effects.unsaved = True
+        self.effects.persist_if_due()
+        self.snapshots.refresh()
+
+    def _expire_workers(self) -> None:
         for worker_id in self.liveness.expired():
             log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
-            self.execute(self.state.handle(WorkerExpired(self.clock(), worker_id)))
-            self._unsaved = True
-        if self.clock() >= self.next_tick_s:        # timeouts and stragglers, twice a second
-            self.next_tick_s = self.clock() + 0.5
-            self.execute(self.state.handle(Tick(self.clock())))
-            self._unsaved = True
-        if self._unsaved and self.clock() >= self._next_save_s:
-            self._persist()
-        self.snapshots.refresh()
+            self.effects.feed(WorkerExpired(self.clock(), worker_id))
+            self.effects.unsaved = True
+
+    def _send(self, command: Send) -> bool:
+        """Deliver a machine's ``Send``; False if the worker's connection is gone."""
+        try:
+            self.router.send(command.msg, *command.blobs, to=command.peer.encode())
+        except PeerGone:
+            self.liveness.forget(command.peer)
+            return False
+        return True
+
+    def _reply(self, peer: bytes, msg: Message) -> None:
+        try:
+            self.router.send(msg, to=peer)
+        except PeerGone:
+            log.info("client %r left before its reply", peer[:32])
 
     # -- dashboard -------------------------------------------------------------------------
     def _start_dashboard(self, config: ClusterConfig) -> HttpListener | None:
@@ -192,23 +201,14 @@ class CoordinatorServer:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the dashboard shows, as plain data (built on the loop's thread)."""
-        now = self.clock()
-        return {"now": now,
-                "jobs": [records.describe_job(j, now) for j in self.state.jobs.values()],
-                "workers": self._workers_view()}
+        return views.snapshot(self.state, self.clock(), self.liveness.age_s)
 
-    def _workers_view(self) -> list[dict[str, Any]]:
-        running = views.running_per_worker(self.state)
-        return [dict(records.describe_worker(w),
-                     heartbeat_age_s=round(self.liveness.age_s(w.worker_id), 3),
-                     running=running[w.worker_id])
-                for w in self.state.workers.values()]
-
+    # -- messages --------------------------------------------------------------------------
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
-            if isinstance(msg, Heartbeat) and msg.sender in self.state.workers:
+            if isinstance(msg, Heartbeat) and views.knows_worker(self.state, msg.sender):
                 self.liveness.heard(msg.sender, msg.seq)
-                self.execute(self.state.handle(ProgressReported(self.clock(), msg)))
+                self.effects.feed(ProgressReported(self.clock(), msg))
             return
         worker_id = getattr(msg, "worker_id", None)
         if worker_id is not None and peer != worker_id.encode():
@@ -216,7 +216,7 @@ class CoordinatorServer:
             self._drop(msg, peer, f"sent for worker {worker_id[:64]!r}")
             return
         if worker_id is not None and not isinstance(msg, Register):
-            if worker_id not in self.state.workers:
+            if not views.knows_worker(self.state, worker_id):
                 self._reply(peer, ErrorReply("unknown worker: register first"))
                 return
             self.liveness.heard(worker_id)       # any traffic proves liveness
@@ -241,67 +241,7 @@ class CoordinatorServer:
             log.warning("dropped %s from %r: %s (%d dropped so far)", type(msg).__name__,
                         peer[:32], why, self.router.dropped)
 
-    def execute(self, commands: list[Command]) -> None:
-        queue = collections.deque(commands)
-        while queue:
-            command = queue.popleft()
-            if isinstance(command, Send):
-                try:
-                    self.router.send(command.msg, *command.blobs, to=command.peer.encode())
-                except PeerGone:
-                    log.warning("worker=%s unreachable: declared dead", command.peer)
-                    self.liveness.forget(command.peer)
-                    queue.extend(self.state.handle(WorkerUnreachable(self.clock(),
-                                                                     command.peer)))
-            elif isinstance(command, SealOutput):
-                error = self._seal_output(command)
-                queue.extend(self.state.handle(OutputSealed(self.clock(), command.job_id,
-                                                            error)))
-                self._log_finished(command.job_id)
-            elif isinstance(command, AbortOutput):
-                self._abort_output(command)
-                self._log_finished(command.job_id)
-            elif isinstance(command, Publish):
-                self.pub.send(command.msg)
-
-    def _seal_output(self, command: SealOutput) -> str:
-        """Write ``_SUCCESS``; the error text if that failed."""
-        try:
-            commit.mark_success(command.output)
-        except (OSError, ZmrError) as exc:
-            log.error("job=%s: writing %s/_SUCCESS failed: %s", command.job_id,
-                      command.output, exc)
-            return str(exc)
-        return ""
-
-    def _abort_output(self, command: AbortOutput) -> None:
-        try:
-            commit.abort_output(command.output)
-        except OSError as exc:
-            log.error("job=%s: removing partial output %s failed: %s", command.job_id,
-                      command.output, exc)
-
-    def _log_finished(self, job_id: str) -> None:
-        job = self.state.jobs[job_id]
-        log.info("job=%s %s in %.2fs", job.job_id, job.state.value,
-                 (job.finished_s or 0) - job.submitted_s)
-
-    def _persist(self) -> None:
-        """Journal what changed. Called before any reply that reveals state, so a client is
-        never told something a restarted coordinator would not know; worker traffic alone is
-        journaled at most every ``SAVE_EVERY_S`` (group commit): a task result lost in a
-        crash in between is only re-run, as the worker no longer reports it running."""
-        self.journal.save(list(self.state.jobs.values()))
-        self._unsaved = False
-        self._next_save_s = self.clock() + SAVE_EVERY_S
-
-    def _reply(self, peer: bytes, msg: Message) -> None:
-        try:
-            self.router.send(msg, to=peer)
-        except PeerGone:
-            log.info("client %r left before its reply", peer[:32])
-
-    # -- handlers --------------------------------------------------------------------------
+    # -- from workers ----------------------------------------------------------------------
     def handle_register(self, peer: bytes, msg: Register, blobs: list[bytes]) -> None:
         if not is_tcp_endpoint(msg.shuffle_endpoint):
             raise ZmrError(f"worker {msg.worker_id}: shuffle endpoint "
@@ -312,20 +252,20 @@ class CoordinatorServer:
         self.liveness.heard(msg.worker_id)
         self._reply(peer, Registered(msg.worker_id,
                                      views.jobs_to_forget(self.state, msg.jobs)))
-        self.execute(commands)
+        self.effects.run(commands)
 
     def handle_request(self, peer: bytes, msg: RequestTask, blobs: list[bytes]) -> None:
-        self.execute(self.state.handle(TaskRequested(self.clock(), msg)))
+        self.effects.feed(TaskRequested(self.clock(), msg))
 
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
         self._save_log(msg, "succeeded")
-        self.execute(self.state.handle(AttemptSucceeded(self.clock(), msg)))
+        self.effects.feed(AttemptSucceeded(self.clock(), msg))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
         self._save_log(msg, "failed")
         log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
                     msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
-        self.execute(self.state.handle(AttemptFailed(self.clock(), msg)))
+        self.effects.feed(AttemptFailed(self.clock(), msg))
 
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
         """Keep an attempt's log tail, only for attempts we know: a stale or forged report
@@ -334,6 +274,7 @@ class CoordinatorServer:
             self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
                                   outcome, msg.log)
 
+    # -- from clients ----------------------------------------------------------------------
     def handle_submit(self, peer: bytes, msg: SubmitJob, blobs: list[bytes]) -> None:
         if len(blobs) != 1:
             raise ZmrError("a job submission carries its code as exactly one blob")
@@ -350,23 +291,22 @@ class CoordinatorServer:
                                                   blobs[0]))
         log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,
                  plan.num_maps, plan.num_reducers, plan.output)
-        self._persist()
+        self.effects.persist()
         self._reply(peer, JobAccepted(job_id))
-        self.execute(commands)
+        self.effects.run(commands)
 
     def handle_status(self, peer: bytes, msg: StatusRequest, blobs: list[bytes]) -> None:
         now = self.clock()
-        if msg.job_id and msg.job_id not in self.state.jobs:
+        if msg.job_id and not views.knows_job(self.state, msg.job_id):
             raise ZmrError(f"no such job: {msg.job_id}")
-        jobs = [self.state.jobs[msg.job_id]] if msg.job_id else list(self.state.jobs.values())
-        workers = self._workers_view()
-        if self._unsaved:
-            self._persist()     # what a client is told survives a coordinator restart
-        described = [records.describe_job(j, now, msg.brief) for j in jobs]
+        workers = views.describe_workers(self.state, self.liveness.age_s)
+        if self.effects.unsaved:
+            self.effects.persist()   # what a client is told survives a coordinator restart
+        described = views.describe_jobs(self.state, now, msg.job_id, msg.brief)
         self._reply(peer, StatusReply(described, workers))
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
-        if msg.job_id not in self.state.jobs:
+        if not views.knows_job(self.state, msg.job_id):
             raise ZmrError(f"no such job: {msg.job_id}")
         kind, _, index = msg.task.partition("-")
         if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
@@ -375,10 +315,10 @@ class CoordinatorServer:
                                                       int(index) if index else None)))
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
-        if msg.job_id not in self.state.jobs:
+        if not views.knows_job(self.state, msg.job_id):
             raise ZmrError(f"no such job: {msg.job_id}")
-        self.execute(self.state.handle(JobCancelled(self.clock(), msg.job_id)))
-        self._persist()
+        self.effects.feed(JobCancelled(self.clock(), msg.job_id))
+        self.effects.persist()
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
 
     def handle_stop(self, peer: bytes, msg: ShutdownCluster, blobs: list[bytes]) -> None:
@@ -387,8 +327,21 @@ class CoordinatorServer:
         self._reply(peer, Ack("stopping"))
 
     def _shutdown_workers(self, reason: str) -> None:
-        for worker_id in list(self.state.workers):
+        for worker_id in views.worker_ids(self.state):
             try:
                 self.router.send(Shutdown(reason), to=worker_id.encode())
             except PeerGone:
                 pass
+
+
+def _make_state(config: ClusterConfig) -> CoordinatorState:
+    interval, liveness = config["heartbeat", "interval_s"], config["heartbeat", "liveness"]
+    return CoordinatorState(
+        max_attempts=config["tasks", "max_attempts"],
+        task_timeout_s=config["tasks", "task_timeout_s"],
+        blacklist_after=config["tasks", "blacklist_after"],
+        speculative=config["tasks", "speculative"],
+        slow_factor=config["tasks", "speculative_slow_factor"],
+        min_runtime_s=config["tasks", "speculative_min_runtime_s"],
+        # a restarted coordinator waits this long for workers to come back and re-register
+        restore_grace_s=interval * liveness * 4)

@@ -123,3 +123,8 @@ class Restored(Stimulus):
     """The journal was read back after a restart: these jobs are ours again."""
 
     jobs: tuple[Job, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint(Stimulus):
+    """The server is about to journal: hand over what changed since the last one."""

@@ -3,7 +3,8 @@ the server, status replies, the dashboard snapshot.
 
 They return plain JSON-ready data or frozen records and change nothing, so no caller
 holds (or could change) a live ``Job``, ``Task`` or ``WorkerInfo``: every change still goes
-through ``CoordinatorState.handle``.
+through ``CoordinatorState.handle``. What the journal writes comes out of the door too (the
+``Persist`` answer to a ``Checkpoint``), since taking the changes marks them written.
 """
 
 from __future__ import annotations
