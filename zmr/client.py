@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from zmr.config import ClusterConfig, load_config
+from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
@@ -68,7 +68,7 @@ class Client:
         """Send one request and wait for its reply; ErrorReply becomes a ZmrError."""
         channel = self._channel or Channel(make_socket(
             DEALER, connect=self.config.endpoint("control_port"),
-            curve=self.config.curve(self.config["security", "client_key"])), "client")
+            curve=curve_for(self.config, self.config.security.client_key)), "client")
         self._channel = channel
         try:
             reply = self._reply(channel, msg, *blobs)
@@ -81,7 +81,7 @@ class Client:
             return reply
         self.close()      # a fresh socket next time: the old one may hold a stale reply
         hint = ("is it running, and is this client's key listed in its authorized/ keys?"
-                if self.config["security", "curve"] else "is it running?")
+                if self.config.security.curve else "is it running?")
         raise ClusterUnreachableError(
             f"coordinator at {self.config.endpoint('control_port')} did not "
                        f"answer within {self.timeout_s:g}s ({hint})")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import tomllib
 
 import pytest
 
-from zmr.config import SETTINGS, ClusterConfig, load_config, write_config
+from zmr.config import ClusterConfig, load_config, write_config
 from zmr.core.errors import ConfigError
+from zmr.settings.cluster import CLUSTER_SETTINGS
+
+DEFAULTS = {(s.section, s.name): s.default for s in CLUSTER_SETTINGS}
 
 SHIPPED = pathlib.Path(__file__).parents[2] / "conf" / "cluster.toml"
 
@@ -19,14 +23,13 @@ def test_shipped_config_states_exactly_the_built_in_defaults():
         raw = tomllib.load(f)
     shipped = {(section, key): value for section, table in raw.items()
                for key, value in table.items()}
-    assert shipped == {key: default for key, (_, default, _) in SETTINGS.items()}
-    config = load_config(str(SHIPPED))
-    assert all(config[key] == ClusterConfig()[key] for key in SETTINGS)
+    assert shipped == DEFAULTS
+    assert dataclasses.replace(load_config(str(SHIPPED)), path="<defaults>") == ClusterConfig()
 
 
 def test_shipped_config_binds_loopback_only():
     config = load_config(str(SHIPPED))
-    assert config["coordinator", "host"] == config["worker", "shuffle_host"] == "127.0.0.1"
+    assert config.coordinator.host == config.worker.shuffle_host == "127.0.0.1"
     assert config.endpoint("control_port") == "tcp://127.0.0.1:5570"
 
 
@@ -62,8 +65,8 @@ def test_missing_file_is_a_config_error(tmp_path):
 
 def test_whole_seconds_are_accepted_for_float_settings(tmp_path):
     config = load_config(_write(tmp_path, "[heartbeat]\ninterval_s = 2\n"))
-    assert config["heartbeat", "interval_s"] == 2.0
-    assert isinstance(config["heartbeat", "interval_s"], float)
+    assert config.heartbeat.interval_s == 2.0
+    assert isinstance(config.heartbeat.interval_s, float)
 
 
 def test_zero_slots_means_one_per_cpu(tmp_path):
@@ -77,7 +80,7 @@ def test_written_configs_read_back_identically(tmp_path):
     path = str(tmp_path / "w.toml")
     write_config(path, values)
     config = load_config(path)
-    assert {key: config[key] for key in values} == values
+    assert {(s, k): getattr(getattr(config, s), k) for s, k in values} == values
 
 
 def test_readme_configuration_table_lists_every_setting_with_its_default():
@@ -88,9 +91,9 @@ def test_readme_configuration_table_lists_every_setting_with_its_default():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 3 and cells[0].startswith("`") and "." in cells[0]:
             rows[tuple(cells[0].strip("`").split(".", 1))] = cells[1]
-    assert set(rows) == set(SETTINGS)
+    assert set(rows) == set(DEFAULTS)
     for key, shown in rows.items():
-        default = SETTINGS[key][1]
+        default = DEFAULTS[key]
         words = shown.replace("`", "").replace('"', "").split()
         expected = str(default).lower() if isinstance(default, bool) else str(default)
         assert (words[0] if words else "") == expected, (key, shown)

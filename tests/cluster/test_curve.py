@@ -149,7 +149,7 @@ def test_non_loopback_without_curve_is_refused_at_start(tmp_path):
     worker = subprocess.run([sys.executable, "-m", "zmr.worker", config],
                             capture_output=True, text=True, timeout=30)
     assert worker.returncode == 1 and "allow_insecure" in worker.stderr
-    assert load_config(config)["security", "curve"] is False
+    assert load_config(config).security.curve is False
 
 
 def test_allow_insecure_only_warns(caplog):

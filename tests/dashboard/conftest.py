@@ -18,7 +18,7 @@ JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 class Dashboard:
     def __init__(self, cluster: LocalCluster) -> None:
         self.cluster = cluster
-        self.url = f"http://127.0.0.1:{cluster.settings['dashboard', 'port']}"
+        self.url = f"http://127.0.0.1:{cluster.client.config.dashboard.port}"
 
     def get(self, path: str) -> tuple[int, str, bytes]:
         try:

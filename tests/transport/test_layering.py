@@ -13,9 +13,10 @@ ROOT = pathlib.Path(zmr.__file__).parent
 DISPATCH = ("zmr.coordinator", "zmr.worker", "zmr.protocol", "zmr.transport", "zmr.shuffle",
             "zmr.client", "zmr.runners", "zmq")
 #: Layers, top to bottom: ``cli > runners > client/coordinator/worker/shuffle >
-#: protocol/transport > tasks > job > storage > core``. A module imports its own layer or
-#: lower ones only. Cluster settings (``config``) sit with the transport they configure;
-#: the dashboard is part of the coordinator's process.
+#: protocol/transport > tasks > job > storage > core/settings``. A module imports its own
+#: layer or lower ones only. The settings table (``settings``) is read by every layer, so it
+#: sits at the bottom with ``core``; the config files (``config``) sit with the transport
+#: whose keys they load; the dashboard is part of the coordinator's process.
 LAYERS = [
     ("zmr", "zmr.__main__"),
     ("zmr.cli",),
@@ -25,7 +26,7 @@ LAYERS = [
     ("zmr.tasks",),
     ("zmr.job",),
     ("zmr.storage",),
-    ("zmr.core", "zmr._speedups"),
+    ("zmr.core", "zmr.settings", "zmr._speedups"),
 ]
 
 

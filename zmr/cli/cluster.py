@@ -60,8 +60,8 @@ def add_cluster_commands(sub: Any) -> None:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    keys_dir = args.keys_dir or load_config(args.config or os.environ.get("ZMR_CONFIG"))[
-        "security", "keys_dir"]
+    keys_dir = args.keys_dir or load_config(
+        args.config or os.environ.get("ZMR_CONFIG")).security.keys_dir
     for path in generate_keys(keys_dir, tuple(args.names), force=args.force):
         print(path)
     return 0

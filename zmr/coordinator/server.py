@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zmr.config import ClusterConfig
+from zmr.config import ClusterConfig, check_hosts, curve_for
 from zmr.coordinator import views
 from zmr.coordinator.commands import Send
 from zmr.coordinator.effects import Effects
@@ -85,10 +85,10 @@ class CoordinatorServer:
 
     def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time):
         # wall-clock time: journaled timestamps must mean the same after a restart
-        interval = config["heartbeat", "interval_s"]
+        interval = config.heartbeat.interval_s
         self.clock = clock
-        config.check_exposure({"[coordinator] host": config["coordinator", "host"]})
-        curve = config.curve(COORDINATOR_KEY)
+        check_hosts(config, {"[coordinator] host": config.coordinator.host})
+        curve = curve_for(config, COORDINATOR_KEY)
         self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port"),
                                           curve=curve), "control")
         self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port"),
@@ -97,11 +97,11 @@ class CoordinatorServer:
                            "reports")
         self.state = _make_state(config)
         self.next_tick_s = clock()
-        self.liveness = Liveness(interval, config["heartbeat", "liveness"], clock)
+        self.liveness = Liveness(interval, config.heartbeat.liveness, clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
         self.refused = 0                # requests answered with an error
-        self.journal = Journal(config["coordinator", "state_dir"])
+        self.journal = Journal(config.coordinator.state_dir)
         self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
         self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
@@ -186,10 +186,10 @@ class CoordinatorServer:
 
     # -- dashboard -------------------------------------------------------------------------
     def _start_dashboard(self, config: ClusterConfig) -> HttpListener | None:
-        port = config["dashboard", "port"]
+        port = config.dashboard.port
         if port < 0:
             return None
-        host = config["dashboard", "host"]
+        host = config.dashboard.host
         try:
             listener = HttpListener(host, port, make_route(self.snapshots.get))
         except OSError as exc:
@@ -335,13 +335,13 @@ class CoordinatorServer:
 
 
 def _make_state(config: ClusterConfig) -> CoordinatorState:
-    interval, liveness = config["heartbeat", "interval_s"], config["heartbeat", "liveness"]
+    interval, liveness = config.heartbeat.interval_s, config.heartbeat.liveness
     return CoordinatorState(
-        max_attempts=config["tasks", "max_attempts"],
-        task_timeout_s=config["tasks", "task_timeout_s"],
-        blacklist_after=config["tasks", "blacklist_after"],
-        speculative=config["tasks", "speculative"],
-        slow_factor=config["tasks", "speculative_slow_factor"],
-        min_runtime_s=config["tasks", "speculative_min_runtime_s"],
+        max_attempts=config.tasks.max_attempts,
+        task_timeout_s=config.tasks.task_timeout_s,
+        blacklist_after=config.tasks.blacklist_after,
+        speculative=config.tasks.speculative,
+        slow_factor=config.tasks.speculative_slow_factor,
+        min_runtime_s=config.tasks.speculative_min_runtime_s,
         # a restarted coordinator waits this long for workers to come back and re-register
         restore_grace_s=interval * liveness * 4)

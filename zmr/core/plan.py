@@ -64,7 +64,7 @@ class JobPlan(JsonValue):
         """A plan from JSON (a client's submission, the journal), its fields checked by
         shape and its settings by the rules planning applies."""
         plan: JobPlan = from_json(cls, d)
-        resources(plan.resources, "plan")
+        resources(plan.resources, "plan: RESOURCES")
         output_format_name(plan.output_format)
         return plan
 
@@ -72,20 +72,20 @@ class JobPlan(JsonValue):
 RESOURCE_KINDS = ("cpus", "memory_mb")
 
 
-def resources(value: Any, source: str) -> dict[str, int]:
-    """``RESOURCES = {"cpus": 1, "memory_mb": 2048}``: what one task needs of a worker."""
+def resources(value: Any, label: str) -> dict[str, int]:
+    """``RESOURCES = {"cpus": 1, "memory_mb": 2048}``: what one task needs of a worker;
+    ``label`` names the setting in errors."""
     if not isinstance(value, dict):
-        raise ConfigError(f"{source}: RESOURCES must be a dict such as "
+        raise ConfigError(f"{label} must be a dict such as "
                           f"{{'cpus': 1, 'memory_mb': 2048}}, got {value!r}")
     for kind, amount in value.items():
         if kind not in RESOURCE_KINDS:
-            raise ConfigError(f"{source}: RESOURCES has unknown key {kind!r} "
+            raise ConfigError(f"{label} has unknown key {kind!r} "
                               f"(known: {', '.join(RESOURCE_KINDS)})")
         if type(amount) is not int or amount < 1:
-            raise ConfigError(f"{source}: RESOURCES[{kind!r}] must be an integer >= 1, "
+            raise ConfigError(f"{label}[{kind!r}] must be an integer >= 1, "
                               f"got {amount!r}")
     return dict(value)
-
 
 
 def output_format_name(output_format: str) -> str:

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from fractions import Fraction
 from typing import IO
 
 import numpy as np
 
 from zmr.core.errors import ConfigError, InputError
 from zmr.core.specs import Piece, Split
+from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
 from zmr.storage import fs
 from zmr.storage.discovery import InputFile, discover_inputs, file_size, list_inputs
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
@@ -50,35 +49,9 @@ _MAX_BATCH_LINES = 64 << 10        # keeps batches of tiny lines bounded too
 _SKIP_READ = 64 << 10              # reads while looking for the end of a partial first line
 _TAIL_READ = 64 << 10              # reads past the split end while finishing its last line
 
-# a number, then optionally k/m/g/t with an optional "b", "i" or "ib" (64M, 64MB, 64Mi,
-# 64MiB), or a bare "b"
-_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b|i)?|b)?", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
 Batch = tuple[list[int], list[str]]
 Buffer = bytes | memoryview
 _NEWLINE = ord("\n")
-
-
-def parse_size(text: str | int, setting: str = "size") -> int:
-    """``"64MB"``, ``"8MiB"``, ``"512k"``, ``"100"`` or ``100`` -> bytes.
-
-    K/M/G/T, KB/MB/GB/TB and KiB/MiB/GiB/TiB are all powers of 1024, as in Hadoop's
-    ``dfs.blocksize``. Garbage, zero and negative sizes raise ``ConfigError`` naming
-    ``setting`` and the text.
-    """
-    if isinstance(text, int) and not isinstance(text, bool):
-        value = text
-    else:
-        match = _SIZE.fullmatch(str(text).strip())
-        if match is None:
-            raise ConfigError(f"{setting}: cannot read {text!r} as a size "
-                              "(expected e.g. 64MB, 8MiB, 512k or a byte count)")
-        # Fraction, not float: "12345678901234567890" must not lose digits
-        value = int(Fraction(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
-    if value <= 0:
-        raise ConfigError(f"{setting}: {text!r} must be a positive size")
-    return value
 
 
 def plan_splits(files: Sequence[str | InputFile], split_size: int, input_format: str = "text",

@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 
-from zmr.config import ClusterConfig
+from zmr.config import ClusterConfig, check_hosts, curve_for
 from zmr.protocol.messages import (
     AssignTask,
     ErrorReply,
@@ -63,17 +63,17 @@ class WorkerAgent:
     def __init__(self, config: ClusterConfig, worker_id: str | None = None) -> None:
         self.config = config
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
-        self.data_dir = layout.worker_dir(config["worker", "data_dir"], self.worker_id)
+        self.data_dir = layout.worker_dir(config.worker.data_dir, self.worker_id)
         os.makedirs(self.data_dir, exist_ok=True)
-        interval = config["heartbeat", "interval_s"]
-        self.coordinator = Liveness(interval, config["heartbeat", "liveness"])
+        interval = config.heartbeat.interval_s
+        self.coordinator = Liveness(interval, config.heartbeat.liveness)
         self.beat = Beat(interval)
-        config.check_exposure({"[coordinator] host": config["coordinator", "host"],
-                               "[worker] shuffle_host": config["worker", "shuffle_host"],
-                               "[worker] advertise": config["worker", "advertise"]})
-        self.curve = config.curve(config["security", "worker_key"])
-        self.slots = Slots(config.worker_slots, max(0, config["worker", "prefetch"]),
-                           max(1, config["worker", "executor_max_tasks"]), self.data_dir,
+        check_hosts(config, {"[coordinator] host": config.coordinator.host,
+                             "[worker] shuffle_host": config.worker.shuffle_host,
+                             "[worker] advertise": config.worker.advertise})
+        self.curve = curve_for(config, config.security.worker_key)
+        self.slots = Slots(config.worker_slots, max(0, config.worker.prefetch),
+                           max(1, config.worker.executor_max_tasks), self.data_dir,
                            self.curve)
         self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir, self.curve)
         self.stopping = False
@@ -175,7 +175,7 @@ class WorkerAgent:
 
     def _check_coordinator(self) -> None:
         age = self.coordinator.age_s(COORDINATOR)
-        if age > self.config["worker", "coordinator_timeout_s"]:
+        if age > self.config.worker.coordinator_timeout_s:
             log.error("worker=%s: coordinator silent for %.1fs, exiting", self.worker_id, age)
             self.stopping = True
         elif (self.coordinator.expired()
@@ -197,7 +197,7 @@ class WorkerAgent:
         if isinstance(msg, Heartbeat):
             self._coordinator_beat(msg)
         elif isinstance(msg, Registered):
-            self.backoff_s = self.config["heartbeat", "interval_s"]
+            self.backoff_s = self.config.heartbeat.interval_s
             for job_id in msg.forget:
                 self._job_ended(job_id)
             self._request_work()
@@ -302,7 +302,7 @@ class WorkerAgent:
             self.dealer.send(msg)
 
     def _advertised(self, endpoint: str) -> str:
-        advertise = self.config["worker", "advertise"]
+        advertise = self.config.worker.advertise
         if not advertise:
             return endpoint
         port = endpoint.rsplit(":", 1)[1]

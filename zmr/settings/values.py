@@ -1,0 +1,79 @@
+"""Value rules of settings beyond their type: sizes, counts, choices, port ranges.
+
+A rule is ``check(value, label) -> value``: it returns the value to use (a size in bytes for
+``"64MB"``) or raises :class:`ConfigError` naming ``label``, which says how the user gave the
+value (``--split-size``, ``split_size``, ``jobs/wc.py: setting SPLIT_SIZE``,
+``conf/cluster.toml: [worker] shuffle_ports``). Rules are idempotent: a value they returned
+passes them again unchanged, so a setting may be checked where it is given and again where
+it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from zmr.core.errors import ConfigError
+
+Check = Callable[[Any, str], Any]
+
+# a number, then optionally k/m/g/t with an optional "b", "i" or "ib" (64M, 64MB, 64Mi,
+# 64MiB), or a bare "b"
+_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b|i)?|b)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str | int, setting: str = "size") -> int:
+    """``"64MB"``, ``"8MiB"``, ``"512k"``, ``"100"`` or ``100`` -> bytes.
+
+    K/M/G/T, KB/MB/GB/TB and KiB/MiB/GiB/TiB are all powers of 1024, as in Hadoop's
+    ``dfs.blocksize``. Garbage, zero and negative sizes raise ``ConfigError`` naming
+    ``setting`` and the text.
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        match = _SIZE.fullmatch(str(text).strip())
+        if match is None:
+            raise ConfigError(f"{setting}: cannot read {text!r} as a size "
+                              "(expected e.g. 64MB, 8MiB, 512k or a byte count)")
+        # Fraction, not float: "12345678901234567890" must not lose digits
+        value = int(Fraction(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+    if value <= 0:
+        raise ConfigError(f"{setting}: {text!r} must be a positive size")
+    return value
+
+
+def size(value: Any, label: str) -> int:
+    """A size such as ``"64MB"`` or a byte count, as bytes (see :func:`parse_size`)."""
+    return parse_size(value, label)
+
+
+def at_least(low: int) -> Check:
+    """An integer no smaller than ``low``."""
+    def check(value: Any, label: str) -> int:
+        if type(value) is not int or value < low:
+            raise ConfigError(f"{label} must be an integer >= {low}, got {value!r}")
+        return value
+    return check
+
+
+def one_of(*names: str) -> Check:
+    """One of ``names`` (the error lists them)."""
+    def check(value: Any, label: str) -> str:
+        if value not in names:
+            raise ConfigError(f"{label} must be one of {', '.join(names)}, got {value!r}")
+        return str(value)
+    return check
+
+
+def port_range(value: Any, label: str) -> str:
+    """``"7000-7099"`` (1 <= low <= high <= 65535), or "" for any free port."""
+    low, dash, high = str(value).partition("-")
+    if value and not (dash and low.isdigit() and high.isdigit()
+                      and 1 <= int(low) <= int(high) <= 65535):
+        raise ConfigError(f"{label} must look like \"7000-7099\" "
+                          f"(1 <= low <= high <= 65535), got {value!r}")
+    return str(value)
