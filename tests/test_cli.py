@@ -67,10 +67,10 @@ def test_bad_sizes_name_the_setting(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
                str(tmp_path / "out"), "--inline", "--split-size", "lots")
-    assert proc.returncode == 1 and "split size" in proc.stderr and "'lots'" in proc.stderr
+    assert proc.returncode == 1 and "--split-size" in proc.stderr and "'lots'" in proc.stderr
     proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
                str(tmp_path / "out"), "--inline", "--task-memory", "lots")
-    assert proc.returncode == 1 and "task memory" in proc.stderr and "'lots'" in proc.stderr
+    assert proc.returncode == 1 and "--task-memory" in proc.stderr and "'lots'" in proc.stderr
 
 
 def test_bad_config_names_file_and_key(tmp_path):

@@ -20,7 +20,7 @@ from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.loader import load_runnable, pack_job
+from zmr.job.loader import pack_job, runnable
 from zmr.job.pipeline import PipelineRun, StepJob
 from zmr.job.planning import plan_job
 from zmr.protocol.messages import (
@@ -36,6 +36,7 @@ from zmr.protocol.messages import (
     StatusRequest,
     SubmitJob,
 )
+from zmr.settings.job import JobOptions, job_options
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -106,29 +107,21 @@ class Client:
         return reply
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str, *,
-               reducers: int | None = None, split_size: int | str | None = None,
-               memory_budget: int | str | None = None, on_bad_utf8: str = "strict",
-               overwrite: bool = False, name: str | None = None,
-               compression: str | None = None,
-               skip_bad_records: int | None = None,
-               task_memory: int | str | None = None, input_format: str | None = None,
-               output_format: str | None = None, combine_files: bool | None = None) -> JobHandle:
-        """Validate the job, plan its splits and submit it; returns a handle. A multi-step
-        job submits its first step; the handle's ``wait`` submits the others in turn."""
-        spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+    def submit(self, job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
+               options: JobOptions | None = None, *, name: str | None = None,
+               **overrides: Any) -> JobHandle:
+        """Validate the job, plan its splits and submit it under ``options`` with keyword
+        ``overrides`` (``reducers=4``, ``overwrite=True``, ...: :class:`JobOptions`) on
+        top; returns a handle. A multi-step job submits its first step; the handle's
+        ``wait`` submits the others in turn."""
+        options = job_options(options, overrides)
+        spec = runnable(job, options)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
-        options: dict[str, Any] = dict(
-            reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-            on_bad_utf8=on_bad_utf8, compression=compression,
-            skip_bad_records=skip_bad_records, task_memory=task_memory,
-            input_format=input_format, output_format=output_format,
-            combine_files=combine_files)
         if isinstance(spec, Pipeline):
-            return StepsHandle(self, PipelineRun(spec, inputs, output, overwrite=overwrite,
-                                                 name=name, **options))
-        plan = plan_job(spec, inputs, output, **options)
-        return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
+            return StepsHandle(self, PipelineRun(spec, inputs, output, options, name=name))
+        plan = plan_job(spec, inputs, output, options)
+        return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
+                                name=name)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
                     name: str | None = None) -> JobHandle:

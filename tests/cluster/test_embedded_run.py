@@ -66,7 +66,7 @@ def test_mistakes_are_reported_before_a_cluster_starts(tmp_path):
         (["--input", inputs, "--output", str(tmp_path / "o2"), "--workers", "-1"],
          "--workers must be at least 1"),
         (["--input", inputs, "--output", str(tmp_path / "o3"), "--split-size", "lots"],
-         "split size"),
+         "--split-size: cannot read 'lots'"),
     ]
     for args, message in cases:
         proc = subprocess.run([sys.executable, "-c", NO_PROCESSES, "run", WORDCOUNT, *args],

@@ -22,6 +22,7 @@ from zmr.job.loader import load_job, load_runnable, with_reducer_as_combiner
 from zmr.job.pipeline import PipelineRun
 from zmr.runners.inline import _run_plan, run_inline
 from zmr.runners.local import LocalCluster
+from zmr.settings.job import JobOptions
 from zmr.storage.pairfile import iter_pair_batches
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +107,7 @@ def test_later_step_receives_objects_not_text(tmp_path):
 
 def test_intermediate_output_is_arrow_pairs_and_is_removed(corpus, tmp_path):
     out = tmp_path / "out"
-    run = PipelineRun(load_runnable(TOP_WORDS), [str(corpus)], str(out), reducers=2)
+    run = PipelineRun(load_runnable(TOP_WORDS), [str(corpus)], str(out), JobOptions(reducers=2))
     step = run.next_step()
     assert step.name == "top_words[step 1/2]" and step.plan.output_format == "arrow"
     _run_plan(step.spec, step.plan, False, 0.0)

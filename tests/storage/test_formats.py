@@ -23,6 +23,7 @@ from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
+from zmr.settings.job import JobOptions
 from zmr.storage.input_formats import iter_record_batches, records
 from zmr.storage.splits import iter_split_lines, plan_splits
 
@@ -75,8 +76,8 @@ def test_parquet_splits_by_row_group_with_projection(tmp_path):
     path = tmp_path / "t.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path, row_group_size=30)     # 7 row groups
     job = load_job(RECORDS)
-    plan = plan_job(job, [str(path)], str(tmp_path / "x"), input_format="parquet",
-                    split_size=1)
+    plan = plan_job(job, [str(path)], str(tmp_path / "x"),
+                    JobOptions(input_format="parquet", split_size=1))
     assert [(s.start, s.length) for s in plan.splits] == [(i, 1) for i in range(7)]
     spec = tmp_path / "proj.py"
     spec.write_text(open(RECORDS).read() + '\nINPUT_COLUMNS = ["score"]\n')
@@ -220,7 +221,7 @@ def test_bad_records_name_file_and_offset(tmp_path):
     quoted.write_text('a,b\n1,"two\nlines"\n')
     with pytest.raises(InputError, match="line break inside"):
         run_inline(RECORDS, [str(quoted)], str(tmp_path / "o3"), input_format="csv")
-    with pytest.raises(ZmrError, match="input format must be one of"):
+    with pytest.raises(ZmrError, match="input_format must be one of"):
         run_inline(RECORDS, [str(quoted)], str(tmp_path / "o4"), input_format="xml")
 
 

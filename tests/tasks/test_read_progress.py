@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
+from zmr.settings.job import JobOptions
 from zmr.tasks import progress
 from zmr.tasks.map_task import run_map_task
 
@@ -17,7 +18,7 @@ def test_bytes_read_climb_across_the_files_of_a_packed_split(tmp_path):
     job_file = tmp_path / "wc.py"
     job_file.write_text("def mapper(k, v):\n    yield v.split()[0], 1\n")
     job = load_job(str(job_file))
-    plan = plan_job(job, [str(inputs)], str(tmp_path / "out"), reducers=1)
+    plan = plan_job(job, [str(inputs)], str(tmp_path / "out"), JobOptions(reducers=1))
     assert plan.num_maps == 1 and len(plan.splits[0].pieces()) == 3
     reports: list[tuple[int, int]] = []
     progress.set_hook(None, lambda done, total: reports.append((done, total)))

@@ -13,6 +13,7 @@ from zmr.core.plan import JobPlan
 from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
+from zmr.settings.job import JobOptions
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import merge_factor, run_reduce_task
@@ -31,8 +32,8 @@ def _corpus(path, lines=3000, vocab=400):
 def test_map_spills_sorted_runs_when_over_budget(tmp_path):
     expected = _corpus(tmp_path / "in.txt")
     job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
-    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=3,
-                    memory_budget=20_000)
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                    JobOptions(reducers=3, memory_budget=20_000))
     manifest = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "work")), job)
     counters = manifest.counters["zmr"]
     assert counters["MAP_OUTPUT_RECORDS"] == sum(expected.values())
@@ -60,7 +61,7 @@ def test_reduce_partition_larger_than_budget_merges_in_passes(tmp_path):
 def test_corrupt_map_output_is_detected(tmp_path):
     _corpus(tmp_path / "in.txt", lines=200)
     job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
-    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=1))
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
     with open(m.path, "r+b") as f:
@@ -78,7 +79,7 @@ def test_corrupt_map_output_is_detected(tmp_path):
 def test_first_commit_wins(tmp_path):
     _corpus(tmp_path / "in.txt", lines=100)
     job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
-    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=1)
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=1))
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
     first = run_reduce_task(plan.reduce_spec("j", 0, 1, [m.segment(0)], str(tmp_path / "w")),
@@ -179,13 +180,13 @@ def test_task_memory_limit_travels_in_specs_and_caps_the_spill_budget(tmp_path):
     (tmp_path / "in.txt").write_text("a b\n")
     job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
     inputs, out = [str(tmp_path / "in.txt")], str(tmp_path / "out")
-    plan = plan_job(job, inputs, out, memory_budget="256MB", task_memory="200MB")
+    plan = plan_job(job, inputs, out, JobOptions(memory_budget="256MB", task_memory="200MB"))
     assert (plan.task_memory, plan.memory_budget) == (200 << 20, 100 << 20)   # half the limit
     assert plan.map_spec("j", 0, 1, "w").task_memory == 200 << 20
     assert plan.reduce_spec("j", 0, 1, [], "w").to_dict()["task_memory"] == 200 << 20
     assert JobPlan.from_dict(plan.to_dict()) == plan
-    small = plan_job(job, inputs, out, memory_budget="16MB", task_memory="2GB")
+    small = plan_job(job, inputs, out, JobOptions(memory_budget="16MB", task_memory="2GB"))
     assert small.memory_budget == 16 << 20                      # already well below the limit
     assert plan_job(job, inputs, out).task_memory == 0          # no limit by default
-    with pytest.raises(ConfigError, match="task memory"):
-        plan_job(job, inputs, out, task_memory="0")
+    with pytest.raises(ConfigError, match="task_memory"):
+        plan_job(job, inputs, out, JobOptions(task_memory="0"))

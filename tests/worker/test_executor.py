@@ -14,6 +14,7 @@ from zmr.core.specs import MapManifest
 from zmr.job.loader import load_job, pack_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
+from zmr.settings.job import JobOptions
 from zmr.storage import commit
 from zmr.worker.executor import Executor
 
@@ -51,7 +52,8 @@ def run_in(executor: Executor, kind: str, spec: dict, code: bytes, log_path: str
 
 def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1, **plan_options):
     job = load_job(job_path)
-    plan = plan_job(job, [inputs], str(tmp_path / "out"), reducers=reducers, **plan_options)
+    plan = plan_job(job, [inputs], str(tmp_path / "out"),
+                    JobOptions(reducers=reducers, **plan_options))
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
     log_path = str(tmp_path / "logs" / "map-0.log")
     executor = Executor(ENDPOINT, str(tmp_path))

@@ -12,6 +12,7 @@ import pytest
 
 from zmr.job.loader import load_job, pack_job
 from zmr.job.planning import plan_job
+from zmr.settings.job import JobOptions
 from zmr.worker.slots import Slots
 
 ENDPOINT = "tcp://127.0.0.1:1"
@@ -35,7 +36,7 @@ def job(tmp_path):
 
 
 def _spec(tmp_path, job, job_id: str, index: int) -> dict:
-    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=0)
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=0))
     return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index))).to_dict()
 
 

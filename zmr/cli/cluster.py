@@ -13,11 +13,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from zmr.cli.options import add_job_arguments, job_from_args, plan_options
+from zmr.cli.options import add_job_arguments
 from zmr.cli.progress import wait_showing_progress
 from zmr.client import Client, StepsHandle
 from zmr.config import load_config
 from zmr.coordinator.states import FAILED_ATTEMPT_STATES
+from zmr.settings.job import JobOptions
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
 
 
@@ -73,8 +74,8 @@ def _client(args: argparse.Namespace) -> Client:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
-    job = client.submit(job_from_args(args), args.input, args.output,
-                        overwrite=args.overwrite, name=args.name, **plan_options(args))
+    job = client.submit(args.job, args.input, args.output, JobOptions.from_args(args),
+                        name=args.name)
     print(job.job_id, flush=True)
     if isinstance(job, StepsHandle) and not args.wait:
         print("zmr: a multi-step job's steps are submitted by this client in turn: waiting "

@@ -10,15 +10,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zmr.cli.options import add_job_arguments, job_from_args, plan_options
+from zmr.cli.options import add_job_arguments
 from zmr.cli.progress import wait_showing_progress
 from zmr.client import Client, JobHandle, StepsHandle
 from zmr.core.errors import ConfigError, ZmrError
 from zmr.job.api import JobSpec, Pipeline
+from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
 from zmr.runners.inline import JobResult, run_inline
 from zmr.runners.local import LocalCluster
+from zmr.settings.job import JobOptions
 from zmr.storage import commit
 
 
@@ -36,12 +38,7 @@ def add_run_command(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.inline:
         return run_embedded(args)
-    result = run_inline(job_from_args(args), args.input, args.output, reducers=args.reducers,
-                        split_size=args.split_size, memory_budget=args.memory_budget,
-                        overwrite=args.overwrite, on_bad_utf8=args.on_bad_utf8,
-                        compression=args.compression, skip_bad_records=args.skip_bad_records,
-                        task_memory=args.task_memory, input_format=args.input_format,
-                        output_format=args.output_format)
+    result = run_inline(args.job, args.input, args.output, JobOptions.from_args(args))
     if not args.quiet:
         _print_summary(result)
     return 0
@@ -69,9 +66,10 @@ def run_embedded(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
-    spec = job_from_args(args)
-    submit = (_steps_submitter(spec, args) if isinstance(spec, Pipeline)
-              else _job_submitter(spec, args))
+    options = JobOptions.from_args(args)
+    spec = runnable(args.job, options)
+    submit = (_steps_submitter(spec, args, options) if isinstance(spec, Pipeline)
+              else _job_submitter(spec, args, options))
     with LocalCluster(workers=workers) as cluster:
         job = submit(cluster.client)
         try:
@@ -96,16 +94,17 @@ def _cancel_quietly(job: JobHandle) -> None:
         pass
 
 
-def _job_submitter(spec: JobSpec, args: argparse.Namespace) -> Callable[[Client], JobHandle]:
-    plan = plan_job(spec, args.input, args.output, **plan_options(args))
-    commit.refuse_existing(plan.output, args.overwrite)   # at once, before any process starts
-    return lambda client: client.submit_plan(spec, plan, overwrite=args.overwrite)
+def _job_submitter(spec: JobSpec, args: argparse.Namespace, options: JobOptions
+                   ) -> Callable[[Client], JobHandle]:
+    plan = plan_job(spec, args.input, args.output, options)
+    overwrite = bool(options.resolved().overwrite)
+    commit.refuse_existing(plan.output, overwrite)   # at once, before any process starts
+    return lambda client: client.submit_plan(spec, plan, overwrite=overwrite)
 
 
-def _steps_submitter(spec: Pipeline, args: argparse.Namespace
+def _steps_submitter(spec: Pipeline, args: argparse.Namespace, options: JobOptions
                      ) -> Callable[[Client], JobHandle]:
-    run = PipelineRun(spec, args.input, args.output, overwrite=args.overwrite,
-                      **plan_options(args))
+    run = PipelineRun(spec, args.input, args.output, options)
     return lambda client: StepsHandle(client, run)
 
 

@@ -1,11 +1,11 @@
 """The job contract: a plain module with well-known hook names, validated when loaded.
 
 A job module defines ``mapper(key, value)`` (or the vectorised ``map_batch(batch)``) and
-optionally ``reducer``, ``combiner``,
-``partitioner``, ``mapper_init``/``mapper_final``, ``reducer_init``/``reducer_final`` and
-settings (``NUM_REDUCERS``, ``SPLIT_SIZE``, ``MEMORY_BUDGET``, ``TASK_MEMORY``, ``COMBINER``,
-``REDUCE``, ``SKIP_BAD_RECORDS``, ...). The vocabulary is mrjob's, applied to module-level
-functions instead of methods. A multi-step job instead declares ``STEPS``, a list of
+optionally ``reducer``, ``combiner``, ``partitioner``, ``mapper_init``/``mapper_final``,
+``reducer_init``/``reducer_final`` and settings (``NUM_REDUCERS``, ``SPLIT_SIZE``,
+``COMBINER``, ``REDUCE``, ...: each is listed once, with its type and rule, in
+:mod:`zmr.settings.job`). The vocabulary is mrjob's, applied to module-level functions
+instead of methods. A multi-step job instead declares ``STEPS``, a list of
 :class:`Step`, each with the same hooks and settings as keyword arguments.
 """
 
@@ -15,31 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from zmr.settings.job import STEP_SETTINGS
+
 Pair = tuple[Any, Any]
 HOOK_NAMES = (
     "mapper", "map_batch", "reducer", "combiner", "partitioner",
     "mapper_init", "mapper_final", "reducer_init", "reducer_final",
 )
-#: Module-level settings a job may declare, with the type each must have.
-SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
-    "NUM_REDUCERS": int,
-    "SPLIT_SIZE": (int, str),
-    "MEMORY_BUDGET": (int, str),
-    "TASK_MEMORY": (int, str),
-    "COMBINER": str,
-    "REDUCE": str,
-    "SPECULATIVE": bool,
-    "COMPRESSION": str,
-    "SKIP_BAD_RECORDS": int,
-    "RESOURCES": dict,
-    "INPUT_FORMAT": str,
-    "INPUT_COLUMNS": list,
-    "INPUT_RECORDS": str,
-    "CSV_COLUMN_TYPES": dict,
-    "OUTPUT_FORMAT": str,
-    "OUTPUT_SCHEMA": dict,
-    "COMBINE_FILES": bool,
-}
 
 
 @dataclass(frozen=True)
@@ -64,13 +46,15 @@ class JobSpec:
         return self.settings.get(name, default)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, init=False)
 class Step:
     """One step of a multi-step job: ``STEPS = [Step(mapper=..., reducer=...), Step(...)]``.
 
-    Takes the hooks of a single-step module and its settings in lower case
-    (``num_reducers=1``, ``reduce="sum"``, ...); ``combiner`` may also be the
-    ``COMBINER`` setting's ``"reducer"`` or ``"none"``. Checked when the job is loaded."""
+    Takes the hooks of a single-step module and the per-step settings by their ``Step``
+    keywords (``num_reducers=1``, ``reduce="sum"``, ``split_size=...``: the table in
+    :mod:`zmr.settings.job`); ``combiner`` may also be the ``COMBINER`` setting's
+    ``"reducer"`` or ``"none"``. An unknown keyword is a TypeError at once; values are
+    checked when the job is loaded, naming the file and the step."""
 
     mapper: Any = None
     map_batch: Any = None
@@ -81,24 +65,25 @@ class Step:
     mapper_final: Any = None
     reducer_init: Any = None
     reducer_final: Any = None
-    num_reducers: Any = None
-    split_size: Any = None
-    memory_budget: Any = None
-    task_memory: Any = None
-    reduce: Any = None
-    speculative: Any = None
-    compression: Any = None
-    skip_bad_records: Any = None
-    combine_files: Any = None
+    settings: dict[str, Any] = field(default_factory=dict)   # Step keyword -> value
+
+    def __init__(self, **given: Any) -> None:
+        for name in HOOK_NAMES:
+            object.__setattr__(self, name, given.pop(name, None))
+        unknown = [name for name in given if name not in STEP_SETTINGS]
+        if unknown:
+            raise TypeError(f"Step() got an unexpected keyword argument {unknown[0]!r} "
+                            f"(hooks: {', '.join(HOOK_NAMES)}; settings: "
+                            f"{', '.join(STEP_SETTINGS)})")
+        object.__setattr__(self, "settings", given)
 
     def definitions(self) -> dict[str, Any]:
         """What was given, under the names a single-step module would use."""
         given = {name: getattr(self, name) for name in HOOK_NAMES}
         if isinstance(self.combiner, str):
             given["combiner"], given["COMBINER"] = None, self.combiner
-        for setting in SETTING_TYPES:
-            if setting != "COMBINER" and hasattr(self, setting.lower()):
-                given[setting] = getattr(self, setting.lower())
+        for keyword, value in self.settings.items():
+            given[str(STEP_SETTINGS[keyword].module)] = value
         return {name: value for name, value in given.items() if value is not None}
 
 

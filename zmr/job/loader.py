@@ -21,14 +21,13 @@ import cloudpickle
 
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
-from zmr.job.api import HOOK_NAMES, SETTING_TYPES, JobSpec, Pipeline, Step, identity_mapper
-from zmr.storage.splits import parse_size
+from zmr.job.api import HOOK_NAMES, JobSpec, Pipeline, Step, identity_mapper
+from zmr.settings.job import MODULE_SETTINGS, JobOptions
+from zmr.settings.setting import Setting
 
 #: Parameters each hook must accept.
 HOOK_ARITY = {"mapper": 2, "map_batch": 1, "reducer": 2, "combiner": 2, "partitioner": 2,
               "mapper_init": 0, "mapper_final": 0, "reducer_init": 0, "reducer_final": 0}
-#: Settings that are sizes ("64MB"): a typo is reported with the job file, at load time.
-SIZE_SETTINGS = ("SPLIT_SIZE", "MEMORY_BUDGET", "TASK_MEMORY")
 _module_counter = itertools.count()
 
 
@@ -41,6 +40,13 @@ def resolve_job_path(ref: str, jobs_dir: str = "jobs") -> str:
         if os.path.isfile(path):
             return os.path.abspath(path)
     raise JobDefinitionError(f"job {ref!r} not found (looked for {', '.join(candidates)})")
+
+
+def runnable(job: str | JobSpec | Pipeline, options: JobOptions) -> JobSpec | Pipeline:
+    """The job a run of ``options`` executes: ``job`` loaded if it is a path or name, with
+    its reducer as combiner too under ``--combiner`` (``reducer_as_combiner``)."""
+    spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+    return with_reducer_as_combiner(spec) if options.reducer_as_combiner else spec
 
 
 def load_job(ref: str) -> JobSpec:
@@ -130,7 +136,7 @@ def pipeline_from_module(module: types.ModuleType, path: str) -> Pipeline:
             or not all(isinstance(step, Step) for step in steps)):
         raise JobDefinitionError(f"{path}: STEPS must be a non-empty list of zmr.Step, "
                                  f"got {steps!r:.200}")
-    clash = [name for name in (*HOOK_NAMES, *SETTING_TYPES) if name in vars(module)]
+    clash = [name for name in (*HOOK_NAMES, *MODULE_SETTINGS) if name in vars(module)]
     if clash:
         raise JobDefinitionError(f"{path}: a module with STEPS may not also define {clash[0]} "
                                  "at the top level (give each Step its own hooks and settings)")
@@ -176,25 +182,21 @@ def _check_hook(path: str, name: str, fn: Any) -> None:
 
 
 def _settings(defs: Mapping[str, Any], where: str) -> dict[str, Any]:
-    settings = {}
-    for name, expected in SETTING_TYPES.items():
-        if name in defs:
-            value = defs[name]
-            if not isinstance(value, expected) or (isinstance(value, bool)
-                                                   and expected is not bool):
-                raise JobDefinitionError(
-                    f"{where}: setting {name} = {value!r} has the wrong type")
-            if name in SIZE_SETTINGS:
-                _check_size(where, name, value)
-            settings[name] = value
-    return settings
+    """The module's settings (every name in the table it defines), each of the right type
+    and obeying its rule, as the module wrote them (planning converts them)."""
+    return {name: _checked(setting, defs[name], f"{where}: setting {name}")
+            for name, setting in MODULE_SETTINGS.items() if name in defs}
 
 
-def _check_size(path: str, name: str, value: Any) -> None:
+def _checked(setting: Setting, value: Any, label: str) -> Any:
+    if not setting.accepts(value):
+        raise JobDefinitionError(f"{label} = {value!r} has the wrong type "
+                                 f"(expected {setting.type_names})")
     try:
-        parse_size(value, name)
+        setting.parse(value, label)
     except ConfigError as exc:
-        raise JobDefinitionError(f"{path}: setting {exc}") from None
+        raise JobDefinitionError(str(exc)) from None
+    return value
 
 
 def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:

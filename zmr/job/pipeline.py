@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Any
 
 from zmr.core.errors import ConfigError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.planning import plan_job
+from zmr.settings.job import JobOptions
 from zmr.storage import commit, layout
 from zmr.storage.formats import ARROW
 from zmr.storage.fs import is_uri
@@ -47,13 +47,12 @@ class PipelineRun:
 
     The first step is planned at once, so bad inputs or settings are reported before the
     output directory is touched; then an existing output is refused (or removed with
-    ``overwrite``). ``plan_options`` are :func:`zmr.job.planning.plan_job`'s keyword arguments,
-    applied to every step (a flag beats a step's setting, which beats the default).
+    ``overwrite``). ``options`` apply to every step (a flag beats a step's setting, which
+    beats the default), except the formats: see :meth:`_plan`.
     """
 
-    def __init__(self, pipeline: Pipeline, inputs: list[str] | str, output: str, *,
-                 overwrite: bool = False, name: str | None = None,
-                 **plan_options: Any) -> None:
+    def __init__(self, pipeline: Pipeline, inputs: list[str] | str, output: str,
+                 options: JobOptions | None = None, *, name: str | None = None) -> None:
         self.pipeline = pipeline
         self.inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         if is_uri(output):
@@ -64,9 +63,9 @@ class PipelineRun:
         self.output = os.path.abspath(output)
         self.name = name or pipeline.name
         self.current = 0            # number of the step last handed out
-        self._options = plan_options
+        self.options = options or JobOptions()
         self._pending: StepJob | None = self._plan(1)
-        commit.clear_output(self.output, overwrite)
+        commit.clear_output(self.output, bool(self.options.resolved().overwrite))
 
     @property
     def total(self) -> int:
@@ -87,14 +86,12 @@ class PipelineRun:
                   else [layout.step_output_dir(self.output, number - 1)])
         output = self.output if last else layout.step_output_dir(self.output, number)
         spec = self.pipeline.steps[number - 1]
-        options = dict(self._options)
-        # the job's formats (flag or setting) apply to its input and its final output;
-        # between steps the pairs travel as Arrow
-        input_format = options.pop("input_format", None) if number == 1 else ARROW
-        output_format = options.pop("output_format", None) if last else ARROW
-        options.pop("input_format", None), options.pop("output_format", None)
-        plan = plan_job(spec, inputs, output, allow_empty_input=number > 1,
-                        input_format=input_format, output_format=output_format, **options)
+        # the job's formats (flags) apply to its input and its final output; between steps
+        # the pairs travel as Arrow
+        options = self.options.with_values(
+            input_format=self.options.input_format if number == 1 else ARROW,
+            output_format=self.options.output_format if last else ARROW)
+        plan = plan_job(spec, inputs, output, options, allow_empty_input=number > 1)
         return StepJob(number, self.total, spec, plan,
                        f"{self.name}[step {number}/{self.total}]")
 

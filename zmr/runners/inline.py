@@ -17,10 +17,11 @@ from zmr.core.errors import JobFailedError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.counters import CounterDict, Counters
-from zmr.job.loader import load_runnable
+from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
+from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
@@ -40,28 +41,21 @@ class JobResult:
     steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
 
 
-def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str, *,
-               reducers: int | None = None, split_size: int | str | None = None,
-               memory_budget: int | str | None = None, overwrite: bool = False,
-               on_bad_utf8: str = "strict", compression: str | None = None,
-               skip_bad_records: int | None = None,
-               task_memory: int | str | None = None, input_format: str | None = None,
-               output_format: str | None = None, combine_files: bool | None = None) -> JobResult:
-    """Run ``job`` over ``inputs`` into ``output``, all in this process. ``task_memory``
-    only caps the spill budget here: with no child process there is nothing to kill.
-    A multi-step job runs its steps in order (see :func:`_run_steps`)."""
+def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
+               options: JobOptions | None = None, **overrides: Any) -> JobResult:
+    """Run ``job`` over ``inputs`` into ``output``, all in this process, under ``options``
+    with keyword ``overrides`` (any :class:`JobOptions` field: ``reducers=4``,
+    ``split_size="8MB"``, ``overwrite=True``, ...) on top. ``task_memory`` only caps the
+    spill budget here: with no child process there is nothing to kill. A multi-step job
+    runs its steps in order (see :func:`_run_steps`)."""
     started = time.monotonic()
-    spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+    options = job_options(options, overrides)
+    spec = runnable(job, options)
     inputs = [inputs] if isinstance(inputs, str) else list(inputs)
-    options: dict[str, Any] = dict(
-        reducers=reducers, split_size=split_size, memory_budget=memory_budget,
-        on_bad_utf8=on_bad_utf8, compression=compression, skip_bad_records=skip_bad_records,
-        task_memory=task_memory, input_format=input_format, output_format=output_format,
-        combine_files=combine_files)
     if isinstance(spec, Pipeline):
-        return _run_steps(PipelineRun(spec, inputs, output, overwrite=overwrite, **options),
-                          started)
-    return _run_plan(spec, plan_job(spec, inputs, output, **options), overwrite, started)
+        return _run_steps(PipelineRun(spec, inputs, output, options), started)
+    plan = plan_job(spec, inputs, output, options)
+    return _run_plan(spec, plan, bool(options.resolved().overwrite), started)
 
 
 def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> JobResult:

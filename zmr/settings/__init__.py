@@ -5,7 +5,6 @@
   settings, ``zmr.Step`` keywords), and the hook-choosing module settings.
 * :mod:`zmr.settings.cluster`: :class:`ClusterConfig`, ``conf/cluster.toml`` as one typed
   dataclass per section.
-* :mod:`zmr.settings.docs`: the README's tables, generated (``python -m zmr.settings``).
 
 The package sits with ``zmr.core`` in the layers: it imports nothing else of zmr, so every
 layer may read the table.
@@ -14,6 +13,7 @@ layer may read the table.
 from __future__ import annotations
 
 from zmr.settings.cluster import CLUSTER_SETTINGS, ClusterConfig
+from zmr.settings.job import JOB_SETTINGS, JobOptions
 from zmr.settings.setting import Setting
 
-__all__ = ["CLUSTER_SETTINGS", "ClusterConfig", "Setting"]
+__all__ = ["CLUSTER_SETTINGS", "JOB_SETTINGS", "ClusterConfig", "JobOptions", "Setting"]

@@ -1,0 +1,179 @@
+"""Job settings: the one table of what a run of a job can be told, and how.
+
+Each field of :class:`JobOptions` is a setting (see :mod:`zmr.settings.setting`): its flag of
+``zmr run``/``zmr submit``, its job-module name, its ``zmr.Step`` keyword, its type, rule,
+default and help. :data:`HOOK_SETTINGS` are the two module settings that choose hooks when
+the module is loaded (``COMBINER``, ``REDUCE``) rather than tune a run. The CLI, the job
+loader, ``Step``, planning and the README's table are all generated from these.
+
+Precedence, implemented once in :meth:`JobOptions.resolved`: a flag or keyword argument
+beats the job module's (or step's) setting, which beats the default.
+
+Adding a job setting is one field here and the code that uses it. A repeatable flag
+(``--param``) would be one more field whose type is a list, given ``action="append"`` by the
+CLI's flag builder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from zmr.core.formats import (
+    INPUT_FORMATS,
+    OUTPUT_FORMATS,
+    USER_INPUT_FORMATS,
+    USER_OUTPUT_FORMATS,
+)
+from zmr.core.plan import COMPRESSIONS, resources
+from zmr.settings.setting import Setting, option, settings_of
+from zmr.settings.values import at_least, one_of, size
+
+BAD_UTF8_POLICIES = ("strict", "replace")
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """The settings given for one run of a job (flags or keyword arguments); None means
+    "not given", leaving the job module's setting or the default. Values are checked and
+    converted when the options are made (``split_size="8MB"`` is 8388608)."""
+
+    reducers: int | None = option(
+        1, "number of reduce tasks; 0 = map-only", types=(int,), check=at_least(0),
+        flag=("--reducers", "-r"), metavar="N", module="NUM_REDUCERS", step="num_reducers",
+        doc="reduce tasks; `0` = map-only job (Hadoop's numReduceTasks=0): map output goes "
+            "straight to the output, in emission order, one part file per map task")
+    split_size: int | None = option(
+        "64MB", "input split size, e.g. 8MB", types=(int, str), check=size,
+        flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size",
+        doc="input split size (`K`, `M`, `G`, with or without `B`/`iB`: powers of 1024); "
+            "also the most bytes of small files packed into one split")
+    combine_files: bool | None = option(
+        True, "pack small files and file tails into shared splits", types=(bool,),
+        module="COMBINE_FILES", step="combine_files",
+        doc="pack small files and file tails into shared splits (see \"Inputs and "
+            "splits\"); `False`: one split per file at least")
+    memory_budget: int | None = option(
+        "64MB", "per-task sort buffer before spilling", types=(int, str), check=size,
+        flag=("--memory",), metavar="SIZE", module="MEMORY_BUDGET", step="memory_budget",
+        doc="map-side sort buffer (estimated Python memory of buffered pairs) before a "
+            "sorted run is spilled; also sizes the reduce-side merge factor")
+    task_memory: int | None = option(
+        None, "hard limit on a task attempt's resident memory; over it the attempt is "
+              "killed and retried", types=(int, str), check=size, shown="none",
+        flag=("--task-memory",), metavar="SIZE", module="TASK_MEMORY", step="task_memory",
+        doc="hard limit on the resident memory (RSS) of each task attempt: over it the "
+            "attempt is killed and retried (see Failures); also caps `MEMORY_BUDGET` at "
+            "half of it")
+    skip_bad_records: int | None = option(
+        0, "skip up to N input records (in all) whose mapper call raises, logging where "
+           "they are", types=(int,), check=at_least(0), flag=("--skip-bad-records",),
+        metavar="N", module="SKIP_BAD_RECORDS", step="skip_bad_records",
+        doc="skip up to N input records in all whose `mapper` call raises (see \"Skipping "
+            "bad records\")")
+    input_format: str | None = option(
+        "text", "format of the input files", types=(str,), check=one_of(*INPUT_FORMATS),
+        flag=("--input-format",), metavar="FORMAT", choices=USER_INPUT_FORMATS,
+        module="INPUT_FORMAT",
+        doc="text, csv, jsonl, parquet, ipc (see \"Input and output formats\"); also "
+            "`INPUT_COLUMNS`, `INPUT_RECORDS`, `CSV_COLUMN_TYPES`")
+    input_columns: list[str] | None = option(
+        None, "columns read from csv, jsonl, parquet or ipc input, e.g. [\"year\", \"temp\"]",
+        types=(list,), shown="all", module="INPUT_COLUMNS")
+    input_records: str | None = option(
+        "dict", "records of csv, jsonl, parquet or ipc input: \"dict\" (column -> value) or "
+                "\"tuple\" (in column order)", types=(str,), module="INPUT_RECORDS")
+    csv_column_types: dict[str, str] | None = option(
+        None, "Arrow types of CSV columns, e.g. {\"temp\": \"int64\"} (else pyarrow infers "
+              "them per block)", types=(dict,), shown="inferred", module="CSV_COLUMN_TYPES")
+    output_format: str | None = option(
+        "text", "format of the part files", types=(str,), check=one_of(*OUTPUT_FORMATS),
+        flag=("--output-format",), metavar="FORMAT", choices=USER_OUTPUT_FORMATS,
+        module="OUTPUT_FORMAT", doc="text, jsonl, csv, parquet; also `OUTPUT_SCHEMA`")
+    output_schema: dict[str, str] | None = option(
+        None, "Arrow types of the key and value columns of Parquet output, e.g. "
+              "{\"key\": \"string\", \"value\": \"double\"}", types=(dict,), shown="inferred",
+        module="OUTPUT_SCHEMA")
+    compression: str | None = option(
+        "none", "codec of intermediate files (map outputs, spills, merge runs)",
+        types=(str,), check=one_of(*COMPRESSIONS), flag=("--compression",),
+        metavar="CODEC", choices=COMPRESSIONS, module="COMPRESSION", step="compression")
+    speculative: bool | None = option(
+        True, "back up straggling attempts near a phase's end (on a cluster whose "
+              "`tasks.speculative` is on)", types=(bool,), module="SPECULATIVE",
+        step="speculative")
+    resources: dict[str, int] | None = option(
+        None, "what each task needs of a worker, e.g. {\"cpus\": 1, \"memory_mb\": 2048}; "
+              "tasks go only where they fit (see \"Placement\")", types=(dict,),
+        check=resources, shown="none", module="RESOURCES")
+    on_bad_utf8: str | None = option(
+        "strict", "invalid UTF-8 in input: fail naming file and offset, or replace it "
+                  "with U+FFFD", types=(str,), check=one_of(*BAD_UTF8_POLICIES),
+        flag=("--on-bad-utf8",), metavar="POLICY", choices=BAD_UTF8_POLICIES)
+    overwrite: bool | None = option(
+        False, "replace an existing output directory (otherwise it is refused, like "
+               "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))
+    reducer_as_combiner: bool | None = option(
+        False, "use the reducer as combiner too, in every step that has one (like "
+               "COMBINER = \"reducer\")", types=(bool,), shown="off", flag=("--combiner",))
+
+    def __post_init__(self) -> None:
+        for setting in OPTION_SETTINGS:
+            value = getattr(self, setting.name)
+            if value is not None:
+                object.__setattr__(self, setting.name, setting.parse(value, setting.name))
+
+    @classmethod
+    def from_args(cls, args: Any) -> JobOptions:
+        """The options given as flags (an argparse namespace whose job flags default to
+        None); errors name the flag."""
+        given = {}
+        for setting in OPTION_SETTINGS:
+            value = getattr(args, setting.name, None) if setting.flag else None
+            if value is not None:
+                given[setting.name] = setting.parse(value, setting.flag[0])
+        return cls(**given)
+
+    def resolved(self, settings: Mapping[str, Any] = _NOTHING) -> JobOptions:
+        """Every option in force for a job whose module (or step) has ``settings`` (by
+        module name): given > the job's setting > default. None is left only where the
+        default is "none" (``task_memory``, ``input_columns``, ...)."""
+        values = {}
+        for setting in OPTION_SETTINGS:
+            value = getattr(self, setting.name)
+            if value is None:
+                value = settings.get(setting.module or "", setting.default)
+            values[setting.name] = value
+        return JobOptions(**values)
+
+    def with_values(self, **given: Any) -> JobOptions:
+        """These options with ``given`` ones replaced (an unknown name is a TypeError)."""
+        return dataclasses.replace(self, **given)
+
+
+OPTION_SETTINGS: tuple[Setting, ...] = settings_of(JobOptions)
+
+#: Module settings that choose hooks while the module is loaded (zmr.job.loader).
+HOOK_SETTINGS: tuple[Setting, ...] = (
+    Setting("combiner", (str,), None, "\"reducer\": reuse the reducer as combiner (it must be "
+            "associative and commutative); \"none\": no combiner, even if one is defined",
+            shown="", module="COMBINER"),
+    Setting("reduce", (str,), None, "a built-in reduction instead of reducer and combiner: "
+            "sum, count, min, max, mean, first, collect_list (see \"Vectorised jobs\")",
+            shown="", module="REDUCE", step="reduce"),
+)
+
+JOB_SETTINGS: tuple[Setting, ...] = OPTION_SETTINGS + HOOK_SETTINGS
+#: Job-module name -> setting.
+MODULE_SETTINGS: dict[str, Setting] = {s.module: s for s in JOB_SETTINGS if s.module}
+#: zmr.Step keyword -> setting (each has a module name too: a step is a small module).
+STEP_SETTINGS: dict[str, Setting] = {s.step: s for s in JOB_SETTINGS if s.step}
+
+
+def job_options(options: JobOptions | None, overrides: Mapping[str, Any]) -> JobOptions:
+    """The options of a Python API call: ``options`` with keyword ``overrides`` on top."""
+    return (options or JobOptions()).with_values(**overrides)
