@@ -82,44 +82,55 @@ class JobOptions:
         doc="text, csv, jsonl, parquet, ipc (see \"Input and output formats\"); also "
             "`INPUT_COLUMNS`, `INPUT_RECORDS`, `CSV_COLUMN_TYPES`")
     input_columns: list[str] | None = option(
-        None, "columns read from csv, jsonl, parquet or ipc input, e.g. [\"year\", \"temp\"]",
-        types=(list,), shown="all", module="INPUT_COLUMNS")
+        None, "columns read from csv, jsonl, parquet or ipc input", types=(list,), shown="all",
+        module="INPUT_COLUMNS", doc="columns read from csv, jsonl, parquet or ipc input "
+                                    "(`[\"year\", \"temp\"]`)")
     input_records: str | None = option(
-        "dict", "records of csv, jsonl, parquet or ipc input: \"dict\" (column -> value) or "
-                "\"tuple\" (in column order)", types=(str,), module="INPUT_RECORDS")
+        "dict", "records of csv, jsonl, parquet or ipc input: dicts or tuples", types=(str,),
+        module="INPUT_RECORDS", doc="records of csv, jsonl, parquet or ipc input: `\"dict\"` "
+                                    "(column -> value) or `\"tuple\"` (in column order)")
     csv_column_types: dict[str, str] | None = option(
-        None, "Arrow types of CSV columns, e.g. {\"temp\": \"int64\"} (else pyarrow infers "
-              "them per block)", types=(dict,), shown="inferred", module="CSV_COLUMN_TYPES")
+        None, "Arrow types of CSV columns", types=(dict,), shown="inferred",
+        module="CSV_COLUMN_TYPES", doc="Arrow types of CSV columns (`{\"temp\": \"int64\"}`; "
+                                       "else pyarrow infers them per block)")
     output_format: str | None = option(
         "text", "format of the part files", types=(str,), check=one_of(*OUTPUT_FORMATS),
         flag=("--output-format",), metavar="FORMAT", choices=USER_OUTPUT_FORMATS,
         module="OUTPUT_FORMAT", doc="text, jsonl, csv, parquet; also `OUTPUT_SCHEMA`")
     output_schema: dict[str, str] | None = option(
-        None, "Arrow types of the key and value columns of Parquet output, e.g. "
-              "{\"key\": \"string\", \"value\": \"double\"}", types=(dict,), shown="inferred",
-        module="OUTPUT_SCHEMA")
+        None, "Arrow types of the key and value columns of Parquet output", types=(dict,),
+        shown="inferred", module="OUTPUT_SCHEMA",
+        doc="Arrow types of the `key` and `value` columns of Parquet output "
+            "(`{\"key\": \"string\", \"value\": \"double\"}`)")
     compression: str | None = option(
         "none", "codec of intermediate files (map outputs, spills, merge runs)",
         types=(str,), check=one_of(*COMPRESSIONS), flag=("--compression",),
-        metavar="CODEC", choices=COMPRESSIONS, module="COMPRESSION", step="compression")
+        metavar="CODEC", choices=COMPRESSIONS, module="COMPRESSION", step="compression",
+        doc="codec of intermediate files (map outputs, spills, merge runs): `none`, `lz4` "
+            "or `zstd` (see \"Small jobs, memory, compression\")")
     speculative: bool | None = option(
         True, "back up straggling attempts near a phase's end (on a cluster whose "
               "`tasks.speculative` is on)", types=(bool,), module="SPECULATIVE",
         step="speculative")
     resources: dict[str, int] | None = option(
-        None, "what each task needs of a worker, e.g. {\"cpus\": 1, \"memory_mb\": 2048}; "
-              "tasks go only where they fit (see \"Placement\")", types=(dict,),
-        check=resources, shown="none", module="RESOURCES")
+        None, "what each task needs of a worker", types=(dict,), check=resources,
+        shown="none", module="RESOURCES",
+        doc="what each task needs of a worker (`{\"cpus\": 1, \"memory_mb\": 2048}`); tasks "
+            "go only where they fit (see \"Placement\")")
     on_bad_utf8: str | None = option(
         "strict", "invalid UTF-8 in input: fail naming file and offset, or replace it "
                   "with U+FFFD", types=(str,), check=one_of(*BAD_UTF8_POLICIES),
-        flag=("--on-bad-utf8",), metavar="POLICY", choices=BAD_UTF8_POLICIES)
+        flag=("--on-bad-utf8",), metavar="POLICY", choices=BAD_UTF8_POLICIES,
+        doc="invalid UTF-8 in input: `strict` fails naming the file and byte offset, "
+            "`replace` puts U+FFFD in its place")
     overwrite: bool | None = option(
         False, "replace an existing output directory (otherwise it is refused, like "
                "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))
     reducer_as_combiner: bool | None = option(
         False, "use the reducer as combiner too, in every step that has one (like "
-               "COMBINER = \"reducer\")", types=(bool,), shown="off", flag=("--combiner",))
+               "COMBINER = \"reducer\")", types=(bool,), shown="off", flag=("--combiner",),
+        doc="use the reducer as combiner too, in every step that has one (like "
+            "`COMBINER = \"reducer\"`)")
 
     def __post_init__(self) -> None:
         for setting in OPTION_SETTINGS:
@@ -159,12 +170,12 @@ OPTION_SETTINGS: tuple[Setting, ...] = settings_of(JobOptions)
 
 #: Module settings that choose hooks while the module is loaded (zmr.job.loader).
 HOOK_SETTINGS: tuple[Setting, ...] = (
-    Setting("combiner", (str,), None, "\"reducer\": reuse the reducer as combiner (it must be "
-            "associative and commutative); \"none\": no combiner, even if one is defined",
-            shown="", module="COMBINER"),
+    Setting("combiner", (str,), None, "`\"reducer\"`: reuse the reducer as combiner (it must "
+            "be associative and commutative); `\"none\"`: no combiner, even if one is "
+            "defined", shown="", module="COMBINER"),
     Setting("reduce", (str,), None, "a built-in reduction instead of reducer and combiner: "
-            "sum, count, min, max, mean, first, collect_list (see \"Vectorised jobs\")",
-            shown="", module="REDUCE", step="reduce"),
+            "`sum`, `count`, `min`, `max`, `mean`, `first`, `collect_list` (see \"Vectorised "
+            "jobs\")", shown="", module="REDUCE", step="reduce"),
 )
 
 JOB_SETTINGS: tuple[Setting, ...] = OPTION_SETTINGS + HOOK_SETTINGS
