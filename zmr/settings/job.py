@@ -156,9 +156,9 @@ class JobOptions:
         values = {}
         for setting in OPTION_SETTINGS:
             value = getattr(self, setting.name)
-            if value is None:
-                value = settings.get(setting.module or "", setting.default)
-            values[setting.name] = value
+            if value is None and setting.module in settings:
+                value = settings[setting.module]
+            values[setting.name] = setting.default if value is None else value
         return JobOptions(**values)
 
     def with_values(self, **given: Any) -> JobOptions:
