@@ -31,7 +31,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path):
     args = ["run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
             str(tmp_path / "out"), "--inline"]
     proc = zmr(*args)
-    assert proc.returncode == 1 and "already exists" in proc.stderr
+    assert proc.returncode == 2 and "already exists" in proc.stderr
     assert (tmp_path / "out" / "keep").read_text() == "precious"
     assert zmr(*args, "--overwrite").returncode == 0
 
@@ -39,7 +39,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path):
 def test_missing_input_names_the_path(tmp_path):
     proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "nope"), "--output",
                str(tmp_path / "out"), "--inline")
-    assert proc.returncode == 1 and f"{tmp_path / 'nope'} does not exist" in proc.stderr
+    assert proc.returncode == 2 and f"{tmp_path / 'nope'} does not exist" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -48,7 +48,7 @@ def test_bad_job_module_names_file_and_line_before_any_work(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     proc = zmr("run", str(tmp_path / "job.py"), "--input", str(tmp_path / "in.txt"),
                "--output", str(tmp_path / "out"))
-    assert proc.returncode == 1 and f"{tmp_path / 'job.py'}:3: syntax error" in proc.stderr
+    assert proc.returncode == 2 and f"{tmp_path / 'job.py'}:3: syntax error" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -56,7 +56,7 @@ def test_invalid_utf8_names_file_and_offset_or_is_replaced(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"good line\nbad \xff\n")
     base = ["run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--inline"]
     proc = zmr(*base, "--output", str(tmp_path / "out"))
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert f"invalid UTF-8 in {tmp_path / 'in.txt'} at byte 14" in proc.stderr
     assert not (tmp_path / "out").exists()
     assert zmr(*base, "--output", str(tmp_path / "out2"), "--on-bad-utf8",
@@ -67,16 +67,16 @@ def test_bad_sizes_name_the_setting(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
                str(tmp_path / "out"), "--inline", "--split-size", "lots")
-    assert proc.returncode == 1 and "--split-size" in proc.stderr and "'lots'" in proc.stderr
+    assert proc.returncode == 2 and "--split-size" in proc.stderr and "'lots'" in proc.stderr
     proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
                str(tmp_path / "out"), "--inline", "--task-memory", "lots")
-    assert proc.returncode == 1 and "--task-memory" in proc.stderr and "'lots'" in proc.stderr
+    assert proc.returncode == 2 and "--task-memory" in proc.stderr and "'lots'" in proc.stderr
 
 
 def test_bad_config_names_file_and_key(tmp_path):
     (tmp_path / "c.toml").write_text("[worker]\nslots = 'many'\n")
     proc = zmr("status", "--config", str(tmp_path / "c.toml"))
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert f"{tmp_path / 'c.toml'}: [worker] slots must be int" in proc.stderr
     (tmp_path / "c.toml").write_text("[worker]\nslotz = 2\n")
     assert "unknown key 'slotz'" in zmr("status", "--config", str(tmp_path / "c.toml")).stderr
@@ -89,7 +89,7 @@ def test_empty_input_is_an_error_naming_the_files(tmp_path):
     run = subprocess.run([sys.executable, "-m", "zmr", "run", WORDCOUNT, "--inline",
                           "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")],
                          capture_output=True, text=True)
-    assert run.returncode == 1
+    assert run.returncode == 2
     assert "the input is empty" in run.stderr and "a.txt" in run.stderr
     assert not (tmp_path / "out").exists()
 

@@ -71,7 +71,7 @@ def test_mistakes_are_reported_before_a_cluster_starts(tmp_path):
     for args, message in cases:
         proc = subprocess.run([sys.executable, "-c", NO_PROCESSES, "run", WORDCOUNT, *args],
                               capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 1 and message in proc.stderr, (args, proc.stderr)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert "cluster was started" not in proc.stderr
 
 

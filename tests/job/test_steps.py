@@ -200,7 +200,7 @@ def test_cli_reports_a_bad_step(tmp_path):
                                "--input", str(tmp_path / "in.txt"), "--output",
                                str(tmp_path / "out")], capture_output=True, text=True,
                               timeout=60, cwd=ROOT, env=_env())
-        assert done.returncode == 1
+        assert done.returncode == 2
         assert f"zmr: error: {job}: step 2 defines neither" in done.stderr
         assert not (tmp_path / "out").exists()
 
