@@ -123,7 +123,7 @@ def test_keygen_writes_private_keys_0600_and_lists_public_ones(tmp_path):
     assert sorted(os.listdir(os.path.join(keys, AUTHORIZED))) == ["client.key", "worker.key"]
     again = subprocess.run([sys.executable, "-m", "zmr", "keygen", "--keys-dir", keys],
                            capture_output=True, text=True)
-    assert again.returncode == 1 and "--force" in again.stderr
+    assert again.returncode == 2 and "--force" in again.stderr
 
 
 def test_a_secret_key_others_can_read_is_refused(tmp_path):
@@ -144,11 +144,11 @@ def test_non_loopback_without_curve_is_refused_at_start(tmp_path):
                           ("dashboard", "port"): -1})
     run = subprocess.run([sys.executable, "-m", "zmr.coordinator", config],
                          capture_output=True, text=True, timeout=30)
-    assert run.returncode == 1
+    assert run.returncode == 2
     assert "0.0.0.0" in run.stderr and "allow_insecure" in run.stderr
     worker = subprocess.run([sys.executable, "-m", "zmr.worker", config],
                             capture_output=True, text=True, timeout=30)
-    assert worker.returncode == 1 and "allow_insecure" in worker.stderr
+    assert worker.returncode == 2 and "allow_insecure" in worker.stderr
     assert load_config(config).security.curve is False
 
 
