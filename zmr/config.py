@@ -6,28 +6,84 @@ the transport's keys: CURVE identities and which addresses may be used without t
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from typing import Any
 
 from zmr.core.errors import ConfigError
-from zmr.settings.cluster import ClusterConfig
+from zmr.settings.cluster import CLUSTER_SETTINGS, ClusterConfig
+from zmr.settings.setting import Setting
 from zmr.transport.security import Curve, check_exposure, load_curve
 
-__all__ = ["ClusterConfig", "check_hosts", "curve_for", "load_config", "write_config"]
+__all__ = ["ClusterConfig", "check_hosts", "config_sources", "curve_for", "env_overrides",
+           "load_config", "write_config"]
 
 
-def load_config(path: str | None) -> ClusterConfig:
-    """Read and validate a config file (None: built-in defaults)."""
-    if path is None:
-        return ClusterConfig()
+#: Names a setting's environment override: ``ZMR_WORKER_SLOTS`` for ``[worker] slots``.
+ENV_PREFIX = "ZMR_"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def env_name(setting: Setting) -> str:
+    return f"{ENV_PREFIX}{setting.section}_{setting.name}".upper()
+
+
+def load_config(path: str | None, environ: Mapping[str, str] | None = None) -> ClusterConfig:
+    """Read and validate a config file (None: built-in defaults), then apply the
+    environment's ``ZMR_<SECTION>_<KEY>`` overrides (as Spark's and Dask's settings do):
+    file < environment < command line."""
+    config = ClusterConfig() if path is None else ClusterConfig.from_tables(_read(path), path)
+    return config.with_values(env_overrides(os.environ if environ is None else environ))
+
+
+def _read(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
+            return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return ClusterConfig.from_tables(raw, path)
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, str], Any]:
+    """``{(section, key): value}`` for every cluster setting the environment sets, each
+    value read as its setting's type; a bad one is an error naming the variable."""
+    found = {}
+    for setting in CLUSTER_SETTINGS:
+        name = env_name(setting)
+        if name in environ:
+            value = _typed(environ[name], setting, name)
+            found[str(setting.section), setting.name] = setting.parse(value, name)
+    return found
+
+
+def _typed(text: str, setting: Setting, name: str) -> Any:
+    try:
+        if bool in setting.types:
+            if text.lower() not in _TRUE + _FALSE:
+                raise ValueError(text)
+            return text.lower() in _TRUE
+        if int in setting.types:
+            return int(text)
+        return float(text) if float in setting.types else text
+    except ValueError:
+        raise ConfigError(f"{name} must be {setting.type_names}, got {text!r}") from None
+
+
+def config_sources(path: str | None,
+                   environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Where each cluster setting's value comes from: ``default``, the file, or the
+    environment variable (``zmr config show``)."""
+    environ = os.environ if environ is None else environ
+    in_file = {(s, k) for s, table in _read(path).items() for k in table} if path else set()
+    sources = {}
+    for setting in CLUSTER_SETTINGS:
+        where = (setting.section, setting.name)
+        sources[setting.key] = (env_name(setting) if env_name(setting) in environ
+                                else path if where in in_file else "default")
+    return sources
 
 
 def curve_for(config: ClusterConfig, key_name: str) -> Curve | None:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from zmr.cli.cluster import add_cluster_commands
+from zmr.cli.config_commands import add_config_commands
 from zmr.cli.run import add_run_command
 from zmr.core.errors import ZmrError, user_traceback
+from zmr.core.process import LOG_LEVELS, setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "reducers, on ZeroMQ and Apache Arrow.")
     parser.add_argument("--version", action="version",
                         version=f"zmr {version('zmr')} (Python {platform.python_version()})")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
+                        help="what zmr logs to stderr (default: warning); zmr run's embedded "
+                             "cluster logs at this level too (default there: info)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_command(sub)
     add_cluster_commands(sub)
+    add_config_commands(sub)
     return parser
 
 
@@ -40,6 +46,7 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    setup_logging(args.log_level or "warning")
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.handler(args))

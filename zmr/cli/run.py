@@ -70,7 +70,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     spec = runnable(args.job, options)
     submit = (_steps_submitter(spec, args, options) if isinstance(spec, Pipeline)
               else _job_submitter(spec, args, options))
-    with LocalCluster(workers=workers) as cluster:
+    with LocalCluster(workers=workers, log_level=args.log_level or "info") as cluster:
         job = submit(cluster.client)
         try:
             status = wait_showing_progress(job.wait, args.quiet)

@@ -1,19 +1,25 @@
-"""``python -m zmr.coordinator conf/cluster.toml``: run a coordinator until stopped."""
+"""``python -m zmr.coordinator [CONFIG] [--log-level L]``: run a coordinator until stopped."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from zmr.config import load_config
 from zmr.coordinator.server import CoordinatorServer
 from zmr.core.errors import ZmrError
-from zmr.core.process import setup_logging, stop_on_signals
+from zmr.core.process import add_process_arguments, setup_logging, stop_on_signals
 
 
 def main(argv: list[str]) -> int:
-    setup_logging()
+    parser = argparse.ArgumentParser(prog="python -m zmr.coordinator",
+                                     description="Run a zmr coordinator until stopped "
+                                                 "(SIGTERM or SIGINT stop it cleanly).")
+    add_process_arguments(parser)
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
     try:
-        server = CoordinatorServer(load_config(argv[0] if argv else None))
+        server = CoordinatorServer(load_config(args.config))
     except ZmrError as exc:
         print(f"zmr.coordinator: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -4,7 +4,9 @@ warnings from flooding that log."""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import signal
 import sys
 from typing import Protocol
@@ -20,9 +22,22 @@ def worth_logging(count: int, first: int = 10) -> bool:
     return count <= first or count % 1000 == 0
 
 
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def setup_logging(level: str = "info") -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def add_process_arguments(parser: argparse.ArgumentParser) -> None:
+    """What every long-running zmr process takes: its config file (default
+    ``$ZMR_CONFIG``, else built-in defaults) and how much to log."""
+    parser.add_argument("config", nargs="?", default=os.environ.get("ZMR_CONFIG"),
+                        help="cluster config file (default: $ZMR_CONFIG, else built-in "
+                             "loopback defaults); ZMR_<SECTION>_<KEY> variables override it")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info",
+                        help="what to log to stderr (default: info)")
 
 
 def stop_on_signals(target: Stoppable) -> None:

@@ -42,8 +42,10 @@ class LocalCluster:
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
                  coordinator_timeout_s: float = 10.0, max_attempts: int = 4,
-                 settings: dict[tuple[str, str], Any] | None = None, **tasks: Any) -> None:
+                 settings: dict[tuple[str, str], Any] | None = None, log_level: str = "info",
+                 **tasks: Any) -> None:
         self.num_workers = workers
+        self.log_level = log_level
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
         self.config_path = os.path.join(self.base_dir, "cluster.toml")
@@ -125,6 +127,7 @@ class LocalCluster:
                            f"see {log}")
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        args = [*args, "--log-level", self.log_level]
         log = open(os.path.join(self.base_dir, "logs", f"{name}.log"), "ab")  # noqa: SIM115
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:

@@ -7,20 +7,22 @@ import sys
 
 from zmr.config import load_config
 from zmr.core.errors import ZmrError
-from zmr.core.process import setup_logging, stop_on_signals
+from zmr.core.process import add_process_arguments, setup_logging, stop_on_signals
 from zmr.worker.agent import WorkerAgent
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zmr.worker")
-    parser.add_argument("config", nargs="?", default=None)
+    parser = argparse.ArgumentParser(prog="python -m zmr.worker",
+                                     description="Run one zmr worker until stopped (SIGTERM "
+                                                 "or SIGINT stop it cleanly).")
+    add_process_arguments(parser)
     parser.add_argument("--id", default=None, help="worker id (default: host-pid-random); "
                         "restarting with the same id reuses the worker's data directory")
     parser.add_argument("--advertise", default=None, metavar="HOST",
                         help="address other hosts reach this worker at (overrides "
                              "[worker] advertise; e.g. this host's IP when binding 0.0.0.0)")
     args = parser.parse_args(argv)
-    setup_logging()
+    setup_logging(args.log_level)
     try:
         config = load_config(args.config)
         if args.advertise is not None:
