@@ -9,8 +9,7 @@ import random
 
 import pytest
 
-from tests.cluster.conftest import EXAMPLES
-from tests.helpers import output_bytes, read_output
+from tests.helpers import EXAMPLES, output_bytes, read_output
 from zmr.core.errors import ConfigError, InputError, JobDefinitionError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster

@@ -16,8 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import read_output
+from tests.helpers import EXAMPLES, read_output, write_lines
 from zmr.core.errors import InputError, JobFailedError, OutputError, ZmrError
 from zmr.job.loader import load_job
 from zmr.job.planning import plan_job

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.tasks.conftest import BUILT
+from tests.helpers import BUILT
 from zmr.runners.inline import run_inline
 from zmr.tasks import accel
 
