@@ -4,17 +4,15 @@ read alone; inline and on a real local cluster."""
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
-from tests.helpers import EXAMPLES, output_bytes, read_output
+from tests.helpers import EXAMPLES, JOBS, output_bytes, read_output
 from zmr.core.errors import ConfigError, InputError, JobDefinitionError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 WORDCOUNT = f"{EXAMPLES}/wordcount.py"
 POSITIONS = f"{JOBS}/positions.py"
 SKIPS_BAD = f"{JOBS}/skips_bad.py"

@@ -9,11 +9,10 @@ import sys
 
 import pytest
 
-from tests.helpers import BUILT
+from tests.helpers import BUILT, ROOT
 from zmr.runners.inline import run_inline
 from zmr.tasks import accel
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 pytestmark = pytest.mark.usefixtures("map_loops")
 
 

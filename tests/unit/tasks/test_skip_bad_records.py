@@ -11,14 +11,13 @@ import sys
 
 import pytest
 
-from tests.helpers import read_parts
+from tests.helpers import JOBS, ROOT, read_parts
 from zmr.core.errors import ConfigError, JobFailedError, TaskError
 from zmr.job.loader import load_job, with_reducer_as_combiner
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
-JOB = os.path.join(os.path.dirname(__file__), "..", "jobs", "skips_bad.py")
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+JOB = os.path.join(JOBS, "skips_bad.py")
 
 
 def write_input(directory, bad: int, files: int = 2, lines: int = 120):

@@ -26,7 +26,7 @@ import pytest
 
 from zmr.runners.inline import run_inline
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 JOBS = ROOT / "jobs"
 WORD = re.compile(r"[a-z0-9']+")     # the tokeniser the jobs document
 REDUCE_SETUPS = [(1, None), (3, 64), (7, 23)]    # (reducers, split_size in bytes)

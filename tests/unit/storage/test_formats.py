@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from tests.helpers import EXAMPLES, read_output, write_lines
+from tests.helpers import EXAMPLES, JOBS, read_output, write_lines
 from zmr.core.errors import InputError, JobFailedError, OutputError, ZmrError
 from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
@@ -25,7 +25,7 @@ from zmr.runners.local import LocalCluster
 from zmr.storage.input_formats import iter_record_batches, records
 from zmr.storage.splits import iter_split_lines, plan_splits
 
-RECORDS = os.path.join(os.path.dirname(__file__), "..", "jobs", "records.py")
+RECORDS = os.path.join(JOBS, "records.py")
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 ROWS = [{"name": f"n{i}", "score": i * 3, "ratio": i / 4} for i in range(200)]
 
