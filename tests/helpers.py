@@ -4,9 +4,11 @@ job output back. Fixtures live in ``tests/conftest.py`` (shared) or a folder's
 
 from __future__ import annotations
 
+import collections
 import glob
 import importlib.util
 import os
+import random
 
 from zmr.storage.formats import parse_field
 
@@ -68,3 +70,63 @@ def output_bytes(output_dir: str) -> dict[str, bytes]:
     """Every part file's exact bytes (for byte-for-byte comparisons of two runs)."""
     return {os.path.basename(p): open(p, "rb").read()
             for p in sorted(glob.glob(os.path.join(output_dir, "part-*")))}
+
+
+# -- inputs with bad records (tests/jobs/skips_bad.py raises on lines holding BAD) --------
+
+def write_with_bad_records(directory, bad: int, files: int = 2, lines: int = 120):
+    """Input with ``bad`` BAD lines dealt round-robin to ``files`` files, and the same input
+    without them; returns (input dir, clean dir, [(path, byte offset) of each bad line])."""
+    dirty, clean = directory / "in", directory / "clean"
+    dirty.mkdir()
+    clean.mkdir()
+    positions = []
+    for f in range(files):
+        path = dirty / f"in-{f}.txt"
+        left = len(range(f, bad, files))
+        with open(path, "wb") as out, open(clean / f"in-{f}.txt", "wb") as ok:
+            for i in range(lines):
+                if i % 17 == 5 and left:
+                    left -= 1
+                    positions.append((str(path), out.tell()))
+                    out.write(f"w{i % 4} BAD w{i % 3} line {i}\n".encode())
+                    continue
+                line = f"w{i % 7} w{i % 3} line {i}\n".encode()
+                out.write(line)
+                ok.write(line)
+    assert len(positions) == bad
+    return str(dirty), str(clean), positions
+
+
+def output_pairs(output_dir: str) -> collections.Counter:
+    """The output as a multiset of pairs (map-only part files depend on the splits)."""
+    return collections.Counter(p for part in read_parts(output_dir) for p in part)
+
+
+def write_files_with_a_bad_line(root, files: int = 6) -> list[tuple[str, int]]:
+    """Small files, each with one line the skips_bad job raises on; their positions."""
+    root.mkdir()
+    positions = []
+    for f in range(files):
+        head = f"w{f} w1 ok\nw2 w{f} ok\n"
+        (root / f"in-{f}.txt").write_text(head + f"w3 BAD w{f}\nw4 tail\n")
+        positions.append((str(root / f"in-{f}.txt"), len(head)))
+    return positions
+
+
+# -- many small files (packed into few splits) ----------------------------------------------
+
+_SMALL_FILE_WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+
+
+def write_small_files(root, count: int = 120, seed: int = 13) -> str:
+    """``count`` files of 0 to 40 lines (some without a final newline), in two folders."""
+    rng = random.Random(seed)
+    for i in range(count):
+        folder = root / ("a" if i % 3 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [" ".join(rng.choices(_SMALL_FILE_WORDS, k=rng.randint(0, 6)))
+                 for _ in range(rng.randint(0, 40))]
+        end = "\n" if rng.random() < 0.8 else ""
+        (folder / f"f{i:03}.txt").write_text("\n".join(lines) + (end if lines else ""))
+    return str(root)

@@ -1,35 +1,25 @@
 """Jobs over many small files: packed into few map tasks, with the output, the counters and
 every message about a record (its key, a skipped record, bad UTF-8) as if each file were
-read alone; inline and on a real local cluster."""
+read alone; inline (on a real local cluster: tests/e2e/test_packed_input.py)."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, output_bytes, read_output
+from tests.helpers import (
+    EXAMPLES,
+    JOBS,
+    output_bytes,
+    read_output,
+    write_files_with_a_bad_line,
+    write_small_files,
+)
 from zmr.core.errors import ConfigError, InputError, JobDefinitionError
 from zmr.runners.inline import run_inline
-from zmr.runners.local import LocalCluster
 
 WORDCOUNT = f"{EXAMPLES}/wordcount.py"
 POSITIONS = f"{JOBS}/positions.py"
 SKIPS_BAD = f"{JOBS}/skips_bad.py"
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
-
-
-def small_files(root, count: int = 120, seed: int = 13) -> str:
-    """``count`` files of 0 to 40 lines (some without a final newline), in two folders."""
-    rng = random.Random(seed)
-    for i in range(count):
-        folder = root / ("a" if i % 3 else "b")
-        folder.mkdir(parents=True, exist_ok=True)
-        lines = [" ".join(rng.choices(WORDS, k=rng.randint(0, 6)))
-                 for _ in range(rng.randint(0, 40))]
-        end = "\n" if rng.random() < 0.8 else ""
-        (folder / f"f{i:03}.txt").write_text("\n".join(lines) + (end if lines else ""))
-    return str(root)
 
 
 def reference_positions(root) -> dict[tuple[str, int], str]:
@@ -45,14 +35,14 @@ def reference_positions(root) -> dict[tuple[str, int], str]:
 
 
 def test_keys_are_the_real_files_path_and_offset(tmp_path):
-    inputs = small_files(tmp_path / "in")
+    inputs = write_small_files(tmp_path / "in")
     result = run_inline(POSITIONS, [inputs], str(tmp_path / "out"), split_size="2KB")
     assert 1 < result.num_maps < 120 // 4         # packed: far fewer tasks than files
     assert read_output(str(tmp_path / "out")) == reference_positions(tmp_path / "in")
 
 
 def test_packed_output_and_counters_equal_one_task_per_file(tmp_path):
-    inputs = small_files(tmp_path / "in")
+    inputs = write_small_files(tmp_path / "in")
     packed = run_inline(WORDCOUNT, [inputs], str(tmp_path / "packed"), reducers=3)
     alone = run_inline(WORDCOUNT, [inputs], str(tmp_path / "alone"), reducers=3,
                        combine_files=False)
@@ -67,7 +57,7 @@ def _empty_files(root) -> int:
 
 
 def test_combine_files_setting_turns_packing_off(tmp_path):
-    inputs = small_files(tmp_path / "in", count=10)
+    inputs = write_small_files(tmp_path / "in", count=10)
     (tmp_path / "off.py").write_text(open(WORDCOUNT).read() + "\nCOMBINE_FILES = False\n")
     result = run_inline(str(tmp_path / "off.py"), [inputs], str(tmp_path / "out"))
     assert result.num_maps == 10 - _empty_files(tmp_path / "in")
@@ -76,19 +66,8 @@ def test_combine_files_setting_turns_packing_off(tmp_path):
         run_inline(str(tmp_path / "bad.py"), [inputs], str(tmp_path / "out2"))
 
 
-def bad_lines(root, files: int = 6) -> list[tuple[str, int]]:
-    """Small files, each with one line the skips_bad job raises on; their positions."""
-    root.mkdir()
-    positions = []
-    for f in range(files):
-        head = f"w{f} w1 ok\nw2 w{f} ok\n"
-        (root / f"in-{f}.txt").write_text(head + f"w3 BAD w{f}\nw4 tail\n")
-        positions.append((str(root / f"in-{f}.txt"), len(head)))
-    return positions
-
-
 def test_skipped_records_and_bad_utf8_name_the_real_file(tmp_path, capfd):
-    positions = bad_lines(tmp_path / "in")
+    positions = write_files_with_a_bad_line(tmp_path / "in")
     result = run_inline(SKIPS_BAD, [str(tmp_path / "in")], str(tmp_path / "out"),
                         skip_bad_records=10)
     assert result.num_maps == 1 and result.counters["zmr"]["MAP_SKIPPED_RECORDS"] == 6
@@ -99,33 +78,3 @@ def test_skipped_records_and_bad_utf8_name_the_real_file(tmp_path, capfd):
     with pytest.raises(InputError, match=f"invalid UTF-8 in {tmp_path / 'in' / 'in-3.txt'} "
                                          "at byte 7"):
         run_inline(WORDCOUNT, [str(tmp_path / "in")], str(tmp_path / "out2"))
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with LocalCluster(workers=2, base_dir=str(tmp_path_factory.mktemp("packed"))) as c:
-        yield c
-
-
-def test_cluster_runs_packed_splits_like_inline(cluster, tmp_path):
-    inputs = small_files(tmp_path / "in")
-    handle = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=2,
-                                   split_size="4KB")
-    status = handle.wait(timeout_s=90)
-    inline = run_inline(WORDCOUNT, [inputs], str(tmp_path / "inline"), reducers=2,
-                        split_size="4KB")
-    assert 1 < inline.num_maps < 30
-    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
-    for name in ("MAP_INPUT_RECORDS", "MAP_INPUT_BYTES"):
-        assert status["counters"]["zmr"][name] == inline.counters["zmr"][name]
-
-
-def test_cluster_skips_name_the_real_file(cluster, tmp_path):
-    positions = bad_lines(tmp_path / "in")
-    handle = cluster.client.submit(SKIPS_BAD, [str(tmp_path / "in")], str(tmp_path / "out"),
-                                   skip_bad_records=10)
-    status = handle.wait(timeout_s=90)
-    assert status["counters"]["zmr"]["MAP_SKIPPED_RECORDS"] == 6
-    logs = "".join(a["log"] for a in handle.logs("map"))
-    for path, offset in positions:
-        assert f"{path} at byte {offset}: ValueError: BAD record" in logs

@@ -1,0 +1,64 @@
+"""Tiny end-to-end benchmark runs keep working (figures are not checked, only that each runs
+and agrees): word count against its peers, dispatch and latency on real clusters, CURVE on
+and off (the generators: tests/unit/jobs_examples/test_bench_tools.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_wordcount_runs_and_agrees(tmp_path):
+    gen = _load("gen_corpus")
+    files = gen.write_corpus(300_000, str(tmp_path / "corpus"))
+    bench = _load("bench_wordcount")
+    runs = bench.run_all(["py_counter", "inline"], files, reps=1)
+    assert set(runs) == {"py_counter", "inline"}
+    assert all(r[0]["wall_s"] > 0 and r[0]["peak_rss_mb"] > 0 for r in runs.values())
+
+
+def test_bench_wordcount_rejects_unknown_modes():
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_wordcount.py"), "--modes",
+                           "inline,nope"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "nope" in proc.stderr
+
+
+def test_dispatch_and_latency_benchmarks_run():
+    """Smoke runs (figures not checked): a real coordinator with simulated workers, and a
+    1 KB job on a real 2-worker cluster."""
+    dispatch = subprocess.run([sys.executable, str(BENCH / "bench_dispatch.py"), "--tasks",
+                               "200", "--workers", "3"], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+    assert dispatch.returncode == 0, dispatch.stderr
+    assert re.search(r"200 no-op map tasks, 3 simulated workers \| [\d,]+ tasks/s",
+                     dispatch.stdout)
+    latency = subprocess.run([sys.executable, str(BENCH / "bench_latency.py"), "--reps", "1"],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert latency.returncode == 0, latency.stderr
+    assert "submitted to a running 2-worker cluster | median" in latency.stdout
+
+
+def test_curve_benchmark_runs_both_modes_and_checks_outputs():
+    """Smoke run (figures not checked): bigram count with CURVE off and on, on a tiny corpus
+    (cached under bench/data/ like every benchmark corpus)."""
+    run = subprocess.run([sys.executable, str(BENCH / "bench_curve.py"), "--size", "300KB",
+                          "--reps", "1", "--split-size", "64KB", "--reducers", "4"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^\| plain \| [\d.]+ \|", run.stdout, re.M)
+    assert re.search(r"^\| curve \| [\d.]+ \|", run.stdout, re.M)
+    assert re.search(r"curve/plain wall time: [\d.]+ .*outputs identical: \d+ part files, "
+                     r"byte for byte, in all 2 runs", run.stdout)
