@@ -5,7 +5,8 @@ process; every test in any other folder of ``tests/`` starts processes (a local 
 ``zmr`` as a command, executor processes, an S3 server) or a real server, and is marked
 ``cluster`` here by folder. A test file directly in ``tests/`` marks its cluster tests
 itself. ``pytest -m "not cluster"`` is then the fast tier, and a test that is not marked
-``cluster`` but starts a process fails, so the fast tier stays free of them.
+``cluster`` but starts a process fails, so the fast tier stays free of them. A run of fast
+tests only (neither ``cluster`` nor ``slow``) keeps its scratch files on tmpfs.
 
 Plain helpers are in ``tests/helpers.py`` and ``tests/example_jobs.py``; a folder's own
 fixtures are in its ``conftest.py``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import multiprocessing.process
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         in_a_folder = len(parts) > 1
         if (in_a_folder and parts[0] != "unit") or item.get_closest_marker("chaos"):
             item.add_marker(pytest.mark.cluster)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Unit tests write thousands of tiny files (a map task's spill and partition files);
+    on a disk shared with cluster tests each costs up to a millisecond, on tmpfs ~15 us. So
+    when no selected test is ``cluster`` or ``slow`` (the fast tier), ``tmp_path`` and
+    ``tempfile`` use /dev/shm, unless TMPDIR or --basetemp chose a place. The full run keeps
+    the default, so every unit test also runs on a disk."""
+    if (os.environ.get("TMPDIR") or session.config.option.basetemp or not session.items
+            or any(item.get_closest_marker("cluster") or item.get_closest_marker("slow")
+                   for item in session.items)):
+        return
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        tempfile.tempdir = str(shm)
 
 
 @pytest.fixture(autouse=True)
