@@ -23,6 +23,7 @@ def test_corpus_is_deterministic_whole_lines_of_8_to_15_words(tmp_path, monkeypa
     gen = _load("gen_corpus")
     monkeypatch.setattr(gen, "FILE_SIZE", 300_000)          # several files from a small size
     monkeypatch.setattr(gen, "LINES_PER_CHUNK", 1000)
+    monkeypatch.setattr(gen, "VOCABULARY", 2_000)      # 100 common words, the rest made up
     first = gen.write_corpus(1_000_000, str(tmp_path / "a"), seed=3)
     again = gen.write_corpus(1_000_000, str(tmp_path / "b"), seed=3)
     other = gen.write_corpus(1_000_000, str(tmp_path / "c"), seed=4)
