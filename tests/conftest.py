@@ -4,9 +4,9 @@ Tiers (README, "Tests"): ``tests/unit/`` holds tests of pure code, run in the te
 process; every test in any other folder of ``tests/`` starts processes (a local cluster,
 ``zmr`` as a command, executor processes, an S3 server) or a real server, and is marked
 ``cluster`` here by folder. A test file directly in ``tests/`` marks its cluster tests
-itself. ``pytest -m "not cluster"`` is then the fast tier, and a test that is not marked
-``cluster`` but starts a process fails, so the fast tier stays free of them. A run of fast
-tests only (neither ``cluster`` nor ``slow``) keeps its scratch files on tmpfs.
+itself. ``pytest -m "not cluster and not slow"`` is then the fast tier, and a test that is
+not marked ``cluster`` but starts a process fails, so the fast tier stays free of them. A
+run of fast tests only (neither ``cluster`` nor ``slow``) keeps its scratch files on tmpfs.
 
 Plain helpers are in ``tests/helpers.py`` and ``tests/example_jobs.py``; a folder's own
 fixtures are in its ``conftest.py``.
