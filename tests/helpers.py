@@ -1,11 +1,46 @@
-"""Small helpers shared by tests: reading job output back, naive reference computations."""
+"""Plain helpers shared by tests of every tier: where things are, writing inputs, reading
+job output back. Fixtures live in ``tests/conftest.py`` (shared) or a folder's
+``conftest.py`` (that folder's only); no test imports from a ``conftest.py``."""
 
 from __future__ import annotations
 
+import collections
 import glob
+import importlib.util
 import os
+import random
 
 from zmr.storage.formats import parse_field
+
+#: The repository's root, its example jobs (``jobs/``) and the tests' fixture jobs.
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+EXAMPLES = os.path.join(ROOT, "jobs")
+JOBS = os.path.join(ROOT, "tests", "jobs")
+#: Whether the C map loops (``zmr._speedups``) were built at install.
+BUILT = importlib.util.find_spec("zmr._speedups") is not None
+
+
+def write_lines(directory, files: int, lines_per_file: int, prefix: str = "w") -> str:
+    """``files`` text files of ``lines_per_file`` lines of a few repeating words."""
+    os.makedirs(directory, exist_ok=True)
+    for f in range(files):
+        with open(os.path.join(directory, f"in-{f}.txt"), "w") as out:
+            for i in range(lines_per_file):
+                out.write(f"{prefix}{(f * 7 + i) % 13} {prefix}{i % 5} line {i}\n")
+    return str(directory)
+
+
+def write_inputs(directory, files: int, boom: bool = False) -> str:
+    """``files`` files of 20 short lines; with ``boom`` the first also holds a line that
+    ``tests/jobs/fails_on_boom.py`` fails on."""
+    os.makedirs(directory, exist_ok=True)
+    for f in range(files):
+        with open(os.path.join(directory, f"in-{f}.txt"), "w") as out:
+            for i in range(20):
+                out.write(f"w{i % 7} w{(f + i) % 5}\n")
+            if boom and f == 0:
+                out.write("boom goes the record\n")
+    return str(directory)
 
 
 def read_parts(output_dir: str) -> list[list[tuple[object, object]]]:
@@ -35,3 +70,63 @@ def output_bytes(output_dir: str) -> dict[str, bytes]:
     """Every part file's exact bytes (for byte-for-byte comparisons of two runs)."""
     return {os.path.basename(p): open(p, "rb").read()
             for p in sorted(glob.glob(os.path.join(output_dir, "part-*")))}
+
+
+# -- inputs with bad records (tests/jobs/skips_bad.py raises on lines holding BAD) --------
+
+def write_with_bad_records(directory, bad: int, files: int = 2, lines: int = 120):
+    """Input with ``bad`` BAD lines dealt round-robin to ``files`` files, and the same input
+    without them; returns (input dir, clean dir, [(path, byte offset) of each bad line])."""
+    dirty, clean = directory / "in", directory / "clean"
+    dirty.mkdir()
+    clean.mkdir()
+    positions = []
+    for f in range(files):
+        path = dirty / f"in-{f}.txt"
+        left = len(range(f, bad, files))
+        with open(path, "wb") as out, open(clean / f"in-{f}.txt", "wb") as ok:
+            for i in range(lines):
+                if i % 17 == 5 and left:
+                    left -= 1
+                    positions.append((str(path), out.tell()))
+                    out.write(f"w{i % 4} BAD w{i % 3} line {i}\n".encode())
+                    continue
+                line = f"w{i % 7} w{i % 3} line {i}\n".encode()
+                out.write(line)
+                ok.write(line)
+    assert len(positions) == bad
+    return str(dirty), str(clean), positions
+
+
+def output_pairs(output_dir: str) -> collections.Counter:
+    """The output as a multiset of pairs (map-only part files depend on the splits)."""
+    return collections.Counter(p for part in read_parts(output_dir) for p in part)
+
+
+def write_files_with_a_bad_line(root, files: int = 6) -> list[tuple[str, int]]:
+    """Small files, each with one line the skips_bad job raises on; their positions."""
+    root.mkdir()
+    positions = []
+    for f in range(files):
+        head = f"w{f} w1 ok\nw2 w{f} ok\n"
+        (root / f"in-{f}.txt").write_text(head + f"w3 BAD w{f}\nw4 tail\n")
+        positions.append((str(root / f"in-{f}.txt"), len(head)))
+    return positions
+
+
+# -- many small files (packed into few splits) ----------------------------------------------
+
+_SMALL_FILE_WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+
+
+def write_small_files(root, count: int = 120, seed: int = 13) -> str:
+    """``count`` files of 0 to 40 lines (some without a final newline), in two folders."""
+    rng = random.Random(seed)
+    for i in range(count):
+        folder = root / ("a" if i % 3 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [" ".join(rng.choices(_SMALL_FILE_WORDS, k=rng.randint(0, 6)))
+                 for _ in range(rng.randint(0, 40))]
+        end = "\n" if rng.random() < 0.8 else ""
+        (folder / f"f{i:03}.txt").write_text("\n".join(lines) + (end if lines else ""))
+    return str(root)

@@ -10,8 +10,7 @@ import time
 import pytest
 
 from tests.chaos.driver import Chaos, Respawner, expected_word_counts
-from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, JOBS, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.cluster.conftest import JOBS, write_lines
+from tests.helpers import JOBS, write_lines
 from zmr.runners.local import LocalCluster
 
 

@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, JOBS, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 

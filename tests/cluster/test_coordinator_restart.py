@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from tests.cluster.conftest import JOBS, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import JOBS, output_bytes, write_lines
 from zmr.core.errors import ZmrError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster

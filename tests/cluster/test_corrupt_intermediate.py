@@ -8,8 +8,7 @@ import glob
 import os
 import time
 
-from tests.cluster.conftest import write_lines
-from tests.helpers import output_bytes
+from tests.helpers import output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 

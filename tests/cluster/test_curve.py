@@ -13,8 +13,7 @@ import uuid
 
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, output_bytes, write_lines
 from zmr.client import Client
 from zmr.config import load_config, write_config
 from zmr.core.errors import ConfigError, ZmrError

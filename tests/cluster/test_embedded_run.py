@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, output_bytes, write_lines
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated.py")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
+from tests.helpers import EXAMPLES, JOBS, write_lines
 from zmr.config import write_config
 from zmr.runners.local import LocalCluster
 from zmr.transport.sockets import free_port

@@ -7,8 +7,7 @@ import os
 import signal
 import time
 
-from tests.cluster.conftest import JOBS, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import JOBS, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 

@@ -18,8 +18,7 @@ import time
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.cluster.conftest import write_lines
-from tests.helpers import output_bytes
+from tests.helpers import output_bytes, write_lines
 from zmr.protocol import wire
 from zmr.protocol.messages import (
     ALL_MESSAGES,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, output_bytes, write_lines
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
+from tests.helpers import EXAMPLES, JOBS, write_lines
 from zmr.runners.local import LocalCluster
 from zmr.worker.housekeeping import jobs_on_disk, purge_job
 

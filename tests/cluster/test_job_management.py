@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.cluster.conftest import JOBS, write_lines
+from tests.helpers import JOBS, write_lines
 from zmr.cli.progress import ProgressDisplay
 from zmr.core.errors import JobFailedError
 from zmr.runners.local import LocalCluster

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from tests.cluster.conftest import write_lines
-from tests.helpers import output_bytes
+from tests.helpers import output_bytes, write_lines
 from tests.netlab import NetLab, netns_unavailable
 from zmr.config import write_config
 from zmr.runners.inline import run_inline

@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from tests.cluster.conftest import write_lines
-from tests.helpers import output_bytes
+from tests.helpers import output_bytes, write_lines
 from zmr.core.errors import ZmrError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.cluster.conftest import write_lines
+from tests.helpers import write_lines
 from zmr.runners.local import LocalCluster
 
 SLOW_MAPPER = "import time\n\ndef mapper(key, line):\n    time.sleep(0.002)\n    yield line, 1\n"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tests.cluster.conftest import EXAMPLES, write_lines
+from tests.helpers import EXAMPLES, write_lines
 from zmr.client import Client
 from zmr.config import write_config
 from zmr.transport.sockets import free_port

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.cluster.conftest import JOBS, write_lines
-from tests.helpers import read_output
+from tests.helpers import JOBS, read_output, write_lines
 from zmr.runners.local import LocalCluster
 
 

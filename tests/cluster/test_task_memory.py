@@ -10,8 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, JOBS, write_lines
-from tests.helpers import read_output
+from tests.helpers import EXAMPLES, JOBS, read_output, write_lines
 from zmr.core.errors import JobFailedError
 from zmr.runners.local import LocalCluster
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -11,8 +10,6 @@ from typing import Any
 import pytest
 
 from zmr.runners.local import LocalCluster
-
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 
 
 class Dashboard:
@@ -38,13 +35,3 @@ def dashboard(tmp_path):
     with LocalCluster(workers=2, base_dir=str(tmp_path / "cluster"), max_attempts=2) as c:
         yield Dashboard(c)
 
-
-def write_inputs(directory, files: int, boom: bool = False) -> str:
-    os.makedirs(directory, exist_ok=True)
-    for f in range(files):
-        with open(os.path.join(directory, f"in-{f}.txt"), "w") as out:
-            for i in range(20):
-                out.write(f"w{i % 7} w{(f + i) % 5}\n")
-            if boom and f == 0:
-                out.write("boom goes the record\n")
-    return str(directory)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.dashboard.conftest import JOBS, write_inputs
+from tests.helpers import JOBS, write_inputs
 from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
 from zmr.dashboard.metrics import prometheus_text

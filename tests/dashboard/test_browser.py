@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.dashboard.conftest import JOBS, write_inputs
+from tests.helpers import JOBS, write_inputs
 from zmr.core.errors import JobFailedError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

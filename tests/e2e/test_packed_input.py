@@ -1,107 +1,23 @@
-"""Jobs over many small files: packed into few map tasks, with the output, the counters and
-every message about a record (its key, a skipped record, bad UTF-8) as if each file were
-read alone; inline and on a real local cluster."""
+"""Jobs over many small files on a real local cluster: packed splits give the output and
+counters of an inline run, and a skipped record names the real file (inline, with every
+message about a record: tests/unit/storage/test_packed_input.py)."""
 
 from __future__ import annotations
 
-import os
-import random
-
 import pytest
 
-from tests.cluster.conftest import EXAMPLES
-from tests.helpers import output_bytes, read_output
-from zmr.core.errors import ConfigError, InputError, JobDefinitionError
+from tests.helpers import (
+    EXAMPLES,
+    JOBS,
+    output_bytes,
+    write_files_with_a_bad_line,
+    write_small_files,
+)
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 WORDCOUNT = f"{EXAMPLES}/wordcount.py"
-POSITIONS = f"{JOBS}/positions.py"
 SKIPS_BAD = f"{JOBS}/skips_bad.py"
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
-
-
-def small_files(root, count: int = 120, seed: int = 13) -> str:
-    """``count`` files of 0 to 40 lines (some without a final newline), in two folders."""
-    rng = random.Random(seed)
-    for i in range(count):
-        folder = root / ("a" if i % 3 else "b")
-        folder.mkdir(parents=True, exist_ok=True)
-        lines = [" ".join(rng.choices(WORDS, k=rng.randint(0, 6)))
-                 for _ in range(rng.randint(0, 40))]
-        end = "\n" if rng.random() < 0.8 else ""
-        (folder / f"f{i:03}.txt").write_text("\n".join(lines) + (end if lines else ""))
-    return str(root)
-
-
-def reference_positions(root) -> dict[tuple[str, int], str]:
-    """Every line of every file under (absolute path, byte offset), the naive way."""
-    expected = {}
-    for path in sorted(root.rglob("*.txt")):
-        offset = 0
-        for line in path.read_bytes().split(b"\n"):
-            if line or offset < path.stat().st_size:
-                expected[(str(path), offset)] = line.decode()
-            offset += len(line) + 1
-    return expected
-
-
-def test_keys_are_the_real_files_path_and_offset(tmp_path):
-    inputs = small_files(tmp_path / "in")
-    result = run_inline(POSITIONS, [inputs], str(tmp_path / "out"), split_size="2KB")
-    assert 1 < result.num_maps < 120 // 4         # packed: far fewer tasks than files
-    assert read_output(str(tmp_path / "out")) == reference_positions(tmp_path / "in")
-
-
-def test_packed_output_and_counters_equal_one_task_per_file(tmp_path):
-    inputs = small_files(tmp_path / "in")
-    packed = run_inline(WORDCOUNT, [inputs], str(tmp_path / "packed"), reducers=3)
-    alone = run_inline(WORDCOUNT, [inputs], str(tmp_path / "alone"), reducers=3,
-                       combine_files=False)
-    assert packed.num_maps == 1 and alone.num_maps == 120 - _empty_files(tmp_path / "in")
-    assert output_bytes(str(tmp_path / "packed")) == output_bytes(str(tmp_path / "alone"))
-    for name in ("MAP_INPUT_RECORDS", "MAP_INPUT_BYTES", "MAP_OUTPUT_RECORDS"):
-        assert packed.counters["zmr"][name] == alone.counters["zmr"][name], name
-
-
-def _empty_files(root) -> int:
-    return sum(1 for p in root.rglob("*.txt") if p.stat().st_size == 0)
-
-
-def test_combine_files_setting_turns_packing_off(tmp_path):
-    inputs = small_files(tmp_path / "in", count=10)
-    (tmp_path / "off.py").write_text(open(WORDCOUNT).read() + "\nCOMBINE_FILES = False\n")
-    result = run_inline(str(tmp_path / "off.py"), [inputs], str(tmp_path / "out"))
-    assert result.num_maps == 10 - _empty_files(tmp_path / "in")
-    (tmp_path / "bad.py").write_text(open(WORDCOUNT).read() + "\nCOMBINE_FILES = 'no'\n")
-    with pytest.raises((ConfigError, JobDefinitionError), match="COMBINE_FILES"):
-        run_inline(str(tmp_path / "bad.py"), [inputs], str(tmp_path / "out2"))
-
-
-def bad_lines(root, files: int = 6) -> list[tuple[str, int]]:
-    """Small files, each with one line the skips_bad job raises on; their positions."""
-    root.mkdir()
-    positions = []
-    for f in range(files):
-        head = f"w{f} w1 ok\nw2 w{f} ok\n"
-        (root / f"in-{f}.txt").write_text(head + f"w3 BAD w{f}\nw4 tail\n")
-        positions.append((str(root / f"in-{f}.txt"), len(head)))
-    return positions
-
-
-def test_skipped_records_and_bad_utf8_name_the_real_file(tmp_path, capfd):
-    positions = bad_lines(tmp_path / "in")
-    result = run_inline(SKIPS_BAD, [str(tmp_path / "in")], str(tmp_path / "out"),
-                        skip_bad_records=10)
-    assert result.num_maps == 1 and result.counters["zmr"]["MAP_SKIPPED_RECORDS"] == 6
-    err = capfd.readouterr().err
-    for path, offset in positions:
-        assert f"{path} at byte {offset}: ValueError: BAD record" in err
-    (tmp_path / "in" / "in-3.txt").write_bytes(b"ok\nnot \xc3( utf-8\n")
-    with pytest.raises(InputError, match=f"invalid UTF-8 in {tmp_path / 'in' / 'in-3.txt'} "
-                                         "at byte 7"):
-        run_inline(WORDCOUNT, [str(tmp_path / "in")], str(tmp_path / "out2"))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +27,7 @@ def cluster(tmp_path_factory):
 
 
 def test_cluster_runs_packed_splits_like_inline(cluster, tmp_path):
-    inputs = small_files(tmp_path / "in")
+    inputs = write_small_files(tmp_path / "in")
     handle = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=2,
                                    split_size="4KB")
     status = handle.wait(timeout_s=90)
@@ -124,7 +40,7 @@ def test_cluster_runs_packed_splits_like_inline(cluster, tmp_path):
 
 
 def test_cluster_skips_name_the_real_file(cluster, tmp_path):
-    positions = bad_lines(tmp_path / "in")
+    positions = write_files_with_a_bad_line(tmp_path / "in")
     handle = cluster.client.submit(SKIPS_BAD, [str(tmp_path / "in")], str(tmp_path / "out"),
                                    skip_bad_records=10)
     status = handle.wait(timeout_s=90)

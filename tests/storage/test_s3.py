@@ -11,8 +11,7 @@ import uuid
 import pyarrow.fs as pafs
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import output_bytes
+from tests.helpers import EXAMPLES, output_bytes, write_lines
 from tests.s3server import S3Server
 from zmr.core.errors import JobFailedError, OutputError
 from zmr.runners.inline import run_inline

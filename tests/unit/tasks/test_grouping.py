@@ -12,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import read_output
+from tests.helpers import JOBS, read_output
 from tests.jobs.grouped_mixed import key_of
 from zmr.runners.inline import run_inline
 from zmr.storage import codec
 
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
 # every test here runs with the C map loops and with the pure-Python ones
 pytestmark = pytest.mark.usefixtures("map_loops")
 tokens = st.sampled_from(["s:a", "s:bb", "n:a", "i:x", "b:x", "f:x", "i:", "b:", "y:a",

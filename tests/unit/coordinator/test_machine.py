@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.coordinator.drive import (
+from tests.unit.coordinator.drive import (
     ask,
     assigned,
     done,

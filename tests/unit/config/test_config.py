@@ -9,13 +9,14 @@ import tomllib
 
 import pytest
 
+from tests.helpers import ROOT
 from zmr.config import ClusterConfig, load_config, write_config
 from zmr.core.errors import ConfigError
 from zmr.settings.cluster import CLUSTER_SETTINGS
 
 DEFAULTS = {(s.section, s.name): s.default for s in CLUSTER_SETTINGS}
 
-SHIPPED = pathlib.Path(__file__).parents[2] / "conf" / "cluster.toml"
+SHIPPED = pathlib.Path(ROOT) / "conf" / "cluster.toml"
 
 
 def test_shipped_config_states_exactly_the_built_in_defaults():
@@ -84,7 +85,7 @@ def test_written_configs_read_back_identically(tmp_path):
 
 
 def test_readme_configuration_table_lists_every_setting_with_its_default():
-    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (pathlib.Path(ROOT) / "README.md").read_text(encoding="utf-8")
     table = readme.split("### Configuration", 1)[1].split("\n### ", 1)[0]
     rows = {}
     for line in table.splitlines():

@@ -8,11 +8,9 @@ import os
 
 import numpy as np
 
-from tests.helpers import read_output
+from tests.helpers import EXAMPLES, read_output
 from zmr.job.loader import load_job
 from zmr.runners.inline import run_inline
-
-ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 
 
 def _zipf_corpus(path: str, lines: int = 20000, words_per_line: int = 10,
@@ -29,7 +27,7 @@ def _zipf_corpus(path: str, lines: int = 20000, words_per_line: int = 10,
 def test_combiner_cuts_shuffle_bytes_tenfold_on_zipf_words(tmp_path):
     corpus = str(tmp_path / "corpus.txt")
     _zipf_corpus(corpus)
-    with_combiner = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    with_combiner = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     without = dataclasses.replace(with_combiner, combiner=None)
     results = {}
     for name, job in (("with", with_combiner), ("without", without)):

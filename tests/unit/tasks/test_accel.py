@@ -1,19 +1,17 @@
 """The map loops of zmr.tasks.accel: the C ones (zmr._speedups) and their pure-Python
-reference must group, stop and fail alike; ``ZMR_PURE_PYTHON=1`` selects the Python ones."""
+reference must group, stop and fail alike (that ``ZMR_PURE_PYTHON=1`` selects the Python
+ones in a fresh interpreter: tests/tasks/test_accel_env.py)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.tasks.conftest import BUILT
+from tests.helpers import ROOT
 from zmr.runners.inline import run_inline
 from zmr.tasks import accel
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 pytestmark = pytest.mark.usefixtures("map_loops")
 
 
@@ -102,14 +100,3 @@ def test_word_count_output_is_the_same(tmp_path, map_loops):
                str(out), reducers=2, memory_budget=2000)
     lines = sorted(line for p in out.glob("part-*") for line in p.read_text().splitlines())
     assert lines == ["a\t100", "b\t150", "c\t50"]
-
-
-@pytest.mark.skipif(not BUILT, reason="zmr._speedups is not built")
-def test_the_environment_variable_forces_python():
-    code = "from zmr.tasks import accel; print(accel.COMPILED)"
-    env = {**os.environ, "PYTHONPATH": os.path.abspath(ROOT)}
-    for value, expected in (("1", "False"), ("", "True")):
-        env["ZMR_PURE_PYTHON"] = value
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        assert out == expected

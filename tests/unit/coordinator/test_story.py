@@ -8,7 +8,7 @@ import inspect
 
 import pytest
 
-from tests.coordinator.drive import ask, assigned, done, plan, register, submit
+from tests.unit.coordinator.drive import ask, assigned, done, plan, register, submit
 from zmr.coordinator import machine, stimuli
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.model import STORY_LENGTH

@@ -1,6 +1,6 @@
 """Input formats (CSV, JSON lines, Parquet, Arrow IPC) split and read through pyarrow, and
-output formats (JSON lines, CSV, Parquet) written and read back; Parquet output of a real
-cluster job is one dataset for DuckDB."""
+output formats (JSON lines, CSV, Parquet) written and read back, inline (a real cluster's
+Parquet output read by DuckDB: tests/storage/test_formats_cluster.py)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cluster.conftest import EXAMPLES, write_lines
-from tests.helpers import read_output
-from zmr.core.errors import InputError, JobFailedError, OutputError, ZmrError
+from tests.helpers import EXAMPLES, JOBS, read_output, write_lines
+from zmr.core.errors import InputError, OutputError, ZmrError
 from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
-from zmr.runners.local import LocalCluster
 from zmr.settings.job import JobOptions
 from zmr.storage.input_formats import iter_record_batches, records
 from zmr.storage.splits import iter_split_lines, plan_splits
 
-RECORDS = os.path.join(os.path.dirname(__file__), "..", "jobs", "records.py")
+RECORDS = os.path.join(JOBS, "records.py")
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 ROWS = [{"name": f"n{i}", "score": i * 3, "ratio": i / 4} for i in range(200)]
 
@@ -288,21 +286,3 @@ def test_parquet_mixed_values_are_text_as_in_text_output(tmp_path):
                reducers=1)
     got = {r["key"]: r["value"] for r in pq.read_table(tmp_path / "o").to_pylist()}
     assert got == {"a": "x", "b": '[1, "b"]', "c": "y", "d": "y", "e": "y", "f": "y"}
-
-
-def test_cluster_parquet_output_is_one_duckdb_dataset(tmp_path):
-    inputs = write_lines(tmp_path / "in", files=3, lines_per_file=300)
-    run_inline(WORDCOUNT, [inputs], str(tmp_path / "text"), reducers=4)
-    expected = {str(k): v for k, v in read_output(str(tmp_path / "text")).items()}
-    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
-        job = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=4,
-                                    output_format="parquet", split_size=4000)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
-        bad = tmp_path / "bad.csv"
-        bad.write_text("a,b\n1,2\n3,4,5\n")
-        failing = cluster.client.submit(RECORDS, [str(bad)], str(tmp_path / "bad-out"),
-                                        input_format="csv")
-        with pytest.raises(JobFailedError, match="bad.csv: bad record at byte 8"):
-            failing.wait(timeout_s=60)
-    rows = duckdb.sql(f"select key, value from '{tmp_path}/out/*.parquet'").fetchall()
-    assert dict(rows) == expected and len(rows) == len(expected)

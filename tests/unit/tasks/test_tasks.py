@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.helpers import read_output, read_parts
+from tests.helpers import EXAMPLES, JOBS, read_output, read_parts
 from zmr.core.errors import ConfigError, FetchFailedError
 from zmr.core.plan import JobPlan
 from zmr.job.loader import load_job
@@ -17,9 +17,6 @@ from zmr.settings.job import JobOptions
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import merge_factor, run_reduce_task
-
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
-ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 
 
 def _corpus(path, lines=3000, vocab=400):
@@ -31,7 +28,7 @@ def _corpus(path, lines=3000, vocab=400):
 
 def test_map_spills_sorted_runs_when_over_budget(tmp_path):
     expected = _corpus(tmp_path / "in.txt")
-    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
                     JobOptions(reducers=3, memory_budget=20_000))
     manifest = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "work")), job)
@@ -60,7 +57,7 @@ def test_reduce_partition_larger_than_budget_merges_in_passes(tmp_path):
 
 def test_corrupt_map_output_is_detected(tmp_path):
     _corpus(tmp_path / "in.txt", lines=200)
-    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=1))
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
@@ -78,7 +75,7 @@ def test_corrupt_map_output_is_detected(tmp_path):
 
 def test_first_commit_wins(tmp_path):
     _corpus(tmp_path / "in.txt", lines=100)
-    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=1))
     commit.prepare_output(plan.output)
     m = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "w")), job)
@@ -158,7 +155,7 @@ def test_compressed_intermediates_give_the_same_output_in_fewer_bytes(tmp_path):
     sizes = {}
     for codec in ("none", "lz4", "zstd"):
         out = str(tmp_path / codec)
-        result = run_inline(os.path.join(ROOT_JOBS, "bigram.py"), [str(tmp_path / "in.txt")],
+        result = run_inline(os.path.join(EXAMPLES, "bigram.py"), [str(tmp_path / "in.txt")],
                             out, reducers=2, memory_budget=200_000, compression=codec)
         sizes[codec] = result.counters["zmr"]["MAP_OUTPUT_MATERIALIZED_BYTES"]
         assert sum(read_output(out).values()) == sum(
@@ -172,13 +169,13 @@ def test_compressed_intermediates_give_the_same_output_in_fewer_bytes(tmp_path):
 def test_unknown_compression_is_refused_naming_the_setting(tmp_path):
     (tmp_path / "in.txt").write_text("a b\n")
     with pytest.raises(ConfigError, match="compression must be one of none, lz4, zstd"):
-        run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [str(tmp_path / "in.txt")],
+        run_inline(os.path.join(EXAMPLES, "wordcount.py"), [str(tmp_path / "in.txt")],
                    str(tmp_path / "out"), compression="gzip")
 
 
 def test_task_memory_limit_travels_in_specs_and_caps_the_spill_budget(tmp_path):
     (tmp_path / "in.txt").write_text("a b\n")
-    job = load_job(os.path.join(ROOT_JOBS, "wordcount.py"))
+    job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     inputs, out = [str(tmp_path / "in.txt")], str(tmp_path / "out")
     plan = plan_job(job, inputs, out, JobOptions(memory_budget="256MB", task_memory="200MB"))
     assert (plan.task_memory, plan.memory_budget) == (200 << 20, 100 << 20)   # half the limit

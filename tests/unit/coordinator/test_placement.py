@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.coordinator import drive
+from tests.unit.coordinator import drive
 from zmr.coordinator import views
 from zmr.coordinator.commands import Send
 from zmr.coordinator.machine import CoordinatorState

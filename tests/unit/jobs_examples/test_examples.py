@@ -13,122 +13,29 @@ import collections
 import heapq
 import importlib.util
 import itertools
-import json
-import os
 import random
 import re
-import subprocess
+import runpy
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.example_jobs import (
+    WORD,
+    lines_of,
+    max_temperatures,
+    part_files,
+    read_part,
+    read_reduced,
+    run,
+    word_counts,
+)
 from zmr.runners.inline import run_inline
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 JOBS = ROOT / "jobs"
-WORD = re.compile(r"[a-z0-9']+")     # the tokeniser the jobs document
 REDUCE_SETUPS = [(1, None), (3, 64), (7, 23)]    # (reducers, split_size in bytes)
-
-HANDWRITTEN = {
-    "a.txt": "The quick brown fox\njumps over the lazy dog\n\nThe END, the end.\n",
-    "b.txt": "Fox and dog: an ERROR here\r\nno problems there\r\nanother error line\r\n",
-    "deep/er/c.txt": "Déjà vu: the fox's den, naïve café — “quoted” text\nit's the dog's "
-                     "error 42\n",
-    "deep/d.txt": "no final newline, error at the very end",
-}
-VOCABULARY = ("the of and to a in error fox dog zoë café über don't 2024 x y z quick "
-              "brown lazy river stone bread naïve émigré").split()
-
-
-def _random_text(seed: int, lines: int) -> str:
-    """Lines of 0-12 Zipf-ish words with random case and punctuation (deterministic)."""
-    rng = random.Random(seed)
-    weights = [1 / (i + 1) for i in range(len(VOCABULARY))]
-    out = []
-    for _ in range(lines):
-        words = rng.choices(VOCABULARY, weights, k=rng.randint(0, 12))
-        words = [w.upper() if rng.random() < 0.1 else w for w in words]
-        out.append(rng.choice([" ", ", ", " -- ", "; "]).join(words) + rng.choice(["", ".", "!"]))
-    return "\n".join(out) + "\n"
-
-
-@pytest.fixture()
-def corpus(tmp_path: Path) -> Path:
-    """A directory of several text files, some nested, with multibyte text."""
-    files = dict(HANDWRITTEN)
-    files["e.txt"] = _random_text(1, 150)
-    files["deep/f.txt"] = _random_text(2, 90)
-    for name, text in files.items():
-        path = tmp_path / "in" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-    return tmp_path / "in"
-
-
-# -- a reference reading of the input, independent of the engine ----------------------------
-
-def lines_of(root: Path) -> Iterator[tuple[Path, int, str]]:
-    """(path, byte offset, line without its newline) for every line, files in path order."""
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        offset = 0
-        for raw in data.split(b"\n"):
-            if offset < len(data):
-                yield path, offset, raw.decode("utf-8").removesuffix("\r")
-            offset += len(raw) + 1
-
-
-def word_counts(root: Path) -> collections.Counter[str]:
-    return collections.Counter(w for _, _, line in lines_of(root)
-                               for w in WORD.findall(line.lower()))
-
-
-# -- running a job and reading its output ----------------------------------------------------
-
-def run(job: str, inputs: Path | list[Path], out: Path, **kw):
-    """Run ``jobs/<job>.py`` inline; check the commit marker and the part file count."""
-    paths = [str(p) for p in (inputs if isinstance(inputs, list) else [inputs])]
-    result = run_inline(str(JOBS / f"{job}.py"), paths, str(out), **kw)
-    assert (out / "_SUCCESS").exists()
-    expected_parts = result.num_reducers or result.num_maps    # map-only: one per map task
-    assert len(part_files(out)) == expected_parts
-    return result
-
-
-def part_files(out: Path) -> list[Path]:
-    return sorted(out.glob("part-*"))
-
-
-def read_part(path: Path) -> list[tuple[str, object]]:
-    """(key, value) lines of one part file; keys here are strs, values JSON unless str."""
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, value = line.split("\t", 1)
-        rows.append((key, _value(value)))
-    return rows
-
-
-def _value(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text      # a str value is written as it is
-
-
-def read_reduced(out: Path) -> dict[str, object]:
-    """All pairs of a job with reducers; checks each part's keys are sorted and unique,
-    and that no key is in two part files."""
-    merged: dict[str, object] = {}
-    for path in part_files(out):
-        keys = [k for k, _ in read_part(path)]
-        assert keys == sorted(set(keys)), f"{path.name}: keys not sorted and distinct"
-        for key, value in read_part(path):
-            assert key not in merged, f"{key!r} in two part files"
-            merged[key] = value
-    return merged
-
 
 # -- word count --------------------------------------------------------------------------------
 
@@ -315,19 +222,6 @@ def test_top_words_hooks_by_hand():
     assert list(tw.rank(None, iter(values))) == [("z", 5), ("a", 2)]
 
 
-# -- the benchmark baseline agrees with the word count job ---------------------------------
-
-def test_py_counter_peer_agrees_with_wordcount(corpus, tmp_path):
-    run("wordcount", corpus, tmp_path / "out", reducers=2)
-    files = sorted(str(p) for p in corpus.rglob("*") if p.is_file())
-    result = tmp_path / "peer.tsv"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "peers" / "py_counter.py"),
-                    str(result), *files], check=True)
-    peer = {w: int(n) for w, n in (ln.split("\t") for ln in
-                                   result.read_text(encoding="utf-8").splitlines())}
-    assert peer == read_reduced(tmp_path / "out")
-
-
 def _load(job: str):
     """Import ``jobs/<job>.py`` afresh (its settings read the environment at import)."""
     spec = importlib.util.spec_from_file_location(f"example_{job}", JOBS / f"{job}.py")
@@ -336,57 +230,14 @@ def _load(job: str):
     return module
 
 
-# -- on an embedded cluster: settings from the environment travel with the job ----------
-
-def test_env_settings_reach_cluster_workers(corpus, tmp_path):
-    """ZMR_TOPN and ZMR_GREP_PATTERN are read where the job is loaded, and topn's module
-    state (the heap) is shared by its hooks inside a worker's task process."""
-    env = {**os.environ, "ZMR_TOPN": "6", "ZMR_GREP_PATTERN": "café"}
-    for job, extra in [("topn", ["--reducers", "3"]), ("grep", [])]:
-        subprocess.run([sys.executable, "-m", "zmr", "run", str(JOBS / f"{job}.py"), "--quiet",
-                        "--workers", "2", "--split-size", "200", *extra, "--input",
-                        str(corpus), "--output", str(tmp_path / job)], env=env, check=True,
-                       timeout=120)
-    top = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:6]
-    assert [pair for p in part_files(tmp_path / "topn") for pair in read_part(p)] == top
-    grepped = [pair for p in part_files(tmp_path / "grep") for pair in read_part(p)]
-    expected = [(f"{path.name}:{offset}", line) for path, offset, line in lines_of(corpus)
-                if "café" in line.lower()]
-    assert grepped == expected and expected
-
-
-def _max_temperatures(directory: Path) -> dict[int, int]:
-    """The NCDC example's answer, straight from the CSV with the csv module."""
-    import csv
-    best: dict[int, int] = {}
-    for path in sorted(directory.glob("*.csv")):
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                temp, quality = int(row["temperature"]), int(row["quality"])
-                if temp != 9999 and quality in (0, 1, 4, 5, 9):
-                    year = int(row["date"][:4])
-                    best[year] = max(best.get(year, temp), temp)
-    return best
-
-
 @pytest.mark.parametrize("reducers,split_size", REDUCE_SETUPS)
-def test_max_temperature_on_generated_weather_csv(tmp_path, reducers, split_size):
+def test_max_temperature_on_generated_weather_csv(tmp_path, monkeypatch, reducers,
+                                                   split_size):
     weather = tmp_path / "weather"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_weather.py"), str(weather),
-                    "--years", "4", "--stations", "9", "--days", "40", "--seed", "3"],
-                   check=True)
+    monkeypatch.setattr(sys, "argv", ["gen_weather.py", str(weather), "--years", "4",
+                                      "--stations", "9", "--days", "40", "--seed", "3"])
+    runpy.run_path(str(ROOT / "bench" / "gen_weather.py"), run_name="__main__")   # in process
     run_inline(str(JOBS / "max_temperature.py"), [str(weather)], str(tmp_path / "out"),
                reducers=reducers, split_size=(split_size or 1 << 20) * 16)
     assert {int(k): v for k, v in read_reduced(tmp_path / "out").items()} == \
-        _max_temperatures(weather)
-
-
-def test_max_temperature_on_a_cluster_and_the_bundled_sample(tmp_path):
-    from zmr.runners.local import LocalCluster
-    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
-        job = cluster.client.submit(str(JOBS / "max_temperature.py"), [str(ROOT / "data" /
-                                    "weather")], str(tmp_path / "out"), reducers=2,
-                                    split_size=20000)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
-    assert {int(k): v for k, v in read_reduced(tmp_path / "out").items()} == \
-        _max_temperatures(ROOT / "data" / "weather")
+        max_temperatures(weather)

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 import pytest
 
+from tests.helpers import BUILT
 from zmr.tasks import accel
-
-BUILT = importlib.util.find_spec("zmr._speedups") is not None
 
 
 @pytest.fixture(params=["c", "python"], scope="module")

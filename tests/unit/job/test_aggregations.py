@@ -8,12 +8,12 @@ import statistics
 
 import pytest
 
-from tests.helpers import read_output
+from tests.helpers import EXAMPLES, JOBS, read_output
 from zmr.core.errors import JobDefinitionError
 from zmr.job.loader import load_job
 from zmr.runners.inline import run_inline
 
-JOB = os.path.join(os.path.dirname(__file__), "..", "jobs", "agg_stats.py")
+JOB = os.path.join(JOBS, "agg_stats.py")
 REFERENCE = {"sum": sum, "count": len, "min": min, "max": max, "mean": statistics.fmean,
              "first": lambda v: v[0], "collect_list": list}
 
@@ -52,7 +52,7 @@ def test_unknown_reduction_is_refused(tmp_path):
 
 
 def test_vectorised_word_count_equals_the_record_path(tmp_path):
-    jobs = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
+    jobs = EXAMPLES
     (tmp_path / "in").mkdir()
     for i in range(3):
         (tmp_path / "in" / f"{i}.txt").write_text(

@@ -66,7 +66,10 @@ examples = [Register("w", "h", "tcp://h:1", 2, 2, 100, [["j", 1, 1]]),
             ShuffleChunk("r", 0, True)]
 
 
-@settings(max_examples=3000, deadline=None)
+# 1000 cases hit each (message, mutation, frame) combination, of 64, about 15 times; the
+# cluster tier sends 10,000 random and mutated messages to each socket of a running cluster
+# (tests/cluster/test_fuzz.py)
+@settings(max_examples=1000, deadline=None)
 @given(st.sampled_from(examples), st.data())
 def test_fuzzed_frames_decode_or_raise_protocol_error(msg, data):
     frames = wire.encode(msg, b"blob")

@@ -120,11 +120,20 @@ def test_a_megabyte_of_mixed_text_through_real_batch_sizes(tmp_path):
 def test_lines_longer_than_chunks_and_splits(tmp_path):
     data = b"x" * 100_000 + b"\n" + b"y" * 50 + b"\r\n\n\nlast"
     (tmp_path / "f").write_bytes(data)
-    for split_size in (1, 7, 4096, 1 << 20):
+    for split_size in (7, 4096, 1 << 20):       # the line is 1.5 reads of 64 KiB long
         assert read_all(tmp_path / "f", split_size, chunk_size=1000) == reference_lines(data)
     # the splits wholly inside the long line own nothing
     inner = Split(str(tmp_path / "f"), 10_000, 10_000)
     assert read_splits([inner]) == []
+    # a split at every byte: 100,000 of them take seconds, so the same shape a tenth the
+    # size, with the reads past a split's ends shrunk to keep the line 2.4 reads long
+    data = b"x" * 10_000 + b"\n" + b"y" * 50 + b"\r\n\n\nlast"
+    (tmp_path / "f").write_bytes(data)
+    with small_internals(splits_module._BATCH_BYTES, splits_module._MAX_BATCH_LINES, 4096):
+        for split_size in (1, 7, 4096, 1 << 20):
+            assert read_all(tmp_path / "f", split_size, chunk_size=1000) == \
+                reference_lines(data)
+        assert read_splits([Split(str(tmp_path / "f"), 1_000, 1_000)]) == []
 
 
 def test_newline_just_before_split_start_gives_the_line_to_this_split(tmp_path):

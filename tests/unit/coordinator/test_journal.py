@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.coordinator.drive import plan, register, submit
+from tests.unit.coordinator.drive import plan, register, submit
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.records import job_record, task_record

@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
+from tests.helpers import ROOT
+
 WORDCOUNT = os.path.join(ROOT, "jobs", "wordcount.py")
 
 

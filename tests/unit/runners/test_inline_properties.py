@@ -11,13 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import read_output, read_parts
+from tests.helpers import EXAMPLES, JOBS, read_output, read_parts
 from zmr.core.errors import InputError
 from zmr.runners.inline import run_inline
 from zmr.storage import codec
-
-JOBS = os.path.join(os.path.dirname(__file__), "..", "jobs")
-ROOT_JOBS = os.path.join(os.path.dirname(__file__), "..", "..", "jobs")
 
 words = st.sampled_from(["a", "b", "ab", "the", "é", "x1", "Zeta", "a'b"])
 line = st.lists(words, max_size=6).map(" ".join)
@@ -43,9 +40,9 @@ def test_word_count_equals_naive(files, split_size, reducers, crlf, final_newlin
         out = os.path.join(tmp, "out")
         if not any(os.path.getsize(os.path.join(tmp, n)) for n in os.listdir(tmp)):
             with pytest.raises(InputError, match="the input is empty"):
-                run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [tmp], out)
+                run_inline(os.path.join(EXAMPLES, "wordcount.py"), [tmp], out)
             return
-        run_inline(os.path.join(ROOT_JOBS, "wordcount.py"), [tmp], out,
+        run_inline(os.path.join(EXAMPLES, "wordcount.py"), [tmp], out,
                    reducers=reducers, split_size=split_size, memory_budget=budget)
         # the job's tokenizer is [a-z0-9']+ on lowercased text, so "é" is not a word
         expected = collections.Counter(w.lower() for f in files for ln in f
