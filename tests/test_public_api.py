@@ -129,7 +129,7 @@ def test_run_inline_raises_the_exported_errors(job, tmp_path):
         zmr.run_inline(str(tmp_path / "nohooks.py"), [inputs], str(tmp_path / "o1"))
     with pytest.raises(zmr.InputError, match="does not exist"):
         zmr.run_inline(module, [str(tmp_path / "missing.txt")], str(tmp_path / "o2"))
-    with pytest.raises(zmr.ConfigError, match="split size"):
+    with pytest.raises(zmr.ConfigError, match="split_size: cannot read .lots. as a size"):
         zmr.run_inline(module, [inputs], str(tmp_path / "o3"), split_size="lots")
     zmr.run_inline(module, [inputs], str(tmp_path / "o4"))
     with pytest.raises(zmr.OutputError, match="already exists"):
