@@ -158,7 +158,7 @@ def test_finished_transfers_leave_no_reply_socket_open(service, tmp_path):
     seg = _segment(root / "gone.arrow", b"", 0, 1, server.endpoint)
     with pytest.raises(FetchFailedError):
         fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=10, job_id=JOB)
-    assert server.reply_sockets == 0
+    _wait_for(lambda: server.reply_sockets == 0)
 
 
 @pytest.mark.parametrize("offset,length,credit,reply_to,why", [
@@ -190,7 +190,9 @@ def test_requests_that_make_no_sense_are_refused(service, offset, length, credit
     finally:
         inbox.close()
         outbox.close()
-    assert server.reply_sockets == 0 and server.served_bytes == 0
+    # the refusal reaches us before the service's thread closes its reply socket
+    _wait_for(lambda: server.reply_sockets == 0)
+    assert server.served_bytes == 0
     seg = _segment(root / "m.arrow", b"x" * 100, 0, 100, server.endpoint)
     fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
     assert server.served_bytes == 100
@@ -261,3 +263,13 @@ def test_a_request_for_a_path_with_a_nul_byte_is_refused_not_fatal(tmp_path):
         inbox.close()
         outbox.close()
         server.stop()
+
+
+def _wait_for(condition, timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it holds (generous deadline: the machine may be busy)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)

@@ -181,9 +181,9 @@ class ShuffleServer(threading.Thread):
                 continue
             data, last, error = self._read_chunk(request_id, t)
             t.sent += len(data)
+            self.served_bytes += len(data)   # before sending: the reducer may be done first
             self._push(t.request).send(
                 ShuffleChunk(request_id, t.seq, last, error), data)
-            self.served_bytes += len(data)
             t.seq += 1
             t.credit -= 1
             if last:
