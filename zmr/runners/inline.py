@@ -10,35 +10,23 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.core.errors import JobFailedError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.counters import CounterDict, Counters
+from zmr.job.counters import Counters
 from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
+from zmr.runners.base import JobResult
 from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
 
 INLINE_JOB_ID = "inline"
-
-
-@dataclass
-class JobResult:
-    """What a finished job produced."""
-
-    output: str
-    num_maps: int
-    num_reducers: int
-    elapsed_s: float
-    counters: CounterDict = field(default_factory=dict)
-    steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
 
 
 def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
@@ -107,3 +95,11 @@ def _check_skipped(limit: int, counters: Counters) -> None:
     problem = skip_limit_problem(limit, counters.get(SKIPPED_COUNTER))
     if problem:
         raise JobFailedError(problem)
+
+
+class InlineRunner:
+    """The :class:`~zmr.runners.base.Runner` that runs every task in this process."""
+
+    def run(self, job: str | JobSpec | Pipeline, inputs: list[str], output: str,
+            options: JobOptions) -> JobResult:
+        return run_inline(job, inputs, output, options)

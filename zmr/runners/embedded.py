@@ -1,0 +1,81 @@
+"""The embedded runner behind ``zmr run`` (without ``--inline``): a local cluster of real
+coordinator and worker processes on loopback, the job submitted to it and waited for, and
+the cluster torn down. The job, its inputs and its output are checked before the cluster
+starts, so a mistake is reported at once instead of after processes were started for
+nothing; an interrupted run cancels its job, so the coordinator removes the partial output.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from zmr.client import Client, JobHandle, StepsHandle
+from zmr.core.errors import ConfigError, ZmrError
+from zmr.job.api import JobSpec, Pipeline
+from zmr.job.loader import runnable
+from zmr.job.pipeline import PipelineRun
+from zmr.job.planning import plan_job
+from zmr.runners.base import JobResult, check_output
+from zmr.runners.local import LocalCluster
+from zmr.settings.job import JobOptions
+
+Wait = Callable[[Callable[..., dict[str, Any]]], dict[str, Any]]
+
+
+class EmbeddedRunner:
+    """The :class:`~zmr.runners.base.Runner` on a local cluster of ``workers`` processes.
+    ``wait(job.wait)`` waits for the job (the CLI passes one that shows progress)."""
+
+    def __init__(self, workers: int | None = None, log_level: str = "info",
+                 wait: Wait | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {workers}")
+        self.workers = workers or os.cpu_count() or 1
+        self.log_level = log_level
+        self.wait: Wait = wait or (lambda job_wait: job_wait())
+
+    def run(self, job: str | JobSpec | Pipeline, inputs: list[str], output: str,
+            options: JobOptions) -> JobResult:
+        started = time.monotonic()
+        spec = runnable(job, options)
+        submit = (_steps_submitter(spec, inputs, output, options) if isinstance(spec, Pipeline)
+                  else _job_submitter(spec, inputs, output, options))
+        with LocalCluster(workers=self.workers, log_level=self.log_level) as cluster:
+            handle = submit(cluster.client)
+            try:
+                status = self.wait(handle.wait)
+            except BaseException:
+                _cancel_quietly(handle)
+                raise
+        return JobResult(status["output"], status["maps_total"], status["reduces_total"],
+                         time.monotonic() - started, status["counters"], [], handle.job_id,
+                         self.workers, int(status.get("steps", 1)))
+
+
+def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions
+                   ) -> Callable[[Client], JobHandle]:
+    plan = plan_job(spec, inputs, output, options)
+    overwrite = bool(options.resolved().overwrite)
+    check_output(plan.output, overwrite)
+    return lambda client: client.submit_plan(spec, plan, overwrite=overwrite)
+
+
+def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: JobOptions
+                     ) -> Callable[[Client], JobHandle]:
+    run = PipelineRun(spec, inputs, output, options)
+    return lambda client: StepsHandle(client, run)
+
+
+def _cancel_quietly(job: JobHandle) -> None:
+    """Cancel a job whose run was interrupted, without letting a second Ctrl-C or a
+    failure here hide the first interruption."""
+    try:
+        if isinstance(job, StepsHandle):
+            job.run.abort()
+        job.client.timeout_s = min(job.client.timeout_s, 5.0)
+        job.cancel()
+    except (ZmrError, KeyboardInterrupt):
+        pass
