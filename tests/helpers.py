@@ -130,3 +130,16 @@ def write_small_files(root, count: int = 120, seed: int = 13) -> str:
         end = "\n" if rng.random() < 0.8 else ""
         (folder / f"f{i:03}.txt").write_text("\n".join(lines) + (end if lines else ""))
     return str(root)
+
+
+#: The benchmarks and peer programs.
+BENCH = os.path.join(ROOT, "bench")
+
+
+def load_bench(name: str):
+    """Import ``bench/<name>.py`` (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}",
+                                                  os.path.join(BENCH, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,27 +4,25 @@ and off (the generators: tests/unit/jobs_examples/test_bench_tools.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH = ROOT / "bench"
+from tests.helpers import BENCH as _BENCH
+from tests.helpers import ROOT as _ROOT
+from tests.helpers import load_bench
+
+ROOT = Path(_ROOT)
+BENCH = Path(_BENCH)
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_bench_wordcount_runs_and_agrees(tmp_path):
-    gen = _load("gen_corpus")
+    gen = load_bench("gen_corpus")
     files = gen.write_corpus(300_000, str(tmp_path / "corpus"))
-    bench = _load("bench_wordcount")
+    bench = load_bench("bench_wordcount")
     runs = bench.run_all(["py_counter", "inline"], files, reps=1)
     assert set(runs) == {"py_counter", "inline"}
     assert all(r[0]["wall_s"] > 0 and r[0]["peak_rss_mb"] > 0 for r in runs.values())

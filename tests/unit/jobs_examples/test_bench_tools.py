@@ -4,23 +4,21 @@ in process (tiny end-to-end benchmark runs: tests/jobs_examples/test_bench_runs.
 from __future__ import annotations
 
 import filecmp
-import importlib.util
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-BENCH = ROOT / "bench"
+from tests.helpers import BENCH as _BENCH
+from tests.helpers import ROOT as _ROOT
+from tests.helpers import load_bench
+
+ROOT = Path(_ROOT)
+BENCH = Path(_BENCH)
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_corpus_is_deterministic_whole_lines_of_8_to_15_words(tmp_path, monkeypatch):
-    gen = _load("gen_corpus")
+    gen = load_bench("gen_corpus")
     monkeypatch.setattr(gen, "FILE_SIZE", 300_000)          # several files from a small size
     monkeypatch.setattr(gen, "LINES_PER_CHUNK", 1000)
     monkeypatch.setattr(gen, "VOCABULARY", 2_000)      # 100 common words, the rest made up
@@ -41,7 +39,7 @@ def test_corpus_is_deterministic_whole_lines_of_8_to_15_words(tmp_path, monkeypa
 
 
 def test_parse_size():
-    gen = _load("gen_corpus")
+    gen = load_bench("gen_corpus")
     assert gen.parse_size("256MB") == 256 << 20
     assert gen.parse_size("64MiB") == 64 << 20
     assert gen.parse_size("4096") == 4096
@@ -49,7 +47,7 @@ def test_parse_size():
 
 
 def test_sample_data_is_what_gen_sample_makes(tmp_path):
-    _load("gen_sample").write_sample(str(tmp_path))
+    load_bench("gen_sample").write_sample(str(tmp_path))
     for made in sorted(tmp_path.rglob("*.txt")):
         bundled = ROOT / "data" / "sample" / made.relative_to(tmp_path)
         assert made.read_bytes() == bundled.read_bytes(), bundled
