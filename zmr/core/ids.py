@@ -8,15 +8,18 @@ attempt number. On the wire they are short JSON lists (NamedTuples, see
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Literal, NamedTuple
 
 MAP, REDUCE = "map", "reduce"
 KINDS = (MAP, REDUCE)
+#: A literal, so decoding an id refuses any other kind (see :mod:`zmr.core.jsonable`).
+Kind = Literal["map", "reduce"]
 
 
 class TaskId(NamedTuple):
     job_id: str
-    kind: str
+    kind: Kind
     index: int
 
     def __str__(self) -> str:
@@ -29,13 +32,13 @@ class TaskId(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> TaskId:
-        job_id, kind, index = _parts(text, 3, "job/kind/index")
-        return cls(job_id, kind, _number(index, text))
+        job_id, kind, index = _parts(_TASK, text, "job/kind/index")
+        return cls(job_id, kind, int(index))  # type: ignore[arg-type]
 
 
 class AttemptId(NamedTuple):
     job_id: str
-    kind: str
+    kind: Kind
     index: int
     attempt: int
 
@@ -53,18 +56,17 @@ class AttemptId(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> AttemptId:
-        job_id, kind, index, attempt = _parts(text, 4, "job/kind/index/attempt")
-        return cls(job_id, kind, _number(index, text), _number(attempt, text))
+        job_id, kind, index, attempt = _parts(_ATTEMPT, text, "job/kind/index/attempt")
+        return cls(job_id, kind, int(index), int(attempt))  # type: ignore[arg-type]
 
 
-def _parts(text: str, count: int, form: str) -> list[str]:
-    parts = text.split("/")
-    if len(parts) != count or parts[1] not in KINDS or not parts[0]:
-        raise ValueError(f"not a {form} id: {text[:80]!r}")
-    return parts
+# ASCII digits only: str.isdigit and \d take "²" too, which int() refuses
+_TASK = re.compile(r"([^/]+)/(map|reduce)/([0-9]+)")
+_ATTEMPT = re.compile(r"([^/]+)/(map|reduce)/([0-9]+)/([0-9]+)")
 
 
-def _number(part: str, text: str) -> int:
-    if not part.isdigit():
-        raise ValueError(f"not a number in id {text[:80]!r}: {part[:20]!r}")
-    return int(part)
+def _parts(form: re.Pattern[str], text: str, name: str) -> tuple[str, ...]:
+    found = form.fullmatch(text)
+    if found is None:
+        raise ValueError(f"not a {name} id: {text[:80]!r}")
+    return found.groups()

@@ -59,14 +59,19 @@ class JobPlan(JsonValue):
                               self.output, self.memory_budget, self.compression,
                               self.task_memory, self.output_format, self.format_options)
 
+    def check(self) -> JobPlan:
+        """The plan itself if its settings follow the rules planning applies (ConfigError
+        otherwise): what a decoded submission must pass besides its shape."""
+        resources(self.resources, "plan: RESOURCES")
+        output_format_name(self.output_format)
+        return self
+
     @classmethod
     def from_dict(cls, d: Any) -> JobPlan:
-        """A plan from JSON (a client's submission, the journal), its fields checked by
-        shape and its settings by the rules planning applies."""
+        """A plan from JSON (the journal), its fields checked by shape and its settings by
+        the rules planning applies."""
         plan: JobPlan = from_json(cls, d)
-        resources(plan.resources, "plan: RESOURCES")
-        output_format_name(plan.output_format)
-        return plan
+        return plan.check()
 
 
 RESOURCE_KINDS = ("cpus", "memory_mb")

@@ -19,6 +19,7 @@ from zmr.core.specs import (
     Piece,
     ReduceResult,
     ReduceTaskSpec,
+    Segment,
     Split,
 )
 
@@ -91,6 +92,27 @@ def test_a_union_takes_the_type_that_fits_and_names_both_when_none_does():
     assert from_json(kinds, to_json(SPEC)) == SPEC
     with pytest.raises(ShapeError, match="expected MapTaskSpec or ReduceTaskSpec"):
         from_json(kinds, {"job_id": "j"})
+
+
+def test_a_union_of_dataclasses_names_the_wrong_field_of_the_one_it_has_the_fields_of():
+    bad = dict(to_json(SPEC), split=dict(to_json(PACKED), start="0"))
+    with pytest.raises(ShapeError, match=r"^spec\.split\.start: expected int, got str$"):
+        from_json(MapTaskSpec | ReduceTaskSpec, bad, "spec")
+
+
+def test_a_literal_takes_only_its_values():
+    assert from_json(AttemptId, ["j", "reduce", 0, 1]).kind == "reduce"
+    with pytest.raises(ShapeError, match=r"AttemptId\[1\]: expected 'map' or 'reduce', "
+                                         r"got 'shuffle'"):
+        from_json(AttemptId, ["j", "shuffle", 0, 1])
+
+
+def test_an_integer_too_large_for_a_float_is_a_shape_error_not_an_overflow():
+    with pytest.raises(ShapeError, match=r"Segment\.offset: expected int"):
+        from_json(Segment, {**to_json(MANIFEST.segment(0)), "offset": 10 ** 400})
+    assert from_json(float, 10 ** 300) == 1e300
+    with pytest.raises(ShapeError, match="expected float, got an int of 401 digits"):
+        from_json(float, 10 ** 400)
 
 
 def test_counters_must_be_named_integers():
