@@ -24,6 +24,7 @@ sys.path.insert(0, ROOT)
 
 from zmr.client import Client  # noqa: E402
 from zmr.config import write_config  # noqa: E402
+from zmr.core.specs import MapManifest  # noqa: E402
 from zmr.protocol.messages import (  # noqa: E402
     AssignTask,
     Heartbeat,
@@ -85,11 +86,9 @@ class SimulatedWorkers:
     def _handle(self, ch: Channel, msg: object, queued: int) -> None:
         w = ch.name
         if isinstance(msg, AssignTask):
-            result = {"map_index": msg.index, "attempt": msg.attempt, "path": "",
-                      "partitions": [], "counters": {}}
+            result = MapManifest(msg.attempt.index, msg.attempt.attempt, "", ())
             free = max(0, 1 + PREFETCH - queued)
-            ch.send(TaskDone(w, msg.job_id, msg.task, msg.index, msg.attempt, result, 0.0, 0.0,
-                             free_slots=free))
+            ch.send(TaskDone(w, msg.attempt, result, 0.0, 0.0, free_slots=free))
             self.done += 1
         elif type(msg).__name__ == "Registered":
             ch.send(RequestTask(w, 1 + PREFETCH))

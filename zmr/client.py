@@ -126,7 +126,7 @@ class Client:
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
                     name: str | None = None) -> JobHandle:
         """Submit a job already loaded and planned (``submit`` does both first)."""
-        reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan.to_dict(), overwrite),
+        reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
                             pack_job(spec))
         return JobHandle(self, reply.job_id, plan.output)
 

@@ -11,17 +11,24 @@ get that far), not malformed input."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import socket
 import time
+import types
+import typing
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import output_bytes, write_lines
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapManifest, MapTaskSpec
 from zmr.protocol import wire
 from zmr.protocol.messages import (
     ALL_MESSAGES,
+    AssignTask,
     Heartbeat,
     Register,
     ShuffleCredit,
@@ -38,25 +45,64 @@ PER_SOCKET = 10_000
 BATCH = 100
 MUTATIONS = ("flip", "cut", "drop", "dup", "random", "kind", "payload", "many")
 
-# flat JSON values: nesting is covered by the wire unit tests, and 30,000 messages must be
-# generated in seconds
+# flat JSON values where a field takes any (Any): nesting is covered by the wire unit
+# tests, and 30,000 messages must be generated in seconds
 _json = st.one_of(st.text(max_size=12), st.integers(-2**70, 2**70), st.booleans(), st.none())
-_FIELD = {"str": st.one_of(st.text(max_size=24), st.sampled_from(["map", "reduce", "local-1",
-                                                                   "tcp://127.0.0.1:1"])),
-          "int": st.one_of(st.integers(-3, 8), st.integers(-2**70, 2**70)),
-          "float": st.floats(allow_nan=False, allow_infinity=False),
-          "bool": st.booleans(),
-          "list": st.lists(_json, max_size=3),
-          "dict": st.dictionaries(st.text(max_size=6), _json, max_size=3)}
+_SCALAR = {str: st.one_of(st.text(max_size=24), st.sampled_from(["map", "reduce", "local-1",
+                                                                  "tcp://127.0.0.1:1"])),
+           int: st.one_of(st.integers(-3, 8), st.integers(-2**70, 2**70)),
+           float: st.floats(allow_nan=False, allow_infinity=False),
+           bool: st.booleans(), type(None): st.none(), Any: _json}
+
+
+@functools.cache          # built once per type: a strategy is costly to make and check
+def field_values(tp: Any, depth: int = 0) -> st.SearchStrategy[Any]:
+    """Values of the annotated type ``tp``, nested specs, results, plans and ids included
+    (read from the annotations, as the wire decodes them); containers inside a nested
+    value hold at most one item, so a barrage is still generated in seconds."""
+    if tp in _SCALAR:
+        return _SCALAR[tp]
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    most = 2 if depth == 0 else 1
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of([field_values(a, depth) for a in args])
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin in (list, tuple):               # list[X] or tuple[X, ...]
+        items = st.lists(field_values(args[0], depth + 1), max_size=most)
+        return items if origin is list else items.map(tuple)
+    if origin is dict:
+        return st.dictionaries(st.text(max_size=6), field_values(args[1], depth + 1),
+                               max_size=most)
+    hints = typing.get_type_hints(tp)
+    if hasattr(tp, "_fields"):                # a NamedTuple
+        return st.builds(tp, *[field_values(hints[name], depth + 1) for name in tp._fields])
+    return st.fixed_dictionaries({f.name: field_values(hints[f.name], depth + 1)
+                                  for f in dataclasses.fields(tp)}).map(
+        lambda kw: tp(**_CONSISTENT.get(tp, dict)(kw)))
+
+
+def _assignment(kw: dict) -> dict:
+    """An AssignTask names the attempt its spec is for: made so, the rest left random."""
+    spec = kw["spec"]
+    is_map = isinstance(spec, MapTaskSpec)
+    return dict(kw, attempt=AttemptId(spec.job_id, "map" if is_map else "reduce",
+                                      spec.map_index if is_map else spec.partition,
+                                      spec.attempt))
+
+
+def _report(kw: dict) -> dict:
+    """A TaskDone's attempt is of the kind of its result (its index may still lie)."""
+    kind = "map" if isinstance(kw["result"], MapManifest) else "reduce"
+    return dict(kw, attempt=kw["attempt"]._replace(kind=kind))
+
+
+_CONSISTENT = {AssignTask: _assignment, TaskDone: _report}
 
 
 def well_formed(classes: list[type]) -> st.SearchStrategy[list[bytes]]:
     """Encoded messages of the given kinds with arbitrary (well-typed) field values."""
-    def build(cls: type) -> st.SearchStrategy[list[bytes]]:
-        fields = {f.name: _FIELD[str(f.type).partition("[")[0]]
-                  for f in dataclasses.fields(cls)}
-        return st.fixed_dictionaries(fields).map(lambda kw: wire.encode(cls(**kw)))
-    return st.sampled_from(classes).flatmap(build)
+    return st.one_of([field_values(cls) for cls in classes]).map(wire.encode)
 
 
 @st.composite

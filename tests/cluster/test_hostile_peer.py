@@ -1,13 +1,18 @@
 """A real coordinator process facing a worker that lies: garbage frames, results that are
-not results. The coordinator logs and drops or fails the attempt, never crashes, and the
-job still completes on an honest worker with the inline result."""
+not results, results of the other kind of task, results that name another task. The
+coordinator drops what does not decode (the wire checks every nested field), fails the
+attempt whose result does not fit its task, never crashes, and the job still completes on
+an honest worker with the inline result."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
 from tests.helpers import EXAMPLES, output_bytes, write_lines
+from zmr.core.specs import MapManifest
+from zmr.protocol import wire
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -32,6 +37,18 @@ def _map_task_once_failed(job) -> dict:
     raise AssertionError(f"the rogue's attempt never failed: {map_task}")
 
 
+def _reduce_result(index: int) -> dict:
+    return {"partition": index, "attempt": 1, "output_path": "/o", "committed": True}
+
+
+def _done_frames(task: AssignTask, result: dict) -> list[bytes]:
+    """A TaskDone for ``task`` whose result is ``result`` as it is (no TaskDone could be
+    made with it: a reduce's result for a map attempt is refused when built)."""
+    payload = {"worker_id": "rogue", "attempt": list(task.attempt), "result": result,
+               "started_s": 0.0, "finished_s": 1.0}
+    return [wire.VERSION, TaskDone.KIND, json.dumps(payload).encode()]
+
+
 def test_lying_worker_cannot_crash_the_coordinator(tmp_path):
     inputs = write_lines(tmp_path / "in", files=1, lines_per_file=50)
     wordcount = os.path.join(EXAMPLES, "wordcount.py")
@@ -43,15 +60,17 @@ def test_lying_worker_cannot_crash_the_coordinator(tmp_path):
             rogue.send(Register("rogue", "h", "tcp://127.0.0.1:9", 1, 1, 1))
             rogue.send(RequestTask("rogue", 1))
             task = _next(rogue, AssignTask)
-            rogue.sock.send_multipart([b"ZMR1", b"DONE", b'{"worker_id": 1}'])
+            rogue.sock.send_multipart([wire.VERSION, b"DONE", b'{"worker_id": 1}'])
             rogue.sock.send_multipart([b"not", b"zmr", b"at all"])
-            rogue.sock.send_multipart([b"ZMR1", b"STATUS?", b"[" * 100_000])
-            rogue.send(TaskDone("rogue", task.job_id, task.task, task.index, task.attempt,
-                                {"counters": {"zmr": "lots"}}, 0.0, 1.0))
+            rogue.sock.send_multipart([wire.VERSION, b"STATUS?", b"[" * 100_000])
+            for result in ({"counters": {"zmr": "lots"}}, _reduce_result(task.attempt.index)):
+                rogue.sock.send_multipart(_done_frames(task, result))   # both dropped
+            lie = MapManifest(task.attempt.index + 1, task.attempt.attempt, "/nowhere", ())
+            rogue.send(TaskDone("rogue", task.attempt, lie, 0.0, 1.0))
             map_task = _map_task_once_failed(job)     # the coordinator still answers
         finally:
             rogue.close()
-        assert "malformed map result" in map_task["error"]
+        assert map_task["error"] == "map result names task 1, not 0"
         cluster.add_worker()
         assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
     run_inline(wordcount, [inputs], str(tmp_path / "inline"), reducers=1)

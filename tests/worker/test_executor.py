@@ -10,7 +10,8 @@ import time
 import pytest
 
 from tests.helpers import output_bytes
-from zmr.core.specs import MapManifest
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapManifest, ReduceResult
 from zmr.job.loader import load_job, pack_job
 from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
@@ -44,9 +45,9 @@ def _wait(executor: Executor, timeout_s: float = 60.0):
     return outcome
 
 
-def run_in(executor: Executor, kind: str, spec: dict, code: bytes, log_path: str,
+def run_in(executor: Executor, kind: str, spec, code: bytes, log_path: str,
            index: int = 0, job_id: str = "job-t") -> Executor:
-    assert executor.start((job_id, kind, index, 1), kind, spec, code, log_path)
+    assert executor.start(AttemptId(job_id, kind, index, 1), spec, code, log_path)
     return executor
 
 
@@ -54,7 +55,7 @@ def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1, **plan_options
     job = load_job(job_path)
     plan = plan_job(job, [inputs], str(tmp_path / "out"),
                     JobOptions(reducers=reducers, **plan_options))
-    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work")).to_dict()
+    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work"))
     log_path = str(tmp_path / "logs" / "map-0.log")
     executor = Executor(ENDPOINT, str(tmp_path))
     return plan, job, run_in(executor, "map", spec, pack_job(job), log_path)
@@ -64,7 +65,8 @@ def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
     plan, job, sandbox = _map(tmp_path, WORDCOUNT, inputs, reducers=2)
     outcome = _wait(sandbox)
     assert outcome.ok, outcome.traceback
-    manifest = MapManifest.from_dict(outcome.result)
+    manifest = outcome.result
+    assert isinstance(manifest, MapManifest)             # the object itself, not a dict
     # records seen, in memory shared with the worker (its heartbeats report it); map_task
     # advances in steps of up to LINES_PER_CHECK, so only "it moved" is exact here
     assert sandbox.progress[0] >= 200
@@ -72,11 +74,12 @@ def test_map_then_reduce_in_sandboxes_equals_inline(tmp_path, inputs):
     for partition in range(2):
         # the same process runs the reduces: the job is loaded already, no code is sent
         spec = plan.reduce_spec("job-t", partition, 1, [manifest.segment(partition, ENDPOINT)],
-                                str(tmp_path / "work")).to_dict()
+                                str(tmp_path / "work"))
         run_in(sandbox, "reduce", spec, b"", str(tmp_path / "logs" / f"reduce-{partition}.log"),
                index=partition)
         reduce_outcome = _wait(sandbox)
         assert reduce_outcome.ok, reduce_outcome.traceback
+        assert isinstance(reduce_outcome.result, ReduceResult)
     assert sandbox.tasks_run == 3 and sandbox.alive()
     sandbox.kill()
     commit.mark_success(str(tmp_path / "out"))      # the job commit, which the server does
@@ -171,7 +174,7 @@ def test_what_one_attempt_prints_never_reaches_the_next_attempts_log(tmp_path, i
     job = _job_file(tmp_path, "def mapper(k, v):\n    print('from', k[1])\n    yield v, 1\n")
     plan, loaded, executor = _map(tmp_path, job, inputs)
     assert _wait(executor).ok
-    spec = plan.map_spec("job-t", 0, 2, str(tmp_path / "work")).to_dict()
+    spec = plan.map_spec("job-t", 0, 2, str(tmp_path / "work"))
     run_in(executor, "map", spec, b"", str(tmp_path / "logs" / "map-0-a2.log"))
     assert _wait(executor).ok
     first = (tmp_path / "logs" / "map-0.log").read_text()

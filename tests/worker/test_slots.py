@@ -10,8 +10,11 @@ import time
 
 import pytest
 
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapTaskSpec
 from zmr.job.loader import load_job, pack_job
 from zmr.job.planning import plan_job
+from zmr.protocol.messages import AttemptProgress
 from zmr.settings.job import JobOptions
 from zmr.worker.slots import Slots
 
@@ -35,9 +38,9 @@ def job(tmp_path):
     return loaded, pack_job(loaded)
 
 
-def _spec(tmp_path, job, job_id: str, index: int) -> dict:
+def _spec(tmp_path, job, job_id: str, index: int) -> MapTaskSpec:
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"), JobOptions(reducers=0))
-    return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index))).to_dict()
+    return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index)))
 
 
 @contextlib.contextmanager
@@ -63,7 +66,7 @@ def _run_all(slots: Slots, timeout_s: float = 60.0) -> list:
 
 
 def _add(slots: Slots, tmp_path, job, job_id: str, index: int, code: bytes | None) -> None:
-    key = (job_id, "map", index, 1)
+    key = AttemptId(job_id, "map", index, 1)
     slots.add(key, _spec(tmp_path, job[0], job_id, index),
               str(tmp_path / "logs" / f"{job_id}-{index}.log"), code)
 
@@ -124,8 +127,11 @@ def test_killing_a_queued_attempt_never_starts_it(tmp_path, job):
     with _started(tmp_path, 1, 1, 100, warm=False) as slots:
         _add(slots, tmp_path, job, "job-a", 0, job[1])
         _add(slots, tmp_path, job, "job-a", 1, None)
-        assert slots.kill(("job-a", "map", 1, 1)) and not slots.kill(("job-a", "map", 9, 1))
-        assert [f.key for f in _run_all(slots)] == [("job-a", "map", 0, 1)]
+        queued = AttemptId("job-a", "map", 1, 1)
+        assert slots.progress() == [AttemptProgress(AttemptId("job-a", "map", 0, 1), 0, 0, 0),
+                                    AttemptProgress(queued, 0, 0, 0)]
+        assert slots.kill(queued) and not slots.kill(AttemptId("job-a", "map", 9, 1))
+        assert [f.key for f in _run_all(slots)] == [AttemptId("job-a", "map", 0, 1)]
 
 
 def test_an_attempt_of_a_job_without_code_fails_clearly(tmp_path, job):

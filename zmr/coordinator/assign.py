@@ -7,13 +7,13 @@ back to pending, a phase now over) is handed out in the same turn.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zmr.coordinator import policy
 from zmr.coordinator.commands import Command, Send
 from zmr.coordinator.model import MAP, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import JobState, TaskState
-from zmr.core.specs import MapManifest
+from zmr.core.specs import MapManifest, MapTaskSpec, ReduceTaskSpec
 from zmr.protocol.messages import AssignTask
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
     spec = task_spec(job, task, number, state.workers)
     first_time = job.job_id not in worker.jobs_with_code
     worker.jobs_with_code.add(job.job_id)
-    msg = AssignTask(job.job_id, task.kind, task.index, number, spec, first_time)
+    msg = AssignTask(task.attempt_id(attempt), spec, first_time)
     return Send(worker.worker_id, msg, (job.code,) if first_time else ())
 
 
@@ -102,26 +102,17 @@ def _count_locality(job: Job, task: Task, worker: WorkerInfo) -> None:
 
 # -- what an assignment carries (pure: nothing changes) -----------------------------------
 def task_spec(job: Job, task: Task, number: int,
-              workers: dict[str, WorkerInfo]) -> dict[str, Any]:
-    """The spec of attempt ``number`` of ``task``, as the dict AssignTask carries; for a
-    reduce, with where each map's output lives."""
+              workers: dict[str, WorkerInfo]) -> MapTaskSpec | ReduceTaskSpec:
+    """The spec of attempt ``number`` of ``task``; for a reduce, with where each map's
+    output lives (segments cut from the manifests the maps reported, as they are kept)."""
     if task.kind == MAP:
-        return map_spec(job, task.index, number)
+        return job.plan.map_spec(job.job_id, task.index, number, "")
     segments = []
     for m in job.maps:
         holder = workers.get(m.output_worker)
-        manifest = MapManifest.from_dict(m.result or {})
+        manifest = m.result
+        assert isinstance(manifest, MapManifest), "a reduce runs once every map succeeded"
         segments.append(manifest.segment(task.index, holder.shuffle_endpoint,
                                          holder.shuffle_key) if holder
                         else manifest.segment(task.index))
-    return job.plan.reduce_spec(job.job_id, task.index, number, segments, "").to_dict()
-
-
-def map_spec(job: Job, index: int, number: int) -> dict[str, Any]:
-    """``job.plan.map_spec(...).to_dict()``, from a per-job template: only the index, the
-    attempt and the split differ between a job's maps, and building the whole spec
-    dataclass and ``asdict``-ing it per assignment was a tenth of the coordinator's time."""
-    if job.map_spec_base is None:
-        job.map_spec_base = job.plan.map_spec(job.job_id, 0, 0, "").to_dict()
-    return {**job.map_spec_base, "map_index": index, "attempt": number,
-            "split": job.plan.splits[index].to_dict()}
+    return job.plan.reduce_spec(job.job_id, task.index, number, segments, "")

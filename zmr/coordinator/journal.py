@@ -24,6 +24,7 @@ from zmr.coordinator.commands import JobChange
 from zmr.coordinator.model import Job
 from zmr.coordinator.records import header_json, job_from_record, job_number
 from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.core.ids import AttemptId
 from zmr.storage import layout
 
 SCHEMA = """
@@ -106,13 +107,12 @@ class Journal:
              change.header, change.code, plan))
         self._has_plan.add(change.job_id)
 
-    def save_log(self, job_id: str, task: str, index: int, attempt: int, worker: str,
-                 outcome: str, log: str) -> None:
+    def save_log(self, attempt: AttemptId, worker: str, outcome: str, log: str) -> None:
         """Keep what an attempt printed (its tail), once, apart from the job records: logs
         are for people, and rewriting them with every job change would cost for nothing.
         Written with the next ``save`` (one transaction for a burst of results, not one
         each); lost with a crash before it, as the results they came with are."""
-        self._logs.append((job_id, task, index, attempt, worker, outcome, log))
+        self._logs.append((*attempt, worker, outcome, log))
 
     def _write_logs(self) -> None:
         self.db.executemany("INSERT OR IGNORE INTO attempt_logs VALUES (?, ?, ?, ?, ?, ?, ?)",

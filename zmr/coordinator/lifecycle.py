@@ -60,14 +60,13 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     # the report says how many attempts the worker now takes, so the dispatch that
     # follows it answers with the next ones in this same turn (no request round trip)
     free_slots_said(state, msg.worker_id, msg.free_slots)
-    found = state.running_attempt(msg.job_id, msg.task, msg.index, msg.attempt)
+    found = state.running_attempt(msg.attempt)
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
-    problem = result_problem(task.kind, task.index, len(job.reduces), msg.result)
+    problem = result_problem(task.index, len(job.reduces), msg.result)
     if problem:
-        return _failed(state, TaskFailed(msg.worker_id, msg.job_id, msg.task, msg.index,
-                                         msg.attempt, problem, ""), found, ev)
+        return _failed(state, TaskFailed(msg.worker_id, msg.attempt, problem, ""), found, ev)
     end_attempt(task, attempt, AttemptState.SUCCEEDED, ev)
     if task.state == TaskState.SUCCEEDED:
         return dispatch(state, ev)       # a second attempt also finished: discard it
@@ -81,7 +80,7 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
 
 def attempt_failed(state: CoordinatorState, ev: AttemptFailed) -> list[Command]:
     free_slots_said(state, ev.msg.worker_id, ev.msg.free_slots)
-    found = state.running_attempt(ev.msg.job_id, ev.msg.task, ev.msg.index, ev.msg.attempt)
+    found = state.running_attempt(ev.msg.attempt)
     if found is None:
         return dispatch(state, ev)       # stale, as for a success
     return _failed(state, ev.msg, found, ev)
@@ -138,10 +137,9 @@ def end_attempt(task: Task, attempt: Attempt, new: AttemptState, ev: Stimulus) -
         task.set_state(TaskState.PENDING, ev)
 
 
-def kill(job: Job, task: Task, attempt: Attempt) -> Send:
+def kill(task: Task, attempt: Attempt) -> Send:
     """The message that stops ``attempt`` on its worker."""
-    return Send(attempt.worker_id, KillTask(job.job_id, task.kind, task.index,
-                                            attempt.number))
+    return Send(attempt.worker_id, KillTask(task.attempt_id(attempt)))
 
 
 def kill_others(job: Job, task: Task, ev: Stimulus) -> list[Command]:
@@ -150,7 +148,7 @@ def kill_others(job: Job, task: Task, ev: Stimulus) -> list[Command]:
     for other in task.running():
         task.end_attempt(other, AttemptState.KILLED, ev)
         job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
-        commands.append(kill(job, task, other))
+        commands.append(kill(task, other))
     return commands
 
 
@@ -188,7 +186,7 @@ def finish_job(state: CoordinatorState, job: Job, new: JobState,
     commands: list[Command] = []
     for task, attempt in job.running_attempts():
         task.end_attempt(attempt, AttemptState.KILLED, ev)
-        commands.append(kill(job, task, attempt))
+        commands.append(kill(task, attempt))
     for task in job.tasks():             # once per job: the walk is affordable
         if task.state in (TaskState.PENDING, TaskState.RUNNING):
             task.set_state(TaskState.KILLED, ev)

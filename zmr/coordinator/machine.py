@@ -46,6 +46,7 @@ from zmr.coordinator.stimuli import (
     WorkerRegistered,
     WorkerUnreachable,
 )
+from zmr.core.ids import AttemptId
 
 
 @dataclass
@@ -101,15 +102,14 @@ class CoordinatorState:
         if ended is not None:
             self._ended.append(ended)
 
-    def running_attempt(self, job_id: str, kind: str, index: int,
-                        number: int) -> tuple[Job, Task, Attempt] | None:
+    def running_attempt(self, which: AttemptId) -> tuple[Job, Task, Attempt] | None:
         """That attempt, its task and job, if it exists and runs (else it is stale or
         forged, and whatever it reports is ignored)."""
-        job = self.jobs.get(job_id)
-        task = job.task(kind, index) if job else None
+        job = self.jobs.get(which.job_id)
+        task = job.task(which.kind, which.index) if job else None
         if job is None or task is None or job.state in FINAL_JOB_STATES:
             return None
-        attempt = task.attempt(number)
+        attempt = task.attempt(which.attempt)
         return (job, task, attempt) if attempt is not None and attempt.running else None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zmr.coordinator.states import (
     ATTEMPT_TRANSITIONS,
@@ -24,7 +24,9 @@ from zmr.coordinator.states import (
     TaskState,
 )
 from zmr.coordinator.tally import MAP, REDUCE, TaskTally
+from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
+from zmr.core.specs import MapManifest, ReduceResult
 from zmr.job.counters import BUILTIN_GROUP, Counters
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class Task:
     failures: int = 0
     error: str = ""
     traceback: str = ""
-    result: dict[str, Any] | None = None     # manifest of the committed attempt
+    result: MapManifest | ReduceResult | None = None    # of the committed attempt
     output_worker: str = ""                  # for maps: the worker holding the output
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
@@ -108,6 +110,10 @@ class Task:
     @property
     def name(self) -> str:
         return f"{self.job_id}/{self.kind}-{self.index:05d}"
+
+    def attempt_id(self, attempt: Attempt) -> AttemptId:
+        """How messages name ``attempt`` of this task."""
+        return AttemptId(self.job_id, self.kind, self.index, attempt.number)  # type: ignore
 
     def set_state(self, new: TaskState, cause: Stimulus) -> None:
         if new not in TASK_TRANSITIONS[self.state]:
@@ -163,8 +169,6 @@ class Job:
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
-    # what every map spec of the job shares (built at the first assignment; not journaled)
-    map_spec_base: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
     def set_state(self, new: JobState, cause: Stimulus) -> None:
@@ -182,14 +186,14 @@ class Job:
         task, whatever was retried, re-run or speculated), plus the job-level counters."""
         total = Counters(self.counters.to_dict())
         for task in self.tasks():
-            if task.state == TaskState.SUCCEEDED and task.result:
-                total.merge(task.result.get("counters", {}))
+            if task.state == TaskState.SUCCEEDED and task.result is not None:
+                total.merge(task.result.counters)
         return total
 
     def map_counter(self, name: str, group: str = BUILTIN_GROUP) -> int:
         """A task counter summed over the map tasks that committed."""
-        return sum(int(t.result.get("counters", {}).get(group, {}).get(name, 0))
-                   for t in self.maps if t.state == TaskState.SUCCEEDED and t.result)
+        return sum(t.result.counters.get(group, {}).get(name, 0) for t in self.maps
+                   if t.state == TaskState.SUCCEEDED and t.result is not None)
 
     def task(self, kind: str, index: int) -> Task | None:
         if kind not in (MAP, REDUCE):

@@ -4,7 +4,8 @@ back (``job_record`` / ``job_from_record``) and what clients and the dashboard a
 
 Kept apart from ``model.py`` so the records' rules and their on-disk shape change
 separately: a journal written by an older coordinator must still load (attempt states
-are stored as the strings ``AttemptState`` has as values).
+are stored as the strings ``AttemptState`` has as values; a task's result as the JSON
+shape of its MapManifest or ReduceResult, which older coordinators stored as it came).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import AttemptState, JobState, TaskState
 from zmr.core.plan import JobPlan
+from zmr.core.specs import MapManifest, ReduceResult
 from zmr.job.counters import Counters
 
 
@@ -38,7 +40,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
 def task_record(task: Task) -> dict[str, Any]:
     return {"kind": task.kind, "index": task.index, "state": task.state.value,
             "failures": task.failures, "error": task.error, "traceback": task.traceback,
-            "result": task.result, "output_worker": task.output_worker,
+            "result": task.result.to_dict() if task.result is not None else None,
+            "output_worker": task.output_worker,
             "attempts": _attempts(task)}
 
 
@@ -65,7 +68,15 @@ def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
     attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
                 for n, w, s, f, o, spec in r["attempts"]]
     return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
-                r["error"], r["traceback"], r["result"], r["output_worker"])
+                r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"])
+
+
+def _result(kind: str, record: Any) -> MapManifest | ReduceResult | None:
+    if record is None:
+        return None
+    result: MapManifest | ReduceResult = (MapManifest if kind == MAP else
+                                          ReduceResult).from_dict(record)
+    return result
 
 
 def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:

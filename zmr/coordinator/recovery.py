@@ -8,7 +8,7 @@ offers the map outputs it still holds, which are adopted instead of recomputed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch
 from zmr.coordinator.commands import Command, SealOutput
@@ -23,7 +23,8 @@ from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.records import job_number
 from zmr.coordinator.results import result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, TaskState
-from zmr.core.specs import MapManifest
+from zmr.core.ids import AttemptId
+from zmr.protocol.messages import HeldOutput
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -87,41 +88,35 @@ def _stop_reduces(job: Job, ev: Stimulus) -> list[Command]:
     for task, attempt in job.running_attempts(REDUCE):
         end_attempt(task, attempt, AttemptState.KILLED, ev)
         job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
-        commands.append(kill(job, task, attempt))
+        commands.append(kill(task, attempt))
     return commands
 
 
-def _adopt_output(state: CoordinatorState, worker_id: str, hold: Any,
+def _adopt_output(state: CoordinatorState, worker_id: str, hold: HeldOutput,
                   ev: Stimulus) -> list[Command]:
     """A (re)joining worker still has a finished map output: use it, don't recompute."""
-    try:
-        job_id, manifest = hold
-        job = state.jobs.get(job_id)
-        parsed = MapManifest.from_dict(manifest)
-    except (TypeError, ValueError, KeyError):
-        return []
+    job = state.jobs.get(hold.job_id)
     if job is None or job.state in FINAL_JOB_STATES:
         return []
-    task = job.task(MAP, parsed.map_index)
+    task = job.task(MAP, hold.manifest.map_index)
     if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
-            result_problem(MAP, task.index, len(job.reduces), manifest):
+            result_problem(task.index, len(job.reduces), hold.manifest):
         return []
     commands = kill_others(job, task, ev)     # recomputing it is now pointless
     task.set_state(TaskState.SUCCEEDED, ev)
-    task.result, task.output_worker = manifest, worker_id
+    task.result, task.output_worker = hold.manifest, worker_id
     task.touch()
     job.counters.increment(JOB_COUNTERS, "RECOVERED_MAPS")
     return commands
 
 
-def _forget_attempts_not_running(state: CoordinatorState, worker_id: str, running: set[str],
-                                 ev: Stimulus) -> None:
+def _forget_attempts_not_running(state: CoordinatorState, worker_id: str,
+                                 running: set[AttemptId], ev: Stimulus) -> None:
     """A worker says what it runs; attempts we think it runs but it does not (their
     result was lost while we were down) run again."""
     for job in state.live_jobs():
         for task, attempt in job.running_attempts():
-            name = f"{job.job_id}/{task.kind}/{task.index}/{attempt.number}"
-            if attempt.worker_id == worker_id and name not in running:
+            if attempt.worker_id == worker_id and task.attempt_id(attempt) not in running:
                 end_attempt(task, attempt, AttemptState.LOST, ev)
 
 
@@ -172,26 +167,19 @@ def _time_out(state: CoordinatorState, job: Job, task: Task, attempt: Attempt,
     error = (f"attempt {attempt.number} made no progress for {state.task_timeout_s:.0f}s "
              f"(task timeout) on worker {attempt.worker_id}: killed")
     if job.state in FINAL_JOB_STATES or task.state == TaskState.SUCCEEDED:
-        return [kill(job, task, attempt)]
-    return [kill(job, task, attempt),
+        return [kill(task, attempt)]
+    return [kill(task, attempt),
             *count_failure(state, job, task, attempt.worker_id, error, "", ev)]
 
 
 def progress_reported(state: CoordinatorState, ev: ProgressReported) -> list[Command]:
-    """Heartbeat: ``job/kind/index/attempt:records:bytes_read:bytes_total`` for each
-    attempt a worker holds."""
+    """Heartbeat: records processed and bytes read of each attempt a worker holds."""
     for entry in ev.msg.running:
-        try:
-            name, count, read, total = entry.split(":")
-            job_id, kind, index, number = name.split("/")
-            found = state.running_attempt(job_id, kind, int(index), int(number))
-            records, fraction = int(count), int(read) / max(1, int(total))
-        except ValueError:
-            continue
+        found = state.running_attempt(entry.attempt)
         if found is None or found[2].worker_id != ev.msg.sender:
             continue
         attempt = found[2]
-        attempt.read = max(0.0, min(1.0, fraction))
-        if records != attempt.progress:
-            attempt.progress, attempt.progress_s = records, ev.now
+        attempt.read = max(0.0, min(1.0, entry.read / max(1, entry.total)))
+        if entry.records != attempt.progress:
+            attempt.progress, attempt.progress_s = entry.records, ev.now
     return []

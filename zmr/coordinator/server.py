@@ -34,7 +34,6 @@ from zmr.coordinator.stimuli import (
     WorkerRegistered,
 )
 from zmr.core.errors import ConfigError, ZmrError
-from zmr.core.plan import JobPlan
 from zmr.core.process import worth_logging
 from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
@@ -263,25 +262,20 @@ class CoordinatorServer:
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
         self._save_log(msg, "failed")
-        log.warning("job=%s task=%s-%05d attempt=%d worker=%s failed: %s", msg.job_id,
-                    msg.task, msg.index, msg.attempt, msg.worker_id, msg.error)
+        log.warning("%s failed on worker=%s: %s", msg.attempt, msg.worker_id, msg.error)
         self.effects.feed(AttemptFailed(self.clock(), msg))
 
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
         """Keep an attempt's log tail, only for attempts we know: a stale or forged report
         must not grow the journal."""
-        if views.is_running_attempt(self.state, msg.job_id, msg.task, msg.index, msg.attempt):
-            self.journal.save_log(msg.job_id, msg.task, msg.index, msg.attempt, msg.worker_id,
-                                  outcome, msg.log)
+        if views.is_running_attempt(self.state, msg.attempt):
+            self.journal.save_log(msg.attempt, msg.worker_id, outcome, msg.log)
 
     # -- from clients ----------------------------------------------------------------------
     def handle_submit(self, peer: bytes, msg: SubmitJob, blobs: list[bytes]) -> None:
         if len(blobs) != 1:
             raise ZmrError("a job submission carries its code as exactly one blob")
-        try:
-            plan = JobPlan.from_dict(msg.plan)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ZmrError(f"malformed job plan: {exc}") from None
+        plan = msg.plan.check()          # its shape was checked by the wire: its settings
         problem = views.unplaceable(self.state, plan)
         if problem:
             raise ZmrError(problem)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from zmr.coordinator import policy, records
 from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
 
 if TYPE_CHECKING:
@@ -60,10 +61,9 @@ def job_view(state: CoordinatorState, job_id: str) -> JobView | None:
                    job.submitted_s, job.finished_s, job.plan.output)
 
 
-def is_running_attempt(state: CoordinatorState, job_id: str, kind: str, index: int,
-                       number: int) -> bool:
+def is_running_attempt(state: CoordinatorState, attempt: AttemptId) -> bool:
     """Whether that attempt exists and is running (anything else is stale or forged)."""
-    return state.running_attempt(job_id, kind, index, number) is not None
+    return state.running_attempt(attempt) is not None
 
 
 def jobs_to_forget(state: CoordinatorState, job_ids: list[str]) -> list[str]:

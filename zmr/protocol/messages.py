@@ -1,16 +1,22 @@
 """Every message zmr sends, in one place: frozen dataclasses with a ``KIND`` and a docstring.
 
-Fields are plain JSON types (str, int, float, bool, list, dict); ``wire.py`` checks each
-field's type against its annotation when decoding, so a message that reaches a handler is
-well-formed. Bulk bytes (job code, shuffle data) never go in fields: they travel as extra
-frames (``blobs``). Peers: C = coordinator, W = worker, K = client, S = shuffle service,
-R = reduce task fetching data.
+Fields are JSON types or the core's value types (``AttemptId``, task specs, results, the
+job plan), which travel as their JSON shapes (:mod:`zmr.core.jsonable`); ``wire.py``
+decodes each field by its annotation, nested fields included, so a message that reaches a
+handler is fully typed and well-formed. Bulk bytes (job code, shuffle data) never go in
+fields: they travel as extra frames (``blobs``). Peers: C = coordinator, W = worker,
+K = client, S = shuffle service, R = reduce task fetching data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
+
+from zmr.core.ids import MAP, AttemptId
+from zmr.core.jsonable import ShapeError
+from zmr.core.plan import JobPlan
+from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,17 +26,45 @@ class Message:
     KIND: ClassVar[bytes] = b""
 
 
+class HeldOutput(NamedTuple):
+    """A finished map output a worker still has on disk (``[job_id, manifest]``)."""
+
+    job_id: str
+    manifest: MapManifest
+
+
+class AttemptProgress(NamedTuple):
+    """How far a running attempt is: records processed, bytes of its input read of
+    ``total`` (all 0 while it is queued)."""
+
+    attempt: AttemptId
+    records: int
+    read: int
+    total: int
+
+
+def _kind_problem(attempt: AttemptId, value: Any, as_map: type, as_reduce: type) -> str:
+    """Why ``value`` cannot belong to ``attempt`` ("" if it can): the shapes of a map's and
+    a reduce's spec (or result) are told apart by their fields, but only the attempt says
+    which one it must be. Checked when the message is made, so no AssignTask or TaskDone,
+    decoded or built, pairs an attempt with the other kind's value."""
+    expected = as_map if attempt.kind == MAP else as_reduce
+    if isinstance(value, expected):
+        return ""
+    return (f"expected {expected.__name__} for {attempt.kind} attempt {attempt}, "
+            f"got {type(value).__name__}")
+
+
 # --------------------------------------------------------------------------- worker <-> C
 
 @dataclass(frozen=True, slots=True)
 class Register(Message):
     """W->C: a worker (re)joins: who it is, where its shuffle service listens, capacity.
-    ``holds`` lists the finished map outputs it still has on disk, as
-    ``[job_id, manifest]`` pairs, so they need not be computed again; ``running`` the
-    attempts it is still running (after a coordinator restart they simply carry on);
-    ``jobs`` every job it has data on disk for (the reply says which are over);
-    ``shuffle_key`` the CURVE public key (z85) reducers must expect from its shuffle
-    service ("" when curve is off)."""
+    ``holds`` lists the finished map outputs it still has on disk, so they need not be
+    computed again; ``running`` the attempts it is still running (after a coordinator
+    restart they simply carry on); ``jobs`` every job it has data on disk for (the reply
+    says which are over); ``shuffle_key`` the CURVE public key (z85) reducers must expect
+    from its shuffle service ("" when curve is off)."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str
@@ -39,8 +73,8 @@ class Register(Message):
     slots: int
     cpus: int
     memory_mb: int
-    holds: list[Any] = field(default_factory=list)
-    running: list[str] = field(default_factory=list)    # "job/task/index/attempt"
+    holds: list[HeldOutput] = field(default_factory=list)
+    running: list[AttemptId] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
     shuffle_key: str = ""
     prefetch: int = 0          # attempts it queues beyond its slots (see RequestTask)
@@ -69,33 +103,44 @@ class RequestTask(Message):
 
 @dataclass(frozen=True, slots=True)
 class AssignTask(Message):
-    """C->W: run one attempt. ``spec`` is a MapTaskSpec/ReduceTaskSpec as a dict; the job's
-    code (cloudpickle) follows as blob 0 the first time a worker sees the job."""
+    """C->W: run one attempt: a MapTaskSpec for a map attempt, a ReduceTaskSpec for a
+    reduce (naming the same attempt); the job's code (cloudpickle) follows as blob 0 the
+    first time a worker sees the job."""
 
     KIND: ClassVar[bytes] = b"ASSIGN"
-    job_id: str
-    task: str          # "map" or "reduce"
-    index: int
-    attempt: int
-    spec: dict[str, Any]
+    attempt: AttemptId
+    spec: MapTaskSpec | ReduceTaskSpec
     has_code: bool
+
+    def __post_init__(self) -> None:
+        problem = _kind_problem(self.attempt, self.spec, MapTaskSpec, ReduceTaskSpec)
+        if problem:
+            raise ShapeError(problem, ".spec")
+        spec = self.spec
+        index = spec.map_index if isinstance(spec, MapTaskSpec) else spec.partition
+        if (spec.job_id, index, spec.attempt) != (self.attempt.job_id, self.attempt.index,
+                                                  self.attempt.attempt):
+            raise ShapeError(f"names another attempt than {self.attempt}", ".spec")
 
 
 @dataclass(frozen=True, slots=True)
 class TaskDone(Message):
-    """W->C: an attempt succeeded; ``result`` is a MapManifest or ReduceResult dict."""
+    """W->C: an attempt succeeded: a map's MapManifest or a reduce's ReduceResult (what
+    else it says is checked by the coordinator, ``coordinator/results.py``)."""
 
     KIND: ClassVar[bytes] = b"DONE"
     worker_id: str
-    job_id: str
-    task: str
-    index: int
-    attempt: int
-    result: dict[str, Any]
+    attempt: AttemptId
+    result: MapManifest | ReduceResult
     started_s: float
     finished_s: float
     log: str = ""          # the tail of what the attempt printed (see worker/housekeeping.py)
     free_slots: int = -1   # as in RequestTask, so the answer can be the next task; -1: unsaid
+
+    def __post_init__(self) -> None:
+        problem = _kind_problem(self.attempt, self.result, MapManifest, ReduceResult)
+        if problem:
+            raise ShapeError(problem, ".result")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +150,7 @@ class TaskFailed(Message):
 
     KIND: ClassVar[bytes] = b"FAILED"
     worker_id: str
-    job_id: str
-    task: str
-    index: int
-    attempt: int
+    attempt: AttemptId
     error: str
     traceback: str
     lost_map: int = -1
@@ -121,10 +163,7 @@ class KillTask(Message):
     """C->W: stop an attempt (job cancelled or failed)."""
 
     KIND: ClassVar[bytes] = b"KILL"
-    job_id: str
-    task: str
-    index: int
-    attempt: int
+    attempt: AttemptId
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +184,19 @@ class Heartbeat(Message):
     sender: str
     seq: int
     load: int = 0
-    running: list[str] = field(default_factory=list)
+    running: list[AttemptProgress] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- client <-> C
 
 @dataclass(frozen=True, slots=True)
 class SubmitJob(Message):
-    """K->C: run a job. ``plan`` is a JobPlan dict; blob 0 is the job's code."""
+    """K->C: run a job: its plan (whose settings the coordinator checks, ``JobPlan.check``,
+    so a bad one is answered with why); blob 0 is the job's code."""
 
     KIND: ClassVar[bytes] = b"SUBMIT"
     name: str
-    plan: dict[str, Any]
+    plan: JobPlan
     overwrite: bool = False
 
 

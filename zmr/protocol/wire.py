@@ -2,15 +2,20 @@
 
 A message is a ZeroMQ multipart message::
 
-    frame 0   b"ZMR1"                 protocol name and version; anything else is refused
+    frame 0   b"ZMR2"                 protocol name and version; anything else is refused
     frame 1   KIND                    e.g. b"ASSIGN" (see messages.py)
     frame 2   JSON object             the dataclass fields, UTF-8, at most MAX_PAYLOAD bytes
     frame 3.. blobs                   raw bytes (job code, shuffle data), at most MAX_BLOB each
 
 (a ROUTER socket prepends the peer's identity frame, which the transport strips). Control
 payloads are JSON and never unpickled. ``decode`` checks the version, the kind, every field's
-presence and type, unknown fields and sizes, and raises :class:`ProtocolError` for anything
-else; receivers log and drop such messages and count them.
+presence and type (nested specs, results, plans and ids to the last field), unknown fields
+and sizes, and raises :class:`ProtocolError` for anything else; receivers log and drop such
+messages and count them.
+
+Version 2 (``ZMR2``) carries attempts as ``AttemptId`` lists and specs, results and plans
+as their typed shapes; every peer comes from one install, so a peer of another version is
+refused as one of an unknown version rather than read in a shape it does not have.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from zmr.core.errors import ProtocolError
 from zmr.core.jsonable import ShapeError, converter, to_json
 from zmr.protocol.messages import ALL_MESSAGES, Message
 
-VERSION = b"ZMR1"
+VERSION = b"ZMR2"
 MAX_PAYLOAD = 16 << 20      # a job plan with a great many splits still fits
 MAX_BLOB = 256 << 20        # job code or one shuffle chunk
 MAX_FRAMES = 8

@@ -97,15 +97,16 @@ def _write_index(path: str, job_id: str, manifest: MapManifest) -> None:
     os.replace(path + ".tmp", path)
 
 
-def read_indexes(work_root: str) -> list[tuple[str, dict[str, Any]]]:
-    """(job id, manifest dict) of every finished map output under a worker's data dir."""
+def read_indexes(work_root: str) -> list[tuple[str, MapManifest]]:
+    """(job id, manifest) of every finished map output under a worker's data dir."""
     found = []
     for index in sorted(glob.glob(layout.map_index_glob(work_root))):
         try:
             with open(index, encoding="utf-8") as f:
                 record = json.load(f)
-            if os.path.exists(record["manifest"]["path"]):
-                found.append((str(record["job_id"]), dict(record["manifest"])))
+            manifest = MapManifest.from_dict(record["manifest"])
+            if os.path.exists(manifest.path):
+                found.append((str(record["job_id"]), manifest))
         except (OSError, ValueError, KeyError, TypeError):
             continue          # a damaged index only costs a recomputation
     return found

@@ -13,6 +13,7 @@ fresh socket with exponential backoff and registers again; when it has been sile
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -20,10 +21,13 @@ import time
 import uuid
 
 from zmr.config import ClusterConfig, check_hosts, curve_for
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapManifest
 from zmr.protocol.messages import (
     AssignTask,
     ErrorReply,
     Heartbeat,
+    HeldOutput,
     JobEnded,
     KillTask,
     Message,
@@ -39,7 +43,7 @@ from zmr.storage import layout
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_with_files
-from zmr.worker.executor import AttemptKey, warm_up
+from zmr.worker.executor import warm_up
 from zmr.worker.housekeeping import (
     jobs_on_disk,
     purge_job,
@@ -162,13 +166,12 @@ class WorkerAgent:
             self.dealer.close()
         self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
                                           identity=self.worker_id, curve=self.curve), "control")
-        holds = [[job_id, manifest] for job_id, manifest in read_indexes(self.data_dir)]
-        for job_id, manifest in holds:      # outputs kept from before a restart
-            self.shuffle.publish(job_id, manifest["path"])
-        running = ["/".join(map(str, key)) for key in self.slots.attempts()]
+        holds = [HeldOutput(*found) for found in read_indexes(self.data_dir)]
+        for hold in holds:                  # outputs kept from before a restart
+            self.shuffle.publish(hold.job_id, hold.manifest.path)
         self.dealer.send(Register(self.worker_id, socket.gethostname(), self.shuffle_endpoint,
                                   self.slots.slots, os.cpu_count() or 1, _memory_mb(), holds,
-                                  running, jobs_on_disk(self.data_dir),
+                                  self.slots.attempts(), jobs_on_disk(self.data_dir),
                                   self.curve.public.decode() if self.curve else "",
                                   self.slots.prefetch))
         self._connected_at = time.monotonic()
@@ -204,7 +207,7 @@ class WorkerAgent:
         elif isinstance(msg, AssignTask):
             self._start(msg, blobs)
         elif isinstance(msg, KillTask):
-            self._kill((msg.job_id, msg.task, msg.index, msg.attempt))
+            self._kill(msg.attempt)
         elif isinstance(msg, JobEnded):
             self._job_ended(msg.job_id)
         elif isinstance(msg, Shutdown):
@@ -232,15 +235,16 @@ class WorkerAgent:
         self.coordinator_seq = beat.seq
 
     def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
-        key = (msg.job_id, msg.task, msg.index, msg.attempt)
-        spec = dict(msg.spec, work_dir=layout.job_work_dir(self.data_dir, msg.job_id))
-        log.debug("worker=%s job=%s task=%s-%05d attempt=%d: queued", self.worker_id,
-                  msg.job_id, msg.task, msg.index, msg.attempt)
+        key = msg.attempt
+        # where this worker keeps the job's data: the coordinator cannot know
+        spec = dataclasses.replace(msg.spec,
+                                   work_dir=layout.job_work_dir(self.data_dir, key.job_id))
+        log.debug("worker=%s %s: queued", self.worker_id, key)
         self.slots.add(key, spec, layout.attempt_log_path(self.data_dir, *key),
                        blobs[0] if msg.has_code and blobs else None)
         self._settle(self.slots.fill())
 
-    def _kill(self, key: AttemptKey) -> None:
+    def _kill(self, key: AttemptId) -> None:
         if self.slots.kill(key):
             log.info("worker=%s killed %s", self.worker_id, key)
             self._settle(self.slots.fill())
@@ -254,14 +258,13 @@ class WorkerAgent:
             return
         finished += self.slots.fill()
         for done in finished:
-            job_id, task, index, attempt = done.key
             outcome = done.outcome
             if outcome.ok and outcome.result is not None:
-                if task == "map":       # before anyone hears of it, so it can be fetched
-                    self.shuffle.publish(job_id, outcome.result["path"])
-                self._send(TaskDone(self.worker_id, job_id, task, index, attempt,
-                                    outcome.result, done.started_s, time.time(),
-                                    self._log_tail(done.key), self._free()))
+                if isinstance(outcome.result, MapManifest):
+                    # before anyone hears of it, so it can be fetched
+                    self.shuffle.publish(done.key.job_id, outcome.result.path)
+                self._send(TaskDone(self.worker_id, done.key, outcome.result, done.started_s,
+                                    time.time(), self._log_tail(done.key), self._free()))
                 continue
             error = outcome.error
             if outcome.disk_error:
@@ -286,15 +289,13 @@ class WorkerAgent:
             log.info("worker=%s healthy again", self.worker_id)
         return True
 
-    def _report_failure(self, key: AttemptKey, error: str, tb: str,
+    def _report_failure(self, key: AttemptId, error: str, tb: str,
                         lost_map: int = -1) -> None:
-        job_id, task, index, attempt = key
-        log.warning("worker=%s job=%s task=%s-%05d attempt=%d failed: %s", self.worker_id,
-                    job_id, task, index, attempt, error)
-        self._send(TaskFailed(self.worker_id, job_id, task, index, attempt, error, tb,
-                              lost_map, self._log_tail(key), self._free()))
+        log.warning("worker=%s %s failed: %s", self.worker_id, key, error)
+        self._send(TaskFailed(self.worker_id, key, error, tb, lost_map, self._log_tail(key),
+                              self._free()))
 
-    def _log_tail(self, key: AttemptKey) -> str:
+    def _log_tail(self, key: AttemptId) -> str:
         return read_log_tail(layout.attempt_log_path(self.data_dir, *key))
 
     def _send(self, msg: Message) -> None:

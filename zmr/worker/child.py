@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
+
 if TYPE_CHECKING:
     from zmr.job.loader import JobSpec
     from zmr.transport.security import Curve
@@ -35,7 +37,7 @@ class Outcome:
     """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
 
     ok: bool
-    result: dict[str, Any] | None = None
+    result: MapManifest | ReduceResult | None = None
     error: str = ""
     traceback: str = ""
     lost_map: int = -1
@@ -59,12 +61,12 @@ def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path
             return                          # the worker is gone
         if request[0] != "run":
             return                          # "stop": retired
-        _, kind, spec, job_id, code, log_path = request
+        _, spec, job_id, code, log_path = request
         _clear_output()
         try:
             if code is not None or loaded is None or loaded[0] != job_id:
                 loaded = (job_id, _unpack(code))
-            outcome = _attempt(kind, spec, loaded[1], own_endpoint, curve)
+            outcome = _attempt(spec, loaded[1], own_endpoint, curve)
         except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
             outcome = _failure(exc, spec)
         keep_output(scratch_path, log_path)
@@ -82,38 +84,35 @@ def _unpack(code: bytes | None) -> JobSpec:
     return unpack_job(code)
 
 
-def _attempt(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
+def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
              curve: Curve | None) -> Any:
-
     try:
-        return Outcome(True, result=_run(kind, spec, job, own_endpoint, curve))
+        return Outcome(True, result=_run(spec, job, own_endpoint, curve))
     except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
         return _failure(exc, spec)
 
 
-def _failure(exc: BaseException, spec: dict[str, Any]) -> Any:
+def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
     from zmr.core.errors import FetchFailedError, user_traceback
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
     _log_quietly(traceback.format_exc())    # the attempt's log keeps every frame
     text = user_traceback(exc)
-    disk = _disk_error(exc, spec.get("work_dir", ""))
+    disk = _disk_error(exc, spec.work_dir)
     return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
                    lost_map=lost, disk_error=bool(disk))
 
 
-def _run(kind: str, spec: dict[str, Any], job: JobSpec, own_endpoint: str,
-         curve: Curve | None) -> dict[str, Any]:
-    from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
+def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
+         curve: Curve | None) -> MapManifest | ReduceResult:
     from zmr.shuffle.fetcher import make_fetch
     from zmr.tasks.map_task import run_map_task
     from zmr.tasks.reduce_task import run_reduce_task
 
-    if kind == "map":
-        return run_map_task(MapTaskSpec.from_dict(spec), job).to_dict()
-    reduce_spec = ReduceTaskSpec.from_dict(spec)
-    fetch = make_fetch(own_endpoint, reduce_spec.job_id, curve=curve)
-    return run_reduce_task(reduce_spec, job, fetch).to_dict()
+    if isinstance(spec, MapTaskSpec):
+        return run_map_task(spec, job)
+    fetch = make_fetch(own_endpoint, spec.job_id, curve=curve)
+    return run_reduce_task(spec, job, fetch)
 
 
 def _point_progress_at(shared: Any) -> None:

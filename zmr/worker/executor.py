@@ -8,10 +8,12 @@ code, and each keeps the job it last ran loaded, so an attempt costs a message o
 not a fork and an unpickle. An executor serves one job at a time: a task of another job gets
 a fresh process, so module-level state never leaks from one job into the next.
 
-The worker talks to an executor over a duplex pipe: ``("run", kind, spec, job_id, code,
-log_path)`` in, an :class:`Outcome` out. The pipe is the worker's only way to see the
-executor: it becomes readable when the result is there *or* the process died (EOF), so it
-sits in the worker's poller next to the ZeroMQ sockets and nothing waits on a timer.
+The worker talks to an executor over a duplex pipe: ``("run", spec, job_id, code,
+log_path)`` in (the spec is the MapTaskSpec or ReduceTaskSpec object, pickled by the pipe:
+both ends are this worker's own processes), an :class:`Outcome` out. The pipe is the
+worker's only way to see the executor: it becomes readable when the result is there *or*
+the process died (EOF), so it sits in the worker's poller next to the ZeroMQ sockets and
+nothing waits on a timer.
 The child's stdout and stderr go to the running attempt's log file.
 
 A job's ``--task-memory`` limit is enforced the way Hadoop's ContainersMonitor does it: the
@@ -27,8 +29,10 @@ import multiprocessing
 import os
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.storage import layout
 from zmr.worker import child
 from zmr.worker.child import Outcome
@@ -41,7 +45,6 @@ _PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher"
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-AttemptKey = tuple[str, str, int, int]
 
 
 def warm_up() -> None:
@@ -72,7 +75,7 @@ class Executor:
         self.process.start()
         child_end.close()
         self.job_id: str | None = None       # the job whose code this process has loaded
-        self.attempt: AttemptKey | None = None
+        self.attempt: AttemptId | None = None
         self.started_s = 0.0
         self.tasks_run = 0
         self.memory_limit = 0                # bytes of RSS for the running attempt; 0 = none
@@ -90,20 +93,19 @@ class Executor:
         return self.process.is_alive()
 
     # -- running ---------------------------------------------------------------------------
-    def start(self, key: AttemptKey, kind: str, spec: dict[str, Any], code: bytes,
+    def start(self, attempt: AttemptId, spec: MapTaskSpec | ReduceTaskSpec, code: bytes,
               log_path: str) -> bool:
         """Hand an attempt to this executor; False if the process is gone (it died while
         idle, e.g. killed from outside): the caller takes another executor."""
-        job_id = key[0]
         self.progress[:] = [0, 0, 0]
-        send_code = code if job_id != self.job_id else None
+        send_code = code if attempt.job_id != self.job_id else None
         try:
-            self.conn.send(("run", kind, spec, job_id, send_code, log_path))
+            self.conn.send(("run", spec, attempt.job_id, send_code, log_path))
         except (OSError, ValueError):
             return False
-        self.job_id, self.attempt, self.log_path = job_id, key, log_path
+        self.job_id, self.attempt, self.log_path = attempt.job_id, attempt, log_path
         self.started_s = time.time()
-        self.memory_limit = int(spec.get("task_memory", 0))
+        self.memory_limit = spec.task_memory
         self._verdict = None
         return True
 

@@ -16,8 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
+from zmr.protocol.messages import AttemptProgress
 from zmr.worker.child import READ, RECORDS, TOTAL, Outcome
-from zmr.worker.executor import AttemptKey, Executor, resident_bytes
+from zmr.worker.executor import Executor, resident_bytes
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
@@ -31,8 +34,8 @@ PREFETCH_BELOW_S = 1.0
 class Queued:
     """An assigned attempt waiting for an executor."""
 
-    key: AttemptKey
-    spec: dict[str, Any]
+    key: AttemptId
+    spec: MapTaskSpec | ReduceTaskSpec
     log_path: str
 
 
@@ -40,7 +43,7 @@ class Queued:
 class Finished:
     """An attempt that ended, with when it started running on this worker."""
 
-    key: AttemptKey
+    key: AttemptId
     outcome: Outcome
     started_s: float
 
@@ -77,15 +80,15 @@ class Slots:
     def busy(self) -> list[Executor]:
         return [e for e in self.executors if e.busy]
 
-    def attempts(self) -> list[AttemptKey]:
+    def attempts(self) -> list[AttemptId]:
         """Every attempt this worker holds, running or queued."""
         return [e.attempt for e in self.busy() if e.attempt] + [q.key for q in self.queue]
 
-    def progress(self) -> list[str]:
-        """``job/kind/index/attempt:records:bytes_read:bytes_total`` per attempt held."""
-        entries = [f"{_name(e.attempt)}:{e.progress[RECORDS]}:{e.progress[READ]}:"
-                   f"{e.progress[TOTAL]}" for e in self.busy() if e.attempt]
-        return entries + [f"{_name(q.key)}:0:0:0" for q in self.queue]
+    def progress(self) -> list[AttemptProgress]:
+        """How far each attempt held is (queued ones: not started)."""
+        entries = [AttemptProgress(e.attempt, e.progress[RECORDS], e.progress[READ],
+                                   e.progress[TOTAL]) for e in self.busy() if e.attempt]
+        return entries + [AttemptProgress(q.key, 0, 0, 0) for q in self.queue]
 
     def needs_memory_watch(self) -> bool:
         return any(e.memory_limit for e in self.busy())
@@ -96,10 +99,10 @@ class Slots:
         while len(self.executors) < self.slots:
             self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve))
 
-    def add(self, key: AttemptKey, spec: dict[str, Any], log_path: str,
+    def add(self, key: AttemptId, spec: MapTaskSpec | ReduceTaskSpec, log_path: str,
             code: bytes | None) -> None:
         if code is not None:
-            self.job_code[key[0]] = code
+            self.job_code[key.job_id] = code
         self.queue.append(Queued(key, spec, log_path))
 
     def fill(self) -> list[Finished]:
@@ -108,7 +111,7 @@ class Slots:
         failed: list[Finished] = []
         while self.queue and len(self.busy()) < self.slots:
             queued = self.queue.popleft()
-            code = self.job_code.get(queued.key[0])
+            code = self.job_code.get(queued.key.job_id)
             if code is None:
                 failed.append(Finished(queued.key, Outcome(
                     False, error="worker has no code for this job"), time.time()))
@@ -117,10 +120,9 @@ class Slots:
         return failed
 
     def _start(self, queued: Queued, code: bytes) -> None:
-        kind = queued.key[1]
         for _ in range(3):           # an idle executor may have died since its last attempt
-            executor = self._executor_for(queued.key[0])
-            if executor.start(queued.key, kind, queued.spec, code, queued.log_path):
+            executor = self._executor_for(queued.key.job_id)
+            if executor.start(queued.key, queued.spec, code, queued.log_path):
                 return
             self._drop(executor)
         raise RuntimeError("cannot start a task process")
@@ -161,7 +163,7 @@ class Slots:
         limit = executor.memory_limit
         return bool(limit) and resident_bytes(executor.process.pid) > limit // 2
 
-    def kill(self, key: AttemptKey) -> bool:
+    def kill(self, key: AttemptId) -> bool:
         """Stop an attempt, queued or running; False if this worker does not hold it."""
         for queued in list(self.queue):
             if queued.key == key:
@@ -173,10 +175,10 @@ class Slots:
                 return True
         return False
 
-    def job_ended(self, job_id: str) -> list[AttemptKey]:
+    def job_ended(self, job_id: str) -> list[AttemptId]:
         """Stop the job's attempts, forget its code, and recycle the executors that have
         it loaded; returns the attempts stopped."""
-        stopped = [k for k in self.attempts() if k[0] == job_id]
+        stopped = [k for k in self.attempts() if k.job_id == job_id]
         for key in stopped:
             self.kill(key)
         for executor in [e for e in self.executors if e.job_id == job_id and not e.busy]:
@@ -202,9 +204,4 @@ class Slots:
             executor.retire()
         executor.forget_scratch()     # a retiring process still writing keeps its inode
         self.executors.remove(executor)
-
-
-def _name(key: AttemptKey) -> str:
-    return "/".join(map(str, key))
-
 

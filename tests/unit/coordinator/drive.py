@@ -6,8 +6,9 @@ from __future__ import annotations
 from zmr.coordinator import views
 from zmr.coordinator.commands import Send
 from zmr.coordinator.stimuli import JobSubmitted, TaskRequested, WorkerRegistered
+from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
-from zmr.core.specs import Split
+from zmr.core.specs import MapManifest, PartitionIndexEntry, ReduceResult, Split
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
 
 
@@ -16,14 +17,16 @@ def plan(maps=2, reducers=1, **options):
                    "strict", "/out", **options)
 
 
-def manifest(index, attempt):
-    return {"map_index": index, "attempt": attempt, "path": f"/w/m{index}.arrow",
-            "partitions": [[0, 10, 1, 123]], "counters": {"zmr": {"MAP_INPUT_RECORDS": 5}}}
+def manifest(index, attempt, partitions=1, **fields):
+    return MapManifest(**{"map_index": index, "attempt": attempt, "path": f"/w/m{index}.arrow",
+                          "partitions": (PartitionIndexEntry(0, 10, 1, 123),) * partitions,
+                          "counters": {"zmr": {"MAP_INPUT_RECORDS": 5}}, **fields})
 
 
-def reduce_result(partition, attempt):
-    return {"partition": partition, "attempt": attempt, "output_path": "/out/part-00000",
-            "committed": True, "counters": {"zmr": {"REDUCE_OUTPUT_RECORDS": 2}}}
+def reduce_result(partition, attempt, **fields):
+    return ReduceResult(**{"partition": partition, "attempt": attempt,
+                           "output_path": "/out/part-00000", "committed": True,
+                           "counters": {"zmr": {"REDUCE_OUTPUT_RECORDS": 2}}, **fields})
 
 
 def submit(state, job_plan, now=0.0, code=b"c", name="wc"):
@@ -48,10 +51,12 @@ def register(state, worker, slots=1, now=0.0, **fields):
 
 
 def assigned(commands):
-    return [(c.peer, c.msg.task, c.msg.index, c.msg.attempt) for c in commands
+    return [(c.peer, *c.msg.attempt[1:]) for c in commands
             if isinstance(c, Send) and isinstance(c.msg, AssignTask)]
 
 
 def done(worker, kind, index, attempt, result=None, job_id="job-0001", **fields):
-    return TaskDone(worker, job_id, kind, index, attempt,
-                    result or manifest(index, attempt), 0.0, 1.0, **fields)
+    if result is None:
+        result = manifest(index, attempt) if kind == "map" else reduce_result(index, attempt)
+    return TaskDone(worker, AttemptId(job_id, kind, index, attempt), result, 0.0, 1.0,
+                    **fields)

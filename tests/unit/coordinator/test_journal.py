@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.unit.coordinator.drive import plan, register, submit
+from tests.unit.coordinator.drive import done, plan, register, submit
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.records import job_record, task_record
@@ -21,7 +21,9 @@ from zmr.coordinator.stimuli import (
     TaskRequested,
     WorkerExpired,
 )
-from zmr.protocol.messages import RequestTask, TaskDone
+from zmr.core.ids import AttemptId
+from zmr.core.specs import MapManifest, PartitionIndexEntry
+from zmr.protocol.messages import RequestTask
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +39,8 @@ def running_state(maps=50):
 
 
 def finish(s, job, index, now=1.0):
-    result = {"map_index": index, "attempt": 1, "path": "/m", "partitions": [[0, 1, 1, 1]],
-              "counters": {}}
-    s.handle(AttemptSucceeded(now, TaskDone("w1", job.job_id, "map", index, 1, result,
-                                            0.0, 1.0)))
+    result = MapManifest(index, 1, "/m", (PartitionIndexEntry(0, 1, 1, 1),))
+    s.handle(AttemptSucceeded(now, done("w1", "map", index, 1, result, job_id=job.job_id)))
 
 
 def save(journal, s, now=0.0):
@@ -97,9 +97,9 @@ def test_a_save_writes_the_changed_tasks_only(tmp_path):
 
 def test_attempt_logs_are_written_with_the_next_save_or_when_asked_for(tmp_path):
     journal = Journal(str(tmp_path))
-    journal.save_log("job-0001", "map", 0, 1, "w1", "succeeded", "hello")
+    journal.save_log(AttemptId("job-0001", "map", 0, 1), "w1", "succeeded", "hello")
     assert journal.logs("job-0001")[0]["log"] == "hello"
-    journal.save_log("job-0001", "map", 1, 1, "w1", "succeeded", "again")
+    journal.save_log(AttemptId("job-0001", "map", 1, 1), "w1", "succeeded", "again")
     journal.close()
     assert [e["index"] for e in Journal(str(tmp_path)).logs("job-0001")] == [0, 1]
 
@@ -128,3 +128,23 @@ def test_a_journal_with_tasks_inside_the_job_record_loads_and_is_rewritten(tmp_p
     (again,) = journal.load()
     assert [task_record(t) for t in again.tasks()] == [task_record(t) for t in job.tasks()]
     assert again.maps[0].attempts[0].state is AttemptState.SUCCEEDED
+
+
+def test_results_journaled_as_the_dicts_workers_sent_load_as_typed_results(tmp_path):
+    """Coordinators before typed messages stored a result as the worker's dict: such rows
+    load as a MapManifest / ReduceResult, and a reduce's segments are cut from them."""
+    s, job = running_state(maps=1)
+    journal = Journal(str(tmp_path))
+    save(journal, s)
+    old = {"map_index": 0, "attempt": 1, "path": "/w/m0.arrow",
+           "partitions": [[0, 10, 2, 77]], "counters": {"zmr": {"MAP_INPUT_RECORDS": 3}}}
+    record = dict(task_record(job.maps[0]), state="SUCCEEDED", result=old,
+                  output_worker="w1")
+    journal.db.execute("UPDATE tasks SET record = ? WHERE kind = 'map'", (json.dumps(record),))
+    journal.close()
+    (loaded,) = Journal(str(tmp_path)).load()
+    assert loaded.maps[0].result == MapManifest(0, 1, "/w/m0.arrow",
+                                                (PartitionIndexEntry(0, 10, 2, 77),),
+                                                {"zmr": {"MAP_INPUT_RECORDS": 3}})
+    assert task_record(loaded.maps[0])["result"] == old
+    assert loaded.total_counters().get("MAP_INPUT_RECORDS") == 3

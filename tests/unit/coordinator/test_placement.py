@@ -13,7 +13,7 @@ from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.stimuli import AttemptSucceeded, WorkerExpired
 from zmr.core.plan import JobPlan
 from zmr.core.specs import Split
-from zmr.protocol.messages import AssignTask, TaskDone
+from zmr.protocol.messages import AssignTask
 
 
 def plan(hosts: list[tuple[str, ...]], resources=None) -> JobPlan:
@@ -27,15 +27,12 @@ def join(state, worker, host="h", slots=1, cpus=1, memory_mb=1000, now=0.0):
 
 
 def assigned(commands):
-    return [(c.peer, c.msg.task, c.msg.index) for c in commands
+    return [(c.peer, c.msg.attempt.kind, c.msg.attempt.index) for c in commands
             if isinstance(c, Send) and isinstance(c.msg, AssignTask)]
 
 
 def finish(state, worker, index, now=1.0):
-    manifest = {"map_index": index, "attempt": 1, "path": f"/w/m{index}.arrow",
-                "partitions": [[0, 10, 1, 123]], "counters": {}}
-    return assigned(state.handle(AttemptSucceeded(now, TaskDone(
-        worker, "job-0001", "map", index, 1, manifest, 0.0, 1.0))))
+    return assigned(state.handle(AttemptSucceeded(now, drive.done(worker, "map", index, 1))))
 
 
 def test_workers_get_maps_whose_input_their_host_holds():
@@ -89,14 +86,14 @@ def test_a_task_no_worker_could_ever_run_is_refused_with_a_reason():
 
 
 def test_assigned_map_specs_are_what_the_plan_says():
-    """The coordinator builds map specs from a per-job template: they must be exactly the
-    plan's own ``map_spec(...).to_dict()``, hosts and format options included."""
+    """The specs assigned are exactly the plan's own ``map_spec(...)``, hosts and format
+    options included."""
     s = CoordinatorState()
     p = replace(plan([("a", "b"), ()]), format_options={"columns": ["x"]},
                 compression="zstd")
     job_id, _ = drive.submit(s, p)
     drive.join(s, "w1", 2, host="a", memory_mb=1000)
     sent = [c.msg for c in drive.ask(s, "w1", 2) if isinstance(c, Send)]
-    assert [m.index for m in sent] == [0, 1]
+    assert [m.attempt.index for m in sent] == [0, 1]
     for msg in sent:
-        assert msg.spec == p.map_spec(job_id, msg.index, 1, "").to_dict()
+        assert msg.spec == p.map_spec(job_id, msg.attempt.index, 1, "")

@@ -19,11 +19,13 @@ from zmr.coordinator.states import (
     TaskState,
 )
 from zmr.coordinator.stimuli import AttemptFailed, AttemptSucceeded, Tick, WorkerExpired
+from zmr.core.ids import AttemptId
 from zmr.protocol.messages import TaskFailed
 
 
 def fail(s, attempt, now, worker="w1", job_id="job-0001"):
-    s.handle(AttemptFailed(now, TaskFailed(worker, job_id, "map", 0, attempt, "E", "")))
+    s.handle(AttemptFailed(now, TaskFailed(worker, AttemptId(job_id, "map", 0, attempt), "E",
+                                           "")))
 
 
 def steps(story):

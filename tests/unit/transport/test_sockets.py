@@ -58,7 +58,7 @@ def test_router_refuses_to_send_to_an_unknown_peer(router):
 def test_malformed_messages_are_counted_and_dropped_not_raised(router):
     raw = make_socket(DEALER, connect=bound_endpoint(router.sock), identity="evil")
     try:
-        raw.send_multipart([b"ZMR1", b"HEARTBEAT", b"{not json"])
+        raw.send_multipart([wire.VERSION, b"HEARTBEAT", b"{not json"])
         raw.send_multipart([b"HTTP/1.1", b"GET /"])
         raw.send_multipart(wire.encode(Heartbeat("evil", 1)))
         received = [router.recv() for _ in range(3) if poll([router], 5.0)]
