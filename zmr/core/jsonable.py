@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, Union
 
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
@@ -56,30 +57,63 @@ def to_json(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
+    encode = _ENCODERS.get(kind)
+    if encode is None:
+        encode = _ENCODERS.setdefault(kind, _encoder(kind))
+    return encode(value)
+
+
+Encode = Callable[[Any], Any]
+#: one encoder per type met, made once: every assignment the coordinator sends is encoded
+_ENCODERS: dict[type, Encode] = {}
+
+
+def _encoder(kind: type) -> Encode:
     if kind is dict:
-        return {k: to_json(v) for k, v in value.items()}
-    fields = _dataclass_fields(kind)
-    if fields is not None:
-        return _object(value, fields)
-    return [to_json(v) for v in value] if isinstance(value, (list, tuple)) else value
+        return lambda v: {k: to_json(x) for k, x in v.items()}
+    if dataclasses.is_dataclass(kind):
+        return _object_encoder(kind)
+    if issubclass(kind, (list, tuple)):
+        if hasattr(kind, "_fields") and all(map(_is_plain, _hints(kind).values())):
+            return list             # a NamedTuple of scalars (AttemptId, Piece)
+        return lambda v: [x if type(x) in _PLAIN else to_json(x) for x in v]
+    return lambda v: v
 
 
-def _object(value: Any, fields: tuple[tuple[str, bool], ...]) -> dict[str, Any]:
-    out = {}
-    for name, may_omit in fields:
-        v = getattr(value, name)
-        if may_omit and not v:
-            continue          # an empty container that is also the default
-        out[name] = to_json(v)
-    return out
+def _object_encoder(kind: type) -> Encode:
+    """A dataclass as an object of its fields; a field annotated with a scalar type is
+    taken as it is, and an empty container that is also the default is left out."""
+    hints = _hints(kind)
+    fields = [(f.name, _empty_by_default(f), _is_plain(hints.get(f.name)))
+              for f in dataclasses.fields(kind)]
+
+    def encode(value: Any) -> dict[str, Any]:
+        out = {}
+        for name, may_omit, plain in fields:
+            v = getattr(value, name)
+            if may_omit and not v:
+                continue
+            out[name] = v if plain else to_json(v)
+        return out
+    return encode
 
 
-@functools.cache
-def _dataclass_fields(cls: type) -> tuple[tuple[str, bool], ...] | None:
-    """(name, may be left out when empty) per field of a dataclass; None for other types."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return tuple((f.name, _empty_by_default(f)) for f in dataclasses.fields(cls))
+def _hints(kind: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(kind)
+    except (NameError, TypeError):
+        return {}                   # annotations that do not resolve: nothing is plain
+
+
+def _is_plain(tp: Any) -> bool:
+    """Whether a value annotated ``tp`` is already JSON (a scalar, or a choice of them)."""
+    if tp in _PLAIN:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return True
+    return origin in (Union, types.UnionType) and all(_is_plain(a)
+                                                       for a in typing.get_args(tp))
 
 
 def _empty_by_default(f: dataclasses.Field[Any]) -> bool:
@@ -250,16 +284,17 @@ def _sequence(origin: type, args: tuple[Any, ...]) -> Check:
         try:
             items = [item(x) for x in v]
         except ShapeError:
-            raise _which_item(item, v) from None
+            raise _first_failure(zip(itertools.repeat(item), v)) from None
         return tuple(items) if origin is tuple else items
     return convert
 
 
-def _which_item(item: Check, v: list[Any]) -> ShapeError:
-    """The error of the first item that fails (found again: errors are rare)."""
-    for i, x in enumerate(v):
+def _first_failure(items: Iterable[tuple[Check, Any]]) -> ShapeError:
+    """The error of the first item that fails, with its index (found again after a
+    conversion of them all failed: errors are rare, and a loop that counts costs)."""
+    for i, (convert, x) in enumerate(items):
         try:
-            item(x)
+            convert(x)
         except ShapeError as exc:
             return exc.at(f"[{i}]")
     raise AssertionError("a converter failed once and not again")
@@ -275,13 +310,10 @@ def _fixed_tuple(items: list[Check]) -> Check:
 
 def _items(converters: list[Check], v: list[Any]) -> list[Any]:
     """``v``'s items, each by its own converter (``v`` is no longer than ``converters``)."""
-    out = []
-    for i, x in enumerate(v):
-        try:
-            out.append(converters[i](x))
-        except ShapeError as exc:
-            raise exc.at(f"[{i}]") from None
-    return out
+    try:
+        return [convert(x) for convert, x in zip(converters, v)]
+    except ShapeError:
+        raise _first_failure(zip(converters, v)) from None
 
 
 def _mapping(value: Check) -> Check:
