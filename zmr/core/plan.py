@@ -63,10 +63,29 @@ class JobPlan(JsonValue):
     def from_dict(cls, d: Any) -> JobPlan:
         """A plan from JSON (a client's submission, the journal), its fields checked by
         shape and its settings by the rules planning applies."""
-        plan: JobPlan = from_json(cls, d)
-        resources(plan.resources, "plan: RESOURCES")
-        output_format_name(plan.output_format)
-        return plan
+        return check_plan(from_json(cls, d))
+
+
+def check_plan(plan: JobPlan) -> JobPlan:
+    """``plan`` if its settings obey the rules planning applies (its shape was checked
+    when it was decoded); a ConfigError otherwise."""
+    resources(plan.resources, "plan: RESOURCES")
+    output_format_name(plan.output_format)
+    return plan
+
+
+@dataclass(frozen=True)
+class StepPlan(JsonValue):
+    """A job's settings with what it takes to cut its splits later, without its code: every
+    step of a multi-step job is resolved when it is submitted (the coordinator never runs
+    job code), but a later step's input exists only once the step before has succeeded.
+    ``plan`` has no splits until ``zmr.job.planning.plan_input`` cuts them (the first
+    step's are cut at once)."""
+
+    plan: JobPlan
+    split_size: int
+    input_format: str = TEXT
+    combine_files: bool = True
 
 
 RESOURCE_KINDS = ("cpus", "memory_mb")

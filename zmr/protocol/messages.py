@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from zmr.core.plan import StepPlan
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -161,6 +163,20 @@ class SubmitJob(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class SubmitPipeline(Message):
+    """K->C: run a multi-step job as one job, which the coordinator steps through itself.
+    ``steps``: every step's settings, the first with its splits (the others get theirs
+    once the step before has written its output). Blob 0 is every step's code, one after
+    another, ``code_sizes[i]`` bytes each (one blob: a message has few frames)."""
+
+    KIND: ClassVar[bytes] = b"SUBMITSTEPS"
+    name: str
+    steps: list[StepPlan]
+    code_sizes: list[int]
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class JobAccepted(Message):
     """C->K: the job was queued under ``job_id``."""
 
@@ -291,7 +307,7 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, LogsRequest, LogsReply,
+    Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply, LogsRequest, LogsReply,
     CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
