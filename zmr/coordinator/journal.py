@@ -6,7 +6,9 @@ saves what changed (headers that differ, the tasks each job's tally marked dirty
 logs received since) in one transaction, so a save costs what changed, not what exists. A
 coordinator that is ``kill -9``'ed and started again with the same config reads them back:
 finished jobs become history, running ones resume where they were (see
-``recovery.restored``). The job's code and plan are stored once, at submission.
+``recovery.restored``). The job's code and plan are stored once, at submission. A
+multi-step job is a row of ``pipelines`` (its changing record; its steps' settings and
+codes, written once), beside the rows of its step jobs in ``jobs``.
 
 The journal never sees the machine's live records: it writes ``JobChange`` values (the
 ``Persist`` answer to a ``Checkpoint`` event) and reads back new ``Job`` records.

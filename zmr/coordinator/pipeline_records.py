@@ -15,9 +15,9 @@ from zmr.coordinator.model import Job
 from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.records import describe_job, to_json
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState
+from zmr.core.errors import ZmrError
 from zmr.core.jsonable import from_json
 from zmr.core.jsonable import to_json as plain
-from zmr.core.errors import ZmrError
 from zmr.core.plan import StepPlan, check_plan
 from zmr.job.counters import Counters
 from zmr.protocol.messages import SubmitPipeline

@@ -1,6 +1,7 @@
 """Every message zmr sends, in one place: frozen dataclasses with a ``KIND`` and a docstring.
 
-Fields are plain JSON types (str, int, float, bool, list, dict); ``wire.py`` checks each
+Fields are plain JSON types (str, int, float, bool, list, dict) or the core's value types
+(``StepPlan``); ``wire.py`` checks each
 field's type against its annotation when decoding, so a message that reaches a handler is
 well-formed. Bulk bytes (job code, shuffle data) never go in fields: they travel as extra
 frames (``blobs``). Peers: C = coordinator, W = worker, K = client, S = shuffle service,
@@ -307,8 +308,8 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply, LogsRequest, LogsReply,
-    CancelJob, JobEnded,
+    Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply,
+    LogsRequest, LogsReply, CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
 )
