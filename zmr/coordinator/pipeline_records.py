@@ -21,6 +21,8 @@ from zmr.core.jsonable import to_json as plain
 from zmr.core.plan import StepPlan, check_plan
 from zmr.job.counters import Counters
 from zmr.protocol.messages import SubmitPipeline
+from zmr.storage import layout
+from zmr.storage.fs import is_uri
 
 
 def record_json(pipeline: PipelineJob) -> str:
@@ -100,6 +102,14 @@ def submitted_steps(msg: SubmitPipeline,
                        "sizes it names")
     if any(step.plan.splits for step in msg.steps[1:]):
         raise ZmrError("only the first step of a multi-step job comes with splits")
+    output = msg.steps[-1].plan.output
+    if is_uri(output):
+        raise ZmrError(f"a multi-step job writes its intermediate steps next to its output, "
+                       f"which must be a directory, not {output}")
+    # each step reads where the one before wrote (PlanStep): the layout is not the client's
+    if any(step.plan.output != layout.step_output_dir(output, number)
+           for number, step in enumerate(msg.steps[:-1], 1)):
+        raise ZmrError(f"the steps of a multi-step job write to {output}/_steps/step-N")
     try:
         for step in msg.steps:
             check_plan(step.plan)

@@ -12,6 +12,7 @@ from zmr.coordinator import views
 from zmr.coordinator.commands import AbortOutput, DropSteps, Persist, PlanStep, SealOutput
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.pipeline_records import submitted_steps
 from zmr.coordinator.stimuli import (
     AttemptSucceeded,
     Checkpoint,
@@ -21,7 +22,9 @@ from zmr.coordinator.stimuli import (
     Restored,
     StepPlanned,
 )
+from zmr.core.errors import ZmrError
 from zmr.core.plan import StepPlan
+from zmr.protocol.messages import SubmitPipeline
 
 OUT = "/out"
 
@@ -157,3 +160,23 @@ def test_a_restart_while_a_step_runs_waits_for_it(state, tmp_path):
     restarted = CoordinatorState(speculative=False)
     assert restarted.handle(Restored(10.0, tuple(jobs), tuple(pipelines))) == []
     assert [j["job_id"] for j in views.describe_jobs(restarted, 11.0)] == ["job-0001"]
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda m: dataclasses.replace(m, code_sizes=[5]), "one code size per step"),
+    (lambda m: dataclasses.replace(m, code_sizes=[5, 6]), "one blob of the sizes"),
+    (lambda m: dataclasses.replace(m, steps=[m.steps[0], m.steps[0]]),
+     "only the first step"),
+    (lambda m: dataclasses.replace(m, steps=[_moved(m.steps[0], "/elsewhere"), m.steps[1]]),
+     "write to /out/_steps/step-N"),
+    (lambda m: dataclasses.replace(m, steps=[]), "one code size per step"),
+])
+def test_a_submission_that_does_not_hang_together_is_refused(change, message):
+    msg = SubmitPipeline("wc", list(steps()), [5, 5])
+    assert submitted_steps(msg, [b"code1code2"])[1] == (b"code1", b"code2")
+    with pytest.raises(ZmrError, match=message):
+        submitted_steps(change(msg), [b"code1code2"])
+
+
+def _moved(step, output):
+    return dataclasses.replace(step, plan=dataclasses.replace(step.plan, output=output))
