@@ -108,12 +108,14 @@ def test_zmr_submit_returns_at_once_and_the_job_still_completes(tmp_path):
         job_id = done.stdout.strip()
         status = cluster.client.wait(job_id, timeout_s=120)   # the submitter is long gone
         history = cluster.client.history()
+        logged = {a["job_id"] for a in cluster.client.logs(job_id)}
         listing = subprocess.run([sys.executable, "-m", "zmr", "status", "--config",
                                   cluster.config_path], capture_output=True, text=True,
                                  timeout=60, env=_env())
     assert (status["state"], status["step"], status["steps"]) == ("SUCCEEDED", 2, 2)
     assert status["step_jobs"] == [f"{job_id}.s1", f"{job_id}.s2"]
     assert [(j["job_id"], j["steps"]) for j in history] == [(job_id, 2)]
+    assert logged == {f"{job_id}.s1", f"{job_id}.s2"}      # every step's attempts
     assert listing.stdout.count("\n") == 1 and "two_steps[step 2/2]" in listing.stdout
     assert not (out / "_steps").exists()
     assert output_bytes(str(out)) == _inline(job, inputs, tmp_path)

@@ -203,7 +203,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if not attempts:
         print(f"no logs for {args.job_id} {args.task}".rstrip(), file=sys.stderr)
     for a in attempts:
-        print(f"==> {args.job_id} {a['task']}-{a['index']:05d} attempt {a['attempt']} on "
-              f"{a['worker']} ({a['outcome']}) <==")
+        # a multi-step job's attempts ran in its step jobs: name the step's
+        print(f"==> {a.get('job_id', args.job_id)} {a['task']}-{a['index']:05d} attempt "
+              f"{a['attempt']} on {a['worker']} ({a['outcome']}) <==")
         print(a["log"] if a["log"].endswith("\n") or not a["log"] else a["log"] + "\n", end="")
     return 0
