@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
-from zmr.core.plan import JobPlan
+from zmr.core.plan import JobPlan, StepPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import pack_job, runnable
-from zmr.job.pipeline import PipelineRun, StepJob
+from zmr.job.pipeline import plan_steps
 from zmr.job.planning import plan_job
 from zmr.protocol.messages import (
     Ack,
@@ -35,6 +35,7 @@ from zmr.protocol.messages import (
     StatusReply,
     StatusRequest,
     SubmitJob,
+    SubmitPipeline,
 )
 from zmr.settings.job import JobOptions, job_options
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
@@ -112,16 +113,27 @@ class Client:
                **overrides: Any) -> JobHandle:
         """Validate the job, plan its splits and submit it under ``options`` with keyword
         ``overrides`` (``reducers=4``, ``overwrite=True``, ...: :class:`JobOptions`) on
-        top; returns a handle. A multi-step job submits its first step; the handle's
-        ``wait`` submits the others in turn."""
+        top; returns a handle. A multi-step job is submitted whole, as one job the
+        coordinator steps through (it goes on if this client goes away); its statuses
+        carry ``step`` and ``steps``."""
         options = job_options(options, overrides)
         spec = runnable(job, options)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         if isinstance(spec, Pipeline):
-            return StepsHandle(self, PipelineRun(spec, inputs, output, options, name=name))
+            steps = plan_steps(spec, inputs, output, options)
+            return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),
+                                     name=name)
         plan = plan_job(spec, inputs, output, options)
         return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
                                 name=name)
+
+    def submit_steps(self, pipeline: Pipeline, steps: list[StepPlan], *,
+                     overwrite: bool = False, name: str | None = None) -> JobHandle:
+        """Submit a multi-step job already loaded and planned (:func:`plan_steps`)."""
+        codes = [pack_job(spec) for spec in pipeline.steps]
+        reply = self.expect(JobAccepted, SubmitPipeline(
+            name or pipeline.name, steps, [len(c) for c in codes], overwrite), b"".join(codes))
+        return JobHandle(self, reply.job_id, steps[-1].plan.output)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
                     name: str | None = None) -> JobHandle:
@@ -211,70 +223,3 @@ class JobHandle:
 
     def __repr__(self) -> str:
         return f"JobHandle({self.job_id!r}, output={self.output!r})"
-
-
-class StepsHandle(JobHandle):
-    """A multi-step job, driven by this client: one cluster job per step, named
-    ``name[step i/n]``; ``job_id`` is the current step's. ``wait`` waits for each step and
-    submits the next; a step that fails (or is cancelled) ends the job, and the
-    intermediate outputs are removed either way. Statuses carry ``step`` and ``steps``."""
-
-    def __init__(self, client: Client, run: PipelineRun) -> None:
-        super().__init__(client, "", run.output)
-        self.run = run
-        self.step: StepJob | None = None
-        self._final: dict[str, Any] | None = None
-        self._submit_next()
-
-    def _submit_next(self) -> bool:
-        """Plan and submit the next step; False when there is none."""
-        try:
-            step = self.run.next_step()
-            if step is None:
-                return False
-            self.job_id = self.client.submit_plan(step.spec, step.plan, name=step.name).job_id
-        except BaseException:
-            self.run.abort()
-            raise
-        self.step = step
-        return True
-
-    def _labelled(self, status: dict[str, Any]) -> dict[str, Any]:
-        assert self.step is not None
-        return {**status, "step": self.step.number, "steps": self.step.total}
-
-    def status(self) -> dict[str, Any]:
-        return self._final or self._labelled(self.client.job(self.job_id))
-
-    def wait(self, timeout_s: float | None = None,
-             on_progress: Callable[[dict[str, Any]], None] | None = None,
-             poll_s: float = 0.05) -> dict[str, Any]:
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while self._final is None:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            status = self._labelled(self._wait_step(left, on_progress, poll_s))
-            if not self._submit_next():
-                self.run.finish()
-                self._final = status
-        return self._final
-
-    def _wait_step(self, timeout_s: float | None,
-                   on_progress: Callable[[dict[str, Any]], None] | None,
-                   poll_s: float) -> dict[str, Any]:
-        show = None if on_progress is None else (lambda s: on_progress(self._labelled(s)))
-        try:
-            return self.client.wait(self.job_id, timeout_s, poll_s, on_progress=show)
-        except JobFailedError as exc:
-            self.run.abort()
-            assert self.step is not None
-            raise JobFailedError(f"{self.step.label} of {self.run.name}: {exc.args[0]}",
-                                 exc.traceback) from None
-
-    def cancel(self) -> None:
-        """Cancel the current step; the job ends there and its outputs are removed."""
-        super().cancel()
-        self.run.abort()
-
-    def __repr__(self) -> str:
-        return f"StepsHandle({self.job_id!r}, step={self.run.current}/{self.run.total}, " \
-               f"output={self.output!r})"

@@ -221,11 +221,17 @@ def test_top_words_on_a_cluster(cluster, corpus, tmp_path):
     status = job.wait(timeout_s=120, on_progress=seen.append)
     assert as_counts(read_output(out)) == expected_top(corpus)
     assert (status["state"], status["step"], status["steps"]) == ("SUCCEEDED", 2, 2)
-    assert {(s["name"], s["step"]) for s in seen} == {("top_words[step 1/2]", 1),
-                                                      ("top_words[step 2/2]", 2)}
-    names = [j["name"] for j in cluster.client.history()]
-    assert "top_words[step 1/2]" in names and "top_words[step 2/2]" in names
+    # one job, followed through both steps under its own id
+    assert {(s["job_id"], s["name"], s["step"]) for s in seen} == {
+        (job.job_id, "top_words", 1), (job.job_id, "top_words", 2)}
+    listed = [j for j in cluster.client.history() if j["job_id"] == job.job_id]
+    assert [(j["name"], j["steps"]) for j in listed] == [("top_words", 2)]
+    assert not any("[step" in j["name"] for j in cluster.client.history())
     assert job.status()["step"] == 2 and job.job_id == status["job_id"]
+    # the steps' counters add up: step 2 read one pair per distinct word of step 1
+    assert status["counters"]["zmr"]["MAP_INPUT_RECORDS"] == sum(
+        cluster.client.job(step)["counters"]["zmr"]["MAP_INPUT_RECORDS"]
+        for step in status["step_jobs"])
 
 
 def test_cluster_step_receives_objects_not_text(cluster, tmp_path):
@@ -239,19 +245,20 @@ def test_cluster_failing_step_fails_the_job(cluster, corpus, tmp_path):
     job = cluster.client.submit(FAILS, [str(corpus)], str(out))
     with pytest.raises(JobFailedError) as failed:
         job.wait(timeout_s=120)
-    assert "step 2/2 of steps_fail" in str(failed.value)
+    assert failed.value.traceback.startswith("step 2/2 of steps_fail: ")
     assert "ValueError: boom in step 2" in failed.value.traceback
     assert "steps_fail.py" in failed.value.traceback
     assert not out.exists()
 
 
-def test_zmr_submit_drives_the_steps(cluster, corpus, tmp_path):
+def test_zmr_submit_wait_shows_the_steps(cluster, corpus, tmp_path):
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "zmr", "submit", TOP_WORDS, "--config",
-                           cluster.config_path, "--input", str(corpus), "--output", str(out)],
-                          capture_output=True, text=True, timeout=120, env=_env())
+                           cluster.config_path, "--input", str(corpus), "--output", str(out),
+                           "--wait"], capture_output=True, text=True, timeout=120, env=_env())
     assert done.returncode == 0, done.stderr
-    assert "step 1/2" in done.stderr and "step 2/2 SUCCEEDED" in done.stderr
+    job_id = done.stdout.strip()
+    assert f"{job_id} step 1/2" in done.stderr and f"{job_id} step 2/2 SUCCEEDED" in done.stderr
     assert as_counts(read_output(out)) == expected_top(corpus)
 
 
@@ -266,7 +273,7 @@ def test_cli_runs_top_words(corpus, tmp_path, mode):
     assert done.returncode == 0, done.stderr
     assert as_counts(read_output(out)) == expected_top(corpus)
     if mode[0] == "--workers":
-        assert re.search(r"job-\d+ step 1/2 SUCCEEDED", done.stderr)
+        assert re.search(r"job-\d+ step 1/2 (QUEUED|RUNNING)", done.stderr)
         assert re.search(r"job-\d+ step 2/2 SUCCEEDED", done.stderr)
     else:
         assert "step 1/2 done" in done.stderr and "step 2/2 done" in done.stderr

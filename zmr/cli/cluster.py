@@ -15,7 +15,7 @@ from typing import Any
 
 from zmr.cli.options import add_job_arguments
 from zmr.cli.progress import wait_showing_progress
-from zmr.client import Client, StepsHandle
+from zmr.client import Client
 from zmr.config import load_config
 from zmr.coordinator.states import FAILED_ATTEMPT_STATES
 from zmr.settings.job import JobOptions
@@ -77,10 +77,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     job = client.submit(args.job, args.input, args.output, JobOptions.from_args(args),
                         name=args.name)
     print(job.job_id, flush=True)
-    if isinstance(job, StepsHandle) and not args.wait:
-        print("zmr: a multi-step job's steps are submitted by this client in turn: waiting "
-              "for them", file=sys.stderr)
-    if args.wait or isinstance(job, StepsHandle):
+    if args.wait:
         with _job_goes_on(job.job_id):
             wait_showing_progress(job.wait, quiet=False)
     return 0
@@ -106,13 +103,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("zmr: no jobs on this cluster", file=sys.stderr)
     for job in jobs:
         map_share = job.get("map_progress", job["maps_done"] / max(1, job["maps_total"]))
-        print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  map "
+        print(f"{job['job_id']}  {job['state']:<9}  {_name(job)}  map "
               f"{_percent(round(map_share * 1000), 1000)}  reduce "
               f"{_percent(job['reduces_done'], job['reduces_total'])}  "
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
         if args.job_id:
             _print_details(job)
     return 0
+
+
+def _name(job: dict[str, Any]) -> str:
+    """The job's name; a multi-step job's with the step it is at (or ended in)."""
+    return f"{job['name']}[step {job['step']}/{job['steps']}]" if "steps" in job \
+        else str(job["name"])
 
 
 def _percent(done: int, total: int) -> str:
@@ -177,7 +180,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         print("zmr: no jobs in this cluster's history", file=sys.stderr)
     for job in jobs:
         c = job["counters"].get("zmr", {})
-        print(f"{job['job_id']}  {job['state']:<9}  {job['name']}  submitted "
+        print(f"{job['job_id']}  {job['state']:<9}  {_name(job)}  submitted "
               f"{_when(job['submitted_s'])}  started {_when(job['started_s'])}  ended "
               f"{_when(job['finished_s'])}  ({job['elapsed_s']:.1f}s)")
         print(f"    in:  {', '.join(job['inputs']) or '-'}")
@@ -200,7 +203,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if not attempts:
         print(f"no logs for {args.job_id} {args.task}".rstrip(), file=sys.stderr)
     for a in attempts:
-        print(f"==> {args.job_id} {a['task']}-{a['index']:05d} attempt {a['attempt']} on "
-              f"{a['worker']} ({a['outcome']}) <==")
+        # a multi-step job's attempts ran in its step jobs: name the step's
+        print(f"==> {a.get('job_id', args.job_id)} {a['task']}-{a['index']:05d} attempt "
+              f"{a['attempt']} on {a['worker']} ({a['outcome']}) <==")
         print(a["log"] if a["log"].endswith("\n") or not a["log"] else a["log"] + "\n", end="")
     return 0

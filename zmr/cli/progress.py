@@ -17,7 +17,10 @@ PLAIN_EVERY_S = 10.0
 
 
 def _job_label(status: dict[str, Any]) -> str:
-    """The job id, and "step i/n" for a step of a multi-step job (named "name[step i/n]")."""
+    """The job id, and "step i/n" for a multi-step job (its status has ``step`` and
+    ``steps``; a step job asked for by id is named "name[step i/n]")."""
+    if "steps" in status:
+        return f"{status['job_id']} step {status['step']}/{status['steps']}"
     step = _STEP.search(status.get("name", ""))
     return f"{status['job_id']} {step.group(1)}" if step else str(status["job_id"])
 
@@ -62,9 +65,9 @@ class ProgressDisplay:
     def _draw_bars(self, status: dict[str, Any]) -> None:
         from tqdm import tqdm  # only on a terminal: keeps plain runs' imports light
 
-        if self._bars and self._job != status["job_id"]:
+        if self._bars and self._job != _job_label(status):
             self.close()            # the next step of a multi-step job: new bars
-        self._job = status["job_id"]
+        self._job = _job_label(status)
         for position, kind in enumerate(("map", "reduce")):
             total = status[f"{kind}s_total"]
             bar = self._bars.get(kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zmr.core.plan import JobPlan
+from zmr.core.plan import JobPlan, StepPlan
 from zmr.protocol.messages import Message
 
 
@@ -42,6 +42,27 @@ class AbortOutput:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """Step ``number`` of multi-step job ``job_id`` can start: list ``inputs`` (the step
+    before's output), cut ``step``'s splits and prepare its output, then report the plan
+    as ``StepPlanned``. Listing files is I/O, so the server does it, not the machine."""
+
+    job_id: str
+    number: int
+    step: StepPlan
+    inputs: tuple[str, ...]
+    last: bool
+
+
+@dataclass(frozen=True)
+class DropSteps:
+    """A multi-step job ended: remove its intermediate outputs (``<output>/_steps``)."""
+
+    job_id: str
+    output: str
+
+
+@dataclass(frozen=True)
 class Publish:
     """Broadcast ``msg`` on the PUB socket (best effort: a backup to reliable messages)."""
 
@@ -65,10 +86,23 @@ class JobChange:
 
 
 @dataclass(frozen=True)
+class PipelineChange:
+    """A multi-step job as the journal writes it: its record as JSON, and (written once)
+    its step settings and codes."""
+
+    job_id: str
+    record: str
+    final: bool
+    steps: tuple[StepPlan, ...]
+    codes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
 class Persist:
     """Journal these changes (the answer to a ``Checkpoint``)."""
 
     changes: tuple[JobChange, ...]
+    pipelines: tuple[PipelineChange, ...] = ()
 
 
-Command = Send | SealOutput | AbortOutput | Publish | Persist
+Command = (Send | SealOutput | AbortOutput | PlanStep | DropSteps | Publish | Persist)

@@ -1,26 +1,45 @@
 """Carrying out the state machine's commands: the I/O the server does on its behalf.
 
 Messages leave through the callables the server passes in (its sockets are
-``zmr.transport`` channels); here, job outputs are sealed or removed (``storage.commit``)
-and the journal is written, paced by group commit. Whatever an effect learns (a
-``_SUCCESS`` written or not, a worker that cannot be reached) goes back in through the
-door as an event, and the commands that answers with are carried out in turn.
+``zmr.transport`` channels); here, job outputs are sealed or removed (``storage.commit``),
+the next step of a multi-step job is planned from its input files, and the journal is
+written, paced by group commit. Whatever an effect learns (a ``_SUCCESS`` written or not,
+a step planned or not, a worker that cannot be reached) goes back in through the door
+as an event, and the commands that answers with are carried out in turn.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zmr.coordinator import views
-from zmr.coordinator.commands import AbortOutput, Command, Persist, Publish, SealOutput, Send
+from zmr.coordinator.commands import (
+    AbortOutput,
+    Command,
+    DropSteps,
+    Persist,
+    PlanStep,
+    Publish,
+    SealOutput,
+    Send,
+)
 from zmr.coordinator.journal import Journal
-from zmr.coordinator.stimuli import Checkpoint, OutputSealed, Stimulus, WorkerUnreachable
+from zmr.coordinator.stimuli import (
+    Checkpoint,
+    OutputSealed,
+    StepPlanned,
+    Stimulus,
+    WorkerUnreachable,
+)
 from zmr.core.errors import ZmrError
+from zmr.core.plan import JobPlan
+from zmr.job.planning import plan_input
 from zmr.protocol.messages import Message
-from zmr.storage import commit
+from zmr.storage import commit, layout
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -63,13 +82,19 @@ class Effects:
             then = self.state.handle(OutputSealed(self.clock(), command.job_id, error))
             self._log_finished(command.job_id)
             return then
+        if isinstance(command, PlanStep):
+            plan, error = plan_step(command)
+            return self.state.handle(StepPlanned(self.clock(), command.job_id,
+                                                 command.number, plan, error))
         if isinstance(command, AbortOutput):
             abort_output(command)
             self._log_finished(command.job_id)
+        elif isinstance(command, DropSteps):
+            drop_steps(command)
         elif isinstance(command, Publish):
             self.publish(command.msg)
         elif isinstance(command, Persist):
-            self.journal.save(command.changes)
+            self.journal.save(command.changes, command.pipelines)
         return []
 
     def persist(self) -> None:
@@ -101,6 +126,28 @@ def seal_output(command: SealOutput) -> str:
                   command.output, exc)
         return str(exc)
     return ""
+
+
+def plan_step(command: PlanStep) -> tuple[JobPlan | None, str]:
+    """Cut the next step's splits from the files of the step before, and make its output
+    directory ours: the last step's output holds only ``_steps`` (the job's own, made at
+    submission), anything else there is a leftover of an attempt lost in a restart."""
+    try:
+        plan = plan_input(command.step, list(command.inputs), allow_empty=True)
+        if command.last:
+            commit.abort_output(plan.output)
+            commit.prepare_output(plan.output)
+        else:
+            commit.prepare_output(plan.output, overwrite=True)
+    except (OSError, ZmrError) as exc:
+        log.error("job=%s: planning step %d failed: %s", command.job_id, command.number, exc)
+        return None, str(exc)
+    return plan, ""
+
+
+def drop_steps(command: DropSteps) -> None:
+    shutil.rmtree(layout.steps_dir(command.output), ignore_errors=True)
+    log.info("job=%s: intermediate outputs removed", command.job_id)
 
 
 def abort_output(command: AbortOutput) -> None:

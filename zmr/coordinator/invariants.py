@@ -14,11 +14,16 @@ from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, Tas
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
+    from zmr.coordinator.pipelines import PipelineJob
 
 
 def problems(state: CoordinatorState) -> list[str]:
     """Every broken invariant of ``state`` (empty: none)."""
     found = _live_problems(state) + _worker_problems(state)
+    if state.step_ends:
+        found.append(f"step jobs ended unfollowed: {[j.job_id for j in state.step_ends]}")
+    for pipeline in state.pipelines.values():
+        found += [f"{pipeline.job_id}: {p}" for p in _pipeline_problems(state, pipeline)]
     for job in state.jobs.values():
         found += [f"{job.job_id}: {p}" for p in _job_problems(state, job)]
     return found
@@ -37,6 +42,20 @@ def _worker_problems(state: CoordinatorState) -> list[str]:
     return [f"worker {w.worker_id}: {w.free_slots} free slots, not in "
             f"0..{w.slots + w.prefetch}" for w in state.workers.values()
             if not 0 <= w.free_slots <= w.slots + w.prefetch]
+
+
+def _pipeline_problems(state: CoordinatorState, pipeline: PipelineJob) -> list[str]:
+    """Its steps are jobs we know, in order; only the last may still run, and none once
+    the pipeline is over."""
+    found = [f"step job {j} unknown" for j in pipeline.step_jobs if j not in state.jobs]
+    live = [j for j in pipeline.step_jobs
+            if j in state.jobs and state.jobs[j].state not in FINAL_JOB_STATES]
+    if live and (pipeline.final or live != pipeline.step_jobs[-1:]):
+        found.append(f"step jobs {live} run in a {pipeline.state.value} pipeline at step "
+                     f"{pipeline.current}/{pipeline.total}")
+    if pipeline.current > pipeline.total:
+        found.append(f"{pipeline.current} steps submitted of {pipeline.total}")
+    return found
 
 
 def _job_problems(state: CoordinatorState, job: Job) -> list[str]:

@@ -6,7 +6,9 @@ saves what changed (headers that differ, the tasks each job's tally marked dirty
 logs received since) in one transaction, so a save costs what changed, not what exists. A
 coordinator that is ``kill -9``'ed and started again with the same config reads them back:
 finished jobs become history, running ones resume where they were (see
-``recovery.restored``). The job's code and plan are stored once, at submission.
+``recovery.restored``). The job's code and plan are stored once, at submission. A
+multi-step job is a row of ``pipelines`` (its changing record; its steps' settings and
+codes, written once), beside the rows of its step jobs in ``jobs``.
 
 The journal never sees the machine's live records: it writes ``JobChange`` values (the
 ``Persist`` answer to a ``Checkpoint`` event) and reads back new ``Job`` records.
@@ -20,8 +22,10 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from zmr.coordinator.commands import JobChange
+from zmr.coordinator.commands import JobChange, PipelineChange
 from zmr.coordinator.model import Job
+from zmr.coordinator.pipeline_records import pipeline_from_record, steps_json
+from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.records import header_json, job_from_record, job_number
 from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.core.ids import AttemptId
@@ -53,6 +57,13 @@ CREATE TABLE IF NOT EXISTS attempt_logs (
     outcome TEXT NOT NULL,
     log TEXT NOT NULL,
     PRIMARY KEY (job_id, task, idx, attempt)
+);
+CREATE TABLE IF NOT EXISTS pipelines (
+    job_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    codes BLOB NOT NULL
 )
 """
 
@@ -74,15 +85,20 @@ class Journal:
         self._final: set[str] = set()
         self._has_plan: set[str] = set()     # rows whose plan column is written
         self._logs: list[tuple[str, str, int, int, str, str, str]] = []
+        self._pipelines_written: set[str] = set()   # rows whose steps and codes are in
 
-    def save(self, changes: Sequence[JobChange]) -> None:
-        """Write what changed since the last save, in one transaction."""
+    def save(self, changes: Sequence[JobChange],
+             pipelines: Sequence[PipelineChange] = ()) -> None:
+        """Write what changed since the last save, in one transaction (a multi-step job's
+        record and the step job it just submitted are written together)."""
         changed = [c for c in changes if c.job_id not in self._final and
                    (c.tasks or self._saved.get(c.job_id) != c.header)]
-        if not changed and not self._logs:
+        if not changed and not self._logs and not pipelines:
             return
         with self.db:
             self.db.execute("BEGIN")
+            for pipeline in pipelines:
+                self._write_pipeline(pipeline)
             for change in changed:
                 if self._saved.get(change.job_id) != change.header:
                     self._write_header(change)
@@ -106,6 +122,26 @@ class Journal:
             (change.job_id, job_number(change.job_id), change.job_name, change.state,
              change.header, change.code, plan))
         self._has_plan.add(change.job_id)
+
+    def _write_pipeline(self, change: PipelineChange) -> None:
+        if change.job_id in self._pipelines_written:
+            self.db.execute("UPDATE pipelines SET record = ? WHERE job_id = ?",
+                            (change.record, change.job_id))
+            return
+        steps = steps_json(change.steps, change.codes)
+        self.db.execute("INSERT OR REPLACE INTO pipelines VALUES (?, ?, ?, ?, ?)",
+                        (change.job_id, job_number(change.job_id), change.record, steps,
+                         b"".join(change.codes)))
+        self._pipelines_written.add(change.job_id)
+
+    def load_pipelines(self) -> list[PipelineJob]:
+        """Every multi-step job ever journaled, oldest first (their steps are jobs, read
+        back by ``load``)."""
+        rows = self.db.execute("SELECT job_id, record, steps, codes FROM pipelines "
+                               "ORDER BY seq").fetchall()
+        self._pipelines_written.update(row[0] for row in rows)
+        return [pipeline_from_record(record, steps, bytes(codes))
+                for _, record, steps, codes in rows]
 
     def save_log(self, attempt: AttemptId, worker: str, outcome: str, log: str) -> None:
         """Keep what an attempt printed (its tail), once, apart from the job records: logs

@@ -11,9 +11,11 @@ after each one, without sockets.
 
 The handlers are plain functions taking the state, one module per concern:
 ``lifecycle.py`` (jobs, results, how tasks and jobs end), ``assign.py`` (handing tasks to
-workers), ``recovery.py`` (workers lost and back, restarts, timeouts). Functions rather
-than mixins: each module's imports say what it depends on, the layering test sees the
-order (recovery > lifecycle > assign), and no class spreads its attributes across files.
+workers), ``recovery.py`` (workers lost and back, restarts, timeouts), ``pipelines.py``
+(multi-step jobs, whose steps are jobs: it sits on top). Functions rather than mixins:
+each module's imports say what it depends on, the layering test sees the order
+(pipelines > recovery > lifecycle > assign), and no class spreads its attributes across
+files.
 
 Attempts are fenced: a result for an attempt that is not running (late, duplicate, from a
 worker declared dead) is ignored, and the first successful attempt of a task is the only
@@ -26,9 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmr.coordinator import assign, invariants, lifecycle, records, recovery
-from zmr.coordinator.commands import Command, JobChange, Persist
+from zmr.coordinator import (
+    assign,
+    invariants,
+    lifecycle,
+    pipeline_records,
+    pipelines,
+    records,
+    recovery,
+)
+from zmr.coordinator.commands import Command, JobChange, Persist, PipelineChange
 from zmr.coordinator.model import Attempt, Job, Task, WorkerInfo, readable
+from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.states import FINAL_JOB_STATES, StoryEntry
 from zmr.coordinator.stimuli import (
     AttemptFailed,
@@ -37,8 +48,10 @@ from zmr.coordinator.stimuli import (
     JobCancelled,
     JobSubmitted,
     OutputSealed,
+    PipelineSubmitted,
     ProgressReported,
     Restored,
+    StepPlanned,
     Stimulus,
     TaskRequested,
     Tick,
@@ -63,7 +76,9 @@ class CoordinatorState:
     restored_at: float | None = None
     jobs: dict[str, Job] = field(default_factory=dict)
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
-    last_job_number: int = 0                 # of job ids "job-NNNN"
+    pipelines: dict[str, PipelineJob] = field(default_factory=dict)   # multi-step jobs
+    last_job_number: int = 0                 # of job ids "job-NNNN" (jobs and pipelines)
+    step_ends: list[Job] = field(default_factory=list)   # step jobs ended by this event
     _live: list[Job] | None = None           # jobs not over yet, oldest first (None: recount)
     _ended: list[Job] = field(default_factory=list)   # final since the last checkpoint
 
@@ -72,7 +87,10 @@ class CoordinatorState:
         handler = HANDLERS.get(type(event))
         if handler is None:
             raise TypeError(f"no handler for {type(event).__name__}: not a coordinator event")
-        return handler(self, event)
+        commands = handler(self, event)
+        if self.step_ends:        # a step of a multi-step job ended: on to what follows
+            commands += pipelines.steps_ended(self, event)
+        return commands
 
     def validate(self) -> list[str]:
         """Every broken invariant (empty: none). For tests, after every event (dask's
@@ -101,6 +119,8 @@ class CoordinatorState:
         self._live = None
         if ended is not None:
             self._ended.append(ended)
+            if pipelines.owner_of(ended.job_id):
+                self.step_ends.append(ended)
 
     def running_attempt(self, which: AttemptId) -> tuple[Job, Task, Attempt] | None:
         """That attempt, its task and job, if it exists and runs (else it is stale or
@@ -118,7 +138,16 @@ def checkpoint(state: CoordinatorState, ev: Checkpoint) -> list[Command]:
     jobs that ended since the last checkpoint, with the tasks changed since then. Jobs that
     were already final when journaled never change, so history costs nothing here."""
     jobs, state._ended = state.live_jobs() + state._ended, []
-    return [Persist(tuple(_change(job) for job in jobs))]
+    changed = [p for p in state.pipelines.values() if p.dirty]
+    for pipeline in changed:
+        pipeline.dirty = False
+    return [Persist(tuple(_change(job) for job in jobs),
+                    tuple(_pipeline_change(p) for p in changed))]
+
+
+def _pipeline_change(pipeline: PipelineJob) -> PipelineChange:
+    return PipelineChange(pipeline.job_id, pipeline_records.record_json(pipeline),
+                          pipeline.final, pipeline.steps, pipeline.codes)
 
 
 def _change(job: Job) -> JobChange:
@@ -133,7 +162,9 @@ Handler = Callable[[CoordinatorState, Any], list[Command]]
 #: One handler per event type: the whole of what the machine responds to.
 HANDLERS: dict[type[Stimulus], Handler] = {
     JobSubmitted: lifecycle.submit,
-    JobCancelled: lifecycle.cancel,
+    PipelineSubmitted: pipelines.submit,
+    StepPlanned: pipelines.step_planned,
+    JobCancelled: pipelines.cancel,
     AttemptSucceeded: lifecycle.attempt_succeeded,
     AttemptFailed: lifecycle.attempt_failed,
     OutputSealed: lifecycle.output_sealed,
@@ -142,7 +173,7 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     WorkerExpired: recovery.worker_lost,
     WorkerUnreachable: recovery.worker_lost,
     ProgressReported: recovery.progress_reported,
-    Restored: recovery.restored,
+    Restored: pipelines.restored,
     Tick: recovery.tick,
     Checkpoint: checkpoint,
 }

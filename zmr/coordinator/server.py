@@ -21,11 +21,13 @@ from zmr.coordinator.commands import Send
 from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.pipeline_records import submitted_steps
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
     JobCancelled,
     JobSubmitted,
+    PipelineSubmitted,
     ProgressReported,
     Restored,
     TaskRequested,
@@ -54,6 +56,7 @@ from zmr.protocol.messages import (
     StatusReply,
     StatusRequest,
     SubmitJob,
+    SubmitPipeline,
     TaskDone,
     TaskFailed,
 )
@@ -109,16 +112,18 @@ class CoordinatorServer:
         self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
-            SubmitJob: self.handle_submit, StatusRequest: self.handle_status,
+            SubmitJob: self.handle_submit, SubmitPipeline: self.handle_submit_pipeline,
+            StatusRequest: self.handle_status,
             CancelJob: self.handle_cancel, ShutdownCluster: self.handle_stop,
             LogsRequest: self.handle_logs,
         }
 
     def _restore(self) -> None:
-        restored = self.journal.load()
-        if restored:
-            self.effects.feed(Restored(self.clock(), tuple(restored)))
-            live = [j.job_id for j in restored if j.state.value in ("QUEUED", "RUNNING")]
+        restored, pipelines = self.journal.load(), self.journal.load_pipelines()
+        if restored or pipelines:
+            self.effects.feed(Restored(self.clock(), tuple(restored), tuple(pipelines)))
+            live = [j.job_id for j in [*restored, *pipelines]
+                    if j.state.value in ("QUEUED", "RUNNING")]
             log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
                      ", ".join(live) or "none")
 
@@ -289,6 +294,24 @@ class CoordinatorServer:
         self._reply(peer, JobAccepted(job_id))
         self.effects.run(commands)
 
+    def handle_submit_pipeline(self, peer: bytes, msg: SubmitPipeline,
+                               blobs: list[bytes]) -> None:
+        steps, codes = submitted_steps(msg, blobs)
+        problem = views.unplaceable(self.state, *(step.plan for step in steps))
+        if problem:
+            raise ZmrError(problem)
+        output = steps[-1].plan.output
+        commit.clear_output(output, msg.overwrite)
+        commit.prepare_output(steps[0].plan.output, overwrite=True)
+        job_id = views.next_job_id(self.state)
+        commands = self.state.handle(PipelineSubmitted(self.clock(), job_id, msg.name,
+                                                       steps, codes))
+        log.info("job=%s submitted: %s, %d steps, step 1 of %d maps -> %s", job_id,
+                 msg.name, len(steps), steps[0].plan.num_maps, output)
+        self.effects.persist()
+        self._reply(peer, JobAccepted(job_id))
+        self.effects.run(commands)
+
     def handle_status(self, peer: bytes, msg: StatusRequest, blobs: list[bytes]) -> None:
         now = self.clock()
         if msg.job_id and not views.knows_job(self.state, msg.job_id):
@@ -305,8 +328,10 @@ class CoordinatorServer:
         kind, _, index = msg.task.partition("-")
         if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
             raise ZmrError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
-        self._reply(peer, LogsReply(self.journal.logs(msg.job_id, kind,
-                                                      int(index) if index else None)))
+        # a multi-step job's attempts ran in its steps' jobs, each named in its entries
+        self._reply(peer, LogsReply([
+            {**entry, "job_id": job_id} for job_id in views.log_job_ids(self.state, msg.job_id)
+            for entry in self.journal.logs(job_id, kind, int(index) if index else None)]))
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):

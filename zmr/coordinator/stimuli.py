@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zmr.core.plan import JobPlan
+from zmr.core.plan import JobPlan, StepPlan
 from zmr.protocol.messages import Heartbeat, Register, RequestTask, TaskDone, TaskFailed
 
 if TYPE_CHECKING:
     from zmr.coordinator.model import Job
+    from zmr.coordinator.pipelines import PipelineJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,17 @@ class JobSubmitted(Stimulus):
 
 
 @dataclass(frozen=True, slots=True)
+class PipelineSubmitted(Stimulus):
+    """A client submits a multi-step job; ``job_id`` as for ``JobSubmitted``. ``codes``:
+    each step's code, in order."""
+
+    job_id: str
+    job_name: str
+    steps: tuple[StepPlan, ...]
+    codes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class JobCancelled(Stimulus):
     """A client cancels a job."""
 
@@ -119,10 +131,23 @@ class OutputSealed(Stimulus):
 
 
 @dataclass(frozen=True, slots=True)
+class StepPlanned(Stimulus):
+    """The server listed a multi-step job's step output and cut the next step's splits
+    (``plan``), or could not (``error``, and no plan)."""
+
+    job_id: str                  # the pipeline's
+    number: int                  # of the step planned
+    plan: JobPlan | None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Restored(Stimulus):
-    """The journal was read back after a restart: these jobs are ours again."""
+    """The journal was read back after a restart: these jobs (and multi-step jobs) are ours
+    again."""
 
     jobs: tuple[Job, ...]
+    pipelines: tuple[PipelineJob, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

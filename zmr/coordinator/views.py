@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zmr.coordinator import policy, records
+from zmr.coordinator.pipeline_records import describe_pipeline
+from zmr.coordinator.pipelines import owner_of
 from zmr.coordinator.states import FINAL_JOB_STATES
 from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
@@ -42,7 +44,13 @@ def next_job_id(state: CoordinatorState) -> str:
 
 
 def knows_job(state: CoordinatorState, job_id: str) -> bool:
-    return job_id in state.jobs
+    return job_id in state.jobs or job_id in state.pipelines
+
+
+def log_job_ids(state: CoordinatorState, job_id: str) -> list[str]:
+    """The jobs whose attempt logs ``job_id`` has: a multi-step job's are its steps'."""
+    pipeline = state.pipelines.get(job_id)
+    return list(pipeline.step_jobs) if pipeline is not None else [job_id]
 
 
 def knows_worker(state: CoordinatorState, worker_id: str) -> bool:
@@ -72,17 +80,28 @@ def jobs_to_forget(state: CoordinatorState, job_ids: list[str]) -> list[str]:
             FINAL_JOB_STATES]
 
 
-def unplaceable(state: CoordinatorState, plan: JobPlan) -> str:
-    """Why no registered worker could ever run a task of ``plan`` ("" if one could, or if
-    no worker has registered yet)."""
-    return policy.unplaceable(plan.resources, list(state.workers.values()))
+def unplaceable(state: CoordinatorState, *plans: JobPlan) -> str:
+    """Why no registered worker could ever run a task of one of ``plans`` ("" if one
+    could, or if no worker has registered yet)."""
+    workers = list(state.workers.values())
+    return next((p for p in (policy.unplaceable(plan.resources, workers) for plan in plans)
+                 if p), "")
 
 
 def describe_jobs(state: CoordinatorState, now: float, job_id: str = "",
                   brief: bool = False) -> list[dict[str, Any]]:
-    """Every job (or the one named) as a status reply shows it."""
-    jobs = [state.jobs[job_id]] if job_id else list(state.jobs.values())
-    return [records.describe_job(j, now, brief) for j in jobs]
+    """Every job (or the one named) as a status reply shows it, oldest first. A multi-step
+    job is one entry; its step jobs are not listed apart (asked for by id, they answer)."""
+    if job_id:
+        pipeline = state.pipelines.get(job_id)
+        if pipeline is not None:
+            return [describe_pipeline(pipeline, state.jobs, now, brief)]
+        return [records.describe_job(state.jobs[job_id], now, brief)]
+    listed = [records.describe_job(j, now, brief) for j in state.jobs.values()
+              if not owner_of(j.job_id)]
+    listed += [describe_pipeline(p, state.jobs, now, brief) for p in state.pipelines.values()]
+    # ids are numbered in submission order (a restart reads pipelines after jobs)
+    return sorted(listed, key=lambda d: records.job_number(d["job_id"]))
 
 
 def describe_workers(state: CoordinatorState,

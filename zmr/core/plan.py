@@ -74,6 +74,20 @@ class JobPlan(JsonValue):
         return plan.check()
 
 
+@dataclass(frozen=True)
+class StepPlan(JsonValue):
+    """A job's settings with what it takes to cut its splits later, without its code: every
+    step of a multi-step job is resolved when it is submitted (the coordinator never runs
+    job code), but a later step's input exists only once the step before has succeeded.
+    ``plan`` has no splits until ``zmr.job.planning.plan_input`` cuts them (the first
+    step's are cut at once)."""
+
+    plan: JobPlan
+    split_size: int
+    input_format: str = TEXT
+    combine_files: bool = True
+
+
 RESOURCE_KINDS = ("cpus", "memory_mb")
 
 

@@ -43,9 +43,14 @@ async function getJSON(url) {
   return r.json();
 }
 
+// a multi-step job is one job; its name says which step it is at (or ended in)
+function jobName(j) {
+  return esc(j.name) + (j.steps ? ` <span class="muted">[step ${j.step}/${j.steps}]</span>` : "");
+}
+
 function jobsView(data) {
   const rows = data.jobs.slice().reverse().map(j => `<tr data-job="${esc(j.job_id)}">
-    <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${esc(j.name)}</td>
+    <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${jobName(j)}</td>
     <td class="state-${esc(j.state)}">${esc(j.state)}</td>
     <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}</td>
     <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
@@ -116,7 +121,7 @@ function counterRows(job) {
 }
 
 function jobView(job) {
-  return `<h2>${esc(job.job_id)} <span class="muted">${esc(job.name)}</span>
+  return `<h2>${esc(job.job_id)} <span class="muted">${jobName(job)}</span>
     <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
     <section>Map ${bar("map", job.maps_done, job.maps_total, job.map_progress)} &nbsp;
       Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;

@@ -8,13 +8,14 @@ layer to check: combinations with ``map_batch``, format options, Arrow type name
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import pyarrow as pa
 
 from zmr.core.errors import ConfigError, InputError
-from zmr.core.plan import JobPlan
+from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.specs import Split
 from zmr.job.api import JobSpec
 from zmr.settings.job import JobOptions
@@ -34,15 +35,28 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, options: JobOptions |
              *, allow_empty_input: bool = False) -> JobPlan:
     """Discover inputs and cut them into splits under the settings in force. The formats
     are "arrow" only between the steps of a multi-step job (:mod:`zmr.job.pipeline`)."""
+    return plan_input(plan_settings(job, output, options), inputs, allow_empty_input)
+
+
+def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) -> StepPlan:
+    """Every setting of ``job`` resolved, without looking at its input: a plan without
+    splits, and how to cut them (:func:`plan_input`)."""
     o = (options or JobOptions()).resolved(job.settings)
     _check_for_job(job, o)
-    splits = _plan_input(inputs, o.split_size, o.input_format, o.combine_files,
-                         allow_empty_input)
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     limit = o.task_memory or 0
-    return JobPlan(splits, o.reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
+    plan = JobPlan([], o.reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
                    dict(o.resources or {}), o.output_format, _format_options(job, o))
+    return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
+
+
+def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> JobPlan:
+    """``step``'s plan with the splits of ``inputs``. Needs no job code, only files: the
+    coordinator plans the later steps of a multi-step job with it."""
+    splits = _plan_input(inputs, step.split_size, step.input_format, step.combine_files,
+                         allow_empty)
+    return dataclasses.replace(step.plan, splits=splits)
 
 
 def _check_for_job(job: JobSpec, o: JobOptions) -> None:

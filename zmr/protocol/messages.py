@@ -1,11 +1,11 @@
 """Every message zmr sends, in one place: frozen dataclasses with a ``KIND`` and a docstring.
 
 Fields are JSON types or the core's value types (``AttemptId``, task specs, results, the
-job plan), which travel as their JSON shapes (:mod:`zmr.core.jsonable`); ``wire.py``
-decodes each field by its annotation, nested fields included, so a message that reaches a
-handler is fully typed and well-formed. Bulk bytes (job code, shuffle data) never go in
-fields: they travel as extra frames (``blobs``). Peers: C = coordinator, W = worker,
-K = client, S = shuffle service, R = reduce task fetching data.
+job plan, ``StepPlan``), which travel as their JSON shapes (:mod:`zmr.core.jsonable`);
+``wire.py`` decodes each field by its annotation, nested fields included, so a message
+that reaches a handler is fully typed and well-formed. Bulk bytes (job code, shuffle data)
+never go in fields: they travel as extra frames (``blobs``). Peers: C = coordinator,
+W = worker, K = client, S = shuffle service, R = reduce task fetching data.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from zmr.core.ids import MAP, AttemptId
 from zmr.core.jsonable import ShapeError
-from zmr.core.plan import JobPlan
+from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
 
 
@@ -201,6 +201,20 @@ class SubmitJob(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class SubmitPipeline(Message):
+    """K->C: run a multi-step job as one job, which the coordinator steps through itself.
+    ``steps``: every step's settings, the first with its splits (the others get theirs
+    once the step before has written its output). Blob 0 is every step's code, one after
+    another, ``code_sizes[i]`` bytes each (one blob: a message has few frames)."""
+
+    KIND: ClassVar[bytes] = b"SUBMITSTEPS"
+    name: str
+    steps: list[StepPlan]
+    code_sizes: list[int]
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class JobAccepted(Message):
     """C->K: the job was queued under ``job_id``."""
 
@@ -331,8 +345,8 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, JobAccepted, StatusRequest, StatusReply, LogsRequest, LogsReply,
-    CancelJob, JobEnded,
+    Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply,
+    LogsRequest, LogsReply, CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,
 )

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zmr.client import Client, JobHandle, StepsHandle
+from zmr.client import Client, JobHandle
 from zmr.core.errors import ConfigError, ZmrError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import runnable
-from zmr.job.pipeline import PipelineRun
+from zmr.job.pipeline import plan_steps
 from zmr.job.planning import plan_job
 from zmr.runners.base import JobResult, check_output
 from zmr.runners.local import LocalCluster
@@ -65,16 +65,17 @@ def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOp
 
 def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: JobOptions
                      ) -> Callable[[Client], JobHandle]:
-    run = PipelineRun(spec, inputs, output, options)
-    return lambda client: StepsHandle(client, run)
+    """A multi-step job is submitted whole, as on any cluster: the coordinator runs it."""
+    steps = plan_steps(spec, inputs, output, options)
+    overwrite = bool(options.resolved().overwrite)
+    check_output(steps[-1].plan.output, overwrite)
+    return lambda client: client.submit_steps(spec, steps, overwrite=overwrite)
 
 
 def _cancel_quietly(job: JobHandle) -> None:
     """Cancel a job whose run was interrupted, without letting a second Ctrl-C or a
     failure here hide the first interruption."""
     try:
-        if isinstance(job, StepsHandle):
-            job.run.abort()
         job.client.timeout_s = min(job.client.timeout_s, 5.0)
         job.cancel()
     except (ZmrError, KeyboardInterrupt):
