@@ -5,6 +5,7 @@ each value came from."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -95,3 +96,23 @@ def test_a_coordinator_without_arguments_uses_zmr_config(tmp_path):
         coordinator.terminate()
         coordinator.communicate(timeout=60)
     assert (tmp_path / "state").is_dir()
+
+
+def test_a_coordinator_port_in_use_is_an_error_naming_the_setting(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    config = tmp_path / "c.toml"
+    write_config(str(config), {("coordinator", "control_port"): free_port(),
+                               ("coordinator", "heartbeat_port"): free_port(),
+                               ("coordinator", "report_port"): port,
+                               ("coordinator", "state_dir"): str(tmp_path / "state"),
+                               ("dashboard", "port"): -1})
+    try:
+        run = _run("-m", "zmr.coordinator", str(config))
+    finally:
+        taken.close()
+    assert run.returncode == 2
+    assert f"[coordinator] report_port = {port}: cannot bind" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -63,7 +63,7 @@ from zmr.protocol.messages import (
 from zmr.storage import commit
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
-from zmr.transport.security import COORDINATOR_KEY
+from zmr.transport.security import COORDINATOR_KEY, Curve
 from zmr.transport.sockets import (
     PUB,
     ROUTER,
@@ -91,12 +91,9 @@ class CoordinatorServer:
         self.clock = clock
         check_hosts(config, {"[coordinator] host": config.coordinator.host})
         curve = curve_for(config, COORDINATOR_KEY)
-        self.router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port"),
-                                          curve=curve), "control")
-        self.pub = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port"),
-                                       curve=curve), "beats")
-        self.sub = Channel(make_socket(SUB, bind=config.endpoint("report_port"), curve=curve),
-                           "reports")
+        self.router = _bound(ROUTER, config, "control_port", curve, "control")
+        self.pub = _bound(PUB, config, "heartbeat_port", curve, "beats")
+        self.sub = _bound(SUB, config, "report_port", curve, "reports")
         self.state = _make_state(config)
         self.next_tick_s = clock()
         self.liveness = Liveness(interval, config.heartbeat.liveness, clock)
@@ -364,3 +361,16 @@ def _make_state(config: ClusterConfig) -> CoordinatorState:
         min_runtime_s=config.tasks.speculative_min_runtime_s,
         # a restarted coordinator waits this long for workers to come back and re-register
         restore_grace_s=interval * liveness * 4)
+
+
+def _bound(kind: int, config: ClusterConfig, port_key: str, curve: Curve | None,
+           name: str) -> Channel:
+    """A socket bound to one of the coordinator's ports; a port that cannot be bound (in
+    use, most often) is an error naming the setting, so the user knows what to change."""
+    try:
+        return Channel(make_socket(kind, bind=config.endpoint(port_key), curve=curve), name)
+    except ZmrError as exc:
+        port = getattr(config.coordinator, port_key)
+        raise ConfigError(f"{config.path}: [coordinator] {port_key} = {port}: {exc} (is "
+                          f"another coordinator running? stop it, or choose another port)"
+                          ) from None
