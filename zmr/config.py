@@ -17,7 +17,7 @@ from zmr.settings.setting import Setting
 from zmr.transport.security import Curve, check_exposure, load_curve
 
 __all__ = ["ClusterConfig", "check_hosts", "config_sources", "curve_for", "env_overrides",
-           "load_config", "write_config"]
+           "load_config", "toml_value", "write_config"]
 
 
 #: Names a setting's environment override: ``ZMR_WORKER_SLOTS`` for ``[worker] slots``.
@@ -105,13 +105,14 @@ def write_config(path: str, values: dict[tuple[str, str], Any]) -> None:
     ClusterConfig(path=path).with_values(values)
     by_section: dict[str, list[str]] = {}
     for (section, key), value in values.items():
-        by_section.setdefault(section, []).append(f"{key} = {_toml(value)}")
+        by_section.setdefault(section, []).append(f"{key} = {toml_value(value)}")
     with open(path, "w", encoding="utf-8") as f:
         for section, lines in by_section.items():
             f.write(f"[{section}]\n" + "\n".join(lines) + "\n\n")
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` as TOML writes it (strings quoted and escaped, booleans lower case)."""
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(value).lower() if isinstance(value, bool) else repr(value)

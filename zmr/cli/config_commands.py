@@ -9,7 +9,7 @@ import argparse
 import os
 from typing import Any
 
-from zmr.config import config_sources, env_name, load_config
+from zmr.config import config_sources, env_name, load_config, toml_value
 from zmr.core.errors import ConfigError
 from zmr.settings.cluster import CLUSTER_SETTINGS, SECTIONS
 
@@ -37,7 +37,7 @@ def default_config_text() -> str:
         lines += ["", f"[{section}]", f"# {about}"]
         for setting in (s for s in CLUSTER_SETTINGS if s.section == section):
             lines += [f"# {setting.help} (${env_name(setting)})",
-                      f"{setting.name} = {_toml(setting.default)}"]
+                      f"{setting.name} = {toml_value(setting.default)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -61,11 +61,5 @@ def cmd_config_show(args: argparse.Namespace) -> int:
             print(f"\n[{setting.section}]" if section else f"[{setting.section}]")
             section = str(setting.section)
         value = getattr(getattr(config, section), setting.name)
-        print(f"{setting.name} = {_toml(value)}  # {sources[setting.key]}")
+        print(f"{setting.name} = {toml_value(value)}  # {sources[setting.key]}")
     return 0
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value).lower() if isinstance(value, bool) else repr(value)
