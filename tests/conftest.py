@@ -1,6 +1,6 @@
 """The test tiers, and the fixtures shared by tests in more than one folder.
 
-Tiers (README, "Tests"): ``tests/unit/`` holds tests of pure code, run in the test's own
+Tiers (docs/internals/testing.md): ``tests/unit/`` holds tests of pure code, run in the test's own
 process; every test in any other folder of ``tests/`` starts processes (a local cluster,
 ``zmr`` as a command, executor processes, an S3 server) or a real server, and is marked
 ``cluster`` here by folder. A test file directly in ``tests/`` marks its cluster tests

@@ -1,6 +1,6 @@
 """The public surface is exactly ``zmr.__all__``: the names below, each importable from
 ``zmr`` and documented, and each entry point runs a real job. Removing, renaming or adding an
-export fails here first; change ``EXPECTED`` (and the README) on purpose when the API does.
+export fails here first; change ``EXPECTED`` (and docs/) on purpose when the API does.
 
 The inline tests are unit tests; the one that needs a cluster (``Client``/``JobHandle``) is
 marked ``cluster``."""

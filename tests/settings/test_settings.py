@@ -1,5 +1,5 @@
 """The settings tables are the one definition of every setting: each entry reaches the
-command line, the job loader, ``zmr.Step``, ``JobOptions``, config parsing and the README
+command line, the job loader, ``zmr.Step``, ``JobOptions``, config parsing and the docs
 without being listed anywhere else. Every test loops over the tables, so a new entry is
 covered (and must work everywhere) the moment it is added."""
 
@@ -147,8 +147,8 @@ def test_every_cluster_key_is_read_from_toml_and_type_checked(tmp_path, setting)
     assert getattr(section, setting.name) == default
 
 
-def test_the_readme_tables_are_the_generated_ones():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_documented_tables_are_the_generated_ones():
+    readme = (ROOT / "docs/reference/settings.md").read_text(encoding="utf-8")
     assert docs.rewrite(readme) == readme, f"stale settings tables: run {docs.COMMAND}"
     for setting in (*OPTION_SETTINGS, *CLUSTER_SETTINGS):
         assert f"`{setting.key}`" in readme

@@ -11,12 +11,16 @@ from zmr.core.errors import ZmrError
 from zmr.core.process import add_process_arguments, setup_logging, stop_on_signals
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m zmr.coordinator",
                                      description="Run a zmr coordinator until stopped "
                                                  "(SIGTERM or SIGINT stop it cleanly).")
     add_process_arguments(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     try:
         server = CoordinatorServer(load_config(args.config))

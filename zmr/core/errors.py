@@ -24,7 +24,7 @@ from typing import ClassVar
 
 class ZmrError(Exception):
     """Base class of every error zmr raises deliberately. ``exit_code`` is the status the
-    command line exits with (README, "Exit codes")."""
+    command line exits with (docs/operations/command-line.md)."""
 
     exit_code: ClassVar[int] = 1
 

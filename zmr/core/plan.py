@@ -13,7 +13,7 @@ from zmr.core.formats import OUTPUT_FORMATS, TEXT
 from zmr.core.jsonable import JsonValue, from_json
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 
-#: Intermediate compression codecs (Arrow IPC buffer compression); see README, Benchmarks.
+#: Intermediate compression codecs (Arrow IPC buffer compression); see docs/benchmarks.md.
 COMPRESSIONS = ("none", "lz4", "zstd")
 DEFAULT_COMPRESSION = "none"
 

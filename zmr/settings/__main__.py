@@ -1,6 +1,6 @@
 """``python -m zmr.settings``: print the generated settings tables (``--markdown``, the
-default), rewrite them in a file (``--write README.md``) or check a file holds the current
-ones (``--check README.md``: exit status 1 if not)."""
+default), rewrite them in a file (``--write docs/reference/settings.md``) or check that a
+file holds the current ones (``--check FILE``: exit status 1 if not)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""The README's settings tables, generated from the tables in :mod:`zmr.settings.job` and
+"""The settings reference tables, generated from the tables in :mod:`zmr.settings.job` and
 :mod:`zmr.settings.cluster`, so the docs cannot drift from the code.
 
-The README marks each generated table with a pair of comments; :func:`rewrite` replaces
-what is between them, and a test checks that the README equals its rewrite::
+The page marks each generated table with a pair of comments; :func:`rewrite` replaces
+what is between them, and a test checks that the page equals its rewrite::
 
-    <!-- generated: job settings (python -m zmr.settings --write README.md) -->
+    <!-- generated: job settings (python -m zmr.settings --write docs/reference/settings.md) -->
     | setting | flag | ...
     <!-- end generated: job settings -->
 """
@@ -17,7 +17,7 @@ from zmr.settings.cluster import CLUSTER_SETTINGS
 from zmr.settings.job import JOB_SETTINGS, OPTION_SETTINGS
 from zmr.settings.setting import Setting
 
-COMMAND = "python -m zmr.settings --write README.md"
+COMMAND = "python -m zmr.settings --write docs/reference/settings.md"
 
 
 def job_table() -> str:
@@ -45,7 +45,7 @@ def markdown() -> str:
 
 
 def rewrite(text: str) -> str:
-    """``text`` (the README) with every generated block replaced by the current tables; a
+    """``text`` (the page) with every generated block replaced by the current tables; a
     block missing from ``text`` is a ValueError (a renamed marker must not pass silently)."""
     for name, make in TABLES.items():
         head, found, rest = text.partition(_start(name) + "\n")

@@ -4,7 +4,7 @@ Each field of :class:`JobOptions` is a setting (see :mod:`zmr.settings.setting`)
 ``zmr run``/``zmr submit``, its job-module name, its ``zmr.Step`` keyword, its type, rule,
 default and help. :data:`HOOK_SETTINGS` are the two module settings that choose hooks when
 the module is loaded (``COMBINER``, ``REDUCE``) rather than tune a run. The CLI, the job
-loader, ``Step``, planning and the README's table are all generated from these.
+loader, ``Step``, planning and the docs' settings tables are all generated from these.
 
 Precedence, implemented once in :meth:`JobOptions.resolved`: a flag or keyword argument
 beats the job module's (or step's) setting, which beats the default.

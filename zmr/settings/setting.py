@@ -5,7 +5,7 @@ A :class:`Setting` is declared as a dataclass field with :func:`option` (a job o
 :mod:`zmr.settings.cluster`), so the field that holds a value and the description that
 validates, documents and exposes it are one declaration. :func:`settings_of` reads them
 back. Everything else is generated from them: command-line flags, job-module validation,
-``zmr.Step`` keywords, config parsing and the README's tables.
+``zmr.Step`` keywords, config parsing and the docs' settings tabless.
 """
 
 from __future__ import annotations

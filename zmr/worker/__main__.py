@@ -11,7 +11,7 @@ from zmr.core.process import add_process_arguments, setup_logging, stop_on_signa
 from zmr.worker.agent import WorkerAgent
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m zmr.worker",
                                      description="Run one zmr worker until stopped (SIGTERM "
                                                  "or SIGINT stop it cleanly).")
@@ -21,7 +21,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--advertise", default=None, metavar="HOST",
                         help="address other hosts reach this worker at (overrides "
                              "[worker] advertise; e.g. this host's IP when binding 0.0.0.0)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     try:
         config = load_config(args.config)
