@@ -9,6 +9,8 @@ import glob
 import importlib.util
 import os
 import random
+import time
+from collections.abc import Callable
 
 from zmr.storage.formats import parse_field
 
@@ -18,6 +20,23 @@ EXAMPLES = os.path.join(ROOT, "jobs")
 JOBS = os.path.join(ROOT, "tests", "jobs")
 #: Whether the C map loops (``zmr._speedups``) were built at install.
 BUILT = importlib.util.find_spec("zmr._speedups") is not None
+
+#: How long a test waits for something that should happen (a worker registering, a job
+#: finishing, a reply). Generous on purpose: the suite must pass on a 2-core machine that
+#: also carries other work (``tests/stress.py``), where a step that takes 50 ms when quiet
+#: can take many seconds. A deadline is only a guard against a hang, never a speed check.
+#: ``ZMR_TEST_PATIENCE=3`` multiplies every such deadline on an even busier machine.
+PATIENCE = float(os.environ.get("ZMR_TEST_PATIENCE", "1"))
+PATIENT_S = 120.0 * PATIENCE
+
+
+def wait_until(condition: Callable[[], object], what: str = "the condition",
+               timeout_s: float = PATIENT_S, interval_s: float = 0.05) -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s:.0f} s waiting for {what}"
+        time.sleep(interval_s)
 
 
 def write_lines(directory, files: int, lines_per_file: int, prefix: str = "w") -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import zmr
-from tests.helpers import read_output
+from tests.helpers import PATIENT_S, read_output
 from zmr.runners.local import LocalCluster
 
 EXPECTED = [
@@ -143,7 +143,7 @@ def test_client_and_job_handle_run_a_job_on_a_local_cluster(job, tmp_path):
             zmr.Client(cluster.config_path) as client:
         handle = client.submit(module, [inputs], str(tmp_path / "out"))
         assert isinstance(handle, zmr.JobHandle) and handle.output == str(tmp_path / "out")
-        status = handle.wait(timeout_s=60)
+        status = handle.wait(timeout_s=PATIENT_S)
         assert status["state"] == "SUCCEEDED" and status["job_id"] == handle.job_id
         assert handle.counters()["words"] == {"seen": 4}
         assert handle.progress() == (1.0, 1.0)
@@ -151,6 +151,6 @@ def test_client_and_job_handle_run_a_job_on_a_local_cluster(job, tmp_path):
         (tmp_path / "boom.txt").write_text("a b\nboom\n")
         failing = client.submit(module, [str(tmp_path / "boom.txt")], str(tmp_path / "bad"))
         with pytest.raises(zmr.JobFailedError, match="a record the job cannot take"):
-            failing.wait(timeout_s=60)
+            failing.wait(timeout_s=PATIENT_S)
     assert (tmp_path / "out" / "part-00000").read_text() == "a\t2\nb\t1\nc\t1\n"
     assert not (tmp_path / "bad").exists()

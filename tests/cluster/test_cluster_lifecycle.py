@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.helpers import JOBS, write_lines
+from tests.helpers import JOBS, PATIENT_S, write_lines
 from zmr.runners.local import LocalCluster
 
 
@@ -43,7 +43,7 @@ def test_maps_and_reduces_run_in_parallel_on_different_workers(cluster3, tmp_pat
     job = cluster3.client.submit(_timing_job(tmp_path, marks), [inputs],
                                  str(tmp_path / "out"), reducers=3,
                                  combine_files=False)      # a map per file
-    status = job.wait(timeout_s=60)
+    status = job.wait(timeout_s=PATIENT_S)
     maps, reduces = _recorded(marks, "map"), _recorded(marks, "reduce")
     assert len(maps) == status["maps_total"] and len(reduces) == 3
     assert _overlap_on_different_workers(maps)          # really ran at the same time
@@ -62,7 +62,7 @@ def test_worker_joining_mid_job_gets_work(tmp_path):
         while job.status()["maps_done"] == 0:
             time.sleep(0.05)
         cluster.add_worker()
-        status = job.wait(timeout_s=60)
+        status = job.wait(timeout_s=PATIENT_S)
         workers = {a[1] for t in status["tasks"] for a in t["attempts"]}
         assert workers == {"local-1", "local-2"}
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, output_bytes, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -21,7 +21,7 @@ def test_cluster_output_equals_inline(cluster3, tmp_path, job, reducers):
     path = os.path.join(EXAMPLES, f"{job}.py")
     handle = cluster3.client.submit(path, [inputs], str(tmp_path / "cluster"),
                                     reducers=reducers, split_size="4KB")
-    status = handle.wait(timeout_s=60)
+    status = handle.wait(timeout_s=PATIENT_S)
     assert status["state"] == "SUCCEEDED" and status["maps_total"] > 3
     run_inline(path, [inputs], str(tmp_path / "inline"), reducers=reducers, split_size="4KB")
     assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
@@ -34,7 +34,7 @@ def test_each_map_runs_exactly_once_without_failures(cluster3, tmp_path):
     inputs = write_lines(tmp_path / "in", files=4, lines_per_file=100)
     job = cluster3.client.submit(_jobcount(tmp_path, marks), [inputs], str(tmp_path / "out"),
                                  split_size="1KB")
-    status = job.wait(timeout_s=60)
+    status = job.wait(timeout_s=PATIENT_S)
     assert len(os.listdir(marks)) == status["maps_total"]
     assert all(len(t["attempts"]) == 1 for t in status["tasks"])
 
@@ -115,5 +115,5 @@ def test_parts_appear_only_when_the_job_commits(tmp_path, monkeypatch):
         assert [n for n in os.listdir(out) if not n.startswith("_")] == []
         assert len(os.listdir(out / "_temporary" / "committed")) >= done
         gate.touch()
-        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
     assert sorted(os.listdir(out)) == ["_SUCCESS"] + [f"part-{i:05d}" for i in range(5)]

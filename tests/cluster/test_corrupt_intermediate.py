@@ -8,7 +8,7 @@ import glob
 import os
 import time
 
-from tests.helpers import output_bytes, write_lines
+from tests.helpers import PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -52,7 +52,7 @@ def test_damaged_map_outputs_are_detected_and_recomputed(tmp_path, monkeypatch):
         assert len(outputs) == 3, outputs
         _damage(outputs)
         gate.touch()
-        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         maps = _attempts(job, "map")
         reran = [i for i, outcomes in maps.items() if len(outcomes) > 1]
         assert len(reran) >= 2, maps                 # both damaged maps ran again

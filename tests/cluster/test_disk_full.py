@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import EXAMPLES, output_bytes, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -31,7 +31,7 @@ def test_full_disk_fails_the_attempt_elsewhere_and_worker_stands_aside(tmp_path,
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
         job = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"), reducers=2,
                                     split_size="32KB")
-        status = job.wait(timeout_s=120)
+        status = job.wait(timeout_s=PATIENT_S)
     errors = [t["error"] for t in status["tasks"] if t["error"]]
     assert any("worker local-1: worker storage error at" in e and str(tiny_tmpfs) in e
                and "No space left on device" in e for e in errors)

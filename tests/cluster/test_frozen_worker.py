@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.helpers import JOBS, output_bytes, write_lines
+from tests.helpers import JOBS, PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -29,7 +29,7 @@ def test_sigstopped_worker_is_replaced_and_its_late_result_ignored(tmp_path):
                 time.sleep(0.05)
             time.sleep(1.0)
             frozen.send_signal(signal.SIGCONT)                  # comes back, finishes late
-            status = job.wait(timeout_s=60)
+            status = job.wait(timeout_s=PATIENT_S)
             cluster.wait_for_workers(2, timeout_s=20)           # and registers again
         run_inline(job_path, [inputs], str(tmp_path / "inline"))
     finally:

@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import output_bytes, write_lines
+from tests.helpers import PATIENT_S, output_bytes, write_lines
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapManifest, MapTaskSpec
 from zmr.protocol import wire
@@ -189,7 +189,7 @@ def test_fuzzed_sockets_during_a_job(tmp_path, monkeypatch):
                 channel.close()
             assert job.status()["state"] == "RUNNING"   # the barrage hit a running job
         gate.touch()
-        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         assert cluster.coordinator.poll() is None
         assert all(p.poll() is None for p in cluster.workers.values())
         assert len(cluster.client.workers()) >= 2
@@ -249,7 +249,7 @@ def test_raw_bytes_and_odd_frames_on_every_port_during_a_job(tmp_path, monkeypat
             channel.close()
         assert job.status()["state"] == "RUNNING"
         gate.touch()
-        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         assert cluster.coordinator.poll() is None
         assert all(p.poll() is None for p in cluster.workers.values())
         assert sorted(w["shuffle_endpoint"] for w in cluster.client.workers()) == sorted(

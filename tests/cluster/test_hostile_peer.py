@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from tests.helpers import EXAMPLES, output_bytes, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, write_lines
 from zmr.core.specs import MapManifest
 from zmr.protocol import wire
 from zmr.protocol.messages import AssignTask, Register, RequestTask, TaskDone
@@ -72,6 +72,6 @@ def test_lying_worker_cannot_crash_the_coordinator(tmp_path):
             rogue.close()
         assert map_task["error"] == "map result names task 1, not 0"
         cluster.add_worker()
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
     run_inline(wordcount, [inputs], str(tmp_path / "inline"), reducers=1)
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
-from tests.helpers import EXAMPLES, JOBS, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, wait_until, write_lines
 from zmr.runners.local import LocalCluster
 from zmr.worker.housekeeping import jobs_on_disk, purge_job
 
@@ -18,18 +17,11 @@ def _job_dirs(cluster: LocalCluster, job_id: str) -> dict[str, list[str]]:
             for w in os.listdir(root) if os.path.isdir(os.path.join(root, w, job_id))}
 
 
-def _wait_for(condition, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
-
-
 def _word_count(cluster: LocalCluster, tmp_path, files: int, reducers: int,
                 job: str = os.path.join(EXAMPLES, "wordcount.py")):
     inputs = write_lines(tmp_path / "in", files=files, lines_per_file=100)
     job = cluster.client.submit(job, [inputs], str(tmp_path / "out"), reducers=reducers)
-    assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+    assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
     return job
 
 
@@ -38,7 +30,7 @@ def test_finished_job_data_is_purged_but_logs_are_kept(tmp_path):
         # the job's mappers print: attempts that print nothing leave no log at all
         job = _word_count(cluster, tmp_path, files=4, reducers=2,
                           job=os.path.join(JOBS, "chatty.py"))
-        _wait_for(lambda: all(names in ([], ["logs"])
+        wait_until(lambda: all(names in ([], ["logs"])
                               for names in _job_dirs(cluster, job.job_id).values()))
         logs = [os.path.join(cluster.base_dir, "workers", worker, job.job_id, "logs")
                 for worker, names in _job_dirs(cluster, job.job_id).items() if names]
@@ -56,7 +48,7 @@ def test_worker_away_at_the_end_purges_at_registration(tmp_path):
         stale = os.path.join(cluster.base_dir, "workers", "local-1", job.job_id, "reduce-x")
         os.makedirs(stale)
         cluster.add_worker("local-1")
-        _wait_for(lambda: not os.path.exists(stale))
+        wait_until(lambda: not os.path.exists(stale))
         assert os.listdir(os.path.dirname(stale)) in ([], ["logs"])   # logs only, if any
 
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.helpers import JOBS, write_lines
+from tests.helpers import JOBS, PATIENT_S, write_lines
 from zmr.cli.progress import ProgressDisplay
 from zmr.core.errors import JobFailedError
 from zmr.runners.local import LocalCluster
@@ -41,14 +41,14 @@ def test_history_logs_status_and_workers(tmp_path):
         assert empty.returncode == 0 and "no jobs in this cluster's history" in empty.stderr
         chatty = cluster.client.submit(os.path.join(JOBS, "chatty.py"), [inputs],
                                        str(tmp_path / "out1"))
-        chatty.wait(timeout_s=60)
+        chatty.wait(timeout_s=PATIENT_S)
         bad_input = tmp_path / "bad"
         bad_input.mkdir()
         (bad_input / "x.txt").write_text("fine\nboom\n")
         failing = cluster.client.submit(os.path.join(JOBS, "fails_on_boom.py"),
                                         [str(bad_input)], str(tmp_path / "out2"))
         with pytest.raises(JobFailedError):
-            failing.wait(timeout_s=60)
+            failing.wait(timeout_s=PATIENT_S)
 
         logs = chatty.logs("map")
         # both small files were packed into one map task, which read each as itself

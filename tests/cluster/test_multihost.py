@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 import pytest
 
-from tests.helpers import output_bytes, write_lines
+from tests.helpers import PATIENT_S, output_bytes, wait_until, write_lines
 from tests.netlab import NetLab, netns_unavailable
 from zmr.config import write_config
 from zmr.runners.inline import run_inline
@@ -44,7 +43,7 @@ def _config(tmp_path, lab: NetLab) -> str:
     return path
 
 
-def _zmr(lab: NetLab, config: str, *args: str, timeout_s: float = 30) -> str:
+def _zmr(lab: NetLab, config: str, *args: str, timeout_s: float = PATIENT_S) -> str:
     run = lab.run(0, [sys.executable, "-m", "zmr", *args, "--config", config], timeout_s)
     assert run.returncode == 0, run.stderr
     return run.stdout
@@ -53,13 +52,6 @@ def _zmr(lab: NetLab, config: str, *args: str, timeout_s: float = 30) -> str:
 def _status(lab: NetLab, config: str, job_id: str) -> dict:
     status = json.loads(_zmr(lab, config, "status", job_id, "--json"))
     return status[0] if isinstance(status, list) else status
-
-
-def _wait(predicate, what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_job_survives_a_worker_losing_its_link(tmp_path, monkeypatch):
@@ -73,7 +65,7 @@ def test_job_survives_a_worker_losing_its_link(tmp_path, monkeypatch):
         for i in (1, 2, 3):
             lab.popen(i, [sys.executable, "-m", "zmr.worker", config, "--id", f"w{i}",
                           "--advertise", lab.address(i)], str(logs / f"w{i}.log"))
-        _wait(lambda: len(json.loads(_zmr(lab, config, "workers", "--json"))) == 3,
+        wait_until(lambda: len(json.loads(_zmr(lab, config, "workers", "--json"))) == 3,
               "three workers to register")
         job_id = _zmr(lab, config, "submit", SLOW, "--input", inputs, "--output",
                       str(tmp_path / "out"), "--reducers", "3", "--split-size", "4096").strip()
@@ -83,9 +75,9 @@ def test_job_survives_a_worker_losing_its_link(tmp_path, monkeypatch):
             return sum(a[1] == worker and a[4] == "succeeded" for t in status["tasks"]
                        if t["task"] == "map" for a in t["attempts"])
 
-        _wait(lambda: maps_done_by(f"w{CUT}") >= 1, f"a map to finish on w{CUT}")
+        wait_until(lambda: maps_done_by(f"w{CUT}") >= 1, f"a map to finish on w{CUT}")
         lab.cut(CUT)
-        _zmr(lab, config, "wait", job_id, timeout_s=180)
+        _zmr(lab, config, "wait", job_id, timeout_s=3 * PATIENT_S)
         final = _status(lab, config, job_id)
         workers = [w["worker_id"] for w in json.loads(_zmr(lab, config, "workers", "--json"))]
     assert final["state"] == "SUCCEEDED"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.test_coordinator_restart import _wait
-from tests.helpers import ROOT, output_bytes, write_lines
+from tests.helpers import PATIENT_S, ROOT, output_bytes, write_lines
 from zmr.core.errors import JobCancelledError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -156,7 +156,7 @@ def test_cancel_stops_a_multi_step_job_and_removes_its_outputs(tmp_path):
                               text=True, timeout=60, env=_env())
         assert done.returncode == 0, done.stderr
         with pytest.raises(JobCancelledError):
-            handle.wait(timeout_s=30)
+            handle.wait(timeout_s=PATIENT_S)
         status = handle.status()
     assert status["state"] == "CANCELLED"
     assert status["error"] == "step 2/2 of two_steps: cancelled by request"

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.helpers import output_bytes, write_lines
+from tests.helpers import PATIENT_S, output_bytes, write_lines
 from zmr.core.errors import ZmrError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -52,7 +52,7 @@ def test_resources_locality_and_refusal(tmp_path):
     with LocalCluster(workers=1, slots=4, base_dir=str(tmp_path / "c")) as cluster:
         job = cluster.client.submit(whole_machine, [inputs], str(tmp_path / "out"),
                                     combine_files=False)      # a map per file
-        final = job.wait(timeout_s=60)
+        final = job.wait(timeout_s=PATIENT_S)
         maps = [a for t in final["tasks"] if t["task"] == "map" for a in t["attempts"]]
         assert len(maps) == 4 and _overlaps(maps) == 1      # 4 slots, 1 task at a time
         assert final["counters"]["zmr.job"]["DATA_LOCAL_MAPS"] == 4

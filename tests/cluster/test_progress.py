@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.helpers import write_lines
+from tests.helpers import PATIENT_S, write_lines
 from zmr.runners.local import LocalCluster
 
 SLOW_MAPPER = "import time\n\ndef mapper(key, line):\n    time.sleep(0.002)\n    yield line, 1\n"
@@ -26,7 +26,7 @@ def test_map_progress_moves_before_the_first_map_finishes(tmp_path):
             if status["maps_done"] == 0:
                 seen.append(status["map_progress"])
             time.sleep(0.05)
-        final = job.wait(timeout_s=120)
+        final = job.wait(timeout_s=PATIENT_S)
     moving = sorted({share for share in seen if 0 < share < 1})
     assert len(moving) >= 2, f"map progress never moved mid-task: {seen[-20:]}"
     assert all(a <= b for a, b in zip(seen, seen[1:], strict=False)), seen      # never goes back

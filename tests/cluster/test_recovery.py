@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.helpers import JOBS, output_bytes, write_lines
+from tests.helpers import JOBS, PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -26,7 +26,7 @@ def test_restarted_worker_offers_its_map_outputs(tmp_path):
         while cluster.client.workers():                           # declared dead
             time.sleep(0.05)
         cluster.add_worker("local-1")                              # same id, same disk
-        status = job.wait(timeout_s=60)
+        status = job.wait(timeout_s=PATIENT_S)
     maps = [t for t in status["tasks"] if t["task"] == "map"]
     assert all(len(t["attempts"]) == 1 for t in maps)             # nothing recomputed
     assert status["counters"]["zmr.job"]["RECOVERED_MAPS"] == 3

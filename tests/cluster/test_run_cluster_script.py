@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import EXAMPLES, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, write_lines
 from zmr.client import Client
 from zmr.config import write_config
 from zmr.transport.sockets import free_port
@@ -41,7 +41,7 @@ def test_run_cluster_script_start_submit_stop(tmp_path):
         inputs = write_lines(tmp_path / "in", files=2, lines_per_file=50)
         job = client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
                             str(tmp_path / "out"), reducers=2)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         client.close()
         subprocess.run([script, "stop"], env=env, check=True, timeout=30)
         for pid in pids.values():

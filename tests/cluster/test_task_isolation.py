@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.helpers import JOBS, read_output, write_lines
+from tests.helpers import JOBS, PATIENT_S, read_output, write_lines
 from zmr.runners.local import LocalCluster
 
 
@@ -22,7 +22,7 @@ def test_os_exit_in_mapper_fails_only_that_attempt(cluster3, tmp_path):
     before = {w["worker_id"] for w in cluster3.client.workers()}
     job = cluster3.client.submit(_baked(tmp_path, "exit_once.py", marks), [inputs],
                                  str(tmp_path / "out"))
-    status = job.wait(timeout_s=60)
+    status = job.wait(timeout_s=PATIENT_S)
     (task,) = [t for t in status["tasks"] if t["task"] == "map"]
     assert [a[4] for a in task["attempts"]] == ["failed", "succeeded"]
     assert "task process died (exit code 3)" in task["error"]
@@ -36,6 +36,6 @@ def test_gil_holding_mapper_does_not_stop_heartbeats(tmp_path):
         inputs = write_lines(tmp_path / "in", files=1, lines_per_file=2)
         job = cluster.client.submit(os.path.join(JOBS, "gil_hog.py"), [inputs],
                                     str(tmp_path / "out"))
-        status = job.wait(timeout_s=60)
+        status = job.wait(timeout_s=PATIENT_S)
         assert all(len(t["attempts"]) == 1 for t in status["tasks"])    # never declared dead
         assert [w["worker_id"] for w in cluster.client.workers()] == ["local-1"]

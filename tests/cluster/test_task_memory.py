@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, read_output, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, read_output, write_lines
 from zmr.core.errors import JobFailedError
 from zmr.runners.local import LocalCluster
 
@@ -55,7 +55,7 @@ def test_attempt_over_the_limit_is_killed_and_the_worker_carries_on(cluster, tmp
     assert [w["worker_id"] for w in cluster.client.workers()] == ["local-1"]
     after = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
                                   str(tmp_path / "wc"))
-    after.wait(timeout_s=60)
+    after.wait(timeout_s=PATIENT_S)
     assert _counts(str(tmp_path / "wc")) == dict(_expected_counts(inputs))
 
 
@@ -63,7 +63,7 @@ def test_ordinary_job_under_a_generous_limit_succeeds(cluster, tmp_path):
     inputs = write_lines(tmp_path / "in", files=2, lines_per_file=50)
     job = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
                                 str(tmp_path / "out"), task_memory="1GB")
-    status = job.wait(timeout_s=60)
+    status = job.wait(timeout_s=PATIENT_S)
     assert all(len(t["attempts"]) == 1 for t in status["tasks"])
     assert _counts(str(tmp_path / "out")) == dict(_expected_counts(inputs))
 
@@ -74,5 +74,5 @@ def test_job_module_setting_is_the_default_limit(cluster, tmp_path):
     inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
     job = cluster.client.submit(str(tmp_path / "hog.py"), [inputs], str(tmp_path / "out"))
     with pytest.raises(JobFailedError) as failed:
-        job.wait(timeout_s=60)
+        job.wait(timeout_s=PATIENT_S)
     assert LIMIT_MESSAGE in str(failed.value)

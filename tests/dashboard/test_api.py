@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.helpers import JOBS, write_inputs
+from tests.helpers import JOBS, PATIENT_S, write_inputs
 from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
 from zmr.dashboard.metrics import prometheus_text
@@ -21,9 +21,9 @@ def test_api_reports_jobs_tasks_counters_workers_and_failures(dashboard, tmp_pat
                          str(tmp_path / "out-a"), reducers=1, combine_files=False)
     bad = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
                         [write_inputs(tmp_path / "b", 2, boom=True)], str(tmp_path / "out-b"))
-    assert good.wait(timeout_s=60)["state"] == "SUCCEEDED"
+    assert good.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
     with pytest.raises(JobFailedError, match="bad record"):
-        bad.wait(timeout_s=60)
+        bad.wait(timeout_s=PATIENT_S)
 
     jobs = {j["job_id"]: j for j in dashboard.json("/api/jobs")["jobs"]}
     assert jobs[good.job_id]["maps_done"] == jobs[good.job_id]["maps_total"] == 3

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import JOBS, write_inputs
+from tests.helpers import JOBS, PATIENT_S, write_inputs
 from zmr.core.errors import JobFailedError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,7 +67,7 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     failing = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
                             [write_inputs(tmp_path / "b", 2, boom=True)], str(tmp_path / "o"))
     with pytest.raises(JobFailedError):
-        failing.wait(timeout_s=60)
+        failing.wait(timeout_s=PATIENT_S)
     page.goto(f"{dashboard.url}/#/jobs/{failing.job_id}")
     page.wait_for_selector('[data-testid="job-state"]:text("FAILED")')
     traceback = page.locator('[data-testid="traceback"]').first

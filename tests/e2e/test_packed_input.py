@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import (
     EXAMPLES,
     JOBS,
+    PATIENT_S,
     output_bytes,
     write_files_with_a_bad_line,
     write_small_files,
@@ -30,7 +31,7 @@ def test_cluster_runs_packed_splits_like_inline(cluster, tmp_path):
     inputs = write_small_files(tmp_path / "in")
     handle = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=2,
                                    split_size="4KB")
-    status = handle.wait(timeout_s=90)
+    status = handle.wait(timeout_s=PATIENT_S)
     inline = run_inline(WORDCOUNT, [inputs], str(tmp_path / "inline"), reducers=2,
                         split_size="4KB")
     assert 1 < inline.num_maps < 30
@@ -43,7 +44,7 @@ def test_cluster_skips_name_the_real_file(cluster, tmp_path):
     positions = write_files_with_a_bad_line(tmp_path / "in")
     handle = cluster.client.submit(SKIPS_BAD, [str(tmp_path / "in")], str(tmp_path / "out"),
                                    skip_bad_records=10)
-    status = handle.wait(timeout_s=90)
+    status = handle.wait(timeout_s=PATIENT_S)
     assert status["counters"]["zmr"]["MAP_SKIPPED_RECORDS"] == 6
     logs = "".join(a["log"] for a in handle.logs("map"))
     for path, offset in positions:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import zmr
+from tests.helpers import PATIENT_S
 from zmr.core.errors import JobDefinitionError, JobFailedError
 from zmr.job.loader import load_job, load_runnable, with_reducer_as_combiner
 from zmr.job.pipeline import PipelineRun
@@ -236,7 +237,7 @@ def test_top_words_on_a_cluster(cluster, corpus, tmp_path):
 
 def test_cluster_step_receives_objects_not_text(cluster, tmp_path):
     out = tmp_path / "out"
-    cluster.client.submit(TYPES, str(write_go(tmp_path / "in")), str(out)).wait(timeout_s=120)
+    cluster.client.submit(TYPES, str(write_go(tmp_path / "in")), str(out)).wait(timeout_s=PATIENT_S)
     assert collections.Counter(read_output(out)) == expected_types()
 
 
@@ -244,7 +245,7 @@ def test_cluster_failing_step_fails_the_job(cluster, corpus, tmp_path):
     out = tmp_path / "out"
     job = cluster.client.submit(FAILS, [str(corpus)], str(out))
     with pytest.raises(JobFailedError) as failed:
-        job.wait(timeout_s=120)
+        job.wait(timeout_s=PATIENT_S)
     assert failed.value.traceback.startswith("step 2/2 of steps_fail: ")
     assert "ValueError: boom in step 2" in failed.value.traceback
     assert "steps_fail.py" in failed.value.traceback

@@ -19,6 +19,7 @@ from tests.example_jobs import (
     run,
     word_counts,
 )
+from tests.helpers import PATIENT_S
 from zmr.runners.local import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,6 @@ def test_max_temperature_on_a_cluster_and_the_bundled_sample(tmp_path):
         job = cluster.client.submit(str(JOBS / "max_temperature.py"), [str(ROOT / "data" /
                                     "weather")], str(tmp_path / "out"), reducers=2,
                                     split_size=20000)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
     assert {int(k): v for k, v in read_reduced(tmp_path / "out").items()} == \
         max_temperatures(ROOT / "data" / "weather")

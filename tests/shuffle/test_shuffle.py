@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from tests.helpers import PATIENT_S, wait_until
 from zmr.core.errors import FetchFailedError
 from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleRequest
@@ -40,7 +41,7 @@ def test_multi_chunk_segment_arrives_intact(service, tmp_path):
     (root / "m.arrow").write_bytes(b"head" + data)
     server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"head" + data, 4, len(data), server.endpoint)
-    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     assert (tmp_path / "got").read_bytes() == data
     assert server.served_bytes == len(data)
 
@@ -51,7 +52,7 @@ def test_checksum_mismatch_names_the_map(service, tmp_path):
     server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"x" * 1000, 0, 1000, server.endpoint, crc=1234)
     with pytest.raises(FetchFailedError, match="task 3") as failure:
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     assert failure.value.map_index == 3 and not (tmp_path / "got").exists()
 
 
@@ -61,7 +62,7 @@ def test_files_outside_the_workers_data_are_refused(service, tmp_path):
     secret.write_bytes(b"private")
     seg = _segment(secret, b"private", 0, 7, server.endpoint)
     with pytest.raises(FetchFailedError, match="not a map output of job job-0001 on this"):
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
 
 
 def test_only_published_map_outputs_of_the_asking_job_are_served(service, tmp_path):
@@ -76,9 +77,9 @@ def test_only_published_map_outputs_of_the_asking_job_are_served(service, tmp_pa
     for name in ("log.txt", "unpublished.arrow", "other.arrow", "ended.arrow"):
         seg = _segment(root / name, b"private", 0, 7, server.endpoint)
         with pytest.raises(FetchFailedError, match="is not a map output of job job-0001"):
-            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     seg = _segment(root / "other.arrow", b"private", 0, 7, server.endpoint)
-    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id="job-0002")
+    fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id="job-0002")
     assert (tmp_path / "got").read_bytes() == b"private"
 
 
@@ -88,7 +89,7 @@ def test_truncated_file_is_a_fetch_failure(service, tmp_path):
     server.publish(JOB, str(root / "m.arrow"))
     seg = _segment(root / "m.arrow", b"y" * 500, 0, 500, server.endpoint)
     with pytest.raises(FetchFailedError):
-        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+        fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
 
 
 def test_silent_holder_times_out(tmp_path):
@@ -154,11 +155,11 @@ def test_finished_transfers_leave_no_reply_socket_open(service, tmp_path):
     server.publish(JOB, str(root / "m.arrow"))
     for i in range(5):
         seg = _segment(root / "m.arrow", data, 1000 * i, 5000, server.endpoint)
-        fetch_remote(seg, str(tmp_path / f"got{i}"), "127.0.0.1", timeout_s=10, job_id=JOB)
+        fetch_remote(seg, str(tmp_path / f"got{i}"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     seg = _segment(root / "gone.arrow", b"", 0, 1, server.endpoint)
     with pytest.raises(FetchFailedError):
-        fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=10, job_id=JOB)
-    _wait_for(lambda: server.reply_sockets == 0)
+        fetch_remote(seg, str(tmp_path / "refused"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
+    wait_until(lambda: server.reply_sockets == 0, "reply sockets closed")
 
 
 @pytest.mark.parametrize("offset,length,credit,reply_to,why", [
@@ -191,10 +192,10 @@ def test_requests_that_make_no_sense_are_refused(service, offset, length, credit
         inbox.close()
         outbox.close()
     # the refusal reaches us before the service's thread closes its reply socket
-    _wait_for(lambda: server.reply_sockets == 0)
+    wait_until(lambda: server.reply_sockets == 0, "reply sockets closed")
     assert server.served_bytes == 0
     seg = _segment(root / "m.arrow", b"x" * 100, 0, 100, server.endpoint)
-    fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+    fetch_remote(seg, str(root.parent / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     assert server.served_bytes == 100
 
 
@@ -222,7 +223,7 @@ def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
     seg = Segment(3, 1, "/data/m.arrow", 0, 0, 10, 1, 0, bound_endpoint(holder.sock))
     try:
         with pytest.raises(FetchFailedError, match="more than the 10 bytes"):
-            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=10, job_id=JOB)
+            fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     finally:
         thread.join(10)
         holder.close()
@@ -264,12 +265,3 @@ def test_a_request_for_a_path_with_a_nul_byte_is_refused_not_fatal(tmp_path):
         outbox.close()
         server.stop()
 
-
-def _wait_for(condition, timeout_s: float = 30.0) -> None:
-    """Poll ``condition`` until it holds (generous deadline: the machine may be busy)."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)

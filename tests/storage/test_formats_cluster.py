@@ -9,7 +9,7 @@ import os
 import duckdb
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, read_output, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, read_output, write_lines
 from zmr.core.errors import JobFailedError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -25,12 +25,12 @@ def test_cluster_parquet_output_is_one_duckdb_dataset(tmp_path):
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
         job = cluster.client.submit(WORDCOUNT, [inputs], str(tmp_path / "out"), reducers=4,
                                     output_format="parquet", split_size=4000)
-        assert job.wait(timeout_s=60)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         bad = tmp_path / "bad.csv"
         bad.write_text("a,b\n1,2\n3,4,5\n")
         failing = cluster.client.submit(RECORDS, [str(bad)], str(tmp_path / "bad-out"),
                                         input_format="csv")
         with pytest.raises(JobFailedError, match="bad.csv: bad record at byte 8"):
-            failing.wait(timeout_s=60)
+            failing.wait(timeout_s=PATIENT_S)
     rows = duckdb.sql(f"select key, value from '{tmp_path}/out/*.parquet'").fetchall()
     assert dict(rows) == expected and len(rows) == len(expected)

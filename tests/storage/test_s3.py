@@ -11,7 +11,7 @@ import uuid
 import pyarrow.fs as pafs
 import pytest
 
-from tests.helpers import EXAMPLES, output_bytes, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, write_lines
 from tests.s3server import S3Server
 from zmr.core.errors import JobFailedError, OutputError
 from zmr.runners.inline import run_inline
@@ -79,13 +79,13 @@ def test_cluster_job_on_s3_and_a_failed_one_leaves_nothing(tmp_path, s3):
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
         job = cluster.client.submit(WORDCOUNT, [f"s3://{prefix}/in"], f"s3://{prefix}/out",
                                     reducers=4, split_size=2500)
-        assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+        assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         with open(os.path.join(local, "boom.txt"), "w") as f:
             f.write("boom\n")
         _upload_dir(s3.filesystem(), local, f"{prefix}/bad")
         failing = cluster.client.submit(BOOM, [f"s3://{prefix}/bad"], f"s3://{prefix}/bad-out")
         with pytest.raises(JobFailedError, match="bad record"):
-            failing.wait(timeout_s=120)
+            failing.wait(timeout_s=PATIENT_S)
     os.unlink(os.path.join(local, "boom.txt"))
     run_inline(WORDCOUNT, [local], str(tmp_path / "local"), reducers=4)
     written = _download(s3.filesystem(), f"{prefix}/out")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import JOBS, ROOT, output_pairs, write_with_bad_records
+from tests.helpers import JOBS, PATIENT_S, ROOT, output_pairs, write_with_bad_records
 from zmr.core.errors import JobFailedError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -28,7 +28,7 @@ def test_cluster_skips_counts_and_logs(cluster, tmp_path):
     inputs, clean, positions = write_with_bad_records(tmp_path, bad=3)
     handle = cluster.client.submit(JOB, [inputs], str(tmp_path / "out"), reducers=2,
                                    split_size="1KB", skip_bad_records=5)
-    status = handle.wait(timeout_s=60)
+    status = handle.wait(timeout_s=PATIENT_S)
     assert status["counters"]["zmr"]["MAP_SKIPPED_RECORDS"] == 3
     run_inline(JOB, [clean], str(tmp_path / "expected"), reducers=2)
     assert output_pairs(str(tmp_path / "out")) == output_pairs(str(tmp_path / "expected"))
@@ -43,7 +43,7 @@ def test_cluster_fails_a_job_over_the_limit_in_all(cluster, tmp_path):
     handle = cluster.client.submit(JOB, [inputs], str(tmp_path / "out"), reducers=2,
                                    split_size="1KB", skip_bad_records=5)
     with pytest.raises(JobFailedError, match="more than the limit of --skip-bad-records 5"):
-        handle.wait(timeout_s=60)
+        handle.wait(timeout_s=PATIENT_S)
     assert not os.path.exists(tmp_path / "out")
 
 
