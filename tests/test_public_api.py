@@ -25,10 +25,12 @@ EXPECTED = [
     "JobHandle",
     "JobResult",
     "OutputError",
+    "REQUIRED",
     "Step",
     "TaskError",
     "ZmrError",
     "increment_counter",
+    "param",
     "run_inline",
 ]
 ERRORS = ["ClusterUnreachableError", "ConfigError", "DataCorruptionError", "InputError",

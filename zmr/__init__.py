@@ -22,6 +22,7 @@ from zmr.core.errors import (
 )
 from zmr.job.api import Step
 from zmr.job.counters import increment_counter
+from zmr.job.params import REQUIRED, param
 from zmr.runners.inline import JobResult, run_inline
 
 __version__ = _version("zmr")
@@ -37,9 +38,11 @@ __all__ = [
     "JobHandle",
     "JobResult",
     "OutputError",
+    "REQUIRED",
     "Step",
     "TaskError",
     "ZmrError",
     "increment_counter",
+    "param",
     "run_inline",
 ]

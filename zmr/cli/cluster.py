@@ -107,6 +107,8 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{_percent(round(map_share * 1000), 1000)}  reduce "
               f"{_percent(job['reduces_done'], job['reduces_total'])}  "
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
+        if job.get("params"):
+            print(f"    params: {_params(job['params'])}")
         if args.job_id:
             _print_details(job)
     return 0
@@ -116,6 +118,12 @@ def _name(job: dict[str, Any]) -> str:
     """The job's name; a multi-step job's with the step it is at (or ended in)."""
     return f"{job['name']}[step {job['step']}/{job['steps']}]" if "steps" in job \
         else str(job["name"])
+
+
+def _params(values: dict[str, Any]) -> str:
+    """``NAME=VALUE`` as given with ``--param`` (non-text values as JSON)."""
+    return "  ".join(f"{name}={v if isinstance(v, str) else json.dumps(v)}"
+                     for name, v in values.items())
 
 
 def _percent(done: int, total: int) -> str:
@@ -184,6 +192,8 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"{_when(job['submitted_s'])}  started {_when(job['started_s'])}  ended "
               f"{_when(job['finished_s'])}  ({job['elapsed_s']:.1f}s)")
         print(f"    in:  {', '.join(job['inputs']) or '-'}")
+        if job.get("params"):
+            print(f"    params: {_params(job['params'])}")
         print(f"    out: {job['output']}   map in {c.get('MAP_INPUT_RECORDS', 0):,} records, "
               f"reduce out {c.get('REDUCE_OUTPUT_RECORDS', 0):,} records")
         if job["error"]:

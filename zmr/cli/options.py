@@ -27,6 +27,9 @@ def flag_arguments(setting: Setting) -> dict[str, Any]:
     given), so a job module's setting can tell it was not overridden."""
     if setting.types == (bool,):
         return dict(dest=setting.name, action="store_true", default=None, help=setting.help)
+    if list in setting.types:     # repeatable: --param A=1 --param B=2
+        return dict(dest=setting.name, action="append", default=None,
+                    metavar=setting.metavar, help=setting.help)
     return dict(dest=setting.name, default=None, metavar=setting.metavar,
                 choices=setting.choices, type=int if setting.types == (int,) else None,
                 help=f"{setting.help} ({_one_of(setting)}default: {_default(setting)})")

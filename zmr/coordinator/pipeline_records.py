@@ -73,6 +73,7 @@ def describe_pipeline(pipeline: PipelineJob, jobs: dict[str, Job], now: float,
             "started_s": steps[0].started_s if steps else None,
             "finished_s": pipeline.finished_s,
             "inputs": pipeline.steps[0].plan.input_paths(),
+            "params": dict(pipeline.steps[0].plan.params),
             "step": pipeline.current, "steps": pipeline.total,
             "step_jobs": list(pipeline.step_jobs)}
 

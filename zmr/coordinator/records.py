@@ -91,6 +91,7 @@ def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
         "error": job.error, "counters": job.total_counters().to_dict(),
         "submitted_s": job.submitted_s, "started_s": job.started_s,
         "finished_s": job.finished_s, "inputs": job.plan.input_paths(),
+        "params": dict(job.plan.params),
     }
     if not brief:
         described["tasks"] = [_describe_task(t) for t in job.tasks()]

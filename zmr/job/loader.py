@@ -20,6 +20,7 @@ from typing import Any
 import cloudpickle
 
 from zmr.core.errors import ConfigError, JobDefinitionError
+from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
 from zmr.job.api import HOOK_NAMES, JobSpec, Pipeline, Step, identity_mapper
 from zmr.settings.job import MODULE_SETTINGS, JobOptions
@@ -45,7 +46,11 @@ def resolve_job_path(ref: str, jobs_dir: str = "jobs") -> str:
 def runnable(job: str | JobSpec | Pipeline, options: JobOptions) -> JobSpec | Pipeline:
     """The job a run of ``options`` executes: ``job`` loaded if it is a path or name, with
     its reducer as combiner too under ``--combiner`` (``reducer_as_combiner``)."""
-    spec = job if isinstance(job, (JobSpec, Pipeline)) else load_runnable(job)
+    if isinstance(job, (JobSpec, Pipeline)):
+        spec = job
+    else:
+        with params.using(options.params or {}):  # module-level zmr.param() sees them too
+            spec = load_runnable(job)
     return with_reducer_as_combiner(spec) if options.reducer_as_combiner else spec
 
 
@@ -136,12 +141,23 @@ def pipeline_from_module(module: types.ModuleType, path: str) -> Pipeline:
             or not all(isinstance(step, Step) for step in steps)):
         raise JobDefinitionError(f"{path}: STEPS must be a non-empty list of zmr.Step, "
                                  f"got {steps!r:.200}")
-    clash = [name for name in (*HOOK_NAMES, *MODULE_SETTINGS) if name in vars(module)]
+    clash = [name for name in (*HOOK_NAMES, *MODULE_SETTINGS)
+             if name in vars(module) and name != "PARAMS"]
     if clash:
         raise JobDefinitionError(f"{path}: a module with STEPS may not also define {clash[0]} "
                                  "at the top level (give each Step its own hooks and settings)")
     jobs = tuple(_step_job(step, i, path) for i, step in enumerate(steps, 1))
-    return Pipeline(jobs[0].name, path, jobs)
+    return Pipeline(jobs[0].name, path, _with_job_params(jobs, _settings(vars(module), path)))
+
+
+def _with_job_params(jobs: tuple[JobSpec, ...], top: dict[str, Any]) -> tuple[JobSpec, ...]:
+    """Parameters belong to the whole job: each step is declared every parameter that the
+    module or any step declares (its own default first), so each accepts the same ones."""
+    union = params.declared_union(top.get("PARAMS"), *(j.settings.get("PARAMS") for j in jobs))
+    if union is None:
+        return jobs
+    return tuple(dataclasses.replace(j, settings={
+        **j.settings, "PARAMS": {**union, **j.settings.get("PARAMS", {})}}) for j in jobs)
 
 
 def _step_job(step: Step, number: int, path: str) -> JobSpec:

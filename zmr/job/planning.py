@@ -17,6 +17,7 @@ import pyarrow as pa
 from zmr.core.errors import ConfigError, InputError
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.specs import Split
+from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.settings.job import JobOptions
 from zmr.storage.formats import ARROW
@@ -41,13 +42,15 @@ def plan_job(job: JobSpec, inputs: list[str], output: str, options: JobOptions |
 def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) -> StepPlan:
     """Every setting of ``job`` resolved, without looking at its input: a plan without
     splits, and how to cut them (:func:`plan_input`)."""
-    o = (options or JobOptions()).resolved(job.settings)
+    given = options or JobOptions()
+    o = given.resolved(job.settings)
     _check_for_job(job, o)
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     limit = o.task_memory or 0
     plan = JobPlan([], o.reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
-                   dict(o.resources or {}), o.output_format, _format_options(job, o))
+                   dict(o.resources or {}), o.output_format, _format_options(job, o),
+                   params.resolve(job.settings.get("PARAMS"), given.params, job.source))
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
 
 

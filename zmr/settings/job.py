@@ -9,9 +9,9 @@ loader, ``Step``, planning and the docs' settings tables are all generated from 
 Precedence, implemented once in :meth:`JobOptions.resolved`: a flag or keyword argument
 beats the job module's (or step's) setting, which beats the default.
 
-Adding a job setting is one field here and the code that uses it. A repeatable flag
-(``--param``) would be one more field whose type is a list, given ``action="append"`` by the
-CLI's flag builder.
+Adding a job setting is one field here and the code that uses it. A repeatable flag is a
+field whose types include list, given ``action="append"`` by the CLI's flag builder
+(``--param``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from zmr.core.formats import (
 )
 from zmr.core.plan import COMPRESSIONS, resources
 from zmr.settings.setting import Setting, option, settings_of
-from zmr.settings.values import at_least, one_of, size
+from zmr.settings.values import at_least, one_of, params, size
 
 BAD_UTF8_POLICIES = ("strict", "replace")
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
@@ -123,6 +123,15 @@ class JobOptions:
         flag=("--on-bad-utf8",), metavar="POLICY", choices=BAD_UTF8_POLICIES,
         doc="invalid UTF-8 in input: `strict` fails naming the file and byte offset, "
             "`replace` puts U+FFFD in its place")
+    params: dict[str, Any] | None = option(
+        None, "a job parameter that job code reads with zmr.param(NAME) (repeatable)",
+        types=(dict, list), check=params, shown="none", flag=("--param",),
+        metavar="NAME=VALUE", module="PARAMS", step="params",
+        doc="job parameters, read by job code with `zmr.param(\"NAME\", default, type)`: "
+            "`--param NAME=VALUE` (repeatable), `params={...}` in Python; in a module or "
+            "`Step`, `PARAMS = {\"NAME\": default}` declares them (`zmr.REQUIRED`: no "
+            "default), so an unknown or missing one is an error at submit (see "
+            "\"Parameters and files\")")
     overwrite: bool | None = option(
         False, "replace an existing output directory (otherwise it is refused, like "
                "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))

@@ -77,3 +77,31 @@ def port_range(value: Any, label: str) -> str:
         raise ConfigError(f"{label} must look like \"7000-7099\" "
                           f"(1 <= low <= high <= 65535), got {value!r}")
     return str(value)
+
+
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def params(value: Any, label: str) -> dict[str, Any]:
+    """Job parameters: ``--param NAME=VALUE`` flags (a list of such strings; a later one
+    for the same name wins, like Hadoop's ``-D``), or a dict of name -> value (a Python
+    API ``params={...}``, or the ``PARAMS`` declaration of a job module or ``Step``)."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        pairs = [_param_flag(text, label) for text in value]
+    else:
+        raise ConfigError(f"{label} must be a dict of parameter names to values, "
+                          f"got {type(value).__name__} {value!r}")
+    for name, _ in pairs:
+        if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
+            raise ConfigError(f"{label}: {name!r} is not a parameter name (letters, digits, "
+                              "_ . -, not starting with a digit)")
+    return dict(pairs)
+
+
+def _param_flag(text: Any, label: str) -> tuple[str, str]:
+    if not isinstance(text, str) or "=" not in text:
+        raise ConfigError(f"{label} {text!r}: expected NAME=VALUE")
+    name, _, value = text.partition("=")
+    return name.strip(), value

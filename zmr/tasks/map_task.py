@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from zmr.core.specs import MapManifest, MapTaskSpec, Split
+from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
@@ -60,7 +61,7 @@ def _gc_paused() -> Iterator[None]:
 def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     """Run one map attempt to completion and describe its output."""
     counters = Counters()
-    with counting_into(counters), _gc_paused():
+    with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
             _run_map_only(spec, job, counters)
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from zmr.core.errors import DataCorruptionError, FetchFailedError
 from zmr.core.specs import ReduceResult, ReduceTaskSpec, Segment
+from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
@@ -40,7 +41,7 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
     scratch = layout.reduce_scratch_dir(spec.work_dir, spec.partition, spec.attempt)
     os.makedirs(scratch, exist_ok=True)
     try:
-        with counting_into(counters):
+        with counting_into(counters), params.using(spec.params):
             sources = _open_inputs(spec, fetch, scratch, counters)
             sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters,
                                 spec.compression)
