@@ -14,6 +14,7 @@ from tests.helpers import JOBS, PATIENT_S, write_inputs
 from zmr.core.errors import JobFailedError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PATIENT_MS = PATIENT_S * 1000                  # Playwright counts in milliseconds
 ARTIFACTS = os.environ.get("ZMR_TEST_ARTIFACTS", os.path.join(ROOT, "test-artifacts"))
 #: Chromium on a machine without internet: no background connections, no sandbox (root).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -47,21 +48,43 @@ def browser(tmp_path_factory):
         context.close()
 
 
-def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path, monkeypatch):
-    monkeypatch.setenv("ZMR_TEST_DELAY_S", "0.8")    # slow.py: each map takes a while
+GATED_JOB = """
+import os, time
+GATE = {gate!r}
+
+def mapper(key, line):
+    yield line, 1
+
+def mapper_final():          # every map waits for the test to open the gate
+    deadline = time.monotonic() + 600
+    while not os.path.exists(GATE) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+def reducer(key, values):
+    yield key, sum(values)
+"""
+
+
+def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path):
+    # The maps wait at a gate until the page is showing the job, so the page sees progress
+    # move however long the browser takes to start on a busy machine.
+    gate = tmp_path / "gate"
+    job = tmp_path / "gated_job.py"
+    job.write_text(GATED_JOB.format(gate=str(gate)))
     client = dashboard.cluster.client
-    running = client.submit(os.path.join(JOBS, "slow.py"), [write_inputs(tmp_path / "a", 6)],
+    running = client.submit(str(job), [write_inputs(tmp_path / "a", 6)],
                             str(tmp_path / "out-a"), reducers=1, combine_files=False)
     page = browser.new_page()
     page.goto(f"{dashboard.url}/#/jobs/{running.job_id}")
     progress = page.locator('[data-testid="map-progress"]')
-    progress.wait_for()
+    progress.wait_for(timeout=PATIENT_MS)
     first = int(progress.get_attribute("data-done"))
-    assert first < 6
+    assert first == 0
+    gate.touch()
     page.wait_for_function(  # the page polls: progress moves without a reload
         f"() => Number(document.querySelector('[data-testid=map-progress]').dataset.done)"
-        f" > {first}", timeout=30000)
-    page.wait_for_selector('[data-testid="job-state"]:text("SUCCEEDED")', timeout=60000)
+        f" > {first}", timeout=PATIENT_MS)
+    page.wait_for_selector('[data-testid="job-state"]:text("SUCCEEDED")', timeout=PATIENT_MS)
     assert page.locator('[data-testid="timeline"] rect').count() >= 7   # 6 maps + 1 reduce
 
     failing = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
@@ -69,11 +92,11 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     with pytest.raises(JobFailedError):
         failing.wait(timeout_s=PATIENT_S)
     page.goto(f"{dashboard.url}/#/jobs/{failing.job_id}")
-    page.wait_for_selector('[data-testid="job-state"]:text("FAILED")')
+    page.wait_for_selector('[data-testid="job-state"]:text("FAILED")', timeout=PATIENT_MS)
     traceback = page.locator('[data-testid="traceback"]').first
     assert not traceback.is_visible()                  # folded until asked for
     page.locator("details summary").first.click()
-    traceback.wait_for(state="visible")
+    traceback.wait_for(state="visible", timeout=PATIENT_MS)
     assert "ValueError: bad record at" in traceback.inner_text()
     page.wait_for_timeout(1500)                        # survives the next refresh
     assert traceback.is_visible()
@@ -83,7 +106,7 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     assert os.path.getsize(shot) > 10_000
 
     page.goto(f"{dashboard.url}/#/workers")
-    page.wait_for_selector("text=local-2")
+    page.wait_for_selector("text=local-2", timeout=PATIENT_MS)
     page.goto(f"{dashboard.url}/#/")
-    page.wait_for_selector(f"text={failing.job_id}")
+    page.wait_for_selector(f"text={failing.job_id}", timeout=PATIENT_MS)
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-jobs.png"), full_page=True)
