@@ -34,6 +34,8 @@ class JobPlan(JsonValue):
     resources: dict[str, int] = field(default_factory=dict)  # per task: cpus, memory_mb
     output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
     format_options: dict[str, Any] = field(default_factory=dict)  # input columns, schema...
+    # secondary sort, grouping, total-order cuts (zmr.storage.ordering.KeyOrder.to_dict)
+    ordering: dict[str, Any] = field(default_factory=dict)
 
     @property
     def num_maps(self) -> int:
@@ -50,14 +52,16 @@ class JobPlan(JsonValue):
         return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
-                           self.task_memory, self.output_format, self.format_options)
+                           self.task_memory, self.output_format, self.format_options,
+                           self.ordering)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
                     work_dir: str) -> ReduceTaskSpec:
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
                               self.output, self.memory_budget, self.compression,
-                              self.task_memory, self.output_format, self.format_options)
+                              self.task_memory, self.output_format, self.format_options,
+                              self.ordering)
 
     def check(self) -> JobPlan:
         """The plan itself if its settings follow the rules planning applies (ConfigError

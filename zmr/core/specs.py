@@ -131,6 +131,7 @@ class MapTaskSpec(JsonValue):
     task_memory: int = 0          # RSS in bytes at which the worker kills the attempt; 0 = none
     output_format: str = "text"   # of a map-only job's part files (see storage.formats)
     format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
+    ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
 
 
 
@@ -150,6 +151,7 @@ class ReduceTaskSpec(JsonValue):
     task_memory: int = 0
     output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
     format_options: dict[str, Any] = field(default_factory=dict)  # e.g. the parquet schema
+    ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
 
 
 
