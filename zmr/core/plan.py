@@ -35,6 +35,8 @@ class JobPlan(JsonValue):
     output_format: str = TEXT        # "arrow" for an intermediate step of a multi-step job
     format_options: dict[str, Any] = field(default_factory=dict)  # input columns, schema...
     params: dict[str, Any] = field(default_factory=dict)   # zmr.param() values (job.params)
+    # secondary sort, grouping, total-order cuts (zmr.storage.ordering.KeyOrder.to_dict)
+    ordering: dict[str, Any] = field(default_factory=dict)
 
     @property
     def num_maps(self) -> int:
@@ -52,7 +54,7 @@ class JobPlan(JsonValue):
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
                            self.task_memory, self.output_format, self.format_options,
-                           self.params)
+                           self.params, self.ordering)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],
@@ -60,7 +62,7 @@ class JobPlan(JsonValue):
         return ReduceTaskSpec(job_id, partition, attempt, tuple(segments), work_dir,
                               self.output, self.memory_budget, self.compression,
                               self.task_memory, self.output_format, self.format_options,
-                           self.params)
+                              self.params, self.ordering)
 
     def check(self) -> JobPlan:
         """The plan itself if its settings follow the rules planning applies (ConfigError

@@ -132,6 +132,7 @@ class MapTaskSpec(JsonValue):
     output_format: str = "text"   # of a map-only job's part files (see storage.formats)
     format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
     params: dict[str, Any] = field(default_factory=dict)   # what zmr.param() reads
+    ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
 
 
 
@@ -152,6 +153,7 @@ class ReduceTaskSpec(JsonValue):
     output_format: str = "text"   # part file: "text" lines or "arrow" pairs (a step's output)
     format_options: dict[str, Any] = field(default_factory=dict)  # e.g. the parquet schema
     params: dict[str, Any] = field(default_factory=dict)   # what zmr.param() reads
+    ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
 
 
 

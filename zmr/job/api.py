@@ -52,7 +52,8 @@ class Step:
 
     Takes the hooks of a single-step module and the per-step settings by their ``Step``
     keywords (``num_reducers=1``, ``reduce="sum"``, ``split_size=...``: the table in
-    :mod:`zmr.settings.job`); ``combiner`` may also be the ``COMBINER`` setting's
+    :mod:`zmr.settings.job`); ``partitioner`` may also be the ``PARTITIONER`` setting's
+    ``"hash"`` or ``"total_order"``, ``combiner`` the ``COMBINER`` setting's
     ``"reducer"`` or ``"none"``. An unknown keyword is a TypeError at once; values are
     checked when the job is loaded, naming the file and the step."""
 
@@ -82,6 +83,8 @@ class Step:
         given = {name: getattr(self, name) for name in HOOK_NAMES}
         if isinstance(self.combiner, str):
             given["combiner"], given["COMBINER"] = None, self.combiner
+        if isinstance(self.partitioner, str):     # "hash" or "total_order": a setting
+            given["partitioner"], given["PARTITIONER"] = None, self.partitioner
         for keyword, value in self.settings.items():
             given[str(STEP_SETTINGS[keyword].module)] = value
         return {name: value for name, value in given.items() if value is not None}

@@ -25,6 +25,7 @@ from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
 from zmr.storage.input_formats import check_options
 from zmr.storage.locality import hosts_holding
+from zmr.storage.ordering import KeyOrder
 from zmr.storage.splits import list_inputs, plan_splits
 
 #: With a hard --task-memory limit, the spill budget is capped at this share of it, so an
@@ -50,7 +51,8 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) 
     plan = JobPlan([], o.reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
-                   params.resolve(job.settings.get("PARAMS"), given.params, job.source))
+                   params.resolve(job.settings.get("PARAMS"), given.params, job.source),
+                   _key_order(job, o).to_dict())
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
 
 
@@ -72,6 +74,24 @@ def _check_for_job(job: JobSpec, o: JobOptions) -> None:
     if o.input_format == ARROW:
         raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
                           "multi-step job needs mapper(key, value)")
+
+
+def _key_order(job: JobSpec, o: JobOptions) -> KeyOrder:
+    """Secondary sort, grouping and total order, refused where they cannot hold."""
+    order = KeyOrder(bool(o.sort_values), o.group_by or 0,
+                     total_order=o.partitioner_name == "total_order")
+    if order.regroups and (job.combiner is not None or job.aggregation is not None):
+        # a map-side combine would group on the whole sort key, not on the group prefix
+        raise ConfigError(f"{job.source}: SORT_VALUES and GROUP_BY work without a combiner "
+                          "or REDUCE; remove COMBINER/combiner/REDUCE or the sorting setting")
+    if order.total_order and job.partitioner is not None:
+        raise ConfigError(f"{job.source}: PARTITIONER = \"total_order\" and a partitioner "
+                          "function both choose partitions; keep one")
+    if not order.plain and not o.reducers:
+        raise ConfigError(f"{job.source}: SORT_VALUES, GROUP_BY and PARTITIONER = "
+                          "\"total_order\" order the reduce input; a map-only job "
+                          "(NUM_REDUCERS = 0) has none")
+    return order
 
 
 def _plan_input(inputs: list[str], split_size: int, input_format: str, combine: bool,

@@ -33,6 +33,7 @@ from zmr.settings.setting import Setting, option, settings_of
 from zmr.settings.values import at_least, one_of, params, size
 
 BAD_UTF8_POLICIES = ("strict", "replace")
+PARTITIONERS = ("hash", "total_order")
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -132,6 +133,29 @@ class JobOptions:
             "`Step`, `PARAMS = {\"NAME\": default}` declares them (`zmr.REQUIRED`: no "
             "default), so an unknown or missing one is an error at submit (see "
             "\"Parameters and files\")")
+    sort_values: bool | None = option(
+        False, "values reach the reducer sorted (mrjob's SORT_VALUES)", types=(bool,),
+        shown="off", flag=("--sort-values",), module="SORT_VALUES", step="sort_values",
+        doc="values reach the reducer sorted in zmr's key order (mrjob's `SORT_VALUES`), "
+            "beyond memory too (see the Sorting guide)")
+    group_by: int | None = option(
+        0, "partition and group composite keys on their first N elements, sort on all",
+        types=(int,), check=at_least(0), shown="whole key", flag=("--group-by",),
+        metavar="N", module="GROUP_BY", step="group_by",
+        doc="keys are tuples; partition and group on their first N elements, sort on all "
+            "(Hadoop's grouping comparator; `0`: the whole key)")
+    partitioner_name: str | None = option(
+        "hash", "how map output keys are assigned to reducers", types=(str,),
+        check=one_of(*PARTITIONERS), flag=("--partitioner",), metavar="NAME",
+        choices=PARTITIONERS, module="PARTITIONER",
+        doc="`hash` (FNV-1a of the key) or `total_order`: range-partition on keys sampled "
+            "before the map phase, so the part files concatenated are sorted")
+    sample_size: int | None = option(
+        100000, "keys sampled for PARTITIONER = \"total_order\"", types=(int,),
+        check=at_least(1), flag=("--sample-size",), metavar="N", module="SAMPLE_SIZE",
+        step="sample_size",
+        doc="map output keys sampled (from up to 10 splits) to cut the key ranges of "
+            "`PARTITIONER = \"total_order\"` (Hadoop's InputSampler default)")
     overwrite: bool | None = option(
         False, "replace an existing output directory (otherwise it is refused, like "
                "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))

@@ -112,6 +112,11 @@ def decode_key(data: bytes) -> Any:
     return value
 
 
+def element_end(data: bytes, pos: int) -> int:
+    """Where the encoded key starting at ``pos`` ends (e.g. one element inside a tuple)."""
+    return _decode_at(data, pos)[1]
+
+
 def _unescape_at(data: bytes, pos: int) -> tuple[bytes, int]:
     out = bytearray()
     while True:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from zmr.storage import codec
 from zmr.storage.ipc import BATCH_ROWS
+from zmr.storage.ordering import KeyOrder
 from zmr.storage.partition import partition_ids
 
 Partitioner = Callable[[Any, int], int]
@@ -73,16 +74,21 @@ class SortedPairs:
     """
 
     def __init__(self, keys: KeyColumn, values: list[Any] | pa.Array, num_partitions: int,
-                 partitioner: Partitioner | None = None, distinct: bool = False) -> None:
+                 partitioner: Partitioner | None = None, distinct: bool = False,
+                 order: KeyOrder | None = None) -> None:
         """``distinct``: the caller knows no key repeats (a grouped buffer's keys), so the
-        dictionary-encoding pass that finds the distinct keys is skipped."""
+        dictionary-encoding pass that finds the distinct keys is skipped. ``order``: how
+        sort keys are partitioned when not plainly by hash (secondary sort, total order)."""
         if distinct:
             unique, codes = keys.raw, None
         else:
             dictionary = pc.dictionary_encode(keys.raw)
             unique, codes = dictionary.dictionary, dictionary.indices.to_numpy()
         encoded = keys.encode(unique)
-        parts = _partitions(encoded, num_partitions, partitioner)
+        if order is None or order.plain:
+            parts = _partitions(encoded, num_partitions, partitioner)
+        else:
+            parts = order.partitions(encoded, num_partitions, partitioner, checked_partition)
         order = _partition_key_order(encoded, parts)
         if codes is None:
             self.perm, self.bounds = order, np.arange(len(order) + 1)

@@ -25,6 +25,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
 from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
+from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
 from zmr.tasks import accel
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
@@ -43,8 +44,9 @@ class MapOutputCollector:
 
     def __init__(self, job: JobSpec, num_partitions: int, memory_budget: int,
                  work_dir: str, output_path: str, counters: Counters,
-                 compression: str = "none") -> None:
+                 compression: str = "none", order: KeyOrder | None = None) -> None:
         self.job = job
+        self.order = order or KeyOrder()
         self.compression = compression
         self.num_partitions = num_partitions
         # The buffer spills at SPILL_PERCENT of the task's budget (Hadoop's
@@ -128,18 +130,28 @@ class MapOutputCollector:
         if not len(keys):
             return
         self.counters.add("MAP_OUTPUT_RECORDS", len(keys))
+        if not self.order.plain:
+            keys, values = self._ordered(keys, values)
         column = key_column(keys)
         writer = self._new_run()
         if self.job.aggregation is not None:
             self._write_aggregated(column, values, writer)
         elif self.job.combiner is None:
-            pairs = SortedPairs(column, values, self.num_partitions, self.job.partitioner)
+            pairs = SortedPairs(column, values, self.num_partitions, self.job.partitioner,
+                                order=self.order)
             for lo, hi in pairs.partition_ranges():
                 writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
         else:
             self._write_combined(
                 SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
         self._close_run(writer)
+
+    def _ordered(self, keys: Any, values: Any) -> tuple[list[Any], Any]:
+        """Sort keys under secondary sort or grouping (``(key, value)`` tuples when values
+        are sorted too), checked to be composite where GROUP_BY needs it."""
+        keys = keys.to_pylist() if isinstance(keys, pa.Array) else keys
+        python_values = values.to_pylist() if isinstance(values, pa.Array) else values
+        return self.order.sort_keys(keys, python_values), values
 
     def _new_run(self) -> PartitionedWriter:
         os.makedirs(self._spill_dir, exist_ok=True)

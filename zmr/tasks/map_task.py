@@ -33,6 +33,7 @@ from zmr.storage.input_formats import (
     records,
     split_bytes,
 )
+from zmr.storage.ordering import KeyOrder
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_lines
 from zmr.tasks import accel, progress
@@ -67,7 +68,8 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
-                                       spec.work_dir, path, counters, spec.compression)
+                                       spec.work_dir, path, counters, spec.compression,
+                                       KeyOrder.from_dict(spec.ordering))
         try:
             if job.map_batch is not None:
                 _feed_batch_mapper(spec, job, collector.add_arrays, counters)

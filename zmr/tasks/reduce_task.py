@@ -25,6 +25,7 @@ from zmr.job.runtime import call_final, iter_groups
 from zmr.storage import commit, layout
 from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
+from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import progress
 
@@ -45,7 +46,8 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
             sources = _open_inputs(spec, fetch, scratch, counters)
             sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters,
                                 spec.compression)
-            staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters)
+            staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters,
+                                        KeyOrder.from_dict(spec.ordering))
         final = layout.part_path(spec.output_dir, spec.partition) + part_suffix(
             spec.output_format)
         committed = commit.commit_file(staged, final)
@@ -89,7 +91,7 @@ def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str
 
 
 def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.RecordBatch],
-                       counters: Counters) -> str:
+                       counters: Counters, order: KeyOrder) -> str:
     staging = commit.staging_dir(spec.output_dir, layout.reduce_task_name(spec.partition),
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
@@ -97,7 +99,7 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     out = open_pair_writer(staged, spec.output_format, spec.compression,
                            spec.format_options.get("schema"))
     try:
-        records, chars = out.write(_reduced_pairs(job, batches, counters))
+        records, chars = out.write(_reduced_pairs(job, batches, counters, order))
     finally:
         out.close()
     counters.add("REDUCE_OUTPUT_RECORDS", records)
@@ -105,15 +107,19 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     return staged
 
 
-def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch],
-                   counters: Counters) -> Iterator[tuple[Any, Any]]:
+def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Counters,
+                   order: KeyOrder) -> Iterator[tuple[Any, Any]]:
     if job.reducer_init is not None:
         job.reducer_init()
     reducer, groups = job.reducer, 0
+    batches = _count_records(batches, counters)
+    # the identity reduce keeps each record's own key, so it walks runs of equal sort keys
+    regroup = order.regroups and reducer is not None
     try:
-        for _, key, values in iter_groups(_count_records(batches, counters)):
+        for _, key, values in order.groups(batches) if regroup else iter_groups(batches):
             groups += 1
             if reducer is None:          # identity reduce: sorted, grouped map output
+                key = key[0] if order.sort_values else key     # (key, value) sort key
                 yield from ((key, v) for v in values)
                 continue
             out = reducer(key, values)
