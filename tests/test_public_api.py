@@ -18,6 +18,7 @@ EXPECTED = [
     "ClusterUnreachableError",
     "ConfigError",
     "DataCorruptionError",
+    "Input",
     "InputError",
     "JobCancelledError",
     "JobDefinitionError",

@@ -20,7 +20,7 @@ from zmr.core.errors import (
     TaskError,
     ZmrError,
 )
-from zmr.job.api import Step
+from zmr.job.api import Input, Step
 from zmr.job.counters import increment_counter
 from zmr.job.params import REQUIRED, param
 from zmr.runners.inline import JobResult, run_inline
@@ -31,6 +31,7 @@ __all__ = [
     "ClusterUnreachableError",
     "ConfigError",
     "DataCorruptionError",
+    "Input",
     "InputError",
     "JobCancelledError",
     "JobDefinitionError",

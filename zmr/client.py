@@ -20,6 +20,7 @@ from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.job.api import JobSpec, Pipeline
+from zmr.job.inputs import Inputs, input_args
 from zmr.job.loader import pack_job, runnable
 from zmr.job.pipeline import plan_steps
 from zmr.job.planning import plan_job
@@ -108,7 +109,7 @@ class Client:
         return reply
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
+    def submit(self, job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
                options: JobOptions | None = None, *, name: str | None = None,
                **overrides: Any) -> JobHandle:
         """Validate the job, plan its splits and submit it under ``options`` with keyword
@@ -118,7 +119,7 @@ class Client:
         carry ``step`` and ``steps``."""
         options = job_options(options, overrides)
         spec = runnable(job, options)
-        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        inputs = input_args(inputs)
         if isinstance(spec, Pipeline):
             steps = plan_steps(spec, inputs, output, options)
             return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),

@@ -13,8 +13,9 @@ from zmr.settings.setting import Setting
 def add_job_arguments(p: argparse.ArgumentParser) -> None:
     """The job, its input and output, and one flag per job setting that has one."""
     p.add_argument("job", help="job module: a path, or a bare name looked up in jobs/")
-    p.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH",
-                   help="input files, directories (recursive) or globs")
+    p.add_argument("--input", "-i", nargs="+", action="extend", default=[], metavar="PATH",
+                   help="input files, directories (recursive) or globs (repeatable); for a "
+                        "job with INPUTS, NAME=PATH replaces the paths of input NAME")
     p.add_argument("--output", "-o", required=True, metavar="DIR",
                    help="output directory (must not exist unless --overwrite)")
     for setting in OPTION_SETTINGS:

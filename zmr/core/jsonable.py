@@ -8,7 +8,8 @@ a missing or unknown field is a :class:`ShapeError` naming where it is
 (``MapTaskSpec.split.more[3][1]: expected int, got str``), never a half-built object.
 
 Shapes: a dataclass is an object of its fields (empty container fields left out when
-their default is empty, so a plan with 100k splits stays small); a NamedTuple is a list
+their default is empty, so a plan with 100k splits stays small, and so are fields marked
+``field(default=0, metadata=omitted_when_default())`` while they hold it); a NamedTuple is a list
 (``Piece``, ``AttemptId``: many of them, few fields); tuples and lists are lists;
 ``X | None`` may be null; ``A | B`` of dataclasses is the one whose fields an object has
 (else the first that fits); a ``Literal`` takes only its values; ``Any`` is any JSON
@@ -116,9 +117,21 @@ def _is_plain(tp: Any) -> bool:
                                                        for a in typing.get_args(tp))
 
 
+#: Field metadata key: leave the field out while it holds its (falsy) default.
+OMIT_FALSY_DEFAULT = "zmr.jsonable.omit_falsy_default"
+
+
+def omitted_when_default() -> dict[str, bool]:
+    """Metadata of a scalar field left out of the JSON while it holds its falsy default
+    (``Split.input``: 0 in all but jobs with several inputs, on each of 100k splits)."""
+    return {OMIT_FALSY_DEFAULT: True}
+
+
 def _empty_by_default(f: dataclasses.Field[Any]) -> bool:
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory in (list, dict, tuple)
+    if f.metadata.get(OMIT_FALSY_DEFAULT):
+        return not f.default
     return isinstance(f.default, (tuple, list, dict)) and not f.default
 
 

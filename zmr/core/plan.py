@@ -37,6 +37,9 @@ class JobPlan(JsonValue):
     params: dict[str, Any] = field(default_factory=dict)   # zmr.param() values (job.params)
     # secondary sort, grouping, total-order cuts (zmr.storage.ordering.KeyOrder.to_dict)
     ordering: dict[str, Any] = field(default_factory=dict)
+    # a job with INPUTS: each input's columns, records, types (by Split.input), the rest
+    # (the output schema) in format_options
+    input_options: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def num_maps(self) -> int:
@@ -50,10 +53,14 @@ class JobPlan(JsonValue):
         return paths
 
     def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
-        return MapTaskSpec(job_id, map_index, attempt, self.splits[map_index], self.num_reducers,
+        split = self.splits[map_index]
+        options = self.format_options
+        if self.input_options:
+            options = {**options, **self.input_options[split.input]}
+        return MapTaskSpec(job_id, map_index, attempt, split, self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
-                           self.task_memory, self.output_format, self.format_options,
+                           self.task_memory, self.output_format, options,
                            self.params, self.ordering)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
@@ -69,6 +76,11 @@ class JobPlan(JsonValue):
         otherwise): what a decoded submission must pass besides its shape."""
         resources(self.resources, "plan: RESOURCES")
         output_format_name(self.output_format)
+        inputs = max(1, len(self.input_options))
+        wrong = [s.input for s in self.splits if not 0 <= s.input < inputs]
+        if wrong:
+            raise ConfigError(f"plan: a split reads input {wrong[0]}, but the plan has "
+                              f"{inputs} input(s)")
         return self
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from zmr.core.jsonable import JsonValue
+from zmr.core.jsonable import JsonValue, omitted_when_default
 
 
 class Piece(NamedTuple):
@@ -37,6 +37,9 @@ class Split(JsonValue):
     several small files or file tails: ``path``/``start``/``length``/``whole`` describe the
     first, ``more`` the ones read after it, in order, all with the same hosts and format.
     Readers take one piece at a time (:meth:`pieces`), so keys stay the real file's.
+
+    ``input`` is the position in ``INPUTS`` of the input the split reads, for a job with
+    several (``zmr.Input``): its format options and mapper are that input's.
     """
 
     path: str
@@ -46,6 +49,7 @@ class Split(JsonValue):
     hosts: tuple[str, ...] = ()
     format: str = "text"
     more: tuple[Piece, ...] = ()
+    input: int = field(default=0, metadata=omitted_when_default())
 
     @property
     def end(self) -> int:
@@ -55,9 +59,10 @@ class Split(JsonValue):
         """The single-file splits this one reads, in order (just itself if not packed)."""
         if not self.more:
             return (self,)
-        first = Split(self.path, self.start, self.length, self.whole, self.hosts, self.format)
-        return (first, *(Split(p.path, p.start, p.length, p.whole, self.hosts, self.format)
-                         for p in self.more))
+        first = Split(self.path, self.start, self.length, self.whole, self.hosts, self.format,
+                      input=self.input)
+        return (first, *(Split(p.path, p.start, p.length, p.whole, self.hosts, self.format,
+                               input=self.input) for p in self.more))
 
 
 

@@ -2,7 +2,7 @@
 
 Every problem is reported as :class:`JobDefinitionError` naming the file and line: a syntax
 error, an exception while importing, a missing or non-callable ``mapper``, a hook with the
-wrong number of parameters, a setting of the wrong type.
+wrong number of parameters, a setting of the wrong type, a bad ``INPUTS`` entry.
 """
 
 from __future__ import annotations
@@ -22,8 +22,17 @@ import cloudpickle
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
-from zmr.job.api import HOOK_NAMES, JobSpec, Pipeline, Step, identity_mapper
-from zmr.settings.job import MODULE_SETTINGS, JobOptions
+from zmr.job.api import (
+    HOOK_NAMES,
+    INPUT_HOOKS,
+    Input,
+    InputSpec,
+    JobSpec,
+    Pipeline,
+    Step,
+    identity_mapper,
+)
+from zmr.settings.job import INPUT_SETTINGS, MODULE_SETTINGS, JobOptions
 from zmr.settings.setting import Setting
 
 #: Parameters each hook must accept.
@@ -108,13 +117,19 @@ def _import_failure(path: str, exc: BaseException) -> str:
 
 def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
     """Build a validated :class:`JobSpec` from a module's hooks and settings."""
-    return _job_from_definitions(vars(module), path, path)
+    return _job_from_definitions(vars(module), path, path, vars(module).get("INPUTS"))
 
 
-def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str) -> JobSpec:
-    """A validated job from hooks and settings by name (a module's, or a Step's);
-    ``where`` starts every message ("file" or "file: step 2")."""
+def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str,
+                          raw_inputs: Any = None) -> JobSpec:
+    """A validated job from hooks and settings by name (a module's, or a Step's), reading
+    ``raw_inputs`` (``INPUTS``) if given; ``where`` starts every message ("file" or
+    "file: step 2")."""
     hooks = {name: defs.get(name) for name in HOOK_NAMES}
+    inputs = () if raw_inputs is None else _inputs(raw_inputs, hooks, path, where)
+    if inputs and hooks["mapper"] in (None, identity_mapper) and hooks["map_batch"] is None:
+        # every input has its own mapper: the job's stands for them where one is expected
+        hooks["mapper"], hooks["map_batch"] = inputs[0].mapper, inputs[0].map_batch
     if (hooks["mapper"] is None) == (hooks["map_batch"] is None):
         raise JobDefinitionError(f"{where}: job module defines no mapper(key, value)"
                                  if hooks["mapper"] is None else
@@ -130,7 +145,49 @@ def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str) -> Job
         aggregation = _aggregation(where, settings["REDUCE"], hooks)
         hooks["combiner"], hooks["reducer"] = aggregation.combiner, aggregation.reducer
     name = os.path.splitext(os.path.basename(path))[0]
-    return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation, **hooks)
+    return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation,
+                   inputs=inputs, **hooks)
+
+
+def _inputs(raw: Any, hooks: dict[str, Any], path: str, where: str) -> tuple[InputSpec, ...]:
+    """``INPUTS``: a non-empty list of :class:`Input` with distinct names, each input's
+    hooks and settings checked like a module's (its hooks default to ``hooks``)."""
+    if (not isinstance(raw, (list, tuple)) or not raw
+            or not all(isinstance(item, Input) for item in raw)):
+        raise JobDefinitionError(f"{where}: INPUTS must be a non-empty list of zmr.Input, "
+                                 f"got {raw!r:.200}")
+    inputs = tuple(_input(item, i, hooks, path, where) for i, item in enumerate(raw, 1))
+    names = [source.name for source in inputs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise JobDefinitionError(f"{where}: INPUTS has two inputs named {twice[0]!r} "
+                                 "(give each its own name=...)")
+    return inputs
+
+
+def _input(item: Input, number: int, hooks: dict[str, Any], path: str,
+           where: str) -> InputSpec:
+    name = item.name or f"input{number}"
+    label = f"{where}: input {name!r}"
+    own = {hook: getattr(item, hook) for hook in INPUT_HOOKS}
+    for hook, fn in own.items():
+        if fn is not None:
+            _check_hook(path, hook, fn)
+    if own["mapper"] is not None and own["map_batch"] is not None:
+        raise JobDefinitionError(f"{label}: define mapper or map_batch, not both")
+    if own["mapper"] is None and own["map_batch"] is None:
+        # a reducer-only step's identity mapper is no mapper of the input's records
+        mapper = hooks["mapper"] if hooks["mapper"] is not identity_mapper else None
+        own["mapper"], own["map_batch"] = mapper, hooks["map_batch"]
+        if mapper is None and own["map_batch"] is None:
+            raise JobDefinitionError(f"{label} has no mapper, and the job defines none "
+                                     "(give it mapper=...)")
+    for hook in ("mapper_init", "mapper_final"):
+        own[hook] = own[hook] if own[hook] is not None else hooks[hook]
+    settings = {str(INPUT_SETTINGS[key].module): _checked(INPUT_SETTINGS[key], value,
+                                                         f"{label}: {key}")
+                for key, value in item.settings.items()}
+    return InputSpec(name, item.paths, settings=settings, **own)
 
 
 def pipeline_from_module(module: types.ModuleType, path: str) -> Pipeline:
@@ -146,7 +203,9 @@ def pipeline_from_module(module: types.ModuleType, path: str) -> Pipeline:
     if clash:
         raise JobDefinitionError(f"{path}: a module with STEPS may not also define {clash[0]} "
                                  "at the top level (give each Step its own hooks and settings)")
-    jobs = tuple(_step_job(step, i, path) for i, step in enumerate(steps, 1))
+    inputs = vars(module).get("INPUTS")     # the job's input: the first step reads it
+    jobs = tuple(_step_job(step, i, path, inputs if i == 1 else None)
+                 for i, step in enumerate(steps, 1))
     return Pipeline(jobs[0].name, path, _with_job_params(jobs, _settings(vars(module), path)))
 
 
@@ -160,7 +219,11 @@ def _with_job_params(jobs: tuple[JobSpec, ...], top: dict[str, Any]) -> tuple[Jo
         **j.settings, "PARAMS": {**union, **j.settings.get("PARAMS", {})}}) for j in jobs)
 
 
-def _step_job(step: Step, number: int, path: str) -> JobSpec:
+#: Settings only the first step of a multi-step job may have: the later ones read pairs.
+_FIRST_STEP_ONLY = ("INPUT_FORMAT", "INPUT_COLUMNS", "INPUT_RECORDS", "CSV_COLUMN_TYPES")
+
+
+def _step_job(step: Step, number: int, path: str, inputs: Any = None) -> JobSpec:
     defs, where = step.definitions(), f"{path}: step {number}"
     mapped = "mapper" in defs or "map_batch" in defs
     if not mapped and "reducer" not in defs and "REDUCE" not in defs:
@@ -168,9 +231,14 @@ def _step_job(step: Step, number: int, path: str) -> JobSpec:
     if number > 1 and "map_batch" in defs:
         raise JobDefinitionError(f"{where}: map_batch reads text lines; a later step gets "
                                  "the previous step's pairs and needs mapper(key, value)")
+    given = [name for name in _FIRST_STEP_ONLY if name in defs]
+    if number > 1 and given:
+        raise JobDefinitionError(
+            f"{where}: {MODULE_SETTINGS[given[0]].step} is a setting of the job's input, "
+            f"which step 1 reads; step {number} reads the pairs of step {number - 1}")
     if not mapped:
         defs["mapper"] = identity_mapper        # a reducer-only step, as in mrjob
-    return _job_from_definitions(defs, path, where)
+    return _job_from_definitions(defs, path, where, inputs)
 
 
 def _aggregation(where: str, name: str, hooks: dict[str, Any]) -> Aggregation:
@@ -246,8 +314,8 @@ def _reducer_as_combiner(job: JobSpec) -> JobSpec:
 
 def pack_job(job: JobSpec) -> bytes:
     """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
-    for hook in HOOK_NAMES:     # a step's mapper may be zmr's identity_mapper: look further
-        module = sys.modules.get(getattr(getattr(job, hook), "__module__", None) or "")
+    for hook in _hooks(job):    # a step's mapper may be zmr's identity_mapper: look further
+        module = sys.modules.get(getattr(hook, "__module__", None) or "")
         if module is not None and module.__name__.startswith("zmr_job_"):
             cloudpickle.register_pickle_by_value(module)
             break
@@ -266,14 +334,19 @@ def unpack_job(blob: bytes) -> JobSpec:
 def _restore_filenames(job: JobSpec) -> None:
     """cloudpickle names by-value code ``<dynamic-code>``; put the job file back so user
     tracebacks on workers point at the user's file and line."""
-    hooks = [getattr(job, name) for name in HOOK_NAMES]
-    functions = {id(f): f for f in hooks if isinstance(f, types.FunctionType)}
+    functions = {id(f): f for f in _hooks(job) if isinstance(f, types.FunctionType)}
     for fn in list(functions.values()):
         functions.update({id(g): g for g in fn.__globals__.values()
                           if isinstance(g, types.FunctionType)})
     for fn in functions.values():
         if fn.__code__.co_filename == "<dynamic-code>":
             fn.__code__ = _with_filename(fn.__code__, job.source)
+
+
+def _hooks(job: JobSpec) -> list[Any]:
+    """Every hook of ``job``, its inputs' included."""
+    return [getattr(job, name) for name in HOOK_NAMES] + [
+        getattr(source, name) for source in job.inputs for name in INPUT_HOOKS]
 
 
 def _with_filename(code: types.CodeType, filename: str) -> types.CodeType:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from zmr.core.errors import ConfigError
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.planning import plan_input, plan_settings
+from zmr.job.inputs import Inputs, input_args
+from zmr.job.planning import plan_input, plan_job, plan_settings
 from zmr.settings.job import JobOptions
 from zmr.storage import commit, layout
 from zmr.storage.formats import ARROW
@@ -50,7 +51,7 @@ def step_name(name: str, number: int, total: int) -> str:
     return f"{name}[step {number}/{total}]"
 
 
-def plan_steps(pipeline: Pipeline, inputs: list[str], output: str,
+def plan_steps(pipeline: Pipeline, inputs: Inputs, output: str,
                options: JobOptions | None = None) -> list[StepPlan]:
     """Every step's settings, resolved now, and the first step's splits, so bad inputs or
     settings are reported before anything runs. ``options`` apply to every step (a flag
@@ -65,7 +66,9 @@ def plan_steps(pipeline: Pipeline, inputs: list[str], output: str,
     options = options or JobOptions()
     steps = [_settings(spec, number, total, output, options)
              for number, spec in enumerate(pipeline.steps, 1)]
-    first = plan_input(steps[0], inputs)
+    # the first step reads the job's input: its paths, or the INPUTS of the job
+    first = plan_job(pipeline.steps[0], inputs, _step_output(output, 1, total),
+                     _step_options(options, 1, total))
     return [dataclasses.replace(steps[0], plan=first), *steps[1:]]
 
 
@@ -76,14 +79,20 @@ def step_inputs(output: str, number: int) -> list[str]:
 
 def _settings(spec: JobSpec, number: int, total: int, output: str,
               options: JobOptions) -> StepPlan:
-    last = number == total
+    return plan_settings(spec, _step_output(output, number, total),
+                         _step_options(options, number, total))
+
+
+def _step_options(options: JobOptions, number: int, total: int) -> JobOptions:
     # the job's formats (flags) apply to its input and its final output; between steps
     # the pairs travel as Arrow
-    options = options.with_values(
+    return options.with_values(
         input_format=options.input_format if number == 1 else ARROW,
-        output_format=options.output_format if last else ARROW)
-    return plan_settings(spec, output if last else layout.step_output_dir(output, number),
-                         options)
+        output_format=options.output_format if number == total else ARROW)
+
+
+def _step_output(output: str, number: int, total: int) -> str:
+    return output if number == total else layout.step_output_dir(output, number)
 
 
 class PipelineRun:
@@ -92,10 +101,10 @@ class PipelineRun:
     (:func:`plan_steps`); then an existing output is refused (or removed with
     ``overwrite``)."""
 
-    def __init__(self, pipeline: Pipeline, inputs: list[str] | str, output: str,
+    def __init__(self, pipeline: Pipeline, inputs: Inputs, output: str,
                  options: JobOptions | None = None, *, name: str | None = None) -> None:
         self.pipeline = pipeline
-        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        inputs = input_args(inputs)
         self.options = options or JobOptions()
         self.steps = plan_steps(pipeline, inputs, output, self.options)
         self.output = os.path.abspath(output)

@@ -19,6 +19,7 @@ from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.specs import Split
 from zmr.job import params
 from zmr.job.api import JobSpec
+from zmr.job.inputs import Inputs, input_args, input_paths
 from zmr.settings.job import JobOptions
 from zmr.storage.formats import ARROW
 from zmr.storage.fs import is_uri
@@ -33,11 +34,48 @@ from zmr.storage.splits import list_inputs, plan_splits
 SPILL_SHARE_OF_TASK_MEMORY = 0.5
 
 
-def plan_job(job: JobSpec, inputs: list[str], output: str, options: JobOptions | None = None,
+#: Format options that belong to an input (the rest, e.g. the output schema, to the job).
+INPUT_OPTION_KEYS = ("columns", "records", "column_types")
+
+
+def plan_job(job: JobSpec, inputs: Inputs, output: str, options: JobOptions | None = None,
              *, allow_empty_input: bool = False) -> JobPlan:
     """Discover inputs and cut them into splits under the settings in force. The formats
-    are "arrow" only between the steps of a multi-step job (:mod:`zmr.job.pipeline`)."""
-    return plan_input(plan_settings(job, output, options), inputs, allow_empty_input)
+    are "arrow" only between the steps of a multi-step job (:mod:`zmr.job.pipeline`).
+    A job with ``INPUTS`` reads those (:func:`plan_inputs`)."""
+    given = input_args(inputs)
+    if job.inputs:
+        return plan_inputs(job, given, output, options, allow_empty_input)
+    if not given:
+        raise ConfigError(f"{job.source}: no input: give --input PATH (or define INPUTS "
+                          "in the job module)")
+    return plan_input(plan_settings(job, output, options), given, allow_empty_input)
+
+
+def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
+                options: JobOptions | None, allow_empty: bool) -> JobPlan:
+    """The plan of a job with ``INPUTS``: every input's splits, in ``INPUTS`` order, each
+    cut under that input's settings and marked with its position."""
+    options = options or JobOptions()
+    if options.input_format is not None:
+        raise ConfigError(f"--input-format {options.input_format}: {job.source} defines "
+                          "INPUTS, and each input has its own format (Input(format=...))")
+    whole = plan_settings(job, output, options)
+    splits: list[Split] = []
+    input_options: list[dict[str, Any]] = []
+    for index, paths in enumerate(input_paths(job, given)):
+        source = job.inputs[index]
+        spec = dataclasses.replace(job.for_input(index),
+                                   settings={**job.settings, **source.settings})
+        step = plan_settings(spec, output, options)
+        cut = plan_input(step, list(paths), allow_empty).splits
+        splits += [dataclasses.replace(split, input=index) for split in cut]
+        input_options.append({k: v for k, v in step.plan.format_options.items()
+                              if k in INPUT_OPTION_KEYS})
+    job_options = {k: v for k, v in whole.plan.format_options.items()
+                   if k not in INPUT_OPTION_KEYS}
+    return dataclasses.replace(whole.plan, splits=splits, format_options=job_options,
+                               input_options=input_options)
 
 
 def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) -> StepPlan:

@@ -16,6 +16,7 @@ from zmr.core.errors import JobFailedError
 from zmr.core.plan import JobPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.counters import Counters
+from zmr.job.inputs import Inputs, input_args
 from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
@@ -29,7 +30,7 @@ from zmr.tasks.reduce_task import run_reduce_task
 INLINE_JOB_ID = "inline"
 
 
-def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
+def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
                options: JobOptions | None = None, **overrides: Any) -> JobResult:
     """Run ``job`` over ``inputs`` into ``output``, all in this process, under ``options``
     with keyword ``overrides`` (any :class:`JobOptions` field: ``reducers=4``,
@@ -39,7 +40,7 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: list[str] | str, output: s
     started = time.monotonic()
     options = job_options(options, overrides)
     spec = runnable(job, options)
-    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    inputs = input_args(inputs)
     if isinstance(spec, Pipeline):
         return _run_steps(PipelineRun(spec, inputs, output, options), started)
     plan = plan_job(spec, inputs, output, options)

@@ -22,10 +22,12 @@ COMMAND = "python -m zmr.settings --write docs/reference/settings.md"
 
 def job_table() -> str:
     """Every job setting: module name, flag, keyword argument (``run_inline``,
-    ``Client.submit``), ``Step`` keyword, default, meaning."""
+    ``Client.submit``), ``Step`` keyword, ``Input`` keyword, default, meaning."""
     rows = [[_code(s.module), _flag(s), _code(s.name if s in OPTION_SETTINGS else None),
-             _code(s.step), s.shown_default(), _meaning(s)] for s in JOB_SETTINGS]
-    return _table(["setting", "flag", "keyword", "`Step`", "default", "meaning"], rows)
+             _code(s.step), _code(s.input), s.shown_default(), _meaning(s)]
+            for s in JOB_SETTINGS]
+    return _table(["setting", "flag", "keyword", "`Step`", "`Input`", "default", "meaning"],
+                  rows)
 
 
 def cluster_table() -> str:

@@ -50,12 +50,12 @@ class JobOptions:
             "straight to the output, in emission order, one part file per map task")
     split_size: int | None = option(
         "64MB", "input split size, e.g. 8MB", types=(int, str), check=size,
-        flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size",
+        flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size", input="split_size",
         doc="input split size (`K`, `M`, `G`, with or without `B`/`iB`: powers of 1024); "
             "also the most bytes of small files packed into one split")
     combine_files: bool | None = option(
         True, "pack small files and file tails into shared splits", types=(bool,),
-        module="COMBINE_FILES", step="combine_files",
+        module="COMBINE_FILES", step="combine_files", input="combine_files",
         doc="pack small files and file tails into shared splits (see \"Inputs and "
             "splits\"); `False`: one split per file at least")
     memory_budget: int | None = option(
@@ -79,20 +79,20 @@ class JobOptions:
     input_format: str | None = option(
         "text", "format of the input files", types=(str,), check=one_of(*INPUT_FORMATS),
         flag=("--input-format",), metavar="FORMAT", choices=USER_INPUT_FORMATS,
-        module="INPUT_FORMAT",
+        module="INPUT_FORMAT", step="input_format", input="format",
         doc="text, csv, jsonl, parquet, ipc (see \"Input and output formats\"); also "
             "`INPUT_COLUMNS`, `INPUT_RECORDS`, `CSV_COLUMN_TYPES`")
     input_columns: list[str] | None = option(
         None, "columns read from csv, jsonl, parquet or ipc input", types=(list,), shown="all",
-        module="INPUT_COLUMNS", doc="columns read from csv, jsonl, parquet or ipc input "
+        module="INPUT_COLUMNS", step="input_columns", input="columns", doc="columns read from csv, jsonl, parquet or ipc input "
                                     "(`[\"year\", \"temp\"]`)")
     input_records: str | None = option(
         "dict", "records of csv, jsonl, parquet or ipc input: dicts or tuples", types=(str,),
-        module="INPUT_RECORDS", doc="records of csv, jsonl, parquet or ipc input: `\"dict\"` "
+        module="INPUT_RECORDS", step="input_records", input="records", doc="records of csv, jsonl, parquet or ipc input: `\"dict\"` "
                                     "(column -> value) or `\"tuple\"` (in column order)")
     csv_column_types: dict[str, str] | None = option(
         None, "Arrow types of CSV columns", types=(dict,), shown="inferred",
-        module="CSV_COLUMN_TYPES", doc="Arrow types of CSV columns (`{\"temp\": \"int64\"}`; "
+        module="CSV_COLUMN_TYPES", step="csv_column_types", input="column_types", doc="Arrow types of CSV columns (`{\"temp\": \"int64\"}`; "
                                        "else pyarrow infers them per block)")
     output_format: str | None = option(
         "text", "format of the part files", types=(str,), check=one_of(*OUTPUT_FORMATS),
@@ -216,6 +216,8 @@ JOB_SETTINGS: tuple[Setting, ...] = OPTION_SETTINGS + HOOK_SETTINGS
 MODULE_SETTINGS: dict[str, Setting] = {s.module: s for s in JOB_SETTINGS if s.module}
 #: zmr.Step keyword -> setting (each has a module name too: a step is a small module).
 STEP_SETTINGS: dict[str, Setting] = {s.step: s for s in JOB_SETTINGS if s.step}
+#: zmr.Input keyword -> setting: what one input of a job with INPUTS may set for itself.
+INPUT_SETTINGS: dict[str, Setting] = {s.input: s for s in JOB_SETTINGS if s.input}
 
 
 def job_options(options: JobOptions | None, overrides: Mapping[str, Any]) -> JobOptions:

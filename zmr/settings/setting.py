@@ -5,7 +5,7 @@ A :class:`Setting` is declared as a dataclass field with :func:`option` (a job o
 :mod:`zmr.settings.cluster`), so the field that holds a value and the description that
 validates, documents and exposes it are one declaration. :func:`settings_of` reads them
 back. Everything else is generated from them: command-line flags, job-module validation,
-``zmr.Step`` keywords, config parsing and the docs' settings tabless.
+``zmr.Step`` and ``zmr.Input`` keywords, config parsing and the docs' settings tables.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Setting:
     choices: tuple[str, ...] | None = None   # what the flag offers
     module: str | None = None       # job-module name, e.g. SPLIT_SIZE
     step: str | None = None         # zmr.Step keyword, e.g. split_size
+    input: str | None = None        # zmr.Input keyword, e.g. format (an input's own setting)
     section: str | None = None      # cluster config section, e.g. worker
 
     @property

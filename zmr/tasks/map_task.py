@@ -60,7 +60,9 @@ def _gc_paused() -> Iterator[None]:
 
 
 def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
-    """Run one map attempt to completion and describe its output."""
+    """Run one map attempt to completion and describe its output. A job with several
+    inputs maps the split with the hooks of the input it reads."""
+    job = job.for_input(spec.split.input)
     counters = Counters()
     with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
