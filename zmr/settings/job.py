@@ -50,7 +50,8 @@ class JobOptions:
             "straight to the output, in emission order, one part file per map task")
     split_size: int | None = option(
         "64MB", "input split size, e.g. 8MB", types=(int, str), check=size,
-        flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size", input="split_size",
+        flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size",
+        input="split_size",
         doc="input split size (`K`, `M`, `G`, with or without `B`/`iB`: powers of 1024); "
             "also the most bytes of small files packed into one split")
     combine_files: bool | None = option(
@@ -84,16 +85,19 @@ class JobOptions:
             "`INPUT_COLUMNS`, `INPUT_RECORDS`, `CSV_COLUMN_TYPES`")
     input_columns: list[str] | None = option(
         None, "columns read from csv, jsonl, parquet or ipc input", types=(list,), shown="all",
-        module="INPUT_COLUMNS", step="input_columns", input="columns", doc="columns read from csv, jsonl, parquet or ipc input "
-                                    "(`[\"year\", \"temp\"]`)")
+        module="INPUT_COLUMNS", step="input_columns", input="columns",
+        doc="columns read from csv, jsonl, parquet or ipc input "
+            "(`[\"year\", \"temp\"]`)")
     input_records: str | None = option(
         "dict", "records of csv, jsonl, parquet or ipc input: dicts or tuples", types=(str,),
-        module="INPUT_RECORDS", step="input_records", input="records", doc="records of csv, jsonl, parquet or ipc input: `\"dict\"` "
-                                    "(column -> value) or `\"tuple\"` (in column order)")
+        module="INPUT_RECORDS", step="input_records", input="records",
+        doc="records of csv, jsonl, parquet or ipc input: `\"dict\"` "
+            "(column -> value) or `\"tuple\"` (in column order)")
     csv_column_types: dict[str, str] | None = option(
         None, "Arrow types of CSV columns", types=(dict,), shown="inferred",
-        module="CSV_COLUMN_TYPES", step="csv_column_types", input="column_types", doc="Arrow types of CSV columns (`{\"temp\": \"int64\"}`; "
-                                       "else pyarrow infers them per block)")
+        module="CSV_COLUMN_TYPES", step="csv_column_types", input="column_types",
+        doc="Arrow types of CSV columns (`{\"temp\": \"int64\"}`; "
+            "else pyarrow infers them per block)")
     output_format: str | None = option(
         "text", "format of the part files", types=(str,), check=one_of(*OUTPUT_FORMATS),
         flag=("--output-format",), metavar="FORMAT", choices=USER_OUTPUT_FORMATS,
