@@ -28,6 +28,7 @@ from zmr.storage.fs import local_path as fs_local
 from zmr.storage.input_formats import check_options
 from zmr.storage.locality import hosts_holding
 from zmr.storage.ordering import KeyOrder
+from zmr.storage.sniff import check_contents
 from zmr.storage.splits import list_inputs, plan_splits
 
 #: With a hard --task-memory limit, the spill budget is capped at this share of it, so an
@@ -99,7 +100,7 @@ def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> 
     """``step``'s plan with the splits of ``inputs``. Needs no job code, only files: the
     coordinator plans the later steps of a multi-step job with it."""
     splits = _plan_input(inputs, step.split_size, step.input_format, step.combine_files,
-                         allow_empty)
+                         allow_empty, step.plan.on_bad_utf8)
     return dataclasses.replace(step.plan, splits=splits)
 
 
@@ -134,9 +135,11 @@ def _key_order(job: JobSpec, o: JobOptions) -> KeyOrder:
 
 
 def _plan_input(inputs: list[str], split_size: int, input_format: str, combine: bool,
-                allow_empty: bool) -> list[Split]:
-    """List the inputs once and cut (and pack) them into splits that know their hosts."""
+                allow_empty: bool, on_bad_utf8: str = "strict") -> list[Split]:
+    """List the inputs once, check each file's first bytes fit the format, and cut (and
+    pack) them into splits that know their hosts."""
     files = list_inputs(inputs)
+    check_contents([f.path for f in files if f.size], input_format, on_bad_utf8)
     hosts = {f.path: hosts_holding(f.path, f.symlink) for f in files}
     splits = plan_splits(files, split_size, input_format, combine=combine, hosts=hosts)
     if not splits and not allow_empty:
