@@ -1,0 +1,73 @@
+"""Reduce-side join of a Parquet table and a CSV file: the join task of Pavlo et al.
+(SIGMOD 2009). For each source IP, the ad revenue of its visits in one week and the average
+rank of the pages it visited then::
+
+    SELECT sourceIP, SUM(adRevenue), AVG(pageRank)
+    FROM rankings JOIN uservisits ON pageURL = destURL
+    WHERE visitDate BETWEEN '2000-01-15' AND '2000-01-22' GROUP BY sourceIP
+
+    zmr run join -o out/join                                  # the sample in data/join/
+    zmr run join -i rankings=R_DIR -i visits=V_DIR -o out/join    # other data
+
+Two inputs, each in its own format with its own mapper (``INPUTS``); step 1 joins the
+two on the URL, step 2 adds up per IP. Output lines: ``sourceIP<TAB>[revenue, avg rank]``.
+Data of any size: ``python3 bench/gen_join.py DIR``.
+"""
+
+import zmr
+
+FIRST_DAY, LAST_DAY = "2000-01-15", "2000-01-22"
+RANKING, VISIT = 0, 1          # tags: which table a joined value came from
+
+
+def map_rankings(key, row):
+    url, rank = row
+    yield url, (RANKING, rank)
+
+
+def map_visits(key, row):
+    ip, url, day, revenue = row
+    if FIRST_DAY <= day <= LAST_DAY:
+        yield url, (VISIT, ip, revenue)
+
+
+INPUTS = [
+    zmr.Input("data/join/rankings/*.parquet", name="rankings", format="parquet",
+              columns=["pageURL", "pageRank"], records="tuple", mapper=map_rankings),
+    zmr.Input("data/join/uservisits/", name="visits", format="csv",
+              columns=["sourceIP", "destURL", "visitDate", "adRevenue"], records="tuple",
+              column_types={"visitDate": "string", "adRevenue": "double"},
+              mapper=map_visits),
+]
+
+
+def join(url, values):
+    """A URL's one ranking with each of its visits (values come in no order: the visits
+    seen before the ranking wait for it); a URL without a ranking joins nothing."""
+    rank, waiting = None, []
+    for value in values:
+        if value[0] == RANKING:
+            rank = value[1]
+        elif rank is None:
+            waiting.append(value)
+        else:
+            yield value[1], (value[2], rank, 1)
+    if rank is not None:
+        for _, ip, revenue in waiting:
+            yield ip, (revenue, rank, 1)
+
+
+def partial_sums(ip, values):
+    revenue, ranks, visits = 0.0, 0, 0
+    for r, rank, n in values:
+        revenue, ranks, visits = revenue + r, ranks + rank, visits + n
+    yield ip, (revenue, ranks, visits)
+
+
+def per_ip(ip, values):
+    for _, (revenue, ranks, visits) in partial_sums(ip, values):
+        yield ip, [revenue, ranks / visits]
+
+
+STEPS = [zmr.Step(reducer=join),
+         zmr.Step(combiner=partial_sums, reducer=per_ip)]
