@@ -1,0 +1,31 @@
+"""The join example (jobs/join.py) inline on its bundled sample, against DuckDB, and its
+reducer by hand (values in any order)."""
+
+from __future__ import annotations
+
+import os
+import runpy
+
+from tests.helpers import ROOT
+from tests.join_oracle import assert_same_as_duckdb
+from zmr.runners.inline import run_inline
+
+SAMPLE = os.path.join(ROOT, "data", "join")
+
+
+def test_join_inline_on_the_bundled_sample_equals_duckdb(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)          # INPUTS name the sample relative to the checkout
+    result = run_inline("jobs/join.py", None, str(tmp_path / "out"), split_size="64KB",
+                        reducers=2)
+    assert result.counters["zmr"]["MAP_INPUT_RECORDS"] > 3000
+    assert assert_same_as_duckdb(str(tmp_path / "out"), os.path.join(SAMPLE, "rankings"),
+                                 os.path.join(SAMPLE, "uservisits")) > 100
+
+
+def test_join_reducer_waits_for_the_ranking_whatever_the_order():
+    job = runpy.run_path(os.path.join(ROOT, "jobs", "join.py"))
+    values = [(1, "ip1", 2.5), (0, 7), (1, "ip2", 1.0)]
+    assert sorted(job["join"]("u", iter(values))) == [("ip1", (2.5, 7, 1)),
+                                                      ("ip2", (1.0, 7, 1))]
+    assert list(job["join"]("u", iter([(1, "ip1", 2.5)]))) == []    # no ranking, no join
+    assert list(job["per_ip"]("ip", iter([(2.0, 6, 2), (1.0, 3, 1)]))) == [("ip", [3.0, 3.0])]
