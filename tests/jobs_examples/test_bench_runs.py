@@ -60,3 +60,12 @@ def test_curve_benchmark_runs_both_modes_and_checks_outputs():
     assert re.search(r"^\| curve \| [\d.]+ \|", run.stdout, re.M)
     assert re.search(r"curve/plain wall time: [\d.]+ .*outputs identical: \d+ part files, "
                      r"byte for byte, in all 2 runs", run.stdout)
+
+
+def test_join_benchmark_runs_zmr_and_duckdb_and_they_agree():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_join.py"), "--rankings", "500",
+                           "--visits", "4000", "--files", "2", "--reps", "1"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "all runs agree with DuckDB" in done.stdout
+    assert re.search(r"zmr / DuckDB = [\d.]+x wall time", done.stdout)

@@ -7,6 +7,8 @@ import filecmp
 import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from tests.helpers import BENCH as _BENCH
 from tests.helpers import ROOT as _ROOT
 from tests.helpers import load_bench
@@ -51,3 +53,15 @@ def test_sample_data_is_what_gen_sample_makes(tmp_path):
     for made in sorted(tmp_path.rglob("*.txt")):
         bundled = ROOT / "data" / "sample" / made.relative_to(tmp_path)
         assert made.read_bytes() == bundled.read_bytes(), bundled
+
+
+def test_join_sample_is_what_gen_join_makes(tmp_path):
+    load_bench("gen_join").generate(str(tmp_path), 400, 3000, files=2)
+    made = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert len(made) == 4
+    for path in made:
+        bundled = ROOT / "data" / "join" / path.relative_to(tmp_path)
+        if path.suffix == ".csv":       # Parquet bytes carry the writer's version
+            assert path.read_bytes() == bundled.read_bytes(), bundled
+        else:
+            assert pq.read_table(path).equals(pq.read_table(bundled)), bundled
