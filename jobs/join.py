@@ -8,6 +8,7 @@ rank of the pages it visited then::
 
     zmr run join -o out/join                                  # the sample in data/join/
     zmr run join -i rankings=R_DIR -i visits=V_DIR -o out/join    # other data
+    zmr run join -o out/feb --param first_day=2000-02-01 --param last_day=2000-02-29
 
 Two inputs, each in its own format with its own mapper (``INPUTS``); step 1 joins the
 two on the URL, step 2 adds up per IP. Output lines: ``sourceIP<TAB>[revenue, avg rank]``.
@@ -16,8 +17,9 @@ Data of any size: ``python3 bench/gen_join.py DIR``.
 
 import zmr
 
-FIRST_DAY, LAST_DAY = "2000-01-15", "2000-01-22"
+PARAMS = {"first_day": "2000-01-15", "last_day": "2000-01-22"}   # the paper's week
 RANKING, VISIT = 0, 1          # tags: which table a joined value came from
+week = ("", "")                # (first day, last day), read once per map task
 
 
 def map_rankings(key, row):
@@ -25,9 +27,14 @@ def map_rankings(key, row):
     yield url, (RANKING, rank)
 
 
+def read_week():
+    global week
+    week = (zmr.param("first_day"), zmr.param("last_day"))
+
+
 def map_visits(key, row):
     ip, url, day, revenue = row
-    if FIRST_DAY <= day <= LAST_DAY:
+    if week[0] <= day <= week[1]:       # ISO dates compare as strings
         yield url, (VISIT, ip, revenue)
 
 
@@ -37,7 +44,7 @@ INPUTS = [
     zmr.Input("data/join/uservisits/", name="visits", format="csv",
               columns=["sourceIP", "destURL", "visitDate", "adRevenue"], records="tuple",
               column_types={"visitDate": "string", "adRevenue": "double"},
-              mapper=map_visits),
+              mapper_init=read_week, mapper=map_visits),
 ]
 
 

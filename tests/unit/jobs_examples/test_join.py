@@ -22,6 +22,15 @@ def test_join_inline_on_the_bundled_sample_equals_duckdb(tmp_path, monkeypatch):
                                  os.path.join(SAMPLE, "uservisits")) > 100
 
 
+def test_join_takes_the_week_as_parameters(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    february = ("2000-02-01", "2000-02-29")
+    run_inline("jobs/join.py", None, str(tmp_path / "out"),
+               params={"first_day": february[0], "last_day": february[1]})
+    assert assert_same_as_duckdb(str(tmp_path / "out"), os.path.join(SAMPLE, "rankings"),
+                                 os.path.join(SAMPLE, "uservisits"), february) > 400
+
+
 def test_join_reducer_waits_for_the_ranking_whatever_the_order():
     job = runpy.run_path(os.path.join(ROOT, "jobs", "join.py"))
     values = [(1, "ip1", 2.5), (0, 7), (1, "ip2", 1.0)]
