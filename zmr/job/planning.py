@@ -70,7 +70,11 @@ def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
         spec = dataclasses.replace(job.for_input(index),
                                    settings={**job.settings, **source.settings})
         step = plan_settings(spec, output, options)
-        cut = plan_input(step, list(paths), allow_empty).splits
+        try:
+            cut = plan_input(step, list(paths), allow_empty).splits
+        except InputError as exc:
+            # which of the inputs: the paths may be a default the user never typed
+            raise InputError(f"{job.source}: input {source.name!r}: {exc}") from None
         splits += [dataclasses.replace(split, input=index) for split in cut]
         input_options.append({k: v for k, v in step.plan.format_options.items()
                               if k in INPUT_OPTION_KEYS})

@@ -11,7 +11,7 @@ import pytest
 import zmr
 from tests.helpers import read_output
 from zmr.cli.main import main
-from zmr.core.errors import ConfigError, JobDefinitionError
+from zmr.core.errors import ConfigError, InputError, JobDefinitionError
 from zmr.core.jsonable import to_json
 from zmr.core.plan import JobPlan
 from zmr.job.loader import load_runnable
@@ -97,6 +97,16 @@ def test_input_name_equals_path_replaces_one_inputs_paths(tmp_path, tables):
         "a": [["rank", 10]], "b": [["rank", 20], ["visit", "9.9.9.9"]], "c": [["rank", 30]]}
     zmr.run_inline(job, {"visits": [str(other), tables[1]]}, str(tmp_path / "o2"))
     assert read_output(str(tmp_path / "o2"))["b"] == [["rank", 20], ["visit", "9.9.9.9"]]
+
+
+def test_an_input_that_reads_nothing_is_named(tmp_path, tables):
+    job = _job(tmp_path, tables)
+    with pytest.raises(InputError, match=r"join.py: input 'visits': input pattern .*nope\*"
+                                         r" matches no files"):
+        zmr.run_inline(job, {"visits": str(tmp_path / "nope*")}, str(tmp_path / "o"))
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match=r"input 'visits': the input is empty"):
+        zmr.run_inline(job, {"visits": str(tmp_path / "empty.csv")}, str(tmp_path / "o"))
 
 
 def test_the_command_line_names_inputs_and_refuses_bare_paths(tmp_path, tables, capsys):
