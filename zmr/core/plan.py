@@ -37,6 +37,7 @@ class JobPlan(JsonValue):
     params: dict[str, Any] = field(default_factory=dict)   # zmr.param() values (job.params)
     # secondary sort, grouping, total-order cuts (zmr.storage.ordering.KeyOrder.to_dict)
     ordering: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)    # side file name -> client path
 
     @property
     def num_maps(self) -> int:
@@ -69,6 +70,8 @@ class JobPlan(JsonValue):
         otherwise): what a decoded submission must pass besides its shape."""
         resources(self.resources, "plan: RESOURCES")
         output_format_name(self.output_format)
+        for name in self.files:
+            side_file_name(name, "plan: files")
         return self
 
     @classmethod
@@ -117,3 +120,11 @@ def output_format_name(output_format: str) -> str:
         raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, "
                           f"got {output_format!r}")
     return str(output_format)
+
+
+def side_file_name(name: str, label: str) -> str:
+    """The name a side file has in a task's working directory: a plain file name."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ConfigError(f"{label}: {name!r} is not a file name (PATH#NAME takes a name "
+                          "without directories)")
+    return name
