@@ -119,7 +119,7 @@ def local_sources(job_file: str) -> list[str]:
     found = {os.path.basename(job_file)}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
-        if not path or name.split(".")[0] == "zmr" or "site-packages" in path:
+        if not path or name.split(".")[0] == "zmr" or _installed(path):
             continue
         relpath = os.path.relpath(os.path.abspath(path), top)
         expected = name.replace(".", os.sep)
@@ -128,6 +128,12 @@ def local_sources(job_file: str) -> list[str]:
             if relpath.endswith("__init__.py"):
                 found.update(_package_files(top, os.path.dirname(relpath)))
     return sorted(found)
+
+
+def _installed(path: str) -> bool:
+    """Whether a module file belongs to an installed distribution (never shipped)."""
+    parts = path.split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 def _package_files(top: str, package: str) -> list[str]:
