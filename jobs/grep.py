@@ -1,11 +1,12 @@
 """Distributed grep (map-only): every input line that matches a regular expression.
 
-    ZMR_GREP_PATTERN='shuffl(e|ing)' zmr run jobs/grep.py --input data/sample --output out/grep
+    zmr run jobs/grep.py --param pattern='shuffl(e|ing)' --input data/sample --output out/grep
 
-The pattern comes from the environment variable ZMR_GREP_PATTERN (default ``error``) and is
-matched case-insensitively anywhere in the line, like ``grep -i -E``. It is compiled when
-``zmr run``/``zmr submit`` loads the job, so a bad pattern fails before any work starts, and
-the compiled pattern travels to the workers with the job's code: they need no variable.
+The pattern is the job parameter ``pattern`` (default ``error``), matched
+case-insensitively anywhere in the line, like ``grep -i -E``. It is compiled at module level,
+so when ``zmr run``/``zmr submit`` loads the job a bad pattern fails before any work starts,
+and again on each worker when the shipped job file is imported there, from the value the
+job was submitted with (see docs/guide/parameters-and-files.md).
 
 Output key: ``<file base name>:<byte offset of the line>``, value: the line itself, e.g.
 ``chapter2.txt:5120<TAB>...``. The byte offset (not a line number) is what a map task knows
@@ -21,8 +22,11 @@ input split, possibly empty.
 import os
 import re
 
+import zmr
+
 NUM_REDUCERS = 0
-PATTERN = re.compile(os.environ.get("ZMR_GREP_PATTERN", "error"), re.IGNORECASE)
+PARAMS = {"pattern": "error"}
+PATTERN = re.compile(zmr.param("pattern", "error"), re.IGNORECASE)
 
 
 def mapper(key, line):

@@ -1,10 +1,10 @@
 """Top-N words: the N most frequent words, most frequent first, ties in alphabetical order.
 
-    ZMR_TOPN=20 zmr run jobs/topn.py --input data/sample --output out/top20
+    zmr run jobs/topn.py --param n=20 --input data/sample --output out/top20
 
-N comes from the environment variable ZMR_TOPN (default 10), read where the job is loaded
-(``zmr run``/``zmr submit``; workers receive N with the code). Output: one part file with N
-lines ``word<TAB>count``, ordered by count (descending), then word: not by key.
+N is the job parameter ``n`` (default 10; ``PARAMS`` makes a non-number an error at
+submit). Output: one part file with N lines ``word<TAB>count``, ordered by count
+(descending), then word: not by key.
 
 Two reducers' worth of logic in one reduce step. A global top-N needs two aggregations in
 a row: (1) sum the counts of each word, then (2) select the N best totals over all words.
@@ -24,11 +24,13 @@ reducer receives at most one pair per distinct word per map task.
 """
 
 import heapq
-import os
 import re
 
+import zmr
+
 NUM_REDUCERS = 1
-N = int(os.environ.get("ZMR_TOPN", "10"))
+PARAMS = {"n": 10}
+N = zmr.param("n", 10, type=int)
 WORD = re.compile(r"[a-z0-9']+")   # the tokeniser of jobs/wordcount.py
 
 # The N best (count, -arrival, word) seen so far by this reduce task; heap[0] is the worst.

@@ -21,9 +21,10 @@ from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFaile
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.inputs import Inputs, input_args
-from zmr.job.loader import pack_job, runnable
+from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
 from zmr.job.planning import plan_job
+from zmr.job.shipping import pack_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -131,7 +132,9 @@ class Client:
     def submit_steps(self, pipeline: Pipeline, steps: list[StepPlan], *,
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
         """Submit a multi-step job already loaded and planned (:func:`plan_steps`)."""
-        codes = [pack_job(spec) for spec in pipeline.steps]
+        limit = self.config.tasks.max_files_size
+        codes = [pack_job(spec, step.plan.files, limit)
+                 for spec, step in zip(pipeline.steps, steps)]
         reply = self.expect(JobAccepted, SubmitPipeline(
             name or pipeline.name, steps, [len(c) for c in codes], overwrite), b"".join(codes))
         return JobHandle(self, reply.job_id, steps[-1].plan.output)
@@ -140,7 +143,7 @@ class Client:
                     name: str | None = None) -> JobHandle:
         """Submit a job already loaded and planned (``submit`` does both first)."""
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
-                            pack_job(spec))
+                            pack_job(spec, plan.files, self.config.tasks.max_files_size))
         return JobHandle(self, reply.job_id, plan.output)
 
     def status(self, job_id: str = "") -> list[dict[str, Any]]:

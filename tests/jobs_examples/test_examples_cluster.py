@@ -5,7 +5,6 @@ tests/unit/jobs_examples/test_examples.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,16 +38,17 @@ def test_py_counter_peer_agrees_with_wordcount(corpus, tmp_path):
     assert peer == read_reduced(tmp_path / "out")
 
 
-# -- on an embedded cluster: settings from the environment travel with the job ----------
+# -- on an embedded cluster: job parameters reach the workers -----------------------------
 
-def test_env_settings_reach_cluster_workers(corpus, tmp_path):
-    """ZMR_TOPN and ZMR_GREP_PATTERN are read where the job is loaded, and topn's module
-    state (the heap) is shared by its hooks inside a worker's task process."""
-    env = {**os.environ, "ZMR_TOPN": "6", "ZMR_GREP_PATTERN": "café"}
-    for job, extra in [("topn", ["--reducers", "3"]), ("grep", [])]:
+def test_parameters_reach_cluster_workers(corpus, tmp_path):
+    """topn's n and grep's pattern are read at module level on each worker, where the job
+    file is imported, and topn's module state (the heap) is shared by its hooks inside a
+    worker's task process."""
+    for job, extra in [("topn", ["--reducers", "3", "--param", "n=6"]),
+                       ("grep", ["--param", "pattern=café"])]:
         subprocess.run([sys.executable, "-m", "zmr", "run", str(JOBS / f"{job}.py"), "--quiet",
                         "--workers", "2", "--split-size", "200", *extra, "--input",
-                        str(corpus), "--output", str(tmp_path / job)], env=env, check=True,
+                        str(corpus), "--output", str(tmp_path / job)], check=True,
                        timeout=120)
     top = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:6]
     assert [pair for p in part_files(tmp_path / "topn") for pair in read_part(p)] == top

@@ -47,6 +47,8 @@ def _flag_value(setting: Setting) -> str:
     """A value given on the command line, unlike the default."""
     if setting.choices:
         return setting.choices[-1]
+    if setting.name == "params":
+        return "size=8MB"
     return "3" if setting.types == (int,) else "8MB"
 
 
@@ -65,8 +67,9 @@ def test_every_job_flag_becomes_its_option(setting):
     if setting.types != (bool,):
         argv.append(_flag_value(setting))
     options = JobOptions.from_args(build_parser().parse_args(argv))
+    given = [argv[-1]] if list in setting.types else argv[-1]    # repeatable: a list
     expected = True if setting.types == (bool,) else setting.parse(
-        int(argv[-1]) if setting.types == (int,) else argv[-1], "test")
+        int(argv[-1]) if setting.types == (int,) else given, "test")
     assert getattr(options, setting.name) == expected
     assert JobOptions.from_args(build_parser().parse_args(argv[:6])) == JobOptions()
 

@@ -12,8 +12,9 @@ import pytest
 from tests.helpers import PATIENT_S, output_bytes
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapManifest, ReduceResult
-from zmr.job.loader import load_job, pack_job
+from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
+from zmr.job.shipping import pack_job
 from zmr.runners.inline import run_inline
 from zmr.settings.job import JobOptions
 from zmr.storage import commit

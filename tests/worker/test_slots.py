@@ -12,8 +12,9 @@ import pytest
 
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec
-from zmr.job.loader import load_job, pack_job
+from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
+from zmr.job.shipping import pack_job
 from zmr.protocol.messages import AttemptProgress
 from zmr.settings.job import JobOptions
 from zmr.worker.slots import Slots

@@ -40,6 +40,7 @@ class JobPlan(JsonValue):
     # a job with INPUTS: each input's columns, records, types (by Split.input), the rest
     # (the output schema) in format_options
     input_options: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)    # side file name -> client path
 
     @property
     def num_maps(self) -> int:
@@ -81,6 +82,8 @@ class JobPlan(JsonValue):
         if wrong:
             raise ConfigError(f"plan: a split reads input {wrong[0]}, but the plan has "
                               f"{inputs} input(s)")
+        for name in self.files:
+            side_file_name(name, "plan: files")
         return self
 
     @classmethod
@@ -129,3 +132,11 @@ def output_format_name(output_format: str) -> str:
         raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, "
                           f"got {output_format!r}")
     return str(output_format)
+
+
+def side_file_name(name: str, label: str) -> str:
+    """The name a side file has in a task's working directory: a plain file name."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ConfigError(f"{label}: {name!r} is not a file name (PATH#NAME takes a name "
+                          "without directories)")
+    return name

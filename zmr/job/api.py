@@ -47,6 +47,10 @@ class JobSpec:
     aggregation: Any = None          # a zmr.job.aggregations.Aggregation for REDUCE = "..."
     settings: dict[str, Any] = field(default_factory=dict)
     inputs: tuple[InputSpec, ...] = ()   # INPUTS, each with its hooks; () = one input
+    # the job file it was loaded from ("": built from functions, so it ships pickled) and
+    # which step of that file's STEPS it is (0: a single-step module); see job.shipping
+    module_file: str = ""
+    step: int = 0
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)

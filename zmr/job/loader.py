@@ -17,8 +17,6 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
-import cloudpickle
-
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
@@ -77,22 +75,30 @@ def load_runnable(ref: str) -> JobSpec | Pipeline:
     """Load and validate the job module ``ref``: a single-step job, or the steps of a
     multi-step one (a module defining ``STEPS``)."""
     path = resolve_job_path(ref)
-    module = _import_file(path)
+    return runnable_from_module(import_file(path), path)
+
+
+def runnable_from_module(module: types.ModuleType, path: str) -> JobSpec | Pipeline:
+    """The validated job an imported job module defines (``path`` names it in errors)."""
     if hasattr(module, "STEPS"):
         return pipeline_from_module(module, path)
     return job_from_module(module, path)
 
 
-def _import_file(path: str) -> types.ModuleType:
+def import_file(path: str, shown: str | None = None) -> types.ModuleType:
+    """Import the job file ``path`` as a fresh module, its own directory importable while
+    it runs (so it can import its sibling modules); ``shown`` is the name its code, errors
+    and tracebacks carry (a worker imports a shipped copy but names the user's file)."""
+    shown = shown or path
     try:
         with open(path, encoding="utf-8") as f:
             source = f.read()
-        code = compile(source, path, "exec")
+        code = compile(source, shown, "exec")
     except SyntaxError as exc:
         raise JobDefinitionError(
-            f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+            f"{shown}:{exc.lineno}: syntax error: {exc.msg}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise JobDefinitionError(f"{path}: cannot read job module: {exc}") from None
+        raise JobDefinitionError(f"{shown}: cannot read job module: {exc}") from None
     name = f"zmr_job_{os.path.splitext(os.path.basename(path))[0]}_{next(_module_counter)}"
     module = types.ModuleType(name)
     module.__file__ = path
@@ -102,15 +108,20 @@ def _import_file(path: str) -> types.ModuleType:
         exec(code, module.__dict__)
     except BaseException as exc:  # noqa: BLE001 - anything the module raises is a bad job
         del sys.modules[name]
-        raise JobDefinitionError(_import_failure(path, exc)) from None
+        raise JobDefinitionError(_import_failure(shown, exc, os.path.dirname(path))) from None
     finally:
         sys.path.remove(os.path.dirname(path))
     return module
 
 
-def _import_failure(path: str, exc: BaseException) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
-    where = f"{path}:{frames[-1].lineno}" if frames else path
+def _import_failure(path: str, exc: BaseException, real_dir: str) -> str:
+    """Where the import failed: the job file's line, or else the deepest line of a local
+    module (a sibling helper it imports), with what was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    local = (os.path.dirname(path) + os.sep, real_dir + os.sep)
+    ours = [f for f in frames if f.filename == path] or \
+        [f for f in frames if f.filename.startswith(local) and "site-packages" not in f.filename]
+    where = f"{ours[-1].filename}:{ours[-1].lineno}" if ours else path
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return f"{where}: error while importing the job module: {detail}"
 
@@ -121,7 +132,7 @@ def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
 
 
 def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str,
-                          raw_inputs: Any = None) -> JobSpec:
+                          raw_inputs: Any = None, step: int = 0) -> JobSpec:
     """A validated job from hooks and settings by name (a module's, or a Step's), reading
     ``raw_inputs`` (``INPUTS``) if given; ``where`` starts every message ("file" or
     "file: step 2")."""
@@ -146,7 +157,7 @@ def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str,
         hooks["combiner"], hooks["reducer"] = aggregation.combiner, aggregation.reducer
     name = os.path.splitext(os.path.basename(path))[0]
     return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation,
-                   inputs=inputs, **hooks)
+                   inputs=inputs, module_file=path, step=step, **hooks)
 
 
 def _inputs(raw: Any, hooks: dict[str, Any], path: str, where: str) -> tuple[InputSpec, ...]:
@@ -238,7 +249,7 @@ def _step_job(step: Step, number: int, path: str, inputs: Any = None) -> JobSpec
             f"which step 1 reads; step {number} reads the pairs of step {number - 1}")
     if not mapped:
         defs["mapper"] = identity_mapper        # a reducer-only step, as in mrjob
-    return _job_from_definitions(defs, path, where, inputs)
+    return _job_from_definitions(defs, path, where, inputs, number)
 
 
 def _aggregation(where: str, name: str, hooks: dict[str, Any]) -> Aggregation:
@@ -310,46 +321,3 @@ def _reducer_as_combiner(job: JobSpec) -> JobSpec:
     if job.reducer is None:
         raise JobDefinitionError(f"{job.source}: --combiner needs a reducer to reuse")
     return dataclasses.replace(job, combiner=job.reducer)
-
-
-def pack_job(job: JobSpec) -> bytes:
-    """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
-    for hook in _hooks(job):    # a step's mapper may be zmr's identity_mapper: look further
-        module = sys.modules.get(getattr(hook, "__module__", None) or "")
-        if module is not None and module.__name__.startswith("zmr_job_"):
-            cloudpickle.register_pickle_by_value(module)
-            break
-    return cloudpickle.dumps(job)  # type: ignore[no-any-return]
-
-
-def unpack_job(blob: bytes) -> JobSpec:
-    """Inverse of :func:`pack_job`; only ever called on blobs from authenticated submitters."""
-    job = cloudpickle.loads(blob)
-    if not isinstance(job, JobSpec):
-        raise JobDefinitionError("job payload is not a zmr job")
-    _restore_filenames(job)
-    return job
-
-
-def _restore_filenames(job: JobSpec) -> None:
-    """cloudpickle names by-value code ``<dynamic-code>``; put the job file back so user
-    tracebacks on workers point at the user's file and line."""
-    functions = {id(f): f for f in _hooks(job) if isinstance(f, types.FunctionType)}
-    for fn in list(functions.values()):
-        functions.update({id(g): g for g in fn.__globals__.values()
-                          if isinstance(g, types.FunctionType)})
-    for fn in functions.values():
-        if fn.__code__.co_filename == "<dynamic-code>":
-            fn.__code__ = _with_filename(fn.__code__, job.source)
-
-
-def _hooks(job: JobSpec) -> list[Any]:
-    """Every hook of ``job``, its inputs' included."""
-    return [getattr(job, name) for name in HOOK_NAMES] + [
-        getattr(source, name) for source in job.inputs for name in INPUT_HOOKS]
-
-
-def _with_filename(code: types.CodeType, filename: str) -> types.CodeType:
-    consts = tuple(_with_filename(c, filename) if isinstance(c, types.CodeType) else c
-                   for c in code.co_consts)
-    return code.replace(co_filename=filename, co_consts=consts)

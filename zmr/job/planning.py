@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from zmr.core.errors import ConfigError, InputError
-from zmr.core.plan import JobPlan, StepPlan
+from zmr.core.plan import JobPlan, StepPlan, side_file_name
 from zmr.core.specs import Split
 from zmr.job import params
 from zmr.job.api import JobSpec
@@ -96,7 +96,7 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) 
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
-                   _key_order(job, o).to_dict())
+                   _key_order(job, o).to_dict(), files=side_files(job, given.files))
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
 
 
@@ -106,6 +106,28 @@ def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> 
     splits = _plan_input(inputs, step.split_size, step.input_format, step.combine_files,
                          allow_empty, step.plan.on_bad_utf8)
     return dataclasses.replace(step.plan, splits=splits)
+
+
+def side_files(job: JobSpec, given: list[str] | None) -> dict[str, str]:
+    """Name in the tasks' working directory -> path here, of the module's ``FILES``
+    (relative to the job file) and then the ``--file``/``files=`` given (relative to the
+    current directory), mrjob's ``PATH#NAME`` renaming either. Each must be a readable
+    file and each name is used once: an error names the file."""
+    top = os.path.dirname(os.path.abspath(job.source)) if job.module_file else os.getcwd()
+    entries = [(f"{job.source}: FILES", top, f) for f in job.settings.get("FILES") or []]
+    entries += [("--file", os.getcwd(), f) for f in given or []]
+    files: dict[str, str] = {}
+    for label, base, entry in entries:
+        path, _, name = entry.partition("#")
+        path = os.path.join(base, os.path.expanduser(path))
+        name = side_file_name(name or os.path.basename(path), f"{label} {entry}")
+        if not os.path.isfile(path):
+            raise ConfigError(f"{label} {entry}: no such file ({path})")
+        if name in files and files[name] != path:
+            raise ConfigError(f"{label} {entry}: a side file named {name!r} is already "
+                              f"shipped ({files[name]}); rename one with PATH#NAME")
+        files[name] = os.path.abspath(path)
+    return files
 
 
 def _check_for_job(job: JobSpec, o: JobOptions) -> None:

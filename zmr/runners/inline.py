@@ -21,6 +21,7 @@ from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
 from zmr.job.planning import plan_job
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
+from zmr.job.shipping import working_directory
 from zmr.runners.base import JobResult
 from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit
@@ -53,16 +54,8 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")
     try:
-        manifests = []
-        for i in range(plan.num_maps):
-            manifests.append(run_map_task(plan.map_spec(INLINE_JOB_ID, i, 1, work_dir), spec))
-            counters.merge(manifests[-1].counters)
-        _check_skipped(plan.skip_bad_records, counters)
-        for r in range(plan.num_reducers):
-            segments = [m.segment(r) for m in manifests]
-            result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, r, 1, segments, work_dir),
-                                     spec)
-            counters.merge(result.counters)
+        with working_directory(plan.files):
+            _run_tasks(spec, plan, work_dir, counters)
         commit.mark_success(plan.output)
     except BaseException:
         commit.abort_output(plan.output)
@@ -71,6 +64,19 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
         shutil.rmtree(work_dir, ignore_errors=True)
     return JobResult(plan.output, plan.num_maps, plan.num_reducers,
                      time.monotonic() - started, counters.to_dict())
+
+
+def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) -> None:
+    manifests = []
+    for i in range(plan.num_maps):
+        manifests.append(run_map_task(plan.map_spec(INLINE_JOB_ID, i, 1, work_dir), spec))
+        counters.merge(manifests[-1].counters)
+    _check_skipped(plan.skip_bad_records, counters)
+    for r in range(plan.num_reducers):
+        segments = [m.segment(r) for m in manifests]
+        result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, r, 1, segments, work_dir),
+                                 spec)
+        counters.merge(result.counters)
 
 
 def _run_steps(run: PipelineRun, started: float) -> JobResult:

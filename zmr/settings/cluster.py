@@ -20,7 +20,7 @@ from typing import Any
 
 from zmr.core.errors import ConfigError
 from zmr.settings.setting import Setting, entry, settings_of
-from zmr.settings.values import port_range
+from zmr.settings.values import at_least, port_range
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class TasksSettings:
     speculative_slow_factor: float = entry(1.5, "a straggler runs this many times the "
                                                 "phase's median")
     speculative_min_runtime_s: float = entry(5.0, "never back up a younger attempt")
+    max_files_size: int = entry(64 << 20, "most bytes of side files (`--file`, `FILES`) one "
+                                "job may ship (64 MiB); a job over it is refused at submit",
+                                check=at_least(1))
 
 
 @dataclass(frozen=True)

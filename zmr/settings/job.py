@@ -30,7 +30,7 @@ from zmr.core.formats import (
 )
 from zmr.core.plan import COMPRESSIONS, resources
 from zmr.settings.setting import Setting, option, settings_of
-from zmr.settings.values import at_least, one_of, params, size
+from zmr.settings.values import at_least, file_list, one_of, params, size
 
 BAD_UTF8_POLICIES = ("strict", "replace")
 PARTITIONERS = ("hash", "total_order")
@@ -160,6 +160,16 @@ class JobOptions:
         step="sample_size",
         doc="map output keys sampled (from up to 10 splits) to cut the key ranges of "
             "`PARTITIONER = \"total_order\"` (Hadoop's InputSampler default)")
+    files: list[str] | None = option(
+        None, "a side file shipped to every worker, in the tasks' working directory under "
+              "its base name (PATH#NAME renames it; repeatable)", types=(list,),
+        check=file_list, shown="none", flag=("--file",), metavar="PATH[#NAME]",
+        module="FILES", step="files",
+        doc="side files (Hadoop's distributed cache, mrjob's `--file`): each shipped once "
+            "per worker per job, checksummed, and visible to tasks in their working "
+            "directory under its base name (`PATH#NAME`: under NAME); `--file` adds to the "
+            "module's `FILES`, whose paths are relative to the job file (see \"Parameters "
+            "and files\")")
     overwrite: bool | None = option(
         False, "replace an existing output directory (otherwise it is refused, like "
                "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))

@@ -105,3 +105,13 @@ def _param_flag(text: Any, label: str) -> tuple[str, str]:
         raise ConfigError(f"{label} {text!r}: expected NAME=VALUE")
     name, _, value = text.partition("=")
     return name.strip(), value
+
+
+def file_list(value: Any, label: str) -> list[str]:
+    """Side files: ``--file PATH`` (repeatable) or ``FILES = [...]``, each a path with an
+    optional ``#NAME`` (mrjob's rename: the name tasks see it under)."""
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{label} must be a list of file paths (PATH or PATH#NAME), "
+                          f"got {value!r:.200}")
+    return list(value)

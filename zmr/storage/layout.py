@@ -133,6 +133,18 @@ def job_work_dir(worker_dir: str, job_id: str) -> str:
     return os.path.join(worker_dir, job_id)
 
 
+def job_code_dir(job_work_dir: str, digest: str) -> str:
+    """Where a worker unpacks a job's code and side files (zmr.job.shipping), named by the
+    archive's checksum (a job id reused after a wiped coordinator never finds another
+    job's code); deleted with the job's other data when it ends."""
+    return os.path.join(job_work_dir, f"code-{digest[:16]}")
+
+
+def job_files_dir(code_dir: str) -> str:
+    """The job's side files under their names: the working directory of its tasks."""
+    return os.path.join(code_dir, "files")
+
+
 def map_index_glob(worker_dir: str) -> str:
     """Every finished map manifest of every job a worker holds data for."""
     return os.path.join(worker_dir, "*", MAP_INDEX_PATTERN)

@@ -54,6 +54,7 @@ def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path
     _point_progress_at(shared)
     _capture_output(scratch_path)
     loaded: tuple[str, JobSpec] | None = None
+    codes: tuple[str, bytes | None] = ("", None)
     while True:
         try:
             request = conn.recv()
@@ -63,9 +64,12 @@ def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path
             return                          # "stop": retired
         _, spec, job_id, code, log_path = request
         _clear_output()
+        if code is not None:
+            codes = (job_id, code)       # kept: a job that failed to load is loaded again
         try:
             if code is not None or loaded is None or loaded[0] != job_id:
-                loaded = (job_id, _unpack(code))
+                loaded = None
+                loaded = (job_id, _unpack(codes[1] if codes[0] == job_id else None, spec))
             outcome = _attempt(spec, loaded[1], own_endpoint, curve)
         except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
             outcome = _failure(exc, spec)
@@ -76,12 +80,14 @@ def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path
             return
 
 
-def _unpack(code: bytes | None) -> JobSpec:
-    from zmr.job.loader import unpack_job
+def _unpack(code: bytes | None, spec: MapTaskSpec | ReduceTaskSpec) -> JobSpec:
+    """Load the job (its archive unpacked under the job's work directory, its source
+    imported here, in this process) and work in its side-file directory from now on."""
+    from zmr.job.shipping import unpack_job
 
     if code is None:
         raise RuntimeError("worker sent no code for a job this executor has not loaded")
-    return unpack_job(code)
+    return unpack_job(code, spec.work_dir, spec.params)
 
 
 def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,

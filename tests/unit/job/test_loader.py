@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 
 import pytest
 
 from zmr.core.errors import JobDefinitionError
-from zmr.job.loader import load_job, pack_job, unpack_job
+from zmr.job.loader import load_job
+from zmr.job.shipping import pack_job, unpack_job
 
 
 def _job(tmp_path, source: str, name: str = "job.py") -> str:
@@ -65,7 +68,7 @@ def test_combiner_setting_reuses_reducer(tmp_path):
     assert job.combiner is job.reducer
 
 
-def test_packed_job_runs_without_its_file_and_shares_module_state(tmp_path):
+def test_packed_job_runs_without_its_file_and_shares_module_state(tmp_path, monkeypatch):
     path = _job(tmp_path, """
         import helper_mod
         STOP = set()
@@ -78,7 +81,12 @@ def test_packed_job_runs_without_its_file_and_shares_module_state(tmp_path):
     (tmp_path / "helper_mod.py").write_text("WORDS = ['the']\n")
     blob = pack_job(load_job(path))
     (tmp_path / "job.py").unlink()
-    job = unpack_job(blob)
+    (tmp_path / "helper_mod.py").unlink()
+    monkeypatch.chdir(tmp_path)                   # unpacking moves into the job's files
+    monkeypatch.delitem(sys.modules, "helper_mod")
+    job = unpack_job(blob, str(tmp_path / "work"), {})
+    assert os.path.basename(os.getcwd()) == "files"
+    assert os.path.dirname(os.path.dirname(os.getcwd())) == str(tmp_path / "work")
     job.mapper_init()
     assert list(job.mapper(None, "the")) == [] and list(job.mapper(None, "x")) == [("x", 1)]
 

@@ -31,6 +31,7 @@ from tests.example_jobs import (
     run,
     word_counts,
 )
+from zmr.job import params
 from zmr.runners.inline import run_inline
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -100,9 +101,9 @@ def test_inverted_index_hooks_by_hand():
 # -- grep (map-only) -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("split_size", [None, 40, 7])
-def test_grep_is_map_only(corpus, tmp_path, monkeypatch, split_size):
-    monkeypatch.setenv("ZMR_GREP_PATTERN", r"err?or|\bcaf")
-    result = run("grep", corpus, tmp_path / "out", split_size=split_size)
+def test_grep_is_map_only(corpus, tmp_path, split_size):
+    result = run("grep", corpus, tmp_path / "out", split_size=split_size,
+                 params={"pattern": r"err?or|\bcaf"})
     assert result.num_reducers == 0
     counters = result.counters.get("zmr", {})
     assert not [name for name in counters if name.startswith(("REDUCE_", "COMBINE_"))]
@@ -117,8 +118,7 @@ def test_grep_is_map_only(corpus, tmp_path, monkeypatch, split_size):
     assert any("café" in line for _, line in expected)
 
 
-def test_grep_default_pattern_and_hooks(monkeypatch):
-    monkeypatch.delenv("ZMR_GREP_PATTERN", raising=False)
+def test_grep_default_pattern_and_hooks():
     grep = _load("grep")
     assert grep.NUM_REDUCERS == 0
     assert list(grep.mapper(("/data/x.log", 120), "An ERROR here")) == [
@@ -151,10 +151,10 @@ def test_bigram_hooks_by_hand():
 
 @pytest.mark.parametrize("reducers,split_size", [(None, None), (None, 31), (4, 50)])
 @pytest.mark.parametrize("n", [1, 5, 1000])
-def test_topn(corpus, tmp_path, monkeypatch, reducers, split_size, n):
-    monkeypatch.setenv("ZMR_TOPN", str(n))
+def test_topn(corpus, tmp_path, reducers, split_size, n):
     out = tmp_path / "out"
-    result = run("topn", corpus, out, reducers=reducers, split_size=split_size)
+    result = run("topn", corpus, out, reducers=reducers, split_size=split_size,
+                 params=[f"n={n}"])
     assert result.num_reducers == (reducers or 1)    # NUM_REDUCERS = 1 unless overridden
     first, *others = [read_part(p) for p in part_files(out)]
     assert all(part == [] for part in others)         # the partitioner sends all to part 0
@@ -162,21 +162,20 @@ def test_topn(corpus, tmp_path, monkeypatch, reducers, split_size, n):
     assert first == expected
 
 
-def test_topn_breaks_ties_alphabetically(tmp_path, monkeypatch):
+def test_topn_breaks_ties_alphabetically(tmp_path):
     # counts: the 6, then mike, alpha, zulu 4 each, bravo 2; top 3 must drop zulu, not alpha
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "1.txt").write_text("the the zulu mike\nalpha the bravo zulu\n")
     (tmp_path / "in" / "2.txt").write_text("mike alpha zulu the\nthe alpha mike\n")
     (tmp_path / "in" / "3.txt").write_text("zulu mike the alpha bravo\n")
-    monkeypatch.setenv("ZMR_TOPN", "3")
-    run("topn", tmp_path / "in", tmp_path / "out", split_size=8)
+    run("topn", tmp_path / "in", tmp_path / "out", split_size=8, params={"n": 3})
     assert read_part(tmp_path / "out" / "part-00000") == [("the", 6), ("alpha", 4),
                                                           ("mike", 4)]
 
 
-def test_topn_hooks_by_hand(monkeypatch):
-    monkeypatch.setenv("ZMR_TOPN", "3")
-    topn = _load("topn")
+def test_topn_hooks_by_hand():
+    with params.using({"n": "3"}):
+        topn = _load("topn")
     counts = {"b": [2, 3], "c": [5], "d": [1, 4], "e": [9], "f": [1]}
     for _task in range(2):               # reducer_init/final reset state between tasks
         topn.reducer_init()
@@ -223,7 +222,7 @@ def test_top_words_hooks_by_hand():
 
 
 def _load(job: str):
-    """Import ``jobs/<job>.py`` afresh (its settings read the environment at import)."""
+    """Import ``jobs/<job>.py`` afresh (its settings read job parameters at import)."""
     spec = importlib.util.spec_from_file_location(f"example_{job}", JOBS / f"{job}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

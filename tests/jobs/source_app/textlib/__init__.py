@@ -1,0 +1,1 @@
+"""A sibling package of crash_app.py."""
