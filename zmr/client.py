@@ -22,7 +22,6 @@ from zmr.core.plan import JobPlan, StepPlan
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import pack_job, runnable
 from zmr.job.pipeline import plan_steps
-from zmr.job.planning import plan_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -38,6 +37,7 @@ from zmr.protocol.messages import (
     SubmitPipeline,
 )
 from zmr.settings.job import JobOptions, job_options
+from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -123,7 +123,7 @@ class Client:
             steps = plan_steps(spec, inputs, output, options)
             return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),
                                      name=name)
-        plan = plan_job(spec, inputs, output, options)
+        plan = plan_sorted_job(spec, inputs, output, options)
         return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
                                 name=name)
 

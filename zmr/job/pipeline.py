@@ -65,6 +65,11 @@ def plan_steps(pipeline: Pipeline, inputs: list[str], output: str,
     options = options or JobOptions()
     steps = [_settings(spec, number, total, output, options)
              for number, spec in enumerate(pipeline.steps, 1)]
+    if any(step.plan.ordering.get("total_order") for step in steps):
+        # its key ranges are sampled with the job's code, which only the client runs, and
+        # a later step's input does not exist yet
+        raise ConfigError(f"{pipeline.name}: PARTITIONER = \"total_order\" is for "
+                          "single-step jobs; sort in a job of its own after this one")
     first = plan_input(steps[0], inputs)
     return [dataclasses.replace(steps[0], plan=first), *steps[1:]]
 
