@@ -23,6 +23,7 @@ from typing import Any
 
 from zmr.core.errors import TaskError
 from zmr.core.plan import JobPlan
+from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.planning import plan_job
 from zmr.settings.job import JobOptions
@@ -42,8 +43,9 @@ def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
     if not order.total_order or plan.num_reducers <= 1:
         return plan
     size = (options or JobOptions()).resolved(job.settings).sample_size
-    prefixes = [order.group_prefix(codec.encode_key(k))
-                for k in order.sort_keys(*sample_pairs(job, plan, int(size or 1)))]
+    with params.using(plan.params):       # the mapper may read zmr.param() as in its tasks
+        pairs = sample_pairs(job, plan, int(size or 1))
+    prefixes = [order.group_prefix(codec.encode_key(k)) for k in order.sort_keys(*pairs)]
     cuts = cut_points(prefixes, plan.num_reducers)
     return dataclasses.replace(plan, ordering=dataclasses.replace(order, cuts=cuts).to_dict())
 
