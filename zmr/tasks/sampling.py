@@ -27,7 +27,6 @@ from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.planning import plan_job
 from zmr.settings.job import JobOptions
-from zmr.storage import codec
 from zmr.storage.ordering import KeyOrder, cut_points
 from zmr.tasks import map_task
 
@@ -44,8 +43,8 @@ def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
         return plan
     size = (options or JobOptions()).resolved(job.settings).sample_size
     with params.using(plan.params):       # the mapper may read zmr.param() as in its tasks
-        pairs = sample_pairs(job, plan, int(size or 1))
-    prefixes = [order.group_prefix(codec.encode_key(k)) for k in order.sort_keys(*pairs)]
+        keys, _values = sample_pairs(job, plan, int(size or 1))
+    prefixes = [order.key_prefix(k) for k in keys]
     cuts = cut_points(prefixes, plan.num_reducers)
     return dataclasses.replace(plan, ordering=dataclasses.replace(order, cuts=cuts).to_dict())
 
