@@ -81,3 +81,16 @@ def test_total_order_is_refused_where_it_cannot_hold(tmp_path):
                      "STEPS = [Step(mapper=m, partitioner='total_order'), Step(mapper=m)]\n")
     with pytest.raises(ConfigError, match="is for single-step jobs"):
         run_inline(str(steps), [str(tmp_path / "in.txt")], str(tmp_path / "o2"))
+
+
+def test_sampling_runs_the_mapper_with_the_jobs_parameters(tmp_path):
+    (tmp_path / "in.txt").write_text("".join(f"{i};x\n" for i in range(400)))
+    job = tmp_path / "sep.py"
+    job.write_text("import zmr\nPARTITIONER = 'total_order'\nPARAMS = {'sep': ','}\n"
+                   "def mapper(_w, line):\n"
+                   "    yield int(line.split(zmr.param('sep'))[0]), None\n")
+    run_inline(str(job), [str(tmp_path / "in.txt")], str(tmp_path / "out"), reducers=4,
+               params={"sep": ";"}, split_size="1k")
+    parts = read_parts(str(tmp_path / "out"))
+    assert [k for part in parts for k, _ in part] == list(range(400))
+    assert all(len(part) == 100 for part in parts)
