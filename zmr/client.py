@@ -23,7 +23,6 @@ from zmr.job.api import JobSpec, Pipeline
 from zmr.job.inputs import Inputs, input_args
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
-from zmr.job.planning import plan_job
 from zmr.job.shipping import pack_job
 from zmr.protocol.messages import (
     Ack,
@@ -40,6 +39,7 @@ from zmr.protocol.messages import (
     SubmitPipeline,
 )
 from zmr.settings.job import JobOptions, job_options
+from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -125,7 +125,7 @@ class Client:
             steps = plan_steps(spec, inputs, output, options)
             return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),
                                      name=name)
-        plan = plan_job(spec, inputs, output, options)
+        plan = plan_sorted_job(spec, inputs, output, options)
         return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
                                 name=name)
 

@@ -66,6 +66,11 @@ def plan_steps(pipeline: Pipeline, inputs: Inputs, output: str,
     options = options or JobOptions()
     steps = [_settings(spec, number, total, output, options)
              for number, spec in enumerate(pipeline.steps, 1)]
+    if any(step.plan.ordering.get("total_order") for step in steps):
+        # its key ranges are sampled with the job's code, which only the client runs, and
+        # a later step's input does not exist yet
+        raise ConfigError(f"{pipeline.name}: PARTITIONER = \"total_order\" is for "
+                          "single-step jobs; sort in a job of its own after this one")
     # the first step reads the job's input: its paths, or the INPUTS of the job
     first = plan_job(pipeline.steps[0], inputs, _step_output(output, 1, total),
                      _step_options(options, 1, total))

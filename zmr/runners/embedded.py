@@ -17,10 +17,10 @@ from zmr.core.errors import ConfigError, ZmrError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
-from zmr.job.planning import plan_job
 from zmr.runners.base import JobResult, check_output
 from zmr.runners.local import LocalCluster
 from zmr.settings.job import JobOptions
+from zmr.tasks.sampling import plan_sorted_job
 
 Wait = Callable[[Callable[..., dict[str, Any]]], dict[str, Any]]
 
@@ -57,7 +57,7 @@ class EmbeddedRunner:
 
 def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions
                    ) -> Callable[[Client], JobHandle]:
-    plan = plan_job(spec, inputs, output, options)
+    plan = plan_sorted_job(spec, inputs, output, options)
     overwrite = bool(options.resolved().overwrite)
     check_output(plan.output, overwrite)
     return lambda client: client.submit_plan(spec, plan, overwrite=overwrite)

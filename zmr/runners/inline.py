@@ -19,7 +19,6 @@ from zmr.job.counters import Counters
 from zmr.job.inputs import Inputs, input_args
 from zmr.job.loader import runnable
 from zmr.job.pipeline import PipelineRun
-from zmr.job.planning import plan_job
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.job.shipping import working_directory
 from zmr.runners.base import JobResult
@@ -27,6 +26,7 @@ from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
+from zmr.tasks.sampling import plan_sorted_job
 
 INLINE_JOB_ID = "inline"
 
@@ -44,7 +44,7 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
     inputs = input_args(inputs)
     if isinstance(spec, Pipeline):
         return _run_steps(PipelineRun(spec, inputs, output, options), started)
-    plan = plan_job(spec, inputs, output, options)
+    plan = plan_sorted_job(spec, inputs, output, options)
     return _run_plan(spec, plan, bool(options.resolved().overwrite), started)
 
 

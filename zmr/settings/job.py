@@ -27,6 +27,7 @@ from zmr.core.formats import (
     OUTPUT_FORMATS,
     USER_INPUT_FORMATS,
     USER_OUTPUT_FORMATS,
+    fixed_format,
 )
 from zmr.core.plan import COMPRESSIONS, resources
 from zmr.settings.setting import Setting, option, settings_of
@@ -35,6 +36,13 @@ from zmr.settings.values import at_least, file_list, one_of, params, size
 BAD_UTF8_POLICIES = ("strict", "replace")
 PARTITIONERS = ("hash", "total_order")
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def input_format(value: Any, label: str) -> str:
+    """One of the input formats, or ``fixed:N`` (N-byte binary records)."""
+    if isinstance(value, str) and value.startswith("fixed:"):
+        return fixed_format(value, label)
+    return one_of(*INPUT_FORMATS)(value, label)
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,12 @@ class JobOptions:
         doc="skip up to N input records in all whose `mapper` call raises (see \"Skipping "
             "bad records\")")
     input_format: str | None = option(
-        "text", "format of the input files", types=(str,), check=one_of(*INPUT_FORMATS),
-        flag=("--input-format",), metavar="FORMAT", choices=USER_INPUT_FORMATS,
+        "text", f"format of the input files: {', '.join(USER_INPUT_FORMATS)} or fixed:N "
+        "(N-byte binary records)", types=(str,), check=input_format,
+        flag=("--input-format",), metavar="FORMAT",
         module="INPUT_FORMAT", step="input_format", input="format",
-        doc="text, csv, jsonl, parquet, ipc (see \"Input and output formats\"); also "
+        doc="text, csv, jsonl, parquet, ipc, `fixed:N` (N-byte binary records; see the "
+            "Sorting guide) (see \"Input and output formats\"); also "
             "`INPUT_COLUMNS`, `INPUT_RECORDS`, `CSV_COLUMN_TYPES`")
     input_columns: list[str] | None = option(
         None, "columns read from csv, jsonl, parquet or ipc input", types=(list,), shown="all",
@@ -101,7 +111,8 @@ class JobOptions:
     output_format: str | None = option(
         "text", "format of the part files", types=(str,), check=one_of(*OUTPUT_FORMATS),
         flag=("--output-format",), metavar="FORMAT", choices=USER_OUTPUT_FORMATS,
-        module="OUTPUT_FORMAT", doc="text, jsonl, csv, parquet; also `OUTPUT_SCHEMA`")
+        module="OUTPUT_FORMAT", doc="text, jsonl, csv, parquet; `value` or `key` (that field "
+        "alone per line), `fixed` (bytes values back to back); also `OUTPUT_SCHEMA`")
     output_schema: dict[str, str] | None = option(
         None, "Arrow types of the key and value columns of Parquet output", types=(dict,),
         shown="inferred", module="OUTPUT_SCHEMA",

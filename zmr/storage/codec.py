@@ -117,6 +117,11 @@ def element_end(data: bytes, pos: int) -> int:
     return _decode_at(data, pos)[1]
 
 
+def first_element(data: bytes) -> Any:
+    """The first element of an encoded tuple or list, decoded alone."""
+    return _decode_at(data, 1)[0]
+
+
 def _unescape_at(data: bytes, pos: int) -> tuple[bytes, int]:
     out = bytearray()
     while True:

@@ -33,14 +33,17 @@ import pyarrow.parquet as pq
 from zmr.core.formats import (  # noqa: F401  (re-exported: the names belong with the formats)
     ARROW,
     CSV,
+    FIXED,
     FORMATS,
     INPUT_FORMATS,
     JSONL,
+    KEY,
     OUTPUT_FORMATS,
     PARQUET,
     TEXT,
     USER_INPUT_FORMATS,
     USER_OUTPUT_FORMATS,
+    VALUE,
 )
 from zmr.storage.pairfile import PairFileWriter, batched
 
@@ -286,6 +289,56 @@ def open_pair_writer(path: str, output_format: str, compression: str = "none",
         return ParquetPairWriter(path, schema)
     if output_format == CSV:
         return CsvPairWriter(path, None)
+    if output_format == FIXED:
+        return FixedPairWriter(path)
+    if output_format in (VALUE, KEY):
+        return OneFieldWriter(path, output_format)
     if output_format != TEXT:
         raise ValueError(f"unknown output format {output_format!r}")
     return TextPairWriter(path)
+
+
+class OneFieldWriter(TextPairWriter):
+    """``value`` (or ``key``) output: one line per pair holding that field alone, a str as
+    it is, anything else as JSON (Hadoop streaming's output of a line with no TAB)."""
+
+    def __init__(self, path: str, field: str) -> None:
+        super().__init__(path)
+        self.line = _value_line if field == VALUE else _key_line
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        return write_text(self._out, pairs, self.line)
+
+
+def _value_line(_key: Any, value: Any) -> str:
+    return format_field(value) + "\n"
+
+
+def _key_line(key: Any, _value: Any) -> str:
+    return format_field(key) + "\n"
+
+
+class FixedPairWriter:
+    """``fixed`` output: each value's bytes exactly, back to back (fixed-length binary
+    records, e.g. TeraSort's 100-byte ones); a value that is not bytes is an error."""
+
+    def __init__(self, path: str) -> None:
+        self._out = open(path, "wb")  # noqa: SIM115
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        records = written = 0
+        chunk: list[bytes] = []
+        for _key, value in pairs:
+            if type(value) is not bytes:
+                raise TypeError(f"OUTPUT_FORMAT = \"fixed\" writes bytes values as they "
+                                f"are; got {type(value).__name__} {value!r:.80}")
+            chunk.append(value)
+            if len(chunk) == 4096:
+                written += self._out.write(b"".join(chunk))
+                records += len(chunk)
+                chunk.clear()
+        written += self._out.write(b"".join(chunk))
+        return records + len(chunk), written
+
+    def close(self) -> None:
+        self._out.close()

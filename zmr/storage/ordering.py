@@ -87,6 +87,16 @@ class KeyOrder:
         """The part of an encoded sort key that decides its partition and reduce group."""
         if self.sort_values:
             encoded = encoded[1:codec.element_end(encoded, 1)]   # the key inside (key, value)
+        return self._leading(encoded)
+
+    def key_prefix(self, key: Any) -> bytes:
+        """The group prefix of records with this key (sampling needs no values for it)."""
+        if self.group_by:
+            self._check_composite(key)
+        return self._leading(codec.encode_key(key))
+
+    def _leading(self, encoded: bytes) -> bytes:
+        """The first ``group_by`` elements of an encoded tuple key (all of any key if 0)."""
         if not self.group_by:
             return encoded
         pos = 1
@@ -95,9 +105,9 @@ class KeyOrder:
         return encoded[:pos]
 
     def user_key(self, encoded: bytes) -> Any:
-        """The key as the job emitted it, from its encoded sort key."""
-        key = codec.decode_key(encoded)
-        return key[0] if self.sort_values else key
+        """The key as the job emitted it, from its encoded sort key (under ``sort_values``
+        only the key inside ``(key, value)`` is decoded, not the value)."""
+        return codec.first_element(encoded) if self.sort_values else codec.decode_key(encoded)
 
     def partitions(self, encoded: pa.Array, num_partitions: int,
                    partitioner: Partitioner | None, check: Callable[..., int]) -> np.ndarray:

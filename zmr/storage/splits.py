@@ -32,6 +32,7 @@ from zmr.core.specs import Piece, Split
 from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
 from zmr.storage import fs
 from zmr.storage.discovery import InputFile, discover_inputs, file_size, list_inputs
+from zmr.storage.fixed import fixed_pieces, iter_fixed_records, record_size
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.storage.packing import Planned, pack_splits
 
@@ -86,6 +87,9 @@ def _file_pieces(path: str, size: int, split_size: int, fmt: str
         parts = table_splits(path, fmt, split_size)
         small = size if len(parts) == 1 and size < split_size else None
         return [(Piece(s.path, s.start, s.length), small) for s in parts]
+    record = record_size(fmt)
+    if record is not None:
+        return fixed_pieces(path, size, split_size, record, _is_compressed(path))
     if fmt not in ("text", *LINE_FORMATS):      # a step's pair file: one reducer's output
         return [(Piece(path, 0, size, True), None)]
     if size < split_size:                       # the common case of many small files
@@ -255,6 +259,16 @@ def _line_starts(piece: Buffer, offset: int, terminated: bool) -> list[int]:
         starts = starts[:-1]    # the last newline ends the piece: no line starts after it
     starts += offset + 1
     return [offset, *starts.tolist()]
+
+
+def iter_split_fixed(split: Split) -> Iterator[tuple[list[int], list[bytes]]]:
+    """Batches ``(byte offsets, records)`` of a ``fixed:N`` split (see storage.fixed)."""
+    record = record_size(split.format)
+    assert record is not None, split.format
+    try:
+        yield from iter_fixed_records(split, record, _open(split))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read input {split.path}: {exc}") from exc
 
 
 def iter_split_records(split: Split, on_bad_utf8: str = "strict"

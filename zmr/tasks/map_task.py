@@ -25,6 +25,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
 from zmr.storage import commit, layout
+from zmr.storage.fixed import record_size
 from zmr.storage.formats import ARROW, PairWriter, open_pair_writer, part_suffix
 from zmr.storage.input_formats import (
     LINE_FORMATS,
@@ -35,7 +36,7 @@ from zmr.storage.input_formats import (
 )
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.pairfile import iter_pair_batches
-from zmr.storage.splits import iter_split_lines
+from zmr.storage.splits import iter_split_fixed, iter_split_lines
 from zmr.tasks import accel, progress
 from zmr.tasks.collector import MapOutputCollector
 
@@ -145,7 +146,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
     if job.mapper_init is not None:
         job.mapper_init()
     read = _ReadProgress(spec)
-    for piece, offsets, lines in _input_records(spec):
+    for piece, offsets, lines in input_records(spec):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
             sink.feed(mapper, piece.path, zip(offsets[start:end], lines[start:end]))
@@ -179,7 +180,7 @@ class _ReadProgress:
         progress.read(min(done, self.total), self.total)
 
 
-def _input_records(spec: MapTaskSpec) -> Iterator[tuple[Split, list[Any], list[Any]]]:
+def input_records(spec: MapTaskSpec) -> Iterator[tuple[Split, list[Any], list[Any]]]:
     """(piece, keys' second parts, values) batches of each file of the split in turn (a
     packed split holds several, see storage.packing), so keys name the real file."""
     for piece in spec.split.pieces():
@@ -195,6 +196,8 @@ def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any],
     if piece.format in RECORD_FORMATS:
         return ((where, records(batch, spec.format_options))
                 for where, batch in _record_batches(spec, piece))
+    if record_size(piece.format) is not None:
+        return iter_split_fixed(piece)
     return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
 
 
@@ -241,23 +244,23 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
         batches = (batch for piece in spec.split.pieces()
                    for _, batch in _record_batches(spec, piece))
     else:
-        batches = _line_batches(spec)
+        batches = line_batches(spec)
     for batch in batches:
-        emit(*_key_value_columns(map_batch(batch)))
+        emit(*key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
         counters.add("MAP_INPUT_RECORDS", batch.num_rows)
     counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
 
 
-def _line_batches(spec: MapTaskSpec) -> Iterator[pa.RecordBatch]:
+def line_batches(spec: MapTaskSpec) -> Iterator[pa.RecordBatch]:
     read = _ReadProgress(spec)
-    for piece, offsets, lines in _input_records(spec):
+    for piece, offsets, lines in input_records(spec):
         yield line_batch(piece.path, offsets, lines)
         if offsets:
             read.at(piece, offsets[-1])
 
 
-def _key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:
+def key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:
     try:
         keys, values = result["key"], result["value"]
     except (KeyError, TypeError, IndexError):

@@ -22,7 +22,7 @@ from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import call_final, iter_groups
-from zmr.storage import commit, layout
+from zmr.storage import codec, commit, layout
 from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
@@ -113,13 +113,10 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
         job.reducer_init()
     reducer, groups = job.reducer, 0
     batches = _count_records(batches, counters)
-    # the identity reduce keeps each record's own key, so it walks runs of equal sort keys
-    regroup = order.regroups and reducer is not None
     try:
-        for _, key, values in order.groups(batches) if regroup else iter_groups(batches):
+        for _, key, values in _groups(batches, order, identity=reducer is None):
             groups += 1
             if reducer is None:          # identity reduce: sorted, grouped map output
-                key = key[0] if order.sort_values else key     # (key, value) sort key
                 yield from ((key, v) for v in values)
                 continue
             out = reducer(key, values)
@@ -130,6 +127,20 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
     finally:
         counters.add("REDUCE_INPUT_GROUPS", groups)    # once, not per key: this loop is hot
     yield from call_final(job.reducer_final, "reducer_final")
+
+
+def _groups(batches: Iterator[pa.RecordBatch], order: KeyOrder, identity: bool
+            ) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
+    """The reduce groups: runs of equal keys, or of equal group prefixes under secondary
+    sort; the identity reduce keeps every record's own key (under SORT_VALUES the key
+    inside its ``(key, value)`` sort key, decoded without the value)."""
+    if not identity:
+        return order.groups(batches) if order.regroups else iter_groups(batches)
+    if not order.sort_values:
+        return iter_groups(batches)
+    return ((kb, order.user_key(kb), iter((v,))) for batch in batches
+            for kb, v in zip(batch.column("k").to_pylist(),
+                             codec.decode_values(batch.schema.names[1], batch.column(1))))
 
 
 def _count_records(batches: Iterator[pa.RecordBatch],

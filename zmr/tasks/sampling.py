@@ -1,0 +1,85 @@
+"""Total order: sample map output keys before the map phase and cut them into key ranges.
+
+``PARTITIONER = "total_order"`` range-partitions what the mappers emit, so it is mapper
+*output* keys that are sampled, not input records as Hadoop's ``InputSampler`` does (there
+the input key is what TeraSort partitions). The client runs the job's mapper over the first
+records of up to :data:`MAX_SPLITS_SAMPLED` evenly spaced splits (Hadoop's
+``SplitSampler``: its defaults are 100,000 samples from at most 10 splits) while planning,
+before anything is submitted, and puts the ``num_reducers - 1`` cut points in the plan;
+the map tasks then only compare keys with them (``zmr.storage.ordering``).
+
+Sampling runs where the job is planned, with the job's code: a mapper that fails on a
+sampled record fails the submission, naming the file and offset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from zmr.core.errors import TaskError
+from zmr.core.plan import JobPlan
+from zmr.job import params
+from zmr.job.api import JobSpec
+from zmr.job.planning import plan_job
+from zmr.settings.job import JobOptions
+from zmr.storage.ordering import KeyOrder, cut_points
+from zmr.tasks import map_task
+
+#: Hadoop's SplitSampler default: sample the first records of at most this many splits.
+MAX_SPLITS_SAMPLED = 10
+
+
+def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
+                    options: JobOptions | None = None) -> JobPlan:
+    """:func:`plan_job`, with the key ranges of a total-order job sampled into the plan."""
+    plan = plan_job(job, inputs, output, options)
+    order = KeyOrder.from_dict(plan.ordering)
+    if not order.total_order or plan.num_reducers <= 1:
+        return plan
+    size = (options or JobOptions()).resolved(job.settings).sample_size
+    with params.using(plan.params):       # the mapper may read zmr.param() as in its tasks
+        keys, _values = sample_pairs(job, plan, int(size or 1))
+    prefixes = [order.key_prefix(k) for k in keys]
+    cuts = cut_points(prefixes, plan.num_reducers)
+    return dataclasses.replace(plan, ordering=dataclasses.replace(order, cuts=cuts).to_dict())
+
+
+def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], list[Any]]:
+    """(keys, values) the mapper emits for the first records of evenly spaced splits."""
+    count = min(MAX_SPLITS_SAMPLED, plan.num_maps)
+    chosen = sorted({i * plan.num_maps // count for i in range(count)})
+    per_split = math.ceil(size / max(1, len(chosen)))
+    if job.mapper_init is not None:
+        job.mapper_init()
+    keys: list[Any] = []
+    values: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="zmr-sample-") as work:
+        for index in chosen:
+            spec = plan.map_spec("sample", index, 0, work)
+            for key, value in itertools.islice(_split_pairs(job, spec), per_split):
+                keys.append(key)
+                values.append(value)
+    return keys, values
+
+
+def _split_pairs(job: JobSpec, spec: Any) -> Iterator[tuple[Any, Any]]:
+    if job.map_batch is not None:
+        for batch in map_task.line_batches(spec):
+            keys, values = map_task.key_value_columns(job.map_batch(batch))
+            yield from zip(keys.to_pylist(), values.to_pylist())
+        return
+    assert job.mapper is not None
+    for piece, offsets, lines in map_task.input_records(spec):
+        for offset, line in zip(offsets, lines):
+            try:
+                out = list(job.mapper((piece.path, offset), line) or ())
+            except Exception as exc:
+                raise TaskError(f"sampling keys for PARTITIONER = \"total_order\": the "
+                                f"mapper raised on {piece.path} at {offset!r}: "
+                                f"{type(exc).__name__}: {exc}") from exc
+            yield from map_task.checked_pairs(out, "mapper")
