@@ -54,14 +54,17 @@ def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], lis
     count = min(MAX_SPLITS_SAMPLED, plan.num_maps)
     chosen = sorted({i * plan.num_maps // count for i in range(count)})
     per_split = math.ceil(size / max(1, len(chosen)))
-    if job.mapper_init is not None:
-        job.mapper_init()
     keys: list[Any] = []
     values: list[Any] = []
+    initialised: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="zmr-sample-") as work:
         for index in chosen:
             spec = plan.map_spec("sample", index, 0, work)
-            for key, value in itertools.islice(_split_pairs(job, spec), per_split):
+            source = job.for_input(spec.split.input)     # INPUTS: that input's mapper
+            if source.mapper_init is not None and spec.split.input not in initialised:
+                initialised.add(spec.split.input)
+                source.mapper_init()
+            for key, value in itertools.islice(_split_pairs(source, spec), per_split):
                 keys.append(key)
                 values.append(value)
     return keys, values
