@@ -270,7 +270,8 @@ class WorkerAgent:
             if outcome.disk_error:
                 error = f"worker {self.worker_id}: {error}"
                 self._mark_unhealthy(error)
-            self._report_failure(done.key, error, outcome.traceback, outcome.lost_map)
+            self._report_failure(done.key, error, outcome.traceback, outcome.lost_map,
+                                 outcome.fatal)
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
@@ -290,10 +291,10 @@ class WorkerAgent:
         return True
 
     def _report_failure(self, key: AttemptId, error: str, tb: str,
-                        lost_map: int = -1) -> None:
+                        lost_map: int = -1, fatal: bool = False) -> None:
         log.warning("worker=%s %s failed: %s", self.worker_id, key, error)
         self._send(TaskFailed(self.worker_id, key, error, tb, lost_map, self._log_tail(key),
-                              self._free()))
+                              self._free(), fatal))
 
     def _log_tail(self, key: AttemptId) -> str:
         return read_log_tail(layout.attempt_log_path(self.data_dir, *key))
