@@ -1,8 +1,9 @@
 """Distributed grep (map-only): every input line that matches a regular expression.
 
-    ZMR_GREP_PATTERN='shuffl(e|ing)' zmr run jobs/grep.py --input data/sample --output out/grep
+    ZMR_GREP_PATTERN='storm(s|y)?' zmr run jobs/grep.py --input data/sample --output out/grep
 
-The pattern comes from the environment variable ZMR_GREP_PATTERN (default ``error``) and is
+The pattern comes from the environment variable ZMR_GREP_PATTERN (default ``error``, for
+logs: the bundled sample, a story, has none; the pattern above matches its storms) and is
 matched case-insensitively anywhere in the line, like ``grep -i -E``. It is compiled when
 ``zmr run``/``zmr submit`` loads the job, so a bad pattern fails before any work starts, and
 the compiled pattern travels to the workers with the job's code: they need no variable.
