@@ -100,18 +100,18 @@ class RetentionSettings:
     worker_log_jobs: int = entry(200, "finished jobs whose attempt logs a worker keeps",
                                  check=at_least(1))
     worker_log_age_s: float = entry(7 * _DAY_S, "a worker deletes attempt logs of jobs "
-                                                "finished longer ago", shown="604800 (7 days)",
+                                                "finished longer ago", shown="604800.0 (7 days)",
                                     check=positive)
     worker_log_bytes: int = entry(1 << 30, "attempt logs a worker keeps, in all (oldest jobs' "
                                            "go first)", types=(int, str), check=size,
-                                  shown="1GB")
+                                  shown="1073741824 (1 GB)")
     history_jobs: int = entry(1000, "finished jobs the coordinator remembers",
                               check=at_least(1))
     history_age_s: float = entry(30 * _DAY_S, "the coordinator forgets jobs finished longer "
-                                              "ago", shown="2592000 (30 days)", check=positive)
+                                              "ago", shown="2592000.0 (30 days)", check=positive)
     history_log_bytes: int = entry(256 << 20, "attempt log tails the coordinator's journal "
                                               "keeps, in all (oldest jobs' go first)",
-                                   types=(int, str), check=size, shown="256MB")
+                                   types=(int, str), check=size, shown="268435456 (256 MB)")
     every_s: float = entry(60.0, "how often workers and coordinator apply these limits",
                            check=positive)
 
