@@ -21,7 +21,7 @@ from typing import Any
 from zmr.core.errors import ConfigError
 from zmr.core.retention import Policy
 from zmr.settings.setting import Setting, entry, settings_of
-from zmr.settings.values import at_least, port_range, positive, size
+from zmr.settings.values import at_least, port_range, positive
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class RetentionSettings:
                                                 "finished longer ago", shown="604800.0 (7 days)",
                                     check=positive)
     worker_log_bytes: int = entry(1 << 30, "attempt logs a worker keeps, in all (oldest jobs' "
-                                           "go first)", types=(int, str), check=size,
+                                           "go first)", check=at_least(1),
                                   shown="1073741824 (1 GB)")
     history_jobs: int = entry(1000, "finished jobs the coordinator remembers",
                               check=at_least(1))
@@ -111,7 +111,7 @@ class RetentionSettings:
                                               "ago", shown="2592000.0 (30 days)", check=positive)
     history_log_bytes: int = entry(256 << 20, "attempt log tails the coordinator's journal "
                                               "keeps, in all (oldest jobs' go first)",
-                                   types=(int, str), check=size, shown="268435456 (256 MB)")
+                                   check=at_least(1), shown="268435456 (256 MB)")
     every_s: float = entry(60.0, "how often workers and coordinator apply these limits",
                            check=positive)
 
