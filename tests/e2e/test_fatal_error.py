@@ -72,3 +72,9 @@ def test_zmr_run_on_its_embedded_cluster_reports_a_fatal_error_once(fatal_job, t
     assert run.stderr.startswith("zmr: error: job-0001 FAILED\n"), run.stderr
     assert "raised a fatal error" in run.stderr and "not retried" in run.stderr
     assert f'File "{job}", line 8, in mapper' in run.stderr
+
+
+def test_a_fatal_error_is_never_skipped_as_a_bad_record(fatal_job, tmp_path):
+    job, inputs = fatal_job
+    with pytest.raises(zmr.FatalError, match="cannot take"):
+        zmr.run_inline(job, [inputs], str(tmp_path / "out"), skip_bad_records=10)
