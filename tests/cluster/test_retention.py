@@ -8,9 +8,9 @@ import glob
 import os
 import subprocess
 import sys
-import time
 
 import zmr
+from tests.helpers import PATIENT_S, wait_until
 from zmr.runners.local import LocalCluster
 
 JOB = "def mapper(key, line):\n    print('seen', line)\n    yield line, 1\n\n" \
@@ -28,14 +28,6 @@ def log_files(cluster: LocalCluster) -> dict[str, int]:
     return found
 
 
-def wait_for(condition, what: str, timeout_s: float = 120.0):
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return value
-
-
 def test_logs_and_history_stay_bounded_over_many_jobs(tmp_path):
     (tmp_path / "job.py").write_text(JOB)
     (tmp_path / "in.txt").write_text("".join(f"{i % 7}\n" for i in range(MAPS)))
@@ -46,10 +38,10 @@ def test_logs_and_history_stay_bounded_over_many_jobs(tmp_path):
         for n in range(1, 4):
             handle = client.submit(str(tmp_path / "job.py"), [str(tmp_path / "in.txt")],
                                    str(tmp_path / f"out{n}"), split_size=2)
-            assert handle.wait(timeout_s=300)["state"] == "SUCCEEDED"
+            assert handle.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
             # every attempt logged something; at most KEEP jobs' logs stay on the workers
-            wait_for(lambda: len(log_files(cluster)) <= KEEP, "the workers' log retention")
-            wait_for(lambda: len(client.history()) <= KEEP, "the coordinator's retention")
+            wait_until(lambda: len(log_files(cluster)) <= KEEP, "the workers' log retention")
+            wait_until(lambda: len(client.history()) <= KEEP, "the coordinator's retention")
         files = log_files(cluster)
         assert sorted(files) == ["job-0002", "job-0003"] and files["job-0003"] >= MAPS
         assert [j["job_id"] for j in client.history()] == ["job-0002", "job-0003"]
@@ -57,7 +49,7 @@ def test_logs_and_history_stay_bounded_over_many_jobs(tmp_path):
         for command in ("status", "logs"):
             run = subprocess.run([sys.executable, "-m", "zmr", command, "job-0001",
                                   "--config", cluster.config_path], capture_output=True,
-                                 text=True, timeout=120)
+                                 text=True, timeout=PATIENT_S)
             assert run.returncode == 1 and run.stderr.startswith(
                 "zmr: error: job-0001 finished long enough ago to be pruned"), run.stderr
     assert all((tmp_path / f"out{n}" / "_SUCCESS").exists() for n in range(1, 4))

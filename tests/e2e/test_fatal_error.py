@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import zmr
+from tests.helpers import PATIENT_S
 from zmr.runners.local import LocalCluster
 
 FATAL_JOB = """\
@@ -37,7 +38,7 @@ def fatal_job(tmp_path):
 def _run(job: str, inputs: str, output: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "zmr", "run", job, "--input", inputs,
                            "--output", output, *flags], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=PATIENT_S)
 
 
 def test_inline_a_fatal_error_is_the_users_error_with_their_frames(fatal_job, tmp_path):
@@ -57,7 +58,7 @@ def test_on_a_cluster_a_fatal_error_fails_the_job_without_retrying(fatal_job, tm
             zmr.Client(cluster.config_path) as client:
         handle = client.submit(job, [inputs], str(tmp_path / "out"))
         with pytest.raises(zmr.JobFailedError, match="not retried") as failed:
-            handle.wait(timeout_s=120)
+            handle.wait(timeout_s=PATIENT_S)
         status = client.status(handle.job_id)[0]
     assert "BadRecord: cannot take 'bad one'" in str(failed.value)
     assert f'File "{job}", line 8, in mapper' in str(failed.value)
