@@ -1,9 +1,10 @@
 """Distributed grep (map-only): every input line that matches a regular expression.
 
-    zmr run jobs/grep.py --param pattern='shuffl(e|ing)' --input data/sample --output out/grep
+    zmr run jobs/grep.py --param pattern='storm(s|y)?' --input data/sample --output out/grep
 
-The pattern is the job parameter ``pattern`` (default ``error``), matched
-case-insensitively anywhere in the line, like ``grep -i -E``. It is compiled at module level,
+The pattern is the job parameter ``pattern`` (default ``error``, for logs: the bundled
+sample, a story, has none; the pattern above matches its storms), matched case-insensitively
+anywhere in the line, like ``grep -i -E``. It is compiled at module level,
 so when ``zmr run``/``zmr submit`` loads the job a bad pattern fails before any work starts,
 and again on each worker when the shipped job file is imported there, from the value the
 job was submitted with (see docs/guide/parameters-and-files.md).

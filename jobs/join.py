@@ -6,7 +6,7 @@ rank of the pages it visited then::
     FROM rankings JOIN uservisits ON pageURL = destURL
     WHERE visitDate BETWEEN '2000-01-15' AND '2000-01-22' GROUP BY sourceIP
 
-    zmr run join -o out/join                                  # the sample in data/join/
+    zmr run jobs/join.py --output out/join                    # the sample in data/join/
     zmr run join -i rankings=R_DIR -i visits=V_DIR -o out/join    # other data
     zmr run join -o out/feb --param first_day=2000-02-01 --param last_day=2000-02-29
 

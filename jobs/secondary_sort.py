@@ -5,7 +5,9 @@ Input lines are ``user,date,url``. The mapper emits the composite key ``(user, d
 whole key, so the reducer meets each user once, with the visits already in date order
 (ties in date keep no particular order). No reducer state, no custom partitioner.
 
-    zmr run secondary_sort -i visits/ -o out/
+    zmr run jobs/secondary_sort.py --input data/visits --output out/secondary_sort
+
+(``data/visits`` is a small bundled sample; any folder of such lines will do.)
 """
 
 GROUP_BY = 1

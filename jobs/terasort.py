@@ -11,9 +11,11 @@ to ``LC_ALL=C sort`` of the same records.
   comparing lines is comparing records).
 * ``OUTPUT_FORMAT = "fixed"``: the records are written back as they were, back to back.
 
-    python bench/gen_terasort.py 100000 data/tera/     # 10 MB of records
-    zmr run terasort -i data/tera/ -o out/ -r 4
-    cat out/part-* | cmp - <(LC_ALL=C sort data/tera/*)
+    zmr run jobs/terasort.py --input data/tera --output out/tera --reducers 4
+    cat out/tera/part-* | cmp - <(LC_ALL=C sort data/tera/*)
+
+``data/tera`` is a bundled sample of 2,000 records (``python bench/gen_terasort.py 2000
+data/tera --files 2``); ``python bench/gen_terasort.py 100000 DIR`` makes 10 MB more.
 """
 
 INPUT_FORMAT = "fixed:100"

@@ -1,4 +1,8 @@
-"""Word count, vectorised: the mapper tokenises a whole batch of lines with pyarrow.compute,
+"""Word count, vectorised:
+
+    zmr run jobs/wordcount_vectorized.py --input data/sample --output out/wordcount_vectorized
+
+The mapper tokenises a whole batch of lines with pyarrow.compute,
 and REDUCE = "sum" lets Arrow's group_by do the combining and reducing, so no Python code
 runs per word. Same answer as jobs/wordcount.py (the tokeniser is the same regex).
 """

@@ -18,6 +18,7 @@ EXPECTED = [
     "ClusterUnreachableError",
     "ConfigError",
     "DataCorruptionError",
+    "FatalError",
     "Input",
     "InputError",
     "JobCancelledError",

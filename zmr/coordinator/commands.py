@@ -63,6 +63,14 @@ class DropSteps:
 
 
 @dataclass(frozen=True)
+class ForgetJobs:
+    """Delete these finished jobs' rows (job, tasks, attempt logs, multi-step record) from
+    the journal: the machine has forgotten them."""
+
+    job_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Publish:
     """Broadcast ``msg`` on the PUB socket (best effort: a backup to reliable messages)."""
 
@@ -105,4 +113,5 @@ class Persist:
     pipelines: tuple[PipelineChange, ...] = ()
 
 
-Command = (Send | SealOutput | AbortOutput | PlanStep | DropSteps | Publish | Persist)
+Command = (Send | SealOutput | AbortOutput | PlanStep | DropSteps | ForgetJobs | Publish
+           | Persist)

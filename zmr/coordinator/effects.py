@@ -21,6 +21,7 @@ from zmr.coordinator.commands import (
     AbortOutput,
     Command,
     DropSteps,
+    ForgetJobs,
     Persist,
     PlanStep,
     Publish,
@@ -93,6 +94,8 @@ class Effects:
             drop_steps(command)
         elif isinstance(command, Publish):
             self.publish(command.msg)
+        elif isinstance(command, ForgetJobs):
+            self.journal.forget(command.job_ids)
         elif isinstance(command, Persist):
             self.journal.save(command.changes, command.pipelines)
         return []

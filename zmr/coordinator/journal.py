@@ -86,6 +86,7 @@ class Journal:
         self._has_plan: set[str] = set()     # rows whose plan column is written
         self._logs: list[tuple[str, str, int, int, str, str, str]] = []
         self._pipelines_written: set[str] = set()   # rows whose steps and codes are in
+        self._log_bytes: dict[str, int] = {}         # finished jobs' log sizes, once counted
 
     def save(self, changes: Sequence[JobChange],
              pipelines: Sequence[PipelineChange] = ()) -> None:
@@ -172,6 +173,31 @@ class Journal:
         rows = self.db.execute(query + " ORDER BY task, idx, attempt", args).fetchall()
         return [{"task": t, "index": i, "attempt": a, "worker": w, "outcome": o, "log": text}
                 for t, i, a, w, o, text in rows]
+
+    def forget(self, job_ids: Sequence[str]) -> None:
+        """Delete every row of these (finished) jobs: retention. SQLite reuses the freed
+        pages, so the file stops growing at its high-water mark."""
+        rows = [(job_id,) for job_id in job_ids]
+        with self.db:
+            self.db.execute("BEGIN")
+            self._write_logs()
+            for table in ("jobs", "tasks", "attempt_logs", "pipelines"):
+                self.db.executemany(f"DELETE FROM {table} WHERE job_id = ?", rows)
+        for job_id in job_ids:
+            self._final.discard(job_id)
+            self._has_plan.discard(job_id)
+            self._pipelines_written.discard(job_id)
+            self._log_bytes.pop(job_id, None)
+
+    def log_bytes(self, job_ids: Sequence[str]) -> dict[str, int]:
+        """How many bytes of attempt logs each of these finished jobs keeps (counted once
+        per job: a finished job's logs do not change)."""
+        missing = [j for j in job_ids if j not in self._log_bytes]
+        for job_id in missing:
+            (total,) = self.db.execute("SELECT COALESCE(SUM(LENGTH(log)), 0) FROM "
+                                       "attempt_logs WHERE job_id = ?", (job_id,)).fetchone()
+            self._log_bytes[job_id] = int(total)
+        return {j: self._log_bytes[j] for j in job_ids}
 
     def load(self) -> list[Job]:
         """Every job ever journaled, oldest first."""

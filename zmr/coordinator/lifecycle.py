@@ -100,7 +100,23 @@ def _failed(state: CoordinatorState, msg: TaskFailed, found: tuple[Job, Task, At
         if lost.state == TaskState.SUCCEEDED:
             rerun_map(job, lost, ev, counted=False)
         return dispatch(state, ev)
+    if msg.fatal:
+        return _fatal(state, job, task, msg, ev)
     return count_failure(state, job, task, msg.worker_id, msg.error, msg.traceback, ev)
+
+
+def _fatal(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
+           ev: Stimulus) -> list[Command]:
+    """The job's code said retrying cannot help (``zmr.FatalError``): the job fails now,
+    its other attempts killed, as if the task had run out of attempts. Not counted
+    against the worker (no blacklisting): the input is at fault, not the machine."""
+    task.failures += 1
+    task.error, task.traceback = msg.error, msg.traceback
+    job.counters.increment(JOB_COUNTERS, "FAILED_ATTEMPTS")
+    task.set_state(TaskState.FAILED, ev)   # other attempts are killed with the job
+    job.error = (f"{task.name} raised a fatal error on worker {msg.worker_id} (not "
+                 f"retried): {msg.error}\n{msg.traceback}")
+    return finish_job(state, job, JobState.FAILED, ev)
 
 
 def output_sealed(state: CoordinatorState, ev: OutputSealed) -> list[Command]:

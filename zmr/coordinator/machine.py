@@ -30,6 +30,7 @@ from typing import Any
 
 from zmr.coordinator import (
     assign,
+    history,
     invariants,
     lifecycle,
     pipeline_records,
@@ -45,6 +46,7 @@ from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
     Checkpoint,
+    HistoryPruned,
     JobCancelled,
     JobSubmitted,
     OutputSealed,
@@ -109,7 +111,7 @@ class CoordinatorState:
 
     # -- lookups the handlers share ----------------------------------------------------
     def live_jobs(self) -> list[Job]:
-        # kept: every job ever run stays in ``jobs`` (history), and each event asks
+        # kept: finished jobs stay in ``jobs`` (history, until pruned), and each event asks
         if self._live is None:
             self._live = [j for j in self.jobs.values() if j.state not in FINAL_JOB_STATES]
         return self._live
@@ -176,4 +178,5 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     Restored: pipelines.restored,
     Tick: recovery.tick,
     Checkpoint: checkpoint,
+    HistoryPruned: history.prune,
 }

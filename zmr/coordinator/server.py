@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zmr.config import ClusterConfig, check_hosts, curve_for
-from zmr.coordinator import views
+from zmr.coordinator import history, views
 from zmr.coordinator.commands import Send
 from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
@@ -25,6 +25,7 @@ from zmr.coordinator.pipeline_records import submitted_steps
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
+    HistoryPruned,
     JobCancelled,
     JobSubmitted,
     PipelineSubmitted,
@@ -96,6 +97,9 @@ class CoordinatorServer:
         self.sub = _bound(SUB, config, "report_port", curve, "reports")
         self.state = _make_state(config)
         self.next_tick_s = clock()
+        self.retention = config.history_retention()
+        self.retention_every_s = config.retention.every_s
+        self.next_prune_s = clock()
         self.liveness = Liveness(interval, config.heartbeat.liveness, clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
@@ -160,7 +164,20 @@ class CoordinatorServer:
             self.effects.feed(Tick(self.clock()))
             self.effects.unsaved = True
         self.effects.persist_if_due()
+        if self.clock() >= self.next_prune_s:
+            self.next_prune_s = self.clock() + self.retention_every_s
+            self.prune_history()
         self.snapshots.refresh()
+
+    def prune_history(self) -> None:
+        """Forget the finished jobs past ``[retention]``'s history limits (memory, status,
+        journal rows), oldest first; the newest job and live jobs are always kept."""
+        forget = history.to_prune(self.state, self.journal.log_bytes, self.retention,
+                                  self.clock())
+        if forget:
+            log.info("forgetting %d finished jobs (retention): %s", len(forget),
+                     ", ".join(forget[:5]) + (", ..." if len(forget) > 5 else ""))
+            self.effects.feed(HistoryPruned(self.clock(), tuple(forget)))
 
     def _expire_workers(self) -> None:
         for worker_id in self.liveness.expired():
@@ -312,7 +329,7 @@ class CoordinatorServer:
     def handle_status(self, peer: bytes, msg: StatusRequest, blobs: list[bytes]) -> None:
         now = self.clock()
         if msg.job_id and not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(f"no such job: {msg.job_id}")
+            raise ZmrError(history.unknown_job(self.state, msg.job_id))
         workers = views.describe_workers(self.state, self.liveness.age_s)
         if self.effects.unsaved:
             self.effects.persist()   # what a client is told survives a coordinator restart
@@ -321,7 +338,7 @@ class CoordinatorServer:
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(f"no such job: {msg.job_id}")
+            raise ZmrError(history.unknown_job(self.state, msg.job_id))
         kind, _, index = msg.task.partition("-")
         if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
             raise ZmrError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
@@ -332,7 +349,7 @@ class CoordinatorServer:
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(f"no such job: {msg.job_id}")
+            raise ZmrError(history.unknown_job(self.state, msg.job_id))
         self.effects.feed(JobCancelled(self.clock(), msg.job_id))
         self.effects.persist()
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))

@@ -109,6 +109,14 @@ class Tick(Stimulus):
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryPruned(Stimulus):
+    """The retention policy (``[retention]``) chose these finished jobs (and multi-step
+    jobs, with their steps) to be forgotten."""
+
+    job_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerExpired(Stimulus):
     """A worker missed its heartbeats for the liveness timeout: it is dead."""
 

@@ -11,6 +11,9 @@
     ├── TaskError                 one attempt failed; carries the user's traceback text
     └── JobFailedError            a job gave up after retries; carries the last traceback
 
+    FatalError                    raised by *user code*: this input can never succeed, so
+                                  the job fails at the first attempt (no retries)
+
 Third-party exceptions are translated where zmr touches them (``raise X(...) from exc``) so
 that callers only ever need to catch ``ZmrError``.
 """
@@ -100,6 +103,15 @@ class JobCancelledError(JobFailedError):
     """The job was cancelled before it finished."""
 
     exit_code: ClassVar[int] = 4
+
+
+class FatalError(Exception):
+    """Raise it (or a subclass) in a mapper, reducer, combiner or any other hook of a job to
+    say that retrying cannot help (a malformed record that must not be skipped, a missing
+    lookup table): the job fails at that attempt, with no retries, and the error shows
+    your own frames. Not a ``ZmrError``: zmr never raises it, your job does, and it reaches
+    you as itself in an inline run (as any exception of yours does) and inside
+    ``JobFailedError`` from a cluster."""
 
 
 #: zmr's own source folder: frames in it are the engine's, not the user's.

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zmr.core.errors import TaskError
+from zmr.core.errors import FatalError, TaskError
 from zmr.job.counters import Counters
 from zmr.storage import codec
 
@@ -81,6 +81,8 @@ class RecordSkipper:
         try:
             out = self.mapper(key, line)
             return None if out is None else list(out)
+        except FatalError:
+            raise                     # the job said no record like this may be skipped
         except Exception as exc:  # noqa: BLE001 - any error of the user's mapper is skippable
             self._skip(key, exc)
             return None

@@ -156,6 +156,7 @@ class TaskFailed(Message):
     lost_map: int = -1
     log: str = ""
     free_slots: int = -1   # as in TaskDone
+    fatal: bool = False    # the user's code raised zmr.FatalError: fail the job, no retry
 
 
 @dataclass(frozen=True, slots=True)

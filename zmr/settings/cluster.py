@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zmr.core.errors import ConfigError
+from zmr.core.retention import Policy
 from zmr.settings.setting import Setting, entry, settings_of
-from zmr.settings.values import at_least, port_range
+from zmr.settings.values import at_least, port_range, positive
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,35 @@ class TasksSettings:
                                 check=at_least(1))
 
 
+_DAY_S = 86400.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """``[retention]``: what a long-lived cluster keeps of finished jobs (see "Running a
+    cluster for a long time"): each worker's attempt logs, and the coordinator's history
+    (``zmr status``/``logs``/``history``, the journal's rows). Newest first, within a
+    count, an age and a size; running jobs, and the newest job, are always kept."""
+
+    worker_log_jobs: int = entry(200, "finished jobs whose attempt logs a worker keeps",
+                                 check=at_least(1))
+    worker_log_age_s: float = entry(7 * _DAY_S, "a worker deletes attempt logs of jobs "
+                                                "finished longer ago", shown="604800.0 (7 days)",
+                                    check=positive)
+    worker_log_bytes: int = entry(1 << 30, "attempt logs a worker keeps, in all (oldest jobs' "
+                                           "go first)", check=at_least(1),
+                                  shown="1073741824 (1 GB)")
+    history_jobs: int = entry(1000, "finished jobs the coordinator remembers",
+                              check=at_least(1))
+    history_age_s: float = entry(30 * _DAY_S, "the coordinator forgets jobs finished longer "
+                                              "ago", shown="2592000.0 (30 days)", check=positive)
+    history_log_bytes: int = entry(256 << 20, "attempt log tails the coordinator's journal "
+                                              "keeps, in all (oldest jobs' go first)",
+                                   check=at_least(1), shown="268435456 (256 MB)")
+    every_s: float = entry(60.0, "how often workers and coordinator apply these limits",
+                           check=positive)
+
+
 @dataclass(frozen=True)
 class SecuritySettings:
     """``[security]``: CurveZMQ and which addresses may be used without it."""
@@ -112,6 +142,7 @@ class ClusterConfig:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     tasks: TasksSettings = field(default_factory=TasksSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     path: str = "<defaults>"
 
@@ -140,6 +171,16 @@ class ClusterConfig:
     def endpoint(self, port_key: str) -> str:
         """``tcp://host:port`` of one of the coordinator's sockets (``control_port``, ...)."""
         return f"tcp://{self.coordinator.host}:{getattr(self.coordinator, port_key)}"
+
+    def log_retention(self) -> Policy:
+        """How much of its attempt logs a worker keeps."""
+        r = self.retention
+        return Policy(r.worker_log_jobs, r.worker_log_age_s, r.worker_log_bytes)
+
+    def history_retention(self) -> Policy:
+        """How much history the coordinator keeps."""
+        r = self.retention
+        return Policy(r.history_jobs, r.history_age_s, r.history_log_bytes)
 
     @property
     def worker_slots(self) -> int:

@@ -60,6 +60,13 @@ def at_least(low: int) -> Check:
     return check
 
 
+def positive(value: Any, label: str) -> float:
+    """A number above zero (a duration, a rate)."""
+    if value <= 0:
+        raise ConfigError(f"{label} must be > 0, got {value!r}")
+    return value
+
+
 def one_of(*names: str) -> Check:
     """One of ``names`` (the error lists them)."""
     def check(value: Any, label: str) -> str:

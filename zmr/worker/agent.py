@@ -46,6 +46,7 @@ from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_w
 from zmr.worker.executor import warm_up
 from zmr.worker.housekeeping import (
     jobs_on_disk,
+    prune_logs,
     purge_job,
     read_log_tail,
 )
@@ -83,6 +84,7 @@ class WorkerAgent:
         self.stopping = False
         self.failed = False             # stopped because something broke: exit status 1
         self.unhealthy_until = 0.0
+        self.next_prune_s = 0.0         # monotonic time the log retention is next applied
         self.coordinator_seq = 0
         self.backoff_s = interval
         self.dealer: Channel | None = None
@@ -127,6 +129,20 @@ class WorkerAgent:
                                     len(self.slots.attempts()), self.slots.progress()))
         self._check_coordinator()
         self._check_shuffle()
+        self._prune_logs()
+
+    def _prune_logs(self) -> None:
+        """Apply ``[retention]`` to the attempt logs every ``every_s`` (and as a job ends), so
+        a worker that runs for months keeps a bounded amount of them."""
+        if time.monotonic() < self.next_prune_s:
+            return
+        self.next_prune_s = time.monotonic() + self.config.retention.every_s
+        running = frozenset(key.job_id for key in self.slots.attempts())
+        gone = prune_logs(self.data_dir, self.config.log_retention(), time.time(), running)
+        if gone:
+            log.info("worker=%s deleted the logs of %d finished jobs (retention): %s",
+                     self.worker_id, len(gone), ", ".join(gone[:5]) +
+                     (", ..." if len(gone) > 5 else ""))
 
     def _wait_s(self) -> float:
         wait = self.beat.time_left_s()
@@ -224,6 +240,7 @@ class WorkerAgent:
             log.info("worker=%s killed %s", self.worker_id, key)
         self.shuffle.withdraw(job_id)
         purge_job(self.data_dir, job_id)
+        self.next_prune_s = 0.0             # its logs now count against the retention
 
     def _coordinator_beat(self, beat: Heartbeat) -> None:
         """Beats are numbered from 1 by each coordinator process: a number that goes back
@@ -270,7 +287,8 @@ class WorkerAgent:
             if outcome.disk_error:
                 error = f"worker {self.worker_id}: {error}"
                 self._mark_unhealthy(error)
-            self._report_failure(done.key, error, outcome.traceback, outcome.lost_map)
+            self._report_failure(done.key, error, outcome.traceback, outcome.lost_map,
+                                 outcome.fatal)
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
@@ -290,10 +308,10 @@ class WorkerAgent:
         return True
 
     def _report_failure(self, key: AttemptId, error: str, tb: str,
-                        lost_map: int = -1) -> None:
+                        lost_map: int = -1, fatal: bool = False) -> None:
         log.warning("worker=%s %s failed: %s", self.worker_id, key, error)
         self._send(TaskFailed(self.worker_id, key, error, tb, lost_map, self._log_tail(key),
-                              self._free()))
+                              self._free(), fatal))
 
     def _log_tail(self, key: AttemptId) -> str:
         return read_log_tail(layout.attempt_log_path(self.data_dir, *key))

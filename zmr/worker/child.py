@@ -42,6 +42,7 @@ class Outcome:
     traceback: str = ""
     lost_map: int = -1
     disk_error: bool = False     # the worker's own disk failed, not the user's code
+    fatal: bool = False          # the user's code raised zmr.FatalError: no retry
 
 
 def noop() -> None:
@@ -99,14 +100,14 @@ def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str
 
 
 def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
-    from zmr.core.errors import FetchFailedError, user_traceback
+    from zmr.core.errors import FatalError, FetchFailedError, user_traceback
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
     _log_quietly(traceback.format_exc())    # the attempt's log keeps every frame
     text = user_traceback(exc)
     disk = _disk_error(exc, spec.work_dir)
     return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
-                   lost_map=lost, disk_error=bool(disk))
+                   lost_map=lost, disk_error=bool(disk), fatal=isinstance(exc, FatalError))
 
 
 def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,

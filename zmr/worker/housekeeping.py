@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
+from zmr.core.retention import Item, Policy, to_forget
 from zmr.storage import layout
 
 #: What survives the end of a job in its directory.
@@ -55,6 +57,49 @@ def purge_job(data_dir: str, job_id: str) -> None:
                 os.unlink(path)
             except OSError:
                 pass
+
+
+def prune_logs(data_dir: str, policy: Policy, now_s: float,
+               running: frozenset[str] = frozenset()) -> list[str]:
+    """Delete the attempt logs of finished jobs past ``policy`` (count, age, bytes: newest
+    first, by when a job's log folder last changed); the jobs whose logs went, oldest
+    first. A job with an attempt ``running`` here, or still holding map outputs (its job
+    is not over), keeps its logs. A job's folder goes with its logs once nothing else is
+    left in it."""
+    live = running | frozenset(jobs_on_disk(data_dir))
+    forget = to_forget(_log_folders(data_dir), policy, now_s, live)
+    for job_id in forget:
+        job_dir = layout.job_work_dir(data_dir, job_id)
+        shutil.rmtree(os.path.join(job_dir, layout.LOGS), ignore_errors=True)
+        try:
+            os.rmdir(job_dir)                   # only if empty: a new attempt may have begun
+        except OSError:
+            pass
+    return forget
+
+
+def _log_folders(data_dir: str) -> Iterator[Item]:
+    try:
+        entries = list(os.scandir(data_dir))
+    except OSError:
+        return
+    for entry in entries:
+        logs = os.path.join(entry.path, layout.LOGS)
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            stat = os.stat(logs)
+            files = list(os.scandir(logs))
+        except OSError:
+            continue
+        yield Item(entry.name, stat.st_mtime, sum(_size(f) for f in files))
+
+
+def _size(entry: os.DirEntry[str]) -> int:
+    try:
+        return entry.stat(follow_symlinks=False).st_size
+    except OSError:
+        return 0                                # deleted meanwhile
 
 
 #: How much of an attempt's log travels to the coordinator with its result.

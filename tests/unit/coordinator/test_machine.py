@@ -125,6 +125,24 @@ def test_failures_retry_then_fail_the_job_with_the_traceback():
     assert AbortOutput(job_id, "/out") in cmds
 
 
+def test_a_fatal_error_fails_the_job_at_its_first_attempt():
+    """zmr.FatalError in the job's code: no retry, the other attempts killed with the job,
+    and the worker not held to blame (no blacklisting)."""
+    s = CoordinatorState(max_attempts=4)
+    job_id, _ = submit(s, plan(maps=2))
+    register(s, "w1", slots=2)
+    cmds = failed(s, 1.0, "w1", job_id, "map", 0, 1, "FatalError: bad row", "TB", fatal=True)
+    job = s.jobs[job_id]
+    assert job.state == JobState.FAILED
+    assert job.error.startswith(f"{job_id}/map-00000 raised a fatal error on worker w1")
+    assert "not retried" in job.error and "FatalError: bad row" in job.error and "TB" in job.error
+    assert job.maps[0].state == TaskState.FAILED and job.maps[0].failures == 1
+    assert Send("w1", kill_message(job_id, "map", 1, 1)) in cmds
+    assert AbortOutput(job_id, "/out") in cmds
+    assert job.worker_failures == {}
+    assert assigned(ask(s, "w1", now=2.0)) == []
+
+
 def test_lost_map_output_reruns_exactly_that_map():
     s = CoordinatorState()
     job_id, _ = submit(s, plan(maps=2))
