@@ -41,7 +41,7 @@ class LocalCluster:
 
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
-                 coordinator_timeout_s: float = 10.0, max_attempts: int = 4,
+                 give_up_after_s: float = 0.0, max_attempts: int = 4,
                  settings: dict[tuple[str, str], Any] | None = None, log_level: str = "info",
                  **tasks: Any) -> None:
         self.num_workers = workers
@@ -57,7 +57,7 @@ class LocalCluster:
             ("dashboard", "port"): free_port(),
             ("worker", "data_dir"): os.path.join(self.base_dir, "workers"),
             ("worker", "slots"): slots,
-            ("worker", "coordinator_timeout_s"): coordinator_timeout_s,
+            ("worker", "give_up_after_s"): give_up_after_s,
             ("heartbeat", "interval_s"): heartbeat_interval_s,
             ("heartbeat", "liveness"): liveness,
             ("tasks", "max_attempts"): max_attempts,
@@ -67,6 +67,7 @@ class LocalCluster:
         self.coordinator: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self.client: Client = None  # type: ignore[assignment]
+        self.keep_logs = False        # a process died at start: its logs outlive stop()
 
     def __enter__(self) -> LocalCluster:
         self.start()
@@ -84,7 +85,7 @@ class LocalCluster:
                                                            self.config_path])
             for _ in range(self.num_workers):
                 self.add_worker()
-            self.wait_for_workers(self.num_workers)
+            self.wait_for_workers(self.num_workers, starting=True)
         except BaseException:
             self.stop()           # never leave half a cluster behind
             raise
@@ -100,31 +101,57 @@ class LocalCluster:
 
     def restart_coordinator(self) -> None:
         """kill -9 the coordinator and start it again on the same config and state."""
+        self.kill_coordinator()
+        self.start_coordinator()
+
+    def kill_coordinator(self) -> None:
+        """kill -9 the coordinator (its workers keep trying to reach it)."""
         assert self.coordinator is not None
         self.coordinator.kill()
         self.coordinator.wait()
         self.client.close()
+
+    def start_coordinator(self) -> None:
+        """Start the coordinator on this cluster's config and state (again)."""
         self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
                                                        self.config_path])
 
-    def wait_for_workers(self, count: int, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+    def wait_for_workers(self, count: int, timeout_s: float | None = None,
+                         starting: bool = False) -> None:
+        """Wait until ``count`` workers are registered: as long as the coordinator (and,
+        ``starting``, every worker process started) is alive: a busy machine may take
+        minutes to start them; at most ``timeout_s`` if given. A process that died is an
+        error with the end of its log, and the logs are kept (:attr:`keep_logs`)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while deadline is None or time.monotonic() < deadline:
             try:
                 if len(self.client.workers()) >= count:
                     return
             except ZmrError:
                 pass
-            self._check_coordinator_alive()
+            self._check_alive(starting)
             time.sleep(0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
-                       f"(logs: {os.path.join(self.base_dir, 'logs')})")
+                       f"(logs: {self.logs_dir})")
 
-    def _check_coordinator_alive(self) -> None:
+    @property
+    def logs_dir(self) -> str:
+        return os.path.join(self.base_dir, "logs")
+
+    def _check_alive(self, starting: bool) -> None:
         if self.coordinator is not None and self.coordinator.poll() is not None:
-            log = os.path.join(self.base_dir, "logs", "coordinator.log")
-            raise ZmrError(f"the coordinator exited with code {self.coordinator.returncode}; "
-                           f"see {log}")
+            self._died("coordinator", self.coordinator)
+        for worker_id, proc in self.workers.items() if starting else ():
+            if proc.poll() is not None:
+                self._died(f"worker {worker_id}", proc, worker_id)
+
+    def _died(self, what: str, proc: subprocess.Popen[bytes], name: str = "coordinator"
+              ) -> None:
+        self.keep_logs = True
+        log = os.path.join(self.logs_dir, f"{name}.log")
+        raise ZmrError(f"the embedded cluster's {what} exited with code {proc.returncode} "
+                       f"while starting; the end of its log ({log}):\n"
+                       f"{_tail(log)}\n(logs kept in {self.logs_dir})")
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         args = [*args, "--log-level", self.log_level]
@@ -158,8 +185,31 @@ class LocalCluster:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if self._own_dir:
+        if self._own_dir and self.keep_logs:
+            _remove_all_but(self.base_dir, "logs")
+        elif self._own_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _remove_all_but(directory: str, kept: str) -> None:
+    for name in os.listdir(directory):
+        if name != kept:
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log, indented (what explains a death is at its end)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 16384))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return f"  (cannot read it: {exc})"
+    return "\n".join("  " + line for line in text.splitlines()[-lines:]) or "  (empty)"
 
 
 def _wait_all(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:

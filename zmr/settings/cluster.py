@@ -33,6 +33,14 @@ class CoordinatorSettings:
     heartbeat_port: int = entry(5571, "PUB socket: coordinator heartbeats and broadcasts")
     report_port: int = entry(5572, "SUB socket the workers' PUB sockets connect to")
     state_dir: str = entry(".zmr/coordinator", "coordinator state")
+    restore_grace_s: float = entry(0.0, "after a restart, how long the coordinator waits for "
+                                        "workers to re-register with the attempts and map "
+                                        "outputs they hold before re-running them elsewhere; "
+                                        "0 = four heartbeat timeouts "
+                                        "(`4 * interval_s * liveness`)", shown="0.0 (auto)")
+    no_worker_warning_s: float = entry(30.0, "a queued or running job with no live worker "
+                                             "for this long is flagged in `zmr status`, the "
+                                             "log and the dashboard")
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,17 @@ class WorkerSettings:
                                    "free port of the range (for firewalls); \"\" = any free "
                                    "port", check=port_range)
     advertise: str = entry("", "address other hosts should use for this worker")
-    coordinator_timeout_s: float = entry(10.0, "a worker exits after the coordinator is "
-                                               "silent this long")
+    give_up_after_s: float = entry(0.0, "a worker exits after its coordinator has been "
+                                        "unreachable this long; 0 = keep retrying forever "
+                                        "(any start order, any restart delay)",
+                                   shown="0.0 (never)")
+    reconnect_backoff_max_s: float = entry(8.0, "longest wait between a worker's "
+                                                "registration attempts (the wait doubles from "
+                                                "the heartbeat interval up to this)")
+    fetch_timeout_s: float = entry(15.0, "a reducer gives up on a map output whose worker "
+                                         "sends nothing for this long (the map is re-run)")
+    unhealthy_pause_s: float = entry(30.0, "a worker whose disk failed takes no tasks for "
+                                           "this long before checking it again")
 
 
 @dataclass(frozen=True)
@@ -154,11 +171,18 @@ SECTIONS: dict[str, type] = {name: kind for name, kind in
 CLUSTER_SETTINGS: tuple[Setting, ...] = tuple(
     setting for name, kind in SECTIONS.items() for setting in settings_of(kind, section=name))
 _BY_KEY = {(s.section, s.name): s for s in CLUSTER_SETTINGS}
+#: Keys that were settings once -> what to write instead (an old config gets told).
+RETIRED = {("worker", "coordinator_timeout_s"):
+           "workers now keep retrying their coordinator; [worker] give_up_after_s = N makes "
+           "them exit after N seconds without it"}
 
 
 def _setting(path: str, section: str, key: str) -> Setting:
     if section not in SECTIONS:
         raise ConfigError(f"{path}: unknown section [{section}]")
+    if (section, key) in RETIRED:
+        raise ConfigError(f"{path}: [{section}] {key} is no longer a setting: "
+                          f"{RETIRED[section, key]}")
     if (section, key) not in _BY_KEY:
         raise ConfigError(f"{path}: unknown key {key!r} in [{section}]")
     return _BY_KEY[section, key]
