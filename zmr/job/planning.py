@@ -52,7 +52,7 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) 
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
-                   _key_order(job, o).to_dict())
+                   _key_order(job, o).to_dict(), o.max_line_length)
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
 
 

@@ -193,12 +193,12 @@ def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any],
     if piece.format in RECORD_FORMATS:
         return ((where, records(batch, spec.format_options))
                 for where, batch in _record_batches(spec, piece))
-    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec), spec.max_line_length)
 
 
 def _record_batches(spec: MapTaskSpec, piece: Split
                     ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
-    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec), spec.max_line_length)
              if piece.format in LINE_FORMATS else iter(()))
     return iter_record_batches(piece, lines, spec.format_options)
 
