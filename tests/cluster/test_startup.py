@@ -172,3 +172,18 @@ def test_an_embedded_worker_that_dies_at_start_is_an_error_with_its_log(tmp_path
     assert os.path.isfile(os.path.join(cluster.logs_dir, "local-1.log"))    # kept
     assert not os.path.exists(os.path.join(cluster.base_dir, "workers"))
     shutil.rmtree(cluster.base_dir)
+
+
+def test_an_embedded_cluster_whose_picked_port_was_taken_picks_others(tmp_path):
+    """Ports are picked free before the coordinator binds them; another process (a second
+    ``zmr run``, any outgoing connection) may take one meanwhile: start() tries again."""
+    cluster = LocalCluster(workers=1, base_dir=str(tmp_path / "c"))
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", cluster.settings["coordinator", "report_port"]))
+    taken.listen()
+    try:
+        with cluster:
+            assert len(cluster.client.workers()) == 1
+            assert cluster.client.config.coordinator.report_port != taken.getsockname()[1]
+    finally:
+        taken.close()

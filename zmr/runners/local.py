@@ -24,6 +24,10 @@ from zmr.core.errors import ZmrError
 from zmr.transport.sockets import free_port
 
 PR_SET_PDEATHSIG = 1
+PORT_KEYS = (("coordinator", "control_port"), ("coordinator", "heartbeat_port"),
+             ("coordinator", "report_port"), ("dashboard", "port"))
+#: Times start() picks fresh ports when one it picked was taken before it was bound.
+PORT_TRIES = 5
 
 
 def _die_with_parent() -> None:
@@ -49,10 +53,11 @@ class LocalCluster:
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
         self.config_path = os.path.join(self.base_dir, "cluster.toml")
+        # ports picked here may be taken by the time the coordinator binds (another
+        # process's connection, another cluster): start() then picks fresh ones
+        self._own_ports = [key for key in PORT_KEYS if key not in (settings or {})]
         self.settings: dict[tuple[str, str], Any] = {
-            ("coordinator", "control_port"): free_port(),
-            ("coordinator", "heartbeat_port"): free_port(),
-            ("coordinator", "report_port"): free_port(),
+            **_fresh_ports(),
             ("coordinator", "state_dir"): os.path.join(self.base_dir, "coordinator"),
             ("dashboard", "port"): free_port(),
             ("worker", "data_dir"): os.path.join(self.base_dir, "workers"),
@@ -77,18 +82,38 @@ class LocalCluster:
         self.stop()
 
     def start(self) -> None:
-        os.makedirs(os.path.join(self.base_dir, "logs"), exist_ok=True)
-        write_config(self.config_path, self.settings)
-        self.client = Client(load_config(self.config_path))
+        os.makedirs(self.logs_dir, exist_ok=True)
         try:
-            self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
-                                                           self.config_path])
-            for _ in range(self.num_workers):
-                self.add_worker()
-            self.wait_for_workers(self.num_workers, starting=True)
+            for tries_left in reversed(range(PORT_TRIES)):
+                self._launch()
+                try:
+                    self.wait_for_workers(self.num_workers, starting=True)
+                    return
+                except _PortTaken:
+                    if not tries_left or not self._own_ports:
+                        raise
+                self._stop_workers()
+                self.settings.update(_fresh_ports(self._own_ports))
         except BaseException:
             self.stop()           # never leave half a cluster behind
             raise
+
+    def _launch(self) -> None:
+        """Config, coordinator and workers (those added before ``start`` too)."""
+        write_config(self.config_path, self.settings)
+        self.client = Client(load_config(self.config_path))
+        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
+                                                       self.config_path])
+        for worker_id in list(self.workers):
+            self.add_worker(worker_id)
+        while len(self.workers) < self.num_workers:
+            self.add_worker()
+
+    def _stop_workers(self) -> None:
+        self.client.close()
+        for proc in self.workers.values():
+            proc.kill()
+            proc.wait()
 
     def add_worker(self, worker_id: str | None = None, config_path: str | None = None) -> str:
         """Start a worker (on this cluster's config unless told otherwise); reusing an id
@@ -124,12 +149,12 @@ class LocalCluster:
         error with the end of its log, and the logs are kept (:attr:`keep_logs`)."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while deadline is None or time.monotonic() < deadline:
+            self._check_alive(starting)     # first: a dead coordinator never answers
             try:
                 if len(self.client.workers()) >= count:
                     return
             except ZmrError:
                 pass
-            self._check_alive(starting)
             time.sleep(0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
                        f"(logs: {self.logs_dir})")
@@ -147,11 +172,15 @@ class LocalCluster:
 
     def _died(self, what: str, proc: subprocess.Popen[bytes], name: str = "coordinator"
               ) -> None:
-        self.keep_logs = True
         log = os.path.join(self.logs_dir, f"{name}.log")
+        tail = _tail(log)
+        if name == "coordinator" and proc.returncode == 2 and "cannot " in tail and (
+                "bind" in tail or "listen" in tail):
+            raise _PortTaken(tail)
+        self.keep_logs = True
         raise ZmrError(f"the embedded cluster's {what} exited with code {proc.returncode} "
                        f"while starting; the end of its log ({log}):\n"
-                       f"{_tail(log)}\n(logs kept in {self.logs_dir})")
+                       f"{tail}\n(logs kept in {self.logs_dir})")
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         args = [*args, "--log-level", self.log_level]
@@ -189,6 +218,15 @@ class LocalCluster:
             _remove_all_but(self.base_dir, "logs")
         elif self._own_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+class _PortTaken(ZmrError):
+    """The coordinator could not bind a port picked for it: pick others and try again."""
+
+
+def _fresh_ports(keys: tuple[tuple[str, str], ...] | list[tuple[str, str]] = PORT_KEYS
+                 ) -> dict[tuple[str, str], int]:
+    return {key: free_port() for key in keys}
 
 
 def _remove_all_but(directory: str, kept: str) -> None:
