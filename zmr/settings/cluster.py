@@ -104,6 +104,16 @@ class TasksSettings:
 
 
 @dataclass(frozen=True)
+class ClientSettings:
+    """``[client]``: `zmr submit`, `status`, `wait`, ... and `zmr.Client`."""
+
+    timeout_s: float = entry(10.0, "how long a client waits for the coordinator to answer "
+                                   "one request before it reports the cluster unreachable "
+                                   "(exit code 3); raise it for a coordinator on a busy "
+                                   "machine")
+
+
+@dataclass(frozen=True)
 class SecuritySettings:
     """``[security]``: CurveZMQ and which addresses may be used without it."""
 
@@ -126,6 +136,7 @@ class ClusterConfig:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     tasks: TasksSettings = field(default_factory=TasksSettings)
+    client: ClientSettings = field(default_factory=ClientSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     path: str = "<defaults>"
 
