@@ -50,11 +50,12 @@ class Client:
     """Talks to the coordinator named by a config file (or ``ZMR_CONFIG``)."""
 
     def __init__(self, config: ClusterConfig | str | None = None,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float | None = None) -> None:
         if not isinstance(config, ClusterConfig):
             config = load_config(config or os.environ.get("ZMR_CONFIG"))
         self.config = config
-        self.timeout_s = timeout_s
+        # per request: [client] timeout_s unless told otherwise
+        self.timeout_s = config.client.timeout_s if timeout_s is None else timeout_s
         self._channel: Channel | None = None
 
     def __enter__(self) -> Client:

@@ -14,7 +14,7 @@ from tests.helpers import EXAMPLES, JOBS, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
-FAST = dict(heartbeat_interval_s=0.5, liveness=4, coordinator_timeout_s=30.0,
+FAST = dict(heartbeat_interval_s=0.5, liveness=4, give_up_after_s=0.0,
             max_attempts=8, speculative_min_runtime_s=1.0)
 
 

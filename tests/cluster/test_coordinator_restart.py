@@ -39,7 +39,7 @@ def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path)
     inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
     job_path = _marking_job(tmp_path, marks)
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
-                      liveness=3, coordinator_timeout_s=20.0) as cluster:
+                      liveness=3) as cluster:
         job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), reducers=2,
                                     combine_files=False)      # a map per file
         while job.status()["maps_done"] < 4:

@@ -126,7 +126,7 @@ def test_coordinator_kill_9_during_step_2_resumes_without_rerunning_step_1(tmp_p
     inputs = write_lines(tmp_path / "in", files=3, lines_per_file=40)
     out = tmp_path / "out"
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
-                      liveness=3, coordinator_timeout_s=20.0) as cluster:
+                      liveness=3) as cluster:
         handle = cluster.client.submit(job, [inputs], str(out))
 
         def step_2_reducing() -> bool:

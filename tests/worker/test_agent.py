@@ -38,5 +38,7 @@ def test_worker_without_a_free_shuffle_port_exits_with_the_reason(tmp_path):
                               text=True, timeout=60)
     finally:
         squatter.close()
-    assert proc.returncode == 1
-    assert f"zmr.worker: error: cannot bind tcp://127.0.0.1:{port}-{port}" in proc.stderr
+    assert proc.returncode == 2                      # a setting to change, like the coordinator's
+    assert (f'zmr.worker: error: {config}: [worker] shuffle_ports = "{port}-{port}": cannot '
+            f"bind tcp://127.0.0.1:{port}-{port}") in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -109,6 +109,8 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
         if job.get("params"):
             print(f"    params: {_params(job['params'])}")
+        if job.get("warning"):
+            print(f"    warning: {job['warning']}")
         if args.job_id:
             _print_details(job)
     return 0
@@ -206,7 +208,11 @@ def _when(t: float | None) -> str:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    attempts = _client(args).logs(args.job_id, args.task)
+    client = _client(args)
+    attempts = client.logs(args.job_id, args.task)
+    warning = client.job(args.job_id).get("warning")
+    if warning:                 # why there may be no (new) logs: nothing can run
+        print(f"zmr: warning: {args.job_id}: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(attempts, indent=2))
         return 0

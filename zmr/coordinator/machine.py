@@ -76,6 +76,8 @@ class CoordinatorState:
     min_runtime_s: float = 5.0
     restore_grace_s: float = 12.0
     restored_at: float | None = None
+    no_worker_warning_s: float = 30.0
+    workerless_since: float | None = None    # since when no worker is registered (ticks)
     jobs: dict[str, Job] = field(default_factory=dict)
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     pipelines: dict[str, PipelineJob] = field(default_factory=dict)   # multi-step jobs

@@ -149,6 +149,10 @@ def _settle_restore(state: CoordinatorState, ev: Stimulus) -> None:
 def tick(state: CoordinatorState, ev: Tick) -> list[Command]:
     """Time passes: kill attempts whose progress stalled, then look for stragglers."""
     commands: list[Command] = []
+    if state.workers:
+        state.workerless_since = None
+    elif state.workerless_since is None:
+        state.workerless_since = ev.now
     if state.restored_at is not None and ev.now - state.restored_at > state.restore_grace_s:
         _settle_restore(state, ev)
     for job in state.live_jobs():

@@ -71,9 +71,9 @@ from zmr.transport.sockets import (
     SUB,
     Channel,
     PeerGone,
+    bound_channel,
     bound_endpoint,
     is_tcp_endpoint,
-    make_socket,
     poll,
 )
 
@@ -104,6 +104,7 @@ class CoordinatorServer:
         self.beat = Beat(interval, clock)
         self.stopping = False
         self.refused = 0                # requests answered with an error
+        self.warned_s: dict[str, float] = {}    # job id -> when "no worker" was last logged
         self.journal = Journal(config.coordinator.state_dir)
         self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
         self._restore()
@@ -163,6 +164,7 @@ class CoordinatorServer:
             self.next_tick_s = self.clock() + 0.5
             self.effects.feed(Tick(self.clock()))
             self.effects.unsaved = True
+            self._warn_workerless()
         self.effects.persist_if_due()
         if self.clock() >= self.next_prune_s:
             self.next_prune_s = self.clock() + self.retention_every_s
@@ -186,6 +188,23 @@ class CoordinatorServer:
             self.liveness.forget(worker_id)
             self.effects.feed(WorkerExpired(self.clock(), worker_id))
             self.effects.unsaved = True
+
+    def _warn_workerless(self) -> None:
+        """Say so, once per ``no_worker_warning_s``, when jobs wait with no worker at all:
+        a cluster whose workers never came back must not look merely slow."""
+        now, every = self.clock(), self.state.no_worker_warning_s
+        waiting = views.workerless_jobs(self.state, now)
+        if not waiting and self.warned_s:
+            log.info("workers registered again: jobs resume")
+        for job_id, waited in waiting:
+            if now - self.warned_s.get(job_id, 0.0) >= every:
+                self.warned_s[job_id] = now
+                log.warning("job=%s: no live worker for %.0fs ([coordinator] "
+                            "no_worker_warning_s = %g): start workers (python -m zmr.worker "
+                            "CONFIG) or check that they reach %s", job_id, waited, every,
+                            bound_endpoint(self.router.sock))
+        if not waiting:
+            self.warned_s = {}
 
     def _send(self, command: Send) -> bool:
         """Deliver a machine's ``Send``; False if the worker's connection is gone."""
@@ -377,17 +396,16 @@ def _make_state(config: ClusterConfig) -> CoordinatorState:
         slow_factor=config.tasks.speculative_slow_factor,
         min_runtime_s=config.tasks.speculative_min_runtime_s,
         # a restarted coordinator waits this long for workers to come back and re-register
-        restore_grace_s=interval * liveness * 4)
+        restore_grace_s=config.coordinator.restore_grace_s or interval * liveness * 4,
+        no_worker_warning_s=config.coordinator.no_worker_warning_s)
 
 
 def _bound(kind: int, config: ClusterConfig, port_key: str, curve: Curve | None,
            name: str) -> Channel:
     """A socket bound to one of the coordinator's ports; a port that cannot be bound (in
     use, most often) is an error naming the setting, so the user knows what to change."""
-    try:
-        return Channel(make_socket(kind, bind=config.endpoint(port_key), curve=curve), name)
-    except ZmrError as exc:
-        port = getattr(config.coordinator, port_key)
-        raise ConfigError(f"{config.path}: [coordinator] {port_key} = {port}: {exc} (is "
-                          f"another coordinator running? stop it, or choose another port)"
-                          ) from None
+    port = getattr(config.coordinator, port_key)
+    return bound_channel(kind, config.endpoint(port_key), name, curve=curve,
+                         setting=f"{config.path}: [coordinator] {port_key} = {port}",
+                         hint="is another coordinator running? stop it, or choose another "
+                              "port")

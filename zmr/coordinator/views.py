@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 from zmr.coordinator import policy, records
 from zmr.coordinator.pipeline_records import describe_pipeline
 from zmr.coordinator.pipelines import owner_of
-from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.coordinator.states import FINAL_JOB_STATES, JobState
 from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
+
+
+LIVE_STATES = frozenset({JobState.QUEUED.value, JobState.RUNNING.value})
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,15 @@ def describe_jobs(state: CoordinatorState, now: float, job_id: str = "",
                   brief: bool = False) -> list[dict[str, Any]]:
     """Every job (or the one named) as a status reply shows it, oldest first. A multi-step
     job is one entry; its step jobs are not listed apart (asked for by id, they answer)."""
+    listed = _described(state, now, job_id, brief)
+    for described in listed:
+        described["warning"] = no_worker_warning(state, now, described)
+    # ids are numbered in submission order (a restart reads pipelines after jobs)
+    return sorted(listed, key=lambda d: records.job_number(d["job_id"]))
+
+
+def _described(state: CoordinatorState, now: float, job_id: str,
+               brief: bool) -> list[dict[str, Any]]:
     if job_id:
         pipeline = state.pipelines.get(job_id)
         if pipeline is not None:
@@ -99,9 +111,32 @@ def describe_jobs(state: CoordinatorState, now: float, job_id: str = "",
         return [records.describe_job(state.jobs[job_id], now, brief)]
     listed = [records.describe_job(j, now, brief) for j in state.jobs.values()
               if not owner_of(j.job_id)]
-    listed += [describe_pipeline(p, state.jobs, now, brief) for p in state.pipelines.values()]
-    # ids are numbered in submission order (a restart reads pipelines after jobs)
-    return sorted(listed, key=lambda d: records.job_number(d["job_id"]))
+    return listed + [describe_pipeline(p, state.jobs, now, brief)
+                     for p in state.pipelines.values()]
+
+
+def no_worker_warning(state: CoordinatorState, now: float, job: dict[str, Any]) -> str:
+    """Why a queued or running job cannot move ("" if it can, as far as workers go): no
+    worker has been registered for longer than ``no_worker_warning_s`` of its life."""
+    if job["state"] not in LIVE_STATES or state.workerless_since is None:
+        return ""
+    waited = now - max(state.workerless_since, job["submitted_s"])
+    if waited <= state.no_worker_warning_s:
+        return ""
+    return (f"no live worker for {waited:.0f}s (over [coordinator] no_worker_warning_s = "
+            f"{state.no_worker_warning_s:g}): the job waits until workers register; start "
+            "some (python -m zmr.worker CONFIG, ./run_cluster.sh N) or check that they "
+            "reach the coordinator")
+
+
+def workerless_jobs(state: CoordinatorState, now: float) -> list[tuple[str, float]]:
+    """(job id, seconds waited) of each live job that has had no worker for longer than
+    ``no_worker_warning_s``: cheap enough for every tick (no job is described)."""
+    if state.workerless_since is None:
+        return []
+    waited = ((job.job_id, now - max(state.workerless_since, job.submitted_s))
+              for job in state.live_jobs())
+    return [(job_id, w) for job_id, w in waited if w > state.no_worker_warning_s]
 
 
 def describe_workers(state: CoordinatorState,

@@ -16,6 +16,7 @@ from zmr.core.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
 #: Intermediate compression codecs (Arrow IPC buffer compression); see docs/benchmarks.md.
 COMPRESSIONS = ("none", "lz4", "zstd")
 DEFAULT_COMPRESSION = "none"
+DEFAULT_MAX_LINE = 128 << 20     # the max_line_length setting's default (settings/job.py)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class JobPlan(JsonValue):
     # (the output schema) in format_options
     input_options: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)    # side file name -> client path
+    max_line_length: int = DEFAULT_MAX_LINE    # longest input line read, in bytes
 
     @property
     def num_maps(self) -> int:
@@ -62,7 +64,7 @@ class JobPlan(JsonValue):
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
                            self.task_memory, self.output_format, options,
-                           self.params, self.ordering)
+                           self.params, self.ordering, self.max_line_length)
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],

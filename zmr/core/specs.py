@@ -138,6 +138,7 @@ class MapTaskSpec(JsonValue):
     format_options: dict[str, Any] = field(default_factory=dict)  # columns, records, types
     params: dict[str, Any] = field(default_factory=dict)   # what zmr.param() reads
     ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
+    max_line_length: int = 128 << 20   # longest input line read (MAX_LINE_LENGTH), bytes
 
 
 

@@ -15,6 +15,7 @@ PAGE = r"""<!doctype html>
  position:relative;display:inline-block;vertical-align:middle}
  .bar>span{position:absolute;left:0;top:0;bottom:0;background:#3c8dde;border-radius:3px}
  .bar.reduce>span{background:#44a05b} .state-SUCCEEDED{color:#2c7a3f}
+ .warning{background:#fff4d6;border-left:4px solid #d99a00;padding:6px}
  .state-FAILED{color:#b3261e} .state-CANCELLED,.state-KILLED{color:#777}
  .state-RUNNING{color:#1b5fae} pre{white-space:pre-wrap;background:#fff3f2;padding:6px;margin:4px 0}
  .muted{color:#777} h2{margin:8px 0} section{margin-bottom:18px} svg text{font-size:11px}
@@ -48,6 +49,12 @@ function jobName(j) {
   return esc(j.name) + (j.steps ? ` <span class="muted">[step ${j.step}/${j.steps}]</span>` : "");
 }
 
+// a job that cannot move because no worker is registered says so (coordinator's text)
+function warnings(jobs) {
+  return jobs.filter(j => j.warning).map(j => `<p class="warning" data-testid="warning">
+    <a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a>: ${esc(j.warning)}</p>`).join("");
+}
+
 function jobsView(data) {
   const rows = data.jobs.slice().reverse().map(j => `<tr data-job="${esc(j.job_id)}">
     <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${jobName(j)}</td>
@@ -55,7 +62,8 @@ function jobsView(data) {
     <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}</td>
     <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
     <td>${secs(j.elapsed_s)}</td><td>${esc(j.output)}</td></tr>`).join("");
-  return `<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
+  return `<h2>Jobs</h2>${warnings(data.jobs)}
+    <table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
     <th>Reduce</th><th>Elapsed</th><th>Output</th></tr>${rows ||
     '<tr><td colspan="7" class="muted">no jobs yet</td></tr>'}</table>`;
 }
@@ -126,7 +134,7 @@ function jobView(job) {
     <section>Map ${bar("map", job.maps_done, job.maps_total, job.map_progress)} &nbsp;
       Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;
       elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code>
-      ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}</section>
+      ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}${warnings([job])}</section>
     <section><h3>Tasks over time</h3>${timeline(job)}</section>
     <section><h3>Tasks</h3><table><tr><th>Task</th><th>State</th><th>Attempts</th>
       <th>Error</th></tr>${taskRows(job)}</table></section>

@@ -24,6 +24,10 @@ from zmr.core.errors import ZmrError
 from zmr.transport.sockets import free_port
 
 PR_SET_PDEATHSIG = 1
+PORT_KEYS = (("coordinator", "control_port"), ("coordinator", "heartbeat_port"),
+             ("coordinator", "report_port"), ("dashboard", "port"))
+#: Times start() picks fresh ports when one it picked was taken before it was bound.
+PORT_TRIES = 5
 
 
 def _die_with_parent() -> None:
@@ -41,7 +45,7 @@ class LocalCluster:
 
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
-                 coordinator_timeout_s: float = 10.0, max_attempts: int = 4,
+                 give_up_after_s: float = 0.0, max_attempts: int = 4,
                  settings: dict[tuple[str, str], Any] | None = None, log_level: str = "info",
                  **tasks: Any) -> None:
         self.num_workers = workers
@@ -49,15 +53,16 @@ class LocalCluster:
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
         self.config_path = os.path.join(self.base_dir, "cluster.toml")
+        # ports picked here may be taken by the time the coordinator binds (another
+        # process's connection, another cluster): start() then picks fresh ones
+        self._own_ports = [key for key in PORT_KEYS if key not in (settings or {})]
         self.settings: dict[tuple[str, str], Any] = {
-            ("coordinator", "control_port"): free_port(),
-            ("coordinator", "heartbeat_port"): free_port(),
-            ("coordinator", "report_port"): free_port(),
+            **_fresh_ports(),
             ("coordinator", "state_dir"): os.path.join(self.base_dir, "coordinator"),
             ("dashboard", "port"): free_port(),
             ("worker", "data_dir"): os.path.join(self.base_dir, "workers"),
             ("worker", "slots"): slots,
-            ("worker", "coordinator_timeout_s"): coordinator_timeout_s,
+            ("worker", "give_up_after_s"): give_up_after_s,
             ("heartbeat", "interval_s"): heartbeat_interval_s,
             ("heartbeat", "liveness"): liveness,
             ("tasks", "max_attempts"): max_attempts,
@@ -67,6 +72,7 @@ class LocalCluster:
         self.coordinator: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self.client: Client = None  # type: ignore[assignment]
+        self.keep_logs = False        # a process died at start: its logs outlive stop()
 
     def __enter__(self) -> LocalCluster:
         self.start()
@@ -76,18 +82,38 @@ class LocalCluster:
         self.stop()
 
     def start(self) -> None:
-        os.makedirs(os.path.join(self.base_dir, "logs"), exist_ok=True)
-        write_config(self.config_path, self.settings)
-        self.client = Client(load_config(self.config_path))
+        os.makedirs(self.logs_dir, exist_ok=True)
         try:
-            self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
-                                                           self.config_path])
-            for _ in range(self.num_workers):
-                self.add_worker()
-            self.wait_for_workers(self.num_workers)
+            for tries_left in reversed(range(PORT_TRIES)):
+                self._launch()
+                try:
+                    self.wait_for_workers(self.num_workers, starting=True)
+                    return
+                except _PortTaken:
+                    if not tries_left or not self._own_ports:
+                        raise
+                self._stop_workers()
+                self.settings.update(_fresh_ports(self._own_ports))
         except BaseException:
             self.stop()           # never leave half a cluster behind
             raise
+
+    def _launch(self) -> None:
+        """Config, coordinator and workers (those added before ``start`` too)."""
+        write_config(self.config_path, self.settings)
+        self.client = Client(load_config(self.config_path))
+        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
+                                                       self.config_path])
+        for worker_id in list(self.workers):
+            self.add_worker(worker_id)
+        while len(self.workers) < self.num_workers:
+            self.add_worker()
+
+    def _stop_workers(self) -> None:
+        self.client.close()
+        for proc in self.workers.values():
+            proc.kill()
+            proc.wait()
 
     def add_worker(self, worker_id: str | None = None, config_path: str | None = None) -> str:
         """Start a worker (on this cluster's config unless told otherwise); reusing an id
@@ -100,31 +126,61 @@ class LocalCluster:
 
     def restart_coordinator(self) -> None:
         """kill -9 the coordinator and start it again on the same config and state."""
+        self.kill_coordinator()
+        self.start_coordinator()
+
+    def kill_coordinator(self) -> None:
+        """kill -9 the coordinator (its workers keep trying to reach it)."""
         assert self.coordinator is not None
         self.coordinator.kill()
         self.coordinator.wait()
         self.client.close()
+
+    def start_coordinator(self) -> None:
+        """Start the coordinator on this cluster's config and state (again)."""
         self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
                                                        self.config_path])
 
-    def wait_for_workers(self, count: int, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+    def wait_for_workers(self, count: int, timeout_s: float | None = None,
+                         starting: bool = False) -> None:
+        """Wait until ``count`` workers are registered: as long as the coordinator (and,
+        ``starting``, every worker process started) is alive: a busy machine may take
+        minutes to start them; at most ``timeout_s`` if given. A process that died is an
+        error with the end of its log, and the logs are kept (:attr:`keep_logs`)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while deadline is None or time.monotonic() < deadline:
+            self._check_alive(starting)     # first: a dead coordinator never answers
             try:
                 if len(self.client.workers()) >= count:
                     return
             except ZmrError:
                 pass
-            self._check_coordinator_alive()
             time.sleep(0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
-                       f"(logs: {os.path.join(self.base_dir, 'logs')})")
+                       f"(logs: {self.logs_dir})")
 
-    def _check_coordinator_alive(self) -> None:
+    @property
+    def logs_dir(self) -> str:
+        return os.path.join(self.base_dir, "logs")
+
+    def _check_alive(self, starting: bool) -> None:
         if self.coordinator is not None and self.coordinator.poll() is not None:
-            log = os.path.join(self.base_dir, "logs", "coordinator.log")
-            raise ZmrError(f"the coordinator exited with code {self.coordinator.returncode}; "
-                           f"see {log}")
+            self._died("coordinator", self.coordinator)
+        for worker_id, proc in self.workers.items() if starting else ():
+            if proc.poll() is not None:
+                self._died(f"worker {worker_id}", proc, worker_id)
+
+    def _died(self, what: str, proc: subprocess.Popen[bytes], name: str = "coordinator"
+              ) -> None:
+        log = os.path.join(self.logs_dir, f"{name}.log")
+        tail = _tail(log)
+        if name == "coordinator" and proc.returncode == 2 and "cannot " in tail and (
+                "bind" in tail or "listen" in tail):
+            raise _PortTaken(tail)
+        self.keep_logs = True
+        raise ZmrError(f"the embedded cluster's {what} exited with code {proc.returncode} "
+                       f"while starting; the end of its log ({log}):\n"
+                       f"{tail}\n(logs kept in {self.logs_dir})")
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         args = [*args, "--log-level", self.log_level]
@@ -158,8 +214,40 @@ class LocalCluster:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if self._own_dir:
+        if self._own_dir and self.keep_logs:
+            _remove_all_but(self.base_dir, "logs")
+        elif self._own_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+class _PortTaken(ZmrError):
+    """The coordinator could not bind a port picked for it: pick others and try again."""
+
+
+def _fresh_ports(keys: tuple[tuple[str, str], ...] | list[tuple[str, str]] = PORT_KEYS
+                 ) -> dict[tuple[str, str], int]:
+    return {key: free_port() for key in keys}
+
+
+def _remove_all_but(directory: str, kept: str) -> None:
+    for name in os.listdir(directory):
+        if name != kept:
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log, indented (what explains a death is at its end)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 16384))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return f"  (cannot read it: {exc})"
+    return "\n".join("  " + line for line in text.splitlines()[-lines:]) or "  (empty)"
 
 
 def _wait_all(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:

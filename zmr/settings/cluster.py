@@ -34,6 +34,14 @@ class CoordinatorSettings:
     heartbeat_port: int = entry(5571, "PUB socket: coordinator heartbeats and broadcasts")
     report_port: int = entry(5572, "SUB socket the workers' PUB sockets connect to")
     state_dir: str = entry(".zmr/coordinator", "coordinator state")
+    restore_grace_s: float = entry(0.0, "after a restart, how long the coordinator waits for "
+                                        "workers to re-register with the attempts and map "
+                                        "outputs they hold before re-running them elsewhere; "
+                                        "0 = four heartbeat timeouts "
+                                        "(`4 * interval_s * liveness`)", shown="0.0 (auto)")
+    no_worker_warning_s: float = entry(30.0, "a queued or running job with no live worker "
+                                             "for this long is flagged in `zmr status`, the "
+                                             "log and the dashboard")
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,17 @@ class WorkerSettings:
                                    "free port of the range (for firewalls); \"\" = any free "
                                    "port", check=port_range)
     advertise: str = entry("", "address other hosts should use for this worker")
-    coordinator_timeout_s: float = entry(10.0, "a worker exits after the coordinator is "
-                                               "silent this long")
+    give_up_after_s: float = entry(0.0, "a worker exits after its coordinator has been "
+                                        "unreachable this long; 0 = keep retrying forever "
+                                        "(any start order, any restart delay)",
+                                   shown="0.0 (never)")
+    reconnect_backoff_max_s: float = entry(8.0, "longest wait between a worker's "
+                                                "registration attempts (the wait doubles from "
+                                                "the heartbeat interval up to this)")
+    fetch_timeout_s: float = entry(15.0, "a reducer gives up on a map output whose worker "
+                                         "sends nothing for this long (the map is re-run)")
+    unhealthy_pause_s: float = entry(30.0, "a worker whose disk failed takes no tasks for "
+                                           "this long before checking it again")
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,16 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class ClientSettings:
+    """``[client]``: `zmr submit`, `status`, `wait`, ... and `zmr.Client`."""
+
+    timeout_s: float = entry(10.0, "how long a client waits for the coordinator to answer "
+                                   "one request before it reports the cluster unreachable "
+                                   "(exit code 3); raise it for a coordinator on a busy "
+                                   "machine")
+
+
+@dataclass(frozen=True)
 class SecuritySettings:
     """``[security]``: CurveZMQ and which addresses may be used without it."""
 
@@ -143,6 +170,7 @@ class ClusterConfig:
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     tasks: TasksSettings = field(default_factory=TasksSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    client: ClientSettings = field(default_factory=ClientSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     path: str = "<defaults>"
 
@@ -198,11 +226,18 @@ SECTIONS: dict[str, type] = {name: kind for name, kind in
 CLUSTER_SETTINGS: tuple[Setting, ...] = tuple(
     setting for name, kind in SECTIONS.items() for setting in settings_of(kind, section=name))
 _BY_KEY = {(s.section, s.name): s for s in CLUSTER_SETTINGS}
+#: Keys that were settings once -> what to write instead (an old config gets told).
+RETIRED = {("worker", "coordinator_timeout_s"):
+           "workers now keep retrying their coordinator; [worker] give_up_after_s = N makes "
+           "them exit after N seconds without it"}
 
 
 def _setting(path: str, section: str, key: str) -> Setting:
     if section not in SECTIONS:
         raise ConfigError(f"{path}: unknown section [{section}]")
+    if (section, key) in RETIRED:
+        raise ConfigError(f"{path}: [{section}] {key} is no longer a setting: "
+                          f"{RETIRED[section, key]}")
     if (section, key) not in _BY_KEY:
         raise ConfigError(f"{path}: unknown key {key!r} in [{section}]")
     return _BY_KEY[section, key]

@@ -85,6 +85,16 @@ class JobOptions:
         metavar="N", module="SKIP_BAD_RECORDS", step="skip_bad_records",
         doc="skip up to N input records in all whose `mapper` call raises (see \"Skipping "
             "bad records\")")
+    max_line_length: int | None = option(
+        "128MB", "longest input line read; a longer one fails the task naming file, offset "
+                 "and this setting", types=(int, str), check=size,
+        flag=("--max-line-length",), metavar="SIZE", module="MAX_LINE_LENGTH",
+        step="max_line_length",
+        doc="longest line (in bytes, without its newline) of text, CSV or JSON-lines input; "
+            "a line may be longer than the split size and the memory budget, but one longer "
+            "than this fails its map task naming the file, the line's byte offset and this "
+            "setting instead of exhausting memory (Hadoop's "
+            "`mapreduce.input.linerecordreader.line.maxlength`, which skips such lines)")
     input_format: str | None = option(
         "text", f"format of the input files: {', '.join(USER_INPUT_FORMATS)} or fixed:N "
         "(N-byte binary records)", types=(str,), check=input_format,

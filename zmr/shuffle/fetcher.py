@@ -18,12 +18,13 @@ from urllib.parse import urlparse
 from zmr.core.errors import FetchFailedError, ZmrError
 from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
+from zmr.settings.cluster import WorkerSettings
 from zmr.tasks.reduce_task import local_fetch
 from zmr.transport.security import Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 CREDIT = 4
-DEFAULT_TIMEOUT_S = 15.0
+DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s     # [worker] fetch_timeout_s
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 

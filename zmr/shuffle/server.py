@@ -22,7 +22,15 @@ from urllib.parse import urlparse
 from zmr.core.errors import ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.transport.security import CURVE_KEY_CHARS, Curve
-from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
+from zmr.transport.sockets import (
+    PULL,
+    PUSH,
+    Channel,
+    bound_channel,
+    bound_endpoint,
+    make_socket,
+    poll,
+)
 
 log = logging.getLogger("zmr.shuffle")
 CHUNK_BYTES = 1 << 20
@@ -32,6 +40,8 @@ MAX_CREDIT = 64
 REPLY_LINGER_S = 5.0
 #: A transfer whose reducer sends no credit for this long is abandoned (the reducer died).
 IDLE_TIMEOUT_S = 60.0
+BIND_HINT = ("another worker on this host using the same ports? give each its own "
+             "range, or \"\" for any free port")
 
 
 @dataclass
@@ -50,9 +60,11 @@ class ShuffleServer(threading.Thread):
     a range). Nothing else under ``root`` is served: not another job's outputs, not task
     logs with user output, not a map output still being written."""
 
-    def __init__(self, bind: str, root: str, curve: Curve | None = None) -> None:
+    def __init__(self, bind: str, root: str, curve: Curve | None = None,
+                 setting: str = "") -> None:
         super().__init__(name="zmr-shuffle", daemon=True)
         self.bind = bind
+        self.setting = setting or f"shuffle endpoint {bind}"   # what a bind error names
         self.curve = curve
         self.error: ZmrError | None = None
         self.root = os.path.realpath(root)
@@ -82,7 +94,7 @@ class ShuffleServer(threading.Thread):
     def start_serving(self) -> str:
         """Start the thread; returns the endpoint once bound (ZmrError if it cannot bind)."""
         self.start()
-        self._ready.wait(10)
+        self._ready.wait()          # set by the thread whether it could bind or not
         if self.error is not None:
             raise self.error
         return self.endpoint
@@ -98,13 +110,14 @@ class ShuffleServer(threading.Thread):
 
     def run(self) -> None:
         try:
-            requests = Channel(make_socket(PULL, bind=self.bind, curve=self.curve), "shuffle")
+            requests = bound_channel(PULL, self.bind, "shuffle", curve=self.curve,
+                                     setting=self.setting, hint=BIND_HINT)
+            self.endpoint = bound_endpoint(requests.sock)
         except ZmrError as exc:
             self.error = exc
-            self._ready.set()
             return
-        self.endpoint = bound_endpoint(requests.sock)
-        self._ready.set()
+        finally:
+            self._ready.set()
         try:
             while not self._stopping.is_set():
                 busy = any(t.credit > 0 for t in self._transfers.values())

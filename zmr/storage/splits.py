@@ -111,12 +111,15 @@ def _is_compressed(path: str) -> bool:
 # --------------------------------------------------------------------------- reading
 
 def iter_split_lines(split: Split, on_bad_utf8: str = "strict",
-                     chunk_size: int = 4 << 20) -> Iterator[Batch]:
+                     chunk_size: int = 4 << 20, max_line: int = 0) -> Iterator[Batch]:
     """Batches ``(byte_offsets, lines)`` (parallel lists) of the lines belonging to ``split``.
 
     Reads ``chunk_size`` bytes at a time, so memory stays bounded whatever the split size
-    (a single line longer than a chunk is still read whole). Invalid UTF-8 raises
-    ``InputError`` naming the file and byte offset unless ``on_bad_utf8`` is ``"replace"``.
+    (a single line longer than a chunk is still read whole, up to ``max_line`` bytes
+    without its newline: a longer one raises ``InputError`` naming the file, the line's
+    offset and the ``MAX_LINE_LENGTH`` setting before it is held in memory; 0 = no limit).
+    Invalid UTF-8 raises ``InputError`` naming the file and byte offset unless
+    ``on_bad_utf8`` is ``"replace"``.
     """
     if on_bad_utf8 not in BAD_UTF8_MODES:
         raise ConfigError(f"on_bad_utf8 must be one of {BAD_UTF8_MODES}, got {on_bad_utf8!r}")
@@ -126,12 +129,14 @@ def iter_split_lines(split: Split, on_bad_utf8: str = "strict",
         raise ConfigError(f"chunk size must be positive, got {chunk_size}")
     try:
         with _open(split) as f:
+            if max_line:        # a line longer than a chunk is what the limit must see
+                chunk_size = min(chunk_size, max_line)
             if split.whole:
-                pieces = _line_pieces(f, 0, None, chunk_size)
+                pieces = _line_pieces(f, 0, None, chunk_size, max_line)
             else:
                 pos = _first_line_start(f, split.start, split.end)
-                pieces = _line_pieces(f, pos, split.end, chunk_size)
-            for offset, piece in pieces:
+                pieces = _line_pieces(f, pos, split.end, chunk_size, max_line)
+            for offset, piece in _limited(pieces, max_line, split.path):
                 yield from _decode(piece, offset, split.path, on_bad_utf8)
     # EOFError and zlib.error are how gzip/bz2 report truncated or corrupt streams
     except (OSError, EOFError, zlib.error) as exc:
@@ -174,8 +179,30 @@ def _first_line_start(f: IO[bytes], start: int, end: int) -> int:
     return end
 
 
-def _line_pieces(f: IO[bytes], pos: int, end: int | None,
-                 chunk_size: int) -> Iterator[tuple[int, Buffer]]:
+def _limited(pieces: Iterator[tuple[int, Buffer]], max_line: int, path: str
+             ) -> Iterator[tuple[int, Buffer]]:
+    """``pieces``, refusing a line over ``max_line`` bytes (0: no limit). Pieces are whole
+    lines read in chunks of at most ``max_line`` bytes, so a longer line always crosses
+    chunks and is seen here as it grows (``_line_pieces`` reports it through
+    ``LineTooLong`` before joining it), never after it was assembled in memory."""
+    try:
+        yield from pieces
+    except LineTooLong as exc:
+        raise InputError(f"{path}: the line at byte {exc.offset} is longer than "
+                         f"MAX_LINE_LENGTH ({max_line:,} bytes; --max-line-length SIZE "
+                         "raises it, e.g. 1GB, if the task's memory allows)") from None
+
+
+class LineTooLong(Exception):
+    """A line grew past the limit; ``offset`` is where it starts in the file."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def _line_pieces(f: IO[bytes], pos: int, end: int | None, chunk_size: int,
+                 max_line: int = 0) -> Iterator[tuple[int, Buffer]]:
     """``(offset, bytes)`` pieces of whole lines read from ``pos``: every line whose first
     byte lies before ``end`` (all lines if ``end`` is None), the last one through its
     newline or EOF. Each piece ends with a newline except a final unterminated line.
@@ -187,23 +214,32 @@ def _line_pieces(f: IO[bytes], pos: int, end: int | None,
         return
     head = pos                  # file offset of the first byte in ``pending``
     pending: list[Buffer] = []  # bytes after the last newline seen: a line still running
+    held = 0                    # bytes in ``pending``
     while True:
         # near the end, read just enough to find where the split's last line stops
         want = chunk_size if end is None else min(chunk_size, max(end - pos, _TAIL_READ))
         chunk = f.read(want)
         if not chunk:
-            if pending:
-                yield head, b"".join(pending)
+            if pending:         # an unterminated last line (a final "\r" is dropped)
+                line = b"".join(pending)
+                if max_line and len(line) - line.endswith(b"\r") > max_line:
+                    raise LineTooLong(head)
+                yield head, line
             return
         if end is not None and pos + len(chunk) >= end:     # byte end-1 is read by now
-            final, stop = True, chunk.find(b"\n", max(end - 1 - pos, 0)) + 1
+            stop = chunk.find(b"\n", max(end - 1 - pos, 0)) + 1
+            final = stop > 0
+            if not final:       # the split's last line runs on: keep the whole ones before
+                stop = chunk.rfind(b"\n") + 1
         else:
             final, stop = False, chunk.rfind(b"\n") + 1
         for start, piece in _cut(chunk, stop):
             if pending:         # the first piece finishes the line carried over
+                if max_line and held + _line_length(chunk) > max_line:
+                    raise LineTooLong(head)
                 pending.append(piece)
                 yield head, b"".join(pending)
-                pending = []
+                pending, held = [], 0
             else:
                 yield pos + start, piece
         if final and stop:
@@ -212,7 +248,16 @@ def _line_pieces(f: IO[bytes], pos: int, end: int | None,
             if not pending:
                 head = pos + stop
             pending.append(memoryview(chunk)[stop:])
+            held += len(chunk) - stop
+            if max_line and held > max_line + 1:    # + 1: a "\r" whose "\n" is next
+                raise LineTooLong(head)
         pos += len(chunk)
+
+
+def _line_length(chunk: bytes) -> int:
+    """Bytes of ``chunk``'s first line, without its newline ("\n" or "\r\n")."""
+    newline = chunk.find(b"\n")
+    return newline - (newline > 0 and chunk[newline - 1] == 13)
 
 
 def _cut(chunk: bytes, stop: int) -> Iterator[tuple[int, memoryview]]:

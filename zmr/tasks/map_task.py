@@ -198,12 +198,12 @@ def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any],
                 for where, batch in _record_batches(spec, piece))
     if record_size(piece.format) is not None:
         return iter_split_fixed(piece)
-    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+    return iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec), spec.max_line_length)
 
 
 def _record_batches(spec: MapTaskSpec, piece: Split
                     ) -> Iterator[tuple[list[int], pa.RecordBatch]]:
-    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec))
+    lines = (iter_split_lines(piece, spec.on_bad_utf8, _read_size(spec), spec.max_line_length)
              if piece.format in LINE_FORMATS else iter(()))
     return iter_record_batches(piece, lines, spec.format_options)
 

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import zmq
 
-from zmr.core.errors import ProtocolError, ZmrError
+from zmr.core.errors import ConfigError, ProtocolError, ZmrError
 from zmr.core.process import worth_logging
 from zmr.protocol import wire
 from zmr.protocol.messages import Message
@@ -97,6 +97,18 @@ def _bind(sock: Socket, endpoint: str) -> None:
             if exc.errno != zmq.EADDRINUSE:
                 raise
     raise zmq.ZMQError(zmq.EADDRINUSE, f"every port in {ports} is in use")
+
+
+def bound_channel(kind: int, endpoint: str, name: str, *, setting: str, hint: str,
+                  curve: Curve | None = None) -> Channel:
+    """A channel bound to ``endpoint``, the value of a setting a user chose. A port that
+    cannot be bound (in use, most often) is a ConfigError naming ``setting`` (e.g.
+    ``conf/cluster.toml: [coordinator] report_port = 5572``) with ``hint`` (what to do),
+    so the user knows what to change: every listening socket of zmr binds through here."""
+    try:
+        return Channel(make_socket(kind, bind=endpoint, curve=curve), name)
+    except ZmrError as exc:
+        raise ConfigError(f"{setting}: {exc} ({hint})") from None
 
 
 def bound_endpoint(sock: Socket) -> str:

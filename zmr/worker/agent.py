@@ -7,8 +7,11 @@ moment its pipe says it is there, with the worker's free slots, so the coordinat
 is the next assignment; beat on PUB all along. The loop waits on the ZeroMQ sockets and the
 executors' pipes together: nothing on the path from assignment to report waits on a timer.
 When the coordinator goes silent for ``interval * liveness`` the worker reconnects on a
-fresh socket with exponential backoff and registers again; when it has been silent for
-``coordinator_timeout_s`` the worker kills its tasks and exits.
+fresh socket and registers again, waiting twice as long between tries each time up to
+``[worker] reconnect_backoff_max_s`` (Hadoop's NodeManager and Spark's workers do the
+same): it keeps trying forever, so workers may start before their coordinator and survive
+a coordinator restart of any length; only ``[worker] give_up_after_s`` (off by default)
+makes it kill its tasks and exit.
 """
 
 from __future__ import annotations
@@ -53,9 +56,7 @@ from zmr.worker.housekeeping import (
 from zmr.worker.slots import Finished, Slots
 
 log = logging.getLogger("zmr.worker")
-UNHEALTHY_PAUSE_S = 30.0
 COORDINATOR = "coordinator"
-BACKOFF_MAX_S = 8.0
 #: How often the resident memory of attempts with a --task-memory limit is sampled.
 MEMORY_WATCH_S = 0.1
 #: Messages handled per socket per turn before the executors are looked at again.
@@ -79,8 +80,9 @@ class WorkerAgent:
         self.curve = curve_for(config, config.security.worker_key)
         self.slots = Slots(config.worker_slots, max(0, config.worker.prefetch),
                            max(1, config.worker.executor_max_tasks), self.data_dir,
-                           self.curve)
-        self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir, self.curve)
+                           self.curve, fetch_timeout_s=config.worker.fetch_timeout_s)
+        self.shuffle = ShuffleServer(config.shuffle_bind, self.data_dir, self.curve,
+                                     _shuffle_setting(config))
         self.stopping = False
         self.failed = False             # stopped because something broke: exit status 1
         self.unhealthy_until = 0.0
@@ -194,15 +196,20 @@ class WorkerAgent:
 
     def _check_coordinator(self) -> None:
         age = self.coordinator.age_s(COORDINATOR)
-        if age > self.config.worker.coordinator_timeout_s:
-            log.error("worker=%s: coordinator silent for %.1fs, exiting", self.worker_id, age)
+        give_up = self.config.worker.give_up_after_s
+        if give_up > 0 and age > give_up:
+            log.error("worker=%s: coordinator unreachable for %.1fs ([worker] give_up_after_s "
+                      "= %g), exiting", self.worker_id, age, give_up)
             self.stopping = True
         elif (self.coordinator.expired()
               and time.monotonic() - self._connected_at > self.backoff_s):
             # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
-            log.warning("worker=%s: coordinator silent for %.1fs, reconnecting", self.worker_id,
-                        age)
-            self.backoff_s = min(self.backoff_s * 2, BACKOFF_MAX_S)
+            log.warning("worker=%s: coordinator at %s silent for %.1fs, registering again "
+                        "(next try in %.1fs at most)", self.worker_id,
+                        self.config.endpoint("control_port"), age, self.backoff_s * 2)
+            self.backoff_s = min(self.backoff_s * 2,
+                                 max(self.config.worker.reconnect_backoff_max_s,
+                                     self.config.heartbeat.interval_s))
             self._connect()
 
     def _free(self) -> int:
@@ -216,6 +223,8 @@ class WorkerAgent:
         if isinstance(msg, Heartbeat):
             self._coordinator_beat(msg)
         elif isinstance(msg, Registered):
+            if self.backoff_s > self.config.heartbeat.interval_s:
+                log.info("worker=%s: registered with the coordinator again", self.worker_id)
             self.backoff_s = self.config.heartbeat.interval_s
             for job_id in msg.forget:
                 self._job_ended(job_id)
@@ -292,16 +301,17 @@ class WorkerAgent:
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
+        pause = self.config.worker.unhealthy_pause_s
         log.error("worker=%s unhealthy, taking no tasks for %.0fs: %s", self.worker_id,
-                  UNHEALTHY_PAUSE_S, reason)
-        self.unhealthy_until = time.monotonic() + UNHEALTHY_PAUSE_S
+                  pause, reason)
+        self.unhealthy_until = time.monotonic() + pause
 
     def _healthy(self) -> bool:
         if time.monotonic() < self.unhealthy_until:
             return False
         if self.unhealthy_until:              # the pause is over: is the disk usable again?
             if not _disk_writable(self.data_dir):
-                self.unhealthy_until = time.monotonic() + UNHEALTHY_PAUSE_S
+                self.unhealthy_until = time.monotonic() + self.config.worker.unhealthy_pause_s
                 return False
             self.unhealthy_until = 0.0
             log.info("worker=%s healthy again", self.worker_id)
@@ -326,6 +336,15 @@ class WorkerAgent:
             return endpoint
         port = endpoint.rsplit(":", 1)[1]
         return f"tcp://{advertise}:{port}"
+
+
+def _shuffle_setting(config: ClusterConfig) -> str:
+    """The setting a shuffle bind error names: the port range if one is set, else the
+    host (any free port is taken)."""
+    worker = config.worker
+    if worker.shuffle_ports:
+        return f'{config.path}: [worker] shuffle_ports = "{worker.shuffle_ports}"'
+    return f'{config.path}: [worker] shuffle_host = "{worker.shuffle_host}"'
 
 
 def _disk_writable(directory: str) -> bool:

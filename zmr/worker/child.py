@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
+from zmr.settings.cluster import WorkerSettings
 
 if TYPE_CHECKING:
     from zmr.job.loader import JobSpec
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 #: the slots of the progress array an executor shares with its worker
 RECORDS, READ, TOTAL = 0, 1, 2
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
+#: A reducer's fetch timeout unless the worker passes ``[worker] fetch_timeout_s``.
+DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
 
 
@@ -50,7 +53,8 @@ def noop() -> None:
 
 
 def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path: str,
-                  curve: Curve | None = None) -> None:
+                  curve: Curve | None = None,
+                  fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
     _die_with_worker(conn)
     _point_progress_at(shared)
     _capture_output(scratch_path)
@@ -71,7 +75,7 @@ def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path
             if code is not None or loaded is None or loaded[0] != job_id:
                 loaded = None
                 loaded = (job_id, _unpack(codes[1] if codes[0] == job_id else None, spec))
-            outcome = _attempt(spec, loaded[1], own_endpoint, curve)
+            outcome = _attempt(spec, loaded[1], own_endpoint, curve, fetch_timeout_s)
         except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
             outcome = _failure(exc, spec)
         keep_output(scratch_path, log_path)
@@ -92,9 +96,9 @@ def _unpack(code: bytes | None, spec: MapTaskSpec | ReduceTaskSpec) -> JobSpec:
 
 
 def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
-             curve: Curve | None) -> Any:
+             curve: Curve | None, fetch_timeout_s: float) -> Any:
     try:
-        return Outcome(True, result=_run(spec, job, own_endpoint, curve))
+        return Outcome(True, result=_run(spec, job, own_endpoint, curve, fetch_timeout_s))
     except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
         return _failure(exc, spec)
 
@@ -111,14 +115,14 @@ def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
 
 
 def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
-         curve: Curve | None) -> MapManifest | ReduceResult:
+         curve: Curve | None, fetch_timeout_s: float) -> MapManifest | ReduceResult:
     from zmr.shuffle.fetcher import make_fetch
     from zmr.tasks.map_task import run_map_task
     from zmr.tasks.reduce_task import run_reduce_task
 
     if isinstance(spec, MapTaskSpec):
         return run_map_task(spec, job)
-    fetch = make_fetch(own_endpoint, spec.job_id, curve=curve)
+    fetch = make_fetch(own_endpoint, spec.job_id, fetch_timeout_s, curve=curve)
     return run_reduce_task(spec, job, fetch)
 
 

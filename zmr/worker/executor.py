@@ -35,7 +35,7 @@ from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.storage import layout
 from zmr.worker import child
-from zmr.worker.child import Outcome
+from zmr.worker.child import DEFAULT_TIMEOUT_S, Outcome
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
@@ -59,7 +59,8 @@ class Executor:
     """One task process; runs one attempt at a time."""
 
     def __init__(self, own_endpoint: str, scratch_dir: str,
-                 curve: Curve | None = None) -> None:
+                 curve: Curve | None = None,
+                 fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         parent, child_end = _context.Pipe(duplex=True)
         self.conn = parent
         # child.RECORDS, READ, TOTAL: records processed, bytes read, bytes to read
@@ -70,7 +71,8 @@ class Executor:
         self.log_path = ""                   # the running attempt's log
         self.process = _context.Process(
             target=child.executor_main,
-            args=(child_end, self.progress, own_endpoint, self.scratch_path, curve),
+            args=(child_end, self.progress, own_endpoint, self.scratch_path, curve,
+                  fetch_timeout_s),
             name="zmr-executor", daemon=True)
         self.process.start()
         child_end.close()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.protocol.messages import AttemptProgress
-from zmr.worker.child import READ, RECORDS, TOTAL, Outcome
+from zmr.worker.child import DEFAULT_TIMEOUT_S, READ, RECORDS, TOTAL, Outcome
 from zmr.worker.executor import Executor, resident_bytes
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ class Slots:
     """Queued and running attempts of one worker."""
 
     def __init__(self, slots: int, prefetch: int, max_tasks: int, scratch_dir: str,
-                 curve: Curve | None = None, own_endpoint: str = "") -> None:
+                 curve: Curve | None = None, own_endpoint: str = "",
+                 fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.slots = slots
         self.prefetch = prefetch
         self.max_tasks = max_tasks
@@ -60,6 +61,7 @@ class Slots:
         self.scratch_dir = scratch_dir        # where executors' output lands first
         self.recent_s = 0.0                   # moving average of attempt run times
         self._curve = curve
+        self.fetch_timeout_s = fetch_timeout_s  # [worker] fetch_timeout_s, for reducers
         self.executors: list[Executor] = []
         self.queue: collections.deque[Queued] = collections.deque()
         self.job_code: dict[str, bytes] = {}
@@ -97,7 +99,8 @@ class Slots:
     def start_executors(self) -> None:
         """One idle executor per slot, so the first attempts pay no process start."""
         while len(self.executors) < self.slots:
-            self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve))
+            self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve,
+                        self.fetch_timeout_s))
 
     def add(self, key: AttemptId, spec: MapTaskSpec | ReduceTaskSpec, log_path: str,
             code: bytes | None) -> None:
@@ -137,7 +140,8 @@ class Slots:
                     return executor
         if len(self.executors) >= self.slots and idle:
             self._drop(idle[0], kill=False)
-        fresh = Executor(self.own_endpoint, self.scratch_dir, self._curve)
+        fresh = Executor(self.own_endpoint, self.scratch_dir, self._curve,
+                        self.fetch_timeout_s)
         self.executors.append(fresh)
         return fresh
 
@@ -195,7 +199,8 @@ class Slots:
 
     def _replace(self, executor: Executor, kill: bool = False) -> None:
         self._drop(executor, kill)
-        self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve))
+        self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve,
+                        self.fetch_timeout_s))
 
     def _drop(self, executor: Executor, kill: bool = True) -> None:
         if kill or executor.busy:

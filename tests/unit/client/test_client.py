@@ -9,7 +9,7 @@ import pytest
 
 from zmr.client import Client
 from zmr.config import load_config, write_config
-from zmr.core.errors import JobDefinitionError, ZmrError
+from zmr.core.errors import ClusterUnreachableError, JobDefinitionError, ZmrError
 from zmr.protocol.messages import Ack, ErrorReply, Message, StatusRequest
 from zmr.transport.sockets import ROUTER, Channel, free_port, make_socket, poll
 
@@ -77,3 +77,13 @@ def test_a_bad_job_module_is_refused_before_anything_is_sent(config, tmp_path):
             client.submit(str(tmp_path / "bad.py"), [str(tmp_path / "in.txt")],
                           str(tmp_path / "out"))
     assert peer.received == []
+
+
+def test_the_reply_timeout_is_the_client_timeout_setting(tmp_path):
+    path = str(tmp_path / "slow.toml")
+    write_config(path, {("coordinator", "control_port"): free_port(),
+                        ("client", "timeout_s"): 0.3})
+    with Client(path) as client, pytest.raises(ClusterUnreachableError,
+                                               match=r"did not answer within 0\.3s"):
+        client.status()
+    assert Client(path, timeout_s=2.0).timeout_s == 2.0     # an explicit one wins

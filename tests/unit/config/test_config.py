@@ -46,7 +46,9 @@ def _write(tmp_path, text: str) -> str:
     ("[heartbeat]\nliveness = '3'\n", ["[heartbeat] liveness", "must be int", "str"]),
     ("[heartbeat]\nliveness = true\n", ["[heartbeat] liveness", "must be int", "bool"]),
     ("[tasks]\nspeculative = 1\n", ["[tasks] speculative", "must be bool"]),
-    ("[worker]\ncoordinator_timeout_s = 'soon'\n", ["coordinator_timeout_s", "must be float"]),
+    ("[worker]\ngive_up_after_s = 'soon'\n", ["give_up_after_s", "must be float"]),
+    ("[worker]\ncoordinator_timeout_s = 10.0\n", ["coordinator_timeout_s is no longer",
+                                                  "give_up_after_s"]),
     ("[worker\n", ["not valid TOML"]),
     ("coordinator = 3\n", ["unknown section [coordinator]"]),
 ])
