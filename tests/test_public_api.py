@@ -24,6 +24,7 @@ EXPECTED = [
     "JobFailedError",
     "JobHandle",
     "JobResult",
+    "LocalCluster",
     "OutputError",
     "REQUIRED",
     "Step",
@@ -31,6 +32,7 @@ EXPECTED = [
     "ZmrError",
     "increment_counter",
     "param",
+    "run",
     "run_inline",
 ]
 ERRORS = ["ClusterUnreachableError", "ConfigError", "DataCorruptionError", "InputError",

@@ -23,7 +23,10 @@ from zmr.core.errors import (
 from zmr.job.api import Step
 from zmr.job.counters import increment_counter
 from zmr.job.params import REQUIRED, param
-from zmr.runners.inline import JobResult, run_inline
+from zmr.job.result import JobResult
+from zmr.runners.api import run
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 __version__ = _version("zmr")
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "JobFailedError",
     "JobHandle",
     "JobResult",
+    "LocalCluster",
     "OutputError",
     "REQUIRED",
     "Step",
@@ -44,5 +48,6 @@ __all__ = [
     "ZmrError",
     "increment_counter",
     "param",
+    "run",
     "run_inline",
 ]

@@ -17,12 +17,21 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, curve_for, load_config
-from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
+from zmr.core.errors import (
+    ClusterUnreachableError,
+    ConfigError,
+    JobCancelledError,
+    JobFailedError,
+    ZmrError,
+)
 from zmr.core.plan import JobPlan, StepPlan
+from zmr.core.progress import ProgressDisplay
 from zmr.job.api import JobSpec, Pipeline
+from zmr.job.functions import Job, job_and_options
 from zmr.job.loader import pack_job, runnable
 from zmr.job.pipeline import plan_steps
 from zmr.job.planning import plan_job
+from zmr.job.result import JobResult
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -37,10 +46,12 @@ from zmr.protocol.messages import (
     SubmitJob,
     SubmitPipeline,
 )
-from zmr.settings.job import JobOptions, job_options
+from zmr.settings.job import JobOptions
+from zmr.storage.layout import fresh_output
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+Inputs = str | os.PathLike[str] | list[str] | list[os.PathLike[str]]
 Reply = TypeVar("Reply", bound=Message)
 
 
@@ -108,24 +119,49 @@ class Client:
         return reply
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, job: str | JobSpec | Pipeline, inputs: list[str] | str, output: str,
-               options: JobOptions | None = None, *, name: str | None = None,
-               **overrides: Any) -> JobHandle:
-        """Validate the job, plan its splits and submit it under ``options`` with keyword
-        ``overrides`` (``reducers=4``, ``overwrite=True``, ...: :class:`JobOptions`) on
-        top; returns a handle. A multi-step job is submitted whole, as one job the
-        coordinator steps through (it goes on if this client goes away); its statuses
-        carry ``step`` and ``steps``."""
-        options = job_options(options, overrides)
-        spec = runnable(job, options)
-        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    def submit(self, job: Job | None = None, input: Inputs | None = None,
+               output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,
+               *, name: str | None = None, **settings: Any) -> JobHandle:
+        """Validate the job, plan its splits on this machine and submit it; returns a
+        :class:`JobHandle` at once.
+
+        ``job`` is a job file's path (or bare name in ``jobs/``) or an imported job module;
+        or leave it out and give the hooks as functions: ``mapper=``, ``reducer=``,
+        ``combiner=`` (lambdas and closures too: they travel with cloudpickle). ``input`` is a
+        path, glob or list of them; ``output`` a directory that must not exist (a fresh
+        temporary one when None). Every other keyword is a job option (``reducers=4``,
+        ``params={...}``, ``output_format="parquet"``, ``overwrite=True``, ...: the
+        settings table, by their Python names) on top of ``options``. A multi-step job is
+        submitted whole, as one job the coordinator steps through (it goes on if this
+        client goes away); its statuses carry ``step`` and ``steps``."""
+        if input is None:
+            raise ConfigError("input= is required: a path, a glob or a list of them")
+        spec, options = job_and_options(job, options, settings)
+        spec = runnable(spec, options)
+        inputs = [os.fspath(input)] if isinstance(input, (str, os.PathLike)) else [
+            os.fspath(i) for i in input]
+        output = fresh_output() if output is None else os.fspath(output)
+        overwrite = bool(options.resolved().overwrite)
         if isinstance(spec, Pipeline):
             steps = plan_steps(spec, inputs, output, options)
-            return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),
-                                     name=name)
+            return self.submit_steps(spec, steps, overwrite=overwrite, name=name)
         plan = plan_job(spec, inputs, output, options)
-        return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
-                                name=name)
+        return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
+
+    def run(self, job: Job | None = None, input: Inputs | None = None,
+            output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,
+            *, name: str | None = None, progress: bool = True, timeout_s: float | None = None,
+            **settings: Any) -> JobResult:
+        """:meth:`submit` the job and wait for it, showing progress (a widget in Jupyter,
+        bars on a terminal, plain lines in a log; ``progress=False``: none); returns its
+        :class:`~zmr.JobResult`, or raises ``JobFailedError`` (with the failing task's
+        traceback) or ``JobCancelledError``. Interrupted (Ctrl-C), it cancels the job."""
+        handle = self.submit(job, input, output, options, name=name, **settings)
+        try:
+            return handle.result(timeout_s, progress=progress)
+        except KeyboardInterrupt:
+            handle.cancel_quietly()
+            raise
 
     def submit_steps(self, pipeline: Pipeline, steps: list[StepPlan], *,
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
@@ -190,7 +226,8 @@ class Client:
 
 
 class JobHandle:
-    """A submitted job: for notebooks and schedulers."""
+    """A submitted job, for notebooks and schedulers: ``status()``, ``progress()``,
+    ``counters()``, ``wait()``, ``result()``, ``cancel()``, ``logs()``."""
 
     def __init__(self, client: Client, job_id: str, output: str) -> None:
         self.client = client
@@ -216,7 +253,31 @@ class JobHandle:
         return self.client.wait(self.job_id, timeout_s, poll_s, on_progress=on_progress)
 
     def cancel(self) -> None:
+        """Ask the coordinator to cancel the job (its running attempts are killed, its
+        output discarded); ``wait`` then raises ``JobCancelledError``."""
         self.client.cancel(self.job_id)
+
+    def cancel_quietly(self) -> None:
+        """Cancel a job whose wait was interrupted, without letting a second Ctrl-C or a
+        failure here hide the first interruption."""
+        try:
+            self.client.timeout_s = min(self.client.timeout_s, 5.0)
+            self.cancel()
+        except (ZmrError, KeyboardInterrupt):
+            pass
+
+    def result(self, timeout_s: float | None = None, progress: bool = False) -> JobResult:
+        """Wait for the job (showing progress if asked) and return its
+        :class:`~zmr.JobResult`; raises as :meth:`wait` does."""
+        display = ProgressDisplay(quiet=not progress)
+        try:
+            status = self.wait(timeout_s, on_progress=display)
+        finally:
+            display.close()
+        return JobResult(status["output"], status["maps_total"], status["reduces_total"],
+                         float(status.get("elapsed_s", 0.0)), status["counters"], [],
+                         self.job_id, len(self.client.workers()),
+                         int(status.get("steps", 1)))
 
     def logs(self, task: str = "") -> list[dict[str, Any]]:
         return self.client.logs(self.job_id, task)
