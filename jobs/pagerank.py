@@ -14,8 +14,9 @@ and the round's total change from the round's counters, so it reads no output be
 rounds, and stops when the change is under ``tol``. Counters are integers: those two
 sums are kept in units of 1e-15 (``SCALE``), far below any tolerance one would ask for.
 
-Every round is a job of functions that close over the round's numbers (N, D, d), shipped to
-the workers with cloudpickle; the cluster starts once.
+Every round is a job of the same two functions (shipped to the workers with cloudpickle)
+given the round's numbers as job parameters (``params={"nodes": N, "dangling_mass": D,
+"damping": d}``, read with ``zmr.param``); the cluster starts once.
 """
 
 from __future__ import annotations
@@ -50,31 +51,31 @@ def build_reducer(node: str, targets):
     yield node, {"out": out, "rank": None}
 
 
-def round_job(nodes: int, dangling_mass: float, damping: float) -> dict[str, Any]:
-    """The hooks of one round, closing over what the previous round measured."""
+def round_mapper(_: Any, line: str):
+    """A node's state: its links, and its share of rank for each target."""
+    node, state = line.split("\t", 1)
+    state = json.loads(state)
+    rank = 1.0 / zmr.param("nodes", type=int) if state["rank"] is None else state["rank"]
+    yield node, ("node", state["out"], rank)
+    for target in state["out"]:
+        yield target, ("share", rank / len(state["out"]))
 
-    def mapper(_: Any, line: str):
-        node, state = line.split("\t", 1)
-        state = json.loads(state)
-        rank = 1.0 / nodes if state["rank"] is None else state["rank"]
-        yield node, ("node", state["out"], rank)
-        for target in state["out"]:
-            yield target, ("share", rank / len(state["out"]))
 
-    def reducer(node: str, values):
-        out, old, incoming = [], 0.0, 0.0
-        for value in values:
-            if value[0] == "node":
-                out, old = value[1], value[2]
-            else:
-                incoming += value[1]
-        rank = (1 - damping) / nodes + damping * (incoming + dangling_mass / nodes)
-        zmr.increment_counter(GROUP, "change", round(abs(rank - old) * SCALE))
-        if not out:
-            zmr.increment_counter(GROUP, "dangling_mass", round(rank * SCALE))
-        yield node, {"out": out, "rank": rank}
-
-    return {"mapper": mapper, "reducer": reducer}
+def round_reducer(node: str, values):
+    """The node's new rank; its change and (if dangling) its rank go to the counters."""
+    nodes, damping = zmr.param("nodes", type=int), zmr.param("damping", type=float)
+    out, old, incoming = [], 0.0, 0.0
+    for value in values:
+        if value[0] == "node":
+            out, old = value[1], value[2]
+        else:
+            incoming += value[1]
+    rank = (1 - damping) / nodes + damping * (
+        incoming + zmr.param("dangling_mass", type=float) / nodes)
+    zmr.increment_counter(GROUP, "change", round(abs(rank - old) * SCALE))
+    if not out:
+        zmr.increment_counter(GROUP, "dangling_mass", round(rank * SCALE))
+    yield node, {"out": out, "rank": rank}
 
 
 def pagerank(cluster: zmr.LocalCluster, edges: str, work_dir: str, damping: float = 0.85,
@@ -90,8 +91,11 @@ def pagerank(cluster: zmr.LocalCluster, edges: str, work_dir: str, damping: floa
     mass = graph.counter(GROUP, "dangling_nodes") / nodes      # every node starts at 1/N
     previous, rounds = graph, 0
     for rounds in range(1, max_rounds + 1):
-        result = cluster.run(**round_job(nodes, mass, damping), input=previous.output,
+        result = cluster.run(mapper=round_mapper, reducer=round_reducer,
+                             input=previous.output,
                              output=os.path.join(work_dir, f"round-{rounds}"),
+                             params={"nodes": nodes, "dangling_mass": mass,
+                                     "damping": damping},
                              reducers=reducers, progress=False)
         shutil.rmtree(previous.output)
         previous, mass = result, result.counter(GROUP, "dangling_mass") / SCALE
