@@ -23,7 +23,12 @@ import cloudpickle
 
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job.api import HOOK_NAMES, JobSpec, Pipeline
-from zmr.job.loader import _job_from_definitions, job_from_module, pipeline_from_module
+from zmr.job.loader import (
+    _check_hook,
+    _job_from_definitions,
+    job_from_module,
+    pipeline_from_module,
+)
 from zmr.settings.job import OPTION_SETTINGS, JobOptions, job_options
 
 Job = str | os.PathLike[str] | types.ModuleType | JobSpec | Pipeline
@@ -79,6 +84,9 @@ def job_from_functions(**hooks: Any) -> JobSpec:
         defs["COMBINER"] = defs.pop("combiner")
     if "reduce" in defs:
         defs["REDUCE"] = defs.pop("reduce")
+    for name, fn in hooks.items():     # each function's own file:line, before the job's
+        if name in HOOK_NAMES and not (name == "combiner" and isinstance(fn, str)):
+            _check_hook(_source_of(fn), name, fn)
     _ship_by_value([inspect.getmodule(f) for f in hooks.values() if callable(f)])
     spec = _job_from_definitions(defs, source, source)
     return dataclasses.replace(spec, name=_name(first))

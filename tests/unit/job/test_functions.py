@@ -62,6 +62,11 @@ def test_bad_calls_name_the_keyword_hook_or_file(lines):
         zmr.run(reducer=lambda k, v: [], input=lines, cluster="inline")
     with pytest.raises(zmr.JobDefinitionError, match=rf"{__file__}:\d+: mapper must accept 2"):
         zmr.run(mapper=lambda line: [], input=lines, cluster="inline")
+    with pytest.raises(zmr.JobDefinitionError, match=r"reducer must accept 2"):
+        zmr.run(mapper=lambda k, v: [], reducer=len, input=lines,
+                cluster="inline")
+    with pytest.raises(zmr.JobDefinitionError, match="mapper must be a function, got str"):
+        zmr.run(mapper="words", input=lines, cluster="inline")
     with pytest.raises(zmr.ConfigError, match="input= is required"):
         zmr.run(mapper=lambda k, v: [], cluster="inline")
     with pytest.raises(zmr.ConfigError, match="split_size"):
