@@ -26,6 +26,7 @@ EXPECTED = [
     "JobFailedError",
     "JobHandle",
     "JobResult",
+    "LocalCluster",
     "OutputError",
     "REQUIRED",
     "Step",
@@ -33,6 +34,7 @@ EXPECTED = [
     "ZmrError",
     "increment_counter",
     "param",
+    "run",
     "run_inline",
 ]
 ERRORS = ["ClusterUnreachableError", "ConfigError", "DataCorruptionError", "InputError",
@@ -158,3 +160,115 @@ def test_client_and_job_handle_run_a_job_on_a_local_cluster(job, tmp_path):
             failing.wait(timeout_s=PATIENT_S)
     assert (tmp_path / "out" / "part-00000").read_text() == "a\t2\nb\t1\nc\t1\n"
     assert not (tmp_path / "bad").exists()
+
+
+def _standalone(tmp_path):
+    """A standalone cluster as an operator starts one: a config file, ``python -m
+    zmr.coordinator`` and ``python -m zmr.worker`` processes (no LocalCluster)."""
+    import subprocess
+    import sys
+
+    from zmr.config import write_config
+    from zmr.transport.sockets import free_port
+
+    config = str(tmp_path / "standalone.toml")
+    write_config(config, {
+        ("coordinator", "control_port"): free_port(),
+        ("coordinator", "heartbeat_port"): free_port(),
+        ("coordinator", "report_port"): free_port(),
+        ("coordinator", "state_dir"): str(tmp_path / "state"),
+        ("dashboard", "port"): free_port(),
+        ("worker", "data_dir"): str(tmp_path / "workers")})
+    log = open(tmp_path / "standalone.log", "ab")  # noqa: SIM115
+    procs = [subprocess.Popen([sys.executable, "-m", "zmr.coordinator", config],
+                              stdout=log, stderr=log),
+             subprocess.Popen([sys.executable, "-m", "zmr.worker", config, "--id", "w1"],
+                              stdout=log, stderr=log)]
+    return config, procs
+
+
+def _stop(config, procs):
+    try:
+        with zmr.Client(config, timeout_s=5) as client:
+            client.shutdown_cluster("test over")
+    finally:
+        for proc in procs:
+            try:
+                proc.wait(60)
+            except Exception:
+                proc.kill()
+                proc.wait()
+
+
+def _words(_, line):
+    for word in line.split():
+        yield word, 1
+
+
+def _total(word, ones):
+    yield word, sum(ones)
+
+
+@pytest.mark.cluster
+def test_every_entry_point_runs_a_job_of_functions(job, tmp_path):
+    module, inputs = job
+    wanted = [("a", 2), ("b", 1), ("c", 1)]
+    embedded = zmr.run(mapper=_words, reducer=_total, input=inputs, output=tmp_path / "e",
+                       workers=1, progress=False)
+    assert embedded.workers == 1 and sorted(embedded.read_pairs()) == wanted
+    with zmr.LocalCluster(workers=1) as cluster:
+        minimum = 2                         # a closure, on the cluster's worker processes
+
+        def frequent(word, ones):
+            total = sum(ones)
+            if total >= minimum:
+                yield word, total
+        run = cluster.run(mapper=_words, reducer=frequent, input=inputs, output=tmp_path / "l")
+        assert list(run.read_pairs()) == [("a", 2)] and run.job_id == "job-0001"
+        handle = cluster.submit(module, input=inputs, output=tmp_path / "s")
+        assert handle.status()["job_id"] == "job-0002"
+        result = handle.result(timeout_s=120)
+        assert result.counter("words", "seen") == 4 and dict(result.read_pairs())["a"] == 2
+        again = zmr.run(mapper=_words, reduce="sum", input=inputs, cluster=cluster,
+                        output_format="jsonl", progress=False)
+        assert sorted(again.read_pairs()) == wanted and again.job_id == "job-0003"
+        flag = tmp_path / "go"
+        stuck = cluster.submit(mapper=lambda _, line: _wait_for(flag), input=inputs,
+                               output=tmp_path / "stuck")
+        stuck.cancel()
+        with pytest.raises(zmr.JobCancelledError):
+            stuck.wait(timeout_s=120)
+    assert not (tmp_path / "stuck").exists()
+    config, procs = _standalone(tmp_path)
+    try:
+        with zmr.Client(config) as client:
+            _wait_for_worker(client)
+            by_client = client.run(mapper=_words, reducer=_total, input=inputs,
+                                   output=tmp_path / "c", progress=False)
+            assert sorted(by_client.read_pairs()) == wanted
+        by_path = zmr.run(module, input=inputs, output=tmp_path / "p", cluster=config,
+                          progress=False)
+        assert by_path.read_pandas().set_index("key")["value"].to_dict() == dict(wanted)
+    finally:
+        _stop(config, procs)
+
+
+def _wait_for(flag):
+    """A mapper that blocks until cancelled (the flag never appears)."""
+    import time
+    while not flag.exists():
+        time.sleep(0.05)
+    return []
+
+
+def _wait_for_worker(client, timeout_s=120):
+    import time
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if client.workers():
+                return
+        except zmr.ClusterUnreachableError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the standalone worker did not register")

@@ -24,7 +24,10 @@ from zmr.core.errors import (
 from zmr.job.api import Input, Step
 from zmr.job.counters import increment_counter
 from zmr.job.params import REQUIRED, param
-from zmr.runners.inline import JobResult, run_inline
+from zmr.job.result import JobResult
+from zmr.runners.api import run
+from zmr.runners.inline import run_inline
+from zmr.runners.local import LocalCluster
 
 __version__ = _version("zmr")
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "JobFailedError",
     "JobHandle",
     "JobResult",
+    "LocalCluster",
     "OutputError",
     "REQUIRED",
     "Step",
@@ -47,5 +51,6 @@ __all__ = [
     "ZmrError",
     "increment_counter",
     "param",
+    "run",
     "run_inline",
 ]

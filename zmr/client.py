@@ -17,12 +17,20 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from zmr.config import ClusterConfig, curve_for, load_config
-from zmr.core.errors import ClusterUnreachableError, JobCancelledError, JobFailedError, ZmrError
+from zmr.core.errors import (
+    ClusterUnreachableError,
+    JobCancelledError,
+    JobFailedError,
+    ZmrError,
+)
 from zmr.core.plan import JobPlan, StepPlan
+from zmr.core.progress import ProgressDisplay
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.inputs import Inputs, input_args
+from zmr.job.functions import Job, job_and_options
+from zmr.job.inputs import input_args
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
+from zmr.job.result import JobResult
 from zmr.job.shipping import pack_job
 from zmr.protocol.messages import (
     Ack,
@@ -38,11 +46,15 @@ from zmr.protocol.messages import (
     SubmitJob,
     SubmitPipeline,
 )
-from zmr.settings.job import JobOptions, job_options
+from zmr.settings.job import JobOptions
+from zmr.storage.layout import fresh_output
 from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+#: ``input=`` of submit and run: a path, a list of them, or (a job with ``INPUTS``) none or
+#: ``{name: path(s)}``; paths may be path-like objects
+Inputs = Any
 Reply = TypeVar("Reply", bound=Message)
 
 
@@ -111,24 +123,47 @@ class Client:
         return reply
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
-               options: JobOptions | None = None, *, name: str | None = None,
-               **overrides: Any) -> JobHandle:
-        """Validate the job, plan its splits and submit it under ``options`` with keyword
-        ``overrides`` (``reducers=4``, ``overwrite=True``, ...: :class:`JobOptions`) on
-        top; returns a handle. A multi-step job is submitted whole, as one job the
-        coordinator steps through (it goes on if this client goes away); its statuses
-        carry ``step`` and ``steps``."""
-        options = job_options(options, overrides)
-        spec = runnable(job, options)
-        inputs = input_args(inputs)
+    def submit(self, job: Job | None = None, input: Inputs | None = None,
+               output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,
+               *, name: str | None = None, **settings: Any) -> JobHandle:
+        """Validate the job, plan its splits on this machine and submit it; returns a
+        :class:`JobHandle` at once.
+
+        ``job`` is a job file's path (or bare name in ``jobs/``) or an imported job module;
+        or leave it out and give the hooks as functions: ``mapper=``, ``reducer=``,
+        ``combiner=`` (lambdas and closures too: they travel with cloudpickle). ``input`` is a
+        path, glob or list of them (for a job with ``INPUTS``: none, or
+        ``{name: path(s)}``); ``output`` a directory that must not exist (a fresh temporary
+        one when None). Every other keyword is a job option (``reducers=4``,
+        ``params={...}``, ``output_format="parquet"``, ``overwrite=True``, ...: the
+        settings table, by their Python names) on top of ``options``. A multi-step job is
+        submitted whole, as one job the coordinator steps through (it goes on if this
+        client goes away); its statuses carry ``step`` and ``steps``."""
+        spec, options = job_and_options(job, options, settings)
+        spec = runnable(spec, options)
+        inputs = input_args(_fspaths(input))
+        output = fresh_output() if output is None else os.fspath(output)
+        overwrite = bool(options.resolved().overwrite)
         if isinstance(spec, Pipeline):
             steps = plan_steps(spec, inputs, output, options)
-            return self.submit_steps(spec, steps, overwrite=bool(options.resolved().overwrite),
-                                     name=name)
+            return self.submit_steps(spec, steps, overwrite=overwrite, name=name)
         plan = plan_sorted_job(spec, inputs, output, options)
-        return self.submit_plan(spec, plan, overwrite=bool(options.resolved().overwrite),
-                                name=name)
+        return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
+
+    def run(self, job: Job | None = None, input: Inputs | None = None,
+            output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,
+            *, name: str | None = None, progress: bool = True, timeout_s: float | None = None,
+            **settings: Any) -> JobResult:
+        """:meth:`submit` the job and wait for it, showing progress (a widget in Jupyter,
+        bars on a terminal, plain lines in a log; ``progress=False``: none); returns its
+        :class:`~zmr.JobResult`, or raises ``JobFailedError`` (with the failing task's
+        traceback) or ``JobCancelledError``. Interrupted (Ctrl-C), it cancels the job."""
+        handle = self.submit(job, input, output, options, name=name, **settings)
+        try:
+            return handle.result(timeout_s, progress=progress)
+        except KeyboardInterrupt:
+            handle.cancel_quietly()
+            raise
 
     def submit_steps(self, pipeline: Pipeline, steps: list[StepPlan], *,
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
@@ -195,7 +230,8 @@ class Client:
 
 
 class JobHandle:
-    """A submitted job: for notebooks and schedulers."""
+    """A submitted job, for notebooks and schedulers: ``status()``, ``progress()``,
+    ``counters()``, ``wait()``, ``result()``, ``cancel()``, ``logs()``."""
 
     def __init__(self, client: Client, job_id: str, output: str) -> None:
         self.client = client
@@ -221,10 +257,43 @@ class JobHandle:
         return self.client.wait(self.job_id, timeout_s, poll_s, on_progress=on_progress)
 
     def cancel(self) -> None:
+        """Ask the coordinator to cancel the job (its running attempts are killed, its
+        output discarded); ``wait`` then raises ``JobCancelledError``."""
         self.client.cancel(self.job_id)
+
+    def cancel_quietly(self) -> None:
+        """Cancel a job whose wait was interrupted, without letting a second Ctrl-C or a
+        failure here hide the first interruption."""
+        try:
+            self.client.timeout_s = min(self.client.timeout_s, 5.0)
+            self.cancel()
+        except (ZmrError, KeyboardInterrupt):
+            pass
+
+    def result(self, timeout_s: float | None = None, progress: bool = False) -> JobResult:
+        """Wait for the job (showing progress if asked) and return its
+        :class:`~zmr.JobResult`; raises as :meth:`wait` does."""
+        display = ProgressDisplay(quiet=not progress)
+        try:
+            status = self.wait(timeout_s, on_progress=display)
+        finally:
+            display.close()
+        return JobResult(status["output"], status["maps_total"], status["reduces_total"],
+                         float(status.get("elapsed_s", 0.0)), status["counters"], [],
+                         self.job_id, len(self.client.workers()),
+                         int(status.get("steps", 1)))
 
     def logs(self, task: str = "") -> list[dict[str, Any]]:
         return self.client.logs(self.job_id, task)
 
     def __repr__(self) -> str:
         return f"JobHandle({self.job_id!r}, output={self.output!r})"
+
+
+def _fspaths(given: Any) -> Any:
+    """``input=`` with path-like objects as text: one path, a list, or ``{name: path(s)}``."""
+    if given is None or isinstance(given, (str, os.PathLike)):
+        return None if given is None else os.fspath(given)
+    if isinstance(given, dict):
+        return {name: _fspaths(paths) for name, paths in given.items()}
+    return [os.fspath(path) for path in given]

@@ -10,28 +10,12 @@ return a :class:`JobResult`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.counters import CounterDict
+from zmr.job.result import JobResult
 from zmr.settings.job import JobOptions
 from zmr.storage import commit
-
-
-@dataclass
-class JobResult:
-    """What a finished job produced, whichever runner ran it."""
-
-    output: str
-    num_maps: int
-    num_reducers: int
-    elapsed_s: float
-    counters: CounterDict = field(default_factory=dict)
-    steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
-    job_id: str = "inline"      # the cluster's id for it
-    workers: int = 0            # worker processes it ran on (0: in this process)
-    num_steps: int = 1
 
 
 class Runner(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zmr.client import Client, JobHandle
-from zmr.core.errors import ConfigError, ZmrError
+from zmr.core.errors import ConfigError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
@@ -48,7 +48,7 @@ class EmbeddedRunner:
             try:
                 status = self.wait(handle.wait)
             except BaseException:
-                _cancel_quietly(handle)
+                handle.cancel_quietly()
                 raise
         return JobResult(status["output"], status["maps_total"], status["reduces_total"],
                          time.monotonic() - started, status["counters"], [], handle.job_id,
@@ -70,13 +70,3 @@ def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: Jo
     overwrite = bool(options.resolved().overwrite)
     check_output(steps[-1].plan.output, overwrite)
     return lambda client: client.submit_steps(spec, steps, overwrite=overwrite)
-
-
-def _cancel_quietly(job: JobHandle) -> None:
-    """Cancel a job whose run was interrupted, without letting a second Ctrl-C or a
-    failure here hide the first interruption."""
-    try:
-        job.client.timeout_s = min(job.client.timeout_s, 5.0)
-        job.cancel()
-    except (ZmrError, KeyboardInterrupt):
-        pass

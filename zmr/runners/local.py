@@ -18,9 +18,10 @@ import tempfile
 import time
 from typing import Any
 
-from zmr.client import Client
+from zmr.client import Client, JobHandle
 from zmr.config import load_config, write_config
 from zmr.core.errors import ZmrError
+from zmr.job.result import JobResult
 from zmr.transport.sockets import free_port
 
 PR_SET_PDEATHSIG = 1
@@ -41,7 +42,23 @@ def _die_with_parent() -> None:
 
 
 class LocalCluster:
-    """``with LocalCluster(workers=2) as cluster: cluster.client.submit(...)``"""
+    """A cluster on this machine for notebooks, scripts and tests: a real coordinator and
+    ``workers`` real worker processes on loopback, started by ``with`` (or ``start()``) and
+    torn down, with their temporary files, when it ends (or by ``stop()``)::
+
+        with zmr.LocalCluster(workers=2) as cluster:
+            result = cluster.run(mapper=words, reducer=total, input="data/", output="out")
+            handle = cluster.submit("jobs/wordcount.py", input="data/", output="out2")
+            handle.wait()
+
+    Jobs run one after another or side by side on the same processes, without restarting
+    them (a driver loop pays start-up once). ``run`` and ``submit`` are those of
+    :class:`~zmr.Client`; ``cluster.client`` is the client itself and ``config_path`` a
+    config file other clients (``zmr status``) may use while it runs.
+
+    ``slots`` is tasks per worker; the remaining arguments set the cluster keys of a
+    standalone cluster's config (heartbeats, timeouts, attempts, and ``settings`` keyed by
+    ``(section, key)``), for tests of failure handling."""
 
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
@@ -80,6 +97,22 @@ class LocalCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def run(self, job: Any = None, input: Any = None, output: Any = None, **settings: Any
+            ) -> JobResult:
+        """Run a job on this cluster and wait for it: :meth:`zmr.Client.run`."""
+        return self._running_client().run(job, input, output, **settings)
+
+    def submit(self, job: Any = None, input: Any = None, output: Any = None, **settings: Any
+               ) -> JobHandle:
+        """Submit a job to this cluster and return its handle: :meth:`zmr.Client.submit`."""
+        return self._running_client().submit(job, input, output, **settings)
+
+    def _running_client(self) -> Client:
+        if self.coordinator is None or self.coordinator.poll() is not None:
+            raise ZmrError("this LocalCluster is not running: use it in a with block or "
+                           "call start() first")
+        return self.client
 
     def start(self) -> None:
         os.makedirs(self.logs_dir, exist_ok=True)

@@ -163,3 +163,11 @@ def executor_scratch_path(worker_dir: str, token: str) -> str:
 
 def journal_path(state_dir: str) -> str:
     return os.path.join(state_dir, "journal.sqlite")
+
+
+def fresh_output() -> str:
+    """An output directory for a Python API job given none: ``output`` inside a new
+    temporary directory (kept: the result names it; remove it when done)."""
+    import tempfile
+
+    return os.path.join(tempfile.mkdtemp(prefix="zmr-output-"), "output")

@@ -22,7 +22,21 @@ from tests.example_jobs import part_files, read_part
 from zmr.runners.inline import run_inline
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLES = sorted((ROOT / "jobs").glob("[!_]*.py"))
+ALL_EXAMPLES = sorted((ROOT / "jobs").glob("[!_]*.py"))
+
+
+def _is_driver(path: Path) -> bool:
+    """A driver script (``python jobs/pagerank.py ...``: it runs jobs from Python), not a
+    job module: no job hooks of its own at module level."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    names |= {t.id for node in tree.body if isinstance(node, ast.Assign)
+              for t in node.targets if isinstance(t, ast.Name)}
+    return not names & {"mapper", "map_batch", "reducer", "STEPS", "INPUTS"}
+
+
+EXAMPLES = [path for path in ALL_EXAMPLES if not _is_driver(path)]
+DRIVERS = [path for path in ALL_EXAMPLES if _is_driver(path)]
 COMMAND = re.compile(r"^\s*((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)zmr run (jobs/\S+\.py)(.*)$", re.M)
 #: flags of the documented command that shape the run (others, --output, are ignored)
 SHAPING = {"--reducers": ("reducers", int), "--split-size": ("split_size", str)}
@@ -52,6 +66,15 @@ def documented_run(job: Path) -> tuple[dict[str, str], list[str], dict[str, obje
     assert inputs or "INPUTS" in job.read_text(encoding="utf-8"), \
         f"{job.name}: its documented command has no --input"
     return env, inputs, options
+
+
+def test_every_driver_script_is_run_by_the_iteration_tests():
+    """Drivers run whole jobs on a cluster, so tests/cluster/test_iteration.py runs them
+    against their oracles instead of this file."""
+    covered = (ROOT / "tests" / "cluster" / "test_iteration.py").read_text(encoding="utf-8")
+    assert {path.stem for path in DRIVERS} == {"pagerank", "kmeans"}
+    for path in DRIVERS:
+        assert f"jobs/{path.name}" in covered or f'"{path.stem}"' in covered, path.name
 
 
 def test_the_examples_are_found():

@@ -1,0 +1,68 @@
+"""What a finished job produced, whichever way it ran (inline, an embedded local cluster, a
+standalone cluster), and readers of its output for drivers and notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zmr.job.counters import CounterDict
+from zmr.storage import output_reader
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
+
+
+@dataclass
+class JobResult:
+    """A finished job: where its output is, its task counts, how long it took and its
+    counters (``result.counters["zmr"]["MAP_INPUT_RECORDS"]``, user counters by group).
+
+    ``read_pairs()``, ``read_arrow()``, ``read_pandas()`` and ``read_polars()`` read the
+    output back, whatever format wrote it (text, jsonl, csv, parquet)."""
+
+    output: str
+    num_maps: int
+    num_reducers: int
+    elapsed_s: float
+    counters: CounterDict = field(default_factory=dict)
+    steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
+    job_id: str = "inline"      # the cluster's id for it
+    workers: int = 0            # worker processes it ran on (0: in this process)
+    num_steps: int = 1
+
+    def counter(self, group: str, name: str, default: int = 0) -> int:
+        """One counter's value, ``default`` if no task incremented it."""
+        return int(self.counters.get(group, {}).get(name, default))
+
+    def read_pairs(self) -> Iterator[tuple[Any, Any]]:
+        """Every (key, value) pair of the output, part file by part file, decoded (text
+        and CSV fields that parse as JSON come back as those values)."""
+        return output_reader.read_pairs(self.output)
+
+    def read_arrow(self) -> pyarrow.Table:
+        """The output as one Arrow table with columns ``key`` and ``value``."""
+        return output_reader.read_table(self.output)
+
+    def read_pandas(self) -> pandas.DataFrame:
+        """The output as a pandas DataFrame (needs pandas: ``pip install 'zmr[dataframes]'``)."""
+        _require("pandas", "read_pandas")
+        return self.read_arrow().to_pandas()
+
+    def read_polars(self) -> polars.DataFrame:
+        """The output as a polars DataFrame (needs polars: ``pip install 'zmr[dataframes]'``)."""
+        polars = _require("polars", "read_polars")
+        return polars.from_arrow(self.read_arrow())
+
+
+def _require(module: str, method: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"JobResult.{method}() needs {module}: pip install {module} "
+                          "(or 'zmr[dataframes]')") from None
