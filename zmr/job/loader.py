@@ -23,6 +23,7 @@ from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
 from zmr.job.api import HOOK_NAMES, JobSpec, Pipeline, Step, identity_mapper
+from zmr.job.mrjob_compat import mrjob_class, step_definitions
 from zmr.settings.job import MODULE_SETTINGS, JobOptions
 from zmr.settings.setting import Setting
 
@@ -64,14 +65,34 @@ def load_job(ref: str) -> JobSpec:
     return job
 
 
-def load_runnable(ref: str) -> JobSpec | Pipeline:
-    """Load and validate the job module ``ref``: a single-step job, or the steps of a
-    multi-step one (a module defining ``STEPS``)."""
+def load_runnable(ref: str, job_args: list[str] | None = None) -> JobSpec | Pipeline:
+    """Load and validate the job module ``ref``: a single-step job, the steps of a
+    multi-step one (a module defining ``STEPS``), or an mrjob job (a module defining an
+    ``MRJob`` subclass), which alone takes ``job_args``, its own command-line options."""
     path = resolve_job_path(ref)
     module = _import_file(path)
+    job_class = mrjob_class(module, path)
+    if job_class is not None:
+        return _from_mrjob(job_class, module, path, job_args or [])
+    if job_args:
+        raise JobDefinitionError(f"{path}: unrecognized arguments: {' '.join(job_args)} "
+                                 "(only an mrjob job takes options of its own)")
     if hasattr(module, "STEPS"):
         return pipeline_from_module(module, path)
     return job_from_module(module, path)
+
+
+def _from_mrjob(job_class: type, module: types.ModuleType, path: str,
+                args: list[str]) -> JobSpec | Pipeline:
+    """An mrjob job: one step is a job, more are a pipeline (zmr.job.mrjob_compat)."""
+    steps = step_definitions(job_class, module, path, args)
+    if len(steps) == 1:
+        return _job_from_definitions(steps[0][0], path, steps[0][1])
+    jobs = []
+    for defs, where in steps:
+        defs.setdefault("mapper", identity_mapper)      # a reducer-only step
+        jobs.append(_job_from_definitions(defs, path, where))
+    return Pipeline(jobs[0].name, path, tuple(jobs))
 
 
 def _import_file(path: str) -> types.ModuleType:
@@ -247,11 +268,18 @@ def _reducer_as_combiner(job: JobSpec) -> JobSpec:
 def pack_job(job: JobSpec) -> bytes:
     """Serialise a job's code and settings (cloudpickle, by value: workers need no copy)."""
     for hook in HOOK_NAMES:     # a step's mapper may be zmr's identity_mapper: look further
-        module = sys.modules.get(getattr(getattr(job, hook), "__module__", None) or "")
+        module = sys.modules.get(_code_module(getattr(job, hook)) or "")
         if module is not None and module.__name__.startswith("zmr_job_"):
             cloudpickle.register_pickle_by_value(module)
             break
     return cloudpickle.dumps(job)  # type: ignore[no-any-return]
+
+
+def _code_module(hook: Any) -> str | None:
+    """The module whose code ``hook`` runs: its own, or for a hook that is a method of an
+    adapter running another module's code (an mrjob step), that module."""
+    owner = getattr(hook, "__self__", None)
+    return getattr(owner, "code_module", None) or getattr(hook, "__module__", None)
 
 
 def unpack_job(blob: bytes) -> JobSpec:
