@@ -26,9 +26,8 @@ DOCS = sorted(glob.glob(os.path.join(ROOT, "tests", "mrjob_examples", "docs-to-c
 @pytest.fixture(scope="module")
 def text(tmp_path_factory):
     d = tmp_path_factory.mktemp("text")
-    readme = open(os.path.join(ROOT, "README.md"), "rb").read()
-    for i in range(3):
-        (d / f"part{i}.txt").write_bytes(readme[i * 15000:(i + 1) * 15000])
+    for i in range(3):         # mrjob's sample documents, a third in each file
+        (d / f"part{i}.txt").write_bytes(b"".join(open(doc, "rb").read() for doc in DOCS[i::3]))
     return sorted(str(p) for p in d.iterdir())
 
 
@@ -73,8 +72,9 @@ def test_zmr_run_takes_the_jobs_own_options(tmp_path):
 
 def test_zmr_run_passes_options_on_and_refuses_a_shell_step_with_exit_code_2(tmp_path):
     sample = subprocess.run(
+        # mr_log_sampler's --sample-size is spelled like zmr's own flag: after "--"
         [sys.executable, "-m", "zmr", "run", example("mr_log_sampler"), "--input", DOCS[0],
-         "--sample-size", "3", "--output", str(tmp_path / "sample"), "--inline", "-q"],
+         "--output", str(tmp_path / "sample"), "--inline", "-q", "--", "--sample-size", "3"],
         capture_output=True, text=True, timeout=120)
     assert sample.returncode == 0, sample.stderr
     assert len(part_lines(str(tmp_path / "sample"))) == 3

@@ -27,7 +27,7 @@ DOCS = sorted(glob.glob(os.path.join(ROOT, "tests", "mrjob_examples", "docs-to-c
 def text(tmp_path_factory):
     """Two files of prose, blank lines, CRLF endings and non-ASCII words."""
     d = tmp_path_factory.mktemp("text")
-    (d / "a.txt").write_bytes(open(os.path.join(ROOT, "README.md"), "rb").read()[:20000])
+    (d / "a.txt").write_bytes(b"".join(open(doc, "rb").read() for doc in DOCS))
     (d / "b.txt").write_bytes("Ünïcode wörds here\r\n\r\nthe end, the END\nno newline"
                               .encode("utf-8"))
     return [str(d / "a.txt"), str(d / "b.txt")]
