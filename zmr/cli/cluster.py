@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from zmr.cli.options import add_job_arguments
+from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
 from zmr.client import Client
 from zmr.config import load_config
@@ -74,7 +74,7 @@ def _client(args: argparse.Namespace) -> Client:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
-    job = client.submit(args.job, args.input, args.output, JobOptions.from_args(args),
+    job = client.submit(job_of(args), args.input, args.output, JobOptions.from_args(args),
                         name=args.name)
     print(job.job_id, flush=True)
     if args.wait:

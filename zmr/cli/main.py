@@ -44,8 +44,24 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+#: Commands that take a job, whose own options (an mrjob job's) come with zmr's flags.
+JOB_COMMANDS = ("run", "submit")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """zmr's flags; what zmr does not know is, for ``run`` and ``submit``, the job's own
+    options (``job_args``: an mrjob job's ``configure_args``), as mrjob takes them after
+    the script, and an error otherwise."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command not in JOB_COMMANDS:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.job_args = [a for a in unknown if a != "--"]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     setup_logging(args.log_level or "warning")
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:

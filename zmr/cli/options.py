@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from zmr.job.api import JobSpec, Pipeline
+from zmr.job.loader import load_runnable
 from zmr.settings.job import OPTION_SETTINGS
 from zmr.settings.setting import Setting
 
@@ -21,6 +23,14 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
     for setting in OPTION_SETTINGS:
         if setting.flag:
             p.add_argument(*setting.flag, **flag_arguments(setting))
+
+
+def job_of(args: argparse.Namespace) -> str | JobSpec | Pipeline:
+    """The job to run: its path, or with options of its own (``job_args``) the job loaded
+    with them (only an mrjob job takes any)."""
+    if not getattr(args, "job_args", None):
+        return str(args.job)
+    return load_runnable(args.job, args.job_args)
 
 
 def flag_arguments(setting: Setting) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any
 
-from zmr.cli.options import add_job_arguments
+from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
 from zmr.runners.base import JobResult, Runner
 from zmr.runners.embedded import EmbeddedRunner
@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet))
-    result = runner.run(args.job, args.input, args.output, JobOptions.from_args(args))
+    result = runner.run(job_of(args), args.input, args.output, JobOptions.from_args(args))
     if not args.quiet:
         _print_summary(result)
     return 0

@@ -11,14 +11,22 @@ TEXT, ARROW, JSONL, CSV, PARQUET = "text", "arrow", "jsonl", "csv", "parquet"
 #: Output formats writing one field of each pair only: ``value``/``key`` lines (a str as it
 #: is, else JSON) and ``fixed`` (each value's bytes as they are, nothing between records).
 VALUE, KEY, FIXED = "value", "key", "fixed"
-#: Formats a job's output may have (``arrow`` only between the steps of a job).
-OUTPUT_FORMATS = (TEXT, JSONL, CSV, PARQUET, VALUE, KEY, FIXED, ARROW)
-#: Formats a job may read (``arrow`` only between the steps of a job).
-INPUT_FORMATS = (TEXT, CSV, JSONL, PARQUET, "ipc", ARROW)
+#: Output of mrjob jobs: each value (already encoded by the job's OUTPUT_PROTOCOL) is one
+#: line, the key is not written (Hadoop Streaming writes what the task printed).
+LINES = "lines"
+#: Input of mrjob's ``mapper_raw``: one split and one record (the path) per whole file.
+FILES = "files"
+#: Formats a job may be told to write.
+USER_OUTPUT_FORMATS = (TEXT, JSONL, CSV, PARQUET, VALUE, KEY, FIXED)
+#: Formats a job's output may have (``arrow`` only between the steps of a job, ``lines``
+#: only for mrjob jobs).
+OUTPUT_FORMATS = (*USER_OUTPUT_FORMATS, ARROW, LINES)
+#: Formats a job may be told to read (and ``fixed:N``, see :func:`record_size`).
+USER_INPUT_FORMATS = (TEXT, CSV, JSONL, PARQUET, "ipc")
+#: Formats a job may read (``arrow`` only between the steps of a job, ``files`` only for
+#: mrjob's ``mapper_raw``).
+INPUT_FORMATS = (*USER_INPUT_FORMATS, ARROW, FILES)
 FORMATS = INPUT_FORMATS
-USER_INPUT_FORMATS = INPUT_FORMATS[:-1]
-USER_OUTPUT_FORMATS = OUTPUT_FORMATS[:-1]
-
 _FIXED = re.compile(r"fixed:(\d+)")
 
 

@@ -30,6 +30,7 @@ from zmr.job.api import (
     Step,
     identity_mapper,
 )
+from zmr.job.mrjob_compat import mrjob_class, step_definitions
 from zmr.settings.job import INPUT_SETTINGS, MODULE_SETTINGS, JobOptions
 from zmr.settings.setting import Setting
 
@@ -71,11 +72,19 @@ def load_job(ref: str) -> JobSpec:
     return job
 
 
-def load_runnable(ref: str) -> JobSpec | Pipeline:
-    """Load and validate the job module ``ref``: a single-step job, or the steps of a
-    multi-step one (a module defining ``STEPS``)."""
+def load_runnable(ref: str, job_args: list[str] | None = None) -> JobSpec | Pipeline:
+    """Load and validate the job module ``ref``: a single-step job, the steps of a
+    multi-step one (a module defining ``STEPS``), or an mrjob job (a module defining an
+    ``MRJob`` subclass), which alone takes ``job_args``, its own command-line options."""
     path = resolve_job_path(ref)
-    return runnable_from_module(import_file(path), path)
+    module = import_file(path)
+    job_class = mrjob_class(module, path)
+    if job_class is not None:
+        return _from_mrjob(job_class, module, path, job_args or [])
+    if job_args:
+        raise JobDefinitionError(f"{path}: unrecognized arguments: {' '.join(job_args)} "
+                                 "(only an mrjob job takes options of its own)")
+    return runnable_from_module(module, path)
 
 
 def runnable_from_module(module: types.ModuleType, path: str) -> JobSpec | Pipeline:
@@ -83,6 +92,21 @@ def runnable_from_module(module: types.ModuleType, path: str) -> JobSpec | Pipel
     if hasattr(module, "STEPS"):
         return pipeline_from_module(module, path)
     return job_from_module(module, path)
+
+
+def _from_mrjob(job_class: type, module: types.ModuleType, path: str,
+                args: list[str]) -> JobSpec | Pipeline:
+    """An mrjob job: one step is a job, more are a pipeline (zmr.job.mrjob_compat)."""
+    steps = step_definitions(job_class, module, path, args)
+    jobs = []
+    for defs, where in steps:
+        if len(steps) > 1:
+            defs.setdefault("mapper", identity_mapper)      # a reducer-only step
+        # module_file "": shipped pickled, with the options it was given (a worker that
+        # imported the file again would not have them)
+        jobs.append(dataclasses.replace(_job_from_definitions(defs, path, where),
+                                        module_file=""))
+    return jobs[0] if len(jobs) == 1 else Pipeline(jobs[0].name, path, tuple(jobs))
 
 
 def import_file(path: str, shown: str | None = None) -> types.ModuleType:

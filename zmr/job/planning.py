@@ -22,8 +22,9 @@ from zmr.core.specs import Split
 from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.inputs import Inputs, input_args, input_paths
+from zmr.job.mrjob_compat import is_mrjob_step
 from zmr.settings.job import JobOptions
-from zmr.storage.formats import ARROW
+from zmr.storage.formats import ARROW, TEXT
 from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
 from zmr.storage.input_formats import check_options
@@ -133,7 +134,9 @@ def side_files(job: JobSpec, given: list[str] | None) -> dict[str, str]:
 
 
 def _check_for_job(job: JobSpec, o: JobOptions) -> None:
-    """What a map_batch job cannot do: it reads text lines in batches."""
+    """What a map_batch job cannot do: it reads text lines in batches; and an mrjob job's
+    formats are its protocols'."""
+    _check_mrjob_formats(job, o)
     if job.map_batch is None:
         return
     if o.skip_bad_records:
@@ -163,6 +166,21 @@ def _key_order(job: JobSpec, o: JobOptions) -> KeyOrder:
                           "\"total_order\" order the reduce input; a map-only job "
                           "(NUM_REDUCERS = 0) has none")
     return order
+
+
+def _check_mrjob_formats(job: JobSpec, o: JobOptions) -> None:
+    """An mrjob job reads lines (or whole files) for its INPUT_PROTOCOL and writes its
+    OUTPUT_PROTOCOL's lines: other formats would hand it records it cannot read."""
+    if not is_mrjob_step(job):
+        return
+    expected_in = job.settings.get("INPUT_FORMAT", TEXT)
+    if o.input_format not in (expected_in, ARROW):
+        raise ConfigError(f"{job.source}: an mrjob job reads lines with its INPUT_PROTOCOL; "
+                          f"--input-format {o.input_format} does not apply")
+    if o.output_format not in (job.settings.get("OUTPUT_FORMAT"), ARROW):
+        raise ConfigError(f"{job.source}: an mrjob job writes the lines of its "
+                          f"OUTPUT_PROTOCOL; --output-format {o.output_format} does not "
+                          "apply")
 
 
 def _plan_input(inputs: list[str], split_size: int, input_format: str, combine: bool,

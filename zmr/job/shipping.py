@@ -150,7 +150,7 @@ def pickled_job(job: JobSpec) -> bytes:
     cannot be pickled (a lock, an RNG, a client, an open file) is a JobDefinitionError
     naming it, not a library traceback."""
     for hook in HOOK_NAMES:     # a step's mapper may be zmr's identity_mapper: look further
-        module = sys.modules.get(getattr(getattr(job, hook), "__module__", None) or "")
+        module = sys.modules.get(_code_module(getattr(job, hook)) or "")
         if module is not None and module.__name__.startswith("zmr_job_"):
             cloudpickle.register_pickle_by_value(module)
             break
@@ -158,6 +158,13 @@ def pickled_job(job: JobSpec) -> bytes:
         return cloudpickle.dumps(job)  # type: ignore[no-any-return]
     except Exception as exc:  # noqa: BLE001 - pickling runs arbitrary __reduce__ code
         raise JobDefinitionError(_unpicklable(job, exc)) from None
+
+
+def _code_module(hook: Any) -> str | None:
+    """The module whose code ``hook`` runs: its own, or for a hook that is a method of an
+    adapter running another module's code (an mrjob step), that module."""
+    owner = getattr(hook, "__self__", None)
+    return getattr(owner, "code_module", None) or getattr(hook, "__module__", None)
 
 
 def _unpicklable(job: JobSpec, exc: Exception) -> str:

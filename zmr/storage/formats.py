@@ -33,11 +33,13 @@ import pyarrow.parquet as pq
 from zmr.core.formats import (  # noqa: F401  (re-exported: the names belong with the formats)
     ARROW,
     CSV,
+    FILES,
     FIXED,
     FORMATS,
     INPUT_FORMATS,
     JSONL,
     KEY,
+    LINES,
     OUTPUT_FORMATS,
     PARQUET,
     TEXT,
@@ -125,6 +127,33 @@ class TextPairWriter:
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return write_text(self._out, pairs)
+
+    def close(self) -> None:
+        self._out.close()
+
+
+class LinesPairWriter:
+    """A part file of an mrjob job: each value is a line its OUTPUT_PROTOCOL already
+    encoded (bytes, written as they are), the key is ``None`` and not written."""
+
+    def __init__(self, path: str) -> None:
+        self._out = open(path, "wb")  # noqa: SIM115
+
+    def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+        records = size = 0
+        batch: list[bytes] = []
+        for _, line in pairs:
+            batch.append(line)
+            if len(batch) == 4096:
+                size += self._flush(batch)
+                records += 4096
+        return records + len(batch), size + self._flush(batch)
+
+    def _flush(self, batch: list[bytes]) -> int:
+        batch.append(b"")
+        written = self._out.write(b"\n".join(batch))
+        batch.clear()
+        return written
 
     def close(self) -> None:
         self._out.close()
@@ -293,6 +322,8 @@ def open_pair_writer(path: str, output_format: str, compression: str = "none",
         return FixedPairWriter(path)
     if output_format in (VALUE, KEY):
         return OneFieldWriter(path, output_format)
+    if output_format == LINES:
+        return LinesPairWriter(path)
     if output_format != TEXT:
         raise ValueError(f"unknown output format {output_format!r}")
     return TextPairWriter(path)

@@ -28,6 +28,7 @@ from typing import IO
 import numpy as np
 
 from zmr.core.errors import ConfigError, InputError
+from zmr.core.formats import FILES
 from zmr.core.specs import Piece, Split
 from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
 from zmr.storage import fs
@@ -72,7 +73,7 @@ def plan_splits(files: Sequence[str | InputFile], split_size: int, input_format:
     for file in files:
         path, size = (file.path, file.size) if isinstance(file, InputFile) else \
             (file, file_size(file))
-        if size:
+        if size or input_format == FILES:      # mapper_raw is called for empty files too
             where = hosts.get(path, ()) if hosts else ()
             planned += [(piece, where, weight) for piece, weight in
                         _file_pieces(path, size, split_size, input_format)]
@@ -87,6 +88,8 @@ def _file_pieces(path: str, size: int, split_size: int, fmt: str
         parts = table_splits(path, fmt, split_size)
         small = size if len(parts) == 1 and size < split_size else None
         return [(Piece(s.path, s.start, s.length), small) for s in parts]
+    if fmt == FILES:                            # mapper_raw: the whole file, never packed
+        return [(Piece(path, 0, size, True), None)]
     record = record_size(fmt)
     if record is not None:
         return fixed_pieces(path, size, split_size, record, _is_compressed(path))

@@ -26,7 +26,7 @@ from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
 from zmr.storage import commit, layout
 from zmr.storage.fixed import record_size
-from zmr.storage.formats import ARROW, PairWriter, open_pair_writer, part_suffix
+from zmr.storage.formats import ARROW, FILES, PairWriter, open_pair_writer, part_suffix
 from zmr.storage.input_formats import (
     LINE_FORMATS,
     RECORD_FORMATS,
@@ -193,6 +193,8 @@ def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any],
     (offsets or row numbers, records) of a CSV, JSON lines, Parquet or Arrow IPC split."""
     if piece.format == ARROW:
         return iter_pair_batches(piece.path)
+    if piece.format == FILES:       # mapper_raw: one record, the file itself
+        return iter([([0], [piece.path])])
     if piece.format in RECORD_FORMATS:
         return ((where, records(batch, spec.format_options))
                 for where, batch in _record_batches(spec, piece))
