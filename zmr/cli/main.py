@@ -14,6 +14,8 @@ from importlib.metadata import version
 
 from zmr.cli.cluster import add_cluster_commands
 from zmr.cli.config_commands import add_config_commands
+from zmr.cli.daemons import add_daemon_commands
+from zmr.cli.examples import add_examples_command
 from zmr.cli.run import add_run_command
 from zmr.core.errors import ZmrError, user_traceback
 from zmr.core.process import LOG_LEVELS, setup_logging
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_command(sub)
     add_cluster_commands(sub)
     add_config_commands(sub)
+    add_daemon_commands(sub)
+    add_examples_command(sub)
     return parser
 
 

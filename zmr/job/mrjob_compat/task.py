@@ -45,7 +45,7 @@ class JobFactory:
 
     def __init__(self, job_class: type, args: list[str], code_module: str) -> None:
         self.job_class, self.args = job_class, list(args)
-        self.code_module = code_module      # the module to pickle by value (job.shipping.pickled_job)
+        self.code_module = code_module  # pickled by value (shipping.pickled_job)
 
     def make(self) -> Any:
         job = self.job_class(args=list(self.args))
