@@ -89,7 +89,9 @@ def job_from_functions(**hooks: Any) -> JobSpec:
             _check_hook(_source_of(fn), name, fn)
     _ship_by_value([inspect.getmodule(f) for f in hooks.values() if callable(f)])
     spec = _job_from_definitions(defs, source, source)
-    return dataclasses.replace(spec, name=_name(first))
+    # module_file "": functions ship pickled (job.shipping); importing their file again on
+    # a worker would find a driver script, not a job module
+    return dataclasses.replace(spec, name=_name(first), module_file="")
 
 
 def _source_of(fn: Callable[..., Any]) -> str:
