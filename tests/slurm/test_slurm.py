@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -91,23 +90,37 @@ def test_wordcount_under_sbatch_matches_inline(slurm_env, batch_script, tmp_path
     assert not Path(f"/tmp/zmr-{job_id}").exists(), "scratch folder left behind"
 
 
-def test_scancel_mid_job_tears_everything_down(slurm_env, batch_script, tmp_path):
+def _held_job(env: dict[str, str], script: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A job whose only map waits for a gate file that never comes, once it runs."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a.txt").write_text("one two\nHOLD\nthree\n", encoding="utf-8")
-    env = dict(slurm_env, ZMR_TEST_GATE=str(tmp_path / "never"))   # the map holds
+    env = dict(env, ZMR_TEST_GATE=str(tmp_path / "never"))
     log = tmp_path / "job.log"
-    job_id = _sbatch(env, batch_script, log, str(HELD), "--input", str(inputs),
+    job_id = _sbatch(env, script, log, str(HELD), "--input", str(inputs),
                      "--output", str(tmp_path / "out"))
     wait_until(lambda: log.exists() and "RUNNING" in log.read_text(errors="replace"),
                f"job {job_id} to run its map", interval_s=0.2)
     assert _processes_of(job_id), "the job runs no process of its own?"
-    started = time.monotonic()
-    subprocess.run(["scancel", job_id], env=env, check=True, timeout=PATIENT_S)
-    assert _finished(env, job_id) == "CANCELLED"
-    wait_until(lambda: not _processes_of(job_id), f"job {job_id}'s processes to end")
+    return job_id, log
+
+
+@pytest.mark.parametrize("how", ["scancel", "time-limit warning"])
+def test_cancelled_mid_job_tears_everything_down(slurm_env, batch_script, tmp_path, how):
+    """scancel signals every process of the job (Slurm kills what is left after KillWait);
+    the time-limit warning (--signal=B:USR1, sent here with scancel --batch) reaches the
+    batch script alone, so there zmr's own teardown must stop the coordinator and the
+    srun step of workers."""
+    job_id, log = _held_job(slurm_env, batch_script, tmp_path)
+    signal_args = ["--signal=USR1", "--batch"] if how != "scancel" else []
+    subprocess.run(["scancel", *signal_args, job_id], env=slurm_env, check=True,
+                   timeout=PATIENT_S)
+    state = _finished(slurm_env, job_id)
     text = log.read_text(encoding="utf-8", errors="replace")
+    assert state == ("CANCELLED" if how == "scancel" else "FAILED"), text
+    wait_until(lambda: not _processes_of(job_id), f"job {job_id}'s processes to end")
     assert "terminated" in text, text
+    if how != "scancel":
+        assert _job_field(slurm_env, job_id, "ExitCode") == "143:0", text
     assert not Path(f"/tmp/zmr-{job_id}").exists(), f"scratch folder left behind:\n{text}"
     assert not (tmp_path / "out" / "_SUCCESS").exists()
-    assert time.monotonic() - started < PATIENT_S
