@@ -118,7 +118,7 @@ class SlurmSession:
                    ZMR_DASHBOARD_PORT=os.environ.get("ZMR_DASHBOARD_PORT", "-1"))
         host = "127.0.0.1"
         if self.alloc.multi_node:
-            host = socket.gethostbyname(self.alloc.nodes[0])
+            host = os.environ.get("ZMR_COORDINATOR_HOST") or node_address(self.alloc.nodes[0])
             env.update(ZMR_WORKER_SHUFFLE_HOST="0.0.0.0", ZMR_SECURITY_CURVE="true",
                        ZMR_SECURITY_KEYS_DIR=self._make_keys())
         env["ZMR_COORDINATOR_HOST"] = host
@@ -216,8 +216,23 @@ def node_worker_command(log_level: str = "warning",
     command = [sys.executable, "-m", "zmr.worker", "--log-level", log_level,
                "--id", worker_id(job_id, node, task)]
     if env.get("ZMR_WORKER_SHUFFLE_HOST") == "0.0.0.0":
-        command += ["--advertise", socket.gethostbyname(node)]
+        command += ["--advertise", node_address(node)]
     return command
+
+
+def node_address(node: str) -> str:
+    """The address other nodes reach ``node`` at. Debian maps a host's own name to
+    127.0.1.1 in /etc/hosts, which other nodes cannot reach: refuse it by name rather than
+    start a cluster whose workers never find the coordinator."""
+    try:
+        address = socket.gethostbyname(node)
+    except OSError as exc:
+        raise ConfigError(f"zmr slurm: cannot resolve node {node!r}: {exc}") from None
+    if address.startswith("127."):
+        raise ConfigError(f"zmr slurm: node {node!r} resolves to the loopback address "
+                          f"{address}, which the other nodes cannot reach; fix its name "
+                          f"resolution (/etc/hosts) or set ZMR_COORDINATOR_HOST")
+    return address
 
 
 def _hostnames(nodelist: str) -> tuple[str, ...]:
