@@ -162,3 +162,36 @@ def load_bench(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def wait_through_restart(job, timeout_s: float = PATIENT_S) -> dict:
+    """``job.wait()``, going on while its coordinator is down and coming back (the client's
+    "did not answer" errors); any other error, or ``timeout_s``, fails the test."""
+    from zmr.core.errors import ZmrError
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            return job.wait(timeout_s=max(1.0, deadline - time.monotonic()))
+        except ZmrError as exc:             # the coordinator is still coming back
+            if "did not answer" not in str(exc):
+                raise
+    raise AssertionError("job did not finish")
+
+
+def standalone_config(tmp_path, slots: int = 1) -> str:
+    """A cluster config on free loopback ports with state and data under ``tmp_path``, for
+    tests that start a standalone cluster (zmr cluster start, run_cluster.sh)."""
+    from zmr.config import write_config
+    from zmr.transport.sockets import free_port
+
+    config = str(tmp_path / "cluster.toml")
+    write_config(config, {
+        ("coordinator", "control_port"): free_port(),
+        ("coordinator", "heartbeat_port"): free_port(),
+        ("coordinator", "report_port"): free_port(),
+        ("coordinator", "state_dir"): str(tmp_path / "state"),
+        ("worker", "data_dir"): str(tmp_path / "data"),
+        ("worker", "slots"): slots,
+    })
+    return config

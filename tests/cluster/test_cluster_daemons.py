@@ -9,23 +9,12 @@ import signal
 import subprocess
 import sys
 
-from tests.helpers import EXAMPLES, write_lines
+from tests.helpers import EXAMPLES, standalone_config, write_lines
 from zmr.client import Client
-from zmr.config import write_config
-from zmr.transport.sockets import free_port
 
 
 def _config(tmp_path) -> str:
-    config = str(tmp_path / "cluster.toml")
-    write_config(config, {
-        ("coordinator", "control_port"): free_port(),
-        ("coordinator", "heartbeat_port"): free_port(),
-        ("coordinator", "report_port"): free_port(),
-        ("coordinator", "state_dir"): str(tmp_path / "state"),
-        ("worker", "data_dir"): str(tmp_path / "data"),
-        ("worker", "slots"): 1,
-    })
-    return config
+    return standalone_config(tmp_path)
 
 
 def _zmr(tmp_path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

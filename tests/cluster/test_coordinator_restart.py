@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from tests.helpers import JOBS, output_bytes, write_lines
-from zmr.core.errors import ZmrError
+from tests.helpers import JOBS, output_bytes, wait_through_restart, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -22,16 +21,6 @@ def _marking_job(tmp_path, marks) -> str:
     return str(path)
 
 
-def _wait(job, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            return job.wait(timeout_s=max(1.0, deadline - time.monotonic()))
-        except ZmrError as exc:             # the coordinator is still coming back
-            if "did not answer" not in str(exc):
-                raise
-    raise AssertionError("job did not finish")
-
 
 def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path):
     marks = tmp_path / "marks"
@@ -45,7 +34,7 @@ def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path)
         while job.status()["maps_done"] < 4:
             time.sleep(0.05)
         cluster.restart_coordinator()               # reducers are sleeping in reducer_final
-        status = _wait(job, 60)
+        status = wait_through_restart(job, 60)
         cluster.wait_for_workers(2, timeout_s=20)   # the same workers came back
     assert status["state"] == "SUCCEEDED"
     assert len(os.listdir(marks)) == 4              # every map ran exactly once

@@ -7,24 +7,14 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import EXAMPLES, PATIENT_S, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, standalone_config, write_lines
 from zmr.client import Client
-from zmr.config import write_config
-from zmr.transport.sockets import free_port
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 def test_run_cluster_script_start_submit_stop(tmp_path):
-    config = str(tmp_path / "cluster.toml")
-    write_config(config, {
-        ("coordinator", "control_port"): free_port(),
-        ("coordinator", "heartbeat_port"): free_port(),
-        ("coordinator", "report_port"): free_port(),
-        ("coordinator", "state_dir"): str(tmp_path / "state"),
-        ("worker", "data_dir"): str(tmp_path / "data"),
-        ("worker", "slots"): 1,
-    })
+    config = standalone_config(tmp_path)
     env = dict(os.environ, ZMR_RUN_DIR=str(tmp_path / "run"), PYTHON=sys.executable)
     script = os.path.join(ROOT, "run_cluster.sh")
     subprocess.run([script, "2", config, "--with-coordinator"], env=env, check=True,

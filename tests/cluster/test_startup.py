@@ -11,12 +11,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
-from tests.helpers import JOBS, PATIENT_S, output_bytes, wait_until, write_lines
+from tests.helpers import (
+    JOBS,
+    PATIENT_S,
+    output_bytes,
+    wait_through_restart,
+    wait_until,
+    write_lines,
+)
 from zmr.config import write_config
 from zmr.core.errors import ZmrError
 from zmr.runners.inline import run_inline
@@ -40,16 +46,6 @@ def _retrying_past(cluster: LocalCluster, seconds: float) -> None:
                     f"{worker_id} to retry past {seconds}s", interval_s=0.2)
         assert proc.poll() is None, f"{worker_id} exited with {proc.returncode}"
 
-
-def _wait(job, timeout_s: float = PATIENT_S) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            return job.wait(timeout_s=max(1.0, deadline - time.monotonic()))
-        except ZmrError as exc:             # the coordinator is still coming back
-            if "did not answer" not in str(exc):
-                raise
-    raise AssertionError("job did not finish")
 
 
 def _marking_job(tmp_path, marks) -> str:
@@ -97,7 +93,7 @@ def test_a_coordinator_back_after_20s_gets_its_workers_and_finishes_the_job(tmp_
         cluster.kill_coordinator()                  # reducers are sleeping in reducer_final
         _retrying_past(cluster, 2 * OLD_TIMEOUT_S)
         cluster.start_coordinator()
-        status = _wait(job)
+        status = wait_through_restart(job)
         cluster.wait_for_workers(2, timeout_s=PATIENT_S)   # the same workers came back
     assert status["state"] == "SUCCEEDED"
     assert len(os.listdir(marks)) == 4              # no finished map ran again
