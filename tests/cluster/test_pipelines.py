@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.test_coordinator_restart import _wait
-from tests.helpers import PATIENT_S, ROOT, output_bytes, write_lines
+from tests.helpers import PATIENT_S, ROOT, output_bytes, wait_through_restart, write_lines
 from zmr.core.errors import JobCancelledError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -135,7 +134,7 @@ def test_coordinator_kill_9_during_step_2_resumes_without_rerunning_step_1(tmp_p
         _until(step_2_reducing)                     # step 2's reducers sleep now
         step_1_maps = _marks(marks, "s1")
         cluster.restart_coordinator()
-        status = _wait(handle, 90)
+        status = wait_through_restart(handle)
         step_1 = cluster.client.job(f"{handle.job_id}.s1")
     assert status["state"] == "SUCCEEDED"
     assert status["step_jobs"] == [f"{handle.job_id}.s1", f"{handle.job_id}.s2"]
