@@ -49,6 +49,8 @@ def _flag_value(setting: Setting) -> str:
         return setting.choices[-1]
     if setting.name == "params":
         return "size=8MB"
+    if setting.name == "input_format":     # no fixed choices: it also takes fixed:N
+        return "fixed:100"
     return "3" if setting.types == (int,) else "8MB"
 
 
