@@ -195,3 +195,14 @@ def standalone_config(tmp_path, slots: int = 1) -> str:
         ("worker", "slots"): slots,
     })
     return config
+
+
+def marking_job(tmp_path, marks) -> str:
+    """slow_reduce.py that also drops a file in ``marks`` per map execution (6.824's
+    jobcount idea), so a test can count how often maps ran."""
+    source = open(os.path.join(JOBS, "slow_reduce.py")).read()
+    source += (f"\n\nimport uuid\n\ndef mapper_init():\n"
+               f"    open(os.path.join({str(marks)!r}, uuid.uuid4().hex), 'w').close()\n")
+    path = tmp_path / "marking.py"
+    path.write_text("import os\n" + source)
+    return str(path)

@@ -6,27 +6,16 @@ from __future__ import annotations
 import os
 import time
 
-from tests.helpers import JOBS, output_bytes, wait_through_restart, write_lines
+from tests.helpers import JOBS, marking_job, output_bytes, wait_through_restart, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
-
-
-def _marking_job(tmp_path, marks) -> str:
-    """slow_reduce.py that also drops a file per map execution (6.824's jobcount idea)."""
-    source = open(os.path.join(JOBS, "slow_reduce.py")).read()
-    source += (f"\n\nimport uuid\n\ndef mapper_init():\n"
-               f"    open(os.path.join({str(marks)!r}, uuid.uuid4().hex), 'w').close()\n")
-    path = tmp_path / "marking.py"
-    path.write_text("import os\n" + source)
-    return str(path)
-
 
 
 def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
     inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
-    job_path = _marking_job(tmp_path, marks)
+    job_path = marking_job(tmp_path, marks)
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
                       liveness=3) as cluster:
         job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), reducers=2,

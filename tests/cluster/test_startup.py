@@ -18,6 +18,7 @@ import pytest
 from tests.helpers import (
     JOBS,
     PATIENT_S,
+    marking_job,
     output_bytes,
     wait_through_restart,
     wait_until,
@@ -48,14 +49,6 @@ def _retrying_past(cluster: LocalCluster, seconds: float) -> None:
 
 
 
-def _marking_job(tmp_path, marks) -> str:
-    """slow_reduce.py that also drops a file per map execution (6.824's jobcount idea)."""
-    source = open(os.path.join(JOBS, "slow_reduce.py")).read()
-    source += (f"\n\nimport uuid\n\ndef mapper_init():\n"
-               f"    open(os.path.join({str(marks)!r}, uuid.uuid4().hex), 'w').close()\n")
-    path = tmp_path / "marking.py"
-    path.write_text("import os\n" + source)
-    return str(path)
 
 
 def test_workers_started_before_their_coordinator_register_once_it_is_up(tmp_path):
@@ -86,7 +79,7 @@ def test_a_coordinator_back_after_20s_gets_its_workers_and_finishes_the_job(tmp_
     inputs = write_lines(tmp_path / "in", files=4, lines_per_file=50)
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,
                       liveness=3) as cluster:
-        job = cluster.client.submit(_marking_job(tmp_path, marks), [inputs],
+        job = cluster.client.submit(marking_job(tmp_path, marks), [inputs],
                                     str(tmp_path / "out"), reducers=2,
                                     combine_files=False)      # a map per file
         wait_until(lambda: job.status()["maps_done"] == 4, "the maps")
