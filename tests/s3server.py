@@ -25,7 +25,7 @@ class S3Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                       "-p", str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120   # moto's start-up, on a busy machine
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()

@@ -73,7 +73,7 @@ def test_workers_exit_cleanly_when_told_to_stop(tmp_path):
     procs = list(cluster.workers.values())
     cluster.client.shutdown_cluster("test")
     for proc in [*procs, cluster.coordinator]:
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=PATIENT_S) == 0
     cluster.stop()
 
 
@@ -86,7 +86,7 @@ def test_embedded_cluster_dies_with_a_killed_zmr_run(tmp_path):
     run = subprocess.Popen([sys.executable, "-m", "zmr", "run", os.path.join(JOBS, "slow.py"),
                             "--input", inputs, "--output", str(tmp_path / "out"),
                             "--workers", "2", "-q"], env=env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENT_S
     children = []
     while time.monotonic() < deadline and len(children) < 3:
         children = _children(run.pid)
@@ -94,7 +94,7 @@ def test_embedded_cluster_dies_with_a_killed_zmr_run(tmp_path):
     assert len(children) >= 3                       # coordinator + 2 workers
     run.send_signal(signal.SIGKILL)
     run.wait()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENT_S
     while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in children):
         time.sleep(0.1)
     assert not any(os.path.exists(f"/proc/{p}") for p in children)
@@ -112,14 +112,14 @@ def test_a_killed_workers_task_processes_do_not_linger(tmp_path, monkeypatch):
             time.sleep(0.05)
         worker = cluster.workers["local-1"]
         descendants = _descendants(worker.pid)
-        deadline = time.monotonic() + 10        # until the attempt's process has started
+        deadline = time.monotonic() + PATIENT_S  # until the attempt's process has started
         while len(descendants) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
             descendants = _descendants(worker.pid)
         assert len(descendants) >= 3            # fork server, resource tracker, the attempt
         worker.send_signal(signal.SIGKILL)
         worker.wait()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENT_S
         while _alive(descendants) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _alive(descendants) == []

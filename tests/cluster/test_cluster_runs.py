@@ -53,12 +53,12 @@ def test_submit_wait_returns_after_success_marker(cluster3, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zmr", "submit", os.path.join(EXAMPLES, "wordcount.py"),
          "--input", inputs, "--output", str(out), "--reducers", "2", "--wait",
-         "--config", cluster3.config_path], capture_output=True, text=True, timeout=60)
+         "--config", cluster3.config_path], capture_output=True, text=True, timeout=PATIENT_S)
     assert proc.returncode == 0, proc.stderr
     assert os.path.exists(out / "_SUCCESS") and proc.stdout.strip().startswith("job-")
     status = subprocess.run([sys.executable, "-m", "zmr", "status", proc.stdout.strip(),
                              "--json", "--config", cluster3.config_path],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=PATIENT_S)
     assert '"state": "SUCCEEDED"' in status.stdout
 
 
@@ -70,7 +70,7 @@ def test_failing_job_reports_the_users_traceback(cluster3, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zmr", "submit", str(tmp_path / "bad.py"), "--input", inputs,
          "--output", str(out), "--wait", "--config", cluster3.config_path],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True, text=True, timeout=PATIENT_S)
     assert proc.returncode == 1
     assert "boom in user code" in proc.stderr and "bad.py" in proc.stderr
     assert "failed 4 times" in proc.stderr
@@ -85,7 +85,7 @@ def test_job_is_not_successful_until_its_success_marker_exists(cluster3, tmp_pat
     job = cluster3.client.submit(os.path.join(JOBS, "slow.py"), [inputs], str(out))
     (out / "_SUCCESS.tmp").mkdir()                 # before the first task can finish
     proc = subprocess.run([sys.executable, "-m", "zmr", "wait", job.job_id, "--config",
-                           cluster3.config_path], capture_output=True, text=True, timeout=60)
+                           cluster3.config_path], capture_output=True, text=True, timeout=PATIENT_S)
     assert proc.returncode == 1 and "_SUCCESS" in proc.stderr, proc.stderr
     assert job.status()["state"] == "FAILED"
     assert not (out / "_SUCCESS").exists() and not list(out.glob("part-*"))

@@ -6,7 +6,14 @@ from __future__ import annotations
 import os
 import time
 
-from tests.helpers import JOBS, marking_job, output_bytes, wait_through_restart, write_lines
+from tests.helpers import (
+    JOBS,
+    PATIENT_S,
+    marking_job,
+    output_bytes,
+    wait_through_restart,
+    write_lines,
+)
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -23,8 +30,8 @@ def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path)
         while job.status()["maps_done"] < 4:
             time.sleep(0.05)
         cluster.restart_coordinator()               # reducers are sleeping in reducer_final
-        status = wait_through_restart(job, 60)
-        cluster.wait_for_workers(2, timeout_s=20)   # the same workers came back
+        status = wait_through_restart(job)
+        cluster.wait_for_workers(2, timeout_s=PATIENT_S)   # the same workers came back
     assert status["state"] == "SUCCEEDED"
     assert len(os.listdir(marks)) == 4              # every map ran exactly once
     assert all(len(t["attempts"]) == 1 for t in status["tasks"] if t["task"] == "map")

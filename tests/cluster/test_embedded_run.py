@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.helpers import EXAMPLES, output_bytes, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, write_lines
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated.py")
@@ -104,7 +104,7 @@ def test_a_signal_during_zmr_run_leaves_nothing_behind(tmp_path, signum, code, s
     child.send_signal(signum)
     _, err = child.communicate(timeout=120)
     assert child.returncode == code and said in err, err
-    deadline = time.monotonic() + 30               # the cluster's processes are exiting
+    deadline = time.monotonic() + PATIENT_S    # the cluster's processes are exiting
     while _processes_mentioning(str(tmp_path / "tmp")):
         assert time.monotonic() < deadline, _processes_mentioning(str(tmp_path / "tmp"))
         time.sleep(0.1)

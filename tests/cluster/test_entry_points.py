@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.helpers import PATIENT_S
 from zmr.config import load_config, write_config
 from zmr.core.errors import ConfigError
 from zmr.runners.local import LocalCluster
@@ -89,7 +90,7 @@ def test_a_coordinator_without_arguments_uses_zmr_config(tmp_path):
                                    stderr=subprocess.PIPE, text=True)
     try:
         from zmr.client import Client
-        client = Client(str(config), timeout_s=30)
+        client = Client(str(config), timeout_s=PATIENT_S)
         assert client.workers() == []            # it answers on the configured port
         client.close()
     finally:

@@ -30,7 +30,7 @@ def test_sigstopped_worker_is_replaced_and_its_late_result_ignored(tmp_path):
             time.sleep(1.0)
             frozen.send_signal(signal.SIGCONT)                  # comes back, finishes late
             status = job.wait(timeout_s=PATIENT_S)
-            cluster.wait_for_workers(2, timeout_s=20)           # and registers again
+            cluster.wait_for_workers(2, timeout_s=PATIENT_S)           # and registers again
         run_inline(job_path, [inputs], str(tmp_path / "inline"))
     finally:
         del os.environ["ZMR_TEST_DELAY_S"]

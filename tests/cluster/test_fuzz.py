@@ -199,7 +199,7 @@ def test_fuzzed_sockets_during_a_job(tmp_path, monkeypatch):
 
 
 def _wait_until_running(job) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENT_S
     while job.status()["state"] != "RUNNING":
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.05)

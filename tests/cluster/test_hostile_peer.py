@@ -28,7 +28,7 @@ def _next(channel: Channel, kind: type):
 
 
 def _map_task_once_failed(job) -> dict:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENT_S
     while time.monotonic() < deadline:
         (map_task,) = [t for t in job.status()["tasks"] if t["task"] == "map"]
         if map_task["attempts"] and map_task["attempts"][0][4] == "failed":
