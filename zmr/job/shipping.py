@@ -19,6 +19,7 @@ directory.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import io
@@ -154,10 +155,29 @@ def pickled_job(job: JobSpec) -> bytes:
         if module is not None and module.__name__.startswith("zmr_job_"):
             cloudpickle.register_pickle_by_value(module)
             break
+    out = io.BytesIO()
     try:
-        return cloudpickle.dumps(job)  # type: ignore[no-any-return]
+        _NamedCodePickler(out, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(job)
     except Exception as exc:  # noqa: BLE001 - pickling runs arbitrary __reduce__ code
         raise JobDefinitionError(_unpicklable(job, exc)) from None
+    return out.getvalue()
+
+
+def _code_keeping_its_file(code: types.CodeType) -> tuple[Any, ...]:
+    """cloudpickle's own reduction of a code object, with its real file name put back."""
+    constructor, args = cloudpickle.Pickler.dispatch_table[types.CodeType](code)
+    return constructor, tuple(code.co_filename if isinstance(arg, str)
+                              and arg == "<dynamic-code>" else arg for arg in args)
+
+
+class _NamedCodePickler(cloudpickle.Pickler):
+    """cloudpickle (3.0 on) names the file of all code it pickles by value
+    ``<dynamic-code>``, so that a payload does not depend on where the code was defined.
+    A job's tracebacks on workers must name the user's file and line, as they do inline and
+    for jobs shipped as source, so the real name travels with the code."""
+
+    dispatch_table = collections.ChainMap({types.CodeType: _code_keeping_its_file},
+                                          cloudpickle.Pickler.dispatch_table)
 
 
 def _code_module(hook: Any) -> str | None:

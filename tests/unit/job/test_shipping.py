@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import traceback
 import zipfile
 
 import pytest
@@ -82,6 +83,24 @@ def test_a_job_of_functions_is_pickled_and_an_unpicklable_global_is_named(tmp_pa
     monkeypatch.chdir(tmp_path)              # unpacking moves into the job's files
     job = unpack_job(blob, str(tmp_path / "work"), {})
     assert list(job.mapper(None, "v")) == [("v", 2)]
+
+
+def test_pickled_code_keeps_its_file_name_for_tracebacks_on_workers(tmp_path, monkeypatch):
+    """cloudpickle 3 names all by-value code ``<dynamic-code>``; a worker's traceback must
+    name the user's own file and line instead, for the hooks, the functions they call and
+    the code nested in them."""
+    source = str(tmp_path / "driver.py")
+    session = {"__name__": "driver_session"}
+    exec(compile("def helper(v):\n    return [1 / 0 for _ in v]\n"
+                 "def mapper(k, v):\n    yield v, helper(v)\n", source, "exec"), session)
+    blob = pack_job(JobSpec("s", "<session>", session["mapper"]))
+    monkeypatch.chdir(tmp_path)
+    job = unpack_job(blob, str(tmp_path / "work"), {})
+    with pytest.raises(ZeroDivisionError) as failed:
+        list(job.mapper(None, "v"))
+    frames = traceback.extract_tb(failed.value.__traceback__)[1:]
+    assert [(f.filename, f.lineno, f.name) for f in frames] == [
+        (source, 4, "mapper"), (source, 2, "helper"), (source, 2, "<listcomp>")]
 
 
 def test_side_files_are_resolved_at_submit_with_renames_and_named_errors(tmp_path,
