@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from tests.helpers import ROOT
+import pytest
+
+from tests.helpers import PATIENT_S, ROOT
 
 WORDCOUNT = os.path.join(ROOT, "jobs", "wordcount.py")
 
@@ -107,6 +109,30 @@ def test_an_inline_user_error_is_reported_with_the_users_frames_only(tmp_path):
     assert run.stderr.startswith("zmr: error: ValueError: bad line 'x'\n")
     assert f'File "{job}", line 2, in mapper' in run.stderr
     assert "zmr/" not in run.stderr.replace(str(tmp_path), "")   # none of zmr's frames
+
+
+@pytest.mark.parametrize("where", [["--inline"], ["--workers", "1", "--quiet"]])
+@pytest.mark.parametrize("hooks, message", [
+    ("def mapper(k, line):\n    yield line\n",
+     "JobContractError: mapper must yield (key, value) pairs, got 'x'"),
+    ("def mapper(k, line):\n    yield line, 1\n\ndef reducer(k, vs):\n    yield k, 1, 2\n",
+     "JobContractError: reducer must yield (key, value) pairs, got ('x', 1, 2)"),
+])
+def test_a_hook_breaking_its_contract_is_reported_by_its_message_alone(tmp_path, where, hooks,
+                                                                       message):
+    """Nothing of the user's is on the stack when zmr finds a mapper's bad pair (it checks
+    pairs in bulk), and zmr's frames would only hide the message: inline and on a cluster
+    alike, the error is the summary line and nothing else."""
+    (tmp_path / "job.py").write_text(hooks)
+    (tmp_path / "in.txt").write_text("x\n")
+    run = subprocess.run([sys.executable, "-m", "zmr", "run", str(tmp_path / "job.py"),
+                          *where, "--input", str(tmp_path / "in.txt"), "--output",
+                          str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=PATIENT_S)
+    assert run.returncode == 1, run.stderr
+    assert message in run.stderr.splitlines()[-1 if where == ["--inline"] else 1]
+    assert "Traceback" not in run.stderr and "zmr/" not in run.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_version_and_type_information_ship_with_the_package():

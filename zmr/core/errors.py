@@ -105,6 +105,15 @@ class JobCancelledError(JobFailedError):
     exit_code: ClassVar[int] = 4
 
 
+class JobContractError(TypeError, ValueError):
+    """What a hook handed zmr breaks the contract every hook keeps (a mapper yielding
+    something that is not a ``(key, value)`` pair, a combiner changing its key, a
+    partitioner returning no partition number). The bug is in the job and the message says
+    what it is, so no traceback of zmr's own frames is shown with it (the attempt's log
+    keeps them). A ``TypeError`` and a ``ValueError``, as Python's own errors for such
+    mistakes are, so code that catches either still does."""
+
+
 class FatalError(Exception):
     """Raise it (or a subclass) in a mapper, reducer, combiner or any other hook of a job to
     say that retrying cannot help (a malformed record that must not be skipped, a missing
@@ -121,9 +130,12 @@ _ZMR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 def user_traceback(exc: BaseException) -> str:
     """``exc``'s traceback with zmr's own frames left out, so what a user reads starts in
     their job; all frames when none is the user's (then the bug is zmr's, and the whole
-    story is what a report needs)."""
+    story is what a report needs), unless zmr found the job breaking a hook's contract:
+    then the message is the story, and this is empty."""
     frames = traceback.extract_tb(exc.__traceback__)
     theirs = [f for f in frames if not f.filename.startswith(_ZMR_DIR)]
+    if not theirs and isinstance(exc, JobContractError):
+        return ""
     if not theirs or len(theirs) == len(frames):
         return "".join(traceback.format_exception(exc))
     return ("Traceback (most recent call last; zmr's own frames left out):\n"

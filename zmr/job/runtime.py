@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zmr.core.errors import FatalError, TaskError
+from zmr.core.errors import FatalError, JobContractError, TaskError
 from zmr.job.counters import Counters
 from zmr.storage import codec
 
@@ -113,7 +113,7 @@ def checked_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:
     """Pass pairs through, refusing anything that is not a ``(key, value)`` tuple."""
     for item in out:
         if type(item) is not tuple or len(item) != 2:
-            raise TypeError(f"{what} must yield (key, value) pairs, got {item!r}")
+            raise JobContractError(f"{what} must yield (key, value) pairs, got {item!r}")
         yield item
 
 

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from zmr.core.errors import JobContractError
 from zmr.core.formats import (  # noqa: F401  (re-exported: the names belong with the formats)
     ARROW,
     CSV,
@@ -361,8 +362,8 @@ class FixedPairWriter:
         chunk: list[bytes] = []
         for _key, value in pairs:
             if type(value) is not bytes:
-                raise TypeError(f"OUTPUT_FORMAT = \"fixed\" writes bytes values as they "
-                                f"are; got {type(value).__name__} {value!r:.80}")
+                raise JobContractError(f"OUTPUT_FORMAT = \"fixed\" writes bytes values as "
+                                       f"they are; got {type(value).__name__} {value!r:.80}")
             chunk.append(value)
             if len(chunk) == 4096:
                 written += self._out.write(b"".join(chunk))

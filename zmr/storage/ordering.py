@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from zmr.core.errors import JobContractError
 from zmr.storage import codec
 from zmr.storage.partition import fnv1a64, partition_ids
 
@@ -80,8 +81,8 @@ class KeyOrder:
 
     def _check_composite(self, key: Any) -> None:
         if type(key) not in (tuple, list) or len(key) < self.group_by:
-            raise TypeError(f"GROUP_BY = {self.group_by} needs keys that are tuples of at "
-                            f"least {self.group_by} elements, got key {key!r}")
+            raise JobContractError(f"GROUP_BY = {self.group_by} needs keys that are tuples "
+                                   f"of at least {self.group_by} elements, got key {key!r}")
 
     def group_prefix(self, encoded: bytes) -> bytes:
         """The part of an encoded sort key that decides its partition and reduce group."""

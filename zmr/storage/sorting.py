@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zmr.core.errors import JobContractError
 from zmr.storage import codec
 from zmr.storage.ipc import BATCH_ROWS
 from zmr.storage.ordering import KeyOrder
@@ -177,8 +178,8 @@ def checked_partition(partitioner: Partitioner, key: Any, num_partitions: int) -
     p = partitioner(key, num_partitions)
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)) or not (
             0 <= p < num_partitions):
-        raise ValueError(f"partitioner returned {p!r} for key {key!r}; it must return an int "
-                         f"in 0..{num_partitions - 1}")
+        raise JobContractError(f"partitioner returned {p!r} for key {key!r}; it must return "
+                               f"an int in 0..{num_partitions - 1}")
     return int(p)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zmr.core.errors import JobContractError
 from zmr.core.specs import PartitionIndexEntry
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
@@ -189,7 +190,7 @@ class MapOutputCollector:
         try:
             keys = [k for k, _ in self.buffer]
         except (TypeError, ValueError):
-            raise TypeError(_bad_pair_message(self.buffer)) from None
+            raise JobContractError(_bad_pair_message(self.buffer)) from None
         values = list(map(itemgetter(1), self.buffer))   # shapes were checked just above
         self.buffer.clear()     # in place: the map loop holds a bound ``extend`` of this list
         # Homogeneous values (word count's 1s) become one Arrow column here, so sorting,
@@ -303,7 +304,7 @@ def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
         try:
             k, v = pair
         except (TypeError, ValueError):
-            raise TypeError(_bad_pair_message(sample)) from None
+            raise JobContractError(_bad_pair_message(sample)) from None
         total += PAIR_OVERHEAD + _owned_size(k) + _owned_size(v)
     return max(1, total // max(1, len(sample)))
 
@@ -317,8 +318,8 @@ def _numeric_values(values: list[Any], aggregation: str) -> pa.Array:
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise TypeError(f"REDUCE = {aggregation!r} needs values of one Arrow type "
-                        f"(e.g. all int or all float): {exc}") from None
+        raise JobContractError(f"REDUCE = {aggregation!r} needs values of one Arrow type "
+                               f"(e.g. all int or all float): {exc}") from None
 
 
 def _bad_pair_message(pairs: list[Any]) -> str:

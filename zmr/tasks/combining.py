@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from zmr.core.errors import JobContractError
 from zmr.job.counters import Counters
 from zmr.job.runtime import key_runs
 from zmr.storage import codec
@@ -33,7 +34,7 @@ def call_combiner(combiner: Combiner, keys: Sequence[Any], groups: Iterable[Sequ
         out = combiner(key, iter(values))
         for pair in () if out is None else out:
             if type(pair) is not tuple or len(pair) != 2:
-                raise TypeError(f"combiner must yield (key, value) pairs, got {pair!r}")
+                raise JobContractError(f"combiner must yield (key, value) pairs, got {pair!r}")
             if pair[0] is not key:
                 check_same_key(key, pair[0])
             out_ranks.append(rank)
@@ -43,8 +44,8 @@ def call_combiner(combiner: Combiner, keys: Sequence[Any], groups: Iterable[Sequ
 
 def check_same_key(key: Any, new: Any) -> None:
     if codec.encode_key(new) != codec.encode_key(key):
-        raise ValueError(f"combiner changed key {key!r} to {new!r}: a combiner "
-                         "must yield pairs with the key it was given")
+        raise JobContractError(f"combiner changed key {key!r} to {new!r}: a combiner "
+                               "must yield pairs with the key it was given")
 
 
 def in_rank_order(ranks: np.ndarray, column: pa.Array) -> tuple[np.ndarray, pa.Array]:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from zmr.core.errors import JobContractError
 from zmr.core.specs import MapManifest, MapTaskSpec, Split
 from zmr.job import params
 from zmr.job.api import JobSpec
@@ -266,8 +267,8 @@ def key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:
     try:
         keys, values = result["key"], result["value"]
     except (KeyError, TypeError, IndexError):
-        raise TypeError("map_batch must return a table, batch or dict with 'key' and 'value' "
-                        f"columns, got {type(result).__name__}") from None
+        raise JobContractError("map_batch must return a table, batch or dict with 'key' and "
+                               f"'value' columns, got {type(result).__name__}") from None
     return _as_array(keys), _as_array(values)
 
 

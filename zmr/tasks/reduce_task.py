@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from zmr.core.errors import DataCorruptionError, FetchFailedError
+from zmr.core.errors import DataCorruptionError, FetchFailedError, JobContractError
 from zmr.core.specs import ReduceResult, ReduceTaskSpec, Segment
 from zmr.job import params
 from zmr.job.api import JobSpec
@@ -122,7 +122,7 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
             out = reducer(key, values)
             for pair in () if out is None else out:
                 if type(pair) is not tuple or len(pair) != 2:
-                    raise TypeError(f"reducer must yield (key, value) pairs, got {pair!r}")
+                    raise JobContractError(f"reducer must yield (key, value) pairs, got {pair!r}")
                 yield pair
     finally:
         counters.add("REDUCE_INPUT_GROUPS", groups)    # once, not per key: this loop is hot
