@@ -194,7 +194,7 @@ def _stop(config, procs):
     finally:
         for proc in procs:
             try:
-                proc.wait(60)
+                proc.wait(PATIENT_S)
             except Exception:
                 proc.kill()
                 proc.wait()
@@ -227,7 +227,7 @@ def test_every_entry_point_runs_a_job_of_functions(job, tmp_path):
         assert list(run.read_pairs()) == [("a", 2)] and run.job_id == "job-0001"
         handle = cluster.submit(module, input=inputs, output=tmp_path / "s")
         assert handle.status()["job_id"] == "job-0002"
-        result = handle.result(timeout_s=120)
+        result = handle.result(timeout_s=PATIENT_S)
         assert result.counter("words", "seen") == 4 and dict(result.read_pairs())["a"] == 2
         again = zmr.run(mapper=_words, reduce="sum", input=inputs, cluster=cluster,
                         output_format="jsonl", progress=False)
@@ -237,7 +237,7 @@ def test_every_entry_point_runs_a_job_of_functions(job, tmp_path):
                                output=tmp_path / "stuck")
         stuck.cancel()
         with pytest.raises(zmr.JobCancelledError):
-            stuck.wait(timeout_s=120)
+            stuck.wait(timeout_s=PATIENT_S)
     assert not (tmp_path / "stuck").exists()
     config, procs = _standalone(tmp_path)
     try:
@@ -261,7 +261,7 @@ def _wait_for(flag):
     return []
 
 
-def _wait_for_worker(client, timeout_s=120):
+def _wait_for_worker(client, timeout_s=PATIENT_S):
     import time
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

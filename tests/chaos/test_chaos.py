@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.chaos.driver import Chaos, Respawner, expected_word_counts
-from tests.helpers import EXAMPLES, JOBS, output_bytes, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, output_bytes, write_lines
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -90,7 +90,7 @@ def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float)
 
 
 def test_chaos_quick(tmp_path):
-    run_chaos(tmp_path, seed=1, jobs=2, period_s=1.5, timeout_s=120)
+    run_chaos(tmp_path, seed=1, jobs=2, period_s=1.5, timeout_s=PATIENT_S)
 
 
 @pytest.mark.chaos

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from tests.helpers import EXAMPLES, standalone_config, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, standalone_config, write_lines
 from zmr.client import Client
 
 
@@ -44,7 +44,7 @@ def test_start_status_job_stop(tmp_path):
             inputs = write_lines(tmp_path / "in", files=2, lines_per_file=50)
             job = client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
                                 str(tmp_path / "out"), reducers=2)
-            assert job.wait(timeout_s=120)["state"] == "SUCCEEDED"
+            assert job.wait(timeout_s=PATIENT_S)["state"] == "SUCCEEDED"
         stopped = _zmr(tmp_path, "stop").stdout
         assert stopped.split() == ["worker-3", "stopped", "worker-1", "stopped", "worker-2",
                                    "stopped", "coordinator", "stopped"] or \

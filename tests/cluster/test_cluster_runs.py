@@ -106,7 +106,7 @@ def test_parts_appear_only_when_the_job_commits(tmp_path, monkeypatch):
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), speculative=False) as cluster:
         job = cluster.client.submit(os.path.join(JOBS, "held.py"), [inputs], str(out),
                                     reducers=0, combine_files=False)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + PATIENT_S
         # (one map may wait behind the held one, prefetched onto the same worker)
         while (done := job.status()["maps_done"]) < 3:
             assert time.monotonic() < deadline, job.status()

@@ -21,7 +21,7 @@ def _attempts(job, kind: str) -> dict[int, list[str]]:
 
 
 def _wait_for_maps(job, count: int) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENT_S
     while sum("succeeded" in a for a in _attempts(job, "map").values()) < count:
         assert time.monotonic() < deadline, f"maps never finished: {_attempts(job, 'map')}"
         time.sleep(0.05)

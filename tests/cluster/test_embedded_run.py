@@ -23,7 +23,7 @@ def _zmr(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
     os.makedirs(env["TMPDIR"], exist_ok=True)
     return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=PATIENT_S, env=env)
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -69,7 +69,7 @@ def test_mistakes_are_reported_before_a_cluster_starts(tmp_path):
     ]
     for args, message in cases:
         proc = subprocess.run([sys.executable, "-c", NO_PROCESSES, "run", WORDCOUNT, *args],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=PATIENT_S)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert "cluster was started" not in proc.stderr
 
@@ -97,12 +97,12 @@ def test_a_signal_during_zmr_run_leaves_nothing_behind(tmp_path, signum, code, s
     child = subprocess.Popen([sys.executable, "-m", "zmr", "run", GATED, "--input", inputs,
                               "--output", str(tmp_path / "out"), "--workers", "2"],
                              env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENT_S
     while not _tasks_running(str(tmp_path / "tmp")):
         assert child.poll() is None and time.monotonic() < deadline
         time.sleep(0.1)
     child.send_signal(signum)
-    _, err = child.communicate(timeout=120)
+    _, err = child.communicate(timeout=PATIENT_S)
     assert child.returncode == code and said in err, err
     deadline = time.monotonic() + PATIENT_S    # the cluster's processes are exiting
     while _processes_mentioning(str(tmp_path / "tmp")):

@@ -21,7 +21,7 @@ from zmr.transport.sockets import free_port
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                          timeout=60, env=dict(os.environ, **(env or {})))
+                          timeout=PATIENT_S, env=dict(os.environ, **(env or {})))
 
 
 @pytest.mark.parametrize("module", ["zmr", "zmr.coordinator", "zmr.worker"])
@@ -74,7 +74,7 @@ def test_a_coordinator_and_workers_read_zmr_config_and_overrides(tmp_path):
             assert by_id["env-worker"]["slots"] == 3
         finally:
             worker.terminate()
-            _, err = worker.communicate(timeout=60)
+            _, err = worker.communicate(timeout=PATIENT_S)
         assert " INFO " not in err         # --log-level warning took effect
 
 
@@ -95,7 +95,7 @@ def test_a_coordinator_without_arguments_uses_zmr_config(tmp_path):
         client.close()
     finally:
         coordinator.terminate()
-        coordinator.communicate(timeout=60)
+        coordinator.communicate(timeout=PATIENT_S)
     assert (tmp_path / "state").is_dir()
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import EXAMPLES, JOBS, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, write_lines
 from zmr.config import write_config
 from zmr.runners.local import LocalCluster
 from zmr.transport.sockets import free_port
@@ -44,7 +44,9 @@ def test_success_usage_definition_and_failure(tmp_path):
 
 def test_an_unreachable_cluster_exits_3(tmp_path):
     config = tmp_path / "cluster.toml"
-    write_config(str(config), {("coordinator", "control_port"): free_port()})
+    # nothing will answer, so a short [client] timeout_s only saves waiting out the default
+    write_config(str(config), {("coordinator", "control_port"): free_port(),
+                               ("client", "timeout_s"): 2.0})
     status = _zmr("status", env=dict(os.environ, ZMR_CONFIG=str(config)))
     assert status.returncode == 3 and "did not answer" in status.stderr
 
@@ -60,11 +62,11 @@ def test_a_cancelled_job_exits_4(tmp_path, monkeypatch):
                                     "-o", str(tmp_path / "out"), "--wait"], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         job_id = waiting.stdout.readline().strip()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PATIENT_S
         while cluster.client.job(job_id)["state"] != "RUNNING":
             assert time.monotonic() < deadline
             time.sleep(0.05)
         cluster.client.cancel(job_id)
-        _, err = waiting.communicate(timeout=120)
+        _, err = waiting.communicate(timeout=PATIENT_S)
         assert waiting.returncode == 4, err
         assert f"{job_id} CANCELLED" in err

@@ -21,7 +21,7 @@ from zmr.runners.local import LocalCluster
 def _zmr(cluster: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, ZMR_CONFIG=cluster.config_path)
     return subprocess.run([sys.executable, "-m", "zmr", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=PATIENT_S)
 
 
 def _reader_goes_away(cluster: LocalCluster, *args: str) -> None:
@@ -30,7 +30,7 @@ def _reader_goes_away(cluster: LocalCluster, *args: str) -> None:
     child = subprocess.Popen([sys.executable, "-m", "zmr", *args], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     child.stdout.close()
-    _, err = child.communicate(timeout=120)
+    _, err = child.communicate(timeout=PATIENT_S)
     assert (child.returncode, err) == (128 + signal.SIGPIPE, b"")
 
 

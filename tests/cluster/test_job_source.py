@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.helpers import JOBS, read_output
+from tests.helpers import JOBS, PATIENT_S, read_output
 from zmr.core.errors import ConfigError, JobFailedError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -96,7 +96,7 @@ def test_the_crash_app_and_side_files_run_on_a_standalone_cluster(tmp_path):
         handle = cluster.client.submit(str(tmp_path / "job" / "lookup.py"), [inputs],
                                        str(tmp_path / "looked"), reducers=0,
                                        files=[str(tmp_path / "extra.txt")])
-        handle.wait(timeout_s=120)
+        handle.wait(timeout_s=PATIENT_S)
         words = [w for line in _lines(inputs) for w in line.split() if w not in ("the", "The")]
         colours = ["red", "green", "blue"]
         assert read_output(str(tmp_path / "looked")) == {
@@ -128,7 +128,7 @@ def test_a_module_that_fails_to_import_on_workers_fails_the_job_naming_file_and_
             handle = cluster.client.submit(str(tmp_path / "job.py"), [str(tmp_path / "in.txt")],
                                            str(tmp_path / "out"))
             with pytest.raises(JobFailedError) as failed:
-                handle.wait(timeout_s=120)
+                handle.wait(timeout_s=PATIENT_S)
     finally:
         del os.environ["SUBMITTER"]
     text = str(failed.value)

@@ -101,16 +101,16 @@ def test_zmr_submit_returns_at_once_and_the_job_still_completes(tmp_path):
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
         done = subprocess.run([sys.executable, "-m", "zmr", "submit", job, "--config",
                                cluster.config_path, "--input", inputs, "--output", str(out)],
-                              capture_output=True, text=True, timeout=60, env=_env())
+                              capture_output=True, text=True, timeout=PATIENT_S, env=_env())
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""               # no waiting, no "submits the steps" notice
         job_id = done.stdout.strip()
-        status = cluster.client.wait(job_id, timeout_s=120)   # the submitter is long gone
+        status = cluster.client.wait(job_id, timeout_s=PATIENT_S)   # the submitter is long gone
         history = cluster.client.history()
         logged = {a["job_id"] for a in cluster.client.logs(job_id)}
         listing = subprocess.run([sys.executable, "-m", "zmr", "status", "--config",
                                   cluster.config_path], capture_output=True, text=True,
-                                 timeout=60, env=_env())
+                                 timeout=PATIENT_S, env=_env())
     assert (status["state"], status["step"], status["steps"]) == ("SUCCEEDED", 2, 2)
     assert status["step_jobs"] == [f"{job_id}.s1", f"{job_id}.s2"]
     assert [(j["job_id"], j["steps"]) for j in history] == [(job_id, 2)]
@@ -152,7 +152,7 @@ def test_cancel_stops_a_multi_step_job_and_removes_its_outputs(tmp_path):
         _until(lambda: handle.status()["step"] == 2)
         done = subprocess.run([sys.executable, "-m", "zmr", "cancel", handle.job_id,
                                "--config", cluster.config_path], capture_output=True,
-                              text=True, timeout=60, env=_env())
+                              text=True, timeout=PATIENT_S, env=_env())
         assert done.returncode == 0, done.stderr
         with pytest.raises(JobCancelledError):
             handle.wait(timeout_s=PATIENT_S)

@@ -18,7 +18,7 @@ def test_map_progress_moves_before_the_first_map_finishes(tmp_path):
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2) as c:
         job = c.client.submit(str(job_path), [inputs], str(tmp_path / "out"))
         seen = []
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + PATIENT_S
         while time.monotonic() < deadline:
             status = c.client.status(job.job_id)[0]
             if status["state"] != "RUNNING" and status["state"] != "QUEUED":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, load_bench, read_parts
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, load_bench, read_parts
 from zmr.runners.local import LocalCluster
 
 gen_terasort = load_bench("gen_terasort")
@@ -32,7 +32,7 @@ def cluster2(tmp_path_factory):
 def gnu_sorted(paths: list[str]) -> bytes:
     """The records as GNU sort orders them (each is one "\\r\\n"-ended line)."""
     return subprocess.run(["sort", *paths], capture_output=True, check=True,
-                          env={**os.environ, "LC_ALL": "C"}, timeout=120).stdout
+                          env={**os.environ, "LC_ALL": "C"}, timeout=PATIENT_S).stdout
 
 
 def concatenated(output: str) -> bytes:

@@ -129,7 +129,7 @@ def test_a_job_without_workers_says_so_everywhere_until_one_comes(tmp_path):
         logs = _zmr("logs", job.job_id, "--config", cluster.config_path)
         assert f"zmr: warning: {job.job_id}: no live worker" in logs.stderr
         port = cluster.client.config.dashboard.port
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/jobs", timeout=60) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/jobs", timeout=PATIENT_S) as r:
             assert "no live worker" in json.load(r)["jobs"][0]["warning"]
         coordinator_log = os.path.join(cluster.logs_dir, "coordinator.log")
         wait_until(lambda: f"job={job.job_id}: no live worker" in open(coordinator_log).read(),

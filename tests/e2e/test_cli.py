@@ -15,7 +15,7 @@ WORDCOUNT = os.path.join(ROOT, "jobs", "wordcount.py")
 
 def zmr(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+                          text=True, timeout=PATIENT_S, cwd=cwd)
 
 
 def test_run_inline_writes_sorted_output(tmp_path):
@@ -104,7 +104,7 @@ def test_an_inline_user_error_is_reported_with_the_users_frames_only(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     run = subprocess.run([sys.executable, "-m", "zmr", "run", str(job), "--inline",
                           "--input", str(tmp_path / "in.txt"), "--output",
-                          str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=PATIENT_S)
     assert run.returncode == 1
     assert run.stderr.startswith("zmr: error: ValueError: bad line 'x'\n")
     assert f'File "{job}", line 2, in mapper' in run.stderr
@@ -142,7 +142,7 @@ def test_version_and_type_information_ship_with_the_package():
     import zmr
 
     shown = subprocess.run([sys.executable, "-m", "zmr", "--version"], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=PATIENT_S)
     assert shown.returncode == 0
     assert shown.stdout.startswith(f"zmr {importlib.metadata.version('zmr')} (Python ")
     assert zmr.__version__ == importlib.metadata.version("zmr")

@@ -200,7 +200,7 @@ def test_cli_reports_a_bad_step(tmp_path):
         done = subprocess.run([sys.executable, "-m", "zmr", "run", str(job), *extra,
                                "--input", str(tmp_path / "in.txt"), "--output",
                                str(tmp_path / "out")], capture_output=True, text=True,
-                              timeout=60, cwd=ROOT, env=_env())
+                              timeout=PATIENT_S, cwd=ROOT, env=_env())
         assert done.returncode == 2
         assert f"zmr: error: {job}: step 2 defines neither" in done.stderr
         assert not (tmp_path / "out").exists()
@@ -219,7 +219,7 @@ def test_top_words_on_a_cluster(cluster, corpus, tmp_path):
     out = tmp_path / "out"
     seen: list[dict] = []
     job = cluster.client.submit(TOP_WORDS, [str(corpus)], str(out), split_size=200)
-    status = job.wait(timeout_s=120, on_progress=seen.append)
+    status = job.wait(timeout_s=PATIENT_S, on_progress=seen.append)
     assert as_counts(read_output(out)) == expected_top(corpus)
     assert (status["state"], status["step"], status["steps"]) == ("SUCCEEDED", 2, 2)
     # one job, followed through both steps under its own id
@@ -256,7 +256,7 @@ def test_zmr_submit_wait_shows_the_steps(cluster, corpus, tmp_path):
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "zmr", "submit", TOP_WORDS, "--config",
                            cluster.config_path, "--input", str(corpus), "--output", str(out),
-                           "--wait"], capture_output=True, text=True, timeout=120, env=_env())
+                           "--wait"], capture_output=True, text=True, timeout=PATIENT_S, env=_env())
     assert done.returncode == 0, done.stderr
     job_id = done.stdout.strip()
     assert f"{job_id} step 1/2" in done.stderr and f"{job_id} step 2/2 SUCCEEDED" in done.stderr
@@ -270,7 +270,7 @@ def test_cli_runs_top_words(corpus, tmp_path, mode):
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "zmr", "run", "jobs/top_words.py", *mode,
                            "--input", str(corpus), "--output", str(out)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env())
+                          capture_output=True, text=True, timeout=PATIENT_S, cwd=ROOT, env=_env())
     assert done.returncode == 0, done.stderr
     assert as_counts(read_output(out)) == expected_top(corpus)
     if mode[0] == "--workers":

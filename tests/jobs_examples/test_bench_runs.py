@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from tests.helpers import BENCH as _BENCH
+from tests.helpers import PATIENT_S, load_bench
 from tests.helpers import ROOT as _ROOT
-from tests.helpers import load_bench
 
 ROOT = Path(_ROOT)
 BENCH = Path(_BENCH)
@@ -39,12 +39,12 @@ def test_dispatch_and_latency_benchmarks_run():
     1 KB job on a real 2-worker cluster."""
     dispatch = subprocess.run([sys.executable, str(BENCH / "bench_dispatch.py"), "--tasks",
                                "200", "--workers", "3"], capture_output=True, text=True,
-                              timeout=120, cwd=ROOT)
+                              timeout=PATIENT_S, cwd=ROOT)
     assert dispatch.returncode == 0, dispatch.stderr
     assert re.search(r"200 no-op map tasks, 3 simulated workers \| [\d,]+ tasks/s",
                      dispatch.stdout)
     latency = subprocess.run([sys.executable, str(BENCH / "bench_latency.py"), "--reps", "1"],
-                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+                             capture_output=True, text=True, timeout=PATIENT_S, cwd=ROOT)
     assert latency.returncode == 0, latency.stderr
     assert "submitted to a running 2-worker cluster | median" in latency.stdout
 

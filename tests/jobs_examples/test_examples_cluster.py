@@ -49,7 +49,7 @@ def test_parameters_reach_cluster_workers(corpus, tmp_path):
         subprocess.run([sys.executable, "-m", "zmr", "run", str(JOBS / f"{job}.py"), "--quiet",
                         "--workers", "2", "--split-size", "200", *extra, "--input",
                         str(corpus), "--output", str(tmp_path / job)], check=True,
-                       timeout=120)
+                       timeout=PATIENT_S)
     top = sorted(word_counts(corpus).items(), key=lambda kv: (-kv[1], kv[0]))[:6]
     assert [pair for p in part_files(tmp_path / "topn") for pair in read_part(p)] == top
     grepped = [pair for p in part_files(tmp_path / "grep") for pair in read_part(p)]

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, load_bench
+from tests.helpers import PATIENT_S, ROOT, load_bench
 from tests.join_oracle import assert_same_as_duckdb
 from zmr.runners.local import LocalCluster
 
@@ -60,7 +60,7 @@ def test_join_on_a_standalone_cluster_equals_duckdb(tables, tmp_path):
 def test_a_parquet_file_given_as_csv_fails_before_the_cluster_starts(tables, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "zmr", "run", JOB, "-i", f"visits={tables[0]}", "-o",
-         str(tmp_path / "out")], capture_output=True, text=True, timeout=120, env=_env(),
+         str(tmp_path / "out")], capture_output=True, text=True, timeout=PATIENT_S, env=_env(),
         cwd=ROOT)
     assert done.returncode == 2
     assert f"csv input {tables[0]}/part-0000.parquet: it is a Parquet file" in done.stderr

@@ -225,7 +225,7 @@ def test_a_holder_sending_more_than_asked_is_a_fetch_failure(tmp_path):
         with pytest.raises(FetchFailedError, match="more than the 10 bytes"):
             fetch_remote(seg, str(tmp_path / "got"), "127.0.0.1", timeout_s=PATIENT_S, job_id=JOB)
     finally:
-        thread.join(10)
+        thread.join(PATIENT_S)
         holder.close()
     assert result == {"sent": True}
     assert not (tmp_path / "got").exists() or (tmp_path / "got").stat().st_size <= 10

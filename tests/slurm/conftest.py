@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PATIENT_S
+
 SETUP = Path(__file__).resolve().parent / "setup_slurm.sh"
 SLURM_DIR = Path(os.environ.get("ZMR_SLURM_DIR", "/tmp/zmr-slurm"))
 
@@ -42,4 +44,4 @@ def slurm_env() -> Iterator[dict[str, str]]:
         pytest.skip(f"no single-node Slurm here: {reason}")
     yield env
     if not already_up:
-        subprocess.run(["bash", str(SETUP), "stop"], env=env, check=False, timeout=60)
+        subprocess.run(["bash", str(SETUP), "stop"], env=env, check=False, timeout=PATIENT_S)

@@ -75,4 +75,4 @@ def test_cli_run_with_the_flag(tmp_path, inline):
 def _zmr(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(ROOT))
     return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=PATIENT_S, env=env)

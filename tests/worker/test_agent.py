@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from tests.helpers import PATIENT_S
 from zmr.runners.local import LocalCluster
 from zmr.worker.agent import WorkerAgent
 
@@ -17,7 +18,7 @@ def test_worker_quits_with_an_error_when_its_shuffle_service_dies(tmp_path, monk
         runner.start()
         cluster.wait_for_workers(1)
         agent.shuffle.stop()                         # the service thread ends
-        runner.join(10)
+        runner.join(PATIENT_S)
         assert not runner.is_alive() and agent.failed
 
 
@@ -35,7 +36,7 @@ def test_worker_without_a_free_shuffle_port_exits_with_the_reason(tmp_path):
                           ("worker", "data_dir"): str(tmp_path / "data")})
     try:
         proc = subprocess.run([sys.executable, "-m", "zmr.worker", config], capture_output=True,
-                              text=True, timeout=60)
+                              text=True, timeout=PATIENT_S)
     finally:
         squatter.close()
     assert proc.returncode == 2                      # a setting to change, like the coordinator's
