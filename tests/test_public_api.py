@@ -189,7 +189,7 @@ def _standalone(tmp_path):
 
 def _stop(config, procs):
     try:
-        with zmr.Client(config, timeout_s=60) as client:
+        with zmr.Client(config, timeout_s=PATIENT_S) as client:
             client.shutdown_cluster("test over")
     finally:
         for proc in procs:

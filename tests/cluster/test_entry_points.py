@@ -69,7 +69,7 @@ def test_a_coordinator_and_workers_read_zmr_config_and_overrides(tmp_path):
                                    "--log-level", "warning"], env=dict(os.environ, **env),
                                   stderr=subprocess.PIPE, text=True)
         try:
-            cluster.wait_for_workers(2, timeout_s=60)
+            cluster.wait_for_workers(2, timeout_s=PATIENT_S)
             by_id = {w["worker_id"]: w for w in cluster.client.workers()}
             assert by_id["env-worker"]["slots"] == 3
         finally:

@@ -169,7 +169,7 @@ def test_fuzzed_sockets_during_a_job(tmp_path, monkeypatch):
         _wait_until_running(job)
         # our own requests queue behind each barrage: give them time (staying up and
         # correct is what is tested here, not latency under a flood)
-        cluster.client.timeout_s = 120
+        cluster.client.timeout_s = PATIENT_S
         worker = cluster.client.workers()[0]
         targets = [
             (DEALER, cluster.client.config.endpoint("control_port"),
