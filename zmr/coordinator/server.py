@@ -61,7 +61,7 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.storage import commit
+from zmr.storage import commit, output_safety
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
 from zmr.transport.security import COORDINATOR_KEY, Curve
@@ -317,6 +317,8 @@ class CoordinatorServer:
         problem = views.unplaceable(self.state, plan)
         if problem:
             raise ZmrError(problem)
+        # the client checked too, but any client may submit: nothing of a user's is deleted
+        output_safety.check_plans([plan])
         commit.prepare_output(plan.output, msg.overwrite)
         job_id = views.next_job_id(self.state)
         commands = self.state.handle(JobSubmitted(self.clock(), job_id, msg.name, plan,
@@ -334,6 +336,7 @@ class CoordinatorServer:
         if problem:
             raise ZmrError(problem)
         output = steps[-1].plan.output
+        output_safety.check_plans([step.plan for step in steps])
         commit.clear_output(output, msg.overwrite)
         commit.prepare_output(steps[0].plan.output, overwrite=True)
         job_id = views.next_job_id(self.state)
