@@ -129,7 +129,9 @@ def check_plans(plans: Sequence[JobPlan], job_file: str = "") -> None:
     # a job built from functions has a name, not a file, as its source
     protected = [("job file", job_file)] if job_file and os.path.isfile(job_file) else []
     protected += sorted({("side file", path) for plan in plans for path in plan.files.values()})
-    check_paths([plan.output for plan in plans], plans[0].input_roots, protected)
+    # the job's own output first: the one the user named, so the one an error names
+    outputs = [plans[-1].output, *(plan.output for plan in plans[:-1])]
+    check_paths(outputs, plans[0].input_roots, protected)
 
 
 def check_job(plans: Sequence[JobPlan], job_file: str, overwrite: bool) -> None:
