@@ -85,13 +85,15 @@ def _current_directory() -> str | None:
 
 
 def check_paths(outputs: Sequence[str], inputs: Iterable[str],
-                protected: Sequence[tuple[str, str]] = ()) -> None:
+                protected: Sequence[tuple[str, str]] = (),
+                here: str = "current directory") -> None:
     """Refuse (OutputError) an output that is, contains or lies inside an input, or that
-    contains the current directory or one of ``protected`` (``(what, path)``: the job
-    file, side files). Both paths are named in the message, as given and resolved."""
+    contains this process's working directory (called ``here`` in the message) or one of
+    ``protected`` (``(what, path)``: the job file, side files). Both paths are named in
+    the message, as given and resolved."""
     roots = [(path, resolve(path)) for path in input_roots(inputs)]
     cwd = _current_directory()
-    kept = [("current directory", cwd)] if cwd else []
+    kept = [(here, cwd)] if cwd else []
     kept += [(what, path) for what, path in protected if path]
     for output in outputs:
         out = resolve(output)
@@ -122,7 +124,8 @@ def _kept_problem(output: str, out: str, kept: list[tuple[str, str]]) -> str:
     return ""
 
 
-def check_plans(plans: Sequence[JobPlan], job_file: str = "") -> None:
+def check_plans(plans: Sequence[JobPlan], job_file: str = "",
+                here: str = "current directory") -> None:
     """:func:`check_paths` for a job's plans (a multi-step job's: every step's output
     against the job's inputs, which the first step reads; later steps read the steps
     before, under ``<output>/_steps``, which are zmr's own)."""
@@ -131,7 +134,7 @@ def check_plans(plans: Sequence[JobPlan], job_file: str = "") -> None:
     protected += sorted({("side file", path) for plan in plans for path in plan.files.values()})
     # the job's own output first: the one the user named, so the one an error names
     outputs = [plans[-1].output, *(plan.output for plan in plans[:-1])]
-    check_paths(outputs, plans[0].input_roots, protected)
+    check_paths(outputs, plans[0].input_roots, protected, here)
 
 
 def check_job(plans: Sequence[JobPlan], job_file: str, overwrite: bool) -> None:

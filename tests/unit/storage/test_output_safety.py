@@ -71,6 +71,8 @@ def test_output_containing_an_input_or_the_current_directory_is_refused(tree):
     assert "contains the input" in message
     message = _refusal([str(tree.parent)], ["s3://bucket/in"])
     assert "contains the current directory" in message and str(tree) in message
+    with pytest.raises(OutputError, match=f"contains the coordinator's working directory {tree}"):
+        check_paths([str(tree.parent)], [], here="coordinator's working directory")
 
 
 def test_output_that_is_an_input_or_inside_an_input_directory_is_refused(tree):
