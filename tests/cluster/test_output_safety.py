@@ -12,8 +12,7 @@ import sys
 
 import pytest
 
-from tests.e2e.test_output_safety import SAMPLE, snapshot
-from tests.helpers import EXAMPLES, PATIENT_S, standalone_config
+from tests.helpers import EXAMPLES, PATIENT_S, ROOT, snapshot, standalone_config
 from zmr.client import Client
 from zmr.core.errors import OutputError, ZmrError
 from zmr.job.loader import runnable
@@ -25,6 +24,7 @@ from zmr.tasks.sampling import plan_sorted_job
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 TOP_WORDS = os.path.join(EXAMPLES, "top_words.py")
+SAMPLE = os.path.join(ROOT, "data", "sample")
 
 
 def _zmr(tmp_path, *args: str, cwd=None, check: bool = True) -> subprocess.CompletedProcess:

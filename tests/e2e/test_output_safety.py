@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import zmr
-from tests.helpers import EXAMPLES, PATIENT_S, ROOT
+from tests.helpers import EXAMPLES, PATIENT_S, ROOT, snapshot
 
 SAMPLE = os.path.join(ROOT, "data", "sample")
 
@@ -22,19 +22,6 @@ SAMPLE = os.path.join(ROOT, "data", "sample")
 def zmr_cli(*args: str, cwd) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
                           text=True, timeout=PATIENT_S, cwd=str(cwd))
-
-
-def snapshot(root) -> dict[str, bytes | None]:
-    """Every file (with its bytes) and directory under ``root``."""
-    found: dict[str, bytes | None] = {}
-    for directory, dirs, files in os.walk(root):
-        for name in dirs:
-            found[os.path.relpath(os.path.join(directory, name), root)] = None
-        for name in files:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, root)] = f.read()
-    return found
 
 
 @pytest.fixture
