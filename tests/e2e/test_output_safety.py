@@ -53,12 +53,13 @@ def test_overwriting_the_current_directory_inline_is_refused(scratch):
 
 def test_overwriting_a_directory_holding_the_input_on_the_embedded_cluster_is_refused(
         scratch):
-    before = snapshot(scratch.parent)
-    proc = zmr_cli("run", "scratch/wordcount.py", "-i", "scratch/sample", "-o", "scratch",
-                   "--overwrite", "--workers", "1", cwd=scratch.parent)
-    assert_refused(proc, f"output {scratch} ", f"input {scratch / 'sample'}",
+    scratch2 = scratch.rename(scratch.parent / "scratch2")       # the issue's command
+    before = snapshot(scratch2.parent)
+    proc = zmr_cli("run", "scratch2/wordcount.py", "-i", "scratch2/sample", "-o", "scratch2",
+                   "--overwrite", "--workers", "1", cwd=scratch2.parent)
+    assert_refused(proc, f"output {scratch2} ", f"input {scratch2 / 'sample'}",
                    why="contains the input")
-    assert snapshot(scratch.parent) == before
+    assert snapshot(scratch2.parent) == before
 
 
 @pytest.mark.parametrize("where", [["--inline"], ["--workers", "1"]])
@@ -136,3 +137,22 @@ def test_zmr_run_refuses_inline_and_on_the_embedded_cluster(scratch, monkeypatch
             zmr.run("top_words.py", input="sample", output="sample/top", progress=False,
                     **cluster)
     assert snapshot(scratch.parent) == before
+
+
+def test_a_job_with_several_inputs_keeps_its_output_out_of_each(tmp_path):
+    """``INPUTS`` (jobs/join.py, two steps): the output against every input's paths."""
+    shutil.copytree(os.path.join(ROOT, "data", "join"), tmp_path / "join")
+    visits, rankings = tmp_path / "join" / "uservisits", tmp_path / "join" / "rankings"
+    before = snapshot(tmp_path)
+    for where in (["--inline"], ["--workers", "1"]):
+        proc = zmr_cli("run", os.path.join(EXAMPLES, "join.py"), "--input",
+                       f"rankings={rankings}/*.parquet", "--input", f"visits={visits}",
+                       "-o", str(visits / "out"), *where, cwd=tmp_path)
+        assert_refused(proc, visits / "out", f"directory {visits}",
+                       why="lies inside the input directory")
+        proc = zmr_cli("run", os.path.join(EXAMPLES, "join.py"), "--input",
+                       f"rankings={rankings}/*.parquet", "--input", f"visits={visits}",
+                       "-o", str(rankings / "part-0001.parquet"), "--overwrite", *where,
+                       cwd=tmp_path)
+        assert_refused(proc, rankings / "part-0001.parquet", why="is also an input")
+    assert snapshot(tmp_path) == before
