@@ -155,7 +155,10 @@ def check_existing(output: str, overwrite: bool) -> bool:
     what = "output" if fs.is_uri(output) else "output directory"
     if not overwrite:
         raise OutputError(f"{what} {output} already exists (remove it or pass --overwrite)")
-    refusal = removal_refusal(output)
+    try:
+        refusal = removal_refusal(output)
+    except OSError as exc:      # an unreadable directory is not known to be zmr's
+        raise OutputError(f"{what} {output} exists and cannot be inspected: {exc}") from None
     if refusal:
         raise OutputError(f"{what} {output} exists and --overwrite will not remove it: "
                           f"{refusal}. --overwrite replaces only an empty directory or "

@@ -158,3 +158,4 @@ def test_abort_leaves_a_users_file_and_the_directory(tmp_path):
     out = _output(tmp_path, "part-00000", "_SUCCESS.tmp", "keep.txt", dirs=["_temporary"])
     commit.abort_output(str(out))
     assert sorted(os.listdir(out)) == ["keep.txt"]
+
