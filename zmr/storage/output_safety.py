@@ -31,8 +31,8 @@ from zmr.core.errors import OutputError
 from zmr.core.plan import JobPlan
 from zmr.storage import fs, layout
 
-#: The part files a job commits: ``part-00000``, ``part-00000.parquet``, ...
-PART_NAME = re.compile(r"part-\d{5,}(\.[A-Za-z0-9]+)?")
+#: The part files a job commits: ``part-00000``, ``part-00000.parquet``, any suffixes.
+PART_NAME = re.compile(r"part-\d{5,}(\.[A-Za-z0-9]+)*")
 #: A directory holding one of these was written by a zmr job (finished, or partial).
 MARKERS = (layout.SUCCESS, layout.TEMPORARY, layout.STEPS)
 #: zmr's own files and directories in an output, besides the part files.
