@@ -206,3 +206,17 @@ def marking_job(tmp_path, marks) -> str:
     path = tmp_path / "marking.py"
     path.write_text("import os\n" + source)
     return str(path)
+
+
+def snapshot(root) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and directory under ``root``: equal before and after
+    means nothing there was deleted or changed."""
+    found: dict[str, bytes | None] = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(directory, name), root)] = None
+        for name in files:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, root)] = f.read()
+    return found

@@ -48,6 +48,7 @@ from zmr.protocol.messages import (
 )
 from zmr.settings.job import JobOptions
 from zmr.storage.layout import fresh_output
+from zmr.storage.output_safety import check_job
 from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, make_socket, poll
 
@@ -167,7 +168,9 @@ class Client:
 
     def submit_steps(self, pipeline: Pipeline, steps: list[StepPlan], *,
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
-        """Submit a multi-step job already loaded and planned (:func:`plan_steps`)."""
+        """Submit a multi-step job already loaded and planned (:func:`plan_steps`); its
+        output is checked here first (:func:`check_job`), and again by the coordinator."""
+        check_job([step.plan for step in steps], pipeline.source, overwrite)
         limit = self.config.tasks.max_files_size
         codes = [pack_job(spec, step.plan.files, limit)
                  for spec, step in zip(pipeline.steps, steps)]
@@ -177,7 +180,9 @@ class Client:
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
                     name: str | None = None) -> JobHandle:
-        """Submit a job already loaded and planned (``submit`` does both first)."""
+        """Submit a job already loaded and planned (``submit`` does both first); its
+        output is checked here first (:func:`check_job`), and again by the coordinator."""
+        check_job([plan], spec.source, overwrite)
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
                             pack_job(spec, plan.files, self.config.tasks.max_files_size))
         return JobHandle(self, reply.job_id, plan.output)

@@ -27,7 +27,7 @@ def test_run_inline_writes_sorted_output(tmp_path):
     assert "MAP_INPUT_RECORDS" in proc.stderr
 
 
-def test_existing_output_is_refused_unless_overwrite(tmp_path):
+def test_existing_output_is_refused_and_overwrite_replaces_only_zmrs_own(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep").write_text("precious")
@@ -35,8 +35,13 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path):
             str(tmp_path / "out"), "--inline"]
     proc = zmr(*args)
     assert proc.returncode == 2 and "already exists" in proc.stderr
+    proc = zmr(*args, "--overwrite")          # a file zmr did not write is never deleted
+    assert proc.returncode == 2 and "it holds keep, which zmr did not write" in proc.stderr
     assert (tmp_path / "out" / "keep").read_text() == "precious"
-    assert zmr(*args, "--overwrite").returncode == 0
+    os.unlink(tmp_path / "out" / "keep")
+    assert zmr(*args, "--overwrite").returncode == 0            # an empty directory
+    assert zmr(*args, "--overwrite").returncode == 0            # zmr's own output
+    assert (tmp_path / "out" / "part-00000").read_text() == "x\t1\n"
 
 
 def test_missing_input_names_the_path(tmp_path):

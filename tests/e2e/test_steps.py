@@ -139,9 +139,13 @@ def test_existing_output_is_refused_before_any_step_runs(corpus, tmp_path):
     (out / "keep").write_text("x")
     with pytest.raises(zmr.OutputError, match="already exists"):
         run_inline(TOP_WORDS, [str(corpus)], str(out))
+    with pytest.raises(zmr.OutputError, match="holds keep, which zmr did not write"):
+        run_inline(TOP_WORDS, [str(corpus)], str(out), overwrite=True)
     assert (out / "keep").exists() and not (out / "_steps").exists()
-    run_inline(TOP_WORDS, [str(corpus)], str(out), overwrite=True)
-    assert as_counts(read_output(out)) == expected_top(corpus)
+    (out / "keep").unlink()
+    for _ in range(2):          # an empty directory, then the job's own output
+        run_inline(TOP_WORDS, [str(corpus)], str(out), overwrite=True)
+        assert as_counts(read_output(out)) == expected_top(corpus)
 
 
 def test_reducer_only_step_aggregation_and_combiner_flag(tmp_path):

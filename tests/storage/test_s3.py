@@ -98,3 +98,23 @@ def test_cluster_job_on_s3_and_a_failed_one_leaves_nothing(tmp_path, s3):
 def test_missing_s3_input_is_named(tmp_path, s3):
     with pytest.raises(Exception, match="s3://zmr-test/nothing-here does not exist"):
         run_inline(WORDCOUNT, ["s3://zmr-test/nothing-here"], str(tmp_path / "o"))
+
+
+def test_s3_overwrite_replaces_only_zmrs_prefixes_and_outputs_stay_out_of_inputs(tmp_path, s3):
+    _, prefix = _inputs(tmp_path, s3)
+    s3fs = s3.filesystem()
+    with pytest.raises(OutputError, match=f"output s3://{prefix}/in/out lies inside the "
+                                          f"input directory s3://{prefix}/in"):
+        run_inline(WORDCOUNT, [f"s3://{prefix}/in"], f"s3://{prefix}/in/out")
+    with pytest.raises(OutputError, match="contains the input"):
+        run_inline(WORDCOUNT, [f"s3://{prefix}/in"], f"s3://{prefix}/", overwrite=True)
+    with s3fs.open_output_stream(f"{prefix}/out/_temporary/reduce-00000-a1/part-00000") as f:
+        f.write(b"a crashed run's upload\n")
+    run_inline(WORDCOUNT, [f"s3://{prefix}/in"], f"s3://{prefix}/out", overwrite=True)
+    assert sorted(_download(s3fs, f"{prefix}/out")) == ["_SUCCESS", "part-00000"]
+    with s3fs.open_output_stream(f"{prefix}/out/notes.txt") as f:
+        f.write(b"mine\n")
+    with pytest.raises(OutputError, match="it holds notes.txt, which zmr did not write"):
+        run_inline(WORDCOUNT, [f"s3://{prefix}/in"], f"s3://{prefix}/out", overwrite=True)
+    assert sorted(_download(s3fs, f"{prefix}/out")) == ["_SUCCESS", "notes.txt", "part-00000"]
+    assert len(_download(s3fs, f"{prefix}/in")) == 4           # the input is all there

@@ -137,11 +137,8 @@ def plan_step(command: PlanStep) -> tuple[JobPlan | None, str]:
     submission), anything else there is a leftover of an attempt lost in a restart."""
     try:
         plan = plan_input(command.step, list(command.inputs), allow_empty=True)
-        if command.last:
-            commit.abort_output(plan.output)
-            commit.prepare_output(plan.output)
-        else:
-            commit.prepare_output(plan.output, overwrite=True)
+        commit.abort_output(plan.output)    # a lost attempt's parts, not a user's files
+        commit.prepare_output(plan.output)
     except (OSError, ZmrError) as exc:
         log.error("job=%s: planning step %d failed: %s", command.job_id, command.number, exc)
         return None, str(exc)

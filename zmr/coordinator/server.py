@@ -61,7 +61,7 @@ from zmr.protocol.messages import (
     TaskDone,
     TaskFailed,
 )
-from zmr.storage import commit
+from zmr.storage import commit, output_safety
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
 from zmr.transport.security import COORDINATOR_KEY, Curve
@@ -81,6 +81,8 @@ log = logging.getLogger("zmr.coordinator")
 COORDINATOR_ID = "coordinator"
 #: Messages handled per socket per turn of the loop before timers are looked at again.
 DRAIN_PER_STEP = 256
+#: How an output refusal names the coordinator's own working directory (not the client's).
+COORDINATOR_DIR = "coordinator's working directory"
 
 
 class CoordinatorServer:
@@ -317,6 +319,8 @@ class CoordinatorServer:
         problem = views.unplaceable(self.state, plan)
         if problem:
             raise ZmrError(problem)
+        # the client checked too, but any client may submit: nothing of a user's is deleted
+        output_safety.check_plans([plan], here=COORDINATOR_DIR)
         commit.prepare_output(plan.output, msg.overwrite)
         job_id = views.next_job_id(self.state)
         commands = self.state.handle(JobSubmitted(self.clock(), job_id, msg.name, plan,
@@ -334,6 +338,7 @@ class CoordinatorServer:
         if problem:
             raise ZmrError(problem)
         output = steps[-1].plan.output
+        output_safety.check_plans([step.plan for step in steps], here=COORDINATOR_DIR)
         commit.clear_output(output, msg.overwrite)
         commit.prepare_output(steps[0].plan.output, overwrite=True)
         job_id = views.next_job_id(self.state)

@@ -43,6 +43,9 @@ class JobPlan(JsonValue):
     input_options: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)    # side file name -> client path
     max_line_length: int = DEFAULT_MAX_LINE    # longest input line read, in bytes
+    # the inputs as given, made absolute (paths, directories, globs): what an output must
+    # stay out of (zmr.storage.output_safety), checked again by the coordinator
+    input_roots: list[str] = field(default_factory=list)
 
     @property
     def num_maps(self) -> int:

@@ -29,6 +29,7 @@ from zmr.settings.job import JobOptions
 from zmr.storage import commit, layout
 from zmr.storage.formats import ARROW
 from zmr.storage.fs import is_uri
+from zmr.storage.output_safety import check_job
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,8 @@ def _step_output(output: str, number: int, total: int) -> str:
 class PipelineRun:
     """Plans the steps of one run of a multi-step job in this process, one at a time, and
     cleans up. Every step's settings and the first step's splits are planned at once
-    (:func:`plan_steps`); then an existing output is refused (or removed with
-    ``overwrite``)."""
+    (:func:`plan_steps`); then an output among the inputs is refused, and an existing
+    one too (or removed with ``overwrite``, if zmr wrote it: :func:`check_job`)."""
 
     def __init__(self, pipeline: Pipeline, inputs: Inputs, output: str,
                  options: JobOptions | None = None, *, name: str | None = None) -> None:
@@ -115,7 +116,9 @@ class PipelineRun:
         self.output = os.path.abspath(output)
         self.name = name or pipeline.name
         self.current = 0            # number of the step last handed out
-        commit.clear_output(self.output, bool(self.options.resolved().overwrite))
+        overwrite = bool(self.options.resolved().overwrite)
+        check_job([step.plan for step in self.steps], pipeline.source, overwrite)
+        commit.clear_output(self.output, overwrite)
 
     @property
     def total(self) -> int:

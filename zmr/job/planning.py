@@ -67,7 +67,8 @@ def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
     whole = plan_settings(job, output, options)
     splits: list[Split] = []
     input_options: list[dict[str, Any]] = []
-    for index, paths in enumerate(input_paths(job, given)):
+    given_paths = input_paths(job, given)
+    for index, paths in enumerate(given_paths):
         source = job.inputs[index]
         spec = dataclasses.replace(job.for_input(index),
                                    settings={**job.settings, **source.settings})
@@ -83,7 +84,8 @@ def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
     job_options = {k: v for k, v in whole.plan.format_options.items()
                    if k not in INPUT_OPTION_KEYS}
     return dataclasses.replace(whole.plan, splits=splits, format_options=job_options,
-                               input_options=input_options)
+                               input_options=input_options,
+                               input_roots=absolute([p for paths in given_paths for p in paths]))
 
 
 def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) -> StepPlan:
@@ -108,7 +110,13 @@ def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> 
     coordinator plans the later steps of a multi-step job with it."""
     splits = _plan_input(inputs, step.split_size, step.input_format, step.combine_files,
                          allow_empty, step.plan.on_bad_utf8)
-    return dataclasses.replace(step.plan, splits=splits)
+    return dataclasses.replace(step.plan, splits=splits, input_roots=absolute(inputs))
+
+
+def absolute(paths: Sequence[str]) -> list[str]:
+    """Input paths as given, absolute (URIs as they are): the coordinator, which checks
+    them against the output, does not share this process's current directory."""
+    return [path if is_uri(path) else os.path.abspath(fs_local(path)) for path in paths]
 
 
 def side_files(job: JobSpec, given: list[str] | None) -> dict[str, str]:

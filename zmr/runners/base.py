@@ -1,5 +1,6 @@
 """What every way of running a job to completion shares: one result type, one runner
-protocol, and the one check of the output made before any work starts.
+protocol. (The output is checked, before any work starts, by
+:func:`zmr.storage.output_safety.check_job`, which every entry point calls.)
 
 Runners (mrjob's runner split, by composition): :class:`zmr.runners.inline.InlineRunner`
 runs every task in this process; :class:`zmr.runners.embedded.EmbeddedRunner` starts a
@@ -15,7 +16,6 @@ from typing import Protocol
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.result import JobResult
 from zmr.settings.job import JobOptions
-from zmr.storage import commit
 
 
 class Runner(Protocol):
@@ -24,9 +24,3 @@ class Runner(Protocol):
     def run(self, job: str | JobSpec | Pipeline, inputs: list[str], output: str,
             options: JobOptions) -> JobResult: ...
 
-
-def check_output(output: str, overwrite: bool) -> None:
-    """Refuse an existing output before any work starts (with ``overwrite`` it is replaced
-    when the job starts: by the inline runner, or by the coordinator, which checks again
-    because any client may submit to it)."""
-    commit.refuse_existing(output, overwrite)

@@ -17,9 +17,10 @@ from zmr.core.errors import ConfigError
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
-from zmr.runners.base import JobResult, check_output
+from zmr.runners.base import JobResult
 from zmr.runners.local import LocalCluster
 from zmr.settings.job import JobOptions
+from zmr.storage.output_safety import check_job
 from zmr.tasks.sampling import plan_sorted_job
 
 Wait = Callable[[Callable[..., dict[str, Any]]], dict[str, Any]]
@@ -59,7 +60,7 @@ def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOp
                    ) -> Callable[[Client], JobHandle]:
     plan = plan_sorted_job(spec, inputs, output, options)
     overwrite = bool(options.resolved().overwrite)
-    check_output(plan.output, overwrite)
+    check_job([plan], spec.source, overwrite)
     return lambda client: client.submit_plan(spec, plan, overwrite=overwrite)
 
 
@@ -68,5 +69,5 @@ def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: Jo
     """A multi-step job is submitted whole, as on any cluster: the coordinator runs it."""
     steps = plan_steps(spec, inputs, output, options)
     overwrite = bool(options.resolved().overwrite)
-    check_output(steps[-1].plan.output, overwrite)
+    check_job([step.plan for step in steps], spec.source, overwrite)
     return lambda client: client.submit_steps(spec, steps, overwrite=overwrite)

@@ -24,6 +24,7 @@ from zmr.job.shipping import working_directory
 from zmr.runners.base import JobResult
 from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit
+from zmr.storage.output_safety import check_job
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
 from zmr.tasks.sampling import plan_sorted_job
@@ -45,7 +46,9 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
     if isinstance(spec, Pipeline):
         return _run_steps(PipelineRun(spec, inputs, output, options), started)
     plan = plan_sorted_job(spec, inputs, output, options)
-    return _run_plan(spec, plan, bool(options.resolved().overwrite), started)
+    overwrite = bool(options.resolved().overwrite)
+    check_job([plan], spec.source, overwrite)
+    return _run_plan(spec, plan, overwrite, started)
 
 
 def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> JobResult:

@@ -192,8 +192,9 @@ class JobOptions:
             "module's `FILES`, whose paths are relative to the job file (see \"Parameters "
             "and files\")")
     overwrite: bool | None = option(
-        False, "replace an existing output directory (otherwise it is refused, like "
-               "Hadoop)", types=(bool,), shown="off", flag=("--overwrite",))
+        False, "replace an existing output directory if a zmr job wrote it or it is empty "
+               "(otherwise it is refused, like Hadoop; a directory holding other files is "
+               "never deleted)", types=(bool,), shown="off", flag=("--overwrite",))
     reducer_as_combiner: bool | None = option(
         False, "use the reducer as combiner too, in every step that has one (like "
                "COMBINER = \"reducer\")", types=(bool,), shown="off", flag=("--combiner",),

@@ -25,13 +25,14 @@ import os
 import shutil
 
 from zmr.core.errors import OutputError
-from zmr.storage import fs, layout
+from zmr.storage import fs, layout, output_safety
 from zmr.storage.formats import check_parquet_parts
 
 
 def prepare_output(output_dir: str, overwrite: bool = False) -> None:
-    """Create the job's output directory; refuse an existing one unless ``overwrite``. A
-    directory holding only ``_steps`` is the last step's of a multi-step job: it is taken."""
+    """Create the job's output directory; refuse an existing one unless ``overwrite``, and
+    even then unless zmr wrote it (:mod:`zmr.storage.output_safety`). A directory holding
+    only ``_steps`` is the last step's of a multi-step job: it is taken."""
     if fs.is_uri(output_dir):
         clear_output(output_dir, overwrite)     # no directories to make on an object store
         return
@@ -43,20 +44,10 @@ def prepare_output(output_dir: str, overwrite: bool = False) -> None:
         raise OutputError(f"cannot create output directory {output_dir}: {exc}") from exc
 
 
-def refuse_existing(output: str, overwrite: bool) -> bool:
-    """Whether ``output`` (a directory, or an object-store prefix) exists; an OutputError
-    if it does and ``overwrite`` is off."""
-    exists = fs.exists(output) if fs.is_uri(output) else os.path.lexists(output)
-    if exists and not overwrite:
-        what = "output" if fs.is_uri(output) else "output directory"
-        raise OutputError(f"{what} {output} already exists (remove it or pass --overwrite)")
-    return exists
-
-
 def clear_output(output: str, overwrite: bool = False) -> None:
-    """Refuse an existing output, or remove it with ``overwrite``."""
+    """Refuse an existing output, or remove it with ``overwrite`` if zmr wrote it."""
     try:
-        if refuse_existing(output, overwrite):
+        if output_safety.check_existing(output, overwrite):
             _remove(output)
     except OSError as exc:
         raise OutputError(f"cannot prepare output {output}: {exc}") from exc
@@ -179,7 +170,7 @@ def abort_output(output_dir: str) -> None:
     if not os.path.isdir(output_dir):
         return
     for name in os.listdir(output_dir):
-        if name.startswith("part-") or name in (layout.TEMPORARY, layout.SUCCESS):
+        if name != layout.STEPS and output_safety.is_zmr_entry(output_dir, name):
             _remove(os.path.join(output_dir, name))
     if not os.listdir(output_dir):
         os.rmdir(output_dir)

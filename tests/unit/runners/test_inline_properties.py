@@ -21,13 +21,17 @@ line = st.lists(words, max_size=6).map(" ".join)
 corpus = st.lists(st.lists(line, max_size=12), min_size=1, max_size=3)
 
 
-def _write_files(root: str, files: list[list[str]], crlf: bool, final_newline: bool) -> None:
+def _write_files(tmp: str, files: list[list[str]], crlf: bool, final_newline: bool) -> str:
+    """The files in ``tmp/in`` (the output goes beside it, never inside an input)."""
+    root = os.path.join(tmp, "in")
+    os.mkdir(root)
     for i, lines in enumerate(files):
         text = ("\r\n" if crlf else "\n").join(lines)
         if final_newline and lines:
             text += "\r\n" if crlf else "\n"
         with open(os.path.join(root, f"f{i}.txt"), "w", encoding="utf-8", newline="") as f:
             f.write(text)
+    return root
 
 
 @settings(max_examples=40, deadline=None)
@@ -36,13 +40,13 @@ def _write_files(root: str, files: list[list[str]], crlf: bool, final_newline: b
 def test_word_count_equals_naive(files, split_size, reducers, crlf, final_newline, budget):
     tmp = tempfile.mkdtemp()
     try:
-        _write_files(tmp, files, crlf, final_newline)
+        inputs = _write_files(tmp, files, crlf, final_newline)
         out = os.path.join(tmp, "out")
-        if not any(os.path.getsize(os.path.join(tmp, n)) for n in os.listdir(tmp)):
+        if not any(os.path.getsize(os.path.join(inputs, n)) for n in os.listdir(inputs)):
             with pytest.raises(InputError, match="the input is empty"):
-                run_inline(os.path.join(EXAMPLES, "wordcount.py"), [tmp], out)
+                run_inline(os.path.join(EXAMPLES, "wordcount.py"), [inputs], out)
             return
-        run_inline(os.path.join(EXAMPLES, "wordcount.py"), [tmp], out,
+        run_inline(os.path.join(EXAMPLES, "wordcount.py"), [inputs], out,
                    reducers=reducers, split_size=split_size, memory_budget=budget)
         # the job's tokenizer is [a-z0-9']+ on lowercased text, so "é" is not a word
         expected = collections.Counter(w.lower() for f in files for ln in f
@@ -62,9 +66,9 @@ def test_every_line_read_once_at_its_offset(files, split_size):
     assume(any(files))              # an input of no bytes at all is an error (tested above)
     tmp = tempfile.mkdtemp()
     try:
-        _write_files(tmp, files, crlf=False, final_newline=True)
+        inputs = _write_files(tmp, files, crlf=False, final_newline=True)
         out = os.path.join(tmp, "out")
-        run_inline(os.path.join(JOBS, "positions.py"), [tmp], out, reducers=2,
+        run_inline(os.path.join(JOBS, "positions.py"), [inputs], out, reducers=2,
                    split_size=split_size)
         got = {(os.path.basename(k[0]), k[1]): v for part in read_parts(out) for k, v in part}
         expected = {}
