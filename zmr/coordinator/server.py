@@ -86,8 +86,10 @@ DRAIN_PER_STEP = 256
 class CoordinatorServer:
     """Runs the coordinator until told to stop."""
 
-    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time):
+    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time,
+                 owner_token: str = ""):
         # wall-clock time: journaled timestamps must mean the same after a restart
+        self.owner_token = owner_token   # set by the runner that started it (embedded)
         interval = config.heartbeat.interval_s
         self.clock = clock
         check_hosts(config, {"[coordinator] host": config.coordinator.host})
@@ -374,6 +376,10 @@ class CoordinatorServer:
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
 
     def handle_stop(self, peer: bytes, msg: ShutdownCluster, blobs: list[bytes]) -> None:
+        if msg.owner_token and msg.owner_token != self.owner_token:
+            # a runner stopping the embedded cluster it started, sent here by mistake
+            raise ZmrError(f"shutdown ({msg.reason[:100]}) refused: it is meant for a "
+                           "cluster another runner started, not this coordinator")
         log.info("stopping: %s", msg.reason)
         self.stopping = True
         self._reply(peer, Ack("stopping"))

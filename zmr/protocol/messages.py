@@ -281,10 +281,14 @@ class JobEnded(Message):
 
 @dataclass(frozen=True, slots=True)
 class ShutdownCluster(Message):
-    """K->C: stop the coordinator and every worker (used by the embedded local cluster)."""
+    """K->C: stop the coordinator and every worker (``zmr cluster stop``, the embedded
+    local cluster). ``owner_token``: set by a runner stopping the embedded cluster it
+    started; a coordinator started with another token (or none: a standalone cluster)
+    refuses it, so a runner never stops a cluster it did not start. "" = any coordinator."""
 
     KIND: ClassVar[bytes] = b"STOP"
     reason: str
+    owner_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
