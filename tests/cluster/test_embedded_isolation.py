@@ -34,8 +34,9 @@ def standalone(tmp_path_factory):
     write_config(config, values)
     procs = [_spawn(root, "coordinator", ["-m", "zmr.coordinator", config]),
              _spawn(root, "worker", ["-m", "zmr.worker", config, "--id", "standalone-1"])]
-    env = dict(os.environ, TMPDIR=str(root / "tmp"),
-               **{f"ZMR_{section}_{key}".upper(): str(value) for (section, key), value in values.items()})
+    exported = {f"ZMR_{section}_{key}".upper(): str(value)
+                for (section, key), value in values.items()}
+    env = dict(os.environ, TMPDIR=str(root / "tmp"), **exported)
     os.makedirs(env["TMPDIR"])
     try:
         with Client(config, timeout_s=5.0) as client:
