@@ -12,8 +12,9 @@ import pytest
 
 from tests.helpers import EXAMPLES, PATIENT_S, read_output, wait_until, write_lines
 from zmr.client import Client
-from zmr.config import write_config
+from zmr.config import load_config, write_config
 from zmr.core.errors import ClusterUnreachableError, ZmrError
+from zmr.runners.local import LocalCluster
 from zmr.transport.sockets import free_port
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
@@ -111,3 +112,20 @@ def test_a_stop_carrying_another_clusters_token_is_refused(standalone):
             client.shutdown_cluster("local cluster stopping", owner_token="not-this-one")
         assert len(client.workers()) == 1
     assert coordinator.poll() is None
+
+
+def test_an_embedded_cluster_never_mistakes_another_coordinator_for_its_own(standalone,
+                                                                             tmp_path):
+    """Its coordinator cannot bind a port another coordinator holds (given here on
+    purpose; a race for a free port otherwise): that one answers, with workers, but is not
+    the process it started, so start() fails instead of sending jobs there."""
+    config, _, coordinator, root = standalone
+    taken = load_config(config).coordinator.control_port
+    cluster = LocalCluster(workers=1, base_dir=str(tmp_path / "c"),
+                           settings={("coordinator", "control_port"): taken})
+    with pytest.raises(ZmrError, match="cannot|bind|listen"):
+        cluster.start()
+    assert coordinator.poll() is None
+    with Client(config, timeout_s=PATIENT_S) as client:
+        assert client.history() == []
+    assert "stopping: " not in (root / "coordinator.log").read_text()

@@ -11,6 +11,7 @@ message into an event for ``CoordinatorState.handle``, carry out the commands it
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -355,7 +356,7 @@ class CoordinatorServer:
         if self.effects.unsaved:
             self.effects.persist()   # what a client is told survives a coordinator restart
         described = views.describe_jobs(self.state, now, msg.job_id, msg.brief)
-        self._reply(peer, StatusReply(described, workers))
+        self._reply(peer, StatusReply(described, workers, os.getpid()))
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):

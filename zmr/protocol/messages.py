@@ -235,11 +235,14 @@ class StatusRequest(Message):
 
 @dataclass(frozen=True, slots=True)
 class StatusReply(Message):
-    """C->K: job descriptions (dicts with id, name, state, progress, counters, error)."""
+    """C->K: job descriptions (dicts with id, name, state, progress, counters, error).
+    ``coordinator_pid``: the answering process, so a runner can tell the coordinator it
+    started from another one listening on the same port."""
 
     KIND: ClassVar[bytes] = b"STATUS"
     jobs: list[dict[str, Any]]
     workers: list[dict[str, Any]] = field(default_factory=list)
+    coordinator_pid: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from zmr.client import Client, JobHandle
 from zmr.config import load_config, without_overrides, write_config
 from zmr.core.errors import ZmrError
 from zmr.job.result import JobResult
+from zmr.protocol.messages import StatusReply, StatusRequest
 from zmr.settings.cluster import SecuritySettings
 from zmr.transport.sockets import free_port
 
@@ -208,13 +209,21 @@ class LocalCluster:
         while deadline is None or time.monotonic() < deadline:
             self._check_alive(starting)     # first: a dead coordinator never answers
             try:
-                if len(self.client.workers()) >= count:
+                if self._own_workers() >= count:
                     return
             except ZmrError:
                 pass
             time.sleep(0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
                        f"(logs: {self.logs_dir})")
+
+    def _own_workers(self) -> int:
+        """Workers registered with the coordinator started here; 0 while another process
+        answers on its port (ours could not bind it, and is about to exit: start() then
+        picks other ports), so no job of ours ever goes to another cluster."""
+        reply = self.client.expect(StatusReply, StatusRequest("", brief=True))
+        ours = self.coordinator is not None and reply.coordinator_pid == self.coordinator.pid
+        return len(reply.workers) if ours else 0
 
     @property
     def logs_dir(self) -> str:
