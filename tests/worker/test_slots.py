@@ -1,6 +1,6 @@
 """A worker's slots with real executor processes: attempts queue behind busy slots, one
 process serves the attempts of a job (loaded once), and a process is replaced when it dies,
-is killed, has run its share of attempts or its job ends."""
+is killed, runs an attempt that fails, has run its share of attempts or its job ends."""
 
 from __future__ import annotations
 
@@ -187,3 +187,22 @@ def test_a_failed_attempts_process_is_replaced_before_the_retry(tmp_path):
             assert slots.executors[0] is not first and len(slots.executors) == 1
         assert all(e.startswith("RuntimeError: first call in process") for e in errors), errors
         assert len(set(errors)) == 3                  # three processes, one per attempt
+
+
+def test_a_killed_attempts_process_is_replaced_at_once(tmp_path):
+    """A task timeout, a cancelled job or a lost backup race: the coordinator's KillTask."""
+    source = tmp_path / "sleepy.py"
+    source.write_text("import time\n\ndef mapper(key, line):\n    time.sleep(600)\n"
+                      "    yield line, 1\n")
+    (tmp_path / "in.txt").write_text("a\n")
+    loaded = load_job(str(source))
+    with _started(tmp_path, 1, 0, 100) as slots:
+        key = AttemptId("job-a", "map", 0, 1)
+        spec = plan_job(loaded, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                        JobOptions(reducers=0)).map_spec("job-a", 0, 1, str(tmp_path / "w"))
+        slots.add(key, spec, str(tmp_path / "logs" / "a.log"), pack_job(loaded))
+        slots.fill()
+        victim = slots.executors[0]
+        assert victim.busy and slots.kill(key)
+        assert not victim.alive() and slots.executors[0] is not victim
+        assert slots.executors[0].alive() and not slots.executors[0].busy
