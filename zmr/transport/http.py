@@ -3,7 +3,7 @@ coordinator's dashboard. It knows nothing about zmr: it hands each GET's (or HEA
 to a function that returns (status, content type, body), on the listener's own threads, so
 the coordinator's ZeroMQ loop never waits for a browser.
 
-Every response, the standard library's own errors (400, 414, 501) included, carries the
+Every response, the standard library's own errors (414, 431, 501, ...) included, carries the
 security headers below and a ``Server: zmr`` header that names no Python version. A
 connection that sends nothing for ``idle_timeout_s`` is closed, and at most
 ``max_connections`` are served at once (each takes a thread): one more is closed at once,
