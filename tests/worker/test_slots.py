@@ -185,6 +185,7 @@ def test_a_failed_attempts_process_is_replaced_before_the_retry(tmp_path):
             errors.append(finished.outcome.error)
             # the failed process is gone: the retry never sees its module globals
             assert slots.executors[0] is not first and len(slots.executors) == 1
+            assert not first.alive()
         assert all(e.startswith("RuntimeError: first call in process") for e in errors), errors
         assert len(set(errors)) == 3                  # three processes, one per attempt
 

@@ -159,10 +159,11 @@ class Slots:
             self._timed(time.time() - started)
             # a failed attempt may have left the process's globals, threads or memory in
             # any state: its retry (here or on another slot) gets a fresh process, as
-            # Hadoop gives a retried attempt a fresh JVM
+            # Hadoop gives a retried attempt a fresh JVM, and the old one is killed (a
+            # thread it left running could keep a retired process alive)
             if not outcome.ok or not executor.alive() \
                     or executor.tasks_run >= self.max_tasks or self._too_big(executor):
-                self._replace(executor, kill=not executor.alive())
+                self._replace(executor, kill=not outcome.ok or not executor.alive())
         return finished
 
     def _too_big(self, executor: Executor) -> bool:
