@@ -208,8 +208,11 @@ class Client:
     def cancel(self, job_id: str) -> None:
         self.expect(Ack, CancelJob(job_id))
 
-    def shutdown_cluster(self, reason: str = "requested by client") -> None:
-        self.expect(Ack, ShutdownCluster(reason))
+    def shutdown_cluster(self, reason: str = "requested by client", owner_token: str = ""
+                         ) -> None:
+        """Stop the coordinator and its workers; with ``owner_token``, only a coordinator
+        started with that token obeys (others answer with an error)."""
+        self.expect(Ack, ShutdownCluster(reason, owner_token))
 
     def wait(self, job_id: str, timeout_s: float | None = None, poll_s: float = 0.05,
              on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:

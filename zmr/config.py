@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from zmr.core.errors import ConfigError
@@ -17,7 +17,7 @@ from zmr.settings.setting import Setting
 from zmr.transport.security import Curve, check_exposure, load_curve
 
 __all__ = ["ClusterConfig", "check_hosts", "config_sources", "curve_for", "env_overrides",
-           "load_config", "toml_value", "write_config"]
+           "load_config", "toml_value", "without_overrides", "write_config"]
 
 
 #: Names a setting's environment override: ``ZMR_WORKER_SLOTS`` for ``[worker] slots``.
@@ -26,7 +26,20 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def env_name(setting: Setting) -> str:
-    return f"{ENV_PREFIX}{setting.section}_{setting.name}".upper()
+    return env_var(str(setting.section), setting.name)
+
+
+def env_var(section: str, key: str) -> str:
+    """The variable that overrides ``[section] key``."""
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+def without_overrides(environ: Mapping[str, str], keys: Iterable[tuple[str, str]]
+                      ) -> dict[str, str]:
+    """``environ`` less the ``ZMR_<SECTION>_<KEY>`` variables of ``keys``: what a process
+    gets whose config must decide those keys (an embedded cluster's own ports)."""
+    dropped = {env_var(section, key) for section, key in keys}
+    return {name: value for name, value in environ.items() if name not in dropped}
 
 
 def load_config(path: str | None, environ: Mapping[str, str] | None = None) -> ClusterConfig:

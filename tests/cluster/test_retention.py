@@ -53,3 +53,19 @@ def test_logs_and_history_stay_bounded_over_many_jobs(tmp_path):
             assert run.returncode == 1 and run.stderr.startswith(
                 "zmr: error: job-0001 finished long enough ago to be pruned"), run.stderr
     assert all((tmp_path / f"out{n}" / "_SUCCESS").exists() for n in range(1, 4))
+
+
+def test_jobs_that_printed_nothing_leave_no_folders_behind(tmp_path):
+    """Their folders have no logs to keep: each goes once its job is over, instead of one
+    empty folder per job per worker accumulating forever."""
+    (tmp_path / "job.py").write_text("def mapper(key, line):\n    yield line, 1\n")
+    (tmp_path / "in.txt").write_text("a\nb\nc\n")
+    workers = tmp_path / "c" / "workers"
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c"),
+                      settings={("retention", "every_s"): 0.2}) as cluster:
+        for n in range(3):
+            cluster.run(str(tmp_path / "job.py"), str(tmp_path / "in.txt"),
+                        str(tmp_path / f"out{n}"), split_size=2, progress=False)
+        wait_until(lambda: not glob.glob(str(workers / "*" / "job-*")),
+                   "the workers to remove the empty folders of finished jobs")
+        assert sorted(os.listdir(workers)) == ["local-1", "local-2"]

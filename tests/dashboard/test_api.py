@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 
 import pytest
 
-from tests.helpers import JOBS, PATIENT_S, write_inputs
+from tests.helpers import JOBS, PATIENT_S, wait_until, write_inputs
 from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
 from zmr.dashboard.metrics import prometheus_text
+from zmr.transport.http import HttpListener
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
 
@@ -81,6 +84,78 @@ def test_every_response_carries_the_security_headers(dashboard):
         csp = page.headers["Content-Security-Policy"]
     assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]{44}'", csp)
     assert "connect-src 'self'" in csp and "unsafe-eval" not in csp
+
+
+def test_errors_and_head_carry_them_too_and_the_server_names_no_python(dashboard):
+    """The standard library's own answers (a URL or a header too long, a method it has no
+    handler for) and HEAD get the same headers as the routes' answers."""
+    port = dashboard.cluster.client.config.dashboard.port
+    answers = {
+        "HEAD /": _raw(port, b"HEAD / HTTP/1.0\r\n\r\n"),
+        "HEAD /api/jobs": _raw(port, b"HEAD /api/jobs HTTP/1.0\r\n\r\n"),
+        "POST": _raw(port, b"POST /api/jobs HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
+        "long": _raw(port, b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n"),
+        "header": _raw(port, b"GET / HTTP/1.0\r\nX: " + b"a" * 70_000 + b"\r\n\r\n"),
+    }
+    assert {what: a[0] for what, a in answers.items()} == {
+        "HEAD /": 200, "HEAD /api/jobs": 200, "POST": 501, "long": 414, "header": 431}
+    for what, (_, headers, body) in answers.items():
+        assert headers["server"] == "zmr", what          # no "Python/3.x.y"
+        assert headers["x-content-type-options"] == "nosniff", what
+        assert headers["x-frame-options"] == "DENY", what
+        assert headers["referrer-policy"] == "no-referrer", what
+        assert headers["cache-control"] == "no-store", what
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], what
+        assert b"<" not in body and b"Python" not in body, what   # plain text, if any
+    assert answers["HEAD /"][2] == b"" and int(answers["HEAD /"][1]["content-length"]) > 1000
+    assert "script-src 'sha256-" in answers["HEAD /"][1]["content-security-policy"]
+
+
+def test_idle_connections_are_closed_and_their_number_is_bounded():
+    """A client that connects and says nothing is hung up on; past ``max_connections``
+    open at once, more are closed unanswered instead of each taking a thread."""
+    idle = HttpListener("127.0.0.1", 0, make_route(lambda: None), idle_timeout_s=0.5)
+    try:
+        with socket.create_connection(idle.address, timeout=PATIENT_S) as silent:
+            assert silent.recv(1) == b""          # closed by the listener, not our timeout
+    finally:
+        idle.close()
+    threads_before = threading.active_count()
+    bounded = HttpListener("127.0.0.1", 0, make_route(lambda: None),
+                           idle_timeout_s=PATIENT_S, max_connections=2)
+    held = [socket.create_connection(bounded.address, timeout=PATIENT_S) for _ in range(20)]
+    try:
+        # accepted in order by one thread: once the last is closed, all before it were seen
+        assert _raw(bounded.address[1], b"GET / HTTP/1.0\r\n\r\n") is None
+        assert threading.active_count() <= threads_before + 1 + 2   # serve loop + 2 handlers
+        for sock in held:
+            sock.close()
+        wait_until(lambda: _raw(bounded.address[1], b"GET / HTTP/1.0\r\n\r\n") is not None,
+                   "the listener to serve again once its connections closed")
+    finally:
+        for sock in held:
+            sock.close()
+        bounded.close()
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes] | None:
+    """Send a raw request and read the answer to the end (HTTP/1.0: the server closes);
+    None if the connection was closed without one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENT_S) as sock:
+        try:
+            sock.sendall(request)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionError:                 # reset, or closed before we wrote
+            return None
+    if not received:
+        return None
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in
+               (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
 
 
 def _open(url):

@@ -1,6 +1,6 @@
 """A worker's slots with real executor processes: attempts queue behind busy slots, one
 process serves the attempts of a job (loaded once), and a process is replaced when it dies,
-is killed, has run its share of attempts or its job ends."""
+is killed, runs an attempt that fails, has run its share of attempts or its job ends."""
 
 from __future__ import annotations
 
@@ -151,3 +151,59 @@ def test_prefetch_credit_is_offered_only_while_attempts_are_short(tmp_path):
     for _ in range(20):
         slots._timed(0.01)
     assert slots.free() == 3
+
+
+#: a mapper that fails the first time a process runs it, and succeeds in that process after
+FIRST_IN_PROCESS_FAILS = """import os
+CALLS = [0]
+
+def mapper(key, line):
+    CALLS[0] += 1
+    if CALLS[0] == 1:
+        raise RuntimeError(f"first call in process {os.getpid()}")
+    yield os.getpid(), 1
+"""
+
+
+def test_a_failed_attempts_process_is_replaced_before_the_retry(tmp_path):
+    source = tmp_path / "once.py"
+    source.write_text(FIRST_IN_PROCESS_FAILS)
+    (tmp_path / "in.txt").write_text("a\nb\n")
+    loaded = load_job(str(source))
+    with _started(tmp_path, 1, 0, 100) as slots:
+        errors = []
+        for attempt in (1, 2, 3):
+            first = slots.executors[0]
+            key = AttemptId("job-a", "map", 0, attempt)
+            spec = plan_job(loaded, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                            JobOptions(reducers=0)).map_spec(
+                "job-a", 0, attempt, str(tmp_path / "work" / str(attempt)))
+            slots.add(key, spec, str(tmp_path / "logs" / f"{attempt}.log"),
+                      pack_job(loaded) if attempt == 1 else None)
+            (finished,) = _run_all(slots)
+            assert not finished.outcome.ok
+            errors.append(finished.outcome.error)
+            # the failed process is gone: the retry never sees its module globals
+            assert slots.executors[0] is not first and len(slots.executors) == 1
+            assert not first.alive()
+        assert all(e.startswith("RuntimeError: first call in process") for e in errors), errors
+        assert len(set(errors)) == 3                  # three processes, one per attempt
+
+
+def test_a_killed_attempts_process_is_replaced_at_once(tmp_path):
+    """A task timeout, a cancelled job or a lost backup race: the coordinator's KillTask."""
+    source = tmp_path / "sleepy.py"
+    source.write_text("import time\n\ndef mapper(key, line):\n    time.sleep(600)\n"
+                      "    yield line, 1\n")
+    (tmp_path / "in.txt").write_text("a\n")
+    loaded = load_job(str(source))
+    with _started(tmp_path, 1, 0, 100) as slots:
+        key = AttemptId("job-a", "map", 0, 1)
+        spec = plan_job(loaded, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                        JobOptions(reducers=0)).map_spec("job-a", 0, 1, str(tmp_path / "w"))
+        slots.add(key, spec, str(tmp_path / "logs" / "a.log"), pack_job(loaded))
+        slots.fill()
+        victim = slots.executors[0]
+        assert victim.busy and slots.kill(key)
+        assert not victim.alive() and slots.executors[0] is not victim
+        assert slots.executors[0].alive() and not slots.executors[0].busy

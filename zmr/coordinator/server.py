@@ -11,6 +11,7 @@ message into an event for ``CoordinatorState.handle``, carry out the commands it
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -88,8 +89,10 @@ COORDINATOR_DIR = "coordinator's working directory"
 class CoordinatorServer:
     """Runs the coordinator until told to stop."""
 
-    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time):
+    def __init__(self, config: ClusterConfig, clock: Callable[[], float] = time.time,
+                 owner_token: str = ""):
         # wall-clock time: journaled timestamps must mean the same after a restart
+        self.owner_token = owner_token   # set by the runner that started it (embedded)
         interval = config.heartbeat.interval_s
         self.clock = clock
         check_hosts(config, {"[coordinator] host": config.coordinator.host})
@@ -358,7 +361,7 @@ class CoordinatorServer:
         if self.effects.unsaved:
             self.effects.persist()   # what a client is told survives a coordinator restart
         described = views.describe_jobs(self.state, now, msg.job_id, msg.brief)
-        self._reply(peer, StatusReply(described, workers))
+        self._reply(peer, StatusReply(described, workers, os.getpid()))
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):
@@ -379,6 +382,10 @@ class CoordinatorServer:
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
 
     def handle_stop(self, peer: bytes, msg: ShutdownCluster, blobs: list[bytes]) -> None:
+        if msg.owner_token and msg.owner_token != self.owner_token:
+            # a runner stopping the embedded cluster it started, sent here by mistake
+            raise ZmrError(f"shutdown ({msg.reason[:100]}) refused: it is meant for a "
+                           "cluster another runner started, not this coordinator")
         log.info("stopping: %s", msg.reason)
         self.stopping = True
         self._reply(peer, Ack("stopping"))

@@ -235,11 +235,14 @@ class StatusRequest(Message):
 
 @dataclass(frozen=True, slots=True)
 class StatusReply(Message):
-    """C->K: job descriptions (dicts with id, name, state, progress, counters, error)."""
+    """C->K: job descriptions (dicts with id, name, state, progress, counters, error).
+    ``coordinator_pid``: the answering process, so a runner can tell the coordinator it
+    started from another one listening on the same port."""
 
     KIND: ClassVar[bytes] = b"STATUS"
     jobs: list[dict[str, Any]]
     workers: list[dict[str, Any]] = field(default_factory=list)
+    coordinator_pid: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,10 +284,14 @@ class JobEnded(Message):
 
 @dataclass(frozen=True, slots=True)
 class ShutdownCluster(Message):
-    """K->C: stop the coordinator and every worker (used by the embedded local cluster)."""
+    """K->C: stop the coordinator and every worker (``zmr cluster stop``, the embedded
+    local cluster). ``owner_token``: set by a runner stopping the embedded cluster it
+    started; a coordinator started with another token (or none: a standalone cluster)
+    refuses it, so a runner never stops a cluster it did not start. "" = any coordinator."""
 
     KIND: ClassVar[bytes] = b"STOP"
     reason: str
+    owner_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,20 @@
 ``zmr run`` uses it by default, and tests use it as their cluster fixture: the processes,
 sockets and code paths are those of a standalone cluster, only the ports are picked free and
 everything is torn down (no orphans) when the context ends.
+
+It is its own cluster, whatever the shell says: the keys it writes in its config (ports,
+hosts, state and data directories, security, and what its arguments set) are not
+overridden by ``ZMR_<SECTION>_<KEY>`` variables exported for a standalone cluster, and its
+stop request carries a token only its own coordinator knows, so it never stops another.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -19,9 +26,11 @@ import time
 from typing import Any
 
 from zmr.client import Client, JobHandle
-from zmr.config import load_config, write_config
+from zmr.config import load_config, without_overrides, write_config
 from zmr.core.errors import ZmrError
 from zmr.job.result import JobResult
+from zmr.protocol.messages import StatusReply, StatusRequest
+from zmr.settings.cluster import SecuritySettings
 from zmr.transport.sockets import free_port
 
 PR_SET_PDEATHSIG = 1
@@ -29,6 +38,15 @@ PORT_KEYS = (("coordinator", "control_port"), ("coordinator", "heartbeat_port"),
              ("coordinator", "report_port"), ("dashboard", "port"))
 #: Times start() picks fresh ports when one it picked was taken before it was bound.
 PORT_TRIES = 5
+#: Keys an embedded cluster always writes (besides its ports, directories and arguments),
+#: so that a standalone cluster's ZMR_* variables cannot move it off loopback or give it
+#: that cluster's keys: see "What an embedded cluster takes from the environment".
+PINNED: dict[tuple[str, str], Any] = {
+    ("coordinator", "host"): "127.0.0.1", ("dashboard", "host"): "127.0.0.1",
+    ("worker", "shuffle_host"): "127.0.0.1", ("worker", "shuffle_ports"): "",
+    ("worker", "advertise"): "",
+    **{("security", f.name): f.default for f in dataclasses.fields(SecuritySettings)},
+}
 
 
 def _die_with_parent() -> None:
@@ -83,6 +101,7 @@ class LocalCluster:
             ("heartbeat", "interval_s"): heartbeat_interval_s,
             ("heartbeat", "liveness"): liveness,
             ("tasks", "max_attempts"): max_attempts,
+            **PINNED,
             **{("tasks", key): value for key, value in tasks.items()},
             **(settings or {}),
         }
@@ -90,6 +109,8 @@ class LocalCluster:
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self.client: Client = None  # type: ignore[assignment]
         self.keep_logs = False        # a process died at start: its logs outlive stop()
+        # only the coordinator started here knows it: stop() cannot stop another cluster
+        self.owner_token = secrets.token_hex(16)
 
     def __enter__(self) -> LocalCluster:
         self.start()
@@ -134,9 +155,8 @@ class LocalCluster:
     def _launch(self) -> None:
         """Config, coordinator and workers (those added before ``start`` too)."""
         write_config(self.config_path, self.settings)
-        self.client = Client(load_config(self.config_path))
-        self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
-                                                       self.config_path])
+        self.client = Client(load_config(self.config_path, self._environment()))
+        self.start_coordinator()
         for worker_id in list(self.workers):
             self.add_worker(worker_id)
         while len(self.workers) < self.num_workers:
@@ -171,8 +191,13 @@ class LocalCluster:
 
     def start_coordinator(self) -> None:
         """Start the coordinator on this cluster's config and state (again)."""
+        token_file = os.path.join(self.base_dir, "owner.token")
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(self.owner_token)
         self.coordinator = self._spawn("coordinator", ["-m", "zmr.coordinator",
-                                                       self.config_path])
+                                                       self.config_path,
+                                                       "--owner-token-file", token_file])
 
     def wait_for_workers(self, count: int, timeout_s: float | None = None,
                          starting: bool = False) -> None:
@@ -184,13 +209,21 @@ class LocalCluster:
         while deadline is None or time.monotonic() < deadline:
             self._check_alive(starting)     # first: a dead coordinator never answers
             try:
-                if len(self.client.workers()) >= count:
+                if self._own_workers() >= count:
                     return
             except ZmrError:
                 pass
             time.sleep(0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
                        f"(logs: {self.logs_dir})")
+
+    def _own_workers(self) -> int:
+        """Workers registered with the coordinator started here; 0 while another process
+        answers on its port (ours could not bind it, and is about to exit: start() then
+        picks other ports), so no job of ours ever goes to another cluster."""
+        reply = self.client.expect(StatusReply, StatusRequest("", brief=True))
+        ours = self.coordinator is not None and reply.coordinator_pid == self.coordinator.pid
+        return len(reply.workers) if ours else 0
 
     @property
     def logs_dir(self) -> str:
@@ -218,19 +251,27 @@ class LocalCluster:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         args = [*args, "--log-level", self.log_level]
         log = open(os.path.join(self.base_dir, "logs", f"{name}.log"), "ab")  # noqa: SIM115
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(self._environment(), PYTHONUNBUFFERED="1")
         try:
             return subprocess.Popen([sys.executable, *args], stdout=log, stderr=log, env=env,
                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         finally:
             log.close()
 
+    def _environment(self) -> dict[str, str]:
+        """This process's environment without the overrides of the keys this cluster
+        writes in its config (they would win over the file), for its processes and its
+        client."""
+        return without_overrides(os.environ, self.settings)
+
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Ask the coordinator to stop everything; kill whatever does not exit in time."""
+        """Ask the coordinator to stop everything; kill whatever does not exit in time.
+        Only this cluster's own processes are signalled, and only its coordinator obeys
+        the stop request (it carries :attr:`owner_token`)."""
         if self.coordinator is not None and self.coordinator.poll() is None:
             try:
                 self.client.timeout_s = 3.0
-                self.client.shutdown_cluster("local cluster stopping")
+                self.client.shutdown_cluster("local cluster stopping", self.owner_token)
             except ZmrError:
                 pass
         if self.client is not None:

@@ -1,14 +1,22 @@
 """A small read-only HTTP listener (the standard library's threading server) for the
-coordinator's dashboard. It knows nothing about zmr: it hands each GET's path to a function
-that returns (status, content type, body), on the listener's own threads, so the
-coordinator's ZeroMQ loop never waits for a browser."""
+coordinator's dashboard. It knows nothing about zmr: it hands each GET's (or HEAD's) path
+to a function that returns (status, content type, body), on the listener's own threads, so
+the coordinator's ZeroMQ loop never waits for a browser.
+
+Every response, the standard library's own errors (414, 431, 501, ...) included, carries the
+security headers below and a ``Server: zmr`` header that names no Python version. A
+connection that sends nothing for ``idle_timeout_s`` is closed, and at most
+``max_connections`` are served at once (each takes a thread): one more is closed at once,
+so a flood of slow clients costs the coordinator a bounded number of threads."""
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +32,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
 }
+#: A connection silent this long (between any two reads or writes) is closed.
+IDLE_TIMEOUT_S = 10.0
+#: Connections served at once (a browser opens up to 6, a Prometheus server 1).
+MAX_CONNECTIONS = 64
 
 
 class HttpListener:
-    """Serves ``route(path)`` for GET requests on ``host:port`` (port 0: any free port)."""
+    """Serves ``route(path)`` for GET and HEAD requests on ``host:port`` (port 0: any free
+    port)."""
 
-    def __init__(self, host: str, port: int, route: Route) -> None:
-        handler = type("Handler", (_Handler,), {"route": staticmethod(route)})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+    def __init__(self, host: str, port: int, route: Route,
+                 idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
+        handler = type("Handler", (_Handler,), {"route": staticmethod(route),
+                                                "timeout": idle_timeout_s})
+        self.server = _BoundedServer((host, port), handler, max_connections)
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.2}, daemon=True,
                                        name="http-listener")
@@ -49,25 +65,82 @@ class HttpListener:
         self.server.server_close()
 
 
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` of them."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 max_connections: int) -> None:
+        super().__init__(address, handler)
+        self.max_connections = max_connections
+        self.free = threading.BoundedSemaphore(max_connections)
+        self.refused = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.free.acquire(blocking=False):
+            self.refused += 1
+            if self.refused % 1000 == 1:     # a flood must not fill the log either
+                log.warning("dashboard: %d connections refused: %d already open",
+                            self.refused, self.max_connections)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.free.release()                # no thread started: nobody else will
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.free.release()
+
+
 class _Handler(BaseHTTPRequestHandler):
     route: Route
     server_version = "zmr"
+    # the standard library's own error responses (400, 414, 501): plain text
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s\n"
+    _headers: dict[str, str] = SECURITY_HEADERS
+
+    def version_string(self) -> str:
+        return self.server_version          # not "zmr Python/3.x.y": nothing to fingerprint
+
+    def end_headers(self) -> None:
+        """Every response's headers end with the security headers (errors' too)."""
+        for name, value in self._headers.items():
+            self.send_header(name, value)
+        super().end_headers()
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        self._respond(with_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._respond(with_body=False)
+
+    def _respond(self, with_body: bool) -> None:
         try:
             status, content_type, body, *extra = self.route(self.path)
         except Exception:      # a bug in a page must not take the listener down
             log.exception("dashboard: error serving %s", self.path)
             status, content_type, body, extra = (500, "text/plain; charset=utf-8",
                                                  b"internal error\n", [])
+        self._headers = {**SECURITY_HEADERS, **(extra[0] if extra else {})}
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in {**SECURITY_HEADERS, **(extra[0] if extra else {})}.items():
-            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if with_body:
+            self.wfile.write(body)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (socket.timeout, ConnectionError):
+            pass        # idle or gone in the middle of a response: just close
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("dashboard: " + format, *args)

@@ -6,7 +6,8 @@ process none of that can stop the worker's heartbeats, and a dead child only fai
 attempt. Executors come from a ``forkserver`` that has already imported pyarrow and the task
 code, and each keeps the job it last ran loaded, so an attempt costs a message on a pipe,
 not a fork and an unpickle. An executor serves one job at a time: a task of another job gets
-a fresh process, so module-level state never leaks from one job into the next.
+a fresh process, so module-level state never leaks from one job into the next; and one
+whose attempt failed is retired (``slots.py``), so no retry runs on a failed attempt's state.
 
 The worker talks to an executor over a duplex pipe: ``("run", spec, job_id, code,
 log_path)`` in (the spec is the MapTaskSpec or ReduceTaskSpec object, pickled by the pipe:

@@ -65,28 +65,38 @@ def prune_logs(data_dir: str, policy: Policy, now_s: float,
     first, by when a job's log folder last changed); the jobs whose logs went, oldest
     first. A job with an attempt ``running`` here, or still holding map outputs (its job
     is not over), keeps its logs. A job's folder goes with its logs once nothing else is
-    left in it."""
+    left in it, and at once when it is empty (its attempts printed nothing)."""
     live = running | frozenset(jobs_on_disk(data_dir))
     forget = to_forget(_log_folders(data_dir), policy, now_s, live)
     for job_id in forget:
         job_dir = layout.job_work_dir(data_dir, job_id)
         shutil.rmtree(os.path.join(job_dir, layout.LOGS), ignore_errors=True)
-        try:
-            os.rmdir(job_dir)                   # only if empty: a new attempt may have begun
-        except OSError:
-            pass
+        _remove_if_empty(job_dir)
+    for entry in _job_folders(data_dir):
+        if entry.name not in running:
+            _remove_if_empty(entry.path)
     return forget
 
 
-def _log_folders(data_dir: str) -> Iterator[Item]:
+def _remove_if_empty(job_dir: str) -> None:
     try:
-        entries = list(os.scandir(data_dir))
+        os.rmdir(job_dir)                       # only if empty: a new attempt may have begun
     except OSError:
-        return
-    for entry in entries:
+        pass
+
+
+def _job_folders(data_dir: str) -> list[os.DirEntry[str]]:
+    """The job folders in a worker's data dir (its only folders; its files are the task
+    processes' output)."""
+    try:
+        return [e for e in os.scandir(data_dir) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _log_folders(data_dir: str) -> Iterator[Item]:
+    for entry in _job_folders(data_dir):
         logs = os.path.join(entry.path, layout.LOGS)
-        if not entry.is_dir(follow_symlinks=False):
-            continue
         try:
             stat = os.stat(logs)
             files = list(os.scandir(logs))

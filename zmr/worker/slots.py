@@ -5,7 +5,8 @@ The coordinator may assign ``prefetch`` attempts beyond the slots (credit-based 
 control, like the shuffle's): the next attempt is already here when one ends, so a slot
 never idles for a round trip to the coordinator. Executors are kept per slot and reused
 for the attempts of one job (see ``executor.py``); one is replaced when its process dies,
-is killed, runs ``max_tasks`` attempts (leaks in user code) or its job ends.
+is killed, runs an attempt that fails, runs ``max_tasks`` attempts (leaks in user code) or
+its job ends.
 """
 
 from __future__ import annotations
@@ -156,9 +157,13 @@ class Slots:
                 continue
             finished.append(Finished(key, outcome, started))
             self._timed(time.time() - started)
-            if not executor.alive() or executor.tasks_run >= self.max_tasks \
-                    or self._too_big(executor):
-                self._replace(executor, kill=not executor.alive())
+            # a failed attempt may have left the process's globals, threads or memory in
+            # any state: its retry (here or on another slot) gets a fresh process, as
+            # Hadoop gives a retried attempt a fresh JVM, and the old one is killed (a
+            # thread it left running could keep a retired process alive)
+            if not outcome.ok or not executor.alive() \
+                    or executor.tasks_run >= self.max_tasks or self._too_big(executor):
+                self._replace(executor, kill=not outcome.ok or not executor.alive())
         return finished
 
     def _too_big(self, executor: Executor) -> bool:

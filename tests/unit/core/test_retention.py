@@ -89,5 +89,20 @@ def test_a_missing_or_odd_data_dir_is_no_error(tmp_path):
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / ".executor-1.out").write_text("x")
     (tmp_path / "w" / "job-0001").mkdir()                     # no logs folder
-    assert prune_logs(str(tmp_path / "w"), Policy(1, 1, 1), NOW) == []
+    assert prune_logs(str(tmp_path / "w"), Policy(1, 1, 1), NOW,
+                      running=frozenset({"job-0001"})) == []
     assert sorted(os.listdir(tmp_path / "w")) == [".executor-1.out", "job-0001"]
+
+
+def test_the_empty_folder_of_a_job_that_printed_nothing_goes_when_it_ends(tmp_path):
+    """A finished job whose attempts printed nothing leaves an empty folder once its data is
+    purged: with no logs to keep, it goes at the next pruning, not never."""
+    data_dir = tmp_path / "w"
+    for job_id in ("job-0001", "job-0002", "job-0003"):
+        (data_dir / job_id).mkdir(parents=True)
+    (data_dir / "job-0002" / "map-00000.arrow").write_bytes(b"x")     # not over yet
+    _write_job_logs(str(data_dir), "job-0004", 1, 10, NOW)
+    assert prune_logs(str(data_dir), LOOSE, NOW, running=frozenset({"job-0003"})) == []
+    assert sorted(os.listdir(data_dir)) == ["job-0002", "job-0003", "job-0004"]
+    assert prune_logs(str(data_dir), LOOSE, NOW) == []
+    assert sorted(os.listdir(data_dir)) == ["job-0002", "job-0004"]
