@@ -14,7 +14,7 @@ from zmr.coordinator import records
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch, free_slots_said
 from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task
-from zmr.coordinator.results import result_problem
+from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.protocol.messages import JobEnded, KillTask, TaskFailed
@@ -64,7 +64,8 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
-    problem = result_problem(task.index, len(job.reduces), msg.result)
+    problem = result_problem(task.index, len(job.reduces), msg.result,
+                             expected_identity(state.incarnation, job, task))
     if problem:
         return _failed(state, TaskFailed(msg.worker_id, msg.attempt, problem, ""), found, ev)
     end_attempt(task, attempt, AttemptState.SUCCEEDED, ev)

@@ -21,7 +21,7 @@ from zmr.coordinator.lifecycle import (
 )
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.records import job_number
-from zmr.coordinator.results import result_problem
+from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, TaskState
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import HeldOutput
@@ -94,13 +94,18 @@ def _stop_reduces(job: Job, ev: Stimulus) -> list[Command]:
 
 def _adopt_output(state: CoordinatorState, worker_id: str, hold: HeldOutput,
                   ev: Stimulus) -> list[Command]:
-    """A (re)joining worker still has a finished map output: use it, don't recompute."""
+    """A (re)joining worker still has a finished map output: use it, don't recompute,
+    if it is this job's (not one of the same id under another coordinator state) and was
+    computed from the split as planned; else it is refused, and counted."""
     job = state.jobs.get(hold.job_id)
     if job is None or job.state in FINAL_JOB_STATES:
         return []
     task = job.task(MAP, hold.manifest.map_index)
-    if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
-            result_problem(task.index, len(job.reduces), hold.manifest):
+    if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED):
+        return []
+    if result_problem(task.index, len(job.reduces), hold.manifest,
+                      expected_identity(state.incarnation, job, task)):
+        job.counters.increment(JOB_COUNTERS, "REFUSED_MAP_OUTPUTS")
         return []
     commands = kill_others(job, task, ev)     # recomputing it is now pointless
     task.set_state(TaskState.SUCCEEDED, ev)

@@ -95,7 +95,8 @@ class CoordinatorServer:
         self.router = _bound(ROUTER, config, "control_port", curve, "control")
         self.pub = _bound(PUB, config, "heartbeat_port", curve, "beats")
         self.sub = _bound(SUB, config, "report_port", curve, "reports")
-        self.state = _make_state(config)
+        self.journal = Journal(config.coordinator.state_dir)
+        self.state = _make_state(config, self.journal.incarnation)
         self.next_tick_s = clock()
         self.retention = config.history_retention()
         self.retention_every_s = config.retention.every_s
@@ -105,7 +106,6 @@ class CoordinatorServer:
         self.stopping = False
         self.refused = 0                # requests answered with an error
         self.warned_s: dict[str, float] = {}    # job id -> when "no worker" was last logged
-        self.journal = Journal(config.coordinator.state_dir)
         self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
         self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
@@ -386,9 +386,10 @@ class CoordinatorServer:
                 pass
 
 
-def _make_state(config: ClusterConfig) -> CoordinatorState:
+def _make_state(config: ClusterConfig, incarnation: str) -> CoordinatorState:
     interval, liveness = config.heartbeat.interval_s, config.heartbeat.liveness
     return CoordinatorState(
+        incarnation=incarnation,
         max_attempts=config.tasks.max_attempts,
         task_timeout_s=config.tasks.task_timeout_s,
         blacklist_after=config.tasks.blacklist_after,

@@ -305,7 +305,48 @@ def test_offered_map_outputs_that_cannot_be_used_are_not_adopted():
              HeldOutput(job_id, manifest(5, 1))]
     join(s, "w1", now=1.0, holds=holds)
     assert [t.state for t in s.jobs[job_id].maps] == [TaskState.PENDING] * 3
-    assert records.describe_job(s.jobs[job_id], 2.0)["counters"] == {}
+    # the two that name tasks of the job are counted as refused; map 5 has no task at all
+    assert records.describe_job(s.jobs[job_id], 2.0)["counters"] == {
+        "zmr.job": {"REFUSED_MAP_OUTPUTS": 2}}
+
+
+def _identity(s, job_id, index, **changes):
+    return s.jobs[job_id].plan.map_identity(s.incarnation, job_id, index)._replace(**changes)
+
+
+def test_only_map_outputs_of_this_incarnation_and_split_are_adopted():
+    """A coordinator started on another state dir numbers its jobs from job-0001 again:
+    a worker's outputs of the old job-0001 must not be taken for the new one's (issue 25
+    finding 1), nor outputs computed from other input."""
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=4))
+    holds = [HeldOutput(job_id, manifest(0, 1, identity=_identity(s, job_id, 0))),
+             HeldOutput(job_id, manifest(1, 1, identity=_identity(s, job_id, 1,
+                                                                  incarnation="a" * 16))),
+             HeldOutput(job_id, manifest(2, 1, identity=_identity(s, job_id, 2,
+                                                                  split="0" * 24))),
+             HeldOutput(job_id, manifest(3, 1))]           # an output without identity
+    join(s, "w1", now=1.0, holds=holds)
+    assert [t.state for t in s.jobs[job_id].maps] == [TaskState.SUCCEEDED] + \
+        [TaskState.PENDING] * 3
+    assert records.describe_job(s.jobs[job_id], 2.0)["counters"]["zmr.job"] == {
+        "RECOVERED_MAPS": 1, "REFUSED_MAP_OUTPUTS": 3}
+
+
+def test_a_reported_map_output_of_another_incarnation_fails_its_attempt():
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=1))
+    (spec,) = [c.msg.spec for c in register(s, "w1") if isinstance(c, Send)]
+    assert spec.identity == _identity(s, job_id, 0)      # what the worker is told to carry
+    stale = manifest(0, 1, identity=_identity(s, job_id, 0, incarnation="a" * 16))
+    succeeded(s, done("w1", "map", 0, 1, stale), 1.0)
+    task = s.jobs[job_id].maps[0]
+    assert task.state == TaskState.PENDING and "another coordinator state" in task.error
+    succeeded(s, done("w1", "map", 0, 2, manifest(0, 2, identity=spec.identity)), 2.0)
+    assert task.state != TaskState.SUCCEEDED          # attempt 2 was not assigned yet
+    ask(s, "w1", now=3.0)
+    succeeded(s, done("w1", "map", 0, 2, manifest(0, 2, identity=spec.identity)), 4.0)
+    assert task.state == TaskState.SUCCEEDED
 
 
 def test_a_job_whose_success_marker_cannot_be_written_fails_and_is_cleaned_up():
