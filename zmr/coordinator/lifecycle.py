@@ -16,6 +16,7 @@ from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, 
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task
 from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
+from zmr.core.ids import AttemptId
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.protocol.messages import JobEnded, KillTask, TaskFailed
 
@@ -60,7 +61,7 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     # the report says how many attempts the worker now takes, so the dispatch that
     # follows it answers with the next ones in this same turn (no request round trip)
     free_slots_said(state, msg.worker_id, msg.free_slots)
-    found = state.running_attempt(msg.attempt)
+    found = _reported_attempt(state, msg.attempt, msg.worker_id)
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
@@ -81,10 +82,19 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
 
 def attempt_failed(state: CoordinatorState, ev: AttemptFailed) -> list[Command]:
     free_slots_said(state, ev.msg.worker_id, ev.msg.free_slots)
-    found = state.running_attempt(ev.msg.attempt)
+    found = _reported_attempt(state, ev.msg.attempt, ev.msg.worker_id)
     if found is None:
         return dispatch(state, ev)       # stale, as for a success
     return _failed(state, ev.msg, found, ev)
+
+
+def _reported_attempt(state: CoordinatorState, key: AttemptId, worker_id: str
+                      ) -> tuple[Job, Task, Attempt] | None:
+    """The running attempt a worker reports on, if it is the worker running it: another
+    one's report is stale (an attempt of the same id given out by a coordinator on another
+    state dir) or forged."""
+    found = state.running_attempt(key)
+    return found if found is not None and found[2].worker_id == worker_id else None
 
 
 def _failed(state: CoordinatorState, msg: TaskFailed, found: tuple[Job, Task, Attempt],

@@ -453,3 +453,41 @@ def test_a_report_that_states_free_slots_is_answered_with_the_next_task():
     assert len(assigned(ask(s, "w1", 5))) == 2
     assert assigned(succeeded(s, done("w1", "map", 0, 1, free_slots=1), 1.0)) == \
         [("w1", "map", 2, 1)]
+
+
+def test_an_attempt_that_finished_while_the_coordinator_was_down_is_adopted_as_succeeded():
+    """Issue 25 finding 9: the attempt whose output a rejoining worker offers is the one
+    that wrote it: it succeeded, it was not killed (nor counted in KILLED_ATTEMPTS)."""
+    s = CoordinatorState()
+    job_id, _ = submit(s, plan(maps=2))
+    assert assigned(register(s, "w1", slots=2)) == [("w1", "map", 0, 1), ("w1", "map", 1, 1)]
+    # the coordinator restarts (a fresh process: it knows no worker), and w1 comes back
+    # holding map 0's output, still running map 1
+    s.workers.clear()
+    join(s, "w1", slots=2, now=3.0, holds=[HeldOutput(job_id, manifest(0, 1))],
+         running=[AttemptId(job_id, "map", 1, 1)])
+    job = s.jobs[job_id]
+    assert job.maps[0].state == TaskState.SUCCEEDED
+    assert [a.state.value for a in job.maps[0].attempts] == ["succeeded"]
+    assert job.maps[1].state == TaskState.RUNNING
+    assert job.total_counters().to_dict()["zmr.job"] == {"RECOVERED_MAPS": 1}
+
+
+def test_attempts_a_worker_runs_for_another_coordinator_state_are_stopped_and_fenced():
+    """A worker that outlived a coordinator on another state dir still runs that one's
+    attempts, whose ids (job-0001 ...) the new coordinator gives out too: they are killed
+    when it registers, and a report for an attempt from a worker not running it counts
+    for nothing."""
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=2))
+    assert assigned(register(s, "w1")) == [("w1", "map", 0, 1)]
+    old = [AttemptId(job_id, "map", 1, 1), AttemptId(job_id, "reduce", 0, 1),
+           AttemptId(job_id, "map", 0, 1)]                # the last one is w1's, ours
+    commands = join(s, "w2", now=1.0, running=old)
+    assert [c.msg for c in commands if isinstance(c, Send)] == [KillTask(k) for k in old]
+    commands = join(s, "w1", now=1.0, running=[old[0], old[2]])
+    assert [c.msg for c in commands if isinstance(c, Send)] == [KillTask(old[0])]
+    stale = manifest(0, 1, identity=_identity(s, job_id, 0))
+    succeeded(s, done("w2", "map", 0, 1, stale), 2.0)       # w2 is not running it
+    assert s.jobs[job_id].maps[0].state == TaskState.RUNNING
+    assert s.jobs[job_id].maps[0].attempts[0].worker_id == "w1"
