@@ -111,6 +111,8 @@ def _failed(state: CoordinatorState, msg: TaskFailed, found: tuple[Job, Task, At
         if lost.state == TaskState.SUCCEEDED:
             rerun_map(job, lost, ev, counted=False)
         return dispatch(state, ev)
+    if msg.input_error:
+        return _input_error(state, job, task, msg, ev)
     if msg.fatal:
         return _fatal(state, job, task, msg, ev)
     return count_failure(state, job, task, msg.worker_id, msg.error, msg.traceback, ev)
@@ -127,6 +129,20 @@ def _fatal(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
     task.set_state(TaskState.FAILED, ev)   # other attempts are killed with the job
     job.error = (f"{task.name} raised a fatal error on worker {msg.worker_id} (not "
                  f"retried): {msg.error}\n{msg.traceback}")
+    return finish_job(state, job, JobState.FAILED, ev)
+
+
+def _input_error(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
+                 ev: Stimulus) -> list[Command]:
+    """The input cannot be read as asked (invalid UTF-8, a line too long, a file changed
+    since planning): every attempt would fail alike, so the job fails now, with the error's
+    one line (naming file and offset) as its own, as it reads inline. The worker is not
+    blamed."""
+    task.failures += 1
+    task.error, task.traceback = msg.error, ""
+    job.counters.increment(JOB_COUNTERS, "FAILED_ATTEMPTS")
+    task.set_state(TaskState.FAILED, ev)
+    job.error, job.error_kind = f"{msg.error} ({task.name}, not retried)", "input"
     return finish_job(state, job, JobState.FAILED, ev)
 
 

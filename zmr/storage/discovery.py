@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from zmr.core.errors import InputError
+from zmr.core.errors import BadInputError, InputError
 from zmr.core.specs import FileStamp
 from zmr.storage import fs
 
@@ -177,7 +177,7 @@ def check_unchanged(path: str, planned: FileStamp | None) -> None:
     now = file_stamp(path)
     if now.size == planned.size and (not planned.mtime_ns or now.mtime_ns == planned.mtime_ns):
         return
-    raise InputError(f"input {path} changed after the job was planned (size "
+    raise BadInputError(f"input {path} changed after the job was planned (size "
                      f"{planned.size:,} -> {now.size:,} bytes, modified {_when(planned)} -> "
                      f"{_when(now)}): its splits no longer match it; run the job again on "
                      "input that stays put while it runs")

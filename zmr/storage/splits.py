@@ -27,7 +27,7 @@ from typing import IO
 
 import numpy as np
 
-from zmr.core.errors import ConfigError, InputError
+from zmr.core.errors import BadInputError, ConfigError, InputError
 from zmr.core.formats import FILES
 from zmr.core.specs import Piece, Split
 from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
@@ -192,7 +192,7 @@ def _limited(pieces: Iterator[tuple[int, Buffer]], max_line: int, path: str
     try:
         yield from pieces
     except LineTooLong as exc:
-        raise InputError(f"{path}: the line at byte {exc.offset} is longer than "
+        raise BadInputError(f"{path}: the line at byte {exc.offset} is longer than "
                          f"MAX_LINE_LENGTH ({max_line:,} bytes; --max-line-length SIZE "
                          "raises it, e.g. 1GB, if the task's memory allows)") from None
 
@@ -278,7 +278,7 @@ def _decode(piece: Buffer, offset: int, path: str, on_bad_utf8: str) -> Iterator
     try:
         text = str(piece, "utf-8", on_bad_utf8)
     except UnicodeDecodeError as exc:
-        raise InputError(f"invalid UTF-8 in {path} at byte {offset + exc.start}: {exc.reason} "
+        raise BadInputError(f"invalid UTF-8 in {path} at byte {offset + exc.start}: {exc.reason} "
                          "(use --on-bad-utf8 replace to substitute U+FFFD)") from None
     lines = text.split("\n")
     terminated = piece[-1] == _NEWLINE

@@ -297,7 +297,7 @@ class WorkerAgent:
                 error = f"worker {self.worker_id}: {error}"
                 self._mark_unhealthy(error)
             self._report_failure(done.key, error, outcome.traceback, outcome.lost_map,
-                                 outcome.fatal)
+                                 outcome.fatal, outcome.input_error)
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
@@ -318,10 +318,11 @@ class WorkerAgent:
         return True
 
     def _report_failure(self, key: AttemptId, error: str, tb: str,
-                        lost_map: int = -1, fatal: bool = False) -> None:
+                        lost_map: int = -1, fatal: bool = False,
+                        input_error: bool = False) -> None:
         log.warning("worker=%s %s failed: %s", self.worker_id, key, error)
         self._send(TaskFailed(self.worker_id, key, error, tb, lost_map, self._log_tail(key),
-                              self._free(), fatal))
+                              self._free(), fatal, input_error))
 
     def _log_tail(self, key: AttemptId) -> str:
         return read_log_tail(layout.attempt_log_path(self.data_dir, *key))

@@ -143,6 +143,24 @@ def test_a_fatal_error_fails_the_job_at_its_first_attempt():
     assert assigned(ask(s, "w1", now=2.0)) == []
 
 
+def test_an_input_error_fails_the_job_at_its_first_attempt_on_one_line():
+    """Issue 25 finding 8: input a task cannot read as asked (invalid UTF-8, a line too
+    long) fails the job at once, its error the one line naming file and offset, marked as
+    an input error for clients (exit 2), the worker not blamed."""
+    s = CoordinatorState(max_attempts=4)
+    job_id, _ = submit(s, plan(maps=2))
+    register(s, "w1", slots=2)
+    why = "invalid UTF-8 in /in/0 at byte 9000: invalid start byte"
+    cmds = failed(s, 1.0, "w1", job_id, "map", 0, 1, why, "", input_error=True)
+    job = s.jobs[job_id]
+    assert job.state == JobState.FAILED and job.error_kind == "input"
+    assert job.error == f"{why} ({job_id}/map-00000, not retried)"
+    assert records.describe_job(job, 2.0)["error_kind"] == "input"
+    assert records.job_from_record(records.job_record(job), b"c").error_kind == "input"
+    assert job.maps[0].failures == 1 and job.worker_failures == {}
+    assert Send("w1", kill_message(job_id, "map", 1, 1)) in cmds
+
+
 def test_lost_map_output_reruns_exactly_that_map():
     s = CoordinatorState()
     job_id, _ = submit(s, plan(maps=2))
