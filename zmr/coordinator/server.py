@@ -306,7 +306,7 @@ class CoordinatorServer:
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
         """Keep an attempt's log tail, only for attempts we know: a stale or forged report
         must not grow the journal."""
-        if views.is_running_attempt(self.state, msg.attempt):
+        if views.is_running_attempt(self.state, msg.attempt, msg.worker_id):
             self.journal.save_log(msg.attempt, msg.worker_id, outcome, msg.log)
 
     # -- from clients ----------------------------------------------------------------------

@@ -70,7 +70,8 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
             _run_map_only(spec, job, counters)
-            return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())
+            return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict(),
+                               spec.identity)
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters, spec.compression,
