@@ -77,7 +77,8 @@ def _encoder(kind: type) -> Encode:
     if issubclass(kind, (list, tuple)):
         if hasattr(kind, "_fields") and all(map(_is_plain, _hints(kind).values())):
             return list             # a NamedTuple of scalars (AttemptId, OutputIdentity)
-        if hasattr(kind, "_fields") and None in kind._field_defaults.values():  # type: ignore[attr-defined]
+        defaults = getattr(kind, "_field_defaults", {})
+        if hasattr(kind, "_fields") and None in defaults.values():
             return _named_tuple_encoder(kind)
         return lambda v: [x if type(x) in _PLAIN else to_json(x) for x in v]
     return lambda v: v

@@ -17,7 +17,7 @@ from zmr.core.jsonable import JsonValue, omitted_when_default, to_json
 
 class FileStamp(NamedTuple):
     """What an input file looked like when the job was planned: its size and modification
-    time (ns). A map refuses a file that no longer matches (``storage.splits.check_stamp``):
+    time (ns). A map refuses a file that no longer matches (``discovery.check_unchanged``):
     its splits were cut from the old contents, and outputs computed from either version
     must not be mixed. Size and mtime are the quick check rsync and make trust; inode and
     ctime are left out, as FUSE mounts number inodes per client and a chmod moves ctime."""
