@@ -204,10 +204,12 @@ class WorkerAgent:
             log.error("worker=%s: coordinator unreachable for %.1fs ([worker] give_up_after_s "
                       "= %g), exiting", self.worker_id, age, give_up)
             self.stopping = True
-        elif self.confirm_by and time.monotonic() > self.confirm_by:
+        elif self.confirm_by and time.monotonic() > self.confirm_by and \
+                not self.coordinator.expired():         # (silence has its own backoff)
             log.warning("worker=%s: no answer to our registration; registering again",
                         self.worker_id)
-            self._connect()
+            self._connect()         # and again each liveness window until one is answered
+            self.confirm_by = time.monotonic() + self.coordinator.timeout_s
         elif (self.coordinator.expired()
               and time.monotonic() - self._connected_at > self.backoff_s):
             # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
