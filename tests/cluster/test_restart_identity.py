@@ -104,3 +104,31 @@ def test_a_coordinator_on_another_state_dir_adopts_no_map_output_of_the_old_one(
     run_inline(job_path, [inputs], str(tmp_path / "inline"), **SETTINGS)
     assert output_bytes(str(tmp_path / "out-new")) == output_bytes(str(tmp_path / "inline"))
     assert b"w1" not in b"".join(output_bytes(str(tmp_path / "out-new")).values())
+
+
+def test_input_rewritten_while_the_job_runs_fails_it_as_an_input_error(tmp_path):
+    """Maps cut from the old contents must not be mixed with maps of the new: a map that
+    finds its file changed since planning (same name, same size) fails the job at once,
+    with an input error (exit 2 from the command line), instead of a mixed answer."""
+    import pytest
+
+    from zmr.core.errors import InputError, JobFailedError
+
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=2000)
+    job_path, map_gate, reduce_gate = _gated_job(tmp_path)
+    open(reduce_gate, "w").close()
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c")) as cluster:
+        job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"), **SETTINGS)
+        # a map per worker waits at the gate (another may be queued on each): the other
+        # six, at least, read their splits only once the input is rewritten
+        wait_until(lambda: sum(t["state"] == "RUNNING" for t in job.status()["tasks"]
+                               if t["task"] == "map") >= 2, "maps running")
+        _rewrite_in_place(inputs)
+        open(map_gate, "w").close()
+        with pytest.raises(InputError, match="changed after the job was planned") as failed:
+            job.wait(timeout_s=PATIENT_S)
+        status = job.status()
+    assert isinstance(failed.value, JobFailedError) and failed.value.exit_code == 2
+    assert status["state"] == "FAILED" and status["error_kind"] == "input"
+    assert status["counters"]["zmr.job"]["FAILED_ATTEMPTS"] == 1      # not retried
+    assert not os.path.exists(str(tmp_path / "out" / "_SUCCESS"))
