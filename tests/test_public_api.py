@@ -25,6 +25,7 @@ EXPECTED = [
     "JobDefinitionError",
     "JobFailedError",
     "JobHandle",
+    "JobInputError",
     "JobResult",
     "LocalCluster",
     "OutputError",
@@ -38,8 +39,8 @@ EXPECTED = [
     "run_inline",
 ]
 ERRORS = ["ClusterUnreachableError", "ConfigError", "DataCorruptionError", "InputError",
-          "JobCancelledError", "JobDefinitionError", "JobFailedError", "OutputError",
-          "TaskError"]
+          "JobCancelledError", "JobDefinitionError", "JobFailedError", "JobInputError",
+          "OutputError", "TaskError"]
 
 WORD_COUNT = """\
 import zmr

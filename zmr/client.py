@@ -21,6 +21,7 @@ from zmr.core.errors import (
     ClusterUnreachableError,
     JobCancelledError,
     JobFailedError,
+    JobInputError,
     ZmrError,
 )
 from zmr.core.plan import JobPlan, StepPlan
@@ -232,6 +233,8 @@ class Client:
             time.sleep(poll_s)
         if status["state"] == "CANCELLED":
             raise JobCancelledError(f"{job_id} CANCELLED", status.get("error", ""))
+        if status["state"] != "SUCCEEDED" and status.get("error_kind") == "input":
+            raise JobInputError(f"{job_id} {status['state']}: {status['error']}")
         if status["state"] != "SUCCEEDED":
             raise JobFailedError(f"{job_id} {status['state']}", status.get("error", ""))
         return status

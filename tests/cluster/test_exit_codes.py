@@ -70,3 +70,48 @@ def test_a_cancelled_job_exits_4(tmp_path, monkeypatch):
         _, err = waiting.communicate(timeout=PATIENT_S)
         assert waiting.returncode == 4, err
         assert f"{job_id} CANCELLED" in err
+
+
+def _bad_inputs(tmp_path) -> tuple[str, int, str, int]:
+    """A file with invalid UTF-8 and one with a 5000-byte line, both past the first bytes
+    planning looks at (so only a map task meets them): (path, offset) of each."""
+    good = b"".join(b"word%d other\n" % (i % 50) for i in range(2000))
+    bad_utf8, long_line = tmp_path / "utf8" / "in.txt", tmp_path / "long" / "in.txt"
+    for path in (bad_utf8, long_line):
+        path.parent.mkdir()
+    bad_utf8.write_bytes(good + b"caf\xe9 au lait\n" + good)
+    long_line.write_bytes(good + b"x" * 5000 + b"\n" + good)
+    return str(bad_utf8), len(good) + 3, str(long_line), len(good)
+
+
+def test_input_a_task_cannot_read_exits_2_on_one_line_without_retries(tmp_path):
+    """Issue 25 finding 8: invalid UTF-8 or a line over MAX_LINE_LENGTH is an input error
+    on a cluster as inline: the job fails at the first attempt, `zmr run` and `zmr submit
+    --wait` exit 2 with one line naming the file and offset, no traceback."""
+    utf8, utf8_at, long, long_at = _bad_inputs(tmp_path)
+    cases = [([utf8], f"invalid UTF-8 in {utf8} at byte {utf8_at}"),
+             ([long, "--max-line-length", "1KB"],
+              f"{long}: the line at byte {long_at} is longer than MAX_LINE_LENGTH")]
+    for n, (args, message) in enumerate(cases):
+        inline = _zmr("run", WORDCOUNT, "-i", *args, "-o", str(tmp_path / f"i{n}"), "--inline")
+        embedded = _zmr("run", WORDCOUNT, "-i", *args, "-o", str(tmp_path / f"e{n}"),
+                        "--workers", "1", "--split-size", "8KB")
+        for run in (inline, embedded):
+            assert run.returncode == 2, run.stderr
+            assert "Traceback" not in run.stderr, run.stderr
+            # the last line (progress lines come before it), and the only one of the error
+            last = run.stderr.strip().splitlines()[-1]
+            assert last.startswith("zmr: error: ") and message in last, run.stderr
+            assert run.stderr.count("zmr: ") == 1, run.stderr
+    with LocalCluster(workers=1, base_dir=str(tmp_path / "c"), max_attempts=4) as cluster:
+        env = dict(os.environ, ZMR_CONFIG=cluster.config_path)
+        submitted = _zmr("submit", WORDCOUNT, "-i", utf8, "-o", str(tmp_path / "out"),
+                         "--split-size", "8KB", "--wait", env=env)
+        assert submitted.returncode == 2, submitted.stderr
+        assert cases[0][1] in submitted.stderr and "not retried" in submitted.stderr
+        job_id = submitted.stdout.split()[0]
+        status = cluster.client.job(job_id)
+    assert status["state"] == "FAILED" and status["error_kind"] == "input"
+    assert status["counters"]["zmr.job"]["FAILED_ATTEMPTS"] == 1        # no retry
+    failed = [t for t in status["tasks"] if t["state"] == "FAILED"]
+    assert len(failed) == 1 and len(failed[0]["attempts"]) == 1

@@ -84,7 +84,7 @@ def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
                                 job.plan.resources.get("memory_mb", 0)))
     if task.kind == MAP:
         _count_locality(job, task, worker)
-    spec = task_spec(job, task, number, state.workers)
+    spec = task_spec(job, task, number, state.workers, state.incarnation)
     first_time = job.job_id not in worker.jobs_with_code
     worker.jobs_with_code.add(job.job_id)
     msg = AssignTask(task.attempt_id(attempt), spec, first_time)
@@ -101,12 +101,13 @@ def _count_locality(job: Job, task: Task, worker: WorkerInfo) -> None:
 
 
 # -- what an assignment carries (pure: nothing changes) -----------------------------------
-def task_spec(job: Job, task: Task, number: int,
-              workers: dict[str, WorkerInfo]) -> MapTaskSpec | ReduceTaskSpec:
-    """The spec of attempt ``number`` of ``task``; for a reduce, with where each map's
-    output lives (segments cut from the manifests the maps reported, as they are kept)."""
+def task_spec(job: Job, task: Task, number: int, workers: dict[str, WorkerInfo],
+              incarnation: str = "") -> MapTaskSpec | ReduceTaskSpec:
+    """The spec of attempt ``number`` of ``task``: for a map, with the identity its output
+    must carry; for a reduce, with where each map's output lives (segments cut from the
+    manifests the maps reported, as they are kept)."""
     if task.kind == MAP:
-        return job.plan.map_spec(job.job_id, task.index, number, "")
+        return job.plan.map_spec(job.job_id, task.index, number, "", incarnation)
     segments = []
     for m in job.maps:
         holder = workers.get(m.output_worker)

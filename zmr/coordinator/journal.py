@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +65,10 @@ CREATE TABLE IF NOT EXISTS pipelines (
     record TEXT NOT NULL,
     steps TEXT NOT NULL,
     codes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 )
 """
 
@@ -81,12 +86,24 @@ class Journal:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)")}
         if "plan" not in columns:         # a journal from before plans were stored apart
             self.db.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
+        self.incarnation = self._incarnation()
         self._saved: dict[str, str] = {}     # live jobs' headers as last written
         self._final: set[str] = set()
         self._has_plan: set[str] = set()     # rows whose plan column is written
         self._logs: list[tuple[str, str, int, int, str, str, str]] = []
         self._pipelines_written: set[str] = set()   # rows whose steps and codes are in
         self._log_bytes: dict[str, int] = {}         # finished jobs' log sizes, once counted
+
+    def _incarnation(self) -> str:
+        """This journal's random id, made with it and kept: the coordinator's map outputs
+        carry it, so a coordinator started on another (or an emptied) state dir, whose job
+        ids start again at job-0001, adopts none of them (``core.specs.OutputIdentity``),
+        while one restarted on this state dir adopts them all."""
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('incarnation', ?)",
+                        (secrets.token_hex(8),))
+        (value,) = self.db.execute(
+            "SELECT value FROM meta WHERE key = 'incarnation'").fetchone()
+        return str(value)
 
     def save(self, changes: Sequence[JobChange],
              pipelines: Sequence[PipelineChange] = ()) -> None:

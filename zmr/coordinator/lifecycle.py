@@ -14,8 +14,9 @@ from zmr.coordinator import records
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch, free_slots_said
 from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task
-from zmr.coordinator.results import result_problem
+from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
+from zmr.core.ids import AttemptId
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.protocol.messages import JobEnded, KillTask, TaskFailed
 
@@ -60,11 +61,12 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     # the report says how many attempts the worker now takes, so the dispatch that
     # follows it answers with the next ones in this same turn (no request round trip)
     free_slots_said(state, msg.worker_id, msg.free_slots)
-    found = state.running_attempt(msg.attempt)
+    found = _reported_attempt(state, msg.attempt, msg.worker_id)
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
-    problem = result_problem(task.index, len(job.reduces), msg.result)
+    problem = result_problem(task.index, len(job.reduces), msg.result,
+                             expected_identity(state.incarnation, job, task))
     if problem:
         return _failed(state, TaskFailed(msg.worker_id, msg.attempt, problem, ""), found, ev)
     end_attempt(task, attempt, AttemptState.SUCCEEDED, ev)
@@ -80,10 +82,19 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
 
 def attempt_failed(state: CoordinatorState, ev: AttemptFailed) -> list[Command]:
     free_slots_said(state, ev.msg.worker_id, ev.msg.free_slots)
-    found = state.running_attempt(ev.msg.attempt)
+    found = _reported_attempt(state, ev.msg.attempt, ev.msg.worker_id)
     if found is None:
         return dispatch(state, ev)       # stale, as for a success
     return _failed(state, ev.msg, found, ev)
+
+
+def _reported_attempt(state: CoordinatorState, key: AttemptId, worker_id: str
+                      ) -> tuple[Job, Task, Attempt] | None:
+    """The running attempt a worker reports on, if it is the worker running it: another
+    one's report is stale (an attempt of the same id given out by a coordinator on another
+    state dir) or forged."""
+    found = state.running_attempt(key)
+    return found if found is not None and found[2].worker_id == worker_id else None
 
 
 def _failed(state: CoordinatorState, msg: TaskFailed, found: tuple[Job, Task, Attempt],
@@ -100,6 +111,8 @@ def _failed(state: CoordinatorState, msg: TaskFailed, found: tuple[Job, Task, At
         if lost.state == TaskState.SUCCEEDED:
             rerun_map(job, lost, ev, counted=False)
         return dispatch(state, ev)
+    if msg.input_error:
+        return _input_error(state, job, task, msg, ev)
     if msg.fatal:
         return _fatal(state, job, task, msg, ev)
     return count_failure(state, job, task, msg.worker_id, msg.error, msg.traceback, ev)
@@ -116,6 +129,20 @@ def _fatal(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
     task.set_state(TaskState.FAILED, ev)   # other attempts are killed with the job
     job.error = (f"{task.name} raised a fatal error on worker {msg.worker_id} (not "
                  f"retried): {msg.error}\n{msg.traceback}")
+    return finish_job(state, job, JobState.FAILED, ev)
+
+
+def _input_error(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
+                 ev: Stimulus) -> list[Command]:
+    """The input cannot be read as asked (invalid UTF-8, a line too long, a file changed
+    since planning): every attempt would fail alike, so the job fails now, with the error's
+    one line (naming file and offset) as its own, as it reads inline. The worker is not
+    blamed."""
+    task.failures += 1
+    task.error, task.traceback = msg.error, ""
+    job.counters.increment(JOB_COUNTERS, "FAILED_ATTEMPTS")
+    task.set_state(TaskState.FAILED, ev)
+    job.error, job.error_kind = f"{msg.error} ({task.name}, not retried)", "input"
     return finish_job(state, job, JobState.FAILED, ev)
 
 

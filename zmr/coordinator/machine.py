@@ -82,6 +82,7 @@ class CoordinatorState:
     workers: dict[str, WorkerInfo] = field(default_factory=dict)
     pipelines: dict[str, PipelineJob] = field(default_factory=dict)   # multi-step jobs
     last_job_number: int = 0                 # of job ids "job-NNNN" (jobs and pipelines)
+    incarnation: str = ""                    # the journal's id, carried by map outputs
     step_ends: list[Job] = field(default_factory=list)   # step jobs ended by this event
     _live: list[Job] | None = None           # jobs not over yet, oldest first (None: recount)
     _ended: list[Job] = field(default_factory=list)   # final since the last checkpoint

@@ -166,6 +166,7 @@ class Job:
     started_s: float | None = None
     finished_s: float | None = None
     error: str = ""
+    error_kind: str = ""     # "input": failed on input it cannot read (clients exit 2)
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)

@@ -30,6 +30,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
         "started_s": job.started_s, "finished_s": job.finished_s, "error": job.error,
         "counters": job.counters.to_dict(), "worker_failures": dict(job.worker_failures),
     }
+    if job.error_kind:
+        record["error_kind"] = job.error_kind
     if with_tasks:
         record["tasks"] = [task_record(t) for t in job.tasks()]
     if with_plan:
@@ -57,7 +59,8 @@ def to_json(record: dict[str, Any]) -> str:
 def job_from_record(r: dict[str, Any], code: bytes) -> Job:
     job = Job(r["job_id"], r["name"], JobPlan.from_dict(r["plan"]), code, r["submitted_s"],
               JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
-              error=r["error"], counters=Counters(r["counters"]),
+              error=r["error"], error_kind=r.get("error_kind", ""),
+              counters=Counters(r["counters"]),
               worker_failures=dict(r["worker_failures"]))
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
     job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
@@ -88,7 +91,8 @@ def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
         "maps_total": len(job.maps), "map_progress": job.map_progress(),
         "reduces_done": job.done(REDUCE),
         "reduces_total": len(job.reduces), "elapsed_s": round(end - job.submitted_s, 3),
-        "error": job.error, "counters": job.total_counters().to_dict(),
+        "error": job.error, "error_kind": job.error_kind,
+        "counters": job.total_counters().to_dict(),
         "submitted_s": job.submitted_s, "started_s": job.started_s,
         "finished_s": job.finished_s, "inputs": job.plan.input_paths(),
         "params": dict(job.plan.params),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch
-from zmr.coordinator.commands import Command, SealOutput
+from zmr.coordinator.commands import Command, SealOutput, Send
 from zmr.coordinator.lifecycle import (
     count_failure,
     end_attempt,
@@ -21,10 +21,10 @@ from zmr.coordinator.lifecycle import (
 )
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.records import job_number
-from zmr.coordinator.results import result_problem
+from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, TaskState
 from zmr.core.ids import AttemptId
-from zmr.protocol.messages import HeldOutput
+from zmr.protocol.messages import HeldOutput, KillTask
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -53,7 +53,7 @@ def worker_registered(state: CoordinatorState, ev: WorkerRegistered) -> list[Com
     for hold in msg.holds:
         commands += _adopt_output(state, msg.worker_id, hold, ev)
     _forget_attempts_not_running(state, msg.worker_id, set(msg.running), ev)
-    return commands
+    return commands + _stop_unknown_attempts(state, msg.worker_id, msg.running)
 
 
 def worker_lost(state: CoordinatorState,
@@ -94,14 +94,23 @@ def _stop_reduces(job: Job, ev: Stimulus) -> list[Command]:
 
 def _adopt_output(state: CoordinatorState, worker_id: str, hold: HeldOutput,
                   ev: Stimulus) -> list[Command]:
-    """A (re)joining worker still has a finished map output: use it, don't recompute."""
+    """A (re)joining worker still has a finished map output: use it, don't recompute,
+    if it is this job's (not one of the same id under another coordinator state) and was
+    computed from the split as planned; else it is refused, and counted."""
     job = state.jobs.get(hold.job_id)
     if job is None or job.state in FINAL_JOB_STATES:
         return []
     task = job.task(MAP, hold.manifest.map_index)
-    if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED) or \
-            result_problem(task.index, len(job.reduces), hold.manifest):
+    if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED):
         return []
+    if result_problem(task.index, len(job.reduces), hold.manifest,
+                      expected_identity(state.incarnation, job, task)):
+        job.counters.increment(JOB_COUNTERS, "REFUSED_MAP_OUTPUTS")
+        return []
+    own = task.attempt(hold.manifest.attempt)
+    if own is not None and own.running and own.worker_id == worker_id:
+        # the attempt that wrote it finished while we were down: it succeeded
+        end_attempt(task, own, AttemptState.SUCCEEDED, ev)
     commands = kill_others(job, task, ev)     # recomputing it is now pointless
     task.set_state(TaskState.SUCCEEDED, ev)
     task.result, task.output_worker = hold.manifest, worker_id
@@ -118,6 +127,20 @@ def _forget_attempts_not_running(state: CoordinatorState, worker_id: str,
         for task, attempt in job.running_attempts():
             if attempt.worker_id == worker_id and task.attempt_id(attempt) not in running:
                 end_attempt(task, attempt, AttemptState.LOST, ev)
+
+
+def _stop_unknown_attempts(state: CoordinatorState, worker_id: str,
+                           running: list[AttemptId]) -> list[Command]:
+    """Attempts a worker runs that no running attempt of ours matches (given out by a
+    coordinator on another state dir, whose job ids may be ours too, or journaled by
+    nobody before a crash): stop them. Their results would be ignored, and meanwhile they
+    hold its slots and may share an id with an attempt we give out."""
+    stale = []
+    for key in running:
+        found = state.running_attempt(key)
+        if found is None or found[2].worker_id != worker_id:
+            stale.append(Send(worker_id, KillTask(key)))
+    return stale
 
 
 # -- restart -------------------------------------------------------------------------------

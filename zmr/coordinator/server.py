@@ -100,7 +100,8 @@ class CoordinatorServer:
         self.router = _bound(ROUTER, config, "control_port", curve, "control")
         self.pub = _bound(PUB, config, "heartbeat_port", curve, "beats")
         self.sub = _bound(SUB, config, "report_port", curve, "reports")
-        self.state = _make_state(config)
+        self.journal = Journal(config.coordinator.state_dir)
+        self.state = _make_state(config, self.journal.incarnation)
         self.next_tick_s = clock()
         self.retention = config.history_retention()
         self.retention_every_s = config.retention.every_s
@@ -110,7 +111,6 @@ class CoordinatorServer:
         self.stopping = False
         self.refused = 0                # requests answered with an error
         self.warned_s: dict[str, float] = {}    # job id -> when "no worker" was last logged
-        self.journal = Journal(config.coordinator.state_dir)
         self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
         self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
@@ -311,7 +311,7 @@ class CoordinatorServer:
     def _save_log(self, msg: TaskDone | TaskFailed, outcome: str) -> None:
         """Keep an attempt's log tail, only for attempts we know: a stale or forged report
         must not grow the journal."""
-        if views.is_running_attempt(self.state, msg.attempt):
+        if views.is_running_attempt(self.state, msg.attempt, msg.worker_id):
             self.journal.save_log(msg.attempt, msg.worker_id, outcome, msg.log)
 
     # -- from clients ----------------------------------------------------------------------
@@ -398,9 +398,10 @@ class CoordinatorServer:
                 pass
 
 
-def _make_state(config: ClusterConfig) -> CoordinatorState:
+def _make_state(config: ClusterConfig, incarnation: str) -> CoordinatorState:
     interval, liveness = config.heartbeat.interval_s, config.heartbeat.liveness
     return CoordinatorState(
+        incarnation=incarnation,
         max_attempts=config.tasks.max_attempts,
         task_timeout_s=config.tasks.task_timeout_s,
         blacklist_after=config.tasks.blacklist_after,

@@ -72,9 +72,11 @@ def job_view(state: CoordinatorState, job_id: str) -> JobView | None:
                    job.submitted_s, job.finished_s, job.plan.output)
 
 
-def is_running_attempt(state: CoordinatorState, attempt: AttemptId) -> bool:
-    """Whether that attempt exists and is running (anything else is stale or forged)."""
-    return state.running_attempt(attempt) is not None
+def is_running_attempt(state: CoordinatorState, attempt: AttemptId, worker_id: str) -> bool:
+    """Whether that attempt exists and runs on ``worker_id`` (anything else is stale, as an
+    attempt of the same id given out by a coordinator on another state dir, or forged)."""
+    found = state.running_attempt(attempt)
+    return found is not None and found[2].worker_id == worker_id
 
 
 def jobs_to_forget(state: CoordinatorState, job_ids: list[str]) -> list[str]:

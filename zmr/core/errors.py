@@ -4,12 +4,14 @@
     ├── ConfigError               a bad setting: names the file/flag and the key
     ├── JobDefinitionError        a job module that cannot be used: names file and line
     ├── InputError                missing/unreadable input, invalid UTF-8 (names file, offset)
+    │   └── BadInputError         content that cannot be read as asked: no retry can help
     ├── OutputError               output directory exists, commit failed
     ├── DataCorruptionError       an intermediate file whose checksum does not match
     ├── FetchFailedError          a reducer could not get one map's output (names the map)
     ├── ProtocolError             a malformed or unknown wire message (dropped, never fatal)
     ├── TaskError                 one attempt failed; carries the user's traceback text
     └── JobFailedError            a job gave up after retries; carries the last traceback
+        └── JobInputError         a cluster job failed on a BadInputError (also an InputError)
 
     FatalError                    raised by *user code*: this input can never succeed, so
                                   the job fails at the first attempt (no retries)
@@ -48,6 +50,14 @@ class InputError(ZmrError):
     """Input cannot be read as asked: missing path, unreadable file, invalid UTF-8."""
 
     exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
+
+
+class BadInputError(InputError):
+    """The input's bytes cannot be read as asked: invalid UTF-8, a line longer than
+    ``MAX_LINE_LENGTH``, a malformed CSV/JSON record, a file changed since the job was
+    planned. Every attempt would meet it again, so a cluster fails the job at the first
+    one (no retries) and reports it as inline does, on one line, exit 2; an input that
+    merely could not be read (an I/O error) stays an ``InputError``, retried."""
 
 
 class OutputError(ZmrError):
@@ -97,6 +107,12 @@ class JobFailedError(ZmrError):
     def __str__(self) -> str:
         base = super().__str__()
         return f"{base}\n{self.traceback}" if self.traceback else base
+
+
+class JobInputError(InputError, JobFailedError):
+    """A cluster job failed on a ``BadInputError`` in one of its tasks: the message is that
+    error, on one line; exit 2, as the same error is inline. Both an ``InputError`` (what
+    an inline run raises) and a ``JobFailedError`` (what a failed cluster job raises)."""
 
 
 class JobCancelledError(JobFailedError):

@@ -76,9 +76,27 @@ def _encoder(kind: type) -> Encode:
         return _object_encoder(kind)
     if issubclass(kind, (list, tuple)):
         if hasattr(kind, "_fields") and all(map(_is_plain, _hints(kind).values())):
-            return list             # a NamedTuple of scalars (AttemptId, Piece)
+            return list             # a NamedTuple of scalars (AttemptId, OutputIdentity)
+        defaults = getattr(kind, "_field_defaults", {})
+        if hasattr(kind, "_fields") and None in defaults.values():
+            return _named_tuple_encoder(kind)
         return lambda v: [x if type(x) in _PLAIN else to_json(x) for x in v]
     return lambda v: v
+
+
+def _named_tuple_encoder(kind: type) -> Encode:
+    """A NamedTuple with defaults (``Piece``) as a list without its trailing fields that
+    are None by default and hold it: an optional field added later costs nothing where it
+    is unused, and the shorter list still decodes."""
+    optional = [kind._field_defaults.get(f, 0) is None        # type: ignore[attr-defined]
+                for f in kind._fields]                         # type: ignore[attr-defined]
+
+    def encode(value: Any) -> list[Any]:
+        end = len(value)
+        while end and optional[end - 1] and value[end - 1] is None:
+            end -= 1
+        return [x if type(x) in _PLAIN else to_json(x) for x in value[:end]]
+    return encode
 
 
 def _object_encoder(kind: type) -> Encode:

@@ -11,7 +11,7 @@ from typing import Any
 from zmr.core.errors import ConfigError
 from zmr.core.formats import OUTPUT_FORMATS, TEXT
 from zmr.core.jsonable import JsonValue, from_json
-from zmr.core.specs import MapTaskSpec, ReduceTaskSpec, Segment, Split
+from zmr.core.specs import MapTaskSpec, OutputIdentity, ReduceTaskSpec, Segment, Split
 
 #: Intermediate compression codecs (Arrow IPC buffer compression); see docs/benchmarks.md.
 COMPRESSIONS = ("none", "lz4", "zstd")
@@ -58,16 +58,25 @@ class JobPlan(JsonValue):
             return paths[:limit] + [f"... and {len(paths) - limit} more files"]
         return paths
 
-    def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str) -> MapTaskSpec:
+    def map_spec(self, job_id: str, map_index: int, attempt: int, work_dir: str,
+                 incarnation: str = "") -> MapTaskSpec:
+        """Attempt ``attempt`` of map ``map_index``; a coordinator names its
+        ``incarnation``, which the output then carries (:meth:`map_identity`)."""
         split = self.splits[map_index]
         options = self.format_options
         if self.input_options:
             options = {**options, **self.input_options[split.input]}
+        identity = self.map_identity(incarnation, job_id, map_index) if incarnation else None
         return MapTaskSpec(job_id, map_index, attempt, split, self.num_reducers,
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
                            self.task_memory, self.output_format, options,
-                           self.params, self.ordering, self.max_line_length)
+                           self.params, self.ordering, self.max_line_length, identity)
+
+    def map_identity(self, incarnation: str, job_id: str, map_index: int) -> OutputIdentity:
+        """What an output of map ``map_index`` of this job must say it was computed for."""
+        return OutputIdentity(incarnation, job_id, map_index,
+                              self.splits[map_index].fingerprint())
 
     def reduce_spec(self, job_id: str, partition: int, attempt: int,
                     segments: list[Segment] | tuple[Segment, ...],

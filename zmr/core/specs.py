@@ -7,10 +7,23 @@ an inline run, a local cluster and a remote worker.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from zmr.core.jsonable import JsonValue, omitted_when_default
+from zmr.core.jsonable import JsonValue, omitted_when_default, to_json
+
+
+class FileStamp(NamedTuple):
+    """What an input file looked like when the job was planned: its size and modification
+    time (ns). A map refuses a file that no longer matches (``discovery.check_unchanged``):
+    its splits were cut from the old contents, and outputs computed from either version
+    must not be mixed. Size and mtime are the quick check rsync and make trust; inode and
+    ctime are left out, as FUSE mounts number inodes per client and a chmod moves ctime."""
+
+    size: int
+    mtime_ns: int
 
 
 class Piece(NamedTuple):
@@ -20,6 +33,7 @@ class Piece(NamedTuple):
     start: int
     length: int
     whole: bool = False
+    stamp: FileStamp | None = None     # None: planned without one (an older plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,7 @@ class Split(JsonValue):
     format: str = "text"
     more: tuple[Piece, ...] = ()
     input: int = field(default=0, metadata=omitted_when_default())
+    stamp: FileStamp | None = field(default=None, metadata=omitted_when_default())
 
     @property
     def end(self) -> int:
@@ -60,9 +75,29 @@ class Split(JsonValue):
         if not self.more:
             return (self,)
         first = Split(self.path, self.start, self.length, self.whole, self.hosts, self.format,
-                      input=self.input)
+                      input=self.input, stamp=self.stamp)
         return (first, *(Split(p.path, p.start, p.length, p.whole, self.hosts, self.format,
-                               input=self.input) for p in self.more))
+                               input=self.input, stamp=p.stamp) for p in self.more))
+
+    def fingerprint(self) -> str:
+        """A digest of what this split reads: its files' ranges, formats and stamps (not
+        its hosts, which only place it). Two splits with the same fingerprint read the same
+        bytes, so a map output carries it (:class:`OutputIdentity`)."""
+        what = {k: v for k, v in to_json(self).items() if k != "hosts"}
+        text = json.dumps(what, sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+class OutputIdentity(NamedTuple):
+    """Which map a map output was computed for, so that no other can adopt it: the
+    coordinator's ``incarnation`` (the random id of its journal, kept with its state dir),
+    the job, the map and the fingerprint of its split (:meth:`Split.fingerprint`). A
+    coordinator started on another state dir reuses job ids, never incarnations."""
+
+    incarnation: str
+    job_id: str
+    map_index: int
+    split: str
 
 
 
@@ -109,6 +144,9 @@ class MapManifest(JsonValue):
     path: str
     partitions: tuple[PartitionIndexEntry, ...]
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    # copied from the spec: which job incarnation and split it was computed for (None for
+    # an inline run, which adopts nothing)
+    identity: OutputIdentity | None = field(default=None, metadata=omitted_when_default())
 
     def segment(self, partition: int, endpoint: str = "", endpoint_key: str = "") -> Segment:
         e = self.partitions[partition]
@@ -139,6 +177,8 @@ class MapTaskSpec(JsonValue):
     params: dict[str, Any] = field(default_factory=dict)   # what zmr.param() reads
     ordering: dict[str, Any] = field(default_factory=dict)  # storage.ordering.KeyOrder
     max_line_length: int = 128 << 20   # longest input line read (MAX_LINE_LENGTH), bytes
+    # what the output must say it was computed for (cluster runs; see OutputIdentity)
+    identity: OutputIdentity | None = field(default=None, metadata=omitted_when_default())
 
 
 

@@ -157,6 +157,8 @@ class TaskFailed(Message):
     log: str = ""
     free_slots: int = -1   # as in TaskDone
     fatal: bool = False    # the user's code raised zmr.FatalError: fail the job, no retry
+    input_error: bool = False   # the input cannot be read as asked (BadInputError): the
+    #                             job fails, no retry, and ``error`` is the one line to show
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,22 +13,31 @@ import fnmatch
 import glob
 import os
 import stat
+import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from zmr.core.errors import InputError
+from zmr.core.errors import BadInputError, InputError
+from zmr.core.specs import FileStamp
 from zmr.storage import fs
 
-__all__ = ["InputFile", "discover_inputs", "file_size", "list_inputs"]
+__all__ = ["InputFile", "check_unchanged", "discover_inputs", "file_size", "file_stamp",
+           "list_inputs"]
 
 
 class InputFile(NamedTuple):
     """An input file as listed: its absolute path (or URI) and size in bytes. ``symlink``
-    says whether the path itself is a link (then its own target decides its locality)."""
+    says whether the path itself is a link (then its own target decides its locality);
+    ``mtime_ns`` when it was last modified (0: unknown, as for object-store listings)."""
 
     path: str
     size: int
     symlink: bool = False
+    mtime_ns: int = 0
+
+    @property
+    def stamp(self) -> FileStamp:
+        return FileStamp(self.size, self.mtime_ns)
 
 
 def discover_inputs(paths: Sequence[str]) -> list[str]:
@@ -99,7 +108,8 @@ def _files_under(path: str) -> list[InputFile]:
     path = os.path.abspath(path)
     if not os.path.isdir(path):
         _check_readable(path)
-        return [InputFile(path, file_size(path), os.path.islink(path))]
+        stamp = file_stamp(path)
+        return [InputFile(path, stamp.size, os.path.islink(path), stamp.mtime_ns)]
     files: list[InputFile] = []
     todo, me = [path], os.geteuid()
     while todo:                     # a stack, not recursion: trees may be deep
@@ -114,7 +124,8 @@ def _files_under(path: str) -> list[InputFile]:
             elif entry.is_file():
                 st = entry.stat()
                 _check_readable(entry.path, st.st_mode, st.st_uid == me)
-                files.append(InputFile(entry.path, st.st_size, entry.is_symlink()))
+                files.append(InputFile(entry.path, st.st_size, entry.is_symlink(),
+                                       st.st_mtime_ns))
     return files
 
 
@@ -142,3 +153,40 @@ def file_size(path: str) -> int:
         return fs.file_size(path)
     except OSError as exc:
         raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
+
+
+def file_stamp(path: str) -> FileStamp:
+    """A file's size and modification time in ns (0 where a store keeps none); InputError
+    naming it if it cannot be read."""
+    try:
+        if fs.is_uri(path):
+            found = fs.info(path)
+            return FileStamp(int(found.size or 0), int(found.mtime_ns or 0))
+        st = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"cannot read input {path}: {exc.strerror or exc}") from exc
+    return FileStamp(st.st_size, st.st_mtime_ns)
+
+
+def check_unchanged(path: str, planned: FileStamp | None) -> None:
+    """Refuse to read a file that changed since the job was planned (``InputError``): its
+    splits were cut from the old contents, and outputs of both versions would be mixed
+    into one answer. Nothing to check without a stamp (a plan from an older zmr), nor on
+    an object store, where each check would be a request per file and listings give no
+    modification time."""
+    if planned is None or fs.is_uri(path):
+        return
+    now = file_stamp(path)
+    if now.size == planned.size and (not planned.mtime_ns or now.mtime_ns == planned.mtime_ns):
+        return
+    raise BadInputError(f"input {path} changed after the job was planned (size "
+                     f"{planned.size:,} -> {now.size:,} bytes, modified {_when(planned)} -> "
+                     f"{_when(now)}): its splits no longer match it; run the job again on "
+                     "input that stays put while it runs")
+
+
+def _when(stamp: FileStamp) -> str:
+    if not stamp.mtime_ns:
+        return "?"
+    seconds, ns = divmod(stamp.mtime_ns, 10**9)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)) + f".{ns:09d} UTC"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import IO
 
-from zmr.core.errors import InputError
+from zmr.core.errors import BadInputError, InputError
 from zmr.core.formats import record_size  # noqa: F401  (re-exported with the reader)
 from zmr.core.specs import Piece, Split
 
@@ -59,7 +59,7 @@ def iter_fixed_records(split: Split, record: int, opened: AbstractContextManager
                 break
             if len(data) % record:
                 cut = pos + len(data) // record * record
-                raise InputError(f"{split.path}: the record at byte {cut} is cut short "
+                raise BadInputError(f"{split.path}: the record at byte {cut} is cut short "
                                  f"({len(data) % record} of {record} bytes; "
                                  f"INPUT_FORMAT = \"fixed:{record}\")")
             count = len(data) // record

@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from zmr.core.errors import ConfigError, InputError
+from zmr.core.errors import BadInputError, ConfigError, InputError
 from zmr.core.specs import Split
 from zmr.storage import fs
 
@@ -159,7 +159,7 @@ def _csv_header(split: Split, options: dict[str, Any]) -> str:
     try:
         names = pacsv.read_csv(io.BytesIO(header.encode() + b"\n")).column_names
     except pa.ArrowInvalid as exc:
-        raise InputError(f"csv input {path}: bad header line at byte 0: {exc}") from None
+        raise BadInputError(f"csv input {path}: bad header line at byte 0: {exc}") from None
     _check_columns(split, names, options)
     return header
 
@@ -169,7 +169,7 @@ def _check_columns(split: Split, names: list[str], options: dict[str, Any]) -> N
     for Parquet silently read nothing)."""
     missing = [c for c in options.get("columns") or () if c not in names]
     if missing:
-        raise InputError(f"{split.format} input {split.path}: INPUT_COLUMNS names "
+        raise BadInputError(f"{split.format} input {split.path}: INPUT_COLUMNS names "
                          f"{', '.join(map(repr, missing))}, not a column of the file "
                          f"(it has {', '.join(map(repr, names))})")
 
@@ -180,10 +180,10 @@ def _parse_lines(split: Split, header: str, offsets: list[int], block: list[str]
         table = _parse(split.format, header, block, options)
     except (pa.ArrowInvalid, UnicodeError) as exc:
         where = _first_bad_line(split.format, header, offsets, block, options, exc)
-        raise InputError(f"{split.format} input {split.path}: bad record at byte {where}: "
+        raise BadInputError(f"{split.format} input {split.path}: bad record at byte {where}: "
                          f"{exc}") from None
     if table.num_rows != len(block):
-        raise InputError(f"{split.format} input {split.path}: {table.num_rows} records in "
+        raise BadInputError(f"{split.format} input {split.path}: {table.num_rows} records in "
                          f"{len(block)} lines from byte {offsets[0]}: a quoted field with a "
                          "line break inside cannot be split on lines")
     return table.combine_chunks().to_batches()[0]

@@ -46,7 +46,7 @@ def pack_splits(planned: Iterable[Planned], split_size: int, fmt: str,
             # then hold the records in input order (wherever the hosts are the same)
             done += [packing.close(fmt) for packing in open_bins.values()]
             open_bins.clear()
-            done.append((position, Split(*piece, hosts, fmt)))
+            done.append((position, _split(piece, hosts, fmt)))
             continue
         packing = open_bins.get(hosts)
         if packing is not None and packing.weight + weight > split_size:
@@ -72,4 +72,10 @@ class _Bin:
 
     def close(self, fmt: str) -> tuple[int, Split]:
         first, *more = self.pieces
-        return self.position, Split(*first, self.hosts, fmt, tuple(more))
+        return self.position, _split(first, self.hosts, fmt, tuple(more))
+
+
+def _split(first: Piece, hosts: tuple[str, ...], fmt: str, more: tuple[Piece, ...] = ()
+           ) -> Split:
+    return Split(first.path, first.start, first.length, first.whole, hosts, fmt, more,
+                 stamp=first.stamp)

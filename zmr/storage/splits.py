@@ -27,12 +27,12 @@ from typing import IO
 
 import numpy as np
 
-from zmr.core.errors import ConfigError, InputError
+from zmr.core.errors import BadInputError, ConfigError, InputError
 from zmr.core.formats import FILES
 from zmr.core.specs import Piece, Split
 from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
 from zmr.storage import fs
-from zmr.storage.discovery import InputFile, discover_inputs, file_size, list_inputs
+from zmr.storage.discovery import InputFile, discover_inputs, file_stamp, list_inputs
 from zmr.storage.fixed import fixed_pieces, iter_fixed_records, record_size
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.storage.packing import Planned, pack_splits
@@ -71,12 +71,13 @@ def plan_splits(files: Sequence[str | InputFile], split_size: int, input_format:
         raise ConfigError(f"split size must be positive, got {split_size}")
     planned: list[Planned] = []
     for file in files:
-        path, size = (file.path, file.size) if isinstance(file, InputFile) else \
-            (file, file_size(file))
-        if size or input_format == FILES:      # mapper_raw is called for empty files too
+        path, stamp = (file.path, file.stamp) if isinstance(file, InputFile) else \
+            (file, file_stamp(file))
+        if stamp.size or input_format == FILES:      # mapper_raw is called for empty files too
             where = hosts.get(path, ()) if hosts else ()
-            planned += [(piece, where, weight) for piece, weight in
-                        _file_pieces(path, size, split_size, input_format)]
+            # each piece carries what its file looked like, checked before a map reads it
+            planned += [(piece._replace(stamp=stamp), where, weight) for piece, weight in
+                        _file_pieces(path, stamp.size, split_size, input_format)]
     return pack_splits(planned, split_size, input_format, combine)
 
 
@@ -191,7 +192,7 @@ def _limited(pieces: Iterator[tuple[int, Buffer]], max_line: int, path: str
     try:
         yield from pieces
     except LineTooLong as exc:
-        raise InputError(f"{path}: the line at byte {exc.offset} is longer than "
+        raise BadInputError(f"{path}: the line at byte {exc.offset} is longer than "
                          f"MAX_LINE_LENGTH ({max_line:,} bytes; --max-line-length SIZE "
                          "raises it, e.g. 1GB, if the task's memory allows)") from None
 
@@ -277,7 +278,7 @@ def _decode(piece: Buffer, offset: int, path: str, on_bad_utf8: str) -> Iterator
     try:
         text = str(piece, "utf-8", on_bad_utf8)
     except UnicodeDecodeError as exc:
-        raise InputError(f"invalid UTF-8 in {path} at byte {offset + exc.start}: {exc.reason} "
+        raise BadInputError(f"invalid UTF-8 in {path} at byte {offset + exc.start}: {exc.reason} "
                          "(use --on-bad-utf8 replace to substitute U+FFFD)") from None
     lines = text.split("\n")
     terminated = piece[-1] == _NEWLINE

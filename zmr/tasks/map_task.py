@@ -26,6 +26,7 @@ from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
 from zmr.storage import commit, layout
+from zmr.storage.discovery import check_unchanged
 from zmr.storage.fixed import record_size
 from zmr.storage.formats import ARROW, FILES, PairWriter, open_pair_writer, part_suffix
 from zmr.storage.input_formats import (
@@ -69,7 +70,8 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
             _run_map_only(spec, job, counters)
-            return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict())
+            return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict(),
+                               spec.identity)
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters, spec.compression,
@@ -84,7 +86,8 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
         except BaseException:
             _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
             raise
-    manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict())
+    manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict(),
+                           spec.identity)
     _write_index(layout.map_index_path(path), spec.job_id, manifest)
     return manifest
 
@@ -184,9 +187,19 @@ class _ReadProgress:
 def input_records(spec: MapTaskSpec) -> Iterator[tuple[Split, list[Any], list[Any]]]:
     """(piece, keys' second parts, values) batches of each file of the split in turn (a
     packed split holds several, see storage.packing), so keys name the real file."""
-    for piece in spec.split.pieces():
+    for piece in checked_pieces(spec.split):
         for where, values in _piece_records(spec, piece):
             yield piece, where, values
+
+
+def checked_pieces(split: Split) -> Iterator[Split]:
+    """The pieces of ``split``, each file checked unchanged since planning before it is
+    read and again once it was (``InputError`` if not): a map output is computed from the
+    bytes the plan cut, or not at all."""
+    for piece in split.pieces():
+        check_unchanged(piece.path, piece.stamp)
+        yield piece
+        check_unchanged(piece.path, piece.stamp)
 
 
 def _piece_records(spec: MapTaskSpec, piece: Split) -> Iterator[tuple[list[Any], list[Any]]]:
@@ -244,7 +257,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     if job.mapper_init is not None:
         job.mapper_init()
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
-        batches = (batch for piece in spec.split.pieces()
+        batches = (batch for piece in checked_pieces(spec.split)
                    for _, batch in _record_batches(spec, piece))
     else:
         batches = line_batches(spec)

@@ -88,6 +88,9 @@ class WorkerAgent:
         self.unhealthy_until = 0.0
         self.next_prune_s = 0.0         # monotonic time the log retention is next applied
         self.coordinator_seq = 0
+        self.last_beat_s = 0.0          # monotonic time of the coordinator's last beat
+        self.answered_s = 0.0           # ... of the last Registered
+        self.confirm_by = 0.0           # register again if still unanswered by then
         self.backoff_s = interval
         self.dealer: Channel | None = None
         self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port"),
@@ -201,6 +204,12 @@ class WorkerAgent:
             log.error("worker=%s: coordinator unreachable for %.1fs ([worker] give_up_after_s "
                       "= %g), exiting", self.worker_id, age, give_up)
             self.stopping = True
+        elif self.confirm_by and time.monotonic() > self.confirm_by and \
+                not self.coordinator.expired():         # (silence has its own backoff)
+            log.warning("worker=%s: no answer to our registration; registering again",
+                        self.worker_id)
+            self._connect()         # and again each liveness window until one is answered
+            self.confirm_by = time.monotonic() + self.coordinator.timeout_s
         elif (self.coordinator.expired()
               and time.monotonic() - self._connected_at > self.backoff_s):
             # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
@@ -223,6 +232,7 @@ class WorkerAgent:
         if isinstance(msg, Heartbeat):
             self._coordinator_beat(msg)
         elif isinstance(msg, Registered):
+            self.answered_s, self.confirm_by = time.monotonic(), 0.0
             if self.backoff_s > self.config.heartbeat.interval_s:
                 log.info("worker=%s: registered with the coordinator again", self.worker_id)
             self.backoff_s = self.config.heartbeat.interval_s
@@ -253,12 +263,18 @@ class WorkerAgent:
 
     def _coordinator_beat(self, beat: Heartbeat) -> None:
         """Beats are numbered from 1 by each coordinator process: a number that goes back
-        means the coordinator restarted, which has never heard of us: register again now."""
-        if beat.seq <= self.coordinator_seq:
+        means the coordinator restarted, which has never heard of us: register again now,
+        unless we already did since the old one's last beat (it fell silent first): that
+        registration went to the new one, so wait for its answer, not register twice."""
+        now = time.monotonic()
+        if beat.seq <= self.coordinator_seq and self._connected_at > self.last_beat_s:
+            if self.answered_s < self._connected_at:
+                self.confirm_by = now + self.coordinator.timeout_s
+        elif beat.seq <= self.coordinator_seq:
             log.warning("worker=%s: coordinator restarted (beat %d after %d); registering "
                         "again", self.worker_id, beat.seq, self.coordinator_seq)
             self._connect()
-        self.coordinator_seq = beat.seq
+        self.coordinator_seq, self.last_beat_s = beat.seq, now
 
     def _start(self, msg: AssignTask, blobs: list[bytes]) -> None:
         key = msg.attempt
@@ -297,7 +313,7 @@ class WorkerAgent:
                 error = f"worker {self.worker_id}: {error}"
                 self._mark_unhealthy(error)
             self._report_failure(done.key, error, outcome.traceback, outcome.lost_map,
-                                 outcome.fatal)
+                                 outcome.fatal, outcome.input_error)
 
     def _mark_unhealthy(self, reason: str) -> None:
         """Stop taking tasks rather than fail every one of them; retry after a pause."""
@@ -318,10 +334,11 @@ class WorkerAgent:
         return True
 
     def _report_failure(self, key: AttemptId, error: str, tb: str,
-                        lost_map: int = -1, fatal: bool = False) -> None:
+                        lost_map: int = -1, fatal: bool = False,
+                        input_error: bool = False) -> None:
         log.warning("worker=%s %s failed: %s", self.worker_id, key, error)
         self._send(TaskFailed(self.worker_id, key, error, tb, lost_map, self._log_tail(key),
-                              self._free(), fatal))
+                              self._free(), fatal, input_error))
 
     def _log_tail(self, key: AttemptId) -> str:
         return read_log_tail(layout.attempt_log_path(self.data_dir, *key))

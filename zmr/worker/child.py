@@ -46,6 +46,7 @@ class Outcome:
     lost_map: int = -1
     disk_error: bool = False     # the worker's own disk failed, not the user's code
     fatal: bool = False          # the user's code raised zmr.FatalError: no retry
+    input_error: bool = False    # a BadInputError: no retry, and ``error`` says it all
 
 
 def noop() -> None:
@@ -104,10 +105,12 @@ def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str
 
 
 def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
-    from zmr.core.errors import FatalError, FetchFailedError, user_traceback
+    from zmr.core.errors import BadInputError, FatalError, FetchFailedError, user_traceback
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
     _log_quietly(traceback.format_exc())    # the attempt's log keeps every frame
+    if isinstance(exc, BadInputError):      # names file and offset: zmr's frames add nothing
+        return Outcome(False, error=str(exc), input_error=True)
     text = user_traceback(exc)
     disk = _disk_error(exc, spec.work_dir)
     return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,

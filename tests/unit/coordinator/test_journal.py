@@ -148,3 +148,17 @@ def test_results_journaled_as_the_dicts_workers_sent_load_as_typed_results(tmp_p
                                                 {"zmr": {"MAP_INPUT_RECORDS": 3}})
     assert task_record(loaded.maps[0])["result"] == old
     assert loaded.total_counters().get("MAP_INPUT_RECORDS") == 3
+
+
+def test_a_journal_keeps_its_incarnation_and_another_state_dir_has_another(tmp_path):
+    """Map outputs carry the incarnation: a restart on the same state dir adopts them, a
+    coordinator on another (or an emptied) state dir, whose job ids start again, does not."""
+    first = Journal(str(tmp_path / "a"))
+    incarnation = first.incarnation
+    first.close()
+    again = Journal(str(tmp_path / "a"))
+    assert again.incarnation == incarnation and len(incarnation) == 16
+    again.close()
+    other = Journal(str(tmp_path / "b"))
+    assert other.incarnation != incarnation
+    other.close()

@@ -143,6 +143,24 @@ def test_a_fatal_error_fails_the_job_at_its_first_attempt():
     assert assigned(ask(s, "w1", now=2.0)) == []
 
 
+def test_an_input_error_fails_the_job_at_its_first_attempt_on_one_line():
+    """Issue 25 finding 8: input a task cannot read as asked (invalid UTF-8, a line too
+    long) fails the job at once, its error the one line naming file and offset, marked as
+    an input error for clients (exit 2), the worker not blamed."""
+    s = CoordinatorState(max_attempts=4)
+    job_id, _ = submit(s, plan(maps=2))
+    register(s, "w1", slots=2)
+    why = "invalid UTF-8 in /in/0 at byte 9000: invalid start byte"
+    cmds = failed(s, 1.0, "w1", job_id, "map", 0, 1, why, "", input_error=True)
+    job = s.jobs[job_id]
+    assert job.state == JobState.FAILED and job.error_kind == "input"
+    assert job.error == f"{why} ({job_id}/map-00000, not retried)"
+    assert records.describe_job(job, 2.0)["error_kind"] == "input"
+    assert records.job_from_record(records.job_record(job), b"c").error_kind == "input"
+    assert job.maps[0].failures == 1 and job.worker_failures == {}
+    assert Send("w1", kill_message(job_id, "map", 1, 1)) in cmds
+
+
 def test_lost_map_output_reruns_exactly_that_map():
     s = CoordinatorState()
     job_id, _ = submit(s, plan(maps=2))
@@ -305,7 +323,48 @@ def test_offered_map_outputs_that_cannot_be_used_are_not_adopted():
              HeldOutput(job_id, manifest(5, 1))]
     join(s, "w1", now=1.0, holds=holds)
     assert [t.state for t in s.jobs[job_id].maps] == [TaskState.PENDING] * 3
-    assert records.describe_job(s.jobs[job_id], 2.0)["counters"] == {}
+    # the two that name tasks of the job are counted as refused; map 5 has no task at all
+    assert records.describe_job(s.jobs[job_id], 2.0)["counters"] == {
+        "zmr.job": {"REFUSED_MAP_OUTPUTS": 2}}
+
+
+def _identity(s, job_id, index, **changes):
+    return s.jobs[job_id].plan.map_identity(s.incarnation, job_id, index)._replace(**changes)
+
+
+def test_only_map_outputs_of_this_incarnation_and_split_are_adopted():
+    """A coordinator started on another state dir numbers its jobs from job-0001 again:
+    a worker's outputs of the old job-0001 must not be taken for the new one's (issue 25
+    finding 1), nor outputs computed from other input."""
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=4))
+    holds = [HeldOutput(job_id, manifest(0, 1, identity=_identity(s, job_id, 0))),
+             HeldOutput(job_id, manifest(1, 1, identity=_identity(s, job_id, 1,
+                                                                  incarnation="a" * 16))),
+             HeldOutput(job_id, manifest(2, 1, identity=_identity(s, job_id, 2,
+                                                                  split="0" * 24))),
+             HeldOutput(job_id, manifest(3, 1))]           # an output without identity
+    join(s, "w1", now=1.0, holds=holds)
+    assert [t.state for t in s.jobs[job_id].maps] == [TaskState.SUCCEEDED] + \
+        [TaskState.PENDING] * 3
+    assert records.describe_job(s.jobs[job_id], 2.0)["counters"]["zmr.job"] == {
+        "RECOVERED_MAPS": 1, "REFUSED_MAP_OUTPUTS": 3}
+
+
+def test_a_reported_map_output_of_another_incarnation_fails_its_attempt():
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=1))
+    (spec,) = [c.msg.spec for c in register(s, "w1") if isinstance(c, Send)]
+    assert spec.identity == _identity(s, job_id, 0)      # what the worker is told to carry
+    stale = manifest(0, 1, identity=_identity(s, job_id, 0, incarnation="a" * 16))
+    succeeded(s, done("w1", "map", 0, 1, stale), 1.0)
+    task = s.jobs[job_id].maps[0]
+    assert task.state == TaskState.PENDING and "another coordinator state" in task.error
+    succeeded(s, done("w1", "map", 0, 2, manifest(0, 2, identity=spec.identity)), 2.0)
+    assert task.state != TaskState.SUCCEEDED          # attempt 2 was not assigned yet
+    ask(s, "w1", now=3.0)
+    succeeded(s, done("w1", "map", 0, 2, manifest(0, 2, identity=spec.identity)), 4.0)
+    assert task.state == TaskState.SUCCEEDED
 
 
 def test_a_job_whose_success_marker_cannot_be_written_fails_and_is_cleaned_up():
@@ -412,3 +471,41 @@ def test_a_report_that_states_free_slots_is_answered_with_the_next_task():
     assert len(assigned(ask(s, "w1", 5))) == 2
     assert assigned(succeeded(s, done("w1", "map", 0, 1, free_slots=1), 1.0)) == \
         [("w1", "map", 2, 1)]
+
+
+def test_an_attempt_that_finished_while_the_coordinator_was_down_is_adopted_as_succeeded():
+    """Issue 25 finding 9: the attempt whose output a rejoining worker offers is the one
+    that wrote it: it succeeded, it was not killed (nor counted in KILLED_ATTEMPTS)."""
+    s = CoordinatorState()
+    job_id, _ = submit(s, plan(maps=2))
+    assert assigned(register(s, "w1", slots=2)) == [("w1", "map", 0, 1), ("w1", "map", 1, 1)]
+    # the coordinator restarts (a fresh process: it knows no worker), and w1 comes back
+    # holding map 0's output, still running map 1
+    s.workers.clear()
+    join(s, "w1", slots=2, now=3.0, holds=[HeldOutput(job_id, manifest(0, 1))],
+         running=[AttemptId(job_id, "map", 1, 1)])
+    job = s.jobs[job_id]
+    assert job.maps[0].state == TaskState.SUCCEEDED
+    assert [a.state.value for a in job.maps[0].attempts] == ["succeeded"]
+    assert job.maps[1].state == TaskState.RUNNING
+    assert job.total_counters().to_dict()["zmr.job"] == {"RECOVERED_MAPS": 1}
+
+
+def test_attempts_a_worker_runs_for_another_coordinator_state_are_stopped_and_fenced():
+    """A worker that outlived a coordinator on another state dir still runs that one's
+    attempts, whose ids (job-0001 ...) the new coordinator gives out too: they are killed
+    when it registers, and a report for an attempt from a worker not running it counts
+    for nothing."""
+    s = CoordinatorState(incarnation="b" * 16)
+    job_id, _ = submit(s, plan(maps=2))
+    assert assigned(register(s, "w1")) == [("w1", "map", 0, 1)]
+    old = [AttemptId(job_id, "map", 1, 1), AttemptId(job_id, "reduce", 0, 1),
+           AttemptId(job_id, "map", 0, 1)]                # the last one is w1's, ours
+    commands = join(s, "w2", now=1.0, running=old)
+    assert [c.msg for c in commands if isinstance(c, Send)] == [KillTask(k) for k in old]
+    commands = join(s, "w1", now=1.0, running=[old[0], old[2]])
+    assert [c.msg for c in commands if isinstance(c, Send)] == [KillTask(old[0])]
+    stale = manifest(0, 1, identity=_identity(s, job_id, 0))
+    succeeded(s, done("w2", "map", 0, 1, stale), 2.0)       # w2 is not running it
+    assert s.jobs[job_id].maps[0].state == TaskState.RUNNING
+    assert s.jobs[job_id].maps[0].attempts[0].worker_id == "w1"

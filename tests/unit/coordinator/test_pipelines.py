@@ -14,6 +14,7 @@ from zmr.coordinator.journal import Journal
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.pipeline_records import submitted_steps
 from zmr.coordinator.stimuli import (
+    AttemptFailed,
     AttemptSucceeded,
     Checkpoint,
     JobCancelled,
@@ -23,8 +24,9 @@ from zmr.coordinator.stimuli import (
     StepPlanned,
 )
 from zmr.core.errors import ZmrError
+from zmr.core.ids import AttemptId
 from zmr.core.plan import StepPlan
-from zmr.protocol.messages import SubmitPipeline
+from zmr.protocol.messages import SubmitPipeline, TaskFailed
 
 OUT = "/out"
 
@@ -180,3 +182,18 @@ def test_a_submission_that_does_not_hang_together_is_refused(change, message):
 
 def _moved(step, output):
     return dataclasses.replace(step, plan=dataclasses.replace(step.plan, output=output))
+
+
+def test_an_input_error_in_a_step_is_the_pipelines_input_error(state):
+    """A multi-step job whose step meets input it cannot read fails as one job does: at
+    once, marked as an input error (clients exit 2), its one line prefixed by the step."""
+    submit_pipeline(state)
+    ask(state, "w1")
+    attempt = state.jobs["job-0001.s1"].maps[0].attempts[-1].number
+    why = "invalid UTF-8 in /in/0 at byte 7: invalid start byte"
+    state.handle(AttemptFailed(1.0, TaskFailed("w1", AttemptId("job-0001.s1", "map", 0,
+                                                               attempt), why, "",
+                                               input_error=True)))
+    pipeline = views.describe_jobs(state, 2.0, "job-0001")[0]
+    assert (pipeline["state"], pipeline["error_kind"]) == ("FAILED", "input")
+    assert pipeline["error"].startswith("step 1/2 of wc: " + why)

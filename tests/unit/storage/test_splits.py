@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zmr.core.errors import ConfigError, InputError
-from zmr.core.specs import Split
+from zmr.core.specs import FileStamp, Split
 from zmr.storage import splits as splits_module
 from zmr.storage.splits import (
     discover_inputs,
@@ -160,7 +160,9 @@ def test_compressed_files_are_one_whole_split_with_the_plain_lines(tmp_path, nam
     (tmp_path / "plain.txt").write_bytes(text)
     (tmp_path / name).write_bytes(compress(text))
     splits = plan_splits([str(tmp_path / name)], 10)
-    assert splits == [Split(str(tmp_path / name), 0, (tmp_path / name).stat().st_size, True)]
+    st = (tmp_path / name).stat()
+    assert splits == [Split(str(tmp_path / name), 0, st.st_size, True,
+                            stamp=FileStamp(st.st_size, st.st_mtime_ns))]
     for chunk_size in (4 << 20, 333):
         assert read_splits(splits, chunk_size) == read_all(tmp_path / "plain.txt", 4096)
 

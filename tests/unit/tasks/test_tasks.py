@@ -187,3 +187,30 @@ def test_task_memory_limit_travels_in_specs_and_caps_the_spill_budget(tmp_path):
     assert plan_job(job, inputs, out).task_memory == 0          # no limit by default
     with pytest.raises(ConfigError, match="task_memory"):
         plan_job(job, inputs, out, JobOptions(task_memory="0"))
+
+
+def test_a_map_output_carries_its_identity_and_refuses_input_changed_since_planning(tmp_path):
+    """Issue 25 finding 1: the output says which job incarnation and split it was computed
+    for (written to its index, offered again after a worker restart), and a file rewritten
+    after planning (same name, same size) is refused with an input error, not mapped."""
+    from zmr.core.errors import InputError
+    from zmr.tasks.map_task import read_indexes
+
+    _corpus(tmp_path / "in.txt")
+    job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
+    plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                    JobOptions(reducers=2))
+    work = str(tmp_path / "worker" / "job-0001")         # as a worker lays out its data
+    spec = plan.map_spec("job-0001", 0, 1, work, "c0ffee")
+    manifest = run_map_task(spec, job)
+    assert manifest.identity == plan.map_identity("c0ffee", "job-0001", 0) == spec.identity
+    assert read_indexes(str(tmp_path / "worker")) == [("job-0001", manifest)]
+    before = plan.splits[0].fingerprint()
+    text = (tmp_path / "in.txt").read_bytes()
+    (tmp_path / "in.txt").write_bytes(text.upper())                 # same size, new content
+    os.utime(tmp_path / "in.txt", ns=(0, plan.splits[0].stamp.mtime_ns + 10**9))
+    with pytest.raises(InputError, match=r"in\.txt changed after the job was planned"):
+        run_map_task(plan.map_spec("job-0001", 0, 2, work, "c0ffee"), job)
+    replanned = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+                         JobOptions(reducers=2))
+    assert replanned.splits[0].fingerprint() != before      # so is the identity's split
