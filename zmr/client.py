@@ -23,6 +23,7 @@ from zmr.core.errors import (
     JobFailedError,
     JobInputError,
     ZmrError,
+    refusal,
 )
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.progress import ProgressDisplay
@@ -84,7 +85,8 @@ class Client:
             self._channel = None
 
     def request(self, msg: Message, *blobs: bytes) -> Message:
-        """Send one request and wait for its reply; ErrorReply becomes a ZmrError."""
+        """Send one request and wait for its reply; an ErrorReply is raised as the error it
+        names (an OutputError for an output among the inputs), else as a ZmrError."""
         channel = self._channel or Channel(make_socket(
             DEALER, connect=self.config.endpoint("control_port"),
             curve=curve_for(self.config, self.config.security.client_key)), "client")
@@ -96,7 +98,7 @@ class Client:
             raise
         if reply is not None:
             if isinstance(reply, ErrorReply):
-                raise ZmrError(reply.message)
+                raise refusal(reply.message, reply.error)
             return reply
         self.close()      # a fresh socket next time: the old one may hold a stale reply
         hint = ("is it running, and is this client's key listed in its authorized/ keys?"

@@ -76,19 +76,21 @@ def test_zmr_submit_and_client_submit_refuse_before_submitting(cluster, scratch)
 
 
 def test_the_coordinator_refuses_what_a_client_did_not_check(cluster, scratch):
+    """The coordinator's refusal reaches the client as the OutputError it is (exit 2),
+    not as a plain ZmrError."""
     before = snapshot(scratch)
     with Client(cluster) as client:
-        with pytest.raises(ZmrError, match="contains the input") as caught:
+        with pytest.raises(OutputError, match="contains the input") as caught:
             _submit_unchecked(client, WORDCOUNT, [str(scratch / "sample")], str(scratch),
                               overwrite=True)
         assert f"output {scratch} contains the input {scratch / 'sample'}" in str(caught.value)
-        with pytest.raises(ZmrError, match="lies inside the input directory"):
+        with pytest.raises(OutputError, match="lies inside the input directory"):
             _submit_unchecked(client, WORDCOUNT, [str(scratch / "sample")],
                               str(scratch / "sample" / "out"), overwrite=False)
         pipeline = runnable(TOP_WORDS, JobOptions())
         steps = plan_steps(pipeline, [str(scratch / "sample")], str(scratch), JobOptions())
         codes = [pack_job(spec) for spec in pipeline.steps]
-        with pytest.raises(ZmrError, match=f"output {scratch} contains the input"):
+        with pytest.raises(OutputError, match=f"output {scratch} contains the input"):
             client.expect(JobAccepted, SubmitPipeline(
                 pipeline.name, steps, [len(c) for c in codes], True), b"".join(codes))
     assert snapshot(scratch) == before
@@ -106,7 +108,7 @@ def test_overwrite_on_a_cluster_replaces_only_zmrs_own_output(cluster, scratch):
         before = snapshot(scratch)
         with pytest.raises(OutputError, match="it holds notes.txt, which zmr did not write"):
             client.submit(WORDCOUNT, [str(scratch / "sample")], str(out), overwrite=True)
-        with pytest.raises(ZmrError, match="it holds notes.txt, which zmr did not write"):
+        with pytest.raises(OutputError, match="it holds notes.txt, which zmr did not write"):
             _submit_unchecked(client, WORDCOUNT, [str(scratch / "sample")], str(out),
                               overwrite=True)
     assert snapshot(scratch) == before

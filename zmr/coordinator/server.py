@@ -37,7 +37,7 @@ from zmr.coordinator.stimuli import (
     WorkerExpired,
     WorkerRegistered,
 )
-from zmr.core.errors import ConfigError, ZmrError
+from zmr.core.errors import ConfigError, ZmrError, refused_as
 from zmr.core.process import worth_logging
 from zmr.dashboard.app import make_route
 from zmr.dashboard.snapshot import SnapshotBox
@@ -273,7 +273,7 @@ class CoordinatorServer:
             if worth_logging(self.refused, first=100):    # the client gets every reason
                 log.warning("request %s refused (%d so far): %s", type(msg).__name__,
                             self.refused, exc)
-            self._reply(peer, ErrorReply(str(exc)))
+            self._reply(peer, ErrorReply(str(exc), refused_as(exc)))
 
     def _drop(self, msg: Message, peer: bytes, why: str) -> None:
         """Ignore a well-formed message that is not ours to act on (logged, rate-limited:

@@ -66,6 +66,24 @@ class OutputError(ZmrError):
     exit_code: ClassVar[int] = 2     # the job or its settings, inputs or output as given
 
 
+#: The refusals a coordinator names in its ErrorReply, raised again by the client as what
+#: they are (an output among the inputs exits 2 from ``zmr submit`` as from ``zmr run``);
+#: a name not listed here is a plain ZmrError (no class is looked up by a peer's string).
+REFUSALS: dict[str, type[ZmrError]] = {
+    cls.__name__: cls for cls in (ConfigError, JobDefinitionError, InputError, OutputError)}
+
+
+def refused_as(exc: ZmrError) -> str:
+    """The name :func:`refusal` raises ``exc`` again by: its nearest class in REFUSALS."""
+    return next((cls.__name__ for cls in type(exc).__mro__ if cls.__name__ in REFUSALS
+                 and REFUSALS[cls.__name__] is cls), "")
+
+
+def refusal(message: str, error: str) -> ZmrError:
+    """The exception for a coordinator's refusal named ``error`` (see :data:`REFUSALS`)."""
+    return REFUSALS.get(error, ZmrError)(message)
+
+
 class ClusterUnreachableError(ZmrError):
     """The coordinator did not answer (not running, wrong address, or this client's CURVE
     key is not authorized: an unauthorized peer gets no answer at all)."""

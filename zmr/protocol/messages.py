@@ -306,10 +306,13 @@ class Ack(Message):
 
 @dataclass(frozen=True, slots=True)
 class ErrorReply(Message):
-    """C->K: a request was refused; ``message`` says why."""
+    """C->K: a request was refused; ``message`` says why, ``error`` names the refusal's
+    class (``OutputError``, ``ConfigError``...: ``zmr.core.errors.REFUSALS``) so the client
+    raises the same error, with its exit code, as its own check would; "" = a ZmrError."""
 
     KIND: ClassVar[bytes] = b"ERROR"
     message: str
+    error: str = ""
 
 
 # --------------------------------------------------------------------------- shuffle

@@ -9,7 +9,13 @@ import pytest
 
 from zmr.client import Client
 from zmr.config import load_config, write_config
-from zmr.core.errors import ClusterUnreachableError, JobDefinitionError, ZmrError
+from zmr.core.errors import (
+    ClusterUnreachableError,
+    JobDefinitionError,
+    OutputError,
+    ZmrError,
+    refused_as,
+)
 from zmr.protocol.messages import Ack, ErrorReply, Message, StatusRequest
 from zmr.transport.sockets import ROUTER, Channel, free_port, make_socket, poll
 
@@ -60,6 +66,24 @@ def test_a_refusal_carries_the_coordinators_reason(config):
     with Peer(config, ErrorReply("no such job: job-9")), Client(config, 5.0) as client:
         with pytest.raises(ZmrError, match="no such job: job-9"):
             client.status("job-9")
+
+
+@pytest.mark.parametrize("error, raised", [("OutputError", OutputError), ("", ZmrError),
+                                           ("SystemExit", ZmrError)])   # never looked up
+def test_a_named_refusal_is_raised_as_that_error(config, error, raised):
+    with Peer(config, ErrorReply("output /o contains the input /o/i", error)), \
+            Client(config, 5.0) as client:
+        with pytest.raises(ZmrError, match="contains the input") as caught:
+            client.status("job-9")
+    assert type(caught.value) is raised
+    assert caught.value.exit_code == (2 if raised is OutputError else 1)
+
+
+def test_a_refusal_is_named_by_its_nearest_listed_class():
+    class Sub(OutputError):
+        pass
+    assert refused_as(Sub("x")) == "OutputError"
+    assert refused_as(ZmrError("x")) == ""
 
 
 def test_a_reply_of_the_wrong_kind_is_an_error_not_a_crash(config):
