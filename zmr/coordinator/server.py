@@ -177,6 +177,7 @@ class CoordinatorServer:
             log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
+            self.admission.declared_dead(worker_id)
             self.effects.feed(WorkerExpired(self.clock(), worker_id))
             self.effects.unsaved = True
 
@@ -203,6 +204,7 @@ class CoordinatorServer:
             self.router.send(command.msg, *command.blobs, to=command.peer.encode())
         except PeerGone:
             self.liveness.forget(command.peer)
+            self.admission.declared_dead(command.peer)
             return False
         return True
 
@@ -267,13 +269,9 @@ class CoordinatorServer:
         elif self.admission.should_ask(beat.sender):
             # declared dead, yet beating (it was frozen or cut off): it may have nothing
             # else to send, so it would never learn it must register again
-            try:
-                self.router.send(RegisterAgain("declared dead: missed heartbeats"),
-                                 to=beat.sender.encode())
-                log.info("worker=%s: heartbeats from a worker declared dead; asked it to "
-                         "register again", beat.sender[:64])
-            except PeerGone:
-                pass                # beats from no worker connected here (or made up)
+            self.pub.send(RegisterAgain(beat.sender, "declared dead: missed heartbeats"))
+            log.info("worker=%s: heartbeats from a worker declared dead; asked it to "
+                     "register again", beat.sender[:64])
 
     def _drop(self, msg: Message, peer: bytes, why: str) -> None:
         """Ignore a well-formed message that is not ours to act on (logged, rate-limited:
@@ -290,11 +288,15 @@ class CoordinatorServer:
                            f"{msg.shuffle_endpoint[:100]!r} is not tcp://HOST:PORT")
         refusal = self.admission.refusal(self.state, msg)
         if refusal:
+            # its connection took over the live worker's route: that one reconnects
+            if self.admission.should_reclaim(msg.worker_id):
+                self.pub.send(RegisterAgain(msg.worker_id, "another process claimed its id"))
             raise ZmrError(refusal)         # logged (rate-limited) and answered as an error
         log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
                  msg.slots, msg.shuffle_endpoint)
         commands = self.state.handle(WorkerRegistered(self.clock(), msg))
         self.liveness.heard(msg.worker_id)
+        self.admission.registered(msg.worker_id)
         self._reply(peer, Registered(msg.worker_id,
                                      views.jobs_to_forget(self.state, msg.jobs)))
         self.effects.run(commands)

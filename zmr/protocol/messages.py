@@ -98,10 +98,14 @@ class Registered(Message):
 
 @dataclass(frozen=True, slots=True)
 class RegisterAgain(Message):
-    """C->W: the coordinator hears the heartbeats of a worker it does not know (declared
-    dead while it was frozen or cut off, so it has nothing else to send): register again."""
+    """C->W on PUB: worker ``worker_id`` must register again on a fresh connection: the
+    coordinator hears the beats of a worker it does not know (declared dead while frozen or
+    cut off, it may have nothing else to send), or another connection claimed its id (and
+    with it the ROUTER's route to it). Published, as its control connection may be the
+    thing that is broken; other workers ignore it."""
 
     KIND: ClassVar[bytes] = b"REREGISTER"
+    worker_id: str
     reason: str
 
 

@@ -266,7 +266,8 @@ class WorkerAgent:
             log.info("worker=%s: shutdown requested: %s", self.worker_id, msg.reason)
             self.stopping = True
         elif isinstance(msg, RegisterAgain):
-            self._register_again(msg.reason)
+            if msg.worker_id == self.worker_id:     # published to every worker
+                self._register_again(msg.reason)
         elif isinstance(msg, ErrorReply):
             self._refused(msg.message)
 
@@ -276,8 +277,8 @@ class WorkerAgent:
         if not self.registered and \
                 time.monotonic() - self._connected_at < self.config.heartbeat.interval_s:
             return
-        log.warning("worker=%s: the coordinator does not know us (%s); registering again",
-                    self.worker_id, reason)
+        log.warning("worker=%s: the coordinator asks us to register again (%s); "
+                    "registering again", self.worker_id, reason)
         self._connect()
 
     def _refused(self, message: str) -> None:

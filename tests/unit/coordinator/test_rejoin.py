@@ -1,8 +1,8 @@
 """Workers that come back: a worker declared dead while frozen registers again with the same
 process token and is told to stop the attempts that ran again elsewhere; a registration
 for a live worker's id from another process is refused until that worker falls silent;
-heartbeats from an unknown worker are answered with an invitation to register again, at
-most once per liveness timeout."""
+heartbeats from a worker declared dead are answered with an invitation to register again,
+at most once per liveness timeout."""
 
 from __future__ import annotations
 
@@ -81,12 +81,27 @@ def test_a_registration_for_a_live_workers_id_from_another_process_is_refused():
     assert admission.refusal(s, forged) == ""
 
 
-def test_unknown_beating_workers_are_asked_to_register_at_most_once_per_timeout():
+def test_workers_declared_dead_are_asked_to_register_at_most_once_per_timeout():
     now = [0.0]
     admission, _ = _admission(now)
+    # a new worker's first beat may overtake its registration: it is not asked
+    assert not admission.should_ask("w1")
+    admission.declared_dead("w1")
+    admission.declared_dead("w2")
     assert admission.should_ask("w1") and not admission.should_ask("w1")
     assert admission.should_ask("w2")
     now[0] = 2.9
     assert not admission.should_ask("w1")
     now[0] = 3.0                                           # one liveness timeout later
     assert admission.should_ask("w1")
+    admission.registered("w1")                             # back: no more asking
+    now[0] = 9.0
+    assert not admission.should_ask("w1")
+
+
+def test_a_live_worker_whose_id_was_claimed_is_told_to_reconnect_once_per_beat():
+    now = [0.0]
+    admission, _ = _admission(now)
+    assert admission.should_reclaim("w1") and not admission.should_reclaim("w1")
+    now[0] = 1.0
+    assert admission.should_reclaim("w1")
