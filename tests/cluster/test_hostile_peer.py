@@ -120,9 +120,10 @@ def test_a_forged_register_cannot_take_over_a_live_workers_id(tmp_path):
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
 
 
-def _rss_mb(pid: int) -> float:
+def _peak_rss_mb(pid: int) -> float:
+    """The most memory the process has held at once so far (its RSS high-water mark)."""
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
 
 def test_oversized_frames_are_dropped_before_the_coordinator_buffers_them(tmp_path):
@@ -136,7 +137,7 @@ def test_oversized_frames_are_dropped_before_the_coordinator_buffers_them(tmp_pa
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c"),
                       max_files_size=1 << 20) as cluster:
         config = cluster.client.config
-        before = _rss_mb(cluster.coordinator.pid)
+        before = _peak_rss_mb(cluster.coordinator.pid)
         peers = [make_socket(DEALER, connect=config.endpoint("control_port"))
                  for _ in range(8)]
         beats = make_socket(PUB, connect=config.endpoint("report_port"))
@@ -147,7 +148,7 @@ def test_oversized_frames_are_dropped_before_the_coordinator_buffers_them(tmp_pa
             beats.send_multipart([wire.VERSION, Heartbeat.KIND, b"\0" * (4 << 20)])
             status = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out"),
                                            reducers=1).wait(timeout_s=PATIENT_S)
-            grown = _rss_mb(cluster.coordinator.pid) - before
+            grown = _peak_rss_mb(cluster.coordinator.pid) - before
         finally:
             for sock in [*peers, beats]:
                 sock.close()
