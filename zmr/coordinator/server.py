@@ -263,9 +263,11 @@ class CoordinatorServer:
             self._reply(peer, ErrorReply(str(exc)))
 
     def _heard_beat(self, beat: Heartbeat) -> None:
-        if views.knows_worker(self.state, beat.sender):
-            self.liveness.heard(beat.sender, beat.seq)
-            self.effects.feed(ProgressReported(self.clock(), beat))
+        token = views.worker_token(self.state, beat.sender)
+        if token is not None:
+            if token == beat.token:     # not another process beating under its id
+                self.liveness.heard(beat.sender, beat.seq)
+                self.effects.feed(ProgressReported(self.clock(), beat))
         elif self.admission.should_ask(beat.sender):
             # declared dead, yet beating (it was frozen or cut off): it may have nothing
             # else to send, so it would never learn it must register again

@@ -198,14 +198,17 @@ class Shutdown(Message):
 @dataclass(frozen=True, slots=True)
 class Heartbeat(Message):
     """PUB/SUB, both ways: liveness. ``seq`` increases by one per beat so gaps show;
-    workers add their load and running attempts. Never the only carrier of anything that
-    matters: PUB drops at its high-water mark and late subscribers miss early beats."""
+    workers add their load and running attempts, and the ``token`` they register with
+    (beats of another process under a registered worker's id keep nothing alive). Never
+    the only carrier of anything that matters: PUB drops at its high-water mark and late
+    subscribers miss early beats."""
 
     KIND: ClassVar[bytes] = b"HEARTBEAT"
     sender: str
     seq: int
     load: int = 0
     running: list[AttemptProgress] = field(default_factory=list)
+    token: str = ""
 
 
 # --------------------------------------------------------------------------- client <-> C

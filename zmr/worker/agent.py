@@ -103,7 +103,7 @@ class WorkerAgent:
         self.backoff_s = interval
         # drawn once per process: the coordinator tells this process registering again
         # from another one claiming its id (coordinator/admission.py)
-        self.token = uuid.uuid4().hex
+        self.token = uuid.uuid4().hex[:16]
         self.registered = False         # the last Register was answered with Registered
         self.retry_register_at = 0.0    # monotonic time a refused registration is retried
         self.dealer: Channel | None = None
@@ -145,7 +145,8 @@ class WorkerAgent:
             self._request_work()                # the pause is over: check the disk, ask again
         if self.beat.due():
             self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(),
-                                    len(self.slots.attempts()), self.slots.progress()))
+                                    len(self.slots.attempts()), self.slots.progress(),
+                                    self.token))
         self._check_coordinator()
         self._check_shuffle()
         self._prune_logs()
@@ -272,10 +273,11 @@ class WorkerAgent:
             self._refused(msg.message)
 
     def _register_again(self, reason: str) -> None:
-        """Told so by a coordinator that declared us dead: once, not again while the
-        registration it asked for is on its way."""
-        if not self.registered and \
-                time.monotonic() - self._connected_at < self.config.heartbeat.interval_s:
+        """Told so (we were declared dead, or another connection claimed our id): once;
+        not while our own registration is on its way or was refused (then the invitation
+        is for the registered process of our id, not us), unless it went unanswered."""
+        unanswered_s = self.config.heartbeat.interval_s * self.config.heartbeat.liveness
+        if not self.registered and time.monotonic() - self._connected_at < unanswered_s:
             return
         log.warning("worker=%s: the coordinator asks us to register again (%s); "
                     "registering again", self.worker_id, reason)
