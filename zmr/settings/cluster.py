@@ -103,7 +103,9 @@ class TasksSettings:
                                                 "phase's median")
     speculative_min_runtime_s: float = entry(5.0, "never back up a younger attempt")
     max_files_size: int = entry(64 << 20, "most bytes of side files (`--file`, `FILES`) one "
-                                "job may ship (64 MiB); a job over it is refused at submit",
+                                "job may ship (64 MiB); a job over it is refused at submit. "
+                                "Also sizes the control sockets: they take frames of at most "
+                                "this plus 16 MiB (job code), and drop a peer sending more",
                                 check=at_least(1))
 
 
