@@ -74,15 +74,15 @@ class _Turn:
                 return
 
     def prefetch(self, worker: WorkerInfo) -> None:
-        """Its prefetch credit (what it asked for beyond its idle slots): pending tasks
-        only; a backup queued behind a busy slot would be no backup."""
-        while worker.free_slots > 0 and self._next(worker):
+        """Its prefetch credit (what it asked for beyond its idle slots): pending maps
+        only; a reduce is long, and a backup queued behind a busy slot would be no backup."""
+        while worker.free_slots > 0 and self._next(worker, maps_only=True):
             pass
 
-    def _next(self, worker: WorkerInfo) -> bool:
+    def _next(self, worker: WorkerInfo, maps_only: bool = False) -> bool:
         state = self.state
         choice = policy.next_task(self.jobs, worker, state.blacklist_after,
-                                  len(state.workers))
+                                  len(state.workers), maps_only)
         if choice is None:
             return False
         # a normal assignment can end a phase's pending tasks: it may have stragglers now
@@ -91,12 +91,12 @@ class _Turn:
         return True
 
     def _take_back(self, worker: WorkerInfo) -> bool:
-        """A task queued (prefetched, not started) on a busy worker runs here instead: its
-        attempt there is killed (it is taken off that worker's queue) and a new one starts
-        in this idle slot."""
+        """A task queued (prefetched, not started) on a busy worker for a while runs here
+        instead: its attempt there is killed (it is taken off that worker's queue) and a
+        new one starts in this idle slot."""
         state = self.state
         if self.queued is None:
-            self.queued = policy.queued_attempts(state.workers.values())
+            self.queued = policy.queued_attempts(state.workers.values(), self.ev.now)
         found = policy.pick_queued(self.queued, state.jobs, worker, state.blacklist_after,
                                    len(state.workers))
         if found is None:

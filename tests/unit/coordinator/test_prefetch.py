@@ -1,7 +1,8 @@
 """Prefetch never holds a task on a busy worker while another worker has a free slot: idle
-slots are filled first on every worker, a worker's prefetch credit only after; and an idle
-worker with nothing pending takes over an attempt queued behind another worker's busy slot.
-Free slots and queued attempts are told apart in what ``zmr workers`` shows."""
+slots are filled first on every worker, a worker's prefetch credit only after and only with
+maps; and an idle worker with nothing pending takes over an attempt queued for a while
+behind another worker's busy slot. Free slots and queued attempts are told apart in what
+``zmr workers`` shows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from zmr.coordinator import records, views
 from zmr.coordinator.commands import Send
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.states import AttemptState, TaskState
-from zmr.coordinator.stimuli import AttemptSucceeded
+from zmr.coordinator.stimuli import AttemptSucceeded, Tick
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import KillTask
 
@@ -80,3 +81,28 @@ def test_a_running_attempt_is_never_taken_back():
     join(s, "w3", memory_mb=1024, prefetch=1)
     commands = ask(s, "w3", 2, 1.0)
     assert assigned(commands) == [] and not [c for c in commands if isinstance(c, Send)]
+
+
+def test_a_task_queued_only_briefly_is_left_where_it_is():
+    # short maps: the one ahead of it ends within the second, no use moving it
+    s = CoordinatorState(speculative=False)
+    submit(s, plan(maps=3))
+    join(s, "w1", memory_mb=1024, prefetch=1)
+    join(s, "w2", memory_mb=1024, prefetch=1)
+    assert assigned(ask(s, "w1", 2)) == [("w1", "map", 0, 1), ("w1", "map", 1, 1)]
+    assert assigned(ask(s, "w2", 2, 0.1)) == [("w2", "map", 2, 1)]
+    commands = succeeded(s, done("w2", "map", 2, 1, free_slots=2), 0.5)
+    assert assigned(commands) == [] and not [c for c in commands if isinstance(c, Send)]
+    # ... until it has waited TAKE_BACK_AFTER_S: the next tick moves it
+    assert assigned(s.handle(Tick(1.0))) == [("w2", "map", 1, 2)]
+
+
+def test_reduces_are_never_prefetched_behind_a_busy_slot():
+    s = CoordinatorState(speculative=False)
+    job_id, _ = submit(s, plan(maps=1, reducers=2))
+    join(s, "w1", memory_mb=1024, prefetch=1)
+    assert assigned(ask(s, "w1", 2)) == [("w1", "map", 0, 1)]
+    commands = succeeded(s, done("w1", "map", 0, 1, manifest(0, 1, partitions=2),
+                                  free_slots=2), 1.0)
+    assert assigned(commands) == [("w1", "reduce", 0, 1)]      # one slot: one reduce
+    assert s.jobs[job_id].reduces[1].state == TaskState.PENDING
