@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.helpers import PATIENT_S, wait_until
+from tests.helpers import PATIENT_S, standalone_config, wait_until
 from zmr.runners.local import LocalCluster
 from zmr.worker.agent import WorkerAgent
 
@@ -78,3 +78,23 @@ def test_a_second_process_under_a_live_workers_id_waits_until_that_one_is_gone(
         finally:
             first.stopping = second.stopping = True
             second_runner.join(PATIENT_S)
+
+
+def test_the_reconnect_log_names_the_wait_it_will_use(tmp_path, caplog, monkeypatch):
+    """No coordinator answers: each try doubles the wait up to reconnect_backoff_max_s, and
+    the log says the wait the next try really comes after (8 s, never 16 s)."""
+    from zmr.config import load_config
+
+    agent = WorkerAgent(load_config(standalone_config(tmp_path)), "lonely")
+    monkeypatch.setattr(agent, "_connect", lambda: setattr(agent, "_connected_at", 0.0))
+    try:
+        agent.coordinator.last_seen["coordinator"] = 0.0          # silent for ages
+        agent._connected_at, agent.backoff_s = 0.0, 4.0
+        for _ in range(2):
+            agent._check_coordinator()
+        waits = [r.getMessage().rsplit("next try in ", 1)[1] for r in caplog.records
+                 if "next try in" in r.getMessage()]
+        assert waits == ["8.0s at most)", "8.0s at most)"]
+    finally:
+        agent.pub.close()
+        agent.sub.close()
