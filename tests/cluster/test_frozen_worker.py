@@ -74,7 +74,8 @@ def test_a_worker_frozen_past_its_timeout_rejoins_with_nothing_to_send(tmp_path)
             frozen.send_signal(signal.SIGCONT)
         wait_until(lambda: [w["worker_id"] for w in cluster.client.workers()] == [name],
                    "the thawed worker registered again")
-        assert "asked it to register again" in _log(cluster, "coordinator")
+        # (asked by the coordinator, most often; or, if the coordinator's beats did not
+        # reach it at once, after its own silence timer: either way it says so)
         assert "registering again" in _log(cluster, name)
         status = cluster.client.submit(wordcount, [inputs], str(tmp_path / "out")).wait(
             timeout_s=PATIENT_S)
