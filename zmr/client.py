@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import (
     ClusterUnreachableError,
+    ConfigError,
     JobCancelledError,
     JobFailedError,
     JobInputError,
@@ -52,7 +53,7 @@ from zmr.settings.job import JobOptions
 from zmr.storage.layout import fresh_output
 from zmr.storage.output_safety import check_job
 from zmr.tasks.sampling import plan_sorted_job
-from zmr.transport.sockets import DEALER, Channel, make_socket, poll
+from zmr.transport.sockets import DEALER, Channel, control_frame_bytes, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 #: ``input=`` of submit and run: a path, a list of them, or (a job with ``INPUTS``) none or
@@ -178,7 +179,8 @@ class Client:
         codes = [pack_job(spec, step.plan.files, limit)
                  for spec, step in zip(pipeline.steps, steps)]
         reply = self.expect(JobAccepted, SubmitPipeline(
-            name or pipeline.name, steps, [len(c) for c in codes], overwrite), b"".join(codes))
+            name or pipeline.name, steps, [len(c) for c in codes], overwrite),
+            _shippable(b"".join(codes), limit))
         return JobHandle(self, reply.job_id, steps[-1].plan.output)
 
     def submit_plan(self, spec: JobSpec, plan: JobPlan, *, overwrite: bool = False,
@@ -186,8 +188,9 @@ class Client:
         """Submit a job already loaded and planned (``submit`` does both first); its
         output is checked here first (:func:`check_job`), and again by the coordinator."""
         check_job([plan], spec.source, overwrite)
+        limit = self.config.tasks.max_files_size
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
-                            pack_job(spec, plan.files, self.config.tasks.max_files_size))
+                            _shippable(pack_job(spec, plan.files, limit), limit))
         return JobHandle(self, reply.job_id, plan.output)
 
     def status(self, job_id: str = "") -> list[dict[str, Any]]:
@@ -310,3 +313,14 @@ def _fspaths(given: Any) -> Any:
     if isinstance(given, dict):
         return {name: _fspaths(paths) for name, paths in given.items()}
     return [os.fspath(path) for path in given]
+
+
+def _shippable(code: bytes, max_files_size: int) -> bytes:
+    """The job's code, if the coordinator's control socket takes a frame that large (else
+    libzmq would drop the connection and the submission would only time out)."""
+    most = control_frame_bytes(max_files_size)
+    if len(code) > most:
+        raise ConfigError(f"the job's code and side files pack to {len(code):,} bytes, over "
+                          f"the {most:,} a submission may carry (tasks.max_files_size = "
+                          f"{max_files_size:,}, plus 16 MiB for the code)")
+    return code

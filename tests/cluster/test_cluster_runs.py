@@ -36,7 +36,10 @@ def test_each_map_runs_exactly_once_without_failures(cluster3, tmp_path):
                                  split_size="1KB")
     status = job.wait(timeout_s=PATIENT_S)
     assert len(os.listdir(marks)) == status["maps_total"]
-    assert all(len(t["attempts"]) == 1 for t in status["tasks"])
+    # one attempt each, but for one queued for over a second behind a slow one on a busy
+    # worker (a loaded machine), taken back before it started: it ends "killed"
+    assert all(len([a for a in t["attempts"] if a[4] != "killed"]) == 1
+               for t in status["tasks"])
 
 
 def _jobcount(tmp_path, marks) -> str:

@@ -39,7 +39,9 @@ def test_coordinator_kill_9_and_restart_resumes_without_rerunning_maps(tmp_path)
         cluster.wait_for_workers(2, timeout_s=PATIENT_S)   # the same workers came back
     assert status["state"] == "SUCCEEDED"
     assert len(os.listdir(marks)) == 4              # every map ran exactly once
-    assert all(len(t["attempts"]) == 1 for t in status["tasks"] if t["task"] == "map")
+    # (a map queued behind a slow one may be taken back before it starts: "killed")
+    assert all(len([a for a in t["attempts"] if a[4] != "killed"]) == 1
+               for t in status["tasks"] if t["task"] == "map")
     assert "RERUN_MAPS" not in status["counters"].get("zmr.job", {})
     assert status["counters"]["zmr"]["MAP_INPUT_RECORDS"] == 200
     run_inline(os.path.join(JOBS, "slow_reduce.py"), [inputs], str(tmp_path / "inline"),

@@ -1,6 +1,6 @@
 """Placement on a real cluster: declared RESOURCES cap how many tasks share a worker,
-impossible needs are refused at submission, and maps over local files count as
-data-local."""
+impossible needs are refused at submission, maps over local files count as data-local,
+and prefetch never queues a reduce behind a busy worker while another idles."""
 
 from __future__ import annotations
 
@@ -71,3 +71,37 @@ def test_bad_resources_are_named(tmp_path):
         run_inline(_job(tmp_path, "gpus", {"gpus": 1}), [inputs], str(tmp_path / "o"))
     with pytest.raises(ZmrError, match=r"RESOURCES\['cpus'\] must be an integer >= 1"):
         run_inline(_job(tmp_path, "zero", {"cpus": 0}), [inputs], str(tmp_path / "o2"))
+
+
+SLOW_REDUCES = '''
+import time
+
+def mapper(key, line):
+    for word in line.split():
+        yield word, 1
+
+def reducer(key, values):
+    yield key, sum(values)
+
+def reducer_final():
+    time.sleep(1.5)
+'''
+
+
+def test_reduces_spread_over_idle_workers_instead_of_queueing_behind_busy_ones(tmp_path):
+    """Short maps earn each worker a prefetch credit; when the last one ends, every idle
+    worker gets a reduce of its own: none waits queued behind another on a busy worker."""
+    inputs = write_lines(tmp_path / "in", files=9, lines_per_file=30)
+    job_path = tmp_path / "slow_reduces.py"
+    job_path.write_text(SLOW_REDUCES)
+    with LocalCluster(workers=3, base_dir=str(tmp_path / "c"), speculative=False) as cluster:
+        job = cluster.client.submit(str(job_path), [inputs], str(tmp_path / "out"),
+                                    reducers=3, combine_files=False)
+        final = job.wait(timeout_s=PATIENT_S)
+    reduces = [a for t in final["tasks"] if t["task"] == "reduce" for a in t["attempts"]
+               if a[4] == "succeeded"]
+    assert len(reduces) == 3
+    assert len({a[1] for a in reduces}) == 3, f"reduces shared a worker: {reduces}"
+    assert _overlaps(reduces) == 3                 # and ran at the same time
+    run_inline(str(job_path), [inputs], str(tmp_path / "inline"), reducers=3)
+    assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))

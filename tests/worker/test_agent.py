@@ -4,8 +4,9 @@ its parts can be inspected."""
 from __future__ import annotations
 
 import threading
+import time
 
-from tests.helpers import PATIENT_S
+from tests.helpers import PATIENT_S, standalone_config, wait_until
 from zmr.runners.local import LocalCluster
 from zmr.worker.agent import WorkerAgent
 
@@ -43,3 +44,57 @@ def test_worker_without_a_free_shuffle_port_exits_with_the_reason(tmp_path):
     assert (f'zmr.worker: error: {config}: [worker] shuffle_ports = "{port}-{port}": cannot '
             f"bind tcp://127.0.0.1:{port}-{port}") in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _started(agent: WorkerAgent) -> threading.Thread:
+    runner = threading.Thread(target=agent.run, daemon=True)
+    runner.start()
+    return runner
+
+
+def test_a_second_process_under_a_live_workers_id_waits_until_that_one_is_gone(
+        tmp_path, monkeypatch):
+    """Refused while the first process beats (and retrying on its backoff, not in a tight
+    loop); accepted, as a restart, once the first one has stopped."""
+    monkeypatch.setenv("ZMR_WORKER_PID", "0")
+    with LocalCluster(workers=0, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.3,
+                      liveness=3) as cluster:
+        first = WorkerAgent(cluster.client.config, "same-id")
+        first_runner = _started(first)
+        cluster.wait_for_workers(1)
+        second = WorkerAgent(cluster.client.config, "same-id")
+        second_runner = _started(second)
+        try:
+            wait_until(lambda: second.retry_register_at, "the second registration refused")
+            time.sleep(1.0)                  # a while of being refused: no tight loop
+            log = open(f"{cluster.logs_dir}/coordinator.log", encoding="utf-8").read()
+            assert 1 <= log.count("registration refused") <= 5
+            (registered,) = cluster.client.workers()
+            assert registered["shuffle_endpoint"] == first.shuffle_endpoint
+            first.stopping = True            # it quits: its beats stop
+            first_runner.join(PATIENT_S)
+            wait_until(lambda: [w["shuffle_endpoint"] for w in cluster.client.workers()]
+                       == [second.shuffle_endpoint], "the second process accepted")
+        finally:
+            first.stopping = second.stopping = True
+            second_runner.join(PATIENT_S)
+
+
+def test_the_reconnect_log_names_the_wait_it_will_use(tmp_path, caplog, monkeypatch):
+    """No coordinator answers: each try doubles the wait up to reconnect_backoff_max_s, and
+    the log says the wait the next try really comes after (8 s, never 16 s)."""
+    from zmr.config import load_config
+
+    agent = WorkerAgent(load_config(standalone_config(tmp_path)), "lonely")
+    monkeypatch.setattr(agent, "_connect", lambda: setattr(agent, "_connected_at", 0.0))
+    try:
+        agent.coordinator.last_seen["coordinator"] = 0.0          # silent for ages
+        agent._connected_at, agent.backoff_s = 0.0, 4.0
+        for _ in range(2):
+            agent._check_coordinator()
+        waits = [r.getMessage().rsplit("next try in ", 1)[1] for r in caplog.records
+                 if "next try in" in r.getMessage()]
+        assert waits == ["8.0s at most)", "8.0s at most)"]
+    finally:
+        agent.pub.close()
+        agent.sub.close()

@@ -174,9 +174,14 @@ def cmd_workers(args: argparse.Namespace) -> int:
               "zmr.worker CONFIG)", file=sys.stderr)
     for w in workers:
         print(f"{w['worker_id']:<24} {w['host']:<16} slots {w['running']}/{w['slots']} in use"
-              f"  done {w['tasks_done']}  failed {w['tasks_failed']}  "
+              f"{_queued(w)}  done {w['tasks_done']}  failed {w['tasks_failed']}  "
               f"heartbeat {w['heartbeat_age_s']:.1f}s ago")
     return 0
+
+
+def _queued(worker: dict[str, Any]) -> str:
+    """Attempts prefetched onto a worker, waiting behind its busy slots (not slots)."""
+    return f", {worker['queued']} queued" if worker.get("queued") else ""
 
 
 def cmd_history(args: argparse.Namespace) -> int:

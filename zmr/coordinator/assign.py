@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from zmr.coordinator import policy
 from zmr.coordinator.commands import Command, Send
 from zmr.coordinator.model import MAP, Attempt, Job, Task, WorkerInfo
-from zmr.coordinator.states import JobState, TaskState
+from zmr.coordinator.states import AttemptState, JobState, TaskState
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceTaskSpec
-from zmr.protocol.messages import AssignTask
+from zmr.protocol.messages import AssignTask, KillTask
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -40,30 +40,88 @@ def free_slots_said(state: CoordinatorState, worker_id: str, free_slots: int) ->
 
 
 def dispatch(state: CoordinatorState, ev: Stimulus) -> list[Command]:
-    """Give runnable tasks to workers that asked for work (oldest job first)."""
-    commands: list[Command] = []
+    """Give runnable tasks to workers that asked for work (oldest job first): idle slots
+    first, on every worker; only then prefetch (queue a task behind a busy slot), so no
+    task waits on a busy worker while another worker has a slot free."""
     asking = [w for w in state.workers.values() if w.free_slots > 0]
     if not asking:
-        return commands                  # the common case: every slot is busy
-    jobs = state.live_jobs()
-    stragglers: list[tuple[Job, list[Task]]] | None = None
+        return []                        # the common case: every slot is busy
+    turn = _Turn(state, ev)
     for worker in sorted(asking, key=lambda w: -w.free_slots):
-        while worker.free_slots > 0:
-            choice = policy.next_task(jobs, worker, state.blacklist_after, len(state.workers))
-            backup = choice is None and state.speculative
-            if backup:
-                # found once per dispatch, not per idle worker; a normal assignment can
-                # end a phase's pending tasks, after which it may have stragglers
-                if stragglers is None:
-                    stragglers = policy.stragglers(jobs, ev.now, state.slow_factor,
-                                                   state.min_runtime_s)
-                choice = policy.pick_backup(stragglers, worker)
-            elif choice is not None:
-                stragglers = None
-            if choice is None:
-                break
-            commands.append(_assign(state, choice[0], choice[1], worker, ev, backup))
-    return commands
+        turn.fill_idle(worker)
+    for worker in asking:
+        turn.prefetch(worker)
+    return turn.commands
+
+
+class _Turn:
+    """One dispatch: the assignments made so far; the stragglers and the queued attempts,
+    each found once per dispatch rather than per idle worker."""
+
+    def __init__(self, state: CoordinatorState, ev: Stimulus) -> None:
+        self.state, self.ev = state, ev
+        self.jobs = state.live_jobs()
+        self.commands: list[Command] = []
+        self.stragglers: list[tuple[Job, list[Task]]] | None = None
+        self.queued: list[tuple[Task, Attempt]] | None = None
+
+    def fill_idle(self, worker: WorkerInfo) -> None:
+        """Up to its idle slots: pending tasks, else one queued on a busy worker (taken
+        back), else backups of stragglers."""
+        for _ in range(min(worker.free_slots, worker.idle_slots())):
+            if not self._next(worker) and not self._take_back(worker) and \
+                    not self._backup(worker):
+                return
+
+    def prefetch(self, worker: WorkerInfo) -> None:
+        """Its prefetch credit (what it asked for beyond its idle slots): pending maps
+        only; a reduce is long, and a backup queued behind a busy slot would be no backup."""
+        while worker.free_slots > 0 and self._next(worker, maps_only=True):
+            pass
+
+    def _next(self, worker: WorkerInfo, maps_only: bool = False) -> bool:
+        state = self.state
+        choice = policy.next_task(self.jobs, worker, state.blacklist_after,
+                                  len(state.workers), maps_only)
+        if choice is None:
+            return False
+        # a normal assignment can end a phase's pending tasks: it may have stragglers now
+        self.stragglers = None
+        self.commands.append(_assign(state, choice[0], choice[1], worker, self.ev, False))
+        return True
+
+    def _take_back(self, worker: WorkerInfo) -> bool:
+        """A task queued (prefetched, not started) on a busy worker for a while runs here
+        instead: its attempt there is killed (it is taken off that worker's queue) and a
+        new one starts in this idle slot."""
+        state = self.state
+        if self.queued is None:
+            self.queued = policy.queued_attempts(state.workers.values(), self.ev.now)
+        found = policy.pick_queued(self.queued, state.jobs, worker, state.blacklist_after,
+                                   len(state.workers))
+        if found is None:
+            return False
+        job, task, attempt = found
+        self.queued = [queued for queued in self.queued if queued[1] is not attempt]
+        task.end_attempt(attempt, AttemptState.KILLED, self.ev)
+        task.set_state(TaskState.PENDING, self.ev)
+        job.counters.increment(JOB_COUNTERS, "KILLED_ATTEMPTS")
+        self.commands.append(Send(attempt.worker_id, KillTask(task.attempt_id(attempt))))
+        self.commands.append(_assign(state, job, task, worker, self.ev, False))
+        return True
+
+    def _backup(self, worker: WorkerInfo) -> bool:
+        state = self.state
+        if not state.speculative:
+            return False
+        if self.stragglers is None:
+            self.stragglers = policy.stragglers(self.jobs, self.ev.now, state.slow_factor,
+                                                state.min_runtime_s)
+        choice = policy.pick_backup(self.stragglers, worker)
+        if choice is None:
+            return False
+        self.commands.append(_assign(state, choice[0], choice[1], worker, self.ev, True))
+        return True
 
 
 def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
@@ -79,6 +137,7 @@ def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
         job.set_state(JobState.RUNNING, ev)
         job.started_s = ev.now
     worker.free_slots -= 1
+    worker.given = [*worker.held(), (task, attempt)]
     if job.plan.resources:
         worker.reserved.append((attempt, job.plan.resources.get("cpus", 0),
                                 job.plan.resources.get("memory_mb", 0)))

@@ -39,9 +39,20 @@ def _live_problems(state: CoordinatorState) -> list[str]:
 
 
 def _worker_problems(state: CoordinatorState) -> list[str]:
-    return [f"worker {w.worker_id}: {w.free_slots} free slots, not in "
-            f"0..{w.slots + w.prefetch}" for w in state.workers.values()
-            if not 0 <= w.free_slots <= w.slots + w.prefetch]
+    found = [f"worker {w.worker_id}: {w.free_slots} free slots, not in "
+             f"0..{w.slots + w.prefetch}" for w in state.workers.values()
+             if not 0 <= w.free_slots <= w.slots + w.prefetch]
+    # what a worker holds (its slots and its queue) is exactly what runs there
+    running: dict[str, set[int]] = {w: set() for w in state.workers}
+    for job in state.live_jobs():
+        for _, attempt in job.running_attempts():
+            running.get(attempt.worker_id, set()).add(id(attempt))
+    for worker in state.workers.values():
+        held = {id(a) for _, a in worker.held()}
+        if held != running[worker.worker_id]:
+            found.append(f"worker {worker.worker_id}: holds {len(held)} attempts, "
+                         f"{len(running[worker.worker_id])} run there")
+    return found
 
 
 def _pipeline_problems(state: CoordinatorState, pipeline: PipelineJob) -> list[str]:

@@ -284,9 +284,25 @@ class WorkerInfo:
     reserved: list[tuple[Attempt, int, int]] = field(default_factory=list)
     free_slots: int = 0            # attempts it asked for and has not been given yet
     prefetch: int = 0              # of those, how many may queue behind busy slots
+    token: str = ""                # drawn by the worker process at start (see admission.py)
+    # the attempts given to it, oldest first: the first ``slots`` that still run are
+    # running there, the rest wait in its queue (prefetched); ended ones are pruned as
+    # the next is given
+    given: list[tuple[Task, Attempt]] = field(default_factory=list)
     jobs_with_code: set[str] = field(default_factory=set)
     tasks_done: int = 0
     tasks_failed: int = 0
+
+    def held(self) -> list[tuple[Task, Attempt]]:
+        """The attempts it holds, running or queued, oldest first."""
+        return [(t, a) for t, a in self.given if a.running]
+
+    def idle_slots(self) -> int:
+        return max(0, self.slots - len(self.held()))
+
+    def queued(self) -> list[tuple[Task, Attempt]]:
+        """The attempts waiting behind its busy slots (prefetched), oldest first."""
+        return self.held()[self.slots:]
 
     def in_use(self) -> tuple[int, int]:
         """CPUs and MB of memory reserved by declared-resource attempts still running."""

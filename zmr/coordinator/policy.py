@@ -2,18 +2,30 @@
 
 Oldest job first, skipping jobs whose declared ``RESOURCES`` do not fit in what the worker
 has left (CPUs and memory it reported, minus what running declared-resource attempts
-reserve); within a job, maps whose input the worker's host holds come first."""
+reserve); within a job, maps whose input the worker's host holds come first. A worker with
+an idle slot and nothing pending to run takes over a task queued behind another worker's
+busy slots (``pick_queued``) before it backs up stragglers."""
 
 from __future__ import annotations
 
-from zmr.coordinator.model import MAP, REDUCE, Job, Task, WorkerInfo
+from collections.abc import Iterable
+
+from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
+from zmr.coordinator.states import FINAL_JOB_STATES
+
+
+#: An attempt queued this long behind a busy slot waits on a long one (workers ask for
+#: prefetch only while their attempts take under a second): an idle worker takes it over.
+TAKE_BACK_AFTER_S = 1.0
 
 
 def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
-              live_workers: int) -> tuple[Job, Task] | None:
+              live_workers: int, maps_only: bool = False) -> tuple[Job, Task] | None:
     """Oldest job first; its pending maps, then (once every map has succeeded, since a
-    reducer needs all of them) its pending reduces. A worker that failed ``blacklist_after``
-    tasks of a job gets no more of that job's tasks, unless every live worker has."""
+    reducer needs all of them) its pending reduces, unless ``maps_only`` (prefetch: a
+    reduce is long, and never waits queued behind a busy slot). A worker that failed
+    ``blacklist_after`` tasks of a job gets no more of that job's tasks, unless every live
+    worker has."""
     for job in jobs:
         if _blacklisted(job, worker.worker_id, blacklist_after, live_workers):
             continue
@@ -23,7 +35,7 @@ def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
         pending_map = job.first_pending_local(worker.host) or job.first_pending(MAP)
         if pending_map is not None:
             return job, pending_map
-        if job.done(MAP) == len(job.maps):
+        if not maps_only and job.done(MAP) == len(job.maps):
             pending_reduce = job.first_pending(REDUCE)
             if pending_reduce is not None:
                 return job, pending_reduce
@@ -34,6 +46,34 @@ def _blacklisted(job: Job, worker_id: str, limit: int, live_workers: int) -> boo
     if job.worker_failures.get(worker_id, 0) < limit:
         return False
     return sum(n >= limit for n in job.worker_failures.values()) < live_workers
+
+
+def queued_attempts(workers: Iterable[WorkerInfo],
+                    now: float) -> list[tuple[Task, Attempt]]:
+    """Attempts queued (prefetched, not started) behind busy slots for ``TAKE_BACK_AFTER_S``
+    or more, longest-waiting first: each its task's only attempt (a backup is never moved).
+    Found once per dispatch."""
+    found = [(t, a) for w in workers for t, a in w.queued()
+             if not a.speculative and len(t.running()) == 1
+             and now - a.started_s >= TAKE_BACK_AFTER_S]
+    return sorted(found, key=lambda ta: (ta[1].started_s, ta[0].name))
+
+
+def pick_queued(queued: list[tuple[Task, Attempt]], jobs: dict[str, Job], worker: WorkerInfo,
+                blacklist_after: int, live_workers: int) -> tuple[Job, Task, Attempt] | None:
+    """The first of ``queued_attempts`` that ``worker``, idle, may run instead: queued on
+    another worker, of a live job that does not blacklist it and whose declared needs fit
+    here. Prefetch hides a round trip; it must not make a task wait on a busy worker while
+    this one idles (at a phase's end, a long reduce queued behind another)."""
+    for task, attempt in queued:
+        job = jobs.get(task.job_id)
+        if attempt.worker_id == worker.worker_id or job is None or \
+                job.state in FINAL_JOB_STATES or \
+                _blacklisted(job, worker.worker_id, blacklist_after, live_workers) or \
+                not worker.can_run_now(job.plan.resources):
+            continue
+        return job, task, attempt
+    return None
 
 
 def backup_task(jobs: list[Job], worker: WorkerInfo, now: float, slow_factor: float,

@@ -115,7 +115,9 @@ def _attempts(task: Task) -> list[list[Any]]:
 def describe_worker(worker: WorkerInfo) -> dict[str, Any]:
     return {"worker_id": worker.worker_id, "host": worker.host, "slots": worker.slots,
             "cpus": worker.cpus, "memory_mb": worker.memory_mb,
-            "free_slots": worker.free_slots, "shuffle_endpoint": worker.shuffle_endpoint,
+            # slots, not counting prefetch: idle ones, and attempts waiting behind busy ones
+            "free_slots": worker.idle_slots(), "queued": len(worker.queued()),
+            "shuffle_endpoint": worker.shuffle_endpoint,
             "tasks_done": worker.tasks_done, "tasks_failed": worker.tasks_failed}
 
 

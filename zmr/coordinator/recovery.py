@@ -41,19 +41,24 @@ if TYPE_CHECKING:
 
 # -- workers -------------------------------------------------------------------------------
 def worker_registered(state: CoordinatorState, ev: WorkerRegistered) -> list[Command]:
+    """A worker joins, or comes back (it reconnected, was declared dead while frozen, or
+    we restarted): reconcile what it holds and runs with what we think it does."""
     msg = ev.msg
     known = state.workers.get(msg.worker_id)
     # the same process registering again (it reconnected) keeps its work; a new process
-    # under the same id (a new shuffle endpoint) is a restart: what the old one ran is lost
-    restarted = known is not None and known.shuffle_endpoint != msg.shuffle_endpoint
+    # under the same id (another token or shuffle endpoint; admission.py lets it in only
+    # once the old one is silent) is a restart: what the old one ran is lost
+    restarted = known is not None and (known.shuffle_endpoint != msg.shuffle_endpoint
+                                       or known.token != msg.token)
     commands = _lose_worker(state, msg.worker_id, ev) if restarted else []
-    state.workers[msg.worker_id] = WorkerInfo(
+    worker = state.workers[msg.worker_id] = WorkerInfo(
         msg.worker_id, msg.host, msg.shuffle_endpoint, msg.slots, msg.cpus, msg.memory_mb,
-        msg.shuffle_key, prefetch=max(0, min(msg.prefetch, msg.slots)))
+        msg.shuffle_key, prefetch=max(0, min(msg.prefetch, msg.slots)), token=msg.token)
     for hold in msg.holds:
         commands += _adopt_output(state, msg.worker_id, hold, ev)
     _forget_attempts_not_running(state, msg.worker_id, set(msg.running), ev)
-    return commands + _stop_unknown_attempts(state, msg.worker_id, msg.running)
+    worker.given = _attempts_on(state, msg.worker_id)
+    return commands + _stop_attempts_not_ours(state, worker, msg.running)
 
 
 def worker_lost(state: CoordinatorState,
@@ -129,18 +134,20 @@ def _forget_attempts_not_running(state: CoordinatorState, worker_id: str,
                 end_attempt(task, attempt, AttemptState.LOST, ev)
 
 
-def _stop_unknown_attempts(state: CoordinatorState, worker_id: str,
-                           running: list[AttemptId]) -> list[Command]:
-    """Attempts a worker runs that no running attempt of ours matches (given out by a
-    coordinator on another state dir, whose job ids may be ours too, or journaled by
-    nobody before a crash): stop them. Their results would be ignored, and meanwhile they
-    hold its slots and may share an id with an attempt we give out."""
-    stale = []
-    for key in running:
-        found = state.running_attempt(key)
-        if found is None or found[2].worker_id != worker_id:
-            stale.append(Send(worker_id, KillTask(key)))
-    return stale
+def _attempts_on(state: CoordinatorState, worker_id: str) -> list[tuple[Task, Attempt]]:
+    """The running attempts we placed on ``worker_id``, oldest first (its queue order)."""
+    found = [(t, a) for job in state.live_jobs() for t, a in job.running_attempts()
+             if a.worker_id == worker_id]
+    return sorted(found, key=lambda ta: ta[1].started_s)
+
+
+def _stop_attempts_not_ours(state: CoordinatorState, worker: WorkerInfo,
+                            running: list[AttemptId]) -> list[Command]:
+    """Attempts a worker still runs that we no longer count on (it was declared dead and
+    they ran again elsewhere, or we restarted without them): stop them, so its slots work
+    for us again instead of on results that would be ignored."""
+    ours = {t.attempt_id(a) for t, a in worker.given}
+    return [Send(worker.worker_id, KillTask(key)) for key in running if key not in ours]
 
 
 # -- restart -------------------------------------------------------------------------------

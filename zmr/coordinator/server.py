@@ -18,10 +18,11 @@ from typing import Any
 
 from zmr.config import ClusterConfig, check_hosts, curve_for
 from zmr.coordinator import history, views
+from zmr.coordinator.admission import Admission
 from zmr.coordinator.commands import Send
 from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
-from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.parts import bound_sockets, make_state
 from zmr.coordinator.pipeline_records import submitted_steps
 from zmr.coordinator.stimuli import (
     AttemptFailed,
@@ -52,6 +53,7 @@ from zmr.protocol.messages import (
     Message,
     Register,
     Registered,
+    RegisterAgain,
     RequestTask,
     Shutdown,
     ShutdownCluster,
@@ -65,18 +67,8 @@ from zmr.protocol.messages import (
 from zmr.storage import commit, output_safety
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
-from zmr.transport.security import COORDINATOR_KEY, Curve
-from zmr.transport.sockets import (
-    PUB,
-    ROUTER,
-    SUB,
-    Channel,
-    PeerGone,
-    bound_channel,
-    bound_endpoint,
-    is_tcp_endpoint,
-    poll,
-)
+from zmr.transport.security import COORDINATOR_KEY
+from zmr.transport.sockets import Channel, PeerGone, bound_endpoint, is_tcp_endpoint, poll
 
 log = logging.getLogger("zmr.coordinator")
 COORDINATOR_ID = "coordinator"
@@ -97,16 +89,15 @@ class CoordinatorServer:
         self.clock = clock
         check_hosts(config, {"[coordinator] host": config.coordinator.host})
         curve = curve_for(config, COORDINATOR_KEY)
-        self.router = _bound(ROUTER, config, "control_port", curve, "control")
-        self.pub = _bound(PUB, config, "heartbeat_port", curve, "beats")
-        self.sub = _bound(SUB, config, "report_port", curve, "reports")
+        self.router, self.pub, self.sub = bound_sockets(config, curve)
         self.journal = Journal(config.coordinator.state_dir)
-        self.state = _make_state(config, self.journal.incarnation)
+        self.state = make_state(config, self.journal.incarnation)
         self.next_tick_s = clock()
         self.retention = config.history_retention()
         self.retention_every_s = config.retention.every_s
         self.next_prune_s = clock()
         self.liveness = Liveness(interval, config.heartbeat.liveness, clock)
+        self.admission = Admission(self.liveness, interval, clock)
         self.beat = Beat(interval, clock)
         self.stopping = False
         self.refused = 0                # requests answered with an error
@@ -191,6 +182,7 @@ class CoordinatorServer:
             log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
                         self.liveness.timeout_s)
             self.liveness.forget(worker_id)
+            self.admission.declared_dead(worker_id)
             self.effects.feed(WorkerExpired(self.clock(), worker_id))
             self.effects.unsaved = True
 
@@ -217,6 +209,7 @@ class CoordinatorServer:
             self.router.send(command.msg, *command.blobs, to=command.peer.encode())
         except PeerGone:
             self.liveness.forget(command.peer)
+            self.admission.declared_dead(command.peer)
             return False
         return True
 
@@ -248,9 +241,8 @@ class CoordinatorServer:
     # -- messages --------------------------------------------------------------------------
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
         if channel is self.sub:
-            if isinstance(msg, Heartbeat) and views.knows_worker(self.state, msg.sender):
-                self.liveness.heard(msg.sender, msg.seq)
-                self.effects.feed(ProgressReported(self.clock(), msg))
+            if isinstance(msg, Heartbeat):
+                self._heard_beat(msg)
             return
         worker_id = getattr(msg, "worker_id", None)
         if worker_id is not None and peer != worker_id.encode():
@@ -275,6 +267,19 @@ class CoordinatorServer:
                             self.refused, exc)
             self._reply(peer, ErrorReply(str(exc), refused_as(exc)))
 
+    def _heard_beat(self, beat: Heartbeat) -> None:
+        token = views.worker_token(self.state, beat.sender)
+        if token is not None:
+            if token == beat.token:     # not another process beating under its id
+                self.liveness.heard(beat.sender, beat.seq)
+                self.effects.feed(ProgressReported(self.clock(), beat))
+        elif self.admission.should_ask(beat.sender):
+            # declared dead, yet beating (it was frozen or cut off): it may have nothing
+            # else to send, so it would never learn it must register again
+            self.pub.send(RegisterAgain(beat.sender, "declared dead: missed heartbeats"))
+            log.info("worker=%s: heartbeats from a worker declared dead; asked it to "
+                     "register again", beat.sender[:64])
+
     def _drop(self, msg: Message, peer: bytes, why: str) -> None:
         """Ignore a well-formed message that is not ours to act on (logged, rate-limited:
         a hostile peer can send millions)."""
@@ -288,10 +293,17 @@ class CoordinatorServer:
         if not is_tcp_endpoint(msg.shuffle_endpoint):
             raise ZmrError(f"worker {msg.worker_id}: shuffle endpoint "
                            f"{msg.shuffle_endpoint[:100]!r} is not tcp://HOST:PORT")
+        refusal = self.admission.refusal(self.state, msg)
+        if refusal:
+            # its connection took over the live worker's route: that one reconnects
+            if self.admission.should_reclaim(msg.worker_id):
+                self.pub.send(RegisterAgain(msg.worker_id, "another process claimed its id"))
+            raise ZmrError(refusal)         # logged (rate-limited) and answered as an error
         log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
                  msg.slots, msg.shuffle_endpoint)
         commands = self.state.handle(WorkerRegistered(self.clock(), msg))
         self.liveness.heard(msg.worker_id)
+        self.admission.registered(msg.worker_id)
         self._reply(peer, Registered(msg.worker_id,
                                      views.jobs_to_forget(self.state, msg.jobs)))
         self.effects.run(commands)
@@ -396,29 +408,3 @@ class CoordinatorServer:
                 self.router.send(Shutdown(reason), to=worker_id.encode())
             except PeerGone:
                 pass
-
-
-def _make_state(config: ClusterConfig, incarnation: str) -> CoordinatorState:
-    interval, liveness = config.heartbeat.interval_s, config.heartbeat.liveness
-    return CoordinatorState(
-        incarnation=incarnation,
-        max_attempts=config.tasks.max_attempts,
-        task_timeout_s=config.tasks.task_timeout_s,
-        blacklist_after=config.tasks.blacklist_after,
-        speculative=config.tasks.speculative,
-        slow_factor=config.tasks.speculative_slow_factor,
-        min_runtime_s=config.tasks.speculative_min_runtime_s,
-        # a restarted coordinator waits this long for workers to come back and re-register
-        restore_grace_s=config.coordinator.restore_grace_s or interval * liveness * 4,
-        no_worker_warning_s=config.coordinator.no_worker_warning_s)
-
-
-def _bound(kind: int, config: ClusterConfig, port_key: str, curve: Curve | None,
-           name: str) -> Channel:
-    """A socket bound to one of the coordinator's ports; a port that cannot be bound (in
-    use, most often) is an error naming the setting, so the user knows what to change."""
-    port = getattr(config.coordinator, port_key)
-    return bound_channel(kind, config.endpoint(port_key), name, curve=curve,
-                         setting=f"{config.path}: [coordinator] {port_key} = {port}",
-                         hint="is another coordinator running? stop it, or choose another "
-                              "port")

@@ -40,7 +40,8 @@ class TaskState(str, Enum):
 class AttemptState(str, Enum):
     """One try at a task: RUNNING until the worker reports it SUCCEEDED or FAILED, or the
     coordinator ends it: KILLED (stopped on purpose: its job ended, another attempt
-    committed, the map outputs it reads are gone), LOST (its worker died or no longer
+    committed, the map outputs it reads are gone, or it was taken off a busy worker's
+    queue before it started, to run on an idle one), LOST (its worker died or no longer
     runs it), TIMED_OUT (no progress for ``task_timeout_s``; counts as a failure).
 
     The values are lower case because journals store them (the attempt list of a task

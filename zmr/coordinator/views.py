@@ -9,7 +9,6 @@ through ``CoordinatorState.handle``. What the journal writes comes out of the do
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,17 @@ def log_job_ids(state: CoordinatorState, job_id: str) -> list[str]:
 
 def knows_worker(state: CoordinatorState, worker_id: str) -> bool:
     return worker_id in state.workers
+
+
+def worker_token(state: CoordinatorState, worker_id: str) -> str | None:
+    """The process token a registered worker gave (None: not registered)."""
+    worker = state.workers.get(worker_id)
+    return worker.token if worker is not None else None
+
+
+def worker_host(state: CoordinatorState, worker_id: str) -> str:
+    worker = state.workers.get(worker_id)
+    return worker.host if worker is not None else ""
 
 
 def worker_ids(state: CoordinatorState) -> list[str]:
@@ -143,11 +153,11 @@ def workerless_jobs(state: CoordinatorState, now: float) -> list[tuple[str, floa
 
 def describe_workers(state: CoordinatorState,
                      heartbeat_age_s: Callable[[str], float]) -> list[dict[str, Any]]:
-    """Every registered worker, with how long ago it was heard from and what it runs."""
-    running = running_per_worker(state)
+    """Every registered worker, with how long ago it was heard from and how many attempts
+    run in its slots (those queued behind them, prefetched, are ``queued``)."""
     return [dict(records.describe_worker(w),
                  heartbeat_age_s=round(heartbeat_age_s(w.worker_id), 3),
-                 running=running[w.worker_id]) for w in state.workers.values()]
+                 running=min(w.slots, len(w.held()))) for w in state.workers.values()]
 
 
 def snapshot(state: CoordinatorState, now: float,
@@ -155,9 +165,3 @@ def snapshot(state: CoordinatorState, now: float,
     """Everything the dashboard shows, as plain data."""
     return {"now": now, "jobs": describe_jobs(state, now),
             "workers": describe_workers(state, heartbeat_age_s)}
-
-
-def running_per_worker(state: CoordinatorState) -> collections.Counter[str]:
-    """How many attempts each worker runs (by worker id)."""
-    return collections.Counter(a.worker_id for job in state.live_jobs()
-                               for _, a in job.running_attempts())

@@ -20,7 +20,9 @@ def prometheus_text(state: Snapshot) -> str:
     _family(lines, "zmr_workers", "gauge", "Live workers.", [((), len(workers))])
     for name, key, kind, text in (
             ("zmr_worker_slots", "slots", "gauge", "Task slots of a worker."),
-            ("zmr_worker_free_slots", "free_slots", "gauge", "Slots a worker asked work for."),
+            ("zmr_worker_free_slots", "free_slots", "gauge", "Idle slots of a worker."),
+            ("zmr_worker_queued", "queued", "gauge",
+             "Attempts queued on a worker behind its busy slots (prefetched)."),
             ("zmr_worker_heartbeat_age_seconds", "heartbeat_age_s", "gauge",
              "Seconds since the worker was last heard from."),
             ("zmr_worker_tasks_done_total", "tasks_done", "counter", "Attempts it finished."),

@@ -144,10 +144,12 @@ function jobView(job) {
 
 function workersView(data) {
   const rows = data.workers.map(w => `<tr><td>${esc(w.worker_id)}</td><td>${esc(w.host)}</td>
-    <td>${w.slots}</td><td>${w.free_slots}</td><td>${secs(w.heartbeat_age_s)}</td>
+    <td>${w.slots}</td><td>${w.free_slots}</td><td>${w.queued}</td>
+    <td>${secs(w.heartbeat_age_s)}</td>
     <td>${w.tasks_done}</td><td>${w.tasks_failed}</td></tr>`).join("");
   return `<h2>Workers</h2><table><tr><th>Worker</th><th>Host</th><th>Slots</th>
-    <th>Free slots</th><th>Heartbeat age</th><th>Tasks done</th><th>Tasks failed</th></tr>
+    <th>Free slots</th><th>Queued</th><th>Heartbeat age</th><th>Tasks done</th>
+    <th>Tasks failed</th></tr>
     ${rows || '<tr><td colspan="7" class="muted">no live workers</td></tr>'}</table>`;
 }
 

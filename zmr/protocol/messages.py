@@ -21,9 +21,12 @@ from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpe
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Base class; ``KIND`` is the frame that names the message on the wire."""
+    """Base class; ``KIND`` is the frame that names the message on the wire;
+    ``MAX_BLOBS`` how many blob frames it may carry (the wire refuses more: only the kinds
+    that ship job code or shuffle data carry any)."""
 
     KIND: ClassVar[bytes] = b""
+    MAX_BLOBS: ClassVar[int] = 0
 
 
 class HeldOutput(NamedTuple):
@@ -64,7 +67,9 @@ class Register(Message):
     computed again; ``running`` the attempts it is still running (after a coordinator
     restart they simply carry on); ``jobs`` every job it has data on disk for (the reply
     says which are over); ``shuffle_key`` the CURVE public key (z85) reducers must expect
-    from its shuffle service ("" when curve is off)."""
+    from its shuffle service ("" when curve is off); ``token`` a random value the worker
+    process draws at start, which tells the same process registering again (it keeps its
+    registration) from another process claiming its id (refused while this one is live)."""
 
     KIND: ClassVar[bytes] = b"REGISTER"
     worker_id: str
@@ -78,6 +83,7 @@ class Register(Message):
     jobs: list[str] = field(default_factory=list)
     shuffle_key: str = ""
     prefetch: int = 0          # attempts it queues beyond its slots (see RequestTask)
+    token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,19 @@ class Registered(Message):
     KIND: ClassVar[bytes] = b"REGISTERED"
     worker_id: str
     forget: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterAgain(Message):
+    """C->W on PUB: worker ``worker_id`` must register again on a fresh connection: the
+    coordinator hears the beats of a worker it does not know (declared dead while frozen or
+    cut off, it may have nothing else to send), or another connection claimed its id (and
+    with it the ROUTER's route to it). Published, as its control connection may be the
+    thing that is broken; other workers ignore it."""
+
+    KIND: ClassVar[bytes] = b"REREGISTER"
+    worker_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +127,7 @@ class AssignTask(Message):
     first time a worker sees the job."""
 
     KIND: ClassVar[bytes] = b"ASSIGN"
+    MAX_BLOBS: ClassVar[int] = 1
     attempt: AttemptId
     spec: MapTaskSpec | ReduceTaskSpec
     has_code: bool
@@ -180,14 +200,17 @@ class Shutdown(Message):
 @dataclass(frozen=True, slots=True)
 class Heartbeat(Message):
     """PUB/SUB, both ways: liveness. ``seq`` increases by one per beat so gaps show;
-    workers add their load and running attempts. Never the only carrier of anything that
-    matters: PUB drops at its high-water mark and late subscribers miss early beats."""
+    workers add their load and running attempts, and the ``token`` they register with
+    (beats of another process under a registered worker's id keep nothing alive). Never
+    the only carrier of anything that matters: PUB drops at its high-water mark and late
+    subscribers miss early beats."""
 
     KIND: ClassVar[bytes] = b"HEARTBEAT"
     sender: str
     seq: int
     load: int = 0
     running: list[AttemptProgress] = field(default_factory=list)
+    token: str = ""
 
 
 # --------------------------------------------------------------------------- client <-> C
@@ -198,6 +221,7 @@ class SubmitJob(Message):
     so a bad one is answered with why); blob 0 is the job's code."""
 
     KIND: ClassVar[bytes] = b"SUBMIT"
+    MAX_BLOBS: ClassVar[int] = 1
     name: str
     plan: JobPlan
     overwrite: bool = False
@@ -211,6 +235,7 @@ class SubmitPipeline(Message):
     another, ``code_sizes[i]`` bytes each (one blob: a message has few frames)."""
 
     KIND: ClassVar[bytes] = b"SUBMITSTEPS"
+    MAX_BLOBS: ClassVar[int] = 1
     name: str
     steps: list[StepPlan]
     code_sizes: list[int]
@@ -350,6 +375,7 @@ class ShuffleChunk(Message):
     cannot serve it (file gone, out of range)."""
 
     KIND: ClassVar[bytes] = b"CHUNK"
+    MAX_BLOBS: ClassVar[int] = 1
     request_id: str
     seq: int
     last: bool
@@ -357,8 +383,8 @@ class ShuffleChunk(Message):
 
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
-    Register, Registered, RequestTask, AssignTask, TaskDone, TaskFailed, KillTask, Shutdown,
-    Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply,
+    Register, Registered, RegisterAgain, RequestTask, AssignTask, TaskDone, TaskFailed,
+    KillTask, Shutdown, Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply,
     LogsRequest, LogsReply, CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,

@@ -5,7 +5,8 @@ A message is a ZeroMQ multipart message::
     frame 0   b"ZMR2"                 protocol name and version; anything else is refused
     frame 1   KIND                    e.g. b"ASSIGN" (see messages.py)
     frame 2   JSON object             the dataclass fields, UTF-8, at most MAX_PAYLOAD bytes
-    frame 3.. blobs                   raw bytes (job code, shuffle data), at most MAX_BLOB each
+    frame 3.. blobs                   raw bytes (job code, shuffle data), at most MAX_BLOB each,
+                                      only for the kinds that carry them (``MAX_BLOBS``)
 
 (a ROUTER socket prepends the peer's identity frame, which the transport strips). Control
 payloads are JSON and never unpickled. ``decode`` checks the version, the kind, every field's
@@ -55,6 +56,9 @@ def decode(frames: list[bytes]) -> tuple[Message, list[bytes]]:
     cls = _BY_KIND.get(kind)
     if cls is None:
         raise ProtocolError(f"unknown message kind {kind[:32]!r}")
+    if len(blobs) > cls.MAX_BLOBS:
+        raise ProtocolError(f"{kind.decode()} carries {len(blobs)} blobs, at most "
+                            f"{cls.MAX_BLOBS} allowed")
     if len(payload) > MAX_PAYLOAD or any(len(b) > MAX_BLOB for b in blobs):
         raise ProtocolError(f"{kind.decode()} message too large")
     try:

@@ -61,7 +61,8 @@ class WorkerSettings:
     slots: int = entry(0, "concurrent tasks per worker", shown="0 (= CPUs)")
     prefetch: int = entry(1, "attempts assigned beyond the slots and queued, so a slot never "
                              "waits for the coordinator between short tasks (offered only "
-                             "while attempts average under 1 s)")
+                             "while attempts average under 1 s; maps only, once no other "
+                             "worker has an idle slot)")
     executor_max_tasks: int = entry(1000, "attempts one task process runs before it is "
                                           "replaced (guards against leaks in user code)")
     shuffle_host: str = entry("127.0.0.1", "the shuffle service binds here")
@@ -103,7 +104,9 @@ class TasksSettings:
                                                 "phase's median")
     speculative_min_runtime_s: float = entry(5.0, "never back up a younger attempt")
     max_files_size: int = entry(64 << 20, "most bytes of side files (`--file`, `FILES`) one "
-                                "job may ship (64 MiB); a job over it is refused at submit",
+                                "job may ship (64 MiB); a job over it is refused at submit. "
+                                "Also sizes the control sockets: they take frames of at most "
+                                "this plus 16 MiB (job code), and drop a peer sending more",
                                 check=at_least(1))
 
 

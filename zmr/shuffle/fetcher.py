@@ -19,11 +19,15 @@ from zmr.core.errors import FetchFailedError, ZmrError
 from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.settings.cluster import WorkerSettings
+from zmr.shuffle.server import CHUNK_BYTES
 from zmr.tasks.reduce_task import local_fetch
 from zmr.transport.security import Curve
 from zmr.transport.sockets import PULL, PUSH, Channel, bound_endpoint, make_socket, poll
 
 CREDIT = 4
+#: A chunk is at most the holder's ``CHUNK_BYTES``: a bigger frame is garbage, dropped by
+#: libzmq before it is buffered.
+CHUNK_FRAME_BYTES = 2 * CHUNK_BYTES
 DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s     # [worker] fetch_timeout_s
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
@@ -48,8 +52,8 @@ def fetch_remote(segment: Segment, dest: str, host: str, timeout_s: float,
     """Copy one segment from its holder into ``dest``, verifying length and checksum.
     With CURVE both directions are authenticated: we expect the holder's key, and the
     holder answers a socket that serves with ours."""
-    inbox = Channel(make_socket(PULL, bind=f"tcp://{host}:*", hwm=CREDIT * 2, curve=curve),
-                    "fetch-in")
+    inbox = Channel(make_socket(PULL, bind=f"tcp://{host}:*", hwm=CREDIT * 2, curve=curve,
+                                max_frame=CHUNK_FRAME_BYTES), "fetch-in")
     try:
         outbox = Channel(make_socket(PUSH, connect=segment.endpoint, curve=curve,
                                      server_key=segment.endpoint_key.encode() or None),

@@ -23,6 +23,7 @@ from zmr.core.errors import ZmrError
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
 from zmr.transport.security import CURVE_KEY_CHARS, Curve
 from zmr.transport.sockets import (
+    BEAT_FRAME_BYTES,
     PULL,
     PUSH,
     Channel,
@@ -110,8 +111,10 @@ class ShuffleServer(threading.Thread):
 
     def run(self) -> None:
         try:
+            # requests and credits are a few hundred bytes: a bigger frame is garbage
             requests = bound_channel(PULL, self.bind, "shuffle", curve=self.curve,
-                                     setting=self.setting, hint=BIND_HINT)
+                                     setting=self.setting, hint=BIND_HINT,
+                                     max_frame=BEAT_FRAME_BYTES)
             self.endpoint = bound_endpoint(requests.sock)
         except ZmrError as exc:
             self.error = exc

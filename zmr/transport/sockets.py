@@ -5,6 +5,10 @@
   queue is full because it stopped reading) raises ``PeerGone`` instead of silently dropping
   the message or blocking; and ``ROUTER_HANDOVER``, so a
   peer that reconnects with the same identity is not refused;
+* every socket has a ``MAXMSGSIZE`` (per frame) fitted to what it legitimately receives, so
+  libzmq drops a peer sending a bigger frame as soon as it reads the frame's length,
+  before it is buffered: control sockets ``control_frame_bytes`` (job code with its side
+  files), heartbeat subscribers ``BEAT_FRAME_BYTES``;
 * a :class:`Channel` sends and receives :mod:`zmr.protocol` messages; a malformed message is
   logged, counted and dropped, never raised to the caller.
 """
@@ -29,6 +33,11 @@ from zmr.transport.security import Curve, secure_client, secure_server
 log = logging.getLogger(__name__)
 #: No frame may be larger (the biggest legitimate one is a job's code or a shuffle chunk).
 MAX_FRAME_BYTES = wire.MAX_BLOB
+#: Heartbeat subscribers: a beat names each attempt its worker holds (~100 bytes each),
+#: ``JobEnded`` a job id; nothing legitimate comes near this.
+BEAT_FRAME_BYTES = 1 << 20
+#: A job's code beyond its side files: its sources, or the pickled job.
+CODE_MARGIN_BYTES = 16 << 20
 #: Frames at least this large are sent without copying.
 ZERO_COPY_MIN = 64 * 1024
 ROUTER, DEALER, PUB, SUB, PUSH, PULL = (zmq.ROUTER, zmq.DEALER, zmq.PUB, zmq.SUB, zmq.PUSH,
@@ -47,13 +56,14 @@ def context() -> zmq.Context[Any]:
 
 def make_socket(kind: int, *, bind: str | None = None, connect: str | None = None,
                 identity: str | None = None, hwm: int = 10000, curve: Curve | None = None,
-                server_key: bytes | None = None) -> Socket:
+                server_key: bytes | None = None, max_frame: int = MAX_FRAME_BYTES) -> Socket:
     """A configured socket, bound or connected; with ``curve`` a CURVE server (binding)
-    or a client of ``server_key`` (connecting; default the coordinator's key)."""
+    or a client of ``server_key`` (connecting; default the coordinator's key). A peer
+    sending a frame over ``max_frame`` bytes is disconnected."""
     sock: Socket = context().socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     # libzmq drops a peer that sends a bigger frame before it is ever buffered
-    sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+    sock.setsockopt(zmq.MAXMSGSIZE, max_frame)
     if curve is not None and bind is not None:
         secure_server(sock, curve)
     elif curve is not None:
@@ -99,14 +109,22 @@ def _bind(sock: Socket, endpoint: str) -> None:
     raise zmq.ZMQError(zmq.EADDRINUSE, f"every port in {ports} is in use")
 
 
+def control_frame_bytes(max_files_size: int) -> int:
+    """The largest frame a control socket takes: a job submission's (or first assignment's)
+    code blob, its side files (``tasks.max_files_size``) and sources, or a job plan's
+    payload with a great many splits, whichever is larger."""
+    return min(MAX_FRAME_BYTES, max(wire.MAX_PAYLOAD, max_files_size + CODE_MARGIN_BYTES))
+
+
 def bound_channel(kind: int, endpoint: str, name: str, *, setting: str, hint: str,
-                  curve: Curve | None = None) -> Channel:
+                  curve: Curve | None = None, max_frame: int = MAX_FRAME_BYTES) -> Channel:
     """A channel bound to ``endpoint``, the value of a setting a user chose. A port that
     cannot be bound (in use, most often) is a ConfigError naming ``setting`` (e.g.
     ``conf/cluster.toml: [coordinator] report_port = 5572``) with ``hint`` (what to do),
     so the user knows what to change: every listening socket of zmr binds through here."""
     try:
-        return Channel(make_socket(kind, bind=endpoint, curve=curve), name)
+        return Channel(make_socket(kind, bind=endpoint, curve=curve, max_frame=max_frame),
+                       name)
     except ZmrError as exc:
         raise ConfigError(f"{setting}: {exc} ({hint})") from None
 

@@ -11,7 +11,9 @@ fresh socket and registers again, waiting twice as long between tries each time 
 ``[worker] reconnect_backoff_max_s`` (Hadoop's NodeManager and Spark's workers do the
 same): it keeps trying forever, so workers may start before their coordinator and survive
 a coordinator restart of any length; only ``[worker] give_up_after_s`` (off by default)
-makes it kill its tasks and exit.
+makes it kill its tasks and exit. A coordinator that declared it dead while it was frozen
+hears its beats and tells it to register again (``RegisterAgain``); a registration refused
+(its id is held by another live process) is retried on the same backoff.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from zmr.protocol.messages import (
     Message,
     Register,
     Registered,
+    RegisterAgain,
     RequestTask,
     Shutdown,
     TaskDone,
@@ -45,7 +48,16 @@ from zmr.shuffle.server import ShuffleServer
 from zmr.storage import layout
 from zmr.tasks.map_task import read_indexes
 from zmr.transport.heartbeat import Beat, Liveness
-from zmr.transport.sockets import DEALER, PUB, SUB, Channel, make_socket, poll_with_files
+from zmr.transport.sockets import (
+    BEAT_FRAME_BYTES,
+    DEALER,
+    PUB,
+    SUB,
+    Channel,
+    control_frame_bytes,
+    make_socket,
+    poll_with_files,
+)
 from zmr.worker.executor import warm_up
 from zmr.worker.housekeeping import (
     jobs_on_disk,
@@ -92,11 +104,16 @@ class WorkerAgent:
         self.answered_s = 0.0           # ... of the last Registered
         self.confirm_by = 0.0           # register again if still unanswered by then
         self.backoff_s = interval
+        # drawn once per process: the coordinator tells this process registering again
+        # from another one claiming its id (coordinator/admission.py)
+        self.token = uuid.uuid4().hex[:16]
+        self.registered = False         # the last Register was answered with Registered
+        self.retry_register_at = 0.0    # monotonic time a refused registration is retried
         self.dealer: Channel | None = None
         self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port"),
                                        curve=self.curve), "beats")
         self.sub = Channel(make_socket(SUB, connect=config.endpoint("heartbeat_port"),
-                                       curve=self.curve), "coord")
+                                       curve=self.curve, max_frame=BEAT_FRAME_BYTES), "coord")
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> None:
@@ -131,7 +148,8 @@ class WorkerAgent:
             self._request_work()                # the pause is over: check the disk, ask again
         if self.beat.due():
             self.pub.send(Heartbeat(self.worker_id, self.beat.next_seq(),
-                                    len(self.slots.attempts()), self.slots.progress()))
+                                    len(self.slots.attempts()), self.slots.progress(),
+                                    self.token))
         self._check_coordinator()
         self._check_shuffle()
         self._prune_logs()
@@ -185,8 +203,10 @@ class WorkerAgent:
     def _connect(self) -> None:
         if self.dealer is not None:
             self.dealer.close()
-        self.dealer = Channel(make_socket(DEALER, connect=self.config.endpoint("control_port"),
-                                          identity=self.worker_id, curve=self.curve), "control")
+        self.dealer = Channel(make_socket(
+            DEALER, connect=self.config.endpoint("control_port"), identity=self.worker_id,
+            curve=self.curve, max_frame=control_frame_bytes(self.config.tasks.max_files_size)),
+            "control")
         holds = [HeldOutput(*found) for found in read_indexes(self.data_dir)]
         for hold in holds:                  # outputs kept from before a restart
             self.shuffle.publish(hold.job_id, hold.manifest.path)
@@ -194,8 +214,9 @@ class WorkerAgent:
                                   self.slots.slots, os.cpu_count() or 1, _memory_mb(), holds,
                                   self.slots.attempts(), jobs_on_disk(self.data_dir),
                                   self.curve.public.decode() if self.curve else "",
-                                  self.slots.prefetch))
+                                  self.slots.prefetch, self.token))
         self._connected_at = time.monotonic()
+        self.registered, self.retry_register_at = False, 0.0
 
     def _check_coordinator(self) -> None:
         age = self.coordinator.age_s(COORDINATOR)
@@ -213,13 +234,19 @@ class WorkerAgent:
         elif (self.coordinator.expired()
               and time.monotonic() - self._connected_at > self.backoff_s):
             # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
+            self._back_off()
             log.warning("worker=%s: coordinator at %s silent for %.1fs, registering again "
                         "(next try in %.1fs at most)", self.worker_id,
-                        self.config.endpoint("control_port"), age, self.backoff_s * 2)
-            self.backoff_s = min(self.backoff_s * 2,
-                                 max(self.config.worker.reconnect_backoff_max_s,
-                                     self.config.heartbeat.interval_s))
+                        self.config.endpoint("control_port"), age, self.backoff_s)
             self._connect()
+        elif self.retry_register_at and time.monotonic() >= self.retry_register_at:
+            self._connect()                 # a refused registration, tried again
+
+    def _back_off(self) -> None:
+        """Wait twice as long before the next try, up to ``reconnect_backoff_max_s``."""
+        self.backoff_s = min(self.backoff_s * 2,
+                             max(self.config.worker.reconnect_backoff_max_s,
+                                 self.config.heartbeat.interval_s))
 
     def _free(self) -> int:
         return self.slots.free() if self._healthy() else 0       # 0: "nothing for me now"
@@ -236,6 +263,7 @@ class WorkerAgent:
             if self.backoff_s > self.config.heartbeat.interval_s:
                 log.info("worker=%s: registered with the coordinator again", self.worker_id)
             self.backoff_s = self.config.heartbeat.interval_s
+            self.registered = True
             for job_id in msg.forget:
                 self._job_ended(job_id)
             self._request_work()
@@ -248,10 +276,36 @@ class WorkerAgent:
         elif isinstance(msg, Shutdown):
             log.info("worker=%s: shutdown requested: %s", self.worker_id, msg.reason)
             self.stopping = True
+        elif isinstance(msg, RegisterAgain):
+            if msg.worker_id == self.worker_id:     # published to every worker
+                self._register_again(msg.reason)
         elif isinstance(msg, ErrorReply):
+            self._refused(msg.message)
+
+    def _register_again(self, reason: str) -> None:
+        """Told so (we were declared dead, or another connection claimed our id): once;
+        not while our own registration is on its way or was refused (then the invitation
+        is for the registered process of our id, not us), unless it went unanswered."""
+        unanswered_s = self.config.heartbeat.interval_s * self.config.heartbeat.liveness
+        if not self.registered and time.monotonic() - self._connected_at < unanswered_s:
+            return
+        log.warning("worker=%s: the coordinator asks us to register again (%s); "
+                    "registering again", self.worker_id, reason)
+        self._connect()
+
+    def _refused(self, message: str) -> None:
+        """An error answer: to our registration (another live process holds our id), try
+        again after the backoff; to anything else (the coordinator lost us), register."""
+        self.confirm_by = 0.0               # an answer: no "unanswered" retry on top
+        if self.registered:
             log.warning("worker=%s: coordinator says %s; registering again", self.worker_id,
-                        msg.message)
+                        message)
             self._connect()
+            return
+        self._back_off()
+        log.warning("worker=%s: coordinator says %s; trying again in %.1fs", self.worker_id,
+                    message, self.backoff_s)
+        self.retry_register_at = time.monotonic() + self.backoff_s
 
     def _job_ended(self, job_id: str) -> None:
         """Stop the job's attempts, recycle its executors and free its disk space."""

@@ -51,10 +51,20 @@ TYPED = [
 
 @pytest.mark.parametrize("msg", TYPED, ids=lambda m: type(m).__name__)
 def test_typed_messages_round_trip_as_the_same_values(msg):
-    decoded, blobs = wire.decode(wire.encode(msg, b"code"))
-    assert decoded == msg and blobs == [b"code"]
+    sent = [b"code"] * msg.MAX_BLOBS
+    decoded, blobs = wire.decode(wire.encode(msg, *sent))
+    assert decoded == msg and blobs == sent
     assert type(decoded.attempt if hasattr(decoded, "attempt") else msg) is type(
         msg.attempt if hasattr(msg, "attempt") else msg)
+
+
+def test_only_the_kinds_that_ship_code_or_data_carry_blobs():
+    # a heartbeat or a worker's control message with a blob is garbage, however small
+    with pytest.raises(ProtocolError, match="HEARTBEAT carries 1 blobs, at most 0"):
+        wire.decode(wire.encode(Heartbeat("w", 1), b"x"))
+    with pytest.raises(ProtocolError, match="SUBMIT carries 2 blobs, at most 1"):
+        wire.decode(wire.encode(SubmitJob("wc", PLAN), b"code", b"more"))
+    assert wire.decode(wire.encode(SubmitJob("wc", PLAN), b"code"))[1] == [b"code"]
 
 
 def test_ids_and_held_outputs_keep_their_list_shapes_on_the_wire():
