@@ -86,7 +86,9 @@ class SimulatedWorkers:
     def _handle(self, ch: Channel, msg: object, queued: int) -> None:
         w = ch.name
         if isinstance(msg, AssignTask):
-            result = MapManifest(msg.attempt.index, msg.attempt.attempt, "", ())
+            # the identity of the output it was asked for, as a real map's result carries
+            result = MapManifest(msg.attempt.index, msg.attempt.attempt, "", (),
+                                 identity=msg.spec.identity)
             free = max(0, 1 + PREFETCH - queued)
             ch.send(TaskDone(w, msg.attempt, result, 0.0, 0.0, free_slots=free))
             self.done += 1

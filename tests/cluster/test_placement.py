@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.helpers import PATIENT_S, output_bytes, write_lines
+from tests.helpers import JOBS, PATIENT_S, output_bytes, write_lines
 from zmr.core.errors import ZmrError
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
@@ -73,29 +73,13 @@ def test_bad_resources_are_named(tmp_path):
         run_inline(_job(tmp_path, "zero", {"cpus": 0}), [inputs], str(tmp_path / "o2"))
 
 
-SLOW_REDUCES = '''
-import time
-
-def mapper(key, line):
-    for word in line.split():
-        yield word, 1
-
-def reducer(key, values):
-    yield key, sum(values)
-
-def reducer_final():
-    time.sleep(1.5)
-'''
-
-
 def test_reduces_spread_over_idle_workers_instead_of_queueing_behind_busy_ones(tmp_path):
     """Short maps earn each worker a prefetch credit; when the last one ends, every idle
     worker gets a reduce of its own: none waits queued behind another on a busy worker."""
     inputs = write_lines(tmp_path / "in", files=9, lines_per_file=30)
-    job_path = tmp_path / "slow_reduces.py"
-    job_path.write_text(SLOW_REDUCES)
+    job_path = os.path.join(JOBS, "slow_reduce.py")       # each reducer_final sleeps 3 s
     with LocalCluster(workers=3, base_dir=str(tmp_path / "c"), speculative=False) as cluster:
-        job = cluster.client.submit(str(job_path), [inputs], str(tmp_path / "out"),
+        job = cluster.client.submit(job_path, [inputs], str(tmp_path / "out"),
                                     reducers=3, combine_files=False)
         final = job.wait(timeout_s=PATIENT_S)
     reduces = [a for t in final["tasks"] if t["task"] == "reduce" for a in t["attempts"]
@@ -103,5 +87,5 @@ def test_reduces_spread_over_idle_workers_instead_of_queueing_behind_busy_ones(t
     assert len(reduces) == 3
     assert len({a[1] for a in reduces}) == 3, f"reduces shared a worker: {reduces}"
     assert _overlaps(reduces) == 3                 # and ran at the same time
-    run_inline(str(job_path), [inputs], str(tmp_path / "inline"), reducers=3)
+    run_inline(job_path, [inputs], str(tmp_path / "inline"), reducers=3)
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))

@@ -154,8 +154,6 @@ class MapManifest(JsonValue):
                        e.offset, e.length, e.rows, e.crc32, endpoint, endpoint_key)
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class MapTaskSpec(JsonValue):
     """Everything a worker needs to run one map attempt (besides the job code)."""
