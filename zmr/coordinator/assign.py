@@ -31,12 +31,18 @@ def task_requested(state: CoordinatorState, ev: TaskRequested) -> list[Command]:
     return dispatch(state, ev)
 
 
-def free_slots_said(state: CoordinatorState, worker_id: str, free_slots: int) -> None:
+def free_slots_said(state: CoordinatorState, worker_id: str, free_slots: int,
+                    finishing: bool = False) -> None:
     """How many more attempts a worker takes (a request, or a report that says it: then
-    the dispatch that follows the report answers with the next task)."""
+    the dispatch that follows the report answers with the next task), at most the room its
+    slots and prefetch have for what we hold there (``finishing``: less the reported
+    attempt, still running here until the report is handled). What it says cannot count
+    the attempts still on their way to it: trusting it alone, a worker slower to read
+    than we are to answer would be sent ever more."""
     worker = state.workers.get(worker_id)
     if worker is not None and free_slots >= 0:
-        worker.free_slots = max(0, min(free_slots, worker.slots + worker.prefetch))
+        room = worker.slots + worker.prefetch - len(worker.held()) + finishing
+        worker.free_slots = max(0, min(free_slots, room))
 
 
 def dispatch(state: CoordinatorState, ev: Stimulus) -> list[Command]:

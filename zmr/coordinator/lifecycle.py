@@ -60,8 +60,8 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     msg = ev.msg
     # the report says how many attempts the worker now takes, so the dispatch that
     # follows it answers with the next ones in this same turn (no request round trip)
-    free_slots_said(state, msg.worker_id, msg.free_slots)
     found = _reported_attempt(state, msg.attempt, msg.worker_id)
+    free_slots_said(state, msg.worker_id, msg.free_slots, finishing=found is not None)
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
@@ -81,8 +81,8 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
 
 
 def attempt_failed(state: CoordinatorState, ev: AttemptFailed) -> list[Command]:
-    free_slots_said(state, ev.msg.worker_id, ev.msg.free_slots)
     found = _reported_attempt(state, ev.msg.attempt, ev.msg.worker_id)
+    free_slots_said(state, ev.msg.worker_id, ev.msg.free_slots, finishing=found is not None)
     if found is None:
         return dispatch(state, ev)       # stale, as for a success
     return _failed(state, ev.msg, found, ev)

@@ -106,3 +106,17 @@ def test_reduces_are_never_prefetched_behind_a_busy_slot():
                                   free_slots=2), 1.0)
     assert assigned(commands) == [("w1", "reduce", 0, 1)]      # one slot: one reduce
     assert s.jobs[job_id].reduces[1].state == TaskState.PENDING
+
+
+def test_a_worker_is_never_given_more_than_its_slots_and_prefetch_hold():
+    """Its word on how many more it takes cannot count the assignments still on their way
+    to it: a worker that keeps saying "2 more" while it has not read what it was sent
+    holds at most slots + prefetch, and each report frees one place, not two."""
+    s = CoordinatorState(speculative=False)
+    submit(s, plan(maps=10))
+    join(s, "w1", memory_mb=1024, prefetch=1)
+    assert len(assigned(ask(s, "w1", 2))) == 2
+    assert assigned(ask(s, "w1", 2, 0.1)) == []               # it already holds 2
+    commands = succeeded(s, done("w1", "map", 0, 1, free_slots=2), 1.0)
+    assert assigned(commands) == [("w1", "map", 2, 1)]        # one place freed, one given
+    assert len(s.workers["w1"].held()) == 2
