@@ -21,8 +21,7 @@ from zmr.core.errors import BadInputError, InputError
 from zmr.core.specs import FileStamp
 from zmr.storage import fs
 
-__all__ = ["InputFile", "check_unchanged", "discover_inputs", "file_size", "file_stamp",
-           "list_inputs"]
+__all__ = ["InputFile", "check_unchanged", "discover_inputs", "file_stamp", "list_inputs"]
 
 
 class InputFile(NamedTuple):
@@ -145,14 +144,6 @@ def _entries(directory: str) -> list[os.DirEntry[str]]:
             return list(entries)
     except OSError as exc:
         raise InputError(f"cannot list input directory {directory}: {exc.strerror}") from exc
-
-
-def file_size(path: str) -> int:
-    """A file's size; ``InputError`` naming it if it cannot be read."""
-    try:
-        return fs.file_size(path)
-    except OSError as exc:
-        raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
 
 
 def file_stamp(path: str) -> FileStamp:
