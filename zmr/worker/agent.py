@@ -101,13 +101,13 @@ class WorkerAgent:
         self.next_prune_s = 0.0         # monotonic time the log retention is next applied
         self.coordinator_seq = 0
         self.last_beat_s = 0.0          # monotonic time of the coordinator's last beat
+        self._connected_at = 0.0        # ... of our last Register
         self.answered_s = 0.0           # ... of the last Registered
         self.confirm_by = 0.0           # register again if still unanswered by then
         self.backoff_s = interval
         # drawn once per process: the coordinator tells this process registering again
         # from another one claiming its id (coordinator/admission.py)
         self.token = uuid.uuid4().hex[:16]
-        self.registered = False         # the last Register was answered with Registered
         self.retry_register_at = 0.0    # monotonic time a refused registration is retried
         self.dealer: Channel | None = None
         self.pub = Channel(make_socket(PUB, connect=config.endpoint("report_port"),
@@ -216,7 +216,12 @@ class WorkerAgent:
                                   self.curve.public.decode() if self.curve else "",
                                   self.slots.prefetch, self.token))
         self._connected_at = time.monotonic()
-        self.registered, self.retry_register_at = False, 0.0
+        self.retry_register_at = 0.0
+
+    @property
+    def registered(self) -> bool:
+        """Whether our last Register was answered with Registered."""
+        return self.answered_s > self._connected_at
 
     def _check_coordinator(self) -> None:
         age = self.coordinator.age_s(COORDINATOR)
@@ -263,7 +268,6 @@ class WorkerAgent:
             if self.backoff_s > self.config.heartbeat.interval_s:
                 log.info("worker=%s: registered with the coordinator again", self.worker_id)
             self.backoff_s = self.config.heartbeat.interval_s
-            self.registered = True
             for job_id in msg.forget:
                 self._job_ended(job_id)
             self._request_work()
@@ -322,7 +326,7 @@ class WorkerAgent:
         registration went to the new one, so wait for its answer, not register twice."""
         now = time.monotonic()
         if beat.seq <= self.coordinator_seq and self._connected_at > self.last_beat_s:
-            if self.answered_s < self._connected_at:
+            if not self.registered:
                 self.confirm_by = now + self.coordinator.timeout_s
         elif beat.seq <= self.coordinator_seq:
             log.warning("worker=%s: coordinator restarted (beat %d after %d); registering "
