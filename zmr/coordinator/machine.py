@@ -38,6 +38,7 @@ from zmr.coordinator import (
     records,
     recovery,
 )
+from zmr.coordinator.usage import recharging
 from zmr.coordinator.commands import Command, JobChange, Persist, PipelineChange
 from zmr.coordinator.model import Attempt, Job, Task, WorkerInfo, readable
 from zmr.coordinator.pipelines import PipelineJob
@@ -174,9 +175,10 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     AttemptFailed: lifecycle.attempt_failed,
     OutputSealed: lifecycle.output_sealed,
     TaskRequested: assign.task_requested,
-    WorkerRegistered: recovery.worker_registered,
-    WorkerExpired: recovery.worker_lost,
-    WorkerUnreachable: recovery.worker_lost,
+    # workers coming and going change the slots running jobs are charged for
+    WorkerRegistered: recharging(recovery.worker_registered),
+    WorkerExpired: recharging(recovery.worker_lost),
+    WorkerUnreachable: recharging(recovery.worker_lost),
     ProgressReported: recovery.progress_reported,
     Restored: pipelines.restored,
     Tick: recovery.tick,
