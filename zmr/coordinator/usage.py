@@ -124,9 +124,11 @@ def recharging(handler: Callable[[CoordinatorState, Any], list[Any]]
 
 def describe_usage(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
     """The job's usage as status replies carry it. A running job's busy time is walked
-    for only when not ``brief`` (brief replies are polled many times a second)."""
+    for only when not ``brief`` (brief replies are polled many times a second); an ended
+    one's was kept (None: journaled by a coordinator that did not keep it: unknown)."""
     end = job.finished_s if job.finished_s is not None else now
-    busy = job.busy if job.busy is not None or brief else busy_by_worker(job, now)
+    running = job.finished_s is None and not brief
+    busy = busy_by_worker(job, now) if running else job.busy
     described: dict[str, Any] = {"splits": job.plan.num_maps, "rebalanced": job.rebalanced}
     described.update(usage_figures(sum(busy.values()) if busy is not None else None,
                                    job.slot_time.at(end), wall_seconds(job, now)))

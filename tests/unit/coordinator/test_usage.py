@@ -165,6 +165,7 @@ def test_a_record_journaled_before_usage_was_kept_still_loads_without_it():
     record = records.job_record(finished_job())
     for key in ("slot_time", "busy", "rebalanced"):
         del record[key]
-    old = records.describe_job(records.job_from_record(record, b"c"), 9.0, brief=True)
-    assert (old["utilisation"], old["busy_s"], old["rebalanced"], old["splits"]) == (
-        None, None, 0, 1)
+    for brief in (True, False):
+        old = records.describe_job(records.job_from_record(record, b"c"), 9.0, brief=brief)
+        assert (old["utilisation"], old["busy_s"], old["rebalanced"], old["splits"]) == (
+            None, None, 0, 1)
