@@ -138,8 +138,9 @@ def describe_usage(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
 
 
 def wall_seconds(job: Job, now: float) -> float:
-    """From the job's first dispatch to its end (or ``now``); 0 if never dispatched."""
-    if job.started_s is None:
+    """From the job's first dispatch to its end (or ``now``); 0 if never dispatched, or
+    if its slot time was not kept (journaled by an older coordinator)."""
+    if job.started_s is None or job.slot_time.since is None:
         return 0.0
     return (job.finished_s if job.finished_s is not None else now) - job.started_s
 

@@ -11,8 +11,15 @@ from tests.unit.coordinator.drive import ask, assigned, done, join, manifest, pl
 from zmr.coordinator import records, views
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.model import WorkerInfo
-from zmr.coordinator.stimuli import AttemptSucceeded, OutputSealed, WorkerExpired
+from zmr.coordinator.stimuli import (
+    AttemptSucceeded,
+    JobCancelled,
+    OutputSealed,
+    Restored,
+    WorkerExpired,
+)
 from zmr.coordinator.usage import SlotTime, busy_seconds
+from zmr.core.ids import AttemptId
 
 
 def workers(**slots):
@@ -132,8 +139,6 @@ def test_a_running_job_shows_its_usage_so_far_in_full_replies_not_in_brief_ones(
 
 
 def test_a_job_cancelled_before_it_ran_has_no_utilisation():
-    from zmr.coordinator.stimuli import JobCancelled
-
     s = CoordinatorState()
     job_id, _ = submit(s, plan(maps=3))
     s.handle(JobCancelled(1.0, job_id))
@@ -167,5 +172,22 @@ def test_a_record_journaled_before_usage_was_kept_still_loads_without_it():
         del record[key]
     for brief in (True, False):
         old = records.describe_job(records.job_from_record(record, b"c"), 9.0, brief=brief)
-        assert (old["utilisation"], old["busy_s"], old["rebalanced"], old["splits"]) == (
-            None, None, 0, 1)
+        assert (old["utilisation"], old["busy_s"], old["slots"], old["rebalanced"],
+                old["splits"]) == (None, None, None, 0, 1)
+
+
+def test_after_a_coordinator_restart_the_slots_before_it_count_until_workers_are_back():
+    s = CoordinatorState(speculative=False)
+    join(s, "w1", slots=2)
+    job_id, _ = submit(s, plan(maps=1, reducers=0))
+    assert assigned(ask(s, "w1", now=0.0)) == [("w1", "map", 0, 1)]
+    journaled = records.job_record(s.jobs[job_id])        # the coordinator dies here
+    restarted = CoordinatorState(speculative=False)
+    restarted.handle(Restored(10.0, (records.job_from_record(journaled, b"c"),)))
+    # the worker ran on meanwhile, and says so when it registers again, at 12
+    join(restarted, "w1", slots=2, now=12.0, running=[AttemptId(job_id, "map", 0, 1)])
+    succeed(restarted, "w1", "map", 0, 14.0, partitions=0)
+    seal(restarted, 14.0)
+    job = described(restarted, 15.0)
+    assert job["slot_s"] == pytest.approx(12 * 2 + 2 * 2)    # 2 slots throughout
+    assert (job["busy_s"], job["utilisation"]) == (14.0, 0.5)
