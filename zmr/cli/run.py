@@ -62,7 +62,7 @@ def _print_summary(result: JobResult) -> None:
 def _print_usage(result: JobResult) -> None:
     usage = {key: getattr(result, key) for key in USAGE_KEYS}
     print(f"zmr: {usage_line(usage)}", file=sys.stderr)
-    shares = worker_shares(usage) if len(result.worker_busy_s) > 1 else ""
+    shares = worker_shares(usage) if result.workers else ""      # inline: one, this process
     if shares:
         print(f"zmr: busy time per worker: {shares}", file=sys.stderr)
 
