@@ -8,16 +8,17 @@ from typing import Any
 
 
 def usage_line(usage: dict[str, Any]) -> str:
-    """``slots 78% busy (3.1s busy of 4.0 slot-s, 2.0 slots)  splits 4  rebalanced 0``."""
+    """``slots 78% busy (3.1s busy of 4.0 slot-s, 2 slots)  splits 4  rebalanced 0``."""
     utilisation, busy_s, slot_s = (usage.get(k) for k in ("utilisation", "busy_s", "slot_s"))
-    if utilisation is None:
-        busy = "slots - busy"
-    else:
-        slots = usage.get("slots")
-        busy = (f"slots {utilisation:.0%} busy ({busy_s:.1f}s busy of {slot_s:.1f} slot-s"
-                f"{f', {slots:g} slot' + ('s' if slots != 1 else '') if slots else ''})")
+    busy = "slots - busy" if utilisation is None else (
+        f"slots {utilisation:.0%} busy ({busy_s:.1f}s busy of {slot_s:.1f} slot-s"
+        f"{_average_slots(usage.get('slots'))})")
     return f"{busy}  splits {_or_dash(usage.get('splits'))}  rebalanced " \
            f"{_or_dash(usage.get('rebalanced'))}"
+
+
+def _average_slots(slots: float | None) -> str:
+    return f", {slots:g} slot{'' if slots == 1 else 's'}" if slots else ""
 
 
 def worker_shares(usage: dict[str, Any]) -> str:
