@@ -38,7 +38,6 @@ from zmr.coordinator import (
     records,
     recovery,
 )
-from zmr.coordinator.usage import recharging
 from zmr.coordinator.commands import Command, JobChange, Persist, PipelineChange
 from zmr.coordinator.model import Attempt, Job, Task, WorkerInfo, readable
 from zmr.coordinator.pipelines import PipelineJob
@@ -62,6 +61,7 @@ from zmr.coordinator.stimuli import (
     WorkerRegistered,
     WorkerUnreachable,
 )
+from zmr.coordinator.usage import recharging
 from zmr.core.ids import AttemptId
 
 
