@@ -294,10 +294,8 @@ class JobHandle:
             status = self.wait(timeout_s, on_progress=display)
         finally:
             display.close()
-        return JobResult(status["output"], status["maps_total"], status["reduces_total"],
-                         float(status.get("elapsed_s", 0.0)), status["counters"], [],
-                         self.job_id, len(self.client.workers()),
-                         int(status.get("steps", 1)))
+        return JobResult.from_status(status, self.job_id, len(self.client.workers()),
+                                     float(status.get("elapsed_s", 0.0)))
 
     def logs(self, task: str = "") -> list[dict[str, Any]]:
         return self.client.logs(self.job_id, task)

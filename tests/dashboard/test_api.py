@@ -31,9 +31,15 @@ def test_api_reports_jobs_tasks_counters_workers_and_failures(dashboard, tmp_pat
     jobs = {j["job_id"]: j for j in dashboard.json("/api/jobs")["jobs"]}
     assert jobs[good.job_id]["maps_done"] == jobs[good.job_id]["maps_total"] == 3
     assert "tasks" not in jobs[good.job_id]              # the list stays small
+    listed = jobs[good.job_id]                           # how busy it kept the slots
+    assert (listed["splits"], listed["rebalanced"]) == (3, 0)
+    assert 0 < listed["busy_s"] <= listed["slot_s"] and 0 < listed["utilisation"] <= 1
+    assert 1 <= listed["slots"] <= 2                         # 2 workers of 1 slot
     detail = dashboard.json(f"/api/jobs/{good.job_id}")
     assert detail["counters"]["zmr"]["MAP_INPUT_RECORDS"] == 60
     assert {t["task"] for t in detail["tasks"]} == {"map", "reduce"}
+    assert set(detail["worker_busy_s"]) <= {"local-1", "local-2"}
+    assert sum(detail["worker_busy_s"].values()) == pytest.approx(detail["busy_s"], abs=0.01)
     assert all(a[2] >= detail["submitted_s"] for t in detail["tasks"] for a in t["attempts"])
     failed = dashboard.json(f"/api/jobs/{bad.job_id}")
     broken = [t for t in failed["tasks"] if t["state"] == "FAILED"]
@@ -53,6 +59,8 @@ def test_api_reports_jobs_tasks_counters_workers_and_failures(dashboard, tmp_pat
     assert "zmr_workers 2" in text
     assert f'zmr_job_counter{{job="{good.job_id}",group="zmr",name="MAP_INPUT_RECORDS"}} 60' \
         in text
+    assert f'zmr_job_splits{{job="{good.job_id}"}} 3' in text
+    assert f'zmr_job_slot_utilisation{{job="{good.job_id}"}} {listed["utilisation"]!r}' in text
 
     status, content_type, page = dashboard.get("/")
     assert status == 200 and content_type.startswith("text/html")

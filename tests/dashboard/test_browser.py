@@ -5,6 +5,7 @@ screenshot is kept as a test artifact (test-artifacts/, or $ZMR_TEST_ARTIFACTS).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -86,6 +87,8 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
         f" > {first}", timeout=PATIENT_MS)
     page.wait_for_selector('[data-testid="job-state"]:text("SUCCEEDED")', timeout=PATIENT_MS)
     assert page.locator('[data-testid="timeline"] rect').count() >= 7   # 6 maps + 1 reduce
+    usage = page.locator('[data-testid="usage"]').inner_text()
+    assert re.search(r"slots busy \d+%", usage) and "splits 6" in usage, usage
 
     failing = client.submit(os.path.join(JOBS, "fails_on_boom.py"),
                             [write_inputs(tmp_path / "b", 2, boom=True)], str(tmp_path / "o"))
@@ -109,4 +112,6 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     page.wait_for_selector("text=local-2", timeout=PATIENT_MS)
     page.goto(f"{dashboard.url}/#/")
     page.wait_for_selector(f"text={failing.job_id}", timeout=PATIENT_MS)
+    cell = page.locator(f'tr[data-job="{running.job_id}"] [data-testid="utilisation"]')
+    assert re.fullmatch(r"\d+%", cell.inner_text().strip()), cell.inner_text()
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-jobs.png"), full_page=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
+from zmr.cli.usage import usage_line, worker_shares
 from zmr.client import Client
 from zmr.config import load_config
 from zmr.coordinator.states import FAILED_ATTEMPT_STATES
@@ -109,6 +110,7 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
         if job.get("params"):
             print(f"    params: {_params(job['params'])}")
+        print(f"    {usage_line(job)}")
         if job.get("warning"):
             print(f"    warning: {job['warning']}")
         if args.job_id:
@@ -137,6 +139,9 @@ FAILED = frozenset(state.value for state in FAILED_ATTEMPT_STATES)
 
 
 def _print_details(job: dict[str, Any]) -> None:
+    shares = worker_shares(job)
+    if shares:
+        print(f"    busy time per worker: {shares}")
     for group, names in job["counters"].items():
         for name, value in names.items():
             print(f"  {group}.{name:<26} {value:>14,}")
@@ -203,6 +208,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(f"    params: {_params(job['params'])}")
         print(f"    out: {job['output']}   map in {c.get('MAP_INPUT_RECORDS', 0):,} records, "
               f"reduce out {c.get('REDUCE_OUTPUT_RECORDS', 0):,} records")
+        print(f"    {usage_line(job)}")
         if job["error"]:
             print(f"    error: {job['error'].splitlines()[0]}")
     return 0

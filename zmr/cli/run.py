@@ -10,6 +10,8 @@ from typing import Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
+from zmr.cli.usage import usage_line, worker_shares
+from zmr.job.result import USAGE_KEYS
 from zmr.runners.base import JobResult, Runner
 from zmr.runners.embedded import EmbeddedRunner
 from zmr.runners.inline import InlineRunner
@@ -48,12 +50,21 @@ def _print_summary(result: JobResult) -> None:
     print(f"zmr: {result.job_id} done in {result.elapsed_s:.2f}s{where}{steps or ':'} "
           f"{result.num_maps} map tasks, {result.num_reducers} reduce tasks"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
+    _print_usage(result)
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
     if skipped and result.workers:
         print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)
     for name in SUMMARY_COUNTERS if not result.workers else ():
         if name in c:
             print(f"  {name:24s} {c[name]:>14,}", file=sys.stderr)
+
+
+def _print_usage(result: JobResult) -> None:
+    usage = {key: getattr(result, key) for key in USAGE_KEYS}
+    print(f"zmr: {usage_line(usage)}", file=sys.stderr)
+    shares = worker_shares(usage) if result.workers else ""      # inline: one, this process
+    if shares:
+        print(f"zmr: busy time per worker: {shares}", file=sys.stderr)
 
 
 #: Counters the summary of an inline run shows.

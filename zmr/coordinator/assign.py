@@ -142,6 +142,7 @@ def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
     if job.state == JobState.QUEUED:
         job.set_state(JobState.RUNNING, ev)
         job.started_s = ev.now
+        job.slot_time.start(ev.now, state.workers)
     worker.free_slots -= 1
     worker.given = [*worker.held(), (task, attempt)]
     if job.plan.resources:

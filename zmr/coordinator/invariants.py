@@ -79,7 +79,18 @@ def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
         found.append("SUCCEEDED with tasks that did not")
     for task in job.tasks():
         found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
-    return found
+    return found + _usage_problems(job, final)
+
+
+def _usage_problems(job: Job, final: bool) -> list[str]:
+    """Slots cannot be busier than they exist: an ended job's busy time fits in its slot
+    time (one journaled before usage was kept, without either, is not checked)."""
+    if not final and job.busy is not None:
+        return [f"{job.state.value} with busy time settled"]
+    if job.busy is None or job.slot_time.since is None or job.finished_s is None:
+        return []
+    busy, slot_s = sum(job.busy.values()), job.slot_time.at(job.finished_s)
+    return [f"busy {busy:.3f}s over {slot_s:.3f} slot-s"] if busy > slot_s + 1e-6 else []
 
 
 def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:

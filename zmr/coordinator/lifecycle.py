@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zmr.coordinator import records
+from zmr.coordinator import records, usage
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch, free_slots_said
 from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task
@@ -233,6 +233,7 @@ def finish_job(state: CoordinatorState, job: Job, new: JobState,
     for task in job.tasks():             # once per job: the walk is affordable
         if task.state in (TaskState.PENDING, TaskState.RUNNING):
             task.set_state(TaskState.KILLED, ev)
+    usage.settle(job, ev.now)
     if job.state == JobState.QUEUED and new == JobState.SUCCEEDED:
         job.set_state(JobState.RUNNING, ev)
     job.set_state(new, ev)

@@ -61,6 +61,7 @@ from zmr.coordinator.stimuli import (
     WorkerRegistered,
     WorkerUnreachable,
 )
+from zmr.coordinator.usage import recharging
 from zmr.core.ids import AttemptId
 
 
@@ -174,9 +175,10 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     AttemptFailed: lifecycle.attempt_failed,
     OutputSealed: lifecycle.output_sealed,
     TaskRequested: assign.task_requested,
-    WorkerRegistered: recovery.worker_registered,
-    WorkerExpired: recovery.worker_lost,
-    WorkerUnreachable: recovery.worker_lost,
+    # workers coming and going change the slots running jobs are charged for
+    WorkerRegistered: recharging(recovery.worker_registered),
+    WorkerExpired: recharging(recovery.worker_lost),
+    WorkerUnreachable: recharging(recovery.worker_lost),
     ProgressReported: recovery.progress_reported,
     Restored: pipelines.restored,
     Tick: recovery.tick,

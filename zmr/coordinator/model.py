@@ -24,6 +24,7 @@ from zmr.coordinator.states import (
     TaskState,
 )
 from zmr.coordinator.tally import MAP, REDUCE, TaskTally
+from zmr.coordinator.usage import SlotTime
 from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
 from zmr.core.specs import MapManifest, ReduceResult
@@ -169,6 +170,11 @@ class Job:
     error_kind: str = ""     # "input": failed on input it cannot read (clients exit 2)
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
+    # how busy it kept the slots (usage.py): slot time charged as workers come and go,
+    # busy seconds per worker once it ended, and splits cut again while it ran
+    slot_time: SlotTime = field(default_factory=SlotTime)
+    busy: dict[str, float] | None = None
+    rebalanced: int = 0
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 

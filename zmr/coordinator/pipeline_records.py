@@ -15,6 +15,7 @@ from zmr.coordinator.model import Job
 from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.records import describe_job, to_json
 from zmr.coordinator.states import FINAL_JOB_STATES, JobState
+from zmr.coordinator.usage import describe_steps_usage
 from zmr.core.errors import ZmrError
 from zmr.core.jsonable import from_json
 from zmr.core.jsonable import to_json as plain
@@ -75,7 +76,8 @@ def describe_pipeline(pipeline: PipelineJob, jobs: dict[str, Job], now: float,
             "inputs": pipeline.steps[0].plan.input_paths(),
             "params": dict(pipeline.steps[0].plan.params),
             "step": pipeline.current, "steps": pipeline.total,
-            "step_jobs": list(pipeline.step_jobs)}
+            "step_jobs": list(pipeline.step_jobs),
+            **describe_steps_usage(steps, now, brief)}
 
 
 def _state(pipeline: PipelineJob, steps: list[Job]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import AttemptState, JobState, TaskState
+from zmr.coordinator.usage import SlotTime, describe_usage
 from zmr.core.plan import JobPlan
 from zmr.core.specs import MapManifest, ReduceResult
 from zmr.job.counters import Counters
@@ -29,6 +30,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
         "submitted_s": job.submitted_s, "state": job.state.value,
         "started_s": job.started_s, "finished_s": job.finished_s, "error": job.error,
         "counters": job.counters.to_dict(), "worker_failures": dict(job.worker_failures),
+        "slot_time": job.slot_time.to_record(), "busy": job.busy,
+        "rebalanced": job.rebalanced,
     }
     if job.error_kind:
         record["error_kind"] = job.error_kind
@@ -61,7 +64,10 @@ def job_from_record(r: dict[str, Any], code: bytes) -> Job:
               JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
               error=r["error"], error_kind=r.get("error_kind", ""),
               counters=Counters(r["counters"]),
-              worker_failures=dict(r["worker_failures"]))
+              worker_failures=dict(r["worker_failures"]),
+              # absent from the journals of older coordinators: usage unknown ("-")
+              slot_time=SlotTime.from_record(r.get("slot_time")), busy=r.get("busy"),
+              rebalanced=int(r.get("rebalanced", 0)))
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
     job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
     return job
@@ -95,7 +101,7 @@ def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
         "counters": job.total_counters().to_dict(),
         "submitted_s": job.submitted_s, "started_s": job.started_s,
         "finished_s": job.finished_s, "inputs": job.plan.input_paths(),
-        "params": dict(job.plan.params),
+        "params": dict(job.plan.params), **describe_usage(job, now, brief),
     }
     if not brief:
         described["tasks"] = [_describe_task(t) for t in job.tasks()]

@@ -33,6 +33,14 @@ def prometheus_text(state: Snapshot) -> str:
             _task_samples(jobs))
     _family(lines, "zmr_job_elapsed_seconds", "gauge", "Seconds since the job was submitted.",
             ((({"job": j["job_id"]},), j["elapsed_s"]) for j in jobs))
+    _family(lines, "zmr_job_slot_utilisation", "gauge",
+            "Busy task time over slot time of a job (0..1), where known.",
+            ((({"job": j["job_id"]},), j["utilisation"]) for j in jobs
+             if j.get("utilisation") is not None))
+    _family(lines, "zmr_job_splits", "gauge", "Map tasks a job's plan cut.",
+            ((({"job": j["job_id"]},), j.get("splits", 0)) for j in jobs))
+    _family(lines, "zmr_job_rebalanced", "gauge", "Splits of a job cut again while it ran.",
+            ((({"job": j["job_id"]},), j.get("rebalanced", 0)) for j in jobs))
     _family(lines, "zmr_job_counter", "gauge",
             "A job's counters (Hadoop names; committed attempts only).",
             ((({"job": j["job_id"], "group": g, "name": n},), v)

@@ -36,6 +36,10 @@ const bar = (kind, done, total, fraction) =>
        fraction == null ? pct(done, total) : Math.round(fraction * 100)}%">
    </span></span> ${done}/${total}`;
 const secs = s => s == null ? "" : (s < 60 ? s.toFixed(1) + " s" : (s / 60).toFixed(1) + " min");
+// slot utilisation (busy task time / slot time); "-" while unknown
+const busy = j => j.utilisation == null ? "-" : Math.round(100 * j.utilisation) + "%";
+const busyTitle = j => j.utilisation == null ? "" : `${secs(j.busy_s)} busy of ${
+  secs(j.slot_s)} slot time` + (j.slots == null ? "" : `, ${j.slots} slots on average`);
 const open = new Set();   // expanded tracebacks survive the next refresh
 
 async function getJSON(url) {
@@ -61,11 +65,15 @@ function jobsView(data) {
     <td class="state-${esc(j.state)}">${esc(j.state)}</td>
     <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}</td>
     <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
-    <td>${secs(j.elapsed_s)}</td><td>${esc(j.output)}</td></tr>`).join("");
+    <td>${secs(j.elapsed_s)}</td>
+    <td data-testid="utilisation" title="${esc(busyTitle(j))}">${busy(j)}</td>
+    <td>${j.splits ?? "-"}</td><td>${j.rebalanced ?? "-"}</td>
+    <td>${esc(j.output)}</td></tr>`).join("");
   return `<h2>Jobs</h2>${warnings(data.jobs)}
     <table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
-    <th>Reduce</th><th>Elapsed</th><th>Output</th></tr>${rows ||
-    '<tr><td colspan="7" class="muted">no jobs yet</td></tr>'}</table>`;
+    <th>Reduce</th><th>Elapsed</th><th>Slots busy</th><th>Splits</th><th>Rebalanced</th>
+    <th>Output</th></tr>${rows ||
+    '<tr><td colspan="10" class="muted">no jobs yet</td></tr>'}</table>`;
 }
 
 function attemptsOf(job) {
@@ -128,6 +136,16 @@ function counterRows(job) {
   return rows.join("") || '<tr><td colspan="3" class="muted">none yet</td></tr>';
 }
 
+function usageView(job) {
+  const shares = Object.entries(job.worker_busy_s || {}), total =
+    shares.reduce((sum, [, s]) => sum + s, 0);
+  const perWorker = total > 0 ? " &nbsp; busy time per worker: " + shares.map(([w, s]) =>
+    `${esc(w)} ${Math.round(100 * s / total)}%`).join(", ") : "";
+  return `<section data-testid="usage">slots busy <b>${busy(job)}</b>
+    <span class="muted">${esc(busyTitle(job))}</span> &nbsp; splits ${job.splits ?? "-"}
+    &nbsp; rebalanced ${job.rebalanced ?? "-"}${perWorker}</section>`;
+}
+
 function jobView(job) {
   return `<h2>${esc(job.job_id)} <span class="muted">${jobName(job)}</span>
     <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
@@ -135,6 +153,7 @@ function jobView(job) {
       Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;
       elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code>
       ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}${warnings([job])}</section>
+    ${usageView(job)}
     <section><h3>Tasks over time</h3>${timeline(job)}</section>
     <section><h3>Tasks</h3><table><tr><th>Task</th><th>State</th><th>Attempts</th>
       <th>Error</th></tr>${taskRows(job)}</table></section>

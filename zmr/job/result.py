@@ -21,6 +21,11 @@ class JobResult:
     """A finished job: where its output is, its task counts, how long it took and its
     counters (``result.counters["zmr"]["MAP_INPUT_RECORDS"]``, user counters by group).
 
+    How busy it kept the slots: ``utilisation`` (busy task time / slot time, 0..1; None
+    if unknown), ``splits`` (map tasks its plan cut), ``rebalanced`` (splits cut again
+    while it ran), ``busy_s``, ``slot_s``, ``slots`` (on average over its wall time) and
+    busy seconds per worker (``worker_busy_s``); see "Slot utilisation" in the docs.
+
     ``read_pairs()``, ``read_arrow()``, ``read_pandas()`` and ``read_polars()`` read the
     output back, whatever format wrote it (text, jsonl, csv, parquet)."""
 
@@ -33,6 +38,21 @@ class JobResult:
     job_id: str = "inline"      # the cluster's id for it
     workers: int = 0            # worker processes it ran on (0: in this process)
     num_steps: int = 1
+    utilisation: float | None = None
+    splits: int = 0
+    rebalanced: int = 0
+    busy_s: float | None = None
+    slot_s: float | None = None
+    slots: float | None = None
+    worker_busy_s: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_status(cls, status: dict[str, Any], job_id: str, workers: int,
+                    elapsed_s: float) -> JobResult:
+        """The result of a job a cluster ran, from its final status reply."""
+        return cls(status["output"], status["maps_total"], status["reduces_total"], elapsed_s,
+                   status["counters"], [], job_id, workers, int(status.get("steps", 1)),
+                   **usage_of(status))
 
     def counter(self, group: str, name: str, default: int = 0) -> int:
         """One counter's value, ``default`` if no task incremented it."""
@@ -56,6 +76,16 @@ class JobResult:
         """The output as a polars DataFrame (needs polars: ``pip install 'zmr[dataframes]'``)."""
         polars = _require("polars", "read_polars")
         return polars.from_arrow(self.read_arrow())
+
+
+#: The usage keys of a status reply that a JobResult keeps (a coordinator older than
+#: them answers without: "unknown").
+USAGE_KEYS = ("utilisation", "splits", "rebalanced", "busy_s", "slot_s", "slots",
+              "worker_busy_s")
+
+
+def usage_of(status: dict[str, Any]) -> dict[str, Any]:
+    return {key: status[key] for key in USAGE_KEYS if status.get(key) is not None}
 
 
 def _require(module: str, method: str) -> Any:

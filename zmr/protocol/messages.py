@@ -262,7 +262,9 @@ class StatusRequest(Message):
 
 @dataclass(frozen=True, slots=True)
 class StatusReply(Message):
-    """C->K: job descriptions (dicts with id, name, state, progress, counters, error).
+    """C->K: job descriptions (dicts with id, name, state, progress, counters, error, and
+    usage: ``splits``, ``rebalanced``, ``busy_s``, ``slot_s``, ``slots``, ``utilisation``,
+    per worker ``worker_busy_s``; see ``coordinator/usage.py``).
     ``coordinator_pid``: the answering process, so a runner can tell the coordinator it
     started from another one listening on the same port."""
 

@@ -51,9 +51,8 @@ class EmbeddedRunner:
             except BaseException:
                 handle.cancel_quietly()
                 raise
-        return JobResult(status["output"], status["maps_total"], status["reduces_total"],
-                         time.monotonic() - started, status["counters"], [], handle.job_id,
-                         self.workers, int(status.get("steps", 1)))
+        return JobResult.from_status(status, handle.job_id, self.workers,
+                                     time.monotonic() - started)
 
 
 def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions

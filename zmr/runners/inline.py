@@ -57,29 +57,46 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")
     try:
+        first_task = time.monotonic()
         with working_directory(plan.files):
-            _run_tasks(spec, plan, work_dir, counters)
+            busy_s = _run_tasks(spec, plan, work_dir, counters)
         commit.mark_success(plan.output)
+        wall_s = time.monotonic() - first_task
     except BaseException:
         commit.abort_output(plan.output)
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return JobResult(plan.output, plan.num_maps, plan.num_reducers,
-                     time.monotonic() - started, counters.to_dict())
+                     time.monotonic() - started, counters.to_dict(),
+                     **_usage(busy_s, wall_s, plan.num_maps))
 
 
-def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) -> None:
-    manifests = []
+def _usage(busy_s: float, wall_s: float, splits: int) -> dict[str, Any]:
+    """One slot (this process), busy while a task ran, from the first task to the end."""
+    return {"utilisation": round(min(1.0, busy_s / wall_s), 4) if wall_s > 0 else None,
+            "splits": splits, "busy_s": round(busy_s, 3), "slot_s": round(wall_s, 3),
+            "slots": 1,
+            "worker_busy_s": {INLINE_JOB_ID: round(busy_s, 3)}}
+
+
+def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) -> float:
+    """Every task of ``plan``, one after the other; the seconds they ran for."""
+    manifests, busy_s = [], 0.0
     for i in range(plan.num_maps):
+        begun = time.monotonic()
         manifests.append(run_map_task(plan.map_spec(INLINE_JOB_ID, i, 1, work_dir), spec))
+        busy_s += time.monotonic() - begun
         counters.merge(manifests[-1].counters)
     _check_skipped(plan.skip_bad_records, counters)
     for r in range(plan.num_reducers):
         segments = [m.segment(r) for m in manifests]
+        begun = time.monotonic()
         result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, r, 1, segments, work_dir),
                                  spec)
+        busy_s += time.monotonic() - begun
         counters.merge(result.counters)
+    return busy_s
 
 
 def _run_steps(run: PipelineRun, started: float) -> JobResult:
@@ -96,8 +113,11 @@ def _run_steps(run: PipelineRun, started: float) -> JobResult:
     counters = Counters()
     for result in steps:
         counters.merge(result.counters)
+    busy_s = sum(step.busy_s or 0.0 for step in steps)
     return JobResult(run.output, steps[-1].num_maps, steps[-1].num_reducers,
-                     time.monotonic() - started, counters.to_dict(), steps)
+                     time.monotonic() - started, counters.to_dict(), steps,
+                     **_usage(busy_s, sum(step.slot_s or 0.0 for step in steps),
+                              sum(step.splits for step in steps)))
 
 
 def _check_skipped(limit: int, counters: Counters) -> None:

@@ -98,6 +98,9 @@ def test_steps_run_in_turn_and_the_pipeline_succeeds(state):
     assert (listed["job_id"], listed["state"], listed["step"], listed["steps"]) == (
         "job-0001", "SUCCEEDED", 2, 2)
     assert listed["counters"]["zmr"]["MAP_INPUT_RECORDS"] == 15     # 2 maps + 1 map
+    # usage: every step's splits, busy and slot time added up
+    assert (listed["splits"], listed["rebalanced"]) == (3, 0)
+    assert 0 < listed["busy_s"] <= listed["slot_s"] and 0 < listed["utilisation"] <= 1
     assert views.next_job_id(state) == "job-0002"
 
 
