@@ -107,7 +107,7 @@ def alternate(modes: dict[str, Callable[[str], Command]], scratch: str,
 def summary_figures(stderr: str) -> dict[str, float]:
     """What the run's summary says of its slots: utilisation (a share), maps, reduces."""
     found: dict[str, float] = {}
-    if m := re.search(r"slot utili[sz]ation (\d+(?:\.\d+)?)%", stderr):
+    if m := re.search(r"slots (\d+(?:\.\d+)?)% busy", stderr):
         found["utilisation"] = float(m.group(1)) / 100
     if m := re.search(r"(\d+) map tasks?", stderr):
         found["maps"] = int(m.group(1))
