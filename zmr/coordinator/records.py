@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from zmr.coordinator.commands import JobChange
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
-from zmr.coordinator.states import AttemptState, JobState, TaskState
+from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
 from zmr.core.plan import JobPlan
 from zmr.core.specs import MapManifest, ReduceResult
 from zmr.job.counters import Counters
@@ -32,6 +33,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
     }
     if job.error_kind:
         record["error_kind"] = job.error_kind
+    if job.reduce_ranges:
+        record["reduce_ranges"] = [list(r) for r in job.reduce_ranges]
     if with_tasks:
         record["tasks"] = [task_record(t) for t in job.tasks()]
     if with_plan:
@@ -61,10 +64,28 @@ def job_from_record(r: dict[str, Any], code: bytes) -> Job:
               JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
               error=r["error"], error_kind=r.get("error_kind", ""),
               counters=Counters(r["counters"]),
-              worker_failures=dict(r["worker_failures"]))
+              worker_failures=dict(r["worker_failures"]),
+              reduce_ranges=[(int(a), int(b)) for a, b in r.get("reduce_ranges", [])])
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
-    job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
+    reduces = [t for t in tasks if t.kind == REDUCE]
+    if job.reduce_ranges:
+        # coalesced: the rows of the reduce tasks made before (one per partition) beyond
+        # the coalesced ones are left in the journal, and mean nothing now
+        reduces = reduces[:len(job.reduce_ranges)]
+    job.set_tasks([t for t in tasks if t.kind == MAP], reduces)
     return job
+
+
+def job_change(job: Job, every_task: bool = False) -> JobChange:
+    """What the journal must write of ``job``: its header and the tasks changed since
+    the last time (``every_task``, or a job without a tally: all of them, and those
+    changed stay marked for the next checkpoint)."""
+    tasks = job.tally.take_dirty() if job.tally is not None and not every_task else \
+        job.tasks()
+    return JobChange(job.job_id, job.name, job.state.value, job.state in FINAL_JOB_STATES,
+                     header_json(job),
+                     tuple((t.kind, t.index, to_json(task_record(t))) for t in tasks),
+                     job.plan, job.code)
 
 
 def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
