@@ -297,7 +297,7 @@ class JobHandle:
         return JobResult(status["output"], status["maps_total"], status["reduces_total"],
                          float(status.get("elapsed_s", 0.0)), status["counters"], [],
                          self.job_id, len(self.client.workers()),
-                         int(status.get("steps", 1)))
+                         int(status.get("steps", 1)), int(status.get("partitions", 0)))
 
     def logs(self, task: str = "") -> list[dict[str, Any]]:
         return self.client.logs(self.job_id, task)

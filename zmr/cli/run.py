@@ -47,6 +47,7 @@ def _print_summary(result: JobResult) -> None:
         not result.steps else ""
     print(f"zmr: {result.job_id} done in {result.elapsed_s:.2f}s{where}{steps or ':'} "
           f"{result.num_maps} map tasks, {result.num_reducers} reduce tasks"
+          f"{_coalesced(result)}"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
     if skipped and result.workers:
@@ -54,6 +55,13 @@ def _print_summary(result: JobResult) -> None:
     for name in SUMMARY_COUNTERS if not result.workers else ():
         if name in c:
             print(f"  {name:24s} {c[name]:>14,}", file=sys.stderr)
+
+
+def _coalesced(result: JobResult) -> str:
+    """What the summary adds when fewer reduce tasks read more partitions."""
+    if result.partitions > result.num_reducers:
+        return f" ({result.partitions} partitions coalesced)"
+    return ""
 
 
 #: Counters the summary of an inline run shows.

@@ -33,6 +33,7 @@ class JobResult:
     job_id: str = "inline"      # the cluster's id for it
     workers: int = 0            # worker processes it ran on (0: in this process)
     num_steps: int = 1
+    partitions: int = 0         # reduce partitions, when coalesced into fewer reduce tasks
 
     def counter(self, group: str, name: str, default: int = 0) -> int:
         """One counter's value, ``default`` if no task incremented it."""

@@ -53,7 +53,8 @@ class EmbeddedRunner:
                 raise
         return JobResult(status["output"], status["maps_total"], status["reduces_total"],
                          time.monotonic() - started, status["counters"], [], handle.job_id,
-                         self.workers, int(status.get("steps", 1)))
+                         self.workers, int(status.get("steps", 1)),
+                         int(status.get("partitions", 0)))
 
 
 def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions

@@ -69,8 +69,8 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    return JobResult(plan.output, plan.num_maps, reduces,
-                     time.monotonic() - started, counters.to_dict())
+    return JobResult(plan.output, plan.num_maps, reduces, time.monotonic() - started,
+                     counters.to_dict(), partitions=plan.num_reducers)
 
 
 def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) -> int:
