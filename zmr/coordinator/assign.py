@@ -76,7 +76,7 @@ def coalesce_due(state: CoordinatorState) -> list[Command]:
                        if isinstance(m.result, MapManifest)]
             sizes = coalescing.partition_sizes(outputs, job.plan.num_reducers)
             slots = sum(w.slots for w in state.workers.values())
-            job.coalesce_reduces(coalescing.coalesce(sizes, slots))
+            job.coalesce_reduces(coalescing.coalesce(sizes, slots, maps=len(job.maps)))
             commands.append(Persist((records.job_change(job, every_task=True),)))
     return commands
 

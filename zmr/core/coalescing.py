@@ -15,7 +15,9 @@ every slot (each task holds at most the target, except a partition bigger than i
 so there are at least total / target tasks: about one per slot, or more, whenever the
 partitions allow); the floor
 keeps a tiny job from paying a task's start, fetch and commit for a few kilobytes.
-Empty partitions join their neighbour: they cost no task. Pure: sizes in, ranges out.
+Empty partitions join their neighbour: they cost no task. A task also spans no more
+partitions than keep its list of segments (maps x partitions) under ``MAX_SEGMENTS``.
+Pure: sizes in, ranges out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from collections.abc import Sequence
 ADVISORY_BYTES = 64 << 20
 #: Below this, a task is not worth its own start, fetch and commit (Spark's minimum).
 MIN_BYTES = 1 << 20
+#: The most map output segments (one per map and partition) a coalesced reduce task reads:
+#: its assignment lists them all (~250 bytes each on the wire, whose payloads stop at
+#: 16 MB), and a job of thousands of maps with tiny outputs would otherwise list millions.
+MAX_SEGMENTS = 20_000
 
 
 def target_bytes(total: int, slots: int, advisory: int = ADVISORY_BYTES,
@@ -37,16 +43,18 @@ def target_bytes(total: int, slots: int, advisory: int = ADVISORY_BYTES,
 
 
 def coalesce(sizes: Sequence[int], slots: int, advisory: int = ADVISORY_BYTES,
-             minimum: int = MIN_BYTES) -> list[tuple[int, int]]:
-    """The reduce tasks for partitions of ``sizes`` bytes (in partition order): ranges
-    ``(first, last)`` of adjacent partitions, covering every partition once, in order;
-    a partition starts a new range only if it has data and would take the current one
-    over the target. At least one range, so a job always writes a part file."""
+             minimum: int = MIN_BYTES, maps: int = 1) -> list[tuple[int, int]]:
+    """The reduce tasks for partitions of ``sizes`` bytes (in partition order) of ``maps``
+    map outputs: ranges ``(first, last)`` of adjacent partitions, covering every partition
+    once, in order; a partition starts a new range if it has data and would take the
+    current one over the target, or if the range already spans as many partitions as
+    ``MAX_SEGMENTS`` allows. At least one range, so a job always writes a part file."""
     target = target_bytes(sum(sizes), slots, advisory, minimum)
+    widest = max(1, MAX_SEGMENTS // max(1, maps))
     ranges: list[tuple[int, int]] = []
     first, held = 0, 0
     for index, size in enumerate(sizes):
-        if size and held and held + size > target:
+        if index - first >= widest or size and held and held + size > target:
             ranges.append((first, index))
             first, held = index, 0
         held += size

@@ -98,7 +98,7 @@ def reduce_ranges(plan: JobPlan, manifests: list[MapManifest]) -> list[tuple[int
         return [(r, r + 1) for r in range(plan.num_reducers)]
     sizes = coalescing.partition_sizes([[e.length for e in m.partitions] for m in manifests],
                                        plan.num_reducers)
-    return coalescing.coalesce(sizes, slots=INLINE_SLOTS)
+    return coalescing.coalesce(sizes, slots=INLINE_SLOTS, maps=len(manifests))
 
 
 def _run_steps(run: PipelineRun, started: float) -> JobResult:

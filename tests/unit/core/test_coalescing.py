@@ -7,7 +7,14 @@ import random
 
 import pytest
 
-from zmr.core.coalescing import ADVISORY_BYTES, MIN_BYTES, coalesce, partition_sizes, target_bytes
+from zmr.core.coalescing import (
+    ADVISORY_BYTES,
+    MAX_SEGMENTS,
+    MIN_BYTES,
+    coalesce,
+    partition_sizes,
+    target_bytes,
+)
 
 MB = 1 << 20
 
@@ -59,6 +66,13 @@ def test_ranges_always_cover_every_partition_once_in_order(seed):
             sum(1 for s in sizes[first:last] if s) == 1, (sizes, ranges)
     if max(sizes) <= target:      # then no task holds more than the target: enough tasks
         assert len(ranges) >= -(-sum(sizes) // target)
+
+
+def test_a_task_of_many_maps_spans_few_enough_partitions_to_list_its_segments():
+    maps = MAX_SEGMENTS // 3                  # tiny outputs, but 3 partitions' segments fill a task
+    ranges = coalesce([10] * 10, slots=1, maps=maps)
+    assert ranges == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    assert coalesce([10] * 4, slots=1, maps=2 * MAX_SEGMENTS) == [(0, 1), (1, 2), (2, 3), (3, 4)]
 
 
 def test_partition_sizes_sum_every_map_output():
