@@ -79,7 +79,19 @@ def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
         found.append("SUCCEEDED with tasks that did not")
     for task in job.tasks():
         found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
-    return found
+    return found + _range_problems(job)
+
+
+def _range_problems(job: Job) -> list[str]:
+    """Coalesced reduce tasks read every partition once, in order, one range each."""
+    if not job.reduce_ranges:
+        return []
+    covered = [r for first, last in job.reduce_ranges for r in range(first, last)]
+    if covered != list(range(job.plan.num_reducers)) or \
+            len(job.reduces) != len(job.reduce_ranges):
+        return [f"reduce ranges {job.reduce_ranges} for {len(job.reduces)} reduce tasks "
+                f"of {job.plan.num_reducers} partitions"]
+    return []
 
 
 def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:

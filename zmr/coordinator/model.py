@@ -216,10 +216,10 @@ class Job:
         return range(reduce_index, reduce_index + 1)
 
     def coalesce_due(self) -> bool:
-        """Its reduce partitions may be coalesced and every map has now run: the sizes
-        of its map outputs are known, and no reduce has started."""
-        return (self.plan.coalesce and not self.reduce_ranges and bool(self.maps)
-                and self.done(MAP) == len(self.maps))
+        """Its reduce partitions may be coalesced (more than one) and every map has now
+        run: the sizes of its map outputs are known, and no reduce has started."""
+        return (self.plan.coalesce and self.plan.num_reducers > 1 and not self.reduce_ranges
+                and bool(self.maps) and self.done(MAP) == len(self.maps))
 
     def coalesce_reduces(self, ranges: list[tuple[int, int]]) -> None:
         """From now on reduce task i reads partitions ``ranges[i]``: the reduce tasks are

@@ -147,3 +147,10 @@ def test_a_restarted_coordinator_resumes_with_the_same_reduce_tasks(tmp_path):
     (spec,) = reduce_specs(cmds)
     assert spec.partition == 1 and {g.partition for g in spec.segments} == {4, 5, 6, 7}
     assert assigned(cmds) == [("w2", "reduce", 1, 2)]
+
+
+def test_a_single_partition_has_nothing_to_coalesce_and_is_left_as_it_is():
+    s, job_id = started(partitions=1)
+    cmds = run_maps(s, job_id, [[10], [10]])
+    assert s.jobs[job_id].reduce_ranges == [] and not any(isinstance(c, Persist) for c in cmds)
+    assert [spec.partition for spec in reduce_specs(cmds)] == [0]
