@@ -11,12 +11,11 @@ The rule (:func:`coalesce`), with Spark's defaults for parallelism first: the ta
 of a task is the job's map output divided by the slots that run it, at most
 ``ADVISORY_BYTES`` (64 MB, Spark's ``advisoryPartitionSizeInBytes``), at least
 ``MIN_BYTES`` (1 MB, Spark's ``minPartitionSize``). Dividing by the slots keeps a big job on
-every slot (each task holds at most the target, except a partition bigger than it alone,
-so there are at least total / target tasks: about one per slot, or more, whenever the
-partitions allow); the floor
-keeps a tiny job from paying a task's start, fetch and commit for a few kilobytes.
-Empty partitions join their neighbour: they cost no task. A task also spans no more
-partitions than keep its list of segments (maps x partitions) under ``MAX_SEGMENTS``.
+every slot: each task holds at most the target (or one partition bigger than it), so there
+are at least total / target tasks, about one per slot or more, whenever the partitions
+allow. The floor keeps a tiny job from paying a task's start, fetch and commit for a few
+kilobytes. Empty partitions join their neighbour: they cost no task. A task also spans no
+more partitions than keep its list of segments (maps x partitions) under ``MAX_SEGMENTS``.
 Pure: sizes in, ranges out.
 """
 
@@ -38,7 +37,7 @@ def target_bytes(total: int, slots: int, advisory: int = ADVISORY_BYTES,
                  minimum: int = MIN_BYTES) -> int:
     """How many bytes of map output one reduce task should read: an equal share per slot,
     capped at ``advisory`` and never below ``minimum``."""
-    share = -(-total // max(1, slots))          # ceiling: never more tasks than slots
+    share = -(-total // max(1, slots))          # rounded up: the shares cover the total
     return max(minimum, min(advisory, share))
 
 
@@ -48,7 +47,10 @@ def coalesce(sizes: Sequence[int], slots: int, advisory: int = ADVISORY_BYTES,
     map outputs: ranges ``(first, last)`` of adjacent partitions, covering every partition
     once, in order; a partition starts a new range if it has data and would take the
     current one over the target, or if the range already spans as many partitions as
-    ``MAX_SEGMENTS`` allows. At least one range, so a job always writes a part file."""
+    ``MAX_SEGMENTS`` allows. At least one range when there are partitions, so a job always
+    writes a part file."""
+    if not sizes:
+        return []
     target = target_bytes(sum(sizes), slots, advisory, minimum)
     widest = max(1, MAX_SEGMENTS // max(1, maps))
     ranges: list[tuple[int, int]] = []
