@@ -17,6 +17,7 @@ from zmr.core.specs import MapManifest, PartitionIndexEntry
 from zmr.protocol.messages import AssignTask, TaskFailed
 
 MB = 1 << 20
+PARTITIONS = 8
 
 
 def output(index, sizes, attempt=1):
@@ -154,3 +155,18 @@ def test_a_single_partition_has_nothing_to_coalesce_and_is_left_as_it_is():
     cmds = run_maps(s, job_id, [[10], [10]])
     assert s.jobs[job_id].reduce_ranges == [] and not any(isinstance(c, Persist) for c in cmds)
     assert [spec.partition for spec in reduce_specs(cmds)] == [0]
+
+
+def test_a_slow_coalesced_reduce_gets_a_backup_reading_the_same_range():
+    s = CoordinatorState(slow_factor=1.5, min_runtime_s=1.0)
+    job_id, _ = submit(s, plan(maps=2, reducers=PARTITIONS, coalesce=True))
+    register(s, "w1", slots=2)
+    run_maps(s, job_id, [[4 * MB] * PARTITIONS] * 2)            # reduces start at 2.0
+    s.handle(AttemptSucceeded(4.0, done("w1", "reduce", 0, 1, job_id=job_id)))
+    assert assigned(register(s, "w2", now=4.5)) == []           # reduce 1: only 2.5 s
+    cmds = s.handle(Tick(6.0))                                  # 4 s > 1.5 x median 2 s
+    assert assigned(cmds) == [("w2", "reduce", 1, 2)]
+    (spec,) = reduce_specs(cmds)
+    assert {g.partition for g in spec.segments} == {4, 5, 6, 7}
+    cmds = s.handle(AttemptSucceeded(7.0, done("w2", "reduce", 1, 2, job_id=job_id)))
+    assert SealOutput(job_id, "/out") in cmds
