@@ -4,6 +4,7 @@ The quick variants run in CI; ``pytest -m chaos`` runs the long ones (see README
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -11,8 +12,11 @@ import pytest
 
 from tests.chaos.driver import Chaos, Respawner, expected_word_counts
 from tests.helpers import EXAMPLES, JOBS, PATIENT_S, output_bytes, write_lines
+from zmr.job.loader import load_job
+from zmr.job.planning import plan_job
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
+from zmr.settings.job import JobOptions
 
 FAST = dict(heartbeat_interval_s=0.5, liveness=4, give_up_after_s=0.0,
             max_attempts=8, speculative_min_runtime_s=1.0)
@@ -67,10 +71,16 @@ def test_crash_job_long(tmp_path):
     assert run_crash_job(tmp_path, workers=4, files=12, max_sleep_s=10.0, timeout_s=900) > 0
 
 
-def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float) -> dict:
+def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float,
+              coalesced: bool = False) -> dict:
+    """Word count jobs, one after another, while workers are killed and frozen; each
+    output equals the inline one. ``coalesced``: planned as a job that does not set
+    NUM_REDUCERS (8 partitions, coalesced into fewer reduce tasks when every map has run),
+    compared with an inline run of one reducer (the one task its tiny output makes)."""
     inputs = write_lines(tmp_path / "in", files=8, lines_per_file=400)
     wordcount = os.path.join(EXAMPLES, "wordcount.py")
-    run_inline(wordcount, [inputs], str(tmp_path / "oracle"), reducers=3, split_size="2KB")
+    run_inline(wordcount, [inputs], str(tmp_path / "oracle"), split_size="2KB",
+               reducers=1 if coalesced else 3)
     with LocalCluster(workers=4, base_dir=str(tmp_path / "c"), **FAST) as cluster:
         respawner, chaos = Respawner(cluster, 4), Chaos(cluster, period_s, seed)
         respawner.start()
@@ -79,9 +89,11 @@ def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float)
             for n in range(jobs):
                 started = time.monotonic()
                 out = str(tmp_path / f"out{n}")
-                job = cluster.client.submit(wordcount, [inputs], out, reducers=3,
-                                            split_size="2KB")
-                job.wait(timeout_s=timeout_s)
+                job = (_submit_coalesced(cluster.client, wordcount, inputs, out) if coalesced
+                       else cluster.client.submit(wordcount, [inputs], out, reducers=3,
+                                                  split_size="2KB"))
+                status = job.wait(timeout_s=timeout_s)
+                assert not coalesced or status["reduces_total"] < status["partitions"]
                 assert time.monotonic() - started < timeout_s
                 assert output_bytes(out) == output_bytes(str(tmp_path / "oracle"))
         finally:
@@ -92,8 +104,18 @@ def run_chaos(tmp_path, seed: int, jobs: int, period_s: float, timeout_s: float)
     return dict(chaos.events)
 
 
+def _submit_coalesced(client, job_path: str, inputs: str, out: str):
+    spec = load_job(job_path)
+    plan = plan_job(spec, [inputs], out, JobOptions(reducers=8, split_size="2KB"))
+    return client.submit_plan(spec, dataclasses.replace(plan, coalesce=True))
+
+
 def test_chaos_quick(tmp_path):
     run_chaos(tmp_path, seed=1, jobs=2, period_s=1.5, timeout_s=PATIENT_S)
+
+
+def test_chaos_quick_with_coalesced_reduces(tmp_path):
+    run_chaos(tmp_path, seed=2, jobs=2, period_s=1.5, timeout_s=PATIENT_S, coalesced=True)
 
 
 @pytest.mark.chaos

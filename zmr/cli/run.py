@@ -49,6 +49,7 @@ def _print_summary(result: JobResult) -> None:
         not result.steps else ""
     print(f"zmr: {result.job_id} done in {result.elapsed_s:.2f}s{where}{steps or ':'} "
           f"{result.num_maps} map tasks, {result.num_reducers} reduce tasks"
+          f"{_coalesced(result)}"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
     _print_usage(result)
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
@@ -65,6 +66,13 @@ def _print_usage(result: JobResult) -> None:
     shares = worker_shares(usage) if result.workers else ""      # inline: one, this process
     if shares:
         print(f"zmr: busy time per worker: {shares}", file=sys.stderr)
+
+
+def _coalesced(result: JobResult) -> str:
+    """What the summary adds when fewer reduce tasks read more partitions."""
+    if result.partitions > result.num_reducers:
+        return f" ({result.partitions} partitions coalesced)"
+    return ""
 
 
 #: Counters the summary of an inline run shows.

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zmr.coordinator import policy
-from zmr.coordinator.commands import Command, Send
+from zmr.coordinator import policy, records
+from zmr.coordinator.commands import Command, Persist, Send
 from zmr.coordinator.model import MAP, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import AttemptState, JobState, TaskState
+from zmr.core import coalescing
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceTaskSpec
 from zmr.protocol.messages import AssignTask, KillTask
 
@@ -53,11 +54,31 @@ def dispatch(state: CoordinatorState, ev: Stimulus) -> list[Command]:
     if not asking:
         return []                        # the common case: every slot is busy
     turn = _Turn(state, ev)
+    turn.commands += coalesce_due(state)
     for worker in sorted(asking, key=lambda w: -w.free_slots):
         turn.fill_idle(worker)
     for worker in asking:
         turn.prefetch(worker)
     return turn.commands
+
+
+def coalesce_due(state: CoordinatorState) -> list[Command]:
+    """Jobs whose every map has now run and whose reduce partitions may be coalesced get
+    their reduce tasks (``zmr.core.coalescing``), sized by the map outputs and the slots
+    registered now; before any reduce is handed out (so here, where they are), and
+    journaled at once (``Persist`` is carried out before the assignments after it): a
+    coordinator restarted mid-reduce must find the same reduce tasks, whose part files
+    may already be committed."""
+    commands: list[Command] = []
+    for job in state.live_jobs():
+        if job.coalesce_due():
+            outputs = [[e.length for e in m.result.partitions] for m in job.maps
+                       if isinstance(m.result, MapManifest)]
+            sizes = coalescing.partition_sizes(outputs, job.plan.num_reducers)
+            slots = sum(w.slots for w in state.workers.values())
+            job.coalesce_reduces(coalescing.coalesce(sizes, slots, maps=len(job.maps)))
+            commands.append(Persist((records.job_change(job, every_task=True),)))
+    return commands
 
 
 class _Turn:
@@ -174,12 +195,16 @@ def task_spec(job: Job, task: Task, number: int, workers: dict[str, WorkerInfo],
     manifests the maps reported, as they are kept)."""
     if task.kind == MAP:
         return job.plan.map_spec(job.job_id, task.index, number, "", incarnation)
+    partitions = job.partitions_of(task.index)
     segments = []
     for m in job.maps:
         holder = workers.get(m.output_worker)
         manifest = m.result
         assert isinstance(manifest, MapManifest), "a reduce runs once every map succeeded"
-        segments.append(manifest.segment(task.index, holder.shuffle_endpoint,
-                                         holder.shuffle_key) if holder
-                        else manifest.segment(task.index))
+        for r in partitions:
+            if len(partitions) > 1 and not manifest.partitions[r].length:
+                continue                 # coalesced: its empty partitions need no fetch
+            segments.append(manifest.segment(r, holder.shuffle_endpoint,
+                                             holder.shuffle_key) if holder
+                            else manifest.segment(r))
     return job.plan.reduce_spec(job.job_id, task.index, number, segments, "")

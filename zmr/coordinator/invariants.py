@@ -79,7 +79,7 @@ def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
         found.append("SUCCEEDED with tasks that did not")
     for task in job.tasks():
         found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
-    return found + _usage_problems(job, final)
+    return found + _usage_problems(job, final) + _range_problems(job)
 
 
 def _usage_problems(job: Job, final: bool) -> list[str]:
@@ -91,6 +91,18 @@ def _usage_problems(job: Job, final: bool) -> list[str]:
         return []
     busy, slot_s = sum(job.busy.values()), job.slot_time.at(job.finished_s)
     return [f"busy {busy:.3f}s over {slot_s:.3f} slot-s"] if busy > slot_s + 1e-6 else []
+
+
+def _range_problems(job: Job) -> list[str]:
+    """Coalesced reduce tasks read every partition once, in order, one range each."""
+    if not job.reduce_ranges:
+        return []
+    covered = [r for first, last in job.reduce_ranges for r in range(first, last)]
+    if covered != list(range(job.plan.num_reducers)) or \
+            len(job.reduces) != len(job.reduce_ranges):
+        return [f"reduce ranges {job.reduce_ranges} for {len(job.reduces)} reduce tasks "
+                f"of {job.plan.num_reducers} partitions"]
+    return []
 
 
 def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:

@@ -65,7 +65,7 @@ def attempt_succeeded(state: CoordinatorState, ev: AttemptSucceeded) -> list[Com
     if found is None:
         return dispatch(state, ev)       # stale (late, duplicate, fenced off)
     job, task, attempt = found
-    problem = result_problem(task.index, len(job.reduces), msg.result,
+    problem = result_problem(task.index, job.plan.num_reducers, msg.result,
                              expected_identity(state.incarnation, job, task))
     if problem:
         return _failed(state, TaskFailed(msg.worker_id, msg.attempt, problem, ""), found, ev)

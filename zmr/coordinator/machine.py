@@ -38,7 +38,7 @@ from zmr.coordinator import (
     records,
     recovery,
 )
-from zmr.coordinator.commands import Command, JobChange, Persist, PipelineChange
+from zmr.coordinator.commands import Command, Persist, PipelineChange
 from zmr.coordinator.model import Attempt, Job, Task, WorkerInfo, readable
 from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.states import FINAL_JOB_STATES, StoryEntry
@@ -147,21 +147,13 @@ def checkpoint(state: CoordinatorState, ev: Checkpoint) -> list[Command]:
     changed = [p for p in state.pipelines.values() if p.dirty]
     for pipeline in changed:
         pipeline.dirty = False
-    return [Persist(tuple(_change(job) for job in jobs),
+    return [Persist(tuple(records.job_change(job) for job in jobs),
                     tuple(_pipeline_change(p) for p in changed))]
 
 
 def _pipeline_change(pipeline: PipelineJob) -> PipelineChange:
     return PipelineChange(pipeline.job_id, pipeline_records.record_json(pipeline),
                           pipeline.final, pipeline.steps, pipeline.codes)
-
-
-def _change(job: Job) -> JobChange:
-    tasks = job.tally.take_dirty() if job.tally is not None else job.tasks()
-    return JobChange(job.job_id, job.name, job.state.value, job.state in FINAL_JOB_STATES,
-                     records.header_json(job),
-                     tuple((t.kind, t.index, records.to_json(records.task_record(t)))
-                           for t in tasks), job.plan, job.code)
 
 
 Handler = Callable[[CoordinatorState, Any], list[Command]]

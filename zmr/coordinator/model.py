@@ -175,6 +175,9 @@ class Job:
     slot_time: SlotTime = field(default_factory=SlotTime)
     busy: dict[str, float] | None = None
     rebalanced: int = 0
+    # the partitions [first, last) each reduce task reads, once coalesced (empty: reduce r
+    # reads partition r); decided once, when every map has run (``coalesce_reduces``)
+    reduce_ranges: list[tuple[int, int]] = field(default_factory=list)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
@@ -211,6 +214,29 @@ class Job:
     def set_tasks(self, maps: list[Task], reduces: list[Task]) -> None:
         self.maps, self.reduces = maps, reduces
         self.tally = TaskTally(maps, reduces, [s.hosts for s in self.plan.splits])
+
+    def partitions_of(self, reduce_index: int) -> range:
+        """The reduce partitions that reduce task ``reduce_index`` reads."""
+        if self.reduce_ranges:
+            return range(*self.reduce_ranges[reduce_index])
+        return range(reduce_index, reduce_index + 1)
+
+    def coalesce_due(self) -> bool:
+        """Its reduce partitions may be coalesced (more than one) and every map has now
+        run: the sizes of its map outputs are known, and no reduce has started."""
+        return (self.plan.coalesce and self.plan.num_reducers > 1 and not self.reduce_ranges
+                and bool(self.maps) and self.done(MAP) == len(self.maps))
+
+    def coalesce_reduces(self, ranges: list[tuple[int, int]]) -> None:
+        """From now on reduce task i reads partitions ``ranges[i]``: the reduce tasks are
+        made again, one per range. Only while no reduce has had an attempt (else the
+        tasks are kept as they are, one per partition: what ran is not undone)."""
+        if any(t.attempts or t.state != TaskState.PENDING for t in self.reduces):
+            ranges = [(r, r + 1) for r in range(len(self.reduces))]
+        else:
+            self.set_tasks(self.maps, [Task(self.job_id, REDUCE, i)
+                                       for i in range(len(ranges))])
+        self.reduce_ranges = list(ranges)
 
     def done(self, kind: str) -> int:
         if self.tally is not None:

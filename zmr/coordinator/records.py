@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from zmr.coordinator.commands import JobChange
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
-from zmr.coordinator.states import AttemptState, JobState, TaskState
+from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
 from zmr.coordinator.usage import SlotTime, describe_usage
 from zmr.core.plan import JobPlan
 from zmr.core.specs import MapManifest, ReduceResult
@@ -35,6 +36,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
     }
     if job.error_kind:
         record["error_kind"] = job.error_kind
+    if job.reduce_ranges:
+        record["reduce_ranges"] = [list(r) for r in job.reduce_ranges]
     if with_tasks:
         record["tasks"] = [task_record(t) for t in job.tasks()]
     if with_plan:
@@ -67,10 +70,28 @@ def job_from_record(r: dict[str, Any], code: bytes) -> Job:
               worker_failures=dict(r["worker_failures"]),
               # absent from the journals of older coordinators: usage unknown ("-")
               slot_time=SlotTime.from_record(r.get("slot_time")), busy=r.get("busy"),
-              rebalanced=int(r.get("rebalanced", 0)))
+              rebalanced=int(r.get("rebalanced", 0)),
+              reduce_ranges=[(int(a), int(b)) for a, b in r.get("reduce_ranges", [])])
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
-    job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
+    reduces = [t for t in tasks if t.kind == REDUCE]
+    if job.reduce_ranges:
+        # coalesced: the rows of the reduce tasks made before (one per partition) beyond
+        # the coalesced ones are left in the journal, and mean nothing now
+        reduces = reduces[:len(job.reduce_ranges)]
+    job.set_tasks([t for t in tasks if t.kind == MAP], reduces)
     return job
+
+
+def job_change(job: Job, every_task: bool = False) -> JobChange:
+    """What the journal must write of ``job``: its header and the tasks changed since
+    the last time (``every_task``, or a job without a tally: all of them, and those
+    changed stay marked for the next checkpoint)."""
+    tasks = job.tally.take_dirty() if job.tally is not None and not every_task else \
+        job.tasks()
+    return JobChange(job.job_id, job.name, job.state.value, job.state in FINAL_JOB_STATES,
+                     header_json(job),
+                     tuple((t.kind, t.index, to_json(task_record(t))) for t in tasks),
+                     job.plan, job.code)
 
 
 def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
@@ -96,7 +117,8 @@ def describe_job(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
         "output": job.plan.output, "maps_done": job.done(MAP),
         "maps_total": len(job.maps), "map_progress": job.map_progress(),
         "reduces_done": job.done(REDUCE),
-        "reduces_total": len(job.reduces), "elapsed_s": round(end - job.submitted_s, 3),
+        "reduces_total": len(job.reduces), "partitions": job.plan.num_reducers,
+        "elapsed_s": round(end - job.submitted_s, 3),
         "error": job.error, "error_kind": job.error_kind,
         "counters": job.total_counters().to_dict(),
         "submitted_s": job.submitted_s, "started_s": job.started_s,

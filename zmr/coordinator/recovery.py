@@ -108,7 +108,7 @@ def _adopt_output(state: CoordinatorState, worker_id: str, hold: HeldOutput,
     task = job.task(MAP, hold.manifest.map_index)
     if task is None or task.state in (TaskState.SUCCEEDED, TaskState.FAILED):
         return []
-    if result_problem(task.index, len(job.reduces), hold.manifest,
+    if result_problem(task.index, job.plan.num_reducers, hold.manifest,
                       expected_identity(state.incarnation, job, task)):
         job.counters.increment(JOB_COUNTERS, "REFUSED_MAP_OUTPUTS")
         return []

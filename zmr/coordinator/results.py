@@ -24,7 +24,8 @@ from zmr.core.specs import MapManifest, OutputIdentity, ReduceResult
 def result_problem(index: int, num_reducers: int, result: MapManifest | ReduceResult,
                    identity: OutputIdentity | None = None) -> str:
     """Why ``result`` cannot be the output of task ``index`` of its kind ("" if it can);
-    a map output must carry ``identity``, when one is given."""
+    a map output must have ``num_reducers`` partitions (the plan's: coalescing merges
+    them into fewer reduce tasks later) and carry ``identity``, when one is given."""
     is_map = isinstance(result, MapManifest)
     own_index = result.map_index if is_map else result.partition  # type: ignore[union-attr]
     if own_index != index:

@@ -10,7 +10,7 @@ from typing import Any
 
 from zmr.core.errors import ConfigError
 from zmr.core.formats import OUTPUT_FORMATS, TEXT
-from zmr.core.jsonable import JsonValue, from_json
+from zmr.core.jsonable import JsonValue, from_json, omitted_when_default
 from zmr.core.specs import MapTaskSpec, OutputIdentity, ReduceTaskSpec, Segment, Split
 
 #: Intermediate compression codecs (Arrow IPC buffer compression); see docs/benchmarks.md.
@@ -46,6 +46,9 @@ class JobPlan(JsonValue):
     # the inputs as given, made absolute (paths, directories, globs): what an output must
     # stay out of (zmr.storage.output_safety), checked again by the coordinator
     input_roots: list[str] = field(default_factory=list)
+    # NUM_REDUCERS was not given: partitions whose map outputs turn out small are merged
+    # into fewer reduce tasks once every map has run (zmr.core.coalescing)
+    coalesce: bool = field(default=False, metadata=omitted_when_default())
 
     @property
     def num_maps(self) -> int:

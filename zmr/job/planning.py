@@ -101,8 +101,16 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) 
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
                    _key_order(job, o).to_dict(), max_line_length=o.max_line_length,
-                   files=side_files(job, given.files))
+                   files=side_files(job, given.files),
+                   coalesce=reducers_chosen_by_zmr(job, given) and o.reducers > 0)
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
+
+
+def reducers_chosen_by_zmr(job: JobSpec, given: JobOptions) -> bool:
+    """NUM_REDUCERS came from no flag, keyword, module setting or ``Step`` keyword (those
+    are all under the module name in ``job.settings``): then the reduce partitions may be
+    coalesced at run time; a number the user gave is that many part files."""
+    return given.reducers is None and "NUM_REDUCERS" not in job.settings
 
 
 def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> JobPlan:

@@ -45,6 +45,7 @@ class JobResult:
     slot_s: float | None = None
     slots: float | None = None
     worker_busy_s: dict[str, float] = field(default_factory=dict)
+    partitions: int = 0         # reduce partitions, when coalesced into fewer reduce tasks
 
     @classmethod
     def from_status(cls, status: dict[str, Any], job_id: str, workers: int,
@@ -52,7 +53,7 @@ class JobResult:
         """The result of a job a cluster ran, from its final status reply."""
         return cls(status["output"], status["maps_total"], status["reduces_total"], elapsed_s,
                    status["counters"], [], job_id, workers, int(status.get("steps", 1)),
-                   **usage_of(status))
+                   partitions=int(status.get("partitions", 0)), **usage_of(status))
 
     def counter(self, group: str, name: str, default: int = 0) -> int:
         """One counter's value, ``default`` if no task incremented it."""

@@ -12,8 +12,10 @@ import tempfile
 import time
 from typing import Any
 
+from zmr.core import coalescing
 from zmr.core.errors import JobFailedError
 from zmr.core.plan import JobPlan
+from zmr.core.specs import MapManifest
 from zmr.job.api import JobSpec, Pipeline
 from zmr.job.counters import Counters
 from zmr.job.inputs import Inputs, input_args
@@ -30,6 +32,8 @@ from zmr.tasks.reduce_task import run_reduce_task
 from zmr.tasks.sampling import plan_sorted_job
 
 INLINE_JOB_ID = "inline"
+#: An inline run runs one task at a time: coalescing sizes its reduce tasks for one slot.
+INLINE_SLOTS = 1
 
 
 def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
@@ -59,7 +63,7 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
     try:
         first_task = time.monotonic()
         with working_directory(plan.files):
-            busy_s = _run_tasks(spec, plan, work_dir, counters)
+            busy_s, reduces = _run_tasks(spec, plan, work_dir, counters)
         commit.mark_success(plan.output)
         wall_s = time.monotonic() - first_task
     except BaseException:
@@ -67,8 +71,8 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    return JobResult(plan.output, plan.num_maps, plan.num_reducers,
-                     time.monotonic() - started, counters.to_dict(),
+    return JobResult(plan.output, plan.num_maps, reduces, time.monotonic() - started,
+                     counters.to_dict(), partitions=plan.num_reducers,
                      **_usage(busy_s, wall_s, plan.num_maps))
 
 
@@ -80,8 +84,10 @@ def _usage(busy_s: float, wall_s: float, splits: int) -> dict[str, Any]:
             "worker_busy_s": {INLINE_JOB_ID: round(busy_s, 3)}}
 
 
-def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) -> float:
-    """Every task of ``plan``, one after the other; the seconds they ran for."""
+def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
+               counters: Counters) -> tuple[float, int]:
+    """Every map, then every reduce task, one after the other; the seconds they ran for
+    and how many reduce tasks ran."""
     manifests, busy_s = [], 0.0
     for i in range(plan.num_maps):
         begun = time.monotonic()
@@ -89,14 +95,27 @@ def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters) 
         busy_s += time.monotonic() - begun
         counters.merge(manifests[-1].counters)
     _check_skipped(plan.skip_bad_records, counters)
-    for r in range(plan.num_reducers):
-        segments = [m.segment(r) for m in manifests]
+    ranges = reduce_ranges(plan, manifests)
+    for index, (first, last) in enumerate(ranges):
+        segments = [m.segment(r) for m in manifests for r in range(first, last)]
         begun = time.monotonic()
-        result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, r, 1, segments, work_dir),
-                                 spec)
+        result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, index, 1, segments,
+                                                  work_dir), spec)
         busy_s += time.monotonic() - begun
         counters.merge(result.counters)
-    return busy_s
+    return busy_s, len(ranges)
+
+
+def reduce_ranges(plan: JobPlan, manifests: list[MapManifest]) -> list[tuple[int, int]]:
+    """The partitions each reduce task reads: coalesced as a cluster does
+    (``zmr.core.coalescing``) with the one slot this process is, when NUM_REDUCERS was
+    not given; else one task per partition. Part files differ from a cluster's then (a
+    cluster has more slots), their content does not."""
+    if not plan.coalesce or not manifests:
+        return [(r, r + 1) for r in range(plan.num_reducers)]
+    sizes = coalescing.partition_sizes([[e.length for e in m.partitions] for m in manifests],
+                                       plan.num_reducers)
+    return coalescing.coalesce(sizes, slots=INLINE_SLOTS, maps=len(manifests))
 
 
 def _run_steps(run: PipelineRun, started: float) -> JobResult:

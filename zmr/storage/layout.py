@@ -116,8 +116,9 @@ def reduce_scratch_dir(work_dir: str, partition: int, attempt: int) -> str:
     return os.path.join(work_dir, f"{reduce_task_name(partition)}-a{attempt}")
 
 
-def fetched_segment_path(scratch: str, map_index: int) -> str:
-    return os.path.join(scratch, f"segment-{map_index:05d}.arrow")
+def fetched_segment_path(scratch: str, map_index: int, partition: int) -> str:
+    # a coalesced reduce fetches several partitions of one map output
+    return os.path.join(scratch, f"segment-{map_index:05d}-{partition:05d}.arrow")
 
 
 #: The file name pattern of finished map manifests, in a job's work directory.

@@ -1,4 +1,6 @@
 """One reduce attempt: fetch partition r of every map output, merge, reduce, commit.
+(A coalesced reduce task fetches a range of adjacent partitions of every map output and
+merges them all: each is sorted, and every key lives in one partition.)
 
 The merge streams: every input is a key-sorted Arrow IPC stream read a batch at a time, so
 memory stays at about one batch per input however large the partition. When there are more
@@ -59,10 +61,11 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
 def _open_inputs(spec: ReduceTaskSpec, fetch: Fetch, scratch: str,
                  counters: Counters) -> list[Iterator[pa.RecordBatch]]:
     sources = []
-    for seg in sorted(spec.segments, key=lambda s: s.map_index):
+    for seg in sorted(spec.segments, key=lambda s: (s.map_index, s.partition)):
         if seg.length == 0:
             continue
-        path, offset = fetch(seg, layout.fetched_segment_path(scratch, seg.map_index))
+        path, offset = fetch(seg, layout.fetched_segment_path(scratch, seg.map_index,
+                                                              seg.partition))
         what = f"map output of task {seg.map_index} attempt {seg.attempt} ({seg.path})"
         try:
             sources.append(read_segment(path, offset, seg.length, seg.crc32, what))
