@@ -9,7 +9,8 @@ Step ids are left out of listings (their pipeline shows them) and never move the
 
 When step ``k`` succeeds the server is asked to cut step ``k+1``'s splits from its output
 (``PlanStep``, answered by ``StepPlanned``): listing files is I/O and the machine does
-none. The step is planned for the slots registered then (its default reducers follow them). After the last step the pipeline SUCCEEDED; a step that fails or is cancelled ends
+none. The step is planned for the slots registered then (its default reducers follow
+them). After the last step the pipeline SUCCEEDED; a step that fails or is cancelled ends
 it FAILED or CANCELLED. Either way ``_steps`` goes, and a job that did not succeed loses
 its partial output. The record is journaled with the jobs, so a restarted coordinator
 carries on, planning the next step if the last one finished before it could.

@@ -23,7 +23,9 @@ given): sized to the input and to the slots that will run the job, Spark's rule
 * ``MAX_SPLIT = 64 MiB``: Spark's ``maxPartitionBytes`` and the old fixed default, so a big
   input is cut exactly as before, and a task's input stays a small share of its memory.
 
-A user's split size is used as given (no open cost, no floor: :mod:`zmr.storage.packing`).
+A text file bigger than this size is cut into equal ranges of at most it
+(``splits._file_pieces``), so no short tail runs as a task of its own. A user's split size
+is used as given: no open cost, no floor, full ranges and a tail, as before.
 """
 
 from __future__ import annotations
