@@ -165,7 +165,7 @@ class Client:
         :attr:`planned_slots`; with no worker registered yet, one worker's slots as the
         config sets them (``worker.slots``, or the CPUs)."""
         live = sum(int(worker.get("slots", 0)) for worker in self.workers())
-        return max(live, self.planned_slots) or self.config.worker_slots()
+        return max(live, self.planned_slots) or self.config.worker_slots
 
     def run(self, job: Job | None = None, input: Inputs | None = None,
             output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,
