@@ -73,6 +73,9 @@ class Client:
         # per request: [client] timeout_s unless told otherwise
         self.timeout_s = config.client.timeout_s if timeout_s is None else timeout_s
         self._channel: Channel | None = None
+        #: slots known to be coming (an embedded cluster's size, its workers registered
+        #: or not): jobs are planned for at least this many (:meth:`parallelism`)
+        self.planned_slots = 0
 
     def __enter__(self) -> Client:
         return self
@@ -149,11 +152,20 @@ class Client:
         inputs = input_args(_fspaths(input))
         output = fresh_output() if output is None else os.fspath(output)
         overwrite = bool(options.resolved().overwrite)
+        slots = self.parallelism()
         if isinstance(spec, Pipeline):
-            steps = plan_steps(spec, inputs, output, options)
+            steps = plan_steps(spec, inputs, output, options, slots)
             return self.submit_steps(spec, steps, overwrite=overwrite, name=name)
-        plan = plan_sorted_job(spec, inputs, output, options)
+        plan = plan_sorted_job(spec, inputs, output, options, slots)
         return self.submit_plan(spec, plan, overwrite=overwrite, name=name)
+
+    def parallelism(self) -> int:
+        """The slots a job submitted now is planned for (its default split size and
+        NUM_REDUCERS follow them): the registered workers' slots, at least
+        :attr:`planned_slots`; with no worker registered yet, one worker's slots as the
+        config sets them (``worker.slots``, or the CPUs)."""
+        live = sum(int(worker.get("slots", 0)) for worker in self.workers())
+        return max(live, self.planned_slots) or self.config.worker_slots
 
     def run(self, job: Job | None = None, input: Inputs | None = None,
             output: str | os.PathLike[str] | None = None, options: JobOptions | None = None,

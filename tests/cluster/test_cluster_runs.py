@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.helpers import EXAMPLES, JOBS, PATIENT_S, output_bytes, write_lines
+from tests.helpers import EXAMPLES, JOBS, PATIENT_S, output_bytes, wait_until, write_lines
+from zmr.client import Client
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
 
@@ -26,6 +27,25 @@ def test_cluster_output_equals_inline(cluster3, tmp_path, job, reducers):
     run_inline(path, [inputs], str(tmp_path / "inline"), reducers=reducers, split_size="4KB")
     assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
     assert os.path.exists(tmp_path / "cluster" / "_SUCCESS")
+
+
+def test_defaults_use_every_slot_of_the_cluster(cluster3, tmp_path):
+    """Without NUM_REDUCERS or a split size, a job is planned for the registered slots
+    (3 workers of 1 slot): 3 reducers, 3 splits per slot of a 1 MB input; the output is
+    that of an inline run cut into the same partitions."""
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=20_000)
+    path = os.path.join(EXAMPLES, "wordcount.py")
+    with Client(cluster3.config_path) as client:      # not the cluster's own: asks it
+        # all 3 registered (a worker late with its heartbeats on a busy machine is dropped
+        # and registers again)
+        wait_until(lambda: client.parallelism() == 3, "3 registered slots")
+        assert cluster3.client.parallelism() == 3
+        status = client.submit(path, [inputs], str(tmp_path / "cluster")).wait(
+            timeout_s=PATIENT_S)
+    assert (status["state"], status["reduces_total"]) == ("SUCCEEDED", 3)
+    assert status["maps_total"] >= 9
+    run_inline(path, [inputs], str(tmp_path / "inline"), reducers=3)
+    assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
 
 
 def test_each_map_runs_exactly_once_without_failures(cluster3, tmp_path):

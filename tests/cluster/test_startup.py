@@ -120,6 +120,8 @@ def test_a_job_without_workers_says_so_everywhere_until_one_comes(tmp_path):
     inputs = write_lines(tmp_path / "in", files=2, lines_per_file=10)
     with LocalCluster(workers=0, base_dir=str(tmp_path / "c"),
                       settings={("coordinator", "no_worker_warning_s"): 1.0}) as cluster:
+        # no worker registered or coming: planned for one worker's slots (worker.slots)
+        assert cluster.client.parallelism() == 1
         job = cluster.client.submit(os.path.join(JOBS, "slow_reduce.py"), [inputs],
                                     str(tmp_path / "out"))
         wait_until(lambda: job.status()["warning"], "the no-worker warning")

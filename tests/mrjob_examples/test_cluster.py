@@ -46,8 +46,9 @@ def cluster(tmp_path_factory):
 def test_examples_on_a_cluster_equal_mrjobs_inline_runner(cluster, text, tmp_path, name,
                                                           args):
     expected = run_mrjob(name, text, str(tmp_path / "mrjob"), args)
+    # one reducer, as mrjob's inline runner (Hadoop's default): the same part, line for line
     handle = cluster.client.submit(load_runnable(example(name), args), text,
-                                   str(tmp_path / "zmr"), split_size="8KB")
+                                   str(tmp_path / "zmr"), split_size="8KB", reducers=1)
     handle.wait(timeout_s=120)
     assert expected and part_lines(str(tmp_path / "zmr")) == expected
 

@@ -36,7 +36,7 @@ def _valid(setting: Setting):
         return setting.default
     if setting.check is size:
         return "8MB"
-    return {list: [], dict: {}}[setting.types[0]]
+    return {list: [], dict: {}, int: 1}[setting.types[0]]
 
 
 def _wrong(setting: Setting):

@@ -9,7 +9,8 @@ Step ids are left out of listings (their pipeline shows them) and never move the
 
 When step ``k`` succeeds the server is asked to cut step ``k+1``'s splits from its output
 (``PlanStep``, answered by ``StepPlanned``): listing files is I/O and the machine does
-none. After the last step the pipeline SUCCEEDED; a step that fails or is cancelled ends
+none. The step is planned for the slots registered then (its default reducers follow
+them). After the last step the pipeline SUCCEEDED; a step that fails or is cancelled ends
 it FAILED or CANCELLED. Either way ``_steps`` goes, and a job that did not succeed loses
 its partial output. The record is journaled with the jobs, so a restarted coordinator
 carries on, planning the next step if the last one finished before it could.
@@ -178,9 +179,17 @@ def _step_over(state: CoordinatorState, pipeline: PipelineJob, step: Job,
                        ev)
     if number == pipeline.total:
         return _finish(state, pipeline, JobState.SUCCEEDED, "", ev)
-    return [PlanStep(pipeline.job_id, number + 1, pipeline.steps[number],
+    step_plan = _for_live_slots(state, pipeline.steps[number])
+    return [PlanStep(pipeline.job_id, number + 1, step_plan,
                      tuple(step_inputs(pipeline.output, number + 1)),
                      number + 1 == pipeline.total)]
+
+
+def _for_live_slots(state: CoordinatorState, step: StepPlan) -> StepPlan:
+    """The next step planned for the slots registered now (the client planned it for those
+    of its submission); as it was if no worker is registered."""
+    slots = sum(worker.slots for worker in state.workers.values())
+    return step.for_slots(slots) if slots else step
 
 
 def _finish(state: CoordinatorState, pipeline: PipelineJob, new: JobState, error: str,

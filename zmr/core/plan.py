@@ -5,7 +5,7 @@ coordinator journals it and cuts task specs from it, runners pass it around."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zmr.core.errors import ConfigError
@@ -49,6 +49,10 @@ class JobPlan(JsonValue):
     # NUM_REDUCERS was not given: partitions whose map outputs turn out small are merged
     # into fewer reduce tasks once every map has run (zmr.core.coalescing)
     coalesce: bool = field(default=False, metadata=omitted_when_default())
+    # the slots planning expected to run the job (an embedded cluster's size, a live
+    # cluster's registered slots at submit, 1 inline): what the default split size and
+    # NUM_REDUCERS were sized for, and what utilisation is measured against
+    parallelism: int = 1
 
     @property
     def num_maps(self) -> int:
@@ -94,6 +98,8 @@ class JobPlan(JsonValue):
         otherwise): what a decoded submission must pass besides its shape."""
         resources(self.resources, "plan: RESOURCES")
         output_format_name(self.output_format)
+        if self.parallelism < 1:
+            raise ConfigError(f"plan: parallelism must be at least 1, got {self.parallelism}")
         inputs = max(1, len(self.input_options))
         wrong = [s.input for s in self.splits if not 0 <= s.input < inputs]
         if wrong:
@@ -117,12 +123,24 @@ class StepPlan(JsonValue):
     step of a multi-step job is resolved when it is submitted (the coordinator never runs
     job code), but a later step's input exists only once the step before has succeeded.
     ``plan`` has no splits until ``zmr.job.planning.plan_input`` cuts them (the first
-    step's are cut at once)."""
+    step's are cut at once). ``split_size`` None: sized to the input and the slots
+    (``zmr.storage.sizing``); ``auto_reducers``: NUM_REDUCERS was not given, so
+    ``plan.num_reducers`` is the slot count and follows it (:meth:`for_slots`)."""
 
     plan: JobPlan
-    split_size: int
+    split_size: int | None
     input_format: str = TEXT
     combine_files: bool = True
+    auto_reducers: bool = False
+
+    def for_slots(self, parallelism: int) -> StepPlan:
+        """This step planned for ``parallelism`` slots: the coordinator, which plans a
+        later step of a multi-step job, knows its live slots better than the client did
+        at submission."""
+        plan = replace(self.plan, parallelism=parallelism,
+                       num_reducers=parallelism if self.auto_reducers
+                       else self.plan.num_reducers)
+        return replace(self, plan=plan)
 
 
 RESOURCE_KINDS = ("cpus", "memory_mb")

@@ -53,10 +53,12 @@ def step_name(name: str, number: int, total: int) -> str:
 
 
 def plan_steps(pipeline: Pipeline, inputs: Inputs, output: str,
-               options: JobOptions | None = None) -> list[StepPlan]:
-    """Every step's settings, resolved now, and the first step's splits, so bad inputs or
-    settings are reported before anything runs. ``options`` apply to every step (a flag
-    beats a step's setting, which beats the default), except the formats (``_settings``)."""
+               options: JobOptions | None = None, parallelism: int = 1) -> list[StepPlan]:
+    """Every step's settings, resolved now for ``parallelism`` slots, and the first step's
+    splits, so bad inputs or settings are reported before anything runs. ``options`` apply
+    to every step (a flag beats a step's setting, which beats the default), except the
+    formats (``_settings``). A coordinator plans the later steps again for its live slots
+    (:meth:`StepPlan.for_slots`)."""
     if is_uri(output):
         # intermediate steps are Arrow files read in place by the next step's maps
         raise ConfigError(f"{pipeline.name}: a multi-step job writes its intermediate "
@@ -65,7 +67,7 @@ def plan_steps(pipeline: Pipeline, inputs: Inputs, output: str,
     output = os.path.abspath(output)
     total = len(pipeline.steps)
     options = options or JobOptions()
-    steps = [_settings(spec, number, total, output, options)
+    steps = [_settings(spec, number, total, output, options, parallelism)
              for number, spec in enumerate(pipeline.steps, 1)]
     if any(step.plan.ordering.get("total_order") for step in steps):
         # its key ranges are sampled with the job's code, which only the client runs, and
@@ -74,7 +76,7 @@ def plan_steps(pipeline: Pipeline, inputs: Inputs, output: str,
                           "single-step jobs; sort in a job of its own after this one")
     # the first step reads the job's input: its paths, or the INPUTS of the job
     first = plan_job(pipeline.steps[0], inputs, _step_output(output, 1, total),
-                     _step_options(options, 1, total))
+                     _step_options(options, 1, total), parallelism=parallelism)
     return [dataclasses.replace(steps[0], plan=first), *steps[1:]]
 
 
@@ -84,9 +86,9 @@ def step_inputs(output: str, number: int) -> list[str]:
 
 
 def _settings(spec: JobSpec, number: int, total: int, output: str,
-              options: JobOptions) -> StepPlan:
+              options: JobOptions, parallelism: int) -> StepPlan:
     return plan_settings(spec, _step_output(output, number, total),
-                         _step_options(options, number, total))
+                         _step_options(options, number, total), parallelism)
 
 
 def _step_options(options: JobOptions, number: int, total: int) -> JobOptions:

@@ -43,28 +43,31 @@ INPUT_OPTION_KEYS = ("columns", "records", "column_types")
 
 
 def plan_job(job: JobSpec, inputs: Inputs, output: str, options: JobOptions | None = None,
-             *, allow_empty_input: bool = False) -> JobPlan:
-    """Discover inputs and cut them into splits under the settings in force. The formats
-    are "arrow" only between the steps of a multi-step job (:mod:`zmr.job.pipeline`).
-    A job with ``INPUTS`` reads those (:func:`plan_inputs`)."""
+             *, allow_empty_input: bool = False, parallelism: int = 1) -> JobPlan:
+    """Discover inputs and cut them into splits under the settings in force, for
+    ``parallelism`` slots (what the default split size and NUM_REDUCERS follow). The
+    formats are "arrow" only between the steps of a multi-step job
+    (:mod:`zmr.job.pipeline`). A job with ``INPUTS`` reads those (:func:`plan_inputs`)."""
     given = input_args(inputs)
     if job.inputs:
-        return plan_inputs(job, given, output, options, allow_empty_input)
+        return plan_inputs(job, given, output, options, allow_empty_input, parallelism)
     if not given:
         raise ConfigError(f"{job.source}: no input: give --input PATH (or define INPUTS "
                           "in the job module)")
-    return plan_input(plan_settings(job, output, options), given, allow_empty_input)
+    return plan_input(plan_settings(job, output, options, parallelism), given,
+                      allow_empty_input)
 
 
 def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
-                options: JobOptions | None, allow_empty: bool) -> JobPlan:
+                options: JobOptions | None, allow_empty: bool,
+                parallelism: int = 1) -> JobPlan:
     """The plan of a job with ``INPUTS``: every input's splits, in ``INPUTS`` order, each
     cut under that input's settings and marked with its position."""
     options = options or JobOptions()
     if options.input_format is not None:
         raise ConfigError(f"--input-format {options.input_format}: {job.source} defines "
                           "INPUTS, and each input has its own format (Input(format=...))")
-    whole = plan_settings(job, output, options)
+    whole = plan_settings(job, output, options, parallelism)
     splits: list[Split] = []
     input_options: list[dict[str, Any]] = []
     given_paths = input_paths(job, given)
@@ -72,7 +75,7 @@ def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
         source = job.inputs[index]
         spec = dataclasses.replace(job.for_input(index),
                                    settings={**job.settings, **source.settings})
-        step = plan_settings(spec, output, options)
+        step = plan_settings(spec, output, options, parallelism)
         try:
             cut = plan_input(step, list(paths), allow_empty).splits
         except InputError as exc:
@@ -88,22 +91,89 @@ def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
                                input_roots=absolute([p for paths in given_paths for p in paths]))
 
 
-def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) -> StepPlan:
+def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
+                  parallelism: int = 1) -> StepPlan:
     """Every setting of ``job`` resolved, without looking at its input: a plan without
-    splits, and how to cut them (:func:`plan_input`)."""
+    splits, and how to cut them (:func:`plan_input`). NUM_REDUCERS not given is
+    ``parallelism``, the slots that will run the job (Spark's default parallelism)."""
+    if parallelism < 1:
+        raise ConfigError(f"parallelism must be at least 1, got {parallelism}")
     given = options or JobOptions()
     o = given.resolved(job.settings)
     _check_for_job(job, o)
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     limit = o.task_memory or 0
-    plan = JobPlan([], o.reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
+    reducers = parallelism if o.reducers is None else o.reducers
+    plan = JobPlan([], reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
                    output, o.speculative, o.compression, o.skip_bad_records, limit,
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
                    _key_order(job, o).to_dict(), max_line_length=o.max_line_length,
-                   files=side_files(job, given.files),
-                   coalesce=reducers_chosen_by_zmr(job, given) and o.reducers > 0)
-    return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
+                   files=side_files(job, given.files), parallelism=parallelism,
+                   # NUM_REDUCERS not given: the partitions whose map outputs turn out
+                   # small are coalesced into fewer reduce tasks at run time
+                   coalesce=o.reducers is None and reducers > 0)
+    return StepPlan(plan, o.split_size, o.input_format, o.combine_files,
+                    auto_reducers=o.reducers is None)
+
+
+def plan_inputs(job: JobSpec, given: Sequence[str], output: str,
+                options: JobOptions | None, allow_empty: bool,
+                parallelism: int = 1) -> JobPlan:
+    """The plan of a job with ``INPUTS``: every input's splits, in ``INPUTS`` order, each
+    cut under that input's settings and marked with its position."""
+    options = options or JobOptions()
+    if options.input_format is not None:
+        raise ConfigError(f"--input-format {options.input_format}: {job.source} defines "
+                          "INPUTS, and each input has its own format (Input(format=...))")
+    whole = plan_settings(job, output, options, parallelism)
+    splits: list[Split] = []
+    input_options: list[dict[str, Any]] = []
+    given_paths = input_paths(job, given)
+    for index, paths in enumerate(given_paths):
+        source = job.inputs[index]
+        spec = dataclasses.replace(job.for_input(index),
+                                   settings={**job.settings, **source.settings})
+        step = plan_settings(spec, output, options, parallelism)
+        try:
+            cut = plan_input(step, list(paths), allow_empty).splits
+        except InputError as exc:
+            # which of the inputs: the paths may be a default the user never typed
+            raise InputError(f"{job.source}: input {source.name!r}: {exc}") from None
+        splits += [dataclasses.replace(split, input=index) for split in cut]
+        input_options.append({k: v for k, v in step.plan.format_options.items()
+                              if k in INPUT_OPTION_KEYS})
+    job_options = {k: v for k, v in whole.plan.format_options.items()
+                   if k not in INPUT_OPTION_KEYS}
+    return dataclasses.replace(whole.plan, splits=splits, format_options=job_options,
+                               input_options=input_options,
+                               input_roots=absolute([p for paths in given_paths for p in paths]))
+
+
+def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
+                  parallelism: int = 1) -> StepPlan:
+    """Every setting of ``job`` resolved, without looking at its input: a plan without
+    splits, and how to cut them (:func:`plan_input`). NUM_REDUCERS not given is
+    ``parallelism``, the slots that will run the job (Spark's default parallelism)."""
+    if parallelism < 1:
+        raise ConfigError(f"parallelism must be at least 1, got {parallelism}")
+    given = options or JobOptions()
+    o = given.resolved(job.settings)
+    _check_for_job(job, o)
+    output = output if is_uri(output) else os.path.abspath(fs_local(output))
+    limit = o.task_memory or 0
+    reducers = parallelism if o.reducers is None else o.reducers
+    plan = JobPlan([], reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
+                   output, o.speculative, o.compression, o.skip_bad_records, limit,
+                   dict(o.resources or {}), o.output_format, _format_options(job, o),
+                   params.resolve(job.settings.get("PARAMS"), given.params, job.source),
+                   _key_order(job, o).to_dict(), max_line_length=o.max_line_length,
+                   files=side_files(job, given.files), parallelism=parallelism,
+                   # NUM_REDUCERS not given: the partitions whose map outputs turn out
+                   # small are coalesced into fewer reduce tasks at run time
+                   coalesce=o.reducers is None and reducers > 0)
+    return StepPlan(plan, o.split_size, o.input_format, o.combine_files,
+                    auto_reducers=o.reducers is None)
 
 
 def reducers_chosen_by_zmr(job: JobSpec, given: JobOptions) -> bool:
@@ -116,8 +186,7 @@ def reducers_chosen_by_zmr(job: JobSpec, given: JobOptions) -> bool:
 def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> JobPlan:
     """``step``'s plan with the splits of ``inputs``. Needs no job code, only files: the
     coordinator plans the later steps of a multi-step job with it."""
-    splits = _plan_input(inputs, step.split_size, step.input_format, step.combine_files,
-                         allow_empty, step.plan.on_bad_utf8)
+    splits = _plan_input(inputs, step, allow_empty)
     return dataclasses.replace(step.plan, splits=splits, input_roots=absolute(inputs))
 
 
@@ -177,7 +246,7 @@ def _key_order(job: JobSpec, o: JobOptions) -> KeyOrder:
     if order.total_order and job.partitioner is not None:
         raise ConfigError(f"{job.source}: PARTITIONER = \"total_order\" and a partitioner "
                           "function both choose partitions; keep one")
-    if not order.plain and not o.reducers:
+    if not order.plain and o.reducers == 0:
         raise ConfigError(f"{job.source}: SORT_VALUES, GROUP_BY and PARTITIONER = "
                           "\"total_order\" order the reduce input; a map-only job "
                           "(NUM_REDUCERS = 0) has none")
@@ -199,14 +268,17 @@ def _check_mrjob_formats(job: JobSpec, o: JobOptions) -> None:
                           "apply")
 
 
-def _plan_input(inputs: list[str], split_size: int, input_format: str, combine: bool,
-                allow_empty: bool, on_bad_utf8: str = "strict") -> list[Split]:
+def _plan_input(inputs: list[str], step: StepPlan, allow_empty: bool) -> list[Split]:
     """List the inputs once, check each file's first bytes fit the format, and cut (and
-    pack) them into splits that know their hosts."""
+    pack) them into splits that know their hosts, sized for the plan's slots unless the
+    step has a split size."""
     files = list_inputs(inputs)
-    check_contents([f.path for f in files if f.size], input_format, on_bad_utf8)
+    check_contents([f.path for f in files if f.size], step.input_format,
+                   step.plan.on_bad_utf8)
     hosts = {f.path: hosts_holding(f.path, f.symlink) for f in files}
-    splits = plan_splits(files, split_size, input_format, combine=combine, hosts=hosts)
+    splits = plan_splits(files, step.split_size, step.input_format,
+                         combine=step.combine_files, hosts=hosts,
+                         parallelism=step.plan.parallelism)
     if not splits and not allow_empty:
         # almost always a wrong path or a failed upstream export: say so instead of
         # committing an empty output that looks like success

@@ -18,7 +18,7 @@ from zmr.job.api import JobSpec, Pipeline
 from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
 from zmr.runners.base import JobResult
-from zmr.runners.local import LocalCluster
+from zmr.runners.local import LocalCluster, cluster_slots
 from zmr.settings.job import JobOptions
 from zmr.storage.output_safety import check_job
 from zmr.tasks.sampling import plan_sorted_job
@@ -42,8 +42,11 @@ class EmbeddedRunner:
             options: JobOptions) -> JobResult:
         started = time.monotonic()
         spec = runnable(job, options)
-        submit = (_steps_submitter(spec, inputs, output, options) if isinstance(spec, Pipeline)
-                  else _job_submitter(spec, inputs, output, options))
+        # planned before the cluster starts, for the slots it will have
+        slots = cluster_slots(self.workers)
+        submit = (_steps_submitter(spec, inputs, output, options, slots)
+                  if isinstance(spec, Pipeline)
+                  else _job_submitter(spec, inputs, output, options, slots))
         with LocalCluster(workers=self.workers, log_level=self.log_level) as cluster:
             handle = submit(cluster.client)
             try:
@@ -55,18 +58,18 @@ class EmbeddedRunner:
                                      time.monotonic() - started)
 
 
-def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions
-                   ) -> Callable[[Client], JobHandle]:
-    plan = plan_sorted_job(spec, inputs, output, options)
+def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions,
+                   slots: int) -> Callable[[Client], JobHandle]:
+    plan = plan_sorted_job(spec, inputs, output, options, slots)
     overwrite = bool(options.resolved().overwrite)
     check_job([plan], spec.source, overwrite)
     return lambda client: client.submit_plan(spec, plan, overwrite=overwrite)
 
 
-def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: JobOptions
-                     ) -> Callable[[Client], JobHandle]:
+def _steps_submitter(spec: Pipeline, inputs: list[str], output: str, options: JobOptions,
+                     slots: int) -> Callable[[Client], JobHandle]:
     """A multi-step job is submitted whole, as on any cluster: the coordinator runs it."""
-    steps = plan_steps(spec, inputs, output, options)
+    steps = plan_steps(spec, inputs, output, options, slots)
     overwrite = bool(options.resolved().overwrite)
     check_job([step.plan for step in steps], spec.source, overwrite)
     return lambda client: client.submit_steps(spec, steps, overwrite=overwrite)

@@ -47,9 +47,11 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
     options = job_options(options, overrides)
     spec = runnable(job, options)
     inputs = input_args(inputs)
+    # tasks run one at a time here: one slot, so one reducer (one part file, as a debugger
+    # expects) unless NUM_REDUCERS says otherwise, and splits sized for one slot
     if isinstance(spec, Pipeline):
         return _run_steps(PipelineRun(spec, inputs, output, options), started)
-    plan = plan_sorted_job(spec, inputs, output, options)
+    plan = plan_sorted_job(spec, inputs, output, options, parallelism=INLINE_SLOTS)
     overwrite = bool(options.resolved().overwrite)
     check_job([plan], spec.source, overwrite)
     return _run_plan(spec, plan, overwrite, started)

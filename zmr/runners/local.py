@@ -49,6 +49,12 @@ PINNED: dict[tuple[str, str], Any] = {
 }
 
 
+def cluster_slots(workers: int, slots: int = 1) -> int:
+    """Task slots of ``workers`` workers of ``slots`` each (0: one per CPU, as a worker
+    counts them)."""
+    return workers * (slots or os.cpu_count() or 1)
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel sends SIGTERM to this child if the process that started it dies,
     so an embedded cluster cannot outlive a killed ``zmr run`` or test run."""
@@ -84,6 +90,7 @@ class LocalCluster:
                  settings: dict[tuple[str, str], Any] | None = None, log_level: str = "info",
                  **tasks: Any) -> None:
         self.num_workers = workers
+        self.slots_per_worker = slots
         self.log_level = log_level
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
@@ -129,6 +136,11 @@ class LocalCluster:
         """Submit a job to this cluster and return its handle: :meth:`zmr.Client.submit`."""
         return self._running_client().submit(job, input, output, **settings)
 
+    @property
+    def total_slots(self) -> int:
+        """The slots of the workers this cluster starts: what its jobs are planned for."""
+        return cluster_slots(self.num_workers, self.slots_per_worker)
+
     def _running_client(self) -> Client:
         if self.coordinator is None or self.coordinator.poll() is not None:
             raise ZmrError("this LocalCluster is not running: use it in a with block or "
@@ -156,6 +168,8 @@ class LocalCluster:
         """Config, coordinator and workers (those added before ``start`` too)."""
         write_config(self.config_path, self.settings)
         self.client = Client(load_config(self.config_path, self._environment()))
+        # jobs are planned for every slot started here, registered yet or not
+        self.client.planned_slots = self.total_slots
         self.start_coordinator()
         for worker_id in list(self.workers):
             self.add_worker(worker_id)

@@ -52,16 +52,21 @@ class JobOptions:
     converted when the options are made (``split_size="8MB"`` is 8388608)."""
 
     reducers: int | None = option(
-        1, "number of reduce tasks; 0 = map-only", types=(int,), check=at_least(0),
+        None, "number of reduce tasks; 0 = map-only; auto = one per slot",
+        types=(int,), check=at_least(0), shown="auto",
         flag=("--reducers", "-r"), metavar="N", module="NUM_REDUCERS", step="num_reducers",
-        doc="reduce tasks; `0` = map-only job (Hadoop's numReduceTasks=0): map output goes "
-            "straight to the output, in emission order, one part file per map task")
+        doc="reduce tasks; `auto`: one per slot that runs the job (Spark's default "
+            "parallelism: the workers' slots, 1 with `--inline`); `0` = map-only job "
+            "(Hadoop's numReduceTasks=0): map output goes straight to the output, in "
+            "emission order, one part file per map task (see \"Reducers\")")
     split_size: int | None = option(
-        "64MB", "input split size, e.g. 8MB", types=(int, str), check=size,
+        None, "input split size, e.g. 8MB; auto = about 3 splits per slot",
+        types=(int, str), check=size, shown="auto",
         flag=("--split-size",), metavar="SIZE", module="SPLIT_SIZE", step="split_size",
         input="split_size",
         doc="input split size (`K`, `M`, `G`, with or without `B`/`iB`: powers of 1024); "
-            "also the most bytes of small files packed into one split")
+            "also the most bytes of small files packed into one split; `auto`: about 3 "
+            "splits per slot, between 64 KB and 64 MB (see \"Inputs and splits\")")
     combine_files: bool | None = option(
         True, "pack small files and file tails into shared splits", types=(bool,),
         module="COMBINE_FILES", step="combine_files", input="combine_files",

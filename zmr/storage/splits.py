@@ -36,6 +36,7 @@ from zmr.storage.discovery import InputFile, discover_inputs, file_stamp, list_i
 from zmr.storage.fixed import fixed_pieces, iter_fixed_records, record_size
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.storage.packing import Planned, pack_splits
+from zmr.storage.sizing import OPEN_COST, auto_split_size
 
 __all__ = ["InputFile", "discover_inputs", "iter_split_lines", "iter_split_records",
            "list_inputs", "parse_size", "plan_splits"]
@@ -56,35 +57,45 @@ Buffer = bytes | memoryview
 _NEWLINE = ord("\n")
 
 
-def plan_splits(files: Sequence[str | InputFile], split_size: int, input_format: str = "text",
-                *, combine: bool = True, hosts: Mapping[str, tuple[str, ...]] | None = None
+def plan_splits(files: Sequence[str | InputFile], split_size: int | None,
+                input_format: str = "text", *, combine: bool = True,
+                hosts: Mapping[str, tuple[str, ...]] | None = None, parallelism: int = 1
                 ) -> list[Split]:
     """Cut ``files`` into byte ranges of at most ``split_size``, in order; with ``combine``
-    pack small files and file tails together (:mod:`zmr.storage.packing`).
+    pack small files and file tails together (:mod:`zmr.storage.packing`). ``split_size``
+    None: sized to the input and the ``parallelism`` slots that will run it
+    (:mod:`zmr.storage.sizing`), each small file weighing its open cost more in packing.
 
     Empty files give no split; ``.gz``/``.bz2`` files give one ``whole`` split whose length
     is the compressed size, and so does each pair file of ``input_format`` ``"arrow"``.
     ``hosts`` maps a path to the machines holding it (locality); packing keeps files of
     different hosts apart. Sizes come from :class:`InputFile` entries when given.
     """
+    listed = [(f.path, f.stamp) if isinstance(f, InputFile) else (f, file_stamp(f))
+              for f in files]
+    auto = split_size is None
+    if split_size is None:
+        split_size = auto_split_size([stamp.size for _, stamp in listed], parallelism)
+    open_cost = OPEN_COST if auto else 0
     if split_size <= 0:
         raise ConfigError(f"split size must be positive, got {split_size}")
     planned: list[Planned] = []
-    for file in files:
-        path, stamp = (file.path, file.stamp) if isinstance(file, InputFile) else \
-            (file, file_stamp(file))
+    for path, stamp in listed:
         if stamp.size or input_format == FILES:      # mapper_raw is called for empty files too
             where = hosts.get(path, ()) if hosts else ()
             # each piece carries what its file looked like, checked before a map reads it
-            planned += [(piece._replace(stamp=stamp), where, weight) for piece, weight in
-                        _file_pieces(path, stamp.size, split_size, input_format)]
+            planned += [(piece._replace(stamp=stamp), where,
+                         None if weight is None else weight + open_cost) for piece, weight in
+                        _file_pieces(path, stamp.size, split_size, input_format, auto)]
     return pack_splits(planned, split_size, input_format, combine)
 
 
-def _file_pieces(path: str, size: int, split_size: int, fmt: str
+def _file_pieces(path: str, size: int, split_size: int, fmt: str, even: bool = False
                  ) -> list[tuple[Piece, int | None]]:
     """One file's pieces, each with its packing weight in bytes (None: never packed, as a
-    full-size range of a big file, which fills a split by itself)."""
+    full-size range of a big file, which fills a split by itself). ``even`` (a split size
+    planning chose): a text file is cut into equal ranges of at most ``split_size``, so
+    no short tail is left to run as a task of its own."""
     if fmt in TABLE_FORMATS:
         parts = table_splits(path, fmt, split_size)
         small = size if len(parts) == 1 and size < split_size else None
@@ -100,6 +111,8 @@ def _file_pieces(path: str, size: int, split_size: int, fmt: str
         return [(Piece(path, 0, size, _is_compressed(path)), size)]
     if _is_compressed(path):
         return [(Piece(path, 0, size, True), None)]
+    if even:
+        split_size = -(-size // -(-size // split_size))
     full, tail = divmod(size, split_size)
     pieces: list[tuple[Piece, int | None]] = [
         (Piece(path, i * split_size, split_size), None) for i in range(full)]

@@ -35,9 +35,11 @@ MAX_SPLITS_SAMPLED = 10
 
 
 def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
-                    options: JobOptions | None = None) -> JobPlan:
-    """:func:`plan_job`, with the key ranges of a total-order job sampled into the plan."""
-    plan = plan_job(job, inputs, output, options)
+                    options: JobOptions | None = None, parallelism: int = 1) -> JobPlan:
+    """:func:`plan_job` for ``parallelism`` slots, with the key ranges of a total-order
+    job sampled into the plan (``num_reducers - 1`` cuts, whether NUM_REDUCERS was given
+    or is the slot count)."""
+    plan = plan_job(job, inputs, output, options, parallelism=parallelism)
     order = KeyOrder.from_dict(plan.ordering)
     if not order.total_order or plan.num_reducers <= 1:
         return plan

@@ -200,3 +200,21 @@ def test_an_input_error_in_a_step_is_the_pipelines_input_error(state):
     pipeline = views.describe_jobs(state, 2.0, "job-0001")[0]
     assert (pipeline["state"], pipeline["error_kind"]) == ("FAILED", "input")
     assert pipeline["error"].startswith("step 1/2 of wc: " + why)
+
+
+@pytest.mark.parametrize("auto_reducers, reducers", [(True, 4), (False, 1)])
+def test_a_later_step_is_planned_for_the_slots_registered_when_it_starts(auto_reducers,
+                                                                        reducers):
+    """The client planned every step for the slots of its submission (1 here); the
+    coordinator plans the next one for its live slots: the default reducers follow them,
+    a given NUM_REDUCERS does not."""
+    state = CoordinatorState(speculative=False)
+    register(state, "w1", slots=4)
+    first, second = steps()
+    second = dataclasses.replace(second, auto_reducers=auto_reducers)
+    state.handle(PipelineSubmitted(0.0, views.next_job_id(state), "wc", (first, second),
+                                   (b"c1", b"c2")))
+    step = only(run_step(state, "job-0001.s1"), PlanStep)
+    assert (step.step.plan.parallelism, step.step.plan.num_reducers) == (4, reducers)
+    planned(state, step)
+    assert state.jobs["job-0001.s2"].plan.num_reducers == reducers

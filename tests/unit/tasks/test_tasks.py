@@ -30,7 +30,8 @@ def test_map_spills_sorted_runs_when_over_budget(tmp_path):
     expected = _corpus(tmp_path / "in.txt")
     job = load_job(os.path.join(EXAMPLES, "wordcount.py"))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
-                    JobOptions(reducers=3, memory_budget=20_000))
+                    JobOptions(reducers=3, memory_budget=20_000, split_size="64MB"))
+    assert plan.num_maps == 1               # the whole corpus in the one map task run here
     manifest = run_map_task(plan.map_spec("j", 0, 1, str(tmp_path / "work")), job)
     counters = manifest.counters["zmr"]
     assert counters["MAP_OUTPUT_RECORDS"] == sum(expected.values())
