@@ -4,6 +4,7 @@ it; a given number, 0 and 1 included, wins, from a flag, the module or a Step.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -93,8 +94,9 @@ def test_total_order_samples_cuts_for_the_default_reducers(tmp_path):
     spec = load_job(str(job))
     plan = plan_sorted_job(spec, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
                            JobOptions(), parallelism=4)
-    assert plan.num_reducers == 4 and len(plan.ordering["cuts"]) == 3
-    run_plan(spec, plan, False, 0.0)          # the tasks a 4-slot cluster would run
+    assert plan.num_reducers == 4 and len(plan.ordering["cuts"]) == 3 and plan.coalesce
+    # the tasks a 4-slot cluster would run, were its tiny partitions not coalesced
+    run_plan(spec, dataclasses.replace(plan, coalesce=False), False, 0.0)
     parts = read_parts(str(tmp_path / "out"))
     assert len(parts) == 4 and all(parts)
     assert [k for part in parts for k, _ in part] == sorted(keys)
