@@ -31,8 +31,8 @@ def test_cluster_output_equals_inline(cluster3, tmp_path, job, reducers):
 
 def test_defaults_use_every_slot_of_the_cluster(cluster3, tmp_path):
     """Without NUM_REDUCERS or a split size, a job is planned for the registered slots
-    (3 workers of 1 slot): 3 reducers, 3 splits per slot of a 1 MB input; the output is
-    that of an inline run cut into the same partitions."""
+    (3 workers of 1 slot): 3 partitions, 3 splits per slot of a 1 MB input; the output
+    holds the lines of an inline run cut into the same partitions."""
     inputs = write_lines(tmp_path / "in", files=2, lines_per_file=20_000)
     path = os.path.join(EXAMPLES, "wordcount.py")
     with Client(cluster3.config_path) as client:      # not the cluster's own: asks it
@@ -42,10 +42,13 @@ def test_defaults_use_every_slot_of_the_cluster(cluster3, tmp_path):
         assert cluster3.client.parallelism() == 3
         status = client.submit(path, [inputs], str(tmp_path / "cluster")).wait(
             timeout_s=PATIENT_S)
-    assert (status["state"], status["reduces_total"]) == ("SUCCEEDED", 3)
-    assert status["maps_total"] >= 9
+    # 3 partitions; their small map outputs may be coalesced into fewer reduce tasks
+    assert (status["state"], status["partitions"]) == ("SUCCEEDED", 3)
+    assert 1 <= status["reduces_total"] <= 3 and status["maps_total"] >= 9
     run_inline(path, [inputs], str(tmp_path / "inline"), reducers=3)
-    assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
+    lines = [sorted(b"".join(output_bytes(str(tmp_path / run)).values()).splitlines())
+             for run in ("cluster", "inline")]
+    assert lines[0] == lines[1]
 
 
 def test_each_map_runs_exactly_once_without_failures(cluster3, tmp_path):

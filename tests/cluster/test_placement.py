@@ -55,14 +55,15 @@ def test_resources_locality_and_refusal(tmp_path):
         final = job.wait(timeout_s=PATIENT_S)
         maps = [a for t in final["tasks"] if t["task"] == "map" for a in t["attempts"]]
         assert len(maps) == 4 and _overlaps(maps) == 1      # 4 slots, 1 task at a time
-        assert final["reduces_total"] == 4                  # NUM_REDUCERS: the 4 slots
+        assert final["partitions"] == 4                     # NUM_REDUCERS: the 4 slots
+        assert final["reduces_total"] == 1                  # ... coalesced: a few KB
         assert final["counters"]["zmr.job"]["DATA_LOCAL_MAPS"] == 4
 
         too_big = _job(tmp_path, "too_big", {"memory_mb": 1 << 30})
         with pytest.raises(ZmrError, match="no worker can run a task needing"):
             cluster.client.submit(too_big, [inputs], str(tmp_path / "never"))
         assert not os.path.exists(tmp_path / "never")
-    run_inline(whole_machine, [inputs], str(tmp_path / "inline"), reducers=4)
+    run_inline(whole_machine, [inputs], str(tmp_path / "inline"))     # one partition
     assert output_bytes(str(tmp_path / "out")) == output_bytes(str(tmp_path / "inline"))
 
 
