@@ -8,6 +8,7 @@ journal and wire forms of these records are in ``records.py``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,17 +17,19 @@ from typing import TYPE_CHECKING
 from zmr.coordinator.states import (
     ATTEMPT_TRANSITIONS,
     JOB_TRANSITIONS,
+    SHRINK_TRANSITIONS,
     TASK_TRANSITIONS,
     AttemptState,
     InvalidTransition,
     JobState,
+    ShrinkState,
     StoryEntry,
     TaskState,
 )
 from zmr.coordinator.tally import MAP, REDUCE, TaskTally
 from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
-from zmr.core.specs import MapManifest, ReduceResult
+from zmr.core.specs import MapManifest, ReduceResult, Split
 from zmr.job.counters import BUILTIN_GROUP, Counters
 
 if TYPE_CHECKING:
@@ -75,6 +78,13 @@ class Attempt:
     progress: int = 0               # records processed, from the worker's heartbeats
     progress_s: float = 0.0         # when progress last moved
     read: float = 0.0               # fraction of its input read (maps), from the heartbeats
+    read_bytes: int = 0             # ... in bytes of its split (maps), from the heartbeats
+    # dynamic work rebalancing (rebalance.py): the last cut of its split asked of its
+    # worker, the answer, and when it was asked or answered (not journaled: a restarted
+    # coordinator asks again)
+    shrink: ShrinkState = ShrinkState.NONE
+    shrink_keep: int = 0
+    shrink_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
@@ -104,6 +114,13 @@ class Task:
     traceback: str = ""
     result: MapManifest | ReduceResult | None = None    # of the committed attempt
     output_worker: str = ""                  # for maps: the worker holding the output
+    # a map whose split is not the one submitted: cut shorter (its remainder became a new
+    # task) or itself such a remainder; journaled, so a restarted coordinator knows it
+    split: Split | None = None
+    # where a remainder's input lies: (the submitted map it was cut from, its split-relative
+    # byte offset there); None: (index, 0). Reduces read the map outputs in this order, so
+    # a key's values come in the order of an uncut run
+    position: tuple[int, int] | None = None
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
@@ -142,6 +159,18 @@ class Task:
         if self.tally is not None:
             self.tally.ended(self, attempt)
 
+    def set_shrink(self, attempt: Attempt, new: ShrinkState, cause: Stimulus) -> None:
+        """Where asking ``attempt`` to cut its split's remainder stands (``rebalance.py``)."""
+        if new not in SHRINK_TRANSITIONS[attempt.shrink]:
+            raise InvalidTransition.refused(f"{self.name} {attempt.subject} cut",
+                                            attempt.shrink, new, readable(self.story))
+        self.story.append(_told(cause, f"{attempt.subject} cut", attempt.shrink, new))
+        attempt.shrink, attempt.shrink_s = new, cause.now
+
+    def input_position(self) -> tuple[int, int]:
+        """Where its input lies among the job's (see ``position``)."""
+        return self.position if self.position is not None else (self.index, 0)
+
     def touch(self) -> None:
         """Some journaled field other than the state changed (result, failures, error)."""
         if self.tally is not None:
@@ -169,8 +198,10 @@ class Job:
     error_kind: str = ""     # "input": failed on input it cannot read (clients exit 2)
     counters: Counters = field(default_factory=Counters)   # job-level: attempts' fates
     worker_failures: dict[str, int] = field(default_factory=dict)
+    rebalanced: int = 0      # map splits whose unread remainder became a new map task
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
+    _own_splits: bool = field(default=False, repr=False, compare=False)
 
     def set_state(self, new: JobState, cause: Stimulus) -> None:
         if new not in JOB_TRANSITIONS[self.state]:
@@ -205,6 +236,32 @@ class Job:
     def set_tasks(self, maps: list[Task], reduces: list[Task]) -> None:
         self.maps, self.reduces = maps, reduces
         self.tally = TaskTally(maps, reduces, [s.hosts for s in self.plan.splits])
+
+    # -- dynamic work rebalancing: a map's split cut in two (rebalance.py) ---------------
+    def resplit(self, task: Task, split: Split) -> None:
+        """Map ``task`` reads ``split`` from now on: its attempts' specs and the identity
+        its output must carry follow (``plan.splits`` is what both are made from)."""
+        self._splits()[task.index] = split
+        task.split = split
+        task.touch()
+
+    def add_map(self, split: Split, position: tuple[int, int], cause: Stimulus) -> Task:
+        """A new pending map task reading ``split`` (the remainder cut off another's)."""
+        self._splits().append(split)
+        task = Task(self.job_id, MAP, len(self.maps), split=split, position=position)
+        task.story.append(_told(cause, "task", None, task.state))
+        self.maps.append(task)
+        if self.tally is not None:
+            self.tally.added(task, split.hosts)
+        return task
+
+    def _splits(self) -> list[Split]:
+        """The plan's split list, this job's own copy (the submitted plan may be shared,
+        e.g. with a multi-step job's record)."""
+        if not self._own_splits:
+            self.plan = dataclasses.replace(self.plan, splits=list(self.plan.splits))
+            self._own_splits = True
+        return self.plan.splits
 
     def done(self, kind: str) -> int:
         if self.tally is not None:

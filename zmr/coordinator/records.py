@@ -10,13 +10,14 @@ shape of its MapManifest or ReduceResult, which older coordinators stored as it 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import AttemptState, JobState, TaskState
 from zmr.core.plan import JobPlan
-from zmr.core.specs import MapManifest, ReduceResult
+from zmr.core.specs import MapManifest, ReduceResult, Split
 from zmr.job.counters import Counters
 
 
@@ -32,6 +33,8 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
     }
     if job.error_kind:
         record["error_kind"] = job.error_kind
+    if job.rebalanced:
+        record["rebalanced"] = job.rebalanced
     if with_tasks:
         record["tasks"] = [task_record(t) for t in job.tasks()]
     if with_plan:
@@ -40,11 +43,16 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
 
 
 def task_record(task: Task) -> dict[str, Any]:
-    return {"kind": task.kind, "index": task.index, "state": task.state.value,
-            "failures": task.failures, "error": task.error, "traceback": task.traceback,
-            "result": task.result.to_dict() if task.result is not None else None,
-            "output_worker": task.output_worker,
-            "attempts": _attempts(task)}
+    record = {"kind": task.kind, "index": task.index, "state": task.state.value,
+              "failures": task.failures, "error": task.error, "traceback": task.traceback,
+              "result": task.result.to_dict() if task.result is not None else None,
+              "output_worker": task.output_worker,
+              "attempts": _attempts(task)}
+    if task.split is not None:          # cut by rebalancing, or such a cut's remainder
+        record["split"] = task.split.to_dict()
+    if task.position is not None:
+        record["position"] = list(task.position)
+    return record
 
 
 def header_json(job: Job) -> str:
@@ -61,17 +69,40 @@ def job_from_record(r: dict[str, Any], code: bytes) -> Job:
               JobState(r["state"]), started_s=r["started_s"], finished_s=r["finished_s"],
               error=r["error"], error_kind=r.get("error_kind", ""),
               counters=Counters(r["counters"]),
-              worker_failures=dict(r["worker_failures"]))
+              worker_failures=dict(r["worker_failures"]), rebalanced=r.get("rebalanced", 0))
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
-    job.set_tasks([t for t in tasks if t.kind == MAP], [t for t in tasks if t.kind == REDUCE])
+    maps = sorted((t for t in tasks if t.kind == MAP), key=lambda t: t.index)
+    _with_cut_splits(job, maps)
+    job.set_tasks(maps, [t for t in tasks if t.kind == REDUCE])
     return job
+
+
+def _with_cut_splits(job: Job, maps: list[Task]) -> None:
+    """The plan is journaled as submitted (or as it was when first written): the maps
+    whose split rebalancing cut, and the remainders it made, say what they read now."""
+    cut = [t for t in maps if t.split is not None]
+    if not cut:
+        return
+    splits = list(job.plan.splits)
+    for task in cut:
+        if task.index < len(splits):
+            splits[task.index] = task.split
+        elif task.index == len(splits):
+            splits.append(task.split)
+        else:
+            raise ValueError(f"journal of {job.job_id}: map {task.index} follows map "
+                             f"{len(splits) - 1}")
+    job.plan = dataclasses.replace(job.plan, splits=splits)
 
 
 def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
     attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
                 for n, w, s, f, o, spec in r["attempts"]]
+    split = Split.from_dict(r["split"]) if r.get("split") is not None else None
+    position = tuple(r["position"]) if r.get("position") is not None else None
     return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
-                r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"])
+                r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"],
+                split, position)  # type: ignore[arg-type]
 
 
 def _result(kind: str, record: Any) -> MapManifest | ReduceResult | None:

@@ -46,6 +46,9 @@ class JobPlan(JsonValue):
     # the inputs as given, made absolute (paths, directories, globs): what an output must
     # stay out of (zmr.storage.output_safety), checked again by the coordinator
     input_roots: list[str] = field(default_factory=list)
+    # dynamic work rebalancing: a running map's unread remainder may become a new map task
+    # (cluster runs whose ``tasks.rebalance`` is on; see coordinator/rebalance.py)
+    rebalance: bool = True
 
     @property
     def num_maps(self) -> int:

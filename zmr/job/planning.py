@@ -101,7 +101,7 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None) 
                    dict(o.resources or {}), o.output_format, _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
                    _key_order(job, o).to_dict(), max_line_length=o.max_line_length,
-                   files=side_files(job, given.files))
+                   files=side_files(job, given.files), rebalance=o.rebalance)
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files)
 
 
