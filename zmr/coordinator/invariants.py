@@ -79,7 +79,16 @@ def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
         found.append("SUCCEEDED with tasks that did not")
     for task in job.tasks():
         found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
-    return found
+    return found + _split_problems(job)
+
+
+def _split_problems(job: Job) -> list[str]:
+    """A split for every map, and a map whose split was cut (rebalancing) reads the
+    plan's (a restored job may hold fewer task rows than splits: they come back later)."""
+    if len(job.plan.splits) < len(job.maps):
+        return [f"{len(job.plan.splits)} splits for {len(job.maps)} maps"]
+    return [f"map-{t.index}: reads {t.split}, the plan says {job.plan.splits[t.index]}"
+            for t in job.maps if t.split is not None and t.split != job.plan.splits[t.index]]
 
 
 def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:
