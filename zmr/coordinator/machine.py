@@ -77,7 +77,7 @@ class CoordinatorState:
     min_runtime_s: float = 5.0
     rebalance: bool = True                   # cut running maps' remainders (rebalance.py)
     rebalance_min_bytes: int = 1 << 20
-    rebalance_min_s: float = 2.0
+    rebalance_min_s: float = 0.5
     restore_grace_s: float = 12.0
     restored_at: float | None = None
     no_worker_warning_s: float = 30.0
