@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MAP", "REDUCE", "Attempt", "Job", "Task", "TaskTally", "WorkerInfo"]
 
+#: The shortest window over which an attempt's recent read rate is measured (heartbeats
+#: report reads a batch of lines at a time).
+RATE_WINDOW_S = 2.0
+
 #: State changes kept per task (and per job): enough to see how a task got where it is
 #: (a few retries, a lost worker, a backup), bounded so a job of thousands of tasks that
 #: runs for days does not grow without end.
@@ -79,6 +83,11 @@ class Attempt:
     progress_s: float = 0.0         # when progress last moved
     read: float = 0.0               # fraction of its input read (maps), from the heartbeats
     read_bytes: int = 0             # ... in bytes of its split (maps), from the heartbeats
+    # how fast it read lately: bytes/s over the last window of RATE_WINDOW_S or more (-1:
+    # none yet), and where the current window started (what rebalancing expects of it)
+    read_rate: float = -1.0
+    read_mark: int = 0
+    read_mark_s: float = 0.0
     # dynamic work rebalancing (rebalance.py): the last cut of its split asked of its
     # worker, the answer, and when it was asked or answered (not journaled: a restarted
     # coordinator asks again)
@@ -88,6 +97,20 @@ class Attempt:
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
+        self.read_mark_s = self.read_mark_s or self.started_s
+
+    def bytes_read(self, read: int, now: float) -> None:
+        """A heartbeat says it has read ``read`` bytes of its split by ``now``."""
+        self.read_bytes = max(self.read_bytes, read)
+        if now - self.read_mark_s >= RATE_WINDOW_S:
+            self.read_rate = (self.read_bytes - self.read_mark) / (now - self.read_mark_s)
+            self.read_mark, self.read_mark_s = self.read_bytes, now
+
+    def read_speed(self, now: float) -> float:
+        """Bytes/s it reads at: the slower of its average and its latest window (costly
+        records ahead show in the latter first)."""
+        average = self.read_bytes / max(now - self.started_s, 1e-3)
+        return min(average, self.read_rate) if self.read_rate >= 0 else average
 
     @property
     def running(self) -> bool:

@@ -36,21 +36,21 @@ MIN_CUT_BYTES = 16 << 10
 Candidate = tuple[Job, Task, Attempt, int]
 
 
-def keep_for(total: int, read: int, running_s: float, min_bytes: int,
+def keep_for(total: int, read: int, speed: float, running_s: float, min_bytes: int,
              min_s: float) -> int | None:
-    """Where to cut a split of ``total`` bytes of which ``read`` are read after
-    ``running_s`` seconds: halfway through the unread part, so the attempt and the new
-    task get half each; None if that half is not worth a task. It is if it holds
-    ``min_bytes``, or, smaller (down to ``MIN_CUT_BYTES``), if reading it at the rate so
-    far would take ``min_s`` or more (a CPU-heavy mapper, or costly records ahead): a
-    byte count alone cannot tell a slow map from a fast one."""
+    """Where to cut a split of ``total`` bytes of which ``read`` are read, by an attempt
+    running for ``running_s`` seconds and reading ``speed`` bytes/s: halfway through the
+    unread part, so the attempt and the new task get half each; None if that half is not
+    worth a task. It is if it holds ``min_bytes``, or, smaller (down to
+    ``MIN_CUT_BYTES``), if reading it at that speed would take ``min_s`` or more (a
+    CPU-heavy mapper, or costly records ahead): a byte count alone cannot tell a slow map
+    from a fast one."""
     unread = total - max(0, read)
     half = unread // 2
     if half < MIN_CUT_BYTES:
         return None
-    if half < min_bytes:
-        if running_s < min_s or read / running_s * min_s > half:
-            return None
+    if half < min_bytes and (running_s < min_s or speed * min_s > half):
+        return None
     return total - half
 
 
@@ -71,8 +71,8 @@ def candidates(jobs: list[Job], now: float, min_bytes: int,
             if not cutting.cuttable(split):
                 continue
             total = cutting.split_length(split)
-            keep = keep_for(total, attempt.read_bytes, now - attempt.started_s, min_bytes,
-                            min_s)
+            keep = keep_for(total, attempt.read_bytes, attempt.read_speed(now),
+                            now - attempt.started_s, min_bytes, min_s)
             if keep is not None:
                 found.append((total - keep, job, task, attempt, keep))
     found.sort(key=lambda c: (-c[0], c[1].submitted_s, c[2].index))

@@ -214,7 +214,7 @@ def progress_reported(state: CoordinatorState, ev: ProgressReported) -> list[Com
             continue
         attempt = found[2]
         attempt.read = max(0.0, min(1.0, entry.read / max(1, entry.total)))
-        attempt.read_bytes = max(attempt.read_bytes, entry.read)
+        attempt.bytes_read(entry.read, ev.now)
         if entry.records != attempt.progress:
             attempt.progress, attempt.progress_s = entry.records, ev.now
     return []

@@ -11,6 +11,7 @@ from tests.unit.coordinator.drive import ask, assigned, done, plan, register, su
 from zmr.coordinator import rebalance
 from zmr.coordinator.commands import Send
 from zmr.coordinator.machine import CoordinatorState
+from zmr.coordinator.model import Attempt
 from zmr.coordinator.states import ShrinkState, TaskState
 from zmr.coordinator.stimuli import (
     AttemptFailed,
@@ -69,30 +70,36 @@ def one_map_two_workers(**plan_options):
 
 # -- choosing the cut ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("total, read, running_s, keep", [
-    (64 * MB, 0, 0.0, 32 * MB),                 # half of all of it
-    (64 * MB, 32 * MB, 0.0, 48 * MB),           # half of what is unread
-    (64 * MB, 63 * MB, 0.0, 64 * MB - MB // 2),  # half a MB: under the size, too fast
-    (3 * MB, 0, 1.0, None),                     # 1.5 MB is enough by size... (see below)
+@pytest.mark.parametrize("total, read, keep", [
+    (64 * MB, 0, 32 * MB),                      # half of all of it
+    (64 * MB, 32 * MB, 48 * MB),                # half of what is unread
+    (3 * MB, 0, 3 * MB - 3 * MB // 2),          # 1.5 MB: worth a task by its size
+    (64 * MB, 63 * MB, None),                   # 512 kB read fast (1 MB/s): not worth it
+    (64 * MB, 64 * MB, None),                   # nothing left
 ])
-def test_keep_is_halfway_through_the_unread_part(total, read, running_s, keep):
-    found = rebalance.keep_for(total, read, running_s, min_bytes=MB, min_s=2.0)
-    if keep is None:                            # ... and 1.5 MB >= 1 MB: cut
-        assert found == total - total // 2
-    elif keep == 64 * MB - MB // 2:             # 512 kB < 1 MB, read fast: not worth it
-        assert found is None
-    else:
-        assert found == keep
+def test_keep_is_halfway_through_the_unread_part(total, read, keep):
+    assert rebalance.keep_for(total, read, MB, 10.0, min_bytes=MB, min_s=2.0) == keep
 
 
 def test_a_small_remainder_is_cut_only_when_reading_it_is_slow():
-    # 200 kB unread: under min_bytes; at 1 kB/s it would take minutes, at 1 MB/s no time
-    assert rebalance.keep_for(300_000, 100_000, 10.0, MB, 2.0) == 200_000
-    assert rebalance.keep_for(300_000, 100_000, 0.1, MB, 2.0) is None   # too young to tell
-    assert rebalance.keep_for(30 * MB, 20 * MB, 4.0, 64 * MB, 2.0) is None  # 5 MB/s
+    # 200 kB unread: under min_bytes; at 10 kB/s it would take 10 s, at 1 MB/s no time
+    assert rebalance.keep_for(300_000, 100_000, 10_000, 10.0, MB, 2.0) == 200_000
+    assert rebalance.keep_for(300_000, 100_000, MB, 10.0, MB, 2.0) is None
+    assert rebalance.keep_for(300_000, 100_000, 10_000, 0.1, MB, 2.0) is None  # too young
     # never under MIN_CUT_BYTES, however slow
     tiny = 2 * rebalance.MIN_CUT_BYTES - 2
-    assert rebalance.keep_for(tiny, 0, 100.0, MB, 2.0) is None
+    assert rebalance.keep_for(tiny, 0, 0.0, 100.0, MB, 2.0) is None
+
+
+def test_the_speed_expected_is_the_slower_of_the_average_and_the_latest_window():
+    attempt = Attempt(1, "w1", started_s=100.0)
+    assert attempt.read_speed(110.0) == 0.0
+    attempt.bytes_read(900_000, 109.0)                  # 100 kB/s so far
+    assert attempt.read_speed(110.0) == pytest.approx(90_000)   # (the average until now)
+    attempt.bytes_read(910_000, 112.0)                  # then 10 kB in 3 s: costly records
+    assert attempt.read_speed(112.0) == pytest.approx(10_000 / 3)
+    assert rebalance.keep_for(1_000_000, 910_000, attempt.read_speed(112.0), 12.0,
+                              MB, 2.0) == 955_000       # 45 kB at 3.3 kB/s: 13 s of work
 
 
 # -- asking, answers -------------------------------------------------------------------------
