@@ -215,3 +215,11 @@ def test_the_job_plan_as_submitted_is_not_changed():
     answer(s, 32 * MB)
     assert submitted.splits == [Split("/in/big.txt", 0, SIZE)]
     assert s.jobs[job_id].plan.num_maps == 2
+
+
+def test_a_cut_maps_progress_counts_against_its_head():
+    s, job = one_map_two_workers()
+    register(s, "w2", now=1.0)
+    answer(s, 32 * MB, now=1.5)
+    beat(s, "w1", 16 * MB, now=2.0)                     # of the 64 MB it was given
+    assert job.maps[0].attempts[0].read == 0.5          # of the 32 MB it reads now
