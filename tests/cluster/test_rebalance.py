@@ -13,8 +13,6 @@ import os
 import signal
 import time
 
-import pytest
-
 from tests.helpers import (
     JOBS,
     PATIENT_S,
@@ -142,8 +140,7 @@ def test_the_worker_running_the_cut_map_killed(tmp_path):
     assert_as_inline(tmp_path, inputs, gate, status)
 
 
-@pytest.mark.parametrize("when", ["before the maps finish"])
-def test_the_coordinator_restarted_after_a_cut(tmp_path, when):
+def test_the_coordinator_restarted_after_a_cut(tmp_path):
     inputs = write_input(tmp_path, 4000, 100)
     settings = {**SETTINGS, ("coordinator", "restore_grace_s"): PATIENT_S}
     with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.coordinator.drive import ask, assigned, done, plan, register, submit
+from tests.unit.coordinator.drive import ask, assigned, done, register, submit
 from zmr.coordinator import rebalance
 from zmr.coordinator.commands import Send
 from zmr.coordinator.machine import CoordinatorState
@@ -24,7 +24,6 @@ from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
 from zmr.core.specs import Split
 from zmr.protocol.messages import (
-    AssignTask,
     AttemptProgress,
     Heartbeat,
     ShrinkAnswer,
