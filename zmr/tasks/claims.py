@@ -26,8 +26,13 @@ class Claims:
         self.on = progress.claiming() and cutting.cuttable(split)
         if progress.claiming() and not self.on:
             progress.claim(progress.ALL)
-        self.before = 0                 # split-relative offset of the current piece
-        self.piece: Split | None = None
+        # where each file's piece starts in the split (pieces whose lines all belong to
+        # another split yield no batch, so this is not counted as they are read)
+        self.starts: dict[tuple[str, int], int] = {}
+        before = 0
+        for piece in split.pieces():
+            self.starts.setdefault((piece.path, piece.start), before)
+            before += piece.length
 
     def records(self, batches: Iterator[tuple[Split, list[Any], list[Any]]], per: int
                 ) -> Iterator[tuple[Split, list[Any], list[Any]]]:
@@ -48,14 +53,12 @@ class Claims:
 
     def _take(self, piece: Split, offsets: list[int]) -> int:
         """How many of ``offsets`` (lines of ``piece``, in order) this attempt maps."""
-        if piece is not self.piece:
-            self.before += self.piece.length if self.piece is not None else 0
-            self.piece = piece
-        last = self.before + offsets[-1] - piece.start
+        before = self.starts[piece.path, piece.start]
+        last = before + offsets[-1] - piece.start
         end = progress.claim(last + 1)
         if end < 0 or last < end:
             return len(offsets)
-        return bisect.bisect_left(offsets, end - self.before + piece.start)
+        return bisect.bisect_left(offsets, end - before + piece.start)
 
     def finish(self) -> Split:
         """Everything is read: claim the rest (no cut is agreed any more), and return the

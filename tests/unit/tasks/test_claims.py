@@ -106,3 +106,30 @@ def test_an_uncuttable_split_claims_everything_at_once(tmp_path):
     worker = Worker(keep=1, after=1 << 62)
     _run(tmp_path, plan, job, 0, "csv", worker)
     assert worker.claimed >= progress.ALL and worker.end == -1
+
+
+def test_a_packed_split_with_a_file_that_has_no_line_of_its_own_is_cut_right(tmp_path):
+    """Claims count split-relative bytes over every file of a packed split, also one that
+    yields no line (a tail whose only line started in the range before it)."""
+    from zmr.core.specs import Piece, Split
+    from zmr.storage.splits import iter_split_records
+
+    a, b, c = (tmp_path / n for n in ("a.txt", "b.txt", "c.txt"))
+    a.write_text("".join(f"a{i}\n" for i in range(400)))
+    b.write_text("x" * 5000 + "\n")                     # its tail from 100 has no line start
+    c.write_text("".join(f"c{i}\n" for i in range(400)))
+    split = Split(str(a), 0, a.stat().st_size,
+                  more=(Piece(str(b), 100, 4901), Piece(str(c), 0, c.stat().st_size)))
+    job_file = tmp_path / "ident.py"
+    job_file.write_text("def mapper(k, v):\n    yield list(k), v\n")
+    job = load_job(str(job_file))
+    plan = plan_job(job, [str(a)], str(tmp_path / "out"), JobOptions(reducers=0))
+    plan.splits[0] = split
+    keep = a.stat().st_size + 4901 + 600                # in c.txt, at byte 600
+    worker = Worker(keep, after=0)
+    run = _run(tmp_path, plan, job, 0, "cut", worker)
+    head, rest = cutting.cut(split, keep)
+    assert run.counters["zmr"]["MAP_INPUT_RECORDS"] == len(list(iter_split_records(head)))
+    assert run.identity.split == head.fingerprint()
+    assert [line.split("\t", 1)[1] for line in _part(tmp_path, "cut").splitlines()] == \
+        [line for _, line in iter_split_records(head)]
