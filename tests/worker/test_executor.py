@@ -213,6 +213,11 @@ def test_a_cut_is_decided_by_the_task_process_against_what_it_has_claimed(tmp_pa
     assert executor.shrink(key, 150_050) == ("", False)    # in the middle of line 1500
     assert executor.shrink(key, 200_000) == ("it already stops at byte 150050", False)
     gate.write_text("")
+    deadline = time.monotonic() + PATIENT_S
+    while executor.progress[3] < (1 << 62):                 # it read to its (new) end
+        assert time.monotonic() < deadline, "the attempt never finished reading"
+        time.sleep(0.02)
+    assert executor.shrink(key, 100_000) == ("it has read its whole split", True)
     outcome = _wait(executor)
     assert outcome.ok, outcome.traceback
     counters = outcome.result.counters["zmr"]

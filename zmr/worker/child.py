@@ -149,7 +149,10 @@ def _point_progress_at(shared: Any, fence: Any) -> None:
     def claim(upto: int) -> int:
         with fence:
             end = shared[END]
-            shared[CLAIMED] = max(shared[CLAIMED], upto if end < 0 else min(upto, end))
+            if upto >= progress.ALL:        # read to the end: no later cut can be agreed
+                shared[CLAIMED] = upto
+            else:
+                shared[CLAIMED] = max(shared[CLAIMED], upto if end < 0 else min(upto, end))
             return int(end)
 
     progress.set_hook(advance, read, claim)
