@@ -22,6 +22,8 @@ from zmr.protocol.messages import (
     HeldOutput,
     KillTask,
     Register,
+    ShrinkAnswer,
+    ShrinkAttempt,
     ShuffleChunk,
     SubmitJob,
     TaskDone,
@@ -43,6 +45,8 @@ TYPED = [
     TaskFailed("w", MAP_ATTEMPT, "E", "tb", lost_map=3),
     KillTask(REDUCE_ATTEMPT),
     SubmitJob("wc", PLAN, overwrite=True),
+    ShrinkAttempt(MAP_ATTEMPT, 1 << 40),                    # dynamic work rebalancing
+    ShrinkAnswer("w", MAP_ATTEMPT, 1 << 40, False, "it has read past byte 5", final=False),
     Register("w", "h", "tcp://h:1", 2, 2, 100, [HeldOutput("job-0001", MANIFEST)],
              [MAP_ATTEMPT, REDUCE_ATTEMPT]),
     Heartbeat("w", 7, 1, [AttemptProgress(MAP_ATTEMPT, 10, 512, 1024)]),
