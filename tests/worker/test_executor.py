@@ -17,7 +17,7 @@ from zmr.job.planning import plan_job
 from zmr.job.shipping import pack_job
 from zmr.runners.inline import run_inline
 from zmr.settings.job import JobOptions
-from zmr.storage import commit
+from zmr.storage import commit, cutting
 from zmr.worker.executor import Executor
 
 WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")
@@ -181,4 +181,48 @@ def test_what_one_attempt_prints_never_reaches_the_next_attempts_log(tmp_path, i
     first = (tmp_path / "logs" / "map-0.log").read_text()
     second = (tmp_path / "logs" / "map-0-a2.log").read_text()
     assert first == second and first.count("\n") == 200
+    executor.kill()
+
+
+GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated_lines.py")
+
+
+def test_a_cut_is_decided_by_the_task_process_against_what_it_has_claimed(tmp_path):
+    """Dynamic work rebalancing, the worker's side: the attempt waits at its first line
+    with one batch of lines claimed; a cut before the end of that batch is refused, one
+    after it accepted, and the attempt then maps exactly the head of its split."""
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("".join(f"{i % 97:02d}{'x' * 97}\n" for i in range(3000)))  # 100 B
+    gate = tmp_path / "gate"
+    job = load_job(GATED)
+    plan = plan_job(job, [str(inputs)], str(tmp_path / "out"),
+                    JobOptions(reducers=1, params={"gate": str(gate)}))
+    spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work"), "inc")
+    executor = run_in(Executor(ENDPOINT, str(tmp_path)), "map", spec, pack_job(job),
+                      str(tmp_path / "logs" / "map-0.log"))
+    key = AttemptId("job-t", "map", 0, 1)
+    deadline = time.monotonic() + PATIENT_S
+    while executor.progress[3] == 0:                        # CLAIMED: its first batch
+        assert time.monotonic() < deadline, "the attempt never claimed its first lines"
+        time.sleep(0.02)
+    claimed = executor.progress[3]
+    assert 0 < claimed < 300_000
+    assert executor.shrink(key, claimed - 1) == (f"it has read past byte {claimed - 1} "
+                                                 f"(to {claimed})", False)
+    assert executor.shrink(AttemptId("job-t", "map", 0, 2), 250_000)[1]  # not this one
+    assert executor.shrink(key, 150_050) == ("", False)    # in the middle of line 1500
+    assert executor.shrink(key, 200_000) == ("it already stops at byte 150050", False)
+    gate.write_text("")
+    deadline = time.monotonic() + PATIENT_S
+    while executor.progress[3] < (1 << 62):                 # it read to its (new) end
+        assert time.monotonic() < deadline, "the attempt never finished reading"
+        time.sleep(0.02)
+    assert executor.shrink(key, 100_000) == ("it has read its whole split", True)
+    outcome = _wait(executor)
+    assert outcome.ok, outcome.traceback
+    counters = outcome.result.counters["zmr"]
+    assert counters["MAP_INPUT_RECORDS"] == 1501 and counters["MAP_INPUT_BYTES"] == 150_050
+    head = cutting.cut(plan.splits[0], 150_050)[0]
+    assert outcome.result.identity.split == head.fingerprint() != plan.splits[0].fingerprint()
+    assert executor.shrink(key, 100_000) == ("the attempt does not run here", True)
     executor.kill()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zmr.coordinator import policy, records
+from zmr.coordinator import policy, rebalance, records
 from zmr.coordinator.commands import Command, Persist, Send
 from zmr.coordinator.model import MAP, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import AttemptState, JobState, TaskState
@@ -91,13 +91,17 @@ class _Turn:
         self.commands: list[Command] = []
         self.stragglers: list[tuple[Job, list[Task]]] | None = None
         self.queued: list[tuple[Task, Attempt]] | None = None
+        self.cuts: list[rebalance.Candidate] | None = None
+        self.waiting = 0                # cuts asked earlier and not answered yet
 
     def fill_idle(self, worker: WorkerInfo) -> None:
         """Up to its idle slots: pending tasks, else one queued on a busy worker (taken
-        back), else backups of stragglers."""
+        back), else a running map's remainder (cut off and made a task, once its worker
+        agrees: the slot waits for that), else backups of stragglers."""
         for _ in range(min(worker.free_slots, worker.idle_slots())):
-            if not self._next(worker) and not self._take_back(worker) and \
-                    not self._backup(worker):
+            if self._next(worker) or self._take_back(worker):
+                continue
+            if self._cut(worker) or not self._backup(worker):
                 return
 
     def prefetch(self, worker: WorkerInfo) -> None:
@@ -137,6 +141,28 @@ class _Turn:
         self.commands.append(_assign(state, job, task, worker, self.ev, False))
         return True
 
+    def _cut(self, worker: WorkerInfo) -> bool:
+        """Dynamic work rebalancing: ask for the unread half of a running map's split to
+        become a task this slot can run (``rebalance.py``); True if this slot waits for
+        such an answer, asked now or before (a backup would race the new task)."""
+        state = self.state
+        if not state.rebalance:
+            return False
+        if self.cuts is None:
+            self.cuts = rebalance.candidates(self.jobs, self.ev.now, state.rebalance_min_bytes,
+                                             state.rebalance_min_s)
+            self.waiting = rebalance.waiting(self.jobs)
+        if self.waiting:
+            self.waiting -= 1
+            return True
+        for i, (job, task, attempt, keep) in enumerate(self.cuts):
+            if worker.can_run_now(job.plan.resources) and not _blacklisted_here(
+                    state, job, worker):
+                del self.cuts[i]
+                self.commands.append(rebalance.ask(task, attempt, keep, self.ev))
+                return True
+        return False
+
     def _backup(self, worker: WorkerInfo) -> bool:
         state = self.state
         if not state.speculative:
@@ -149,6 +175,10 @@ class _Turn:
             return False
         self.commands.append(_assign(state, choice[0], choice[1], worker, self.ev, True))
         return True
+
+
+def _blacklisted_here(state: CoordinatorState, job: Job, worker: WorkerInfo) -> bool:
+    return policy.blacklisted(job, worker.worker_id, state.blacklist_after, len(state.workers))
 
 
 def _assign(state: CoordinatorState, job: Job, task: Task, worker: WorkerInfo,
@@ -197,7 +227,9 @@ def task_spec(job: Job, task: Task, number: int, workers: dict[str, WorkerInfo],
         return job.plan.map_spec(job.job_id, task.index, number, "", incarnation)
     partitions = job.partitions_of(task.index)
     segments = []
-    for m in job.maps:
+    # in input order, so a key's values reach the reducer as in an uncut run (the
+    # remainder of a rebalanced split comes right after the map it was cut from)
+    for m in sorted(job.maps, key=Task.input_position) if job.rebalanced else job.maps:
         holder = workers.get(m.output_worker)
         manifest = m.result
         assert isinstance(manifest, MapManifest), "a reduce runs once every map succeeded"

@@ -79,7 +79,7 @@ def _job_problems(state: CoordinatorState, job: Job) -> list[str]:
         found.append("SUCCEEDED with tasks that did not")
     for task in job.tasks():
         found += [f"{task.kind}-{task.index}: {p}" for p in _task_problems(state, task, final)]
-    return found + _usage_problems(job, final) + _range_problems(job)
+    return found + _usage_problems(job, final) + _range_problems(job) + _split_problems(job)
 
 
 def _usage_problems(job: Job, final: bool) -> list[str]:
@@ -103,6 +103,15 @@ def _range_problems(job: Job) -> list[str]:
         return [f"reduce ranges {job.reduce_ranges} for {len(job.reduces)} reduce tasks "
                 f"of {job.plan.num_reducers} partitions"]
     return []
+
+
+def _split_problems(job: Job) -> list[str]:
+    """A split for every map, and a map whose split was cut (rebalancing) reads the
+    plan's (a restored job may hold fewer task rows than splits: they come back later)."""
+    if len(job.plan.splits) < len(job.maps):
+        return [f"{len(job.plan.splits)} splits for {len(job.maps)} maps"]
+    return [f"map-{t.index}: reads {t.split}, the plan says {job.plan.splits[t.index]}"
+            for t in job.maps if t.split is not None and t.split != job.plan.splits[t.index]]
 
 
 def _task_problems(state: CoordinatorState, task: Task, final: bool) -> list[str]:

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zmr.coordinator import records, usage
+from zmr.coordinator import rebalance, records, usage
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch, free_slots_said
 from zmr.coordinator.commands import AbortOutput, Command, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task
 from zmr.coordinator.results import expected_identity, result_problem
-from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
+from zmr.coordinator.states import (
+    FINAL_JOB_STATES,
+    AttemptState,
+    JobState,
+    ShrinkState,
+    TaskState,
+)
 from zmr.core.ids import AttemptId
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.protocol.messages import JobEnded, KillTask, TaskFailed
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
         JobCancelled,
         JobSubmitted,
         OutputSealed,
+        ShrinkAnswered,
         Stimulus,
     )
 
@@ -144,6 +151,26 @@ def _input_error(state: CoordinatorState, job: Job, task: Task, msg: TaskFailed,
     task.set_state(TaskState.FAILED, ev)
     job.error, job.error_kind = f"{msg.error} ({task.name}, not retried)", "input"
     return finish_job(state, job, JobState.FAILED, ev)
+
+
+def shrink_answered(state: CoordinatorState, ev: ShrinkAnswered) -> list[Command]:
+    """A worker answers the cut ``rebalance.py`` asked of a running map: accepted, the
+    remainder becomes a new map task, handed out at once; refused, the attempt may be
+    asked again later (unless for good). An answer for an attempt that no longer runs,
+    or to another question, changes nothing."""
+    msg = ev.msg
+    found = _reported_attempt(state, msg.attempt, msg.worker_id)
+    if found is None:
+        return []
+    job, task, attempt = found
+    if attempt.shrink != ShrinkState.ASKED or attempt.shrink_keep != msg.keep:
+        return []
+    if not msg.accepted:
+        task.set_shrink(attempt, ShrinkState.NEVER if msg.final else ShrinkState.REFUSED, ev)
+        return dispatch(state, ev)
+    task.set_shrink(attempt, ShrinkState.ACCEPTED, ev)
+    rebalance.cut(job, task, msg.keep, ev)
+    return dispatch(state, ev)
 
 
 def output_sealed(state: CoordinatorState, ev: OutputSealed) -> list[Command]:

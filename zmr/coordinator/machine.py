@@ -53,6 +53,7 @@ from zmr.coordinator.stimuli import (
     PipelineSubmitted,
     ProgressReported,
     Restored,
+    ShrinkAnswered,
     StepPlanned,
     Stimulus,
     TaskRequested,
@@ -75,6 +76,9 @@ class CoordinatorState:
     speculative: bool = True
     slow_factor: float = 1.5
     min_runtime_s: float = 5.0
+    rebalance: bool = True                   # cut running maps' remainders (rebalance.py)
+    rebalance_min_bytes: int = 1 << 20
+    rebalance_min_s: float = 0.5
     restore_grace_s: float = 12.0
     restored_at: float | None = None
     no_worker_warning_s: float = 30.0
@@ -172,6 +176,7 @@ HANDLERS: dict[type[Stimulus], Handler] = {
     WorkerExpired: recharging(recovery.worker_lost),
     WorkerUnreachable: recharging(recovery.worker_lost),
     ProgressReported: recovery.progress_reported,
+    ShrinkAnswered: lifecycle.shrink_answered,
     Restored: pipelines.restored,
     Tick: recovery.tick,
     Checkpoint: checkpoint,

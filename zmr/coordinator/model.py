@@ -8,6 +8,7 @@ journal and wire forms of these records are in ``records.py``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 from zmr.coordinator.states import (
     ATTEMPT_TRANSITIONS,
     JOB_TRANSITIONS,
+    SHRINK_TRANSITIONS,
     TASK_TRANSITIONS,
     AttemptState,
     InvalidTransition,
     JobState,
+    ShrinkState,
     StoryEntry,
     TaskState,
 )
@@ -27,13 +30,17 @@ from zmr.coordinator.tally import MAP, REDUCE, TaskTally
 from zmr.coordinator.usage import SlotTime
 from zmr.core.ids import AttemptId
 from zmr.core.plan import JobPlan
-from zmr.core.specs import MapManifest, ReduceResult
+from zmr.core.specs import MapManifest, ReduceResult, Split
 from zmr.job.counters import BUILTIN_GROUP, Counters
 
 if TYPE_CHECKING:
     from zmr.coordinator.stimuli import Stimulus
 
 __all__ = ["MAP", "REDUCE", "Attempt", "Job", "Task", "TaskTally", "WorkerInfo"]
+
+#: The shortest window over which an attempt's recent read rate is measured (heartbeats
+#: report reads a batch of lines at a time).
+RATE_WINDOW_S = 2.0
 
 #: State changes kept per task (and per job): enough to see how a task got where it is
 #: (a few retries, a lost worker, a backup), bounded so a job of thousands of tasks that
@@ -76,9 +83,35 @@ class Attempt:
     progress: int = 0               # records processed, from the worker's heartbeats
     progress_s: float = 0.0         # when progress last moved
     read: float = 0.0               # fraction of its input read (maps), from the heartbeats
+    read_bytes: int = 0             # ... in bytes of its split (maps), from the heartbeats
+    # how fast it read lately: bytes/s over the last window of RATE_WINDOW_S or more (-1:
+    # none yet), and where the current window started (what rebalancing expects of it)
+    read_rate: float = -1.0
+    read_mark: int = 0
+    read_mark_s: float = 0.0
+    # dynamic work rebalancing (rebalance.py): the last cut of its split asked of its
+    # worker, the answer, and when it was asked or answered (not journaled: a restarted
+    # coordinator asks again)
+    shrink: ShrinkState = ShrinkState.NONE
+    shrink_keep: int = 0
+    shrink_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.progress_s = self.progress_s or self.started_s
+        self.read_mark_s = self.read_mark_s or self.started_s
+
+    def bytes_read(self, read: int, now: float) -> None:
+        """A heartbeat says it has read ``read`` bytes of its split by ``now``."""
+        self.read_bytes = max(self.read_bytes, read)
+        if now - self.read_mark_s >= RATE_WINDOW_S:
+            self.read_rate = (self.read_bytes - self.read_mark) / (now - self.read_mark_s)
+            self.read_mark, self.read_mark_s = self.read_bytes, now
+
+    def read_speed(self, now: float) -> float:
+        """Bytes/s it reads at: the slower of its average and its latest window (costly
+        records ahead show in the latter first)."""
+        average = self.read_bytes / max(now - self.started_s, 1e-3)
+        return min(average, self.read_rate) if self.read_rate >= 0 else average
 
     @property
     def running(self) -> bool:
@@ -105,6 +138,13 @@ class Task:
     traceback: str = ""
     result: MapManifest | ReduceResult | None = None    # of the committed attempt
     output_worker: str = ""                  # for maps: the worker holding the output
+    # a map whose split is not the one submitted: cut shorter (its remainder became a new
+    # task) or itself such a remainder; journaled, so a restarted coordinator knows it
+    split: Split | None = None
+    # where a remainder's input lies: (the submitted map it was cut from, its split-relative
+    # byte offset there); None: (index, 0). Reduces read the map outputs in this order, so
+    # a key's values come in the order of an uncut run
+    position: tuple[int, int] | None = None
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
 
@@ -143,6 +183,18 @@ class Task:
         if self.tally is not None:
             self.tally.ended(self, attempt)
 
+    def set_shrink(self, attempt: Attempt, new: ShrinkState, cause: Stimulus) -> None:
+        """Where asking ``attempt`` to cut its split's remainder stands (``rebalance.py``)."""
+        if new not in SHRINK_TRANSITIONS[attempt.shrink]:
+            raise InvalidTransition.refused(f"{self.name} {attempt.subject} cut",
+                                            attempt.shrink, new, readable(self.story))
+        self.story.append(_told(cause, f"{attempt.subject} cut", attempt.shrink, new))
+        attempt.shrink, attempt.shrink_s = new, cause.now
+
+    def input_position(self) -> tuple[int, int]:
+        """Where its input lies among the job's (see ``position``)."""
+        return self.position if self.position is not None else (self.index, 0)
+
     def touch(self) -> None:
         """Some journaled field other than the state changed (result, failures, error)."""
         if self.tally is not None:
@@ -174,12 +226,13 @@ class Job:
     # busy seconds per worker once it ended, and splits cut again while it ran
     slot_time: SlotTime = field(default_factory=SlotTime)
     busy: dict[str, float] | None = None
-    rebalanced: int = 0
+    rebalanced: int = 0      # map splits whose unread remainder became a new map task
     # the partitions [first, last) each reduce task reads, once coalesced (empty: reduce r
     # reads partition r); decided once, when every map has run (``coalesce_reduces``)
     reduce_ranges: list[tuple[int, int]] = field(default_factory=list)
     tally: TaskTally | None = field(default=None, repr=False, compare=False)
     story: deque[RawEntry] = field(default_factory=_story, repr=False, compare=False)
+    _own_splits: bool = field(default=False, repr=False, compare=False)
 
     def set_state(self, new: JobState, cause: Stimulus) -> None:
         if new not in JOB_TRANSITIONS[self.state]:
@@ -237,6 +290,32 @@ class Job:
             self.set_tasks(self.maps, [Task(self.job_id, REDUCE, i)
                                        for i in range(len(ranges))])
         self.reduce_ranges = list(ranges)
+
+    # -- dynamic work rebalancing: a map's split cut in two (rebalance.py) ---------------
+    def resplit(self, task: Task, split: Split) -> None:
+        """Map ``task`` reads ``split`` from now on: its attempts' specs and the identity
+        its output must carry follow (``plan.splits`` is what both are made from)."""
+        self._splits()[task.index] = split
+        task.split = split
+        task.touch()
+
+    def add_map(self, split: Split, position: tuple[int, int], cause: Stimulus) -> Task:
+        """A new pending map task reading ``split`` (the remainder cut off another's)."""
+        self._splits().append(split)
+        task = Task(self.job_id, MAP, len(self.maps), split=split, position=position)
+        task.story.append(_told(cause, "task", None, task.state))
+        self.maps.append(task)
+        if self.tally is not None:
+            self.tally.added(task, split.hosts)
+        return task
+
+    def _splits(self) -> list[Split]:
+        """The plan's split list, this job's own copy (the submitted plan may be shared,
+        e.g. with a multi-step job's record)."""
+        if not self._own_splits:
+            self.plan = dataclasses.replace(self.plan, splits=list(self.plan.splits))
+            self._own_splits = True
+        return self.plan.splits
 
     def done(self, kind: str) -> int:
         if self.tally is not None:

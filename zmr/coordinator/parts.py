@@ -28,6 +28,9 @@ def make_state(config: ClusterConfig, incarnation: str) -> CoordinatorState:
         speculative=config.tasks.speculative,
         slow_factor=config.tasks.speculative_slow_factor,
         min_runtime_s=config.tasks.speculative_min_runtime_s,
+        rebalance=config.tasks.rebalance,
+        rebalance_min_bytes=config.tasks.rebalance_min_bytes,
+        rebalance_min_s=config.tasks.rebalance_min_s,
         # a restarted coordinator waits this long for workers to come back and re-register
         restore_grace_s=config.coordinator.restore_grace_s or interval * liveness * 4,
         no_worker_warning_s=config.coordinator.no_worker_warning_s)

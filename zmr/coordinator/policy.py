@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
-from zmr.coordinator.states import FINAL_JOB_STATES
+from zmr.coordinator.states import FINAL_JOB_STATES, ShrinkState
 
 
 #: An attempt queued this long behind a busy slot waits on a long one (workers ask for
@@ -40,6 +40,11 @@ def next_task(jobs: list[Job], worker: WorkerInfo, blacklist_after: int,
             if pending_reduce is not None:
                 return job, pending_reduce
     return None
+
+
+def blacklisted(job: Job, worker_id: str, limit: int, live_workers: int) -> bool:
+    """Whether ``worker_id`` failed too many of ``job``'s tasks to get another."""
+    return _blacklisted(job, worker_id, limit, live_workers)
 
 
 def _blacklisted(job: Job, worker_id: str, limit: int, live_workers: int) -> bool:
@@ -111,7 +116,10 @@ def pick_backup(found: list[tuple[Job, list[Task]]],
             continue
         for task in tasks:
             running = task.running()
-            if len(running) == 1 and running[0].worker_id != worker.worker_id:
+            # (a map asked to cut its split waits for the answer: its remainder may be
+            # the task this worker gets)
+            if len(running) == 1 and running[0].worker_id != worker.worker_id and \
+                    running[0].shrink != ShrinkState.ASKED:
                 return job, task
     return None
 

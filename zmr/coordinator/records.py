@@ -10,6 +10,7 @@ shape of its MapManifest or ReduceResult, which older coordinators stored as it 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, JobState, TaskState
 from zmr.coordinator.usage import SlotTime, describe_usage
 from zmr.core.plan import JobPlan
-from zmr.core.specs import MapManifest, ReduceResult
+from zmr.core.specs import MapManifest, ReduceResult, Split
 from zmr.job.counters import Counters
 
 
@@ -46,11 +47,16 @@ def job_record(job: Job, with_plan: bool = True, with_tasks: bool = True) -> dic
 
 
 def task_record(task: Task) -> dict[str, Any]:
-    return {"kind": task.kind, "index": task.index, "state": task.state.value,
-            "failures": task.failures, "error": task.error, "traceback": task.traceback,
-            "result": task.result.to_dict() if task.result is not None else None,
-            "output_worker": task.output_worker,
-            "attempts": _attempts(task)}
+    record = {"kind": task.kind, "index": task.index, "state": task.state.value,
+              "failures": task.failures, "error": task.error, "traceback": task.traceback,
+              "result": task.result.to_dict() if task.result is not None else None,
+              "output_worker": task.output_worker,
+              "attempts": _attempts(task)}
+    if task.split is not None:          # cut by rebalancing, or such a cut's remainder
+        record["split"] = task.split.to_dict()
+    if task.position is not None:
+        record["position"] = list(task.position)
+    return record
 
 
 def header_json(job: Job) -> str:
@@ -73,12 +79,14 @@ def job_from_record(r: dict[str, Any], code: bytes) -> Job:
               rebalanced=int(r.get("rebalanced", 0)),
               reduce_ranges=[(int(a), int(b)) for a, b in r.get("reduce_ranges", [])])
     tasks = [_task_from_record(job.job_id, t) for t in r["tasks"]]
+    maps = sorted((t for t in tasks if t.kind == MAP), key=lambda t: t.index)
+    _with_cut_splits(job, maps)
     reduces = [t for t in tasks if t.kind == REDUCE]
     if job.reduce_ranges:
         # coalesced: the rows of the reduce tasks made before (one per partition) beyond
         # the coalesced ones are left in the journal, and mean nothing now
         reduces = reduces[:len(job.reduce_ranges)]
-    job.set_tasks([t for t in tasks if t.kind == MAP], reduces)
+    job.set_tasks(maps, reduces)
     return job
 
 
@@ -94,11 +102,32 @@ def job_change(job: Job, every_task: bool = False) -> JobChange:
                      job.plan, job.code)
 
 
+def _with_cut_splits(job: Job, maps: list[Task]) -> None:
+    """The plan is journaled as submitted (or as it was when first written): the maps
+    whose split rebalancing cut, and the remainders it made, say what they read now."""
+    cut = [t for t in maps if t.split is not None]
+    if not cut:
+        return
+    splits = list(job.plan.splits)
+    for task in cut:
+        if task.index < len(splits):
+            splits[task.index] = task.split
+        elif task.index == len(splits):
+            splits.append(task.split)
+        else:
+            raise ValueError(f"journal of {job.job_id}: map {task.index} follows map "
+                             f"{len(splits) - 1}")
+    job.plan = dataclasses.replace(job.plan, splits=splits)
+
+
 def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
     attempts = [Attempt(n, w, s, f, AttemptState(o), spec)
                 for n, w, s, f, o, spec in r["attempts"]]
+    split = Split.from_dict(r["split"]) if r.get("split") is not None else None
+    position = tuple(r["position"]) if r.get("position") is not None else None
     return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
-                r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"])
+                r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"],
+                split, position)  # type: ignore[arg-type]
 
 
 def _result(kind: str, record: Any) -> MapManifest | ReduceResult | None:

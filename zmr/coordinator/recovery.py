@@ -25,6 +25,7 @@ from zmr.coordinator.results import expected_identity, result_problem
 from zmr.coordinator.states import FINAL_JOB_STATES, AttemptState, TaskState
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import HeldOutput, KillTask
+from zmr.storage import cutting
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -212,8 +213,12 @@ def progress_reported(state: CoordinatorState, ev: ProgressReported) -> list[Com
         found = state.running_attempt(entry.attempt)
         if found is None or found[2].worker_id != ev.msg.sender:
             continue
-        attempt = found[2]
-        attempt.read = max(0.0, min(1.0, entry.read / max(1, entry.total)))
+        task, attempt = found[1], found[2]
+        total = entry.total
+        if task.split is not None and total:    # cut (rebalanced) since it started
+            total = min(total, cutting.split_length(task.split))
+        attempt.read = max(0.0, min(1.0, entry.read / max(1, total)))
+        attempt.bytes_read(entry.read, ev.now)
         if entry.records != attempt.progress:
             attempt.progress, attempt.progress_s = entry.records, ev.now
     return []

@@ -33,6 +33,7 @@ from zmr.coordinator.stimuli import (
     PipelineSubmitted,
     ProgressReported,
     Restored,
+    ShrinkAnswered,
     TaskRequested,
     Tick,
     WorkerExpired,
@@ -55,6 +56,7 @@ from zmr.protocol.messages import (
     Registered,
     RegisterAgain,
     RequestTask,
+    ShrinkAnswer,
     Shutdown,
     ShutdownCluster,
     StatusReply,
@@ -110,6 +112,7 @@ class CoordinatorServer:
         self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
             Register: self.handle_register, RequestTask: self.handle_request,
             TaskDone: self.handle_done, TaskFailed: self.handle_failed,
+            ShrinkAnswer: self.handle_shrink_answer,
             SubmitJob: self.handle_submit, SubmitPipeline: self.handle_submit_pipeline,
             StatusRequest: self.handle_status,
             CancelJob: self.handle_cancel, ShutdownCluster: self.handle_stop,
@@ -314,6 +317,9 @@ class CoordinatorServer:
     def handle_done(self, peer: bytes, msg: TaskDone, blobs: list[bytes]) -> None:
         self._save_log(msg, "succeeded")
         self.effects.feed(AttemptSucceeded(self.clock(), msg))
+
+    def handle_shrink_answer(self, peer: bytes, msg: ShrinkAnswer, blobs: list[bytes]) -> None:
+        self.effects.feed(ShrinkAnswered(self.clock(), msg))
 
     def handle_failed(self, peer: bytes, msg: TaskFailed, blobs: list[bytes]) -> None:
         self._save_log(msg, "failed")

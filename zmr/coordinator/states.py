@@ -55,6 +55,21 @@ class AttemptState(str, Enum):
     TIMED_OUT = "timed_out"
 
 
+class ShrinkState(str, Enum):
+    """A running map attempt and dynamic work rebalancing (``rebalance.py``): NONE until
+    the coordinator first asks its worker to cut the unread remainder off its split;
+    ASKED while that question is on its way (no other cut, and no backup, meanwhile);
+    then ACCEPTED (the remainder became a new map task; it may be asked again later),
+    REFUSED (it had read past the cut or not started yet: asked again after a pause) or
+    NEVER (it has read its whole split, or the split cannot be cut: not asked again)."""
+
+    NONE = "none"
+    ASKED = "asked"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    NEVER = "never"
+
+
 FINAL_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 #: Attempt states that count against ``max_attempts``.
 FAILED_ATTEMPT_STATES = frozenset({AttemptState.FAILED, AttemptState.TIMED_OUT})
@@ -87,6 +102,16 @@ ATTEMPT_TRANSITIONS: dict[AttemptState, frozenset[AttemptState]] = {
                                      AttemptState.KILLED, AttemptState.LOST,
                                      AttemptState.TIMED_OUT}),
     **{state: frozenset() for state in AttemptState if state != AttemptState.RUNNING},
+}
+
+
+SHRINK_TRANSITIONS: dict[ShrinkState, frozenset[ShrinkState]] = {
+    ShrinkState.NONE: frozenset({ShrinkState.ASKED}),
+    ShrinkState.ASKED: frozenset({ShrinkState.ACCEPTED, ShrinkState.REFUSED,
+                                  ShrinkState.NEVER}),
+    ShrinkState.ACCEPTED: frozenset({ShrinkState.ASKED}),
+    ShrinkState.REFUSED: frozenset({ShrinkState.ASKED}),
+    ShrinkState.NEVER: frozenset(),
 }
 
 

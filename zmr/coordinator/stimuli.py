@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zmr.core.plan import JobPlan, StepPlan
-from zmr.protocol.messages import Heartbeat, Register, RequestTask, TaskDone, TaskFailed
+from zmr.protocol.messages import (
+    Heartbeat,
+    Register,
+    RequestTask,
+    ShrinkAnswer,
+    TaskDone,
+    TaskFailed,
+)
 
 if TYPE_CHECKING:
     from zmr.coordinator.model import Job
@@ -63,6 +70,14 @@ class AttemptFailed(Stimulus):
     fetch a map's output)."""
 
     msg: TaskFailed
+
+
+@dataclass(frozen=True, slots=True)
+class ShrinkAnswered(Stimulus):
+    """A worker answers a request to cut a running map's split (dynamic work
+    rebalancing): accepted, or refused and why."""
+
+    msg: ShrinkAnswer
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,16 @@ class TaskTally:
             for attempt in task.attempts:
                 self.ended(task, attempt)
 
+    def added(self, task: Task, hosts: tuple[str, ...]) -> None:
+        """A map task joined the job (the remainder of a split cut in two): it has the
+        highest index, so every per-host list stays sorted."""
+        task.tally = self
+        self.map_hosts = [*self.map_hosts, hosts]
+        for host in hosts:
+            self.local_maps.setdefault(host, []).append(task.index)
+            self.local_from.setdefault(host, 0)
+        self.moved(task, None, task.state)
+
     def moved(self, task: Task, old: TaskState | None, new: TaskState) -> None:
         """``task`` went from ``old`` (None: it is new here) to ``new``."""
         kind = task.kind

@@ -129,7 +129,9 @@ def describe_usage(job: Job, now: float, brief: bool = False) -> dict[str, Any]:
     end = job.finished_s if job.finished_s is not None else now
     running = job.finished_s is None and not brief
     busy = busy_by_worker(job, now) if running else job.busy
-    described: dict[str, Any] = {"splits": job.plan.num_maps, "rebalanced": job.rebalanced}
+    # splits: those planning cut; the remainders rebalancing cut off them are counted apart
+    described: dict[str, Any] = {"splits": job.plan.num_maps - job.rebalanced,
+                                 "rebalanced": job.rebalanced}
     described.update(usage_figures(sum(busy.values()) if busy is not None else None,
                                    job.slot_time.at(end), wall_seconds(job, now)))
     if busy is not None and not brief:

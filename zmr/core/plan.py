@@ -53,6 +53,9 @@ class JobPlan(JsonValue):
     # cluster's registered slots at submit, 1 inline): what the default split size and
     # NUM_REDUCERS were sized for, and what utilisation is measured against
     parallelism: int = 1
+    # dynamic work rebalancing: a running map's unread remainder may become a new map task
+    # (cluster runs whose ``tasks.rebalance`` is on; see coordinator/rebalance.py)
+    rebalance: bool = True
 
     @property
     def num_maps(self) -> int:

@@ -112,7 +112,8 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
                    files=side_files(job, given.files), parallelism=parallelism,
                    # NUM_REDUCERS not given: the partitions whose map outputs turn out
                    # small are coalesced into fewer reduce tasks at run time
-                   coalesce=o.reducers is None and reducers > 0)
+                   coalesce=o.reducers is None and reducers > 0,
+                   rebalance=o.rebalance)
     return StepPlan(plan, o.split_size, o.input_format, o.combine_files,
                     auto_reducers=o.reducers is None)
 

@@ -190,6 +190,34 @@ class KillTask(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class ShrinkAttempt(Message):
+    """C->W: cut the unread remainder off a running map attempt's split (dynamic work
+    rebalancing): the attempt is to keep the lines starting in the first ``keep`` bytes
+    of its split, counted over the split's files in order (``storage/cutting.py``), and
+    stop there. Answered by ``ShrinkAnswer``; only an accepted cut makes a new task."""
+
+    KIND: ClassVar[bytes] = b"SHRINK"
+    attempt: AttemptId
+    keep: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShrinkAnswer(Message):
+    """W->C: the answer to ``ShrinkAttempt``, decided by the attempt's task process
+    itself: ``accepted`` (it stops before byte ``keep`` of its split) or refused, with
+    ``reason`` (it already read past ``keep``, has not started, has read its whole split,
+    does not run here); ``final``: no later cut of this attempt could be accepted."""
+
+    KIND: ClassVar[bytes] = b"SHRUNK"
+    worker_id: str
+    attempt: AttemptId
+    keep: int
+    accepted: bool
+    reason: str = ""
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown(Message):
     """C->W: exit cleanly."""
 
@@ -386,7 +414,8 @@ class ShuffleChunk(Message):
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Register, Registered, RegisterAgain, RequestTask, AssignTask, TaskDone, TaskFailed,
-    KillTask, Shutdown, Heartbeat, SubmitJob, SubmitPipeline, JobAccepted, StatusRequest, StatusReply,
+    KillTask, ShrinkAttempt, ShrinkAnswer, Shutdown, Heartbeat, SubmitJob, SubmitPipeline,
+    JobAccepted, StatusRequest, StatusReply,
     LogsRequest, LogsReply, CancelJob, JobEnded,
     ShutdownCluster,
     Ack, ErrorReply, ShuffleRequest, ShuffleCredit, ShuffleChunk,

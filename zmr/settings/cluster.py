@@ -103,6 +103,15 @@ class TasksSettings:
     speculative_slow_factor: float = entry(1.5, "a straggler runs this many times the "
                                                 "phase's median")
     speculative_min_runtime_s: float = entry(5.0, "never back up a younger attempt")
+    rebalance: bool = entry(True, "dynamic work rebalancing: when a slot is idle and no task "
+                                  "is pending, cut the unread half off a running map's split "
+                                  "and run it as a new map task (a job's `REBALANCE = False` "
+                                  "opts out)")
+    rebalance_min_bytes: int = entry(1 << 20, "a remainder this large (1 MiB) is always worth "
+                                     "cutting off", check=at_least(1),
+                                     shown="1048576 (1 MiB)")
+    rebalance_min_s: float = entry(0.5, "a smaller one (down to 16 KiB) only if reading it at "
+                                   "the attempt's rate so far takes this long", check=positive)
     max_files_size: int = entry(64 << 20, "most bytes of side files (`--file`, `FILES`) one "
                                 "job may ship (64 MiB); a job over it is refused at submit. "
                                 "Also sizes the control sockets: they take frames of at most "

@@ -143,6 +143,13 @@ class JobOptions:
         True, "back up straggling attempts near a phase's end (on a cluster whose "
               "`tasks.speculative` is on)", types=(bool,), module="SPECULATIVE",
         step="speculative")
+    rebalance: bool | None = option(
+        True, "cut the unread remainder off a running map task's split when a slot is "
+              "idle, and run it as a new map task (on a cluster whose `tasks.rebalance` "
+              "is on)", types=(bool,), module="REBALANCE", step="rebalance",
+        doc="dynamic work rebalancing: when a slot is idle and no task is pending, the "
+            "unread remainder of a running map's split becomes a new map task (see "
+            "\"Dynamic work rebalancing\"); `False`: never")
     resources: dict[str, int] | None = option(
         None, "what each task needs of a worker", types=(dict,), check=resources,
         shown="none", module="RESOURCES",

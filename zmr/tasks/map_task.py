@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from zmr.core.errors import JobContractError
-from zmr.core.specs import MapManifest, MapTaskSpec, Split
+from zmr.core.specs import MapManifest, MapTaskSpec, OutputIdentity, Split
 from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
@@ -40,6 +40,7 @@ from zmr.storage.ordering import KeyOrder
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_fixed, iter_split_lines
 from zmr.tasks import accel, progress
+from zmr.tasks.claims import Claims
 from zmr.tasks.collector import MapOutputCollector
 
 #: Input is read in pieces of at most this size (each costs ~4x in memory while decoded and
@@ -69,27 +70,35 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     counters = Counters()
     with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
-            _run_map_only(spec, job, counters)
+            read = _run_map_only(spec, job, counters)
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict(),
-                               spec.identity)
+                               _identity(spec, read))
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters, spec.compression,
                                        KeyOrder.from_dict(spec.ordering))
         try:
             if job.map_batch is not None:
-                _feed_batch_mapper(spec, job, collector.add_arrays, counters)
+                read = _feed_batch_mapper(spec, job, collector.add_arrays, counters)
             else:
-                _feed_mapper(spec, job, collector, counters)
+                read = _feed_mapper(spec, job, collector, counters)
             index = collector.finish()
             counters.add("MAP_OUTPUT_MATERIALIZED_BYTES", sum(e.length for e in index))
         except BaseException:
             _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
             raise
     manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict(),
-                           spec.identity)
+                           _identity(spec, read))
     _write_index(layout.map_index_path(path), spec.job_id, manifest)
     return manifest
+
+
+def _identity(spec: MapTaskSpec, read: Split) -> OutputIdentity | None:
+    """What the output says it was computed from: the split as it was read, which is the
+    head of the planned one if the worker cut its remainder off while it ran."""
+    if spec.identity is None or read is spec.split:
+        return spec.identity
+    return spec.identity._replace(split=read.fingerprint())
 
 
 def _remove_partial(spec: MapTaskSpec, path: str) -> None:
@@ -137,8 +146,10 @@ class PairSink(Protocol):
     def maybe_spill(self) -> None: ...
 
 
-def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters) -> None:
-    """The hot loop: every record of the split through the mapper, pairs into ``sink``."""
+def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters
+                 ) -> Split:
+    """The hot loop: every record of the split through the mapper, pairs into ``sink``;
+    returns the split read (its head, if its remainder was cut off meanwhile)."""
     mapper: Callable[[Any, Any], Any] | None = job.mapper
     assert mapper is not None, "the loader refuses a job without mapper or map_batch"
     arrow_input = spec.split.format == ARROW
@@ -150,7 +161,8 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
     if job.mapper_init is not None:
         job.mapper_init()
     read = _ReadProgress(spec)
-    for piece, offsets, lines in input_records(spec):
+    claims = Claims(spec.split)
+    for piece, offsets, lines in claims.records(input_records(spec), LINES_PER_CHECK):
         for start in range(0, len(lines), LINES_PER_CHECK):
             end = start + LINES_PER_CHECK
             sink.feed(mapper, piece.path, zip(offsets[start:end], lines[start:end]))
@@ -158,8 +170,10 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
             progress.advance(min(LINES_PER_CHECK, len(lines) - start))
             read.at(piece, offsets[min(end, len(offsets)) - 1])
         counters.add("MAP_INPUT_RECORDS", len(lines))
+    split = claims.finish()
     sink.add(call_final(job.mapper_final, "mapper_final"))
-    counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
+    counters.add("MAP_INPUT_BYTES", split_bytes(split))
+    return split
 
 
 class _ReadProgress:
@@ -247,8 +261,10 @@ def line_batch(path: str, offsets: list[int], lines: list[str]) -> pa.RecordBatc
 
 
 def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
-                       emit: Callable[[pa.Array, pa.Array], None], counters: Counters) -> None:
-    """Vectorised map: one call per batch of lines, Arrow columns out."""
+                       emit: Callable[[pa.Array, pa.Array], None], counters: Counters
+                       ) -> Split:
+    """Vectorised map: one call per batch of lines, Arrow columns out; returns the split
+    read (see ``_feed_mapper``)."""
     map_batch = job.map_batch
     assert map_batch is not None
     if spec.split.format == ARROW:
@@ -256,21 +272,27 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
                         "needs mapper(key, value)")
     if job.mapper_init is not None:
         job.mapper_init()
+    claims = Claims(spec.split)
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
         batches = (batch for piece in checked_pieces(spec.split)
                    for _, batch in _record_batches(spec, piece))
     else:
-        batches = line_batches(spec)
+        batches = line_batches(spec, claims)
     for batch in batches:
         emit(*key_value_columns(map_batch(batch)))
         progress.advance(batch.num_rows)
         counters.add("MAP_INPUT_RECORDS", batch.num_rows)
-    counters.add("MAP_INPUT_BYTES", split_bytes(spec.split))
+    split = claims.finish()
+    counters.add("MAP_INPUT_BYTES", split_bytes(split))
+    return split
 
 
-def line_batches(spec: MapTaskSpec) -> Iterator[pa.RecordBatch]:
+def line_batches(spec: MapTaskSpec, claims: Claims | None = None
+                 ) -> Iterator[pa.RecordBatch]:
+    """The split's lines as ``line_batch``es; with ``claims``, each batch claimed first."""
     read = _ReadProgress(spec)
-    for piece, offsets, lines in input_records(spec):
+    records = input_records(spec)
+    for piece, offsets, lines in claims.records(records, 0) if claims else records:
         yield line_batch(piece.path, offsets, lines)
         if offsets:
             read.at(piece, offsets[-1])
@@ -291,8 +313,9 @@ def _as_array(column: Any) -> pa.Array:
     return column if isinstance(column, pa.Array) else pa.array(column)
 
 
-def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
-    """Map-only: stream pairs to a staged part file, then commit it."""
+def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> Split:
+    """Map-only: stream pairs to a staged part file, then commit it; returns the split
+    read (see ``_feed_mapper``)."""
     staging = commit.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
                                  spec.attempt, spec.work_dir)
     os.makedirs(staging, exist_ok=True)
@@ -301,16 +324,17 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> None:
                            spec.format_options.get("schema"))
     try:
         if job.map_batch is not None:
-            _feed_batch_mapper(spec, job, lambda k, v: _write_pairs(
+            read = _feed_batch_mapper(spec, job, lambda k, v: _write_pairs(
                 out, list(zip(k.to_pylist(), v.to_pylist())), counters), counters)
         else:
             sink = _MapOnlyWriter(out, counters)
-            _feed_mapper(spec, job, sink, counters)
+            read = _feed_mapper(spec, job, sink, counters)
             sink.flush()
     finally:
         out.close()
     commit.commit_file(staged, layout.part_path(spec.output_dir, spec.map_index)
                        + part_suffix(spec.output_format))
+    return read
 
 
 class _MapOnlyWriter:

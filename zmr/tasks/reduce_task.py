@@ -61,7 +61,9 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
 def _open_inputs(spec: ReduceTaskSpec, fetch: Fetch, scratch: str,
                  counters: Counters) -> list[Iterator[pa.RecordBatch]]:
     sources = []
-    for seg in sorted(spec.segments, key=lambda s: (s.map_index, s.partition)):
+    # in the order given (the maps' input order): a key's values are merged stably, so
+    # they come in that order
+    for seg in spec.segments:
         if seg.length == 0:
             continue
         path, offset = fetch(seg, layout.fetched_segment_path(scratch, seg.map_index,

@@ -40,6 +40,8 @@ from zmr.protocol.messages import (
     Registered,
     RegisterAgain,
     RequestTask,
+    ShrinkAnswer,
+    ShrinkAttempt,
     Shutdown,
     TaskDone,
     TaskFailed,
@@ -275,6 +277,8 @@ class WorkerAgent:
             self._start(msg, blobs)
         elif isinstance(msg, KillTask):
             self._kill(msg.attempt)
+        elif isinstance(msg, ShrinkAttempt):
+            self._shrink(msg)
         elif isinstance(msg, JobEnded):
             self._job_ended(msg.job_id)
         elif isinstance(msg, Shutdown):
@@ -349,6 +353,16 @@ class WorkerAgent:
             log.info("worker=%s killed %s", self.worker_id, key)
             self._settle(self.slots.fill())
             self._request_work()
+
+    def _shrink(self, msg: ShrinkAttempt) -> None:
+        """The coordinator wants to cut a running map's remainder: its task process
+        decides (``Slots.shrink``); the answer goes back on the control connection, ahead
+        of the attempt's own report."""
+        refusal, final = self.slots.shrink(msg.attempt, msg.keep)
+        log.info("worker=%s %s: cut at byte %d %s", self.worker_id, msg.attempt, msg.keep,
+                 f"refused: {refusal}" if refusal else "accepted")
+        self._send(ShrinkAnswer(self.worker_id, msg.attempt, msg.keep, not refusal, refusal,
+                                final))
 
     def _settle(self, finished: list[Finished]) -> None:
         """Start what is queued on the executors that just finished *before* telling the

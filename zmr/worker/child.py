@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     from zmr.job.loader import JobSpec
     from zmr.transport.security import Curve
 
-#: the slots of the progress array an executor shares with its worker
-RECORDS, READ, TOTAL = 0, 1, 2
+#: the slots of the progress array an executor shares with its worker: records processed,
+#: bytes read and to read; and, for a cut of the split's remainder (``progress.claim``),
+#: the split-relative byte before which every line mapped so far starts, and the end
+#: agreed with the worker (-1: none). The last two change only under the executor's lock.
+RECORDS, READ, TOTAL, CLAIMED, END = 0, 1, 2, 3, 4
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
 #: A reducer's fetch timeout unless the worker passes ``[worker] fetch_timeout_s``.
 DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s
@@ -53,11 +56,11 @@ def noop() -> None:
     pass
 
 
-def executor_main(conn: Connection, shared: Any, own_endpoint: str, scratch_path: str,
-                  curve: Curve | None = None,
+def executor_main(conn: Connection, shared: Any, fence: Any, own_endpoint: str,
+                  scratch_path: str, curve: Curve | None = None,
                   fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
     _die_with_worker(conn)
-    _point_progress_at(shared)
+    _point_progress_at(shared, fence)
     _capture_output(scratch_path)
     loaded: tuple[str, JobSpec] | None = None
     codes: tuple[str, bytes | None] = ("", None)
@@ -129,9 +132,12 @@ def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
     return run_reduce_task(spec, job, fetch)
 
 
-def _point_progress_at(shared: Any) -> None:
+def _point_progress_at(shared: Any, fence: Any) -> None:
     """Task code reports progress through ``zmr.tasks.progress``; here it lands in memory
-    the worker reads for its heartbeats (records, and bytes read of the split)."""
+    the worker reads for its heartbeats (records, and bytes read of the split). A map's
+    claims on its lines meet the worker's cuts (``Executor.shrink``) there too, under
+    ``fence``: whichever comes first decides, so a line is never both mapped here and left
+    to the task made of the remainder."""
     from zmr.tasks import progress
 
     def advance(records: int) -> None:
@@ -140,7 +146,16 @@ def _point_progress_at(shared: Any) -> None:
     def read(done: int, total: int) -> None:
         shared[READ], shared[TOTAL] = done, total
 
-    progress.set_hook(advance, read)
+    def claim(upto: int) -> int:
+        with fence:
+            end = shared[END]
+            if upto >= progress.ALL:        # read to the end: no later cut can be agreed
+                shared[CLAIMED] = upto
+            else:
+                shared[CLAIMED] = max(shared[CLAIMED], upto if end < 0 else min(upto, end))
+            return int(end)
+
+    progress.set_hook(advance, read, claim)
 
 
 def _die_with_worker(conn: Connection) -> None:

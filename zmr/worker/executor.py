@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING
 
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
-from zmr.storage import layout
+from zmr.storage import cutting, layout
+from zmr.tasks.progress import ALL
 from zmr.worker import child
-from zmr.worker.child import DEFAULT_TIMEOUT_S, Outcome
+from zmr.worker.child import CLAIMED, DEFAULT_TIMEOUT_S, END, Outcome
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
@@ -45,6 +46,10 @@ _PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher"
             "zmr.job.loader", "zmr.worker.child"]
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
+#: Why a cut was refused ("": it was not) and whether no later cut can be accepted either.
+Refusal = tuple[str, bool]
+#: How long a cut waits for the task process's lock (held for a few instructions at a time)
+SHRINK_WAIT_S = 1.0
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -64,21 +69,25 @@ class Executor:
                  fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         parent, child_end = _context.Pipe(duplex=True)
         self.conn = parent
-        # child.RECORDS, READ, TOTAL: records processed, bytes read, bytes to read
-        self.progress = _context.Array("q", 3, lock=False)
+        # child.RECORDS, READ, TOTAL, CLAIMED, END: records processed, bytes read and to
+        # read; the claims of a map on its lines and the end of its split agreed with us
+        # (the last two under ``fence``, see ``shrink``)
+        self.progress = _context.Array("q", 5, lock=False)
+        self.fence = _context.Lock()
         # what attempts print lands here first (a file, not a directory: a worker's
         # directories are its jobs' data)
         self.scratch_path = layout.executor_scratch_path(scratch_dir, uuid.uuid4().hex[:12])
         self.log_path = ""                   # the running attempt's log
         self.process = _context.Process(
             target=child.executor_main,
-            args=(child_end, self.progress, own_endpoint, self.scratch_path, curve,
-                  fetch_timeout_s),
+            args=(child_end, self.progress, self.fence, own_endpoint, self.scratch_path,
+                  curve, fetch_timeout_s),
             name="zmr-executor", daemon=True)
         self.process.start()
         child_end.close()
         self.job_id: str | None = None       # the job whose code this process has loaded
         self.attempt: AttemptId | None = None
+        self.cuttable = False                # the running attempt's split may be cut
         self.started_s = 0.0
         self.tasks_run = 0
         self.memory_limit = 0                # bytes of RSS for the running attempt; 0 = none
@@ -100,7 +109,7 @@ class Executor:
               log_path: str) -> bool:
         """Hand an attempt to this executor; False if the process is gone (it died while
         idle, e.g. killed from outside): the caller takes another executor."""
-        self.progress[:] = [0, 0, 0]
+        self.progress[:] = [0, 0, 0, 0, -1]    # idle: the process holds no lock
         send_code = code if attempt.job_id != self.job_id else None
         try:
             self.conn.send(("run", spec, attempt.job_id, send_code, log_path))
@@ -109,8 +118,34 @@ class Executor:
         self.job_id, self.attempt, self.log_path = attempt.job_id, attempt, log_path
         self.started_s = time.time()
         self.memory_limit = spec.task_memory
+        self.cuttable = isinstance(spec, MapTaskSpec) and cutting.cuttable(spec.split)
         self._verdict = None
         return True
+
+    def shrink(self, attempt: AttemptId, keep: int) -> Refusal:
+        """Agree with the running map ``attempt`` that it stops before split-relative byte
+        ``keep`` (dynamic work rebalancing): ("", False) if it will, else why not and
+        whether that is for good. The process claims its lines under the same lock before
+        it maps them (``progress.claim``), so a cut is accepted only while every line
+        mapped so far starts before ``keep``."""
+        if attempt != self.attempt or not self.alive():
+            return "the attempt does not run here", True
+        if not self.cuttable:
+            return "its split cannot be cut", True
+        if not self.fence.acquire(timeout=SHRINK_WAIT_S):   # held by a process just killed
+            return "its task process does not answer", False
+        try:
+            claimed, end = self.progress[CLAIMED], self.progress[END]
+            if claimed >= ALL:
+                return "it has read its whole split", True
+            if 0 <= end <= keep:
+                return f"it already stops at byte {end}", False
+            if claimed > keep:
+                return f"it has read past byte {keep} (to {claimed})", False
+            self.progress[END] = keep
+            return "", False
+        finally:
+            self.fence.release()
 
     def collect(self) -> Outcome | None:
         """The running attempt's outcome once it has one (its result arrived, or the process

@@ -21,7 +21,7 @@ from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.protocol.messages import AttemptProgress
 from zmr.worker.child import DEFAULT_TIMEOUT_S, READ, RECORDS, TOTAL, Outcome
-from zmr.worker.executor import Executor, resident_bytes
+from zmr.worker.executor import Executor, Refusal, resident_bytes
 
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
@@ -183,6 +183,16 @@ class Slots:
                 self._replace(executor, kill=True)
                 return True
         return False
+
+    def shrink(self, key: AttemptId, keep: int) -> Refusal:
+        """Cut a running map attempt's split at ``keep`` (``Executor.shrink``): ("",
+        False) if its process agreed, else why not and whether for good."""
+        for executor in self.busy():
+            if executor.attempt == key:
+                return executor.shrink(key, keep)
+        if any(queued.key == key for queued in self.queue):
+            return "the attempt has not started", False
+        return "the attempt does not run here", True
 
     def job_ended(self, job_id: str) -> list[AttemptId]:
         """Stop the job's attempts, forget its code, and recycle the executors that have

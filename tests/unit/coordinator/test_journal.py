@@ -162,3 +162,32 @@ def test_a_journal_keeps_its_incarnation_and_another_state_dir_has_another(tmp_p
     other = Journal(str(tmp_path / "b"))
     assert other.incarnation != incarnation
     other.close()
+
+
+def test_cuts_and_remainders_of_rebalanced_maps_survive_the_journal(tmp_path):
+    """The plan is written once, as it was then; a map whose split was cut (dynamic work
+    rebalancing) and the remainder's new map come back from their task rows."""
+    from zmr.coordinator.stimuli import ShrinkAnswered
+    from zmr.core.plan import JobPlan
+    from zmr.core.specs import Split
+    from zmr.protocol.messages import ShrinkAnswer
+
+    mb = 1 << 20
+    s = CoordinatorState()
+    job_id, _ = submit(s, JobPlan([Split("/in/big.txt", 0, 64 * mb)], 1, mb, "strict", "/out"))
+    job = s.jobs[job_id]
+    register(s, "w1")
+    register(s, "w2", now=1.0)                      # asks w1 to cut at 32 MB
+    journal = Journal(str(tmp_path))
+    save(journal, s, 1.2)                           # the plan as submitted
+    s.handle(ShrinkAnswered(1.5, ShrinkAnswer("w1", AttemptId(job_id, "map", 0, 1),
+                                              32 * mb, True)))
+    save(journal, s, 2.0)
+    journal.close()
+    (loaded,) = Journal(str(tmp_path)).load()
+    assert loaded.plan.splits == job.plan.splits == [Split("/in/big.txt", 0, 32 * mb),
+                                                     Split("/in/big.txt", 32 * mb, 32 * mb)]
+    assert [t.input_position() for t in loaded.maps] == [(0, 0), (0, 32 * mb)]
+    assert loaded.rebalanced == 1
+    assert [t.state.value for t in loaded.maps] == ["RUNNING", "RUNNING"]
+    assert job_record(loaded) == job_record(job)

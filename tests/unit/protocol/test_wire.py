@@ -22,6 +22,8 @@ from zmr.protocol.messages import (
     HeldOutput,
     KillTask,
     Register,
+    ShrinkAnswer,
+    ShrinkAttempt,
     ShuffleChunk,
     SubmitJob,
     TaskDone,
@@ -46,6 +48,8 @@ TYPED = [
     Register("w", "h", "tcp://h:1", 2, 2, 100, [HeldOutput("job-0001", MANIFEST)],
              [MAP_ATTEMPT, REDUCE_ATTEMPT]),
     Heartbeat("w", 7, 1, [AttemptProgress(MAP_ATTEMPT, 10, 512, 1024)]),
+    ShrinkAttempt(MAP_ATTEMPT, 1 << 40),                    # dynamic work rebalancing
+    ShrinkAnswer("w", MAP_ATTEMPT, 1 << 40, False, "it has read past byte 5", final=False),
 ]
 
 
@@ -68,7 +72,7 @@ def test_only_the_kinds_that_ship_code_or_data_carry_blobs():
 
 
 def test_ids_and_held_outputs_keep_their_list_shapes_on_the_wire():
-    register, heartbeat = TYPED[-2], TYPED[-1]
+    register, heartbeat = TYPED[7], TYPED[8]
     fields = json.loads(wire.encode(register)[2])
     assert fields["running"][0] == ["job-0001", "map", 1, 2]
     assert fields["holds"][0][0] == "job-0001" and fields["holds"][0][1]["map_index"] == 1
