@@ -196,7 +196,7 @@ def test_a_cut_is_decided_by_the_task_process_against_what_it_has_claimed(tmp_pa
     gate = tmp_path / "gate"
     job = load_job(GATED)
     plan = plan_job(job, [str(inputs)], str(tmp_path / "out"),
-                    JobOptions(reducers=1, params={"gate": str(gate)}))
+                    JobOptions(reducers=1, split_size="64MB", params={"gate": str(gate)}))
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work"), "inc")
     executor = run_in(Executor(ENDPOINT, str(tmp_path)), "map", spec, pack_job(job),
                       str(tmp_path / "logs" / "map-0.log"))

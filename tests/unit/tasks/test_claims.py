@@ -42,7 +42,7 @@ def plan_and_job(tmp_path):
     job_file.write_text("def mapper(k, v):\n    yield list(k), v\n")
     job = load_job(str(job_file))
     plan = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / "out"),
-                    JobOptions(reducers=0))
+                    JobOptions(reducers=0, split_size="64MB"))      # one split
     assert plan.num_maps == 1
     return plan, job
 
