@@ -56,6 +56,9 @@ from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, control_frame_bytes, make_socket, poll
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+#: The first pause of :meth:`Client.wait` between status requests; it grows by half up
+#: to poll_s, so a job is seen done at most half its run time late.
+FIRST_POLL_S = 0.005
 #: ``input=`` of submit and run: a path, a list of them, or (a job with ``INPUTS``) none or
 #: ``{name: path(s)}``; paths may be path-like objects
 Inputs = Any
@@ -224,6 +227,8 @@ class Client:
              on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
         """Block until the job ends; returns its final status, or raises JobFailedError."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        # a short job is seen done within milliseconds; a long one is asked at poll_s
+        pause_s = min(FIRST_POLL_S, poll_s)
         while True:
             # brief: a job of thousands of tasks is not described in full 20 times a second
             status = self.expect(StatusReply, StatusRequest(job_id, brief=True)).jobs[0]
@@ -235,7 +240,8 @@ class Client:
                 break
             if deadline is not None and time.monotonic() > deadline:
                 raise ZmrError(f"{job_id} still {status['state']} after {timeout_s}s")
-            time.sleep(poll_s)
+            time.sleep(pause_s)
+            pause_s = min(pause_s * 1.5, poll_s)
         if status["state"] == "CANCELLED":
             raise JobCancelledError(f"{job_id} CANCELLED", status.get("error", ""))
         if status["state"] != "SUCCEEDED" and status.get("error_kind") == "input":

@@ -76,10 +76,11 @@ def test_mistakes_are_reported_before_a_cluster_starts(tmp_path):
 
 #: ``zmr`` in a process that may not start any other: starting a cluster is an error
 NO_PROCESSES = """
-import subprocess, sys
+import os, subprocess, sys
 def refuse(*args, **kwargs):
     raise SystemExit("zmr: a cluster was started")
 subprocess.Popen = refuse
+os.fork = refuse
 from zmr.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """

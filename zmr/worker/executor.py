@@ -41,10 +41,11 @@ from zmr.worker.child import DEFAULT_TIMEOUT_S, Outcome
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
 
-_PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
-            "zmr.job.loader", "zmr.worker.child"]
+#: What the fork server imports once for all its executors.
+PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
+           "zmr.job.loader", "zmr.worker.child"]
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(_PRELOAD)
+_context.set_forkserver_preload(PRELOAD)
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
