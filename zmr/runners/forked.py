@@ -29,9 +29,10 @@ import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Mapping
 
-from zmr.core.process import die_with_parent
+from zmr.core.process import die_with_parent, name_process
 
 #: The entry points a child may run, and everything their first task needs, imported
 #: once in the owner before it forks (the worker's executors are forked from the worker).
@@ -76,8 +77,10 @@ def fork_main(main_module: str, argv: list[str], log_path: str, env: Mapping[str
     try:
         _become_child(module, argv, log_fd, env)
         status = module.main(argv)
-    except SystemExit as exc:
-        status = exc.code if isinstance(exc.code, int) else (exc.code is not None)
+    except SystemExit as exc:     # as the interpreter reports it
+        status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
     except BaseException:         # noqa: BLE001 - reported in its log, like an interpreter
         traceback.print_exc()
     finally:
@@ -99,15 +102,16 @@ def _exit(status: int) -> None:
         os._exit(status)
 
 
-def _become_child(module: object, argv: list[str], log_fd: int, env: Mapping[str, str]
-                  ) -> None:
+def _become_child(module: types.ModuleType, argv: list[str], log_fd: int,
+                  env: Mapping[str, str]) -> None:
     """What a fresh ``python -m`` process would have: its own stdio (stdin empty, stdout
-    and stderr the log, line-buffered), default signal handlers, no logging set up, the given
-    environment, and ``__main__`` the entry module, so
-    multiprocessing's children never re-run the parent's script."""
+    and stderr the log, line-buffered), Python's SIGTERM and SIGINT handling, no logging
+    set up, the given environment, none of the parent's multiprocessing state, and
+    ``__main__`` the entry module, so multiprocessing's children never re-run the
+    parent's script."""
     die_with_parent()
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-        signal.signal(signum, signal.SIG_DFL)
+    name_process("zmr-" + module.__name__.split(".")[1])    # zmr-coordinator, zmr-worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)    # zmr run's raises, its main's stops
     signal.signal(signal.SIGINT, signal.default_int_handler)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

@@ -19,11 +19,11 @@ import importlib
 import logging
 import os
 import signal
-import socket
 import traceback
-from multiprocessing import connection, forkserver, resource_tracker, util
+from multiprocessing import forkserver, resource_tracker
 
 from zmr.core.process import die_with_parent
+from zmr.transport.sockets import unix_listener
 from zmr.worker import pandas_probe
 from zmr.worker.executor import PRELOAD
 
@@ -37,12 +37,8 @@ def start_fork_server() -> None:
     preload()
     pandas_probe.skip()                 # before the fork: every executor inherits it
     resource_tracker.ensure_running()   # the server's children are handed its pipe
-    with socket.socket(socket.AF_UNIX) as listener:
-        address = connection.arbitrary_address("AF_UNIX")
-        listener.bind(address)
-        if not util.is_abstract_socket_namespace(address):
-            os.chmod(address, 0o600)
-        listener.listen()
+    listener, address = unix_listener()
+    with listener:
         # every client holds the write end; when the last one is gone the server exits
         alive_r, alive_w = os.pipe()
         pid = os.fork()
