@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import (
@@ -29,12 +29,7 @@ from zmr.core.errors import (
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.progress import ProgressDisplay
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.functions import Job, job_and_options
 from zmr.job.inputs import input_args
-from zmr.job.loader import runnable
-from zmr.job.pipeline import plan_steps
-from zmr.job.result import JobResult
-from zmr.job.shipping import pack_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -51,9 +46,14 @@ from zmr.protocol.messages import (
 )
 from zmr.settings.job import JobOptions
 from zmr.storage.layout import fresh_output
-from zmr.storage.output_safety import check_job
-from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, control_frame_bytes, make_socket, poll
+
+if TYPE_CHECKING:
+    from zmr.job.functions import Job
+    from zmr.job.result import JobResult
+
+# Loading, planning and shipping a job (pyarrow, numpy, cloudpickle) are imported by the
+# methods that submit one, so ``zmr status``, ``zmr cancel`` and ``import zmr`` skip them.
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 #: The first pause of :meth:`Client.wait` between status requests; it grows by half up
@@ -147,6 +147,11 @@ class Client:
         settings table, by their Python names) on top of ``options``. A multi-step job is
         submitted whole, as one job the coordinator steps through (it goes on if this
         client goes away); its statuses carry ``step`` and ``steps``."""
+        from zmr.job.functions import job_and_options
+        from zmr.job.loader import runnable
+        from zmr.job.pipeline import plan_steps
+        from zmr.tasks.sampling import plan_sorted_job
+
         spec, options = job_and_options(job, options, settings)
         spec = runnable(spec, options)
         inputs = input_args(_fspaths(input))
@@ -177,6 +182,9 @@ class Client:
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
         """Submit a multi-step job already loaded and planned (:func:`plan_steps`); its
         output is checked here first (:func:`check_job`), and again by the coordinator."""
+        from zmr.job.shipping import pack_job
+        from zmr.storage.output_safety import check_job
+
         check_job([step.plan for step in steps], pipeline.source, overwrite)
         limit = self.config.tasks.max_files_size
         codes = [pack_job(spec, step.plan.files, limit)
@@ -190,6 +198,9 @@ class Client:
                     name: str | None = None) -> JobHandle:
         """Submit a job already loaded and planned (``submit`` does both first); its
         output is checked here first (:func:`check_job`), and again by the coordinator."""
+        from zmr.job.shipping import pack_job
+        from zmr.storage.output_safety import check_job
+
         check_job([plan], spec.source, overwrite)
         limit = self.config.tasks.max_files_size
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
@@ -295,6 +306,8 @@ class JobHandle:
     def result(self, timeout_s: float | None = None, progress: bool = False) -> JobResult:
         """Wait for the job (showing progress if asked) and return its
         :class:`~zmr.JobResult`; raises as :meth:`wait` does."""
+        from zmr.job.result import JobResult
+
         display = ProgressDisplay(quiet=not progress)
         try:
             status = self.wait(timeout_s, on_progress=display)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
-from zmr.runners.base import JobResult, Runner
-from zmr.runners.embedded import EmbeddedRunner
-from zmr.runners.inline import InlineRunner
 from zmr.settings.job import JobOptions
+
+if TYPE_CHECKING:
+    from zmr.runners.base import JobResult, Runner
 
 
 def add_run_command(sub: Any) -> None:
@@ -28,6 +28,10 @@ def add_run_command(sub: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # imported here: every other command (``zmr --help`` too) goes without pyarrow
+    from zmr.runners.embedded import EmbeddedRunner
+    from zmr.runners.inline import InlineRunner
+
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet))
