@@ -15,6 +15,7 @@ server loop (``multiprocessing.forkserver.main``) in the child. If that server d
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -37,6 +38,9 @@ def start_fork_server() -> None:
     preload()
     pandas_probe.skip()                 # before the fork: every executor inherits it
     resource_tracker.ensure_running()   # the server's children are handed its pipe
+    # what is imported now lives as long as the worker: kept out of collections, in the
+    # worker and in every executor, so none copies the pages the fork shares
+    gc.freeze()
     listener, address = unix_listener()
     with listener:
         # every client holds the write end; when the last one is gone the server exits
