@@ -135,3 +135,33 @@ def test_a_fresh_owner_forks_its_cluster_and_one_with_a_zeromq_context_does_not(
     assert processes_mentioning(str(scratch)) == []
     assert os.listdir(scratch) == []
 
+
+
+SIBLING_JOB = """
+import os
+import sibling
+
+
+def mapper(key, line):
+    yield "imported_by_the_task_process", sibling.IMPORTED_IN == os.getpid()
+
+
+def reducer(key, values):
+    yield key, all(values)
+"""
+
+
+def test_job_modules_the_owner_loaded_are_imported_again_by_the_workers(tmp_path):
+    """zmr run loads the job (and what it imports from beside it) to check it before the
+    cluster starts; its forked workers must not run on that copy, with the owner's state,
+    but import the shipped code as a fresh interpreter would."""
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "sibling_job.py").write_text(SIBLING_JOB)
+    (jobs / "sibling.py").write_text("import os\nIMPORTED_IN = os.getpid()\n")
+    data = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    proc = subprocess.run([sys.executable, "-m", "zmr", "run", str(jobs / "sibling_job.py"),
+                           "--input", data, "--output", str(tmp_path / "out"), "--workers",
+                           "1", "--quiet"], capture_output=True, text=True, timeout=PATIENT_S)
+    assert proc.returncode == 0, proc.stderr
+    assert read_output(str(tmp_path / "out")) == {"imported_by_the_task_process": True}

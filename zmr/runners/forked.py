@@ -67,6 +67,7 @@ def fork_main(main_module: str, argv: list[str], log_path: str, env: Mapping[str
     """Fork a child that runs ``main_module``'s ``main(argv)`` as ``python -m main_module
     argv`` would, its output appended to ``log_path``; it exits with main's status."""
     module = importlib.import_module(main_module)
+    parent = os.getpid()
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()            # or the child would write the parent's pending output
@@ -77,7 +78,8 @@ def fork_main(main_module: str, argv: list[str], log_path: str, env: Mapping[str
     status = 1
     try:
         _become_child(module, argv, log_fd, env)
-        status = module.main(argv)
+        if os.getppid() == parent:        # else the owner died before the death signal was set
+            status = module.main(argv)
     except SystemExit as exc:     # as the interpreter reports it
         status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         if exc.code is not None and not isinstance(exc.code, int):
@@ -132,6 +134,7 @@ def _become_child(module: types.ModuleType, argv: list[str], log_fd: int,
     for handler in list(root.handlers):
         root.removeHandler(handler)
     _forget_parents_multiprocessing()
+    _forget_job_code()
     sys.modules["__main__"] = module        # type: ignore[assignment]
     sys.argv = [getattr(module, "__file__", "") or "", *argv]
 
@@ -157,6 +160,29 @@ def _forget_parents_multiprocessing() -> None:
     multiprocessing.util._run_after_forkers()
     multiprocessing.process._children.clear()
     multiprocessing.process.current_process()._config.pop("tempdir", None)
+
+
+def _forget_job_code() -> None:
+    """The job modules the owner loaded to check a job before starting the cluster, and
+    the modules beside them they imported: a worker imports each job's shipped copy
+    itself, as a fresh interpreter would, so no state of the owner's copies reaches it."""
+    from zmr.job.loader import JOB_MODULE_PREFIX
+
+    jobs = [m for name, m in sys.modules.items() if name.startswith(JOB_MODULE_PREFIX)]
+    dirs = {os.path.dirname(getattr(m, "__file__", None) or "") for m in jobs} - {""}
+    tops = {name for name, m in list(sys.modules.items())
+            if "." not in name and name != "zmr" and _package_dir(m) in dirs}
+    for name in list(sys.modules):
+        if name.startswith(JOB_MODULE_PREFIX) or name.split(".")[0] in tops:
+            del sys.modules[name]
+
+
+def _package_dir(module: types.ModuleType | None) -> str:
+    """The directory a top-level module was imported from (a package's parent)."""
+    path = getattr(module, "__file__", None) or ""
+    if os.path.basename(path) == "__init__.py":
+        path = os.path.dirname(path)
+    return os.path.dirname(path)
 
 
 class ForkedProcess:
