@@ -71,7 +71,7 @@ def test_forking_is_refused_with_a_zeromq_context_or_a_second_thread():
 
 PANDAS_PROBE = """
 import sys
-from zmr.worker import pandas_probe
+from zmr.core import pandas_probe
 pandas_probe.skip()
 import pyarrow as pa
 pa.array(["a", "b"]), pa.array([1, 2])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
+from zmr.core import pandas_probe
 from zmr.settings.job import JobOptions
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from zmr.runners.embedded import EmbeddedRunner
     from zmr.runners.inline import InlineRunner
 
+    if args.inline:
+        pandas_probe.skip()     # this process is zmr's: its tasks need not import pandas
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet))

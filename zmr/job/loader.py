@@ -17,6 +17,7 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
+from zmr.core import pandas_probe
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
@@ -138,6 +139,7 @@ def import_file(path: str, shown: str | None = None) -> types.ModuleType:
         raise JobDefinitionError(_import_failure(shown, exc, os.path.dirname(path))) from None
     finally:
         sys.path.remove(os.path.dirname(path))
+    pandas_probe.notice()           # a job that imported pandas hands pandas to Arrow
     return module
 
 

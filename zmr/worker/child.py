@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
 from zmr.settings.cluster import WorkerSettings
-from zmr.worker import pandas_probe
 
 if TYPE_CHECKING:
     from zmr.job.loader import JobSpec
@@ -94,9 +93,7 @@ def _unpack(code: bytes | None, spec: MapTaskSpec | ReduceTaskSpec) -> JobSpec:
 
     if code is None:
         raise RuntimeError("worker sent no code for a job this executor has not loaded")
-    job = unpack_job(code, spec.work_dir, spec.params)
-    pandas_probe.notice()            # a job that imported pandas hands pandas to Arrow
-    return job
+    return unpack_job(code, spec.work_dir, spec.params)
 
 
 def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,

@@ -25,7 +25,7 @@ from multiprocessing import forkserver, resource_tracker
 
 from zmr.core.process import die_with_parent
 from zmr.transport.sockets import unix_listener
-from zmr.worker import pandas_probe
+from zmr.core import pandas_probe
 from zmr.worker.executor import PRELOAD
 
 

@@ -1,11 +1,11 @@
 """pyarrow imports pandas (when installed) the first time it builds any array, only to ask
 whether its input is a pandas object: 0.25 s of CPU, in every executor's first task. zmr's
-own arrays never come from pandas, so a worker answers that question once, with pandas
-hidden (:func:`skip`), before its fork server starts: executors are forked with pyarrow
-believing pandas absent. pyarrow still imports pandas whenever pandas is really asked for
-(``to_pandas``, ``from_pandas``), and a job that imports pandas itself gets pyarrow's
-pandas support back (:func:`notice`), so pandas objects it hands to Arrow convert as
-before.
+own arrays never come from pandas, so a process of zmr's own (a worker, before its fork
+server starts, so every executor inherits it; ``zmr run --inline``) answers that question
+once, with pandas hidden (:func:`skip`). pyarrow still imports pandas whenever pandas is
+really asked for (``to_pandas``, ``from_pandas``), and a job that imports pandas itself
+gets pyarrow's pandas support back when it is loaded (:func:`notice`), so pandas objects
+it hands to Arrow convert as before.
 """
 
 from __future__ import annotations
