@@ -22,8 +22,11 @@ from zmr.runners.forked import ForkedProcess
 def _child(seconds: float, status: int = 0) -> ForkedProcess:
     pid = os.fork()
     if pid == 0:                    # the child only sleeps and exits: nothing else runs
-        time.sleep(seconds)
-        os._exit(status)
+        try:                        # (a handler another test installed must not run here)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            time.sleep(seconds)
+        finally:
+            os._exit(status)
     return ForkedProcess(pid)
 
 
