@@ -35,6 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.inline:
         pandas_probe.skip()     # this process is zmr's: its tasks need not import pandas
+    args.exit_at_once = not args.inline     # no task runs here: skip the teardown
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet))

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
 from zmr.core.ids import AttemptId
@@ -51,7 +52,10 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def warm_up() -> None:
     """Start the fork server (and its preloads) now, so the first task never stalls the
-    worker's messaging loop (and heartbeats) while pyarrow is imported."""
+    worker's messaging loop (and heartbeats) while pyarrow is imported. One the worker
+    forked from itself (``forkserver.py``) is warm already."""
+    if forkserver._forkserver._forkserver_pid is not None:
+        return
     probe = _context.Process(target=child.noop, daemon=True)
     probe.start()
     probe.join()
