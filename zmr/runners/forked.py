@@ -35,9 +35,6 @@ from collections.abc import Mapping
 
 from zmr.core.process import die_with_parent, name_process
 
-#: The entry points a child may run, and everything their first task needs, imported
-#: once in the owner before it forks (the worker's executors are forked from the worker).
-MAINS = ("zmr.coordinator.__main__", "zmr.worker.__main__")
 #: Popen.wait's polling cadence when given a timeout.
 _POLL_MAX_S = 0.05
 
@@ -51,22 +48,28 @@ def can_fork() -> bool:
     return zmq is None or getattr(zmq.Context, "_instance", None) is None
 
 
-def preload() -> None:
-    """Import what the coordinator, the workers and their tasks run, once, here."""
-    for name in MAINS:
-        importlib.import_module(name)
-    from zmr.worker import forkserver
-    forkserver.preload()
-    from multiprocessing import resource_tracker
-    # started once here and inherited: each worker's fork server needs one
-    resource_tracker.ensure_running()
+def preload(main_module: str) -> types.ModuleType:
+    """Import what a child running ``main_module`` needs, once, here (a no-op the second
+    time): the coordinator's code, or the worker's and its tasks'. The coordinator is
+    forked before the worker's code is imported, so it starts on one core while this
+    process imports the rest on the other."""
+    module = importlib.import_module(main_module)
+    if main_module == "zmr.worker.__main__":
+        from multiprocessing import resource_tracker
+
+        from zmr.worker import forkserver
+
+        forkserver.preload()
+        # started once here and inherited: each worker's fork server needs one
+        resource_tracker.ensure_running()
+    return module
 
 
 def fork_main(main_module: str, argv: list[str], log_path: str, env: Mapping[str, str]
               ) -> ForkedProcess:
     """Fork a child that runs ``main_module``'s ``main(argv)`` as ``python -m main_module
     argv`` would, its output appended to ``log_path``; it exits with main's status."""
-    module = importlib.import_module(main_module)
+    module = preload(main_module)
     parent = os.getpid()
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     for stream in (sys.stdout, sys.stderr):

@@ -148,8 +148,6 @@ class LocalCluster:
         """Config, coordinator and workers (those added before ``start`` too), then the
         client: its ZeroMQ context would make forking them unsafe (``forked.py``)."""
         write_config(self.config_path, self.settings)
-        if forked.can_fork():
-            forked.preload()
         self.start_coordinator()
         for worker_id in list(self.workers):
             self.add_worker(worker_id)
