@@ -41,8 +41,9 @@ _POLL_MAX_S = 0.05
 
 def can_fork() -> bool:
     """Whether a child forked now starts in a sane state: one thread, no ZeroMQ context
-    (zmr's sockets all come from ``zmq.Context.instance()``)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    (zmr's sockets all come from ``zmq.Context.instance()``), and Linux (macOS's system
+    frameworks are not safe to use in a child forked without exec)."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return False
     zmq = sys.modules.get("zmq")
     return zmq is None or getattr(zmq.Context, "_instance", None) is None

@@ -20,6 +20,7 @@ import importlib
 import logging
 import os
 import signal
+import sys
 import traceback
 from multiprocessing import forkserver, resource_tracker
 
@@ -33,8 +34,8 @@ def start_fork_server() -> None:
     """Fork this process into the fork server its executors will come from. Call it only
     while the process runs one thread and has no ZeroMQ context (the top of ``main``)."""
     server = forkserver._forkserver
-    if server._forkserver_pid is not None:
-        return                          # already running (started by this process)
+    if server._forkserver_pid is not None or not sys.platform.startswith("linux"):
+        return          # running already; or not Linux: warm_up() starts a standard one
     preload()
     pandas_probe.skip()                 # before the fork: every executor inherits it
     resource_tracker.ensure_running()   # the server's children are handed its pipe
