@@ -1,6 +1,7 @@
-"""An embedded cluster forked from its owner (zmr/runners/forked.py, zmr/worker/forkserver.py):
-when forking is used and when not, the Popen-like handle of a forked child (real forks,
-real signals), pyarrow's pandas probe skipped in executors, and nothing left behind."""
+"""A fast start (issue 30): an embedded cluster forked from its owner (zmr/runners/forked.py,
+zmr/worker/forkserver.py), when forking is used and when not, the Popen-like handle of a
+forked child (real forks, real signals), pyarrow's pandas probe skipped, nothing left
+behind; and commands that run no job importing none of the job machinery."""
 
 from __future__ import annotations
 
@@ -168,3 +169,36 @@ def test_job_modules_the_owner_loaded_are_imported_again_by_the_workers(tmp_path
                            "1", "--quiet"], capture_output=True, text=True, timeout=PATIENT_S)
     assert proc.returncode == 0, proc.stderr
     assert read_output(str(tmp_path / "out")) == {"imported_by_the_task_process": True}
+
+
+IMPORTS_OF = """
+import os, runpy, sys
+sys.argv = ["zmr", *sys.argv[1:]]
+try:
+    runpy.run_module("zmr", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(code, sorted(m for m in ("pyarrow", "numpy", "cloudpickle", "pandas", "asyncio")
+                   if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("command", [["--help"], ["status"], ["run", "--help"]])
+def test_commands_that_run_no_job_import_no_job_machinery(command):
+    """zmr --help and zmr status (here against nothing: exit 3) skip pyarrow, numpy,
+    cloudpickle, pandas, and asyncio (CURVE's handler's)."""
+    env = dict(os.environ, ZMR_CLIENT_TIMEOUT_S="0.5", ZMR_COORDINATOR_CONTROL_PORT="1")
+    proc = subprocess.run([sys.executable, "-c", IMPORTS_OF, *command], capture_output=True,
+                          text=True, timeout=PATIENT_S, env=env)
+    code, imported = proc.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert code == ("3" if command == ["status"] else "0"), proc.stderr
+    assert imported == "[]"
+
+
+def test_import_zmr_imports_its_names_only_when_used():
+    code = ("import sys, zmr; before = sorted(m for m in sys.modules if m.startswith('zmr.')"
+            " or m in ('pyarrow', 'zmq')); zmr.ZmrError; print(before, 'zmr.core.errors' in "
+            "sys.modules, 'pyarrow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=PATIENT_S, check=True).stdout.split()
+    assert out == ["[]", "True", "False"]
