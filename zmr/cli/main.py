@@ -69,11 +69,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # the zmr command itself, not a caller's main([...]): this process is zmr's own
+    args.own_process = argv is None
     setup_logging(args.log_level or "warning")
     signal.signal(signal.SIGTERM, _raise_terminated)
     status = _handle(args)
-    if argv is None and getattr(args, "exit_at_once", False):
-        _exit_at_once(status)          # the zmr command itself, not a caller's main([...])
+    if args.own_process and getattr(args, "exit_at_once", False):
+        _exit_at_once(status)
     return status
 
 

@@ -33,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from zmr.runners.embedded import EmbeddedRunner
     from zmr.runners.inline import InlineRunner
 
-    if args.inline:
+    if args.inline and getattr(args, "own_process", False):
         pandas_probe.skip()     # this process is zmr's: its tasks need not import pandas
     args.exit_at_once = not args.inline     # no task runs here: skip the teardown
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
