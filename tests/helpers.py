@@ -220,3 +220,19 @@ def snapshot(root) -> dict[str, bytes | None]:
             with open(path, "rb") as f:
                 found[os.path.relpath(path, root)] = f.read()
     return found
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line or environment mentions ``text`` (a forked process
+    shows its parent's command line, but has the environment it was given)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        for what in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{entry}/{what}", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+                        break
+            except OSError:
+                pass
+    return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from zmr.config import ClusterConfig, curve_for, load_config
 from zmr.core.errors import (
@@ -29,12 +29,7 @@ from zmr.core.errors import (
 from zmr.core.plan import JobPlan, StepPlan
 from zmr.core.progress import ProgressDisplay
 from zmr.job.api import JobSpec, Pipeline
-from zmr.job.functions import Job, job_and_options
 from zmr.job.inputs import input_args
-from zmr.job.loader import runnable
-from zmr.job.pipeline import plan_steps
-from zmr.job.result import JobResult
-from zmr.job.shipping import pack_job
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -51,11 +46,19 @@ from zmr.protocol.messages import (
 )
 from zmr.settings.job import JobOptions
 from zmr.storage.layout import fresh_output
-from zmr.storage.output_safety import check_job
-from zmr.tasks.sampling import plan_sorted_job
 from zmr.transport.sockets import DEALER, Channel, control_frame_bytes, make_socket, poll
 
+if TYPE_CHECKING:
+    from zmr.job.functions import Job
+    from zmr.job.result import JobResult
+
+# Loading, planning and shipping a job (pyarrow, numpy, cloudpickle) are imported by the
+# methods that submit one, so ``zmr status``, ``zmr cancel`` and ``import zmr`` skip them.
+
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+#: The first pause of :meth:`Client.wait` between status requests; it grows by half up
+#: to poll_s, so a job is seen done at most half its run time late.
+FIRST_POLL_S = 0.005
 #: ``input=`` of submit and run: a path, a list of them, or (a job with ``INPUTS``) none or
 #: ``{name: path(s)}``; paths may be path-like objects
 Inputs = Any
@@ -147,6 +150,11 @@ class Client:
         settings table, by their Python names) on top of ``options``. A multi-step job is
         submitted whole, as one job the coordinator steps through (it goes on if this
         client goes away); its statuses carry ``step`` and ``steps``."""
+        from zmr.job.functions import job_and_options
+        from zmr.job.loader import runnable
+        from zmr.job.pipeline import plan_steps
+        from zmr.tasks.sampling import plan_sorted_job
+
         spec, options = job_and_options(job, options, settings)
         spec = runnable(spec, options)
         inputs = input_args(_fspaths(input))
@@ -186,6 +194,9 @@ class Client:
                      overwrite: bool = False, name: str | None = None) -> JobHandle:
         """Submit a multi-step job already loaded and planned (:func:`plan_steps`); its
         output is checked here first (:func:`check_job`), and again by the coordinator."""
+        from zmr.job.shipping import pack_job
+        from zmr.storage.output_safety import check_job
+
         check_job([step.plan for step in steps], pipeline.source, overwrite)
         limit = self.config.tasks.max_files_size
         codes = [pack_job(spec, step.plan.files, limit)
@@ -199,6 +210,9 @@ class Client:
                     name: str | None = None) -> JobHandle:
         """Submit a job already loaded and planned (``submit`` does both first); its
         output is checked here first (:func:`check_job`), and again by the coordinator."""
+        from zmr.job.shipping import pack_job
+        from zmr.storage.output_safety import check_job
+
         check_job([plan], spec.source, overwrite)
         limit = self.config.tasks.max_files_size
         reply = self.expect(JobAccepted, SubmitJob(name or spec.name, plan, overwrite),
@@ -236,6 +250,8 @@ class Client:
              on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
         """Block until the job ends; returns its final status, or raises JobFailedError."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        # a short job is seen done within milliseconds; a long one is asked at poll_s
+        pause_s = min(FIRST_POLL_S, poll_s)
         while True:
             # brief: a job of thousands of tasks is not described in full 20 times a second
             status = self.expect(StatusReply, StatusRequest(job_id, brief=True)).jobs[0]
@@ -247,7 +263,8 @@ class Client:
                 break
             if deadline is not None and time.monotonic() > deadline:
                 raise ZmrError(f"{job_id} still {status['state']} after {timeout_s}s")
-            time.sleep(poll_s)
+            time.sleep(pause_s)
+            pause_s = min(pause_s * 1.5, poll_s)
         if status["state"] == "CANCELLED":
             raise JobCancelledError(f"{job_id} CANCELLED", status.get("error", ""))
         if status["state"] != "SUCCEEDED" and status.get("error_kind") == "input":
@@ -301,6 +318,8 @@ class JobHandle:
     def result(self, timeout_s: float | None = None, progress: bool = False) -> JobResult:
         """Wait for the job (showing progress if asked) and return its
         :class:`~zmr.JobResult`; raises as :meth:`wait` does."""
+        from zmr.job.result import JobResult
+
         display = ProgressDisplay(quiet=not progress)
         try:
             status = self.wait(timeout_s, on_progress=display)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, write_lines
+from tests.helpers import EXAMPLES, PATIENT_S, output_bytes, processes_mentioning, write_lines
 
 WORDCOUNT = os.path.join(EXAMPLES, "wordcount.py")
 GATED = os.path.join(os.path.dirname(__file__), "..", "jobs", "gated.py")
@@ -24,18 +24,6 @@ def _zmr(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
     os.makedirs(env["TMPDIR"], exist_ok=True)
     return subprocess.run([sys.executable, "-m", "zmr", *args], capture_output=True,
                           text=True, timeout=PATIENT_S, env=env)
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    found.append(int(entry))
-        except OSError:
-            pass
-    return found
 
 
 def test_embedded_run_equals_inline_and_leaves_nothing_behind(tmp_path):
@@ -51,7 +39,7 @@ def test_embedded_run_equals_inline_and_leaves_nothing_behind(tmp_path):
     assert inline.returncode == 0, inline.stderr
     assert output_bytes(str(tmp_path / "cluster")) == output_bytes(str(tmp_path / "inline"))
     assert os.path.exists(tmp_path / "cluster" / "_SUCCESS")
-    assert _processes_mentioning(str(tmp_path / "tmp")) == []     # no coordinator, worker,
+    assert processes_mentioning(str(tmp_path / "tmp")) == []     # no coordinator, worker,
     assert os.listdir(tmp_path / "tmp") == []                      # fork server, or files
 
 
@@ -76,10 +64,11 @@ def test_mistakes_are_reported_before_a_cluster_starts(tmp_path):
 
 #: ``zmr`` in a process that may not start any other: starting a cluster is an error
 NO_PROCESSES = """
-import subprocess, sys
+import os, subprocess, sys
 def refuse(*args, **kwargs):
     raise SystemExit("zmr: a cluster was started")
 subprocess.Popen = refuse
+os.fork = refuse
 from zmr.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -105,8 +94,8 @@ def test_a_signal_during_zmr_run_leaves_nothing_behind(tmp_path, signum, code, s
     _, err = child.communicate(timeout=PATIENT_S)
     assert child.returncode == code and said in err, err
     deadline = time.monotonic() + PATIENT_S    # the cluster's processes are exiting
-    while _processes_mentioning(str(tmp_path / "tmp")):
-        assert time.monotonic() < deadline, _processes_mentioning(str(tmp_path / "tmp"))
+    while processes_mentioning(str(tmp_path / "tmp")):
+        assert time.monotonic() < deadline, processes_mentioning(str(tmp_path / "tmp"))
         time.sleep(0.1)
     assert os.listdir(tmp_path / "tmp") == []
     assert not (tmp_path / "out").exists()

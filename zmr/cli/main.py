@@ -5,6 +5,7 @@ function with ``set_defaults(handler=fn)``, ``fn(args) -> int``."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform
 import signal
@@ -68,8 +69,32 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # the zmr command itself, not a caller's main([...]): this process is zmr's own
+    args.own_process = argv is None
     setup_logging(args.log_level or "warning")
     signal.signal(signal.SIGTERM, _raise_terminated)
+    status = _handle(args)
+    if args.own_process and getattr(args, "exit_at_once", False):
+        _exit_at_once(status)
+    return status
+
+
+def _exit_at_once(status: int) -> None:
+    """End the process with ``status`` after the ``atexit`` handlers, without the
+    interpreter's teardown of every module and object: 0.1 to 0.15 s of CPU with pyarrow
+    and numpy loaded, and nothing of zmr's needs it (its files are closed by then). Only
+    for commands that ran no task code in this process (``--inline`` does: a mapper's
+    file left unclosed is flushed by that teardown)."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except ZmrError as exc:

@@ -4,12 +4,13 @@ the job settings table (:mod:`zmr.settings.job`); ``JobOptions.from_args`` reads
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zmr.job.api import JobSpec, Pipeline
-from zmr.job.loader import load_runnable
 from zmr.settings.job import OPTION_SETTINGS
 from zmr.settings.setting import Setting
+
+if TYPE_CHECKING:
+    from zmr.job.api import JobSpec, Pipeline
 
 
 def add_job_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,6 +31,8 @@ def job_of(args: argparse.Namespace) -> str | JobSpec | Pipeline:
     with them (only an mrjob job takes any)."""
     if not getattr(args, "job_args", None):
         return str(args.job)
+    from zmr.job.loader import load_runnable     # pyarrow: only for a command that runs one
+
     return load_runnable(args.job, args.job_args)
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
 from zmr.cli.usage import usage_line, worker_shares
-from zmr.job.result import USAGE_KEYS
-from zmr.runners.base import JobResult, Runner
-from zmr.runners.embedded import EmbeddedRunner
-from zmr.runners.inline import InlineRunner
+from zmr.core import pandas_probe
 from zmr.settings.job import JobOptions
+
+if TYPE_CHECKING:
+    from zmr.runners.base import JobResult, Runner
 
 
 def add_run_command(sub: Any) -> None:
@@ -30,6 +30,13 @@ def add_run_command(sub: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # imported here: every other command (``zmr --help`` too) goes without pyarrow
+    from zmr.runners.embedded import EmbeddedRunner
+    from zmr.runners.inline import InlineRunner
+
+    if args.inline and getattr(args, "own_process", False):
+        pandas_probe.skip()     # this process is zmr's: its tasks need not import pandas
+    args.exit_at_once = not args.inline     # no task runs here: skip the teardown
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet))
@@ -61,6 +68,7 @@ def _print_summary(result: JobResult) -> None:
 
 
 def _print_usage(result: JobResult) -> None:
+    from zmr.job.result import USAGE_KEYS     # after the run: keeps the CLI's start light
     usage = {key: getattr(result, key) for key in USAGE_KEYS}
     print(f"zmr: {usage_line(usage)}", file=sys.stderr)
     shares = worker_shares(usage) if result.workers else ""      # inline: one, this process

@@ -5,11 +5,15 @@ warnings from flooding that log."""
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import signal
 import sys
 from typing import Protocol
+
+PR_SET_NAME = 15
+PR_SET_PDEATHSIG = 1
 
 
 class Stoppable(Protocol):
@@ -48,3 +52,23 @@ def stop_on_signals(target: Stoppable) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel sends SIGTERM to this process when the one that started it dies,
+    so an embedded cluster cannot outlive a killed ``zmr run`` or test run."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)   # this process's symbols: libc's
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def name_process(name: str) -> None:
+    """Linux: the name ``ps -o comm``, ``top`` and ``pgrep`` show for this process (at
+    most 15 bytes), for a process forked from one whose command line it still shows."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass

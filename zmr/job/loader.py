@@ -17,6 +17,7 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
+from zmr.core import pandas_probe
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
 from zmr.job.aggregations import AGGREGATIONS, Aggregation
@@ -38,6 +39,8 @@ from zmr.settings.setting import Setting
 HOOK_ARITY = {"mapper": 2, "map_batch": 1, "reducer": 2, "combiner": 2, "partitioner": 2,
               "mapper_init": 0, "mapper_final": 0, "reducer_init": 0, "reducer_final": 0}
 _module_counter = itertools.count()
+#: The start of every job module's name in ``sys.modules``.
+JOB_MODULE_PREFIX = "zmr_job_"
 
 
 def resolve_job_path(ref: str, jobs_dir: str = "jobs") -> str:
@@ -123,7 +126,8 @@ def import_file(path: str, shown: str | None = None) -> types.ModuleType:
             f"{shown}:{exc.lineno}: syntax error: {exc.msg}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise JobDefinitionError(f"{shown}: cannot read job module: {exc}") from None
-    name = f"zmr_job_{os.path.splitext(os.path.basename(path))[0]}_{next(_module_counter)}"
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = f"{JOB_MODULE_PREFIX}{stem}_{next(_module_counter)}"
     module = types.ModuleType(name)
     module.__file__ = path
     sys.modules[name] = module    # needed for cloudpickle's pickling by value, and dataclasses
@@ -135,6 +139,7 @@ def import_file(path: str, shown: str | None = None) -> types.ModuleType:
         raise JobDefinitionError(_import_failure(shown, exc, os.path.dirname(path))) from None
     finally:
         sys.path.remove(os.path.dirname(path))
+    pandas_probe.notice()           # a job that imported pandas hands pandas to Arrow
     return module
 
 

@@ -12,8 +12,6 @@ stop request carries a token only its own coordinator knows, so it never stops a
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import dataclasses
 import os
 import secrets
@@ -23,17 +21,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zmr.client import Client, JobHandle
 from zmr.config import load_config, without_overrides, write_config
 from zmr.core.errors import ZmrError
+from zmr.core.process import die_with_parent
 from zmr.job.result import JobResult
 from zmr.protocol.messages import StatusReply, StatusRequest
+from zmr.runners import forked
 from zmr.settings.cluster import SecuritySettings
 from zmr.transport.sockets import free_port
 
-PR_SET_PDEATHSIG = 1
+if TYPE_CHECKING:
+    #: A process of the cluster: a fresh interpreter, or forked from this one.
+    Process = subprocess.Popen[bytes] | forked.ForkedProcess
 PORT_KEYS = (("coordinator", "control_port"), ("coordinator", "heartbeat_port"),
              ("coordinator", "report_port"), ("dashboard", "port"))
 #: Times start() picks fresh ports when one it picked was taken before it was bound.
@@ -54,15 +56,6 @@ def cluster_slots(workers: int, slots: int = 1) -> int:
     counts them)."""
     return workers * (slots or os.cpu_count() or 1)
 
-
-def _die_with_parent() -> None:
-    """Linux: the kernel sends SIGTERM to this child if the process that started it dies,
-    so an embedded cluster cannot outlive a killed ``zmr run`` or test run."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 class LocalCluster:
@@ -112,8 +105,8 @@ class LocalCluster:
             **{("tasks", key): value for key, value in tasks.items()},
             **(settings or {}),
         }
-        self.coordinator: subprocess.Popen[bytes] | None = None
-        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.coordinator: Process | None = None
+        self.workers: dict[str, Process] = {}
         self.client: Client = None  # type: ignore[assignment]
         self.keep_logs = False        # a process died at start: its logs outlive stop()
         # only the coordinator started here knows it: stop() cannot stop another cluster
@@ -165,16 +158,17 @@ class LocalCluster:
             raise
 
     def _launch(self) -> None:
-        """Config, coordinator and workers (those added before ``start`` too)."""
+        """Config, coordinator and workers (those added before ``start`` too), then the
+        client: its ZeroMQ context would make forking them unsafe (``forked.py``)."""
         write_config(self.config_path, self.settings)
-        self.client = Client(load_config(self.config_path, self._environment()))
-        # jobs are planned for every slot started here, registered yet or not
-        self.client.planned_slots = self.total_slots
         self.start_coordinator()
         for worker_id in list(self.workers):
             self.add_worker(worker_id)
         while len(self.workers) < self.num_workers:
             self.add_worker()
+        self.client = Client(load_config(self.config_path, self._environment()))
+        # jobs are planned for every slot started here, registered yet or not
+        self.client.planned_slots = self.total_slots
 
     def _stop_workers(self) -> None:
         self.client.close()
@@ -220,6 +214,7 @@ class LocalCluster:
         minutes to start them; at most ``timeout_s`` if given. A process that died is an
         error with the end of its log, and the logs are kept (:attr:`keep_logs`)."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        pause_s = 0.005             # forked workers register within milliseconds
         while deadline is None or time.monotonic() < deadline:
             self._check_alive(starting)     # first: a dead coordinator never answers
             try:
@@ -227,7 +222,8 @@ class LocalCluster:
                     return
             except ZmrError:
                 pass
-            time.sleep(0.05)
+            time.sleep(pause_s)
+            pause_s = min(pause_s * 2, 0.05)
         raise ZmrError(f"{count} workers did not register within {timeout_s:.0f}s "
                        f"(logs: {self.logs_dir})")
 
@@ -250,7 +246,7 @@ class LocalCluster:
             if proc.poll() is not None:
                 self._died(f"worker {worker_id}", proc, worker_id)
 
-    def _died(self, what: str, proc: subprocess.Popen[bytes], name: str = "coordinator"
+    def _died(self, what: str, proc: Process, name: str = "coordinator"
               ) -> None:
         log = os.path.join(self.logs_dir, f"{name}.log")
         tail = _tail(log)
@@ -262,13 +258,18 @@ class LocalCluster:
                        f"while starting; the end of its log ({log}):\n"
                        f"{tail}\n(logs kept in {self.logs_dir})")
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, args: list[str]) -> Process:
+        """Start ``python -m MODULE ARGS``: forked from this process while that is safe
+        (milliseconds instead of a fresh interpreter's imports), else a new interpreter."""
         args = [*args, "--log-level", self.log_level]
-        log = open(os.path.join(self.base_dir, "logs", f"{name}.log"), "ab")  # noqa: SIM115
+        log_path = os.path.join(self.base_dir, "logs", f"{name}.log")
         env = dict(self._environment(), PYTHONUNBUFFERED="1")
+        if forked.can_fork():
+            return forked.fork_main(f"{args[1]}.__main__", args[2:], log_path, env)
+        log = open(log_path, "ab")  # noqa: SIM115
         try:
             return subprocess.Popen([sys.executable, *args], stdout=log, stderr=log, env=env,
-                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                    stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         finally:
             log.close()
 
@@ -282,7 +283,8 @@ class LocalCluster:
         """Ask the coordinator to stop everything; kill whatever does not exit in time.
         Only this cluster's own processes are signalled, and only its coordinator obeys
         the stop request (it carries :attr:`owner_token`)."""
-        if self.coordinator is not None and self.coordinator.poll() is None:
+        if self.client is not None and self.coordinator is not None and \
+                self.coordinator.poll() is None:
             try:
                 self.client.timeout_s = 3.0
                 self.client.shutdown_cluster("local cluster stopping", self.owner_token)
@@ -338,7 +340,7 @@ def _tail(path: str, lines: int = 20) -> str:
     return "\n".join("  " + line for line in text.splitlines()[-lines:]) or "  (empty)"
 
 
-def _wait_all(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:
+def _wait_all(procs: list[Process], deadline: float) -> None:
     for proc in procs:
         try:
             proc.wait(max(0.0, deadline - time.monotonic()))

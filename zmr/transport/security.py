@@ -30,7 +30,6 @@ from typing import Any
 
 import zmq
 import zmq.auth
-from zmq.auth.thread import ThreadAuthenticator
 
 from zmr.core.errors import ConfigError
 
@@ -158,7 +157,9 @@ class _Gatekeeper:
         self._keys: set[bytes] = set()
         self._loaded_mtime = -1.0
         self.refused = 0
-        self.auth = _AddressAwareAuthenticator(ctx, log=log)
+        from zmr.transport.zap import AddressAwareAuthenticator     # asyncio: only here
+
+        self.auth = AddressAwareAuthenticator(ctx, log=log)
         self.auth.start()
         self.auth.configure_curve_callback("*", credentials_provider=self)
 
@@ -183,19 +184,6 @@ class _Gatekeeper:
             certs = zmq.auth.load_certificates(self.authorized_dir)
             self._keys = set(certs)
             self._loaded_mtime = mtime
-
-
-class _AddressAwareAuthenticator(ThreadAuthenticator):
-    """Remembers the address of the ZAP request being handled (frames: version, id, domain,
-    address, ...), which the key check itself is not told. ZAP requests are handled one at
-    a time, so the attribute always belongs to the current one."""
-
-    current_address = "?"
-
-    async def handle_zap_message(self, msg: list[bytes]) -> None:
-        if len(msg) > 3:
-            self.current_address = msg[3].decode(errors="replace")
-        await super().handle_zap_message(msg)
 
 
 # -- the loopback rule ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import socket as pysocket
 from collections.abc import Sequence
 from typing import Any
@@ -242,3 +243,17 @@ def poll_with_files(channels: Sequence[Channel], files: Sequence[Any],
     ready = dict(poller.poll(max(0, math.ceil(timeout_s * 1000))))
     return ([ch for ch in channels if ch.sock in ready],
             [f for f in files if f.fileno() in ready])
+
+
+def unix_listener() -> tuple[pysocket.socket, Any]:
+    """A listening AF_UNIX socket at a fresh address only this user can reach, as
+    multiprocessing's fork server listens (the worker starts its own: ``forkserver.py``)."""
+    from multiprocessing import connection, util
+
+    listener = pysocket.socket(pysocket.AF_UNIX)
+    address = connection.arbitrary_address("AF_UNIX")
+    listener.bind(address)
+    if not util.is_abstract_socket_namespace(address):
+        os.chmod(address, 0o600)
+    listener.listen()
+    return listener, address

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from zmr.config import load_config
 from zmr.core.errors import ZmrError
 from zmr.core.process import add_process_arguments, setup_logging, stop_on_signals
 from zmr.worker.agent import WorkerAgent
+from zmr.worker.forkserver import start_fork_server
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
+    # inherited by task processes (so set before their fork server starts): lets
+    # fault-injection jobs take their worker down
+    os.environ["ZMR_WORKER_PID"] = str(os.getpid())
+    start_fork_server()          # first: forking is safe only before any socket or thread
     try:
         config = load_config(args.config)
         if args.advertise is not None:

@@ -125,11 +125,13 @@ class WorkerAgent:
         endpoint = self.shuffle.start_serving()
         self.shuffle_endpoint = self._advertised(endpoint)
         self.slots.own_endpoint = self.shuffle_endpoint    # where reduces find local data
-        self.slots.start_executors()
         log.info("worker=%s starting: slots=%d prefetch=%d shuffle=%s", self.worker_id,
                  self.slots.slots, self.slots.prefetch, self.shuffle_endpoint)
         self.coordinator.heard(COORDINATOR)     # start counting silence from now
         self._connect()
+        # registered first: the coordinator's answer (and first task) is on its way while
+        # the executors are forked from the warm fork server, a few milliseconds each
+        self.slots.start_executors()
         try:
             while not self.stopping:
                 self.step()

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
 from zmr.core.ids import AttemptId
@@ -42,10 +43,11 @@ from zmr.worker.child import CLAIMED, DEFAULT_TIMEOUT_S, END, Outcome
 if TYPE_CHECKING:
     from zmr.transport.security import Curve
 
-_PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
-            "zmr.job.loader", "zmr.worker.child"]
+#: What the fork server imports once for all its executors.
+PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
+           "zmr.job.loader", "zmr.worker.child"]
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(_PRELOAD)
+_context.set_forkserver_preload(PRELOAD)
 #: Why a cut was refused ("": it was not) and whether no later cut can be accepted either.
 Refusal = tuple[str, bool]
 #: How long a cut waits for the task process's lock (held for a few instructions at a time)
@@ -55,7 +57,10 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def warm_up() -> None:
     """Start the fork server (and its preloads) now, so the first task never stalls the
-    worker's messaging loop (and heartbeats) while pyarrow is imported."""
+    worker's messaging loop (and heartbeats) while pyarrow is imported. One the worker
+    forked from itself (``forkserver.py``) is warm already."""
+    if forkserver._forkserver._forkserver_pid is not None:
+        return
     probe = _context.Process(target=child.noop, daemon=True)
     probe.start()
     probe.join()
