@@ -21,13 +21,18 @@ from zmr.runners.forked import ForkedProcess
 
 
 def _child(seconds: float, status: int = 0) -> ForkedProcess:
+    # SIGTERM is blocked across the fork, so one sent at once waits for the child to drop
+    # a handler another test installed in this process (it must not run in the child)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     pid = os.fork()
     if pid == 0:                    # the child only sleeps and exits: nothing else runs
-        try:                        # (a handler another test installed must not run here)
+        try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             time.sleep(seconds)
         finally:
             os._exit(status)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     return ForkedProcess(pid)
 
 
