@@ -22,6 +22,7 @@ from tests.helpers import (
 )
 from zmr.runners.inline import run_inline
 from zmr.runners.local import LocalCluster
+from zmr.tasks.claims import Pace
 
 GATED = os.path.join(JOBS, "gated_lines.py")
 #: Counters that count records and input bytes: the same however the input was cut
@@ -107,11 +108,13 @@ def _logs(cluster) -> str:
 
 
 def test_a_cut_behind_what_the_attempt_has_read_is_refused(tmp_path):
-    # 1 kB lines: the attempt claims its first batch of lines (256 kB, see storage.splits)
-    # before its mapper waits, and the heartbeats say it has read nothing: every cut asked
-    # (halfway, at 200 kB) is behind what it claimed. The second worker joins once the
-    # mapper waits (before, a cut would be accepted: nothing was read yet)
-    inputs = write_input(tmp_path, 400, 1000)
+    # 40 kB lines: the attempt claims its first lines (Pace.FIRST = 8 of them, starting up
+    # to byte 280,000) before its mapper waits at the first, and the heartbeats say it
+    # has read nothing: every cut asked (halfway, at 200 kB) is behind what it claimed.
+    # The second worker joins once the mapper waits (before, a cut would be accepted:
+    # nothing was read yet)
+    assert Pace.FIRST == 8
+    inputs = write_input(tmp_path, 10, 40_000)
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c"), settings=SETTINGS) as cluster:
         gate, job = submit(cluster, tmp_path, inputs)
         wait_until(lambda: os.path.exists(gate + ".waiting"), "the mapper waiting",

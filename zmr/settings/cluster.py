@@ -110,7 +110,7 @@ class TasksSettings:
     rebalance_min_bytes: int = entry(1 << 20, "a remainder this large (1 MiB) is always worth "
                                      "cutting off", check=at_least(1),
                                      shown="1048576 (1 MiB)")
-    rebalance_min_s: float = entry(0.5, "a smaller one (down to 16 KiB) only if reading it at "
+    rebalance_min_s: float = entry(0.25, "a smaller one (down to 16 KiB) only if reading it at "
                                    "the attempt's rate so far takes this long", check=positive)
     max_files_size: int = entry(64 << 20, "most bytes of side files (`--file`, `FILES`) one "
                                 "job may ship (64 MiB); a job over it is refused at submit. "

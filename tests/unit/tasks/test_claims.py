@@ -12,6 +12,7 @@ from zmr.job.loader import load_job
 from zmr.job.planning import plan_job
 from zmr.settings.job import JobOptions
 from zmr.storage import cutting
+from zmr.tasks import claims as claims_module
 from zmr.tasks import progress
 from zmr.tasks.map_task import run_map_task
 
@@ -133,3 +134,26 @@ def test_a_packed_split_with_a_file_that_has_no_line_of_its_own_is_cut_right(tmp
     assert run.identity.split == head.fingerprint()
     assert [line.split("\t", 1)[1] for line in _part(tmp_path, "cut").splitlines()] == \
         [line for _, line in iter_split_records(head)]
+
+
+def test_the_pace_claims_about_20ms_of_a_slow_mappers_work_and_grows_for_a_fast_one(monkeypatch):
+    """A claim is also a progress report: a mapper taking 5 ms a line claims ~4 lines, so
+    the worker knows where it is; a fast one doubles up to the most (512); 0 is whole
+    batches."""
+    clock = [0.0]
+    monkeypatch.setattr(claims_module.time, "perf_counter", lambda: clock[0])
+    slow = claims_module.Pace(512)
+    assert slow.lines() == claims_module.Pace.FIRST
+    for _ in range(5):
+        clock[0] += 0.005 * slow.lines()
+        slow.mapped(slow.lines())
+    assert slow.lines() == round(claims_module.CLAIM_S / 0.005) == 4
+    fast, sizes = claims_module.Pace(512), []
+    for _ in range(10):
+        clock[0] += 1e-6 * fast.lines()
+        fast.mapped(fast.lines())
+        sizes.append(fast.lines())
+    assert sizes[:3] == [16, 32, 64] and sizes[-1] == 512
+    whole = claims_module.Pace(0)
+    whole.mapped(100)
+    assert whole.lines() == 0
