@@ -46,7 +46,8 @@ def test_dispatch_and_latency_benchmarks_run():
     latency = subprocess.run([sys.executable, str(BENCH / "bench_latency.py"), "--reps", "1"],
                              capture_output=True, text=True, timeout=PATIENT_S, cwd=ROOT)
     assert latency.returncode == 0, latency.stderr
-    assert "submitted to a running 2-worker cluster | median" in latency.stdout
+    assert re.search(r"\| submitted to a running 2-worker cluster \| [\d.]+ s \|", latency.stdout)
+    assert "zmr run / --inline:" in latency.stdout
 
 
 def test_curve_benchmark_runs_both_modes_and_checks_outputs():

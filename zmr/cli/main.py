@@ -20,7 +20,7 @@ from zmr.cli.examples import add_examples_command
 from zmr.cli.run import add_run_command
 from zmr.cli.slurm import add_slurm_commands
 from zmr.core.errors import ZmrError, user_traceback
-from zmr.core.process import LOG_LEVELS, setup_logging
+from zmr.core.process import LOG_LEVELS, flush_and_exit, setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,12 +86,7 @@ def _exit_at_once(status: int) -> None:
     for commands that ran no task code in this process (``--inline`` does: a mapper's
     file left unclosed is flushed by that teardown)."""
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(status)
+    flush_and_exit(status)
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -72,3 +72,15 @@ def name_process(name: str) -> None:
         libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def flush_and_exit(status: int) -> None:
+    """Flush stdout and stderr (either may be closed or broken) and end the process with
+    ``status`` at once: no ``atexit`` handlers, no interpreter teardown. Callers run what
+    must still run first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

@@ -33,7 +33,7 @@ import traceback
 import types
 from collections.abc import Mapping
 
-from zmr.core.process import die_with_parent, name_process
+from zmr.core.process import die_with_parent, flush_and_exit, name_process
 
 #: Popen.wait's polling cadence when given a timeout.
 _POLL_MAX_S = 0.05
@@ -101,12 +101,7 @@ def _exit(status: int) -> None:
     try:
         multiprocessing.util._exit_function()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(status)
+        flush_and_exit(status)
 
 
 def _become_child(module: types.ModuleType, argv: list[str], log_fd: int,
