@@ -8,6 +8,7 @@ wrong number of parameters, a setting of the wrong type, a bad ``INPUTS`` entry.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import itertools
 import os
@@ -157,7 +158,31 @@ def _import_failure(path: str, exc: BaseException, real_dir: str) -> str:
 
 def job_from_module(module: types.ModuleType, path: str) -> JobSpec:
     """Build a validated :class:`JobSpec` from a module's hooks and settings."""
+    _check_setting_names(vars(module), path)
     return _job_from_definitions(vars(module), path, path, vars(module).get("INPUTS"))
+
+
+#: The capitalised module names zmr reads: the settings, and INPUTS.
+KNOWN_MODULE_NAMES = frozenset(MODULE_SETTINGS) | {"INPUTS"}
+
+
+def _check_setting_names(defs: Mapping[str, Any], path: str) -> None:
+    """A capitalised module-level name that is almost a setting's (``NUM_REDUCER``,
+    ``REDUCERS``, ``SPLITSIZE``) is a typo zmr would otherwise ignore, running the job
+    with the default instead: refuse it, naming the setting meant. Constants of the job's
+    own are left alone unless they are that close; one that is can start with ``_``."""
+    for name, value in defs.items():
+        if not name.isupper() or name in KNOWN_MODULE_NAMES or name.startswith("_"):
+            continue
+        # a close name whose setting could not take the value is the job's own constant
+        # (PARTITIONS = 8 is not PARTITIONER; REDUCERS = 2 is NUM_REDUCERS, not REDUCE)
+        meant = [m for m in difflib.get_close_matches(name, MODULE_SETTINGS, cutoff=0.8)
+                 if MODULE_SETTINGS[m].accepts(value)]
+        if meant:
+            raise JobDefinitionError(
+                f"{path}: {name} is not a zmr setting: did you mean {meant[0]}? (a "
+                f"constant of your own with a name this close to a setting's: start it "
+                f"with _)")
 
 
 def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str,

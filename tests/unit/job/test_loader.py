@@ -100,3 +100,31 @@ def test_task_memory_setting_is_a_size_checked_at_load_time(tmp_path):
     path = _job(tmp_path, "TASK_MEMORY = 2.5\ndef mapper(k, v): yield k, v\n", "float.py")
     with pytest.raises(JobDefinitionError, match="TASK_MEMORY = 2.5 has the wrong type"):
         load_job(path)
+
+
+@pytest.mark.parametrize("line, meant", [
+    ("NUM_REDUCER = 3", "NUM_REDUCERS"),
+    ("REDUCERS = 2", "NUM_REDUCERS"),          # REDUCE is closer, but takes a name
+    ("SPLITSIZE = '8MB'", "SPLIT_SIZE"),
+    ("SORT_VALUE = True", "SORT_VALUES"),
+    ("COMBINE_FILE = False", "COMBINE_FILES"),
+])
+def test_a_setting_name_with_a_typo_is_refused_naming_the_setting_meant(tmp_path, line, meant):
+    """Ignored, it would run the job with the default (one reducer, 64 MB splits...)."""
+    path = _job(tmp_path, f"def mapper(k, v):\n    yield v, 1\n{line}\n")
+    name = line.split(" =")[0]
+    with pytest.raises(JobDefinitionError,
+                       match=f"{name} is not a zmr setting: did you mean {meant}\\?"):
+        load_job(path)
+
+
+@pytest.mark.parametrize("line", [
+    "PARTITIONS = 8",            # close to PARTITIONER, which takes a name: the job's own
+    "ROUNDS = 350",
+    "STOPWORDS = {'a', 'the'}",
+    "_NUM_REDUCER = 3",          # the way out for a constant that close to a setting
+    "NUM_REDUCERS = 3",
+])
+def test_the_jobs_own_constants_are_left_alone(tmp_path, line):
+    path = _job(tmp_path, f"def mapper(k, v):\n    yield v, 1\n{line}\n")
+    assert load_job(path).mapper is not None
