@@ -27,6 +27,23 @@ def test_run_inline_writes_sorted_output(tmp_path):
     assert "MAP_INPUT_RECORDS" in proc.stderr
 
 
+def test_an_embedded_runs_summary_shows_the_jobs_own_counters(tmp_path):
+    """The embedded cluster is gone when ``zmr run`` ends: its summary is where the job's
+    counters are seen, as an inline run's (and mrjob's) are."""
+    (tmp_path / "in.txt").write_text("the a\nb\nthe c\n")
+    (tmp_path / "job.py").write_text(
+        "import zmr\n"
+        "def mapper(key, line):\n"
+        "    if 'the' in line:\n"
+        "        zmr.increment_counter('demo', 'WITH_THE')\n"
+        "    yield line, 1\n")
+    proc = zmr("run", str(tmp_path / "job.py"), "--input", str(tmp_path / "in.txt"),
+               "--output", str(tmp_path / "out"), "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    shown = dict(line.split() for line in proc.stderr.splitlines() if line.startswith("  "))
+    assert shown["demo/WITH_THE"] == "2" and shown["MAP_INPUT_RECORDS"] == "3"
+
+
 def test_existing_output_is_refused_and_overwrite_replaces_only_zmrs_own(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     (tmp_path / "out").mkdir()

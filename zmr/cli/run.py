@@ -62,9 +62,21 @@ def _print_summary(result: JobResult) -> None:
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
     if skipped and result.workers:
         print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)
-    for name in SUMMARY_COUNTERS if not result.workers else ():
-        if name in c:
-            print(f"  {name:24s} {c[name]:>14,}", file=sys.stderr)
+    for name, value in summary_counters(result.counters):
+        print(f"  {name:24s} {value:>14,}", file=sys.stderr)
+
+
+def summary_counters(counters: dict[str, dict[str, int]]) -> list[tuple[str, int]]:
+    """What the summary shows of a run's counters, inline or on a cluster alike (mrjob
+    prints its counters too): the main built-in ones, then every counter of the job's own
+    groups as ``group/NAME`` (the embedded cluster is gone when the run ends, so this is
+    the one place a user sees them without the Python API)."""
+    built_in = counters.get("zmr", {})
+    shown = [(name, built_in[name]) for name in SUMMARY_COUNTERS if name in built_in]
+    return shown + [(f"{group}/{name}", value)
+                    for group, named in sorted(counters.items())
+                    if group != "zmr" and not group.startswith("zmr.")
+                    for name, value in sorted(named.items())]
 
 
 def _print_usage(result: JobResult) -> None:
