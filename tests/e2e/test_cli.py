@@ -169,3 +169,12 @@ def test_version_and_type_information_ship_with_the_package():
     assert shown.stdout.startswith(f"zmr {importlib.metadata.version('zmr')} (Python ")
     assert zmr.__version__ == importlib.metadata.version("zmr")
     assert (pathlib.Path(zmr.__file__).parent / "py.typed").exists()
+
+
+def test_an_abbreviated_flag_is_refused_not_taken_for_the_flag_it_begins(tmp_path):
+    """argparse's default takes --reducer 3 for --reducers 3: a typo would run."""
+    (tmp_path / "in.txt").write_text("a\n")
+    proc = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "--output",
+               str(tmp_path / "out"), "--inline", "--reducer", "3")
+    assert proc.returncode == 2 and "unrecognized arguments: --reducer 3" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import Any
 
 from zmr.cli.cluster import add_cluster_commands
 from zmr.cli.config_commands import add_config_commands
@@ -23,8 +24,19 @@ from zmr.core.errors import ZmrError, user_traceback
 from zmr.core.process import LOG_LEVELS, flush_and_exit, setup_logging
 
 
+class _Parser(argparse.ArgumentParser):
+    """Long options only as spelled: by default argparse takes ``--reducer 3`` for
+    ``--reducers 3``, so a typo runs (and a new flag can change what an abbreviation
+    meant). Subcommands' parsers are of this class too (``add_subparsers`` makes them of
+    the parent's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="zmr", description="Fault-tolerant MapReduce for plain Python mappers and "
                                 "reducers, on ZeroMQ and Apache Arrow.")
     parser.add_argument("--version", action="version",
