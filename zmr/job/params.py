@@ -40,16 +40,18 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _current: dict[str, Any] = {}
 
 
-def param(name: str, default: Any = None, type: Any = str) -> Any:  # noqa: A002 - mrjob/argparse's name
-    """The job parameter ``name`` as ``type`` (``str`` unless told: ``int``, ``float``,
-    ``bool``, ``list``, ``dict`` or any one-argument callable), or ``default`` if the job
-    has no such parameter (returned as it is). Readable from hooks and from module-level
-    code alike."""
+def param(name: str, default: Any = None, type: Any = None) -> Any:  # noqa: A002 - mrjob/argparse's name
+    """The job parameter ``name`` as ``type`` (``int``, ``float``, ``bool``, ``str``,
+    ``list``, ``dict`` or any one-argument callable), or ``default`` if the job has no such
+    parameter (returned as it is). Without ``type``, the value as submitted: typed as it
+    was passed from Python (``params={"flag": False}``) or converted to its ``PARAMS``
+    default's type, text from a flag. Readable from hooks and from module-level code
+    alike."""
     if name not in _current:
         return default
     value = _current[name]
-    if value is None:
-        return None              # a declared default of None: "not set", in any type
+    if value is None or type is None:
+        return value             # (a declared default of None: "not set", in any type)
     try:
         return convert(value, type)
     except (TypeError, ValueError) as exc:

@@ -133,5 +133,8 @@ def test_param_conversions_and_the_required_marker():
         with pytest.raises(ConfigError, match="parameter n = '4' is not a valid dict"):
             zmr.param("n", type=dict)
     assert zmr.param("n") is None
-    with params.using({"n": 4, "none": None}):
-        assert zmr.param("n") == "4" and zmr.param("none", type=int) is None
+    with params.using({"n": 4, "none": None, "flag": False}):
+        # without type=, a value keeps the type it was submitted with: False is not the
+        # (truthy) text 'False'; type=str still asks for text
+        assert zmr.param("n") == 4 and zmr.param("n", type=str) == "4"
+        assert zmr.param("flag") is False and zmr.param("none", type=int) is None
