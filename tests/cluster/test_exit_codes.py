@@ -51,6 +51,23 @@ def test_an_unreachable_cluster_exits_3(tmp_path):
     assert status.returncode == 3 and "did not answer" in status.stderr
 
 
+def test_asking_for_a_job_the_cluster_does_not_know_is_a_usage_error(tmp_path):
+    """Exit 2, not the 1 of a failed job: a script polling ``zmr wait`` can tell a typo
+    in the job id from a job that failed; likewise a task kind ``zmr logs`` does not
+    know."""
+    with LocalCluster(workers=1, base_dir=str(tmp_path / "c")) as cluster:
+        env = dict(os.environ, ZMR_CONFIG=cluster.config_path)
+        for command in (["wait", "job-9999"], ["status", "job-9999"], ["cancel", "job-9999"],
+                        ["logs", "job-9999"]):
+            proc = _zmr(*command, env=env)
+            assert (proc.returncode, "no such job: job-9999" in proc.stderr) == (2, True), \
+                (command, proc.stderr)
+        cluster.run(WORDCOUNT, write_lines(tmp_path / "in", files=1, lines_per_file=5),
+                    str(tmp_path / "out"), progress=False)
+        proc = _zmr("logs", "job-0001", "--task", "mapp", env=env)
+        assert proc.returncode == 2 and "expected map, reduce" in proc.stderr
+
+
 def test_a_cancelled_job_exits_4(tmp_path, monkeypatch):
     gate = tmp_path / "gate"
     monkeypatch.setenv("ZMR_TEST_GATE", str(gate))

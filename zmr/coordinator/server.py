@@ -374,7 +374,7 @@ class CoordinatorServer:
     def handle_status(self, peer: bytes, msg: StatusRequest, blobs: list[bytes]) -> None:
         now = self.clock()
         if msg.job_id and not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(history.unknown_job(self.state, msg.job_id))
+            raise ConfigError(history.unknown_job(self.state, msg.job_id))
         workers = views.describe_workers(self.state, self.liveness.age_s)
         if self.effects.unsaved:
             self.effects.persist()   # what a client is told survives a coordinator restart
@@ -383,10 +383,10 @@ class CoordinatorServer:
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(history.unknown_job(self.state, msg.job_id))
+            raise ConfigError(history.unknown_job(self.state, msg.job_id))
         kind, _, index = msg.task.partition("-")
         if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
-            raise ZmrError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
+            raise ConfigError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
         # a multi-step job's attempts ran in its steps' jobs, each named in its entries
         self._reply(peer, LogsReply([
             {**entry, "job_id": job_id} for job_id in views.log_job_ids(self.state, msg.job_id)
@@ -394,7 +394,7 @@ class CoordinatorServer:
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):
-            raise ZmrError(history.unknown_job(self.state, msg.job_id))
+            raise ConfigError(history.unknown_job(self.state, msg.job_id))
         self.effects.feed(JobCancelled(self.clock(), msg.job_id))
         self.effects.persist()
         self._reply(peer, Ack(f"{msg.job_id} cancelled"))
