@@ -45,6 +45,7 @@ def zmr_lines(name, inputs, output, args=(), **options):
     ("mr_count_lines_right", []),
     ("mr_count_lines_by_file", []),     # jobconf_from_env('mapreduce.map.input.file')
     ("mr_next_word_stats", []),         # SORT_VALUES, two steps
+    ("mr_most_used_word", []),          # FILES; its reducer yields max(pairs), a list
 ])
 def test_example_output_equals_mrjobs_inline_runner(name, args, text, tmp_path):
     expected = run_mrjob(name, text, str(tmp_path / "mrjob"), args)

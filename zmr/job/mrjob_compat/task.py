@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from zmr.core.errors import JobContractError
 from zmr.job import counters, runtime
 
 #: What a task of mrjob's sees in its environment (``jobconf_from_env``), and its old name.
@@ -130,7 +131,7 @@ class StepTask:
         yield from self._encode(pairs or (), self._write)
 
     def _encode(self, pairs: Iterable[Any], write: Any) -> Iterator[Any]:
-        for k, v in runtime.checked_pairs(pairs, "an mrjob task"):
+        for k, v in _two_item_pairs(pairs, "an mrjob task"):
             encoded = write(k, v)
             yield (None, encoded) if self._lines else cut(encoded)
 
@@ -142,7 +143,7 @@ class StepTask:
                                *job.pick_protocols(self.number, "combiner"))
         combine, read, write = self._combining
         k, values = _decoded(read, key, rests)
-        for k2, v2 in runtime.checked_pairs(combine(k, values) or (), "combiner"):
+        for k2, v2 in _two_item_pairs(combine(k, values) or (), "combiner"):
             yield cut(write(k2, v2))
 
     # -- reduce side ----------------------------------------------------------------------
@@ -162,6 +163,18 @@ class StepTask:
 
     def reducer_final(self) -> Iterator[Any]:
         yield from self._mapped(_pairs(self._step["reducer_final"]))
+
+
+def _two_item_pairs(out: Iterable[Any], what: str) -> Iterator[tuple[Any, Any]]:
+    """Pairs as mrjob takes them: any two-item list or tuple (it unpacks ``for k, v in``),
+    so ``yield max(pairs)`` of a reducer whose JSON-decoded values are lists works as in
+    mrjob; anything else is refused as zmr's own hooks' output is."""
+    for item in out:
+        if type(item) is list and len(item) == 2:
+            item = (item[0], item[1])
+        elif type(item) is not tuple or len(item) != 2:
+            raise JobContractError(f"{what} must yield (key, value) pairs, got {item!r}")
+        yield item
 
 
 def _pairs(hook: Any) -> Iterable[Any]:
