@@ -154,7 +154,8 @@ def check_existing(output: str, overwrite: bool) -> bool:
         return False
     what = "output" if fs.is_uri(output) else "output directory"
     if not overwrite:
-        raise OutputError(f"{what} {output} already exists (remove it or pass --overwrite)")
+        raise OutputError(f"{what} {output} already exists (remove it, or pass --overwrite; "
+                          "overwrite=True from Python)")
     try:
         refusal = removal_refusal(output)
     except OSError as exc:      # an unreadable directory is not known to be zmr's
