@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -27,9 +28,10 @@ def test_run_inline_writes_sorted_output(tmp_path):
     assert "MAP_INPUT_RECORDS" in proc.stderr
 
 
-def test_an_embedded_runs_summary_shows_the_jobs_own_counters(tmp_path):
+def test_an_embedded_run_says_its_dashboard_and_its_jobs_own_counters(tmp_path):
     """The embedded cluster is gone when ``zmr run`` ends: its summary is where the job's
-    counters are seen, as an inline run's (and mrjob's) are."""
+    counters are seen, as an inline run's (and mrjob's) are; its dashboard's address is
+    said as it starts."""
     (tmp_path / "in.txt").write_text("the a\nb\nthe c\n")
     (tmp_path / "job.py").write_text(
         "import zmr\n"
@@ -42,6 +44,8 @@ def test_an_embedded_runs_summary_shows_the_jobs_own_counters(tmp_path):
     assert proc.returncode == 0, proc.stderr
     shown = dict(line.split() for line in proc.stderr.splitlines() if line.startswith("  "))
     assert shown["demo/WITH_THE"] == "2" and shown["MAP_INPUT_RECORDS"] == "3"
+    # and where its dashboard was, while it ran
+    assert re.search(r"^zmr: dashboard http://127\.0\.0\.1:\d+/ ", proc.stderr, re.M)
 
 
 def test_existing_output_is_refused_and_overwrite_replaces_only_zmrs_own(tmp_path):

@@ -16,6 +16,7 @@ from zmr.settings.job import JobOptions
 
 if TYPE_CHECKING:
     from zmr.runners.base import JobResult, Runner
+    from zmr.runners.local import LocalCluster
 
 
 def add_run_command(sub: Any) -> None:
@@ -39,11 +40,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     args.exit_at_once = not args.inline     # no task runs here: skip the teardown
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
-        lambda job_wait: wait_showing_progress(job_wait, args.quiet))
+        lambda job_wait: wait_showing_progress(job_wait, args.quiet),
+        None if args.quiet else _say_dashboard)
     result = runner.run(job_of(args), args.input, args.output, JobOptions.from_args(args))
     if not args.quiet:
         _print_summary(result)
     return 0
+
+
+def _say_dashboard(cluster: LocalCluster) -> None:
+    """Where to watch the run: the embedded cluster's dashboard, while the run lasts."""
+    if cluster.dashboard_url:
+        print(f"zmr: dashboard {cluster.dashboard_url} (while this run lasts)",
+              file=sys.stderr)
 
 
 def _print_summary(result: JobResult) -> None:

@@ -31,12 +31,15 @@ class EmbeddedRunner:
     ``wait(job.wait)`` waits for the job (the CLI passes one that shows progress)."""
 
     def __init__(self, workers: int | None = None, log_level: str = "info",
-                 wait: Wait | None = None) -> None:
+                 wait: Wait | None = None,
+                 started: Callable[[LocalCluster], None] | None = None) -> None:
         if workers is not None and workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.log_level = log_level
         self.wait: Wait = wait or (lambda job_wait: job_wait())
+        # told the cluster once it runs (the CLI prints its dashboard's address)
+        self.started = started or (lambda cluster: None)
 
     def run(self, job: str | JobSpec | Pipeline, inputs: list[str], output: str,
             options: JobOptions) -> JobResult:
@@ -48,6 +51,7 @@ class EmbeddedRunner:
                   if isinstance(spec, Pipeline)
                   else _job_submitter(spec, inputs, output, options, slots))
         with LocalCluster(workers=self.workers, log_level=self.log_level) as cluster:
+            self.started(cluster)
             handle = submit(cluster.client)
             try:
                 status = self.wait(handle.wait)

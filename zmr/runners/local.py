@@ -134,6 +134,14 @@ class LocalCluster:
         """The slots of the workers this cluster starts: what its jobs are planned for."""
         return cluster_slots(self.num_workers, self.slots_per_worker)
 
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where this cluster's coordinator serves its dashboard (None: turned off)."""
+        port = int(self.settings.get(("dashboard", "port"), -1))
+        if port < 0:
+            return None
+        return f"http://{self.settings.get(('dashboard', 'host'), '127.0.0.1')}:{port}/"
+
     def _running_client(self) -> Client:
         if self.coordinator is None or self.coordinator.poll() is not None:
             raise ZmrError("this LocalCluster is not running: use it in a with block or "
