@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -38,6 +39,9 @@ def test_start_status_job_stop(tmp_path):
         assert sorted(pids) == ["coordinator", "worker-1", "worker-2"]
         status = _zmr(tmp_path, "status").stdout       # the config is remembered
         assert status.count(" running ") == 3 and "2 worker(s) registered" in status, status
+        # each member says the id it registers with, as zmr workers lists it
+        assert f"worker-1     pid {pids['worker-1']:<8} running  as " \
+            f"{socket.gethostname()}-worker-1  log" in status, status
         more = _zmr(tmp_path, "start", "1").stdout      # adds a worker, not a coordinator
         assert "started worker-3" in more and "coordinator" not in more, more
         with Client(config) as client:

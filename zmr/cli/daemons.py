@@ -13,6 +13,7 @@ from zmr.runners.detached import (
     DetachedCluster,
     default_run_dir,
     registered_workers,
+    worker_id_of,
 )
 
 
@@ -76,8 +77,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not members:
         print(f"no processes recorded in {cluster.run_dir}")
     for m in members:
+        registers = f"  as {worker_id_of(m.name)}" if m.name.startswith("worker-") else ""
         print(f"{m.name:<12} pid {m.pid:<8} {'running' if m.alive else 'not running'}"
-              f"  log {m.log}")
+              f"{registers}  log {m.log}")
     try:
         workers = registered_workers(cluster.config_path())
     except ClusterUnreachableError as exc:

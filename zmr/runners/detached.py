@@ -37,6 +37,12 @@ class Member:
     log: Path
 
 
+def worker_id_of(name: str) -> str:
+    """The id a member ``worker-N`` registers with: the host's name first, so workers
+    started by ``zmr cluster start`` on two hosts of one cluster never share an id."""
+    return f"{socket.gethostname()}-{name}"
+
+
 def default_run_dir() -> str:
     return os.environ.get(RUN_DIR_ENV) or DEFAULT_RUN_DIR
 
@@ -89,7 +95,7 @@ class DetachedCluster:
             self._wait(lambda: _answers(config), started, deadline, "answer requests")
         ids = []
         for number in self._next_worker_numbers(workers):
-            worker_id = f"{socket.gethostname()}-worker-{number}"
+            worker_id = worker_id_of(f"worker-{number}")
             ids.append(worker_id)
             started.append((f"worker-{number}", self._spawn(
                 f"worker-{number}", ["-m", "zmr.worker", *_config_arg(config),
