@@ -27,12 +27,15 @@ class JobResult:
     busy seconds per worker (``worker_busy_s``); see "Slot utilisation" in the docs.
 
     ``read_pairs()``, ``read_arrow()``, ``read_pandas()`` and ``read_polars()`` read the
-    output back, whatever format wrote it (text, jsonl, csv, parquet)."""
+    output back, whatever format wrote it (text, jsonl, csv, parquet). An output written
+    before, by any run, is read the same way: ``zmr.JobResult("out/wc").read_pairs()``
+    (the next round of an iteration reads the last one's pairs; an output without
+    ``_SUCCESS`` is refused)."""
 
     output: str
-    num_maps: int
-    num_reducers: int
-    elapsed_s: float
+    num_maps: int = 0
+    num_reducers: int = 0
+    elapsed_s: float = 0.0
     counters: CounterDict = field(default_factory=dict)
     steps: list[JobResult] = field(default_factory=list)    # a multi-step job's, in order
     job_id: str = "inline"      # the cluster's id for it

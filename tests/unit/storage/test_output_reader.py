@@ -58,3 +58,20 @@ def test_missing_or_unfinished_outputs_and_bad_lines_are_errors_naming_the_file(
     (tmp_path / "bad" / "part-00000").write_text("a\t1\nno tab here\n")
     with pytest.raises(OutputError, match=r"part-00000:2: not a key<TAB>value line"):
         list(read_pairs(bad))
+
+
+def test_an_output_written_before_reads_back_from_its_path_alone(tmp_path):
+    """zmr.JobResult(path): the output of an earlier run (an iteration's last round, a
+    notebook's yesterday), without running anything."""
+    import zmr
+    from zmr.runners.inline import run_inline
+
+    (tmp_path / "in.txt").write_text("b a\na\n")
+    (tmp_path / "job.py").write_text("def mapper(k, line):\n    for w in line.split():\n"
+                                     "        yield w, 1\n"
+                                     "def reducer(w, ones):\n    yield w, sum(ones)\n")
+    run_inline(str(tmp_path / "job.py"), [str(tmp_path / "in.txt")], str(tmp_path / "out"))
+    assert dict(zmr.JobResult(str(tmp_path / "out")).read_pairs()) == {"a": 2, "b": 1}
+    (tmp_path / "out" / "_SUCCESS").unlink()
+    with pytest.raises(OutputError, match="no _SUCCESS marker"):
+        list(zmr.JobResult(str(tmp_path / "out")).read_pairs())
