@@ -182,3 +182,19 @@ def test_an_abbreviated_flag_is_refused_not_taken_for_the_flag_it_begins(tmp_pat
                str(tmp_path / "out"), "--inline", "--reducer", "3")
     assert proc.returncode == 2 and "unrecognized arguments: --reducer 3" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", [["--inline"], ["--workers", "2"]])
+def test_output_dash_writes_the_outputs_lines_to_stdout(tmp_path, where):
+    """mrjob's default: the output's lines on stdout, in part order, the summary on
+    stderr; nothing named '-' is created."""
+    (tmp_path / "in.txt").write_text("b a\na c\n")
+    proc = subprocess.run([sys.executable, "-m", "zmr", "run", WORDCOUNT, "--input",
+                           str(tmp_path / "in.txt"), "-o", "-", *where],
+                          capture_output=True, text=True, timeout=PATIENT_S, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "a\t2\nb\t1\nc\t1\n" and "-> -" in proc.stderr
+    assert not (tmp_path / "-").exists()
+    parquet = zmr("run", WORDCOUNT, "--input", str(tmp_path / "in.txt"), "-o", "-",
+                  "--inline", "--output-format", "parquet")
+    assert parquet.returncode == 2 and "Parquet is not lines" in parquet.stderr

@@ -20,7 +20,8 @@ def add_job_arguments(p: argparse.ArgumentParser) -> None:
                    help="input files, directories (recursive) or globs (repeatable); for a "
                         "job with INPUTS, NAME=PATH replaces the paths of input NAME")
     p.add_argument("--output", "-o", required=True, metavar="DIR",
-                   help="output directory (must not exist unless --overwrite)")
+                   help="output directory (must not exist unless --overwrite); zmr run "
+                        "-o -: the output's lines to stdout")
     for setting in OPTION_SETTINGS:
         if setting.flag:
             p.add_argument(*setting.flag, **flag_arguments(setting))

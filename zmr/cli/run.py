@@ -5,6 +5,7 @@ the runner protocol of :mod:`zmr.runners.base`."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
 from zmr.cli.usage import usage_line, worker_shares
 from zmr.core import pandas_probe
+from zmr.core.errors import ConfigError
 from zmr.settings.job import JobOptions
 
 if TYPE_CHECKING:
@@ -42,10 +44,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet),
         None if args.quiet else _say_dashboard)
-    result = runner.run(job_of(args), args.input, args.output, JobOptions.from_args(args))
+    options = JobOptions.from_args(args)
+    if args.output != STDOUT:
+        result = runner.run(job_of(args), args.input, args.output, options)
+    else:
+        result = _run_to_stdout(runner, args, options)
     if not args.quiet:
         _print_summary(result)
     return 0
+
+
+#: ``--output -``: the output's lines go to stdout (mrjob's default), the summary to stderr.
+STDOUT = "-"
+
+
+def _run_to_stdout(runner: Runner, args: argparse.Namespace, options: JobOptions
+                   ) -> JobResult:
+    """Run into a scratch output, write its part files to stdout in order, remove it."""
+    import glob
+    import shutil
+
+    from zmr.storage.layout import fresh_output
+
+    if options.output_format == "parquet":
+        raise ConfigError("--output -: Parquet is not lines; give an output directory")
+    output = fresh_output()
+    try:
+        result = runner.run(job_of(args), args.input, output, options)
+        parts = sorted(glob.glob(os.path.join(output, "part-*")))
+        if any(part.endswith(".parquet") for part in parts):
+            raise ConfigError("--output -: the job writes Parquet (OUTPUT_FORMAT), which is "
+                              "not lines; give an output directory")
+        sys.stdout.flush()
+        for part in parts:
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    finally:
+        shutil.rmtree(os.path.dirname(output), ignore_errors=True)
+    result.output = STDOUT
+    return result
 
 
 def _say_dashboard(cluster: LocalCluster) -> None:
