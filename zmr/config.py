@@ -6,6 +6,7 @@ the transport's keys: CURVE identities and which addresses may be used without t
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -60,9 +61,17 @@ def _read(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+#: ``ZMR_`` variables that are not settings' overrides (zmr's own; tests' are ZMR_TEST_*).
+OTHER_VARIABLES = frozenset({"ZMR_CONFIG", "ZMR_RUN_DIR", "ZMR_PURE_PYTHON", "ZMR_SLURM_DIR",
+                             "ZMR_WORKER_PID"})
+
+
 def env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, str], Any]:
     """``{(section, key): value}`` for every cluster setting the environment sets, each
-    value read as its setting's type; a bad one is an error naming the variable."""
+    value read as its setting's type; a bad one is an error naming the variable, and so
+    is a variable that is almost a setting's (``ZMR_WORKER_SLOT``), which would
+    otherwise be ignored as a typo in the config file is not."""
+    _check_variable_names(environ)
     found = {}
     for setting in CLUSTER_SETTINGS:
         name = env_name(setting)
@@ -70,6 +79,17 @@ def env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, str], Any]:
             value = _typed(environ[name], setting, name)
             found[str(setting.section), setting.name] = setting.parse(value, name)
     return found
+
+
+def _check_variable_names(environ: Mapping[str, str]) -> None:
+    names = {env_name(setting) for setting in CLUSTER_SETTINGS}
+    for name in environ:
+        if not name.startswith(ENV_PREFIX) or name in names or name in OTHER_VARIABLES:
+            continue
+        meant = difflib.get_close_matches(name, names, n=1, cutoff=0.85)
+        if meant:
+            raise ConfigError(f"environment variable {name} is not a zmr setting: did you "
+                              f"mean {meant[0]}?")
 
 
 def _typed(text: str, setting: Setting, name: str) -> Any:

@@ -113,3 +113,16 @@ def test_shuffle_service_binds_any_free_port_or_a_range(tmp_path):
     assert load_config(None).shuffle_bind == "tcp://127.0.0.1:*"
     config = load_config(_write(tmp_path, '[worker]\nshuffle_ports = "7000-7099"\n'))
     assert config.shuffle_bind == "tcp://127.0.0.1:7000-7099"
+
+
+def test_an_environment_variable_that_is_almost_a_settings_is_refused_naming_it():
+    """ZMR_WORKER_SLOT=3 would be ignored, and the worker run with its default slots; a
+    typo in the config file is refused, so is this one. zmr's other variables and ones
+    nowhere near a setting's name are left alone."""
+    with pytest.raises(ConfigError, match="ZMR_WORKER_SLOT is not a zmr setting: did you "
+                                          "mean ZMR_WORKER_SLOTS"):
+        load_config(None, {"ZMR_WORKER_SLOT": "3"})
+    config = load_config(None, {"ZMR_WORKER_SLOTS": "3", "ZMR_CONFIG": "x.toml",
+                                "ZMR_RUN_DIR": "/tmp/run", "ZMR_TEST_GATE": "g",
+                                "ZMR_PURE_PYTHON": "1"})
+    assert config.worker_slots == 3
