@@ -13,6 +13,7 @@ from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
 from zmr.cli.usage import usage_line, worker_shares
 from zmr.core import pandas_probe
+from zmr.core.process import LOG_LEVELS
 from zmr.core.errors import ConfigError
 from zmr.settings.job import JobOptions
 
@@ -29,6 +30,9 @@ def add_run_command(sub: Any) -> None:
     run.add_argument("--workers", type=int, default=None, metavar="N",
                      help="worker processes of the embedded cluster (default: CPU count)")
     run.add_argument("--quiet", "-q", action="store_true", help="print no summary")
+    # also after the command (zmr run ... --log-level debug), as zmr --log-level debug run
+    run.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+                     help="as zmr --log-level: what zmr and the embedded cluster log")
     run.set_defaults(handler=cmd_run)
 
 

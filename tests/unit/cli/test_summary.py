@@ -29,3 +29,14 @@ def test_a_cluster_runs_summary_shows_the_main_counters_and_the_jobs_own(capsys)
              if line.startswith("  ")]
     assert lines == [["MAP_INPUT_RECORDS", "4,300"], ["SPILLED_RECORDS", "7"],
                      ["weather/BAD_STATION", "2"], ["weather/MISSING_TEMP", "22,051"]]
+
+
+def test_log_level_is_taken_before_and_after_the_run_command():
+    """``zmr run ... --log-level debug`` was refused as an unknown job option."""
+    from zmr.cli.main import build_parser
+
+    parse = build_parser().parse_args
+    job = ["run", "j.py", "-i", "in", "-o", "out"]
+    assert parse(job).log_level is None                      # zmr's default stands
+    assert parse(["--log-level", "debug", *job]).log_level == "debug"
+    assert parse([*job, "--log-level", "error"]).log_level == "error"
