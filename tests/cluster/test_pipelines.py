@@ -116,7 +116,7 @@ def test_zmr_submit_returns_at_once_and_the_job_still_completes(tmp_path):
     assert [(j["job_id"], j["steps"]) for j in history] == [(job_id, 2)]
     assert logged == {f"{job_id}.s1", f"{job_id}.s2"}      # every step's attempts
     entries = [line for line in listing.stdout.splitlines() if not line.startswith(" ")]
-    assert len(entries) == 1 and "two_steps[step 2/2]" in entries[0]      # one job
+    assert len(entries) == 1 and "two_steps (2 steps)" in entries[0]      # one job, done
     assert not (out / "_steps").exists()
     assert output_bytes(str(out)) == _inline(job, inputs, tmp_path)
 

@@ -119,9 +119,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _name(job: dict[str, Any]) -> str:
-    """The job's name; a multi-step job's with the step it is at (or ended in)."""
-    return f"{job['name']}[step {job['step']}/{job['steps']}]" if "steps" in job \
-        else str(job["name"])
+    """The job's name; a multi-step job's with the step it is at (or failed in), and once
+    it succeeded with how many steps it ran (its task counts are all its steps')."""
+    if "steps" not in job:
+        return str(job["name"])
+    if job["state"] == "SUCCEEDED":
+        return f"{job['name']} ({job['steps']} steps)"
+    return f"{job['name']}[step {job['step']}/{job['steps']}]"
 
 
 def _params(values: dict[str, Any]) -> str:
