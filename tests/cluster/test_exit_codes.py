@@ -119,7 +119,7 @@ def test_input_a_task_cannot_read_exits_2_on_one_line_without_retries(tmp_path):
             # the last line (progress lines come before it), and the only one of the error
             last = run.stderr.strip().splitlines()[-1]
             assert last.startswith("zmr: error: ") and message in last, run.stderr
-            assert run.stderr.count("zmr: ") == 1, run.stderr
+            assert run.stderr.count("zmr: error") == 1, run.stderr
     with LocalCluster(workers=1, base_dir=str(tmp_path / "c"), max_attempts=4) as cluster:
         env = dict(os.environ, ZMR_CONFIG=cluster.config_path)
         submitted = _zmr("submit", WORDCOUNT, "-i", utf8, "-o", str(tmp_path / "out"),

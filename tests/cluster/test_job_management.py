@@ -62,7 +62,7 @@ def test_history_logs_status_and_workers(tmp_path):
         assert shown.returncode == 0
         assert shown.stdout.count(f"==> {failing.job_id} map-00000 attempt") == 2
         assert "ValueError: bad record at" in shown.stdout
-        assert _zmr(cluster, "logs", failing.job_id, "--task", "sideways").returncode == 1
+        assert _zmr(cluster, "logs", failing.job_id, "--task", "sideways").returncode == 2
         _reader_goes_away(cluster, "logs", failing.job_id)
 
         status = _zmr(cluster, "status", failing.job_id)

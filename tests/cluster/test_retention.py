@@ -50,7 +50,7 @@ def test_logs_and_history_stay_bounded_over_many_jobs(tmp_path):
             run = subprocess.run([sys.executable, "-m", "zmr", command, "job-0001",
                                   "--config", cluster.config_path], capture_output=True,
                                  text=True, timeout=PATIENT_S)
-            assert run.returncode == 1 and run.stderr.startswith(
+            assert run.returncode == 2 and run.stderr.startswith(      # a usage error
                 "zmr: error: job-0001 finished long enough ago to be pruned"), run.stderr
     assert all((tmp_path / f"out{n}" / "_SUCCESS").exists() for n in range(1, 4))
 
