@@ -104,3 +104,41 @@ def test_the_reconnect_log_names_the_wait_it_will_use(tmp_path, caplog, monkeypa
     finally:
         agent.pub.close()
         agent.sub.close()
+
+
+def test_an_unanswered_registration_is_sent_again_while_the_coordinator_beats(
+        tmp_path, monkeypatch):
+    """The coordinator beats but its answer to our Register never comes (it went to another
+    connection that had claimed our id, or was lost): the worker registers again within a
+    liveness window instead of waiting, unregistered, for ever."""
+    from zmr.config import load_config
+    from zmr.protocol.messages import Heartbeat, Register, Registered, RequestTask
+    from zmr.transport.sockets import PUB, ROUTER, Channel, make_socket
+
+    monkeypatch.setenv("ZMR_WORKER_PID", "0")
+    config = load_config(standalone_config(tmp_path))
+    router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port")), "control")
+    beats = Channel(make_socket(PUB, bind=config.endpoint("heartbeat_port")), "beats")
+    agent = WorkerAgent(config, "unanswered")
+    runner = _started(agent)
+    registers: list[float] = []
+    try:
+        deadline, seq, next_beat = time.monotonic() + PATIENT_S, 0, 0.0
+        while len(registers) < 2 and time.monotonic() < deadline:
+            if time.monotonic() >= next_beat:       # a coordinator that is alive
+                seq += 1
+                beats.send(Heartbeat("coordinator", seq))
+                next_beat = time.monotonic() + config.heartbeat.interval_s / 2
+            if router.sock.poll(50):
+                received = router.recv()
+                if received is not None and isinstance(received[1], Register):
+                    registers.append(time.monotonic())       # never answered
+        assert len(registers) == 2, "the worker never registered again"
+        router.send(Registered("unanswered"), to=b"unanswered")
+        wait_until(lambda: router.sock.poll(50) and isinstance(
+            (router.recv() or (None, None))[1], RequestTask), "work asked for once answered")
+    finally:
+        agent.stopping = True
+        runner.join(PATIENT_S)
+        router.close()
+        beats.close()

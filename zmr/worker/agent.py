@@ -221,6 +221,9 @@ class WorkerAgent:
                                   self.slots.prefetch, self.token))
         self._connected_at = time.monotonic()
         self.retry_register_at = 0.0
+        # the answer may never come (it went to another connection that had claimed our id
+        # on the ROUTER, or was lost): unanswered within a liveness window, register again
+        self.confirm_by = self._connected_at + self.coordinator.timeout_s
 
     @property
     def registered(self) -> bool:
@@ -239,7 +242,6 @@ class WorkerAgent:
             log.warning("worker=%s: no answer to our registration; registering again",
                         self.worker_id)
             self._connect()         # and again each liveness window until one is answered
-            self.confirm_by = time.monotonic() + self.coordinator.timeout_s
         elif (self.coordinator.expired()
               and time.monotonic() - self._connected_at > self.backoff_s):
             # Paranoid Pirate: a fresh socket, and exponentially longer waits between tries
