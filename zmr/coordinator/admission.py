@@ -15,9 +15,13 @@ fresh connection, which takes the route back; what was sent to the impostor mean
 reconciled by that registration (attempts it does not run are run again).
 
 Heartbeats from a worker the coordinator does not know come from one it declared dead that
-is alive after all (frozen by ``SIGSTOP``, or cut off for a while). Such a worker may have
-nothing else to send, and the coordinator's beats keep its own silence timer quiet, so it is
-told to register again too. ``RegisterAgain`` is published (PUB), since the worker's control
+is alive after all (frozen by ``SIGSTOP``, or cut off for a while), or from one registered
+with this coordinator's previous process that missed the restart (its subscription came
+back only after the new process's beat numbers had passed the old one's, so they never
+went back). Such a worker may have nothing else to send, and the coordinator's beats keep
+its own silence timer quiet, so it is told to register again too: one declared dead at
+once, one never heard of once it has beaten for a liveness timeout without registering (a
+new worker's first beat may simply overtake its registration). ``RegisterAgain`` is published (PUB), since the worker's control
 connection may be what is broken; at most once per liveness timeout per worker id.
 """
 
@@ -65,14 +69,17 @@ class Admission:
 
     def declared_dead(self, worker_id: str) -> None:
         self.dead.add(worker_id)
+        self.dead.last[worker_id] = float("-inf")      # asked as soon as it is heard
 
     def registered(self, worker_id: str) -> None:
         self.dead.remove(worker_id)
 
     def should_ask(self, worker_id: str) -> bool:
         """Whether to tell ``worker_id``, heard beating though unknown, to register again
-        now: only a worker declared dead (a new one's first beat may simply overtake its
-        registration), at most once per liveness timeout."""
+        now: at once if we declared it dead, else after a liveness timeout of beats (a new
+        worker's first beat may simply overtake its registration); then at most once per
+        liveness timeout."""
+        self.dead.start(worker_id)
         return self.dead.due(worker_id)
 
     def should_reclaim(self, worker_id: str) -> bool:
@@ -94,6 +101,12 @@ class _Limiter:
         if len(self.last) >= MAX_ASKED:
             self.last.clear()
         self.last.setdefault(key, float("-inf"))
+
+    def start(self, key: str) -> None:
+        """Count ``key``'s wait from now, unless it is already counted (or due at once)."""
+        if key not in self.last:
+            self.add(key)
+            self.last[key] = self.clock()
 
     def remove(self, key: str) -> None:
         self.last.pop(key, None)

@@ -277,10 +277,12 @@ class CoordinatorServer:
                 self.liveness.heard(beat.sender, beat.seq)
                 self.effects.feed(ProgressReported(self.clock(), beat))
         elif self.admission.should_ask(beat.sender):
-            # declared dead, yet beating (it was frozen or cut off): it may have nothing
-            # else to send, so it would never learn it must register again
-            self.pub.send(RegisterAgain(beat.sender, "declared dead: missed heartbeats"))
-            log.info("worker=%s: heartbeats from a worker declared dead; asked it to "
+            # declared dead, yet beating (it was frozen or cut off), or registered with
+            # our previous process: it may have nothing else to send, so it would never
+            # learn it must register again
+            self.pub.send(RegisterAgain(beat.sender, "unknown to the coordinator: "
+                                        "declared dead, or the coordinator restarted"))
+            log.info("worker=%s: heartbeats from a worker not registered; asked it to "
                      "register again", beat.sender[:64])
 
     def _drop(self, msg: Message, peer: bytes, why: str) -> None:

@@ -97,6 +97,12 @@ def test_workers_declared_dead_are_asked_to_register_at_most_once_per_timeout():
     admission.registered("w1")                             # back: no more asking
     now[0] = 9.0
     assert not admission.should_ask("w1")
+    # never registered with us (it missed our restart): asked once it has beaten unknown
+    # for a liveness timeout
+    now[0] = 11.9
+    assert not admission.should_ask("w1")
+    now[0] = 12.0
+    assert admission.should_ask("w1") and not admission.should_ask("w1")
 
 
 def test_a_live_worker_whose_id_was_claimed_is_told_to_reconnect_once_per_beat():
