@@ -18,6 +18,7 @@ from zmr.cli.cluster import add_cluster_commands
 from zmr.cli.config_commands import add_config_commands
 from zmr.cli.daemons import add_daemon_commands
 from zmr.cli.examples import add_examples_command
+from zmr.cli.replay import add_replay_command
 from zmr.cli.run import add_run_command
 from zmr.cli.slurm import add_slurm_commands
 from zmr.core.errors import ZmrError, user_traceback
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_commands(sub)
     add_daemon_commands(sub)
     add_examples_command(sub)
+    add_replay_command(sub)
     add_slurm_commands(sub)
     return parser
 

@@ -110,9 +110,12 @@ def _print_summary(result: JobResult) -> None:
           f"{_coalesced(result)}"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
     _print_usage(result)
+    from zmr.storage.quarantine import quarantine_dir     # lazily: a light CLI start
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
-    if skipped and result.workers:
-        print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records)", file=sys.stderr)
+    if skipped:
+        print(f"zmr: skipped {skipped:,} bad records (--skip-bad-records), kept with their "
+              f"errors in {quarantine_dir(result.output)}/ (zmr replay JOB --entry FILE:N "
+              f"runs the mapper on one again)", file=sys.stderr)
     for name, value in summary_counters(result.counters):
         print(f"  {name:24s} {value:>14,}", file=sys.stderr)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zmr.core.plan import JobPlan, StepPlan
+from zmr.core.specs import QuarantinedRecord
 from zmr.protocol.messages import Message
 
 
@@ -31,6 +32,8 @@ class SealOutput:
 
     job_id: str
     output: str
+    # (map index, the records it skipped) to write under _quarantine/ before _SUCCESS
+    quarantined: tuple[tuple[int, tuple[QuarantinedRecord, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

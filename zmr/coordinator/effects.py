@@ -40,7 +40,7 @@ from zmr.core.errors import ZmrError
 from zmr.core.plan import JobPlan
 from zmr.job.planning import plan_input
 from zmr.protocol.messages import Message
-from zmr.storage import commit, layout
+from zmr.storage import commit, layout, quarantine
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
@@ -121,8 +121,10 @@ class Effects:
 
 
 def seal_output(command: SealOutput) -> str:
-    """Write ``_SUCCESS``; the error text if that failed."""
+    """Write the skipped records' quarantine, then ``_SUCCESS``; the error text if that
+    failed."""
     try:
+        quarantine.write(command.output, command.quarantined)
         commit.mark_success(command.output)
     except (OSError, ZmrError) as exc:
         log.error("job=%s: writing %s/_SUCCESS failed: %s", command.job_id,
@@ -137,7 +139,8 @@ def plan_step(command: PlanStep) -> tuple[JobPlan | None, str]:
     submission), anything else there is a leftover of an attempt lost in a restart."""
     try:
         plan = plan_input(command.step, list(command.inputs), allow_empty=True)
-        commit.abort_output(plan.output)    # a lost attempt's parts, not a user's files
+        # a lost attempt's parts, not a user's files nor the earlier steps' quarantine
+        commit.abort_output(plan.output, commit.STEPS_ENTRIES)
         commit.prepare_output(plan.output)
     except (OSError, ZmrError) as exc:
         log.error("job=%s: planning step %d failed: %s", command.job_id, command.number, exc)

@@ -23,6 +23,7 @@ from zmr.coordinator.states import (
     TaskState,
 )
 from zmr.core.ids import AttemptId
+from zmr.core.specs import MapManifest
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.protocol.messages import JobEnded, KillTask, TaskFailed
 
@@ -51,7 +52,7 @@ def submit(state: CoordinatorState, ev: JobSubmitted) -> list[Command]:
     state.jobs_changed()
     commands = dispatch(state, ev)
     if not job.maps:                     # no input at all: nothing to wait for
-        commands.append(SealOutput(job.job_id, ev.plan.output))
+        commands.append(seal(job))
     return commands
 
 
@@ -193,8 +194,15 @@ def _after_success(state: CoordinatorState, job: Job, task: Task,
             job.error = problem
             return finish_job(state, job, JobState.FAILED, ev)
     if job.complete():
-        return [SealOutput(job.job_id, job.plan.output)]
+        return [seal(job)]
     return dispatch(state, ev)
+
+
+def seal(job: Job) -> SealOutput:
+    """Commit ``job``'s output: ``_SUCCESS``, after the records its maps skipped."""
+    return SealOutput(job.job_id, job.plan.output, tuple(
+        (t.index, t.result.quarantined) for t in job.maps
+        if isinstance(t.result, MapManifest) and t.result.quarantined))
 
 
 # -- transitions the handlers share --------------------------------------------------------

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zmr.coordinator.assign import JOB_COUNTERS, dispatch
-from zmr.coordinator.commands import Command, SealOutput, Send
+from zmr.coordinator.commands import Command, Send
 from zmr.coordinator.lifecycle import (
     count_failure,
     end_attempt,
     kill,
     kill_others,
     rerun_map,
+    seal,
 )
 from zmr.coordinator.model import MAP, REDUCE, Attempt, Job, Task, WorkerInfo
 from zmr.coordinator.records import job_number
@@ -188,7 +189,7 @@ def tick(state: CoordinatorState, ev: Tick) -> list[Command]:
         _settle_restore(state, ev)
     for job in state.live_jobs():
         if job.complete():               # restored between its last commit and its seal
-            commands.append(SealOutput(job.job_id, job.plan.output))
+            commands.append(seal(job))
         for task, attempt in job.running_attempts():
             # running when listed, maybe not now: a timeout before it can end the job
             if attempt.running and ev.now - attempt.progress_s > state.task_timeout_s:

@@ -147,6 +147,26 @@ class PartitionIndexEntry(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class QuarantinedRecord(JsonValue):
+    """A record a map attempt skipped (``--skip-bad-records``): where it is, what it held and
+    how the mapper failed on it, for ``<output>/_quarantine/`` and ``zmr replay``.
+    ``offset`` is the record's byte offset (a row number for CSV and table formats), None
+    when the record is a previous step's pair (``where`` names its key). ``record`` is the
+    text of a line, base64 of bytes, else the record's repr (``encoding`` says which); it
+    and ``traceback`` are left empty (``omitted``) once an attempt's entries pass their
+    size budget: the file and offset still find the record."""
+
+    path: str
+    offset: int | None
+    where: str
+    error: str
+    traceback: str = ""
+    record: str = ""
+    encoding: str = "text"
+    omitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MapManifest(JsonValue):
     """What a successful map attempt produced: the file, its per-partition index, counters."""
 
@@ -158,6 +178,8 @@ class MapManifest(JsonValue):
     # copied from the spec: which job incarnation and split it was computed for (None for
     # an inline run, which adopts nothing)
     identity: OutputIdentity | None = field(default=None, metadata=omitted_when_default())
+    # the records it skipped (``--skip-bad-records``), committed under _quarantine/
+    quarantined: tuple[QuarantinedRecord, ...] = ()
 
     def segment(self, partition: int, endpoint: str = "", endpoint_key: str = "") -> Segment:
         e = self.partitions[partition]

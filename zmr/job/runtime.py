@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from zmr.core.errors import FatalError, JobContractError, TaskError
 from zmr.job.counters import Counters
+from zmr.job.quarantine import Quarantine
 from zmr.storage import codec
 
 #: Built-in counter of the input records whose mapper call raised and was skipped.
@@ -72,10 +73,13 @@ class RecordSkipper:
     mapper raises only when iterated, and a skipped record must leave none of its pairs."""
 
     def __init__(self, mapper: Callable[[Any, str], Any], limit: int,
-                 counters: Counters, position: str = "byte") -> None:
+                 counters: Counters, position: str = "byte",
+                 quarantine: Quarantine | None = None) -> None:
         self.mapper, self.limit, self.counters = mapper, limit, counters
         self.position = position      # what key[1] is: a byte offset, or a step's key
         self.skipped = 0
+        # what was skipped, for <output>/_quarantine/ (zmr.job.quarantine)
+        self.quarantine = Quarantine() if quarantine is None else quarantine
 
     def __call__(self, key: tuple[str, int], line: str) -> list[Any] | None:
         try:
@@ -84,10 +88,10 @@ class RecordSkipper:
         except FatalError:
             raise                     # the job said no record like this may be skipped
         except Exception as exc:  # noqa: BLE001 - any error of the user's mapper is skippable
-            self._skip(key, exc)
+            self._skip(key, line, exc)
             return None
 
-    def _skip(self, key: tuple[str, int], exc: Exception) -> None:
+    def _skip(self, key: tuple[str, int], line: Any, exc: Exception) -> None:
         self.skipped += 1
         where = f"{key[0]} at {self.position} {key[1]!r}"
         detail = f"{type(exc).__name__}: {exc}".replace("\n", " ")
@@ -96,6 +100,7 @@ class RecordSkipper:
                             f"--skip-bad-records {self.limit} (SKIP_BAD_RECORDS); bad record "
                             f"{self.skipped} in {where}: {detail}") from exc
         self.counters.add(SKIPPED_COUNTER)
+        self.quarantine.add(key, line, exc, self.position)
         print(f"zmr: skipped bad record {self.skipped} of at most {self.limit}: {where}: "
               f"{detail}", file=sys.stderr, flush=True)
 

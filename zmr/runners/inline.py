@@ -25,7 +25,7 @@ from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.job.shipping import working_directory
 from zmr.runners.base import JobResult
 from zmr.settings.job import JobOptions, job_options
-from zmr.storage import commit
+from zmr.storage import commit, quarantine
 from zmr.storage.output_safety import check_job
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
@@ -65,7 +65,8 @@ def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> 
     try:
         first_task = time.monotonic()
         with working_directory(plan.files):
-            busy_s, reduces = _run_tasks(spec, plan, work_dir, counters)
+            busy_s, reduces, manifests = _run_tasks(spec, plan, work_dir, counters)
+        quarantine.write(plan.output, ((m.map_index, m.quarantined) for m in manifests))
         commit.mark_success(plan.output)
         wall_s = time.monotonic() - first_task
     except BaseException:
@@ -87,9 +88,9 @@ def _usage(busy_s: float, wall_s: float, splits: int) -> dict[str, Any]:
 
 
 def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
-               counters: Counters) -> tuple[float, int]:
-    """Every map, then every reduce task, one after the other; the seconds they ran for
-    and how many reduce tasks ran."""
+               counters: Counters) -> tuple[float, int, list[MapManifest]]:
+    """Every map, then every reduce task, one after the other; the seconds they ran for,
+    how many reduce tasks ran and what the maps made."""
     manifests, busy_s = [], 0.0
     for i in range(plan.num_maps):
         begun = time.monotonic()
@@ -105,7 +106,7 @@ def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
                                                   work_dir), spec)
         busy_s += time.monotonic() - begun
         counters.merge(result.counters)
-    return busy_s, len(ranges)
+    return busy_s, len(ranges), manifests
 
 
 def reduce_ranges(plan: JobPlan, manifests: list[MapManifest]) -> list[tuple[int, int]]:

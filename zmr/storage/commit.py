@@ -29,6 +29,10 @@ from zmr.storage import fs, layout, output_safety
 from zmr.storage.formats import check_parquet_parts
 
 
+#: What the steps of a multi-step job leave in its output before the last one runs.
+STEPS_ENTRIES = frozenset({layout.STEPS, layout.QUARANTINE})
+
+
 def prepare_output(output_dir: str, overwrite: bool = False) -> None:
     """Create the job's output directory; refuse an existing one unless ``overwrite``, and
     even then unless zmr wrote it (:mod:`zmr.storage.output_safety`). A directory holding
@@ -54,7 +58,9 @@ def clear_output(output: str, overwrite: bool = False) -> None:
 
 
 def _only_steps(output_dir: str) -> bool:
-    return os.path.isdir(output_dir) and os.listdir(output_dir) == [layout.STEPS]
+    """Whether the directory holds only ``_steps`` (and the earlier steps' quarantine)."""
+    return os.path.isdir(output_dir) and layout.STEPS in os.listdir(output_dir) and \
+        set(os.listdir(output_dir)) <= STEPS_ENTRIES
 
 
 def staging_dir(output_dir: str, task: str, attempt: int, work_dir: str) -> str:
@@ -162,15 +168,17 @@ def _attempt_order(uri: str) -> tuple[str, int, str]:
     return task, int(number) if number.isdigit() else 0, name
 
 
-def abort_output(output_dir: str) -> None:
-    """Remove a failed job's partial output: committed parts, staging and any marker."""
+def abort_output(output_dir: str, keep: frozenset[str] = frozenset({layout.STEPS})) -> None:
+    """Remove a failed job's partial output: committed parts, staging and any marker
+    (``keep``: a multi-step job's last step, about to start, keeps what the steps before
+    it wrote there, ``STEPS_ENTRIES``)."""
     if fs.is_uri(output_dir):
         fs.delete_tree(output_dir)          # prepare_output made sure it was all ours
         return
     if not os.path.isdir(output_dir):
         return
     for name in os.listdir(output_dir):
-        if name != layout.STEPS and output_safety.is_zmr_entry(output_dir, name):
+        if name not in keep and output_safety.is_zmr_entry(output_dir, name):
             _remove(os.path.join(output_dir, name))
     if not os.listdir(output_dir):
         os.rmdir(output_dir)

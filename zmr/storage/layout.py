@@ -35,6 +35,7 @@ import os
 SUCCESS = "_SUCCESS"
 TEMPORARY = "_temporary"
 STEPS = "_steps"
+QUARANTINE = "_quarantine"
 
 
 def part_name(index: int) -> str:

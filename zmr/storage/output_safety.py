@@ -37,7 +37,7 @@ PART_NAME = re.compile(r"part-\d{5,}(\.[A-Za-z0-9]+)*")
 MARKERS = (layout.SUCCESS, layout.TEMPORARY, layout.STEPS)
 #: zmr's own files and directories in an output, besides the part files.
 ZMR_FILES = (layout.SUCCESS, layout.SUCCESS + ".tmp")
-ZMR_DIRS = (layout.TEMPORARY, layout.STEPS)
+ZMR_DIRS = (layout.TEMPORARY, layout.STEPS, layout.QUARANTINE)
 
 
 def resolve(path: str) -> str:

@@ -24,6 +24,7 @@ from zmr.core.specs import MapManifest, MapTaskSpec, OutputIdentity, Split
 from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
+from zmr.job.quarantine import Quarantine
 from zmr.job.runtime import RecordSkipper, call_final, checked_pairs
 from zmr.storage import commit, layout
 from zmr.storage.discovery import check_unchanged
@@ -68,11 +69,12 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     inputs maps the split with the hooks of the input it reads."""
     job = job.for_input(spec.split.input)
     counters = Counters()
+    skipped = Quarantine()          # the records --skip-bad-records dropped
     with counting_into(counters), _gc_paused(), params.using(spec.params):
         if spec.num_reducers == 0:
-            read = _run_map_only(spec, job, counters)
+            read = _run_map_only(spec, job, counters, skipped)
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict(),
-                               _identity(spec, read))
+                               _identity(spec, read), tuple(skipped.entries))
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters, spec.compression,
@@ -81,14 +83,14 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             if job.map_batch is not None:
                 read = _feed_batch_mapper(spec, job, collector.add_arrays, counters)
             else:
-                read = _feed_mapper(spec, job, collector, counters)
+                read = _feed_mapper(spec, job, collector, counters, skipped)
             index = collector.finish()
             counters.add("MAP_OUTPUT_MATERIALIZED_BYTES", sum(e.length for e in index))
         except BaseException:
             _remove_partial(spec, path)        # a failed attempt leaves nothing on disk
             raise
     manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict(),
-                           _identity(spec, read))
+                           _identity(spec, read), tuple(skipped.entries))
     _write_index(layout.map_index_path(path), spec.job_id, manifest)
     return manifest
 
@@ -146,8 +148,8 @@ class PairSink(Protocol):
     def maybe_spill(self) -> None: ...
 
 
-def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters
-                 ) -> Split:
+def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Counters,
+                 skipped: Quarantine) -> Split:
     """The hot loop: every record of the split through the mapper, pairs into ``sink``;
     returns the split read (its head, if its remainder was cut off meanwhile)."""
     mapper: Callable[[Any, Any], Any] | None = job.mapper
@@ -157,7 +159,7 @@ def _feed_mapper(spec: MapTaskSpec, job: JobSpec, sink: PairSink, counters: Coun
         mapper = _PairMapper(mapper)
     if spec.skip_bad_records:
         mapper = RecordSkipper(mapper, spec.skip_bad_records, counters,
-                               "key" if arrow_input else "byte")
+                               "key" if arrow_input else "byte", skipped)
     if job.mapper_init is not None:
         job.mapper_init()
     read = _ReadProgress(spec)
@@ -313,7 +315,8 @@ def _as_array(column: Any) -> pa.Array:
     return column if isinstance(column, pa.Array) else pa.array(column)
 
 
-def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> Split:
+def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters,
+                  skipped: Quarantine) -> Split:
     """Map-only: stream pairs to a staged part file, then commit it; returns the split
     read (see ``_feed_mapper``)."""
     staging = commit.staging_dir(spec.output_dir, layout.map_task_name(spec.map_index),
@@ -328,7 +331,7 @@ def _run_map_only(spec: MapTaskSpec, job: JobSpec, counters: Counters) -> Split:
                 out, list(zip(k.to_pylist(), v.to_pylist())), counters), counters)
         else:
             sink = _MapOnlyWriter(out, counters)
-            read = _feed_mapper(spec, job, sink, counters)
+            read = _feed_mapper(spec, job, sink, counters, skipped)
             sink.flush()
     finally:
         out.close()
