@@ -20,8 +20,6 @@ rounds; inverted index 20 MB of text in 100 KB documents; bigram count 64 MB. Th
 are generated from fixed seeds and cached under bench/data/issue29/.
 """
 
-from __future__ import annotations
-
 import argparse
 import cProfile
 import glob

@@ -20,8 +20,6 @@ simply attributed through its callers (or "other"), never an error. ``explain`` 
 biggest functions and where their time went, to check the rules against a new engine.
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections import defaultdict
