@@ -283,6 +283,25 @@ def report(name: str, scale: float, figures: Profiled, top: int) -> None:
         print("\n".join(phases.explain(figures.attribution, top)))
 
 
+def summary(profiles: dict[str, Profiled]) -> list[str]:
+    """One markdown table of every workload: each phase's share (%), then the wall times."""
+    names = list(profiles)
+    rows = ["| phase | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for phase in phases.PHASES:
+        shares = [100 * p.attribution.seconds.get(phase, 0.0) / (p.attribution.total or 1)
+                  for p in profiles.values()]
+        if any(share >= 0.05 for share in shares):
+            rows.append(f"| {phase} | " + " | ".join(f"{x:.1f}" for x in shares) + " |")
+    walls = [("profiled s", lambda p: p.profiled_s), ("inline s", lambda p: p.plain_s),
+             ("2 workers s", lambda p: p.cluster_s)]
+    for label, wall in walls:
+        if any(wall(p) is not None for p in profiles.values()):
+            cells = [f"{wall(p):.2f}" if wall(p) is not None else "" for p in
+                     profiles.values()]
+            rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def parse_workloads(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
@@ -311,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"issue 29 phase profile, --size {args.size:g}, inline under cProfile "
           f"(builtins=False); legend: bench/phases.py")
     warm_up()
+    profiles: dict[str, Profiled] = {}
     for name in args.workloads:
         scratch = tempfile.mkdtemp(prefix=f"zmr-profile-{name}-")
         try:
@@ -321,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         report(name, args.size, figures, args.top)
+        profiles[name] = figures
+    if len(profiles) > 1:
+        print(f"\n### All workloads, --size {args.size:g}: % of each profile\n")
+        print("\n".join(summary(profiles)))
     return 0
 
 
