@@ -22,7 +22,6 @@ are generated from fixed seeds and cached under bench/data/issue29/.
 
 import argparse
 import cProfile
-import glob
 import importlib.util
 import json
 import os

@@ -118,7 +118,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
 USER_ROLES = {"collect": "map call", "read": "map call", "reduce call": "reduce call"}
 
 Func = tuple[str, int, str]          # cProfile's (file, line, name)
-_ZMR_PATH = re.compile(r"[/\\]zmr[/\\](.+)\.py$")
+_ZMR_PATH = re.compile(r".*[/\\]zmr[/\\](.+)\.py$")     # the last zmr/ folder of the path
 
 
 @dataclass

@@ -119,13 +119,11 @@ def test_phase_attribution_adds_up_and_follows_callers(tmp_path):
     assert any(line.startswith("| map call | 2.00 | 25.6 |") for line in rows)
 
 
-def test_profile_of_a_tiny_terasort_has_its_phases_and_adds_up():
+def test_profile_of_a_tiny_terasort_has_its_phases_and_adds_up(tmp_path):
     """In process (inline): 1,000 records; every phase of a sort job shows up, and the
     rules still recognise most of the time (little is left as "other")."""
     bench = load_bench("bench_profile")
-    import tempfile
-    with tempfile.TemporaryDirectory() as scratch:
-        figures = bench.profile(bench.WORKLOADS["terasort"], 0.0001, scratch, plain=False)
+    figures = bench.profile(bench.WORKLOADS["terasort"], 0.0001, str(tmp_path), plain=False)
     seconds = figures.attribution.seconds
     for phase in ("read", "map call", "encode", "partition", "sort", "spill", "merge",
                   "decode", "reduce call", "output write", "plan"):
