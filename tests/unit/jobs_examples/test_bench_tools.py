@@ -131,3 +131,20 @@ def test_profile_of_a_tiny_terasort_has_its_phases_and_adds_up(tmp_path):
     total = figures.attribution.total
     assert abs(sum(seconds.values()) - total) < 1e-9 and total <= figures.profiled_s * 1.05
     assert seconds.get("other", 0) < 0.25 * total
+
+
+def test_shuffle_inputs_are_deterministic_and_shaped_as_their_jobs_expect(tmp_path):
+    gen = load_bench("gen_shuffle")
+    first = gen.visits(str(tmp_path / "a"), 3000)
+    again = gen.visits(str(tmp_path / "b"), 3000)
+    assert all(filecmp.cmp(x, y, shallow=False) for x, y in zip(first, again, strict=True))
+    rows = [line.rstrip("\n").split(",") for path in first
+            for line in Path(path).read_text(encoding="ascii").splitlines(keepends=True)]
+    assert 2900 < len(rows) <= 3000 and all(len(r) == 3 for r in rows)
+    assert len({(user, time) for user, time, _ in rows}) == len(rows)   # one order per user
+    edges = tmp_path / "edges.txt"
+    count = gen.edges(str(edges), 300, 2000)
+    pairs = [tuple(line.split()) for line in edges.read_text(encoding="ascii").splitlines()]
+    assert len(pairs) == count == len(set(pairs)) and all(s != t for s, t in pairs)
+    documents = gen.documents(str(tmp_path / "docs"), 250_000)
+    assert len(documents) == 3 and all(Path(d).read_bytes().endswith(b"\n") for d in documents)
