@@ -2,6 +2,11 @@
 task) on an embedded 2-worker zmr cluster against DuckDB (2 threads) on the same files.
 
     python3 bench/bench_join.py [--rankings 100000] [--visits 1000000] [--reps 3]
+                                [--mode reduce|broadcast|both]
+
+``--mode broadcast`` runs the map-side join jobs/broadcast_join.py instead (the rankings
+shipped to every map task as side files, ``RANKINGS=DIR``), ``both`` runs the two zmr
+jobs and DuckDB in turn, each answer checked against DuckDB's.
 
 The tables are generated from a fixed seed (bench/gen_join.py) into a scratch directory.
 zmr and DuckDB run alternately, each in a fresh measuring process (``measure.py``: wall
@@ -31,12 +36,20 @@ from gen_join import generate  # noqa: E402
 
 PY = sys.executable
 JOB = os.path.join(ROOT, "jobs", "join.py")
-MODES = {"zmr": "zmr, 2 workers (embedded)", "duckdb": "DuckDB, 2 threads"}
+BROADCAST_JOB = os.path.join(ROOT, "jobs", "broadcast_join.py")
+MODES = {"zmr": "zmr, 2 workers (embedded), reduce-side join",
+         "broadcast": "zmr, 2 workers (embedded), broadcast join",
+         "duckdb": "DuckDB, 2 threads"}
+#: --mode: the zmr modes it runs (DuckDB always runs)
+ZMR_MODES = {"reduce": ("zmr",), "broadcast": ("broadcast",), "both": ("zmr", "broadcast")}
 
 
 def command(mode: str, out: str, rankings: str, visits: str) -> list[str]:
     if mode == "duckdb":
         return [PY, os.path.join(BENCH, "peers", "duckdb_join.py"), out, rankings, visits]
+    if mode == "broadcast":      # the small table's directory, read where the job loads
+        return ["env", f"RANKINGS={rankings}", PY, "-m", "zmr", "run", BROADCAST_JOB,
+                "--quiet", "--workers", "2", "--input", visits, "--output", out]
     return [PY, "-m", "zmr", "run", JOB, "--quiet", "--workers", "2", "--input",
             f"rankings={rankings}", "--input", f"visits={visits}", "--output", out]
 
@@ -73,17 +86,20 @@ def measure(mode: str, scratch: str, tables: tuple[str, str]) -> tuple[dict, dic
     return figures, read_answer(out)
 
 
-def run(scratch: str, tables: tuple[str, str], reps: int) -> dict[str, list[dict]]:
-    results: dict[str, list[dict]] = {mode: [] for mode in MODES}
+def run(scratch: str, tables: tuple[str, str], reps: int,
+        zmr_modes: tuple[str, ...] = ("zmr",)) -> dict[str, list[dict]]:
+    modes = (*zmr_modes, "duckdb")
+    results: dict[str, list[dict]] = {mode: [] for mode in modes}
     for rep in range(reps):
         answers = {}
-        for mode in ("duckdb", "zmr") if rep % 2 else ("zmr", "duckdb"):
+        for mode in modes[::-1] if rep % 2 else modes:
             figures, answers[mode] = measure(mode, scratch, tables)
             results[mode].append(figures)
             print(f"  rep {rep + 1} {mode}: {figures['wall_s']:.2f} s, "
                   f"{figures['peak_rss_mb']:.0f} MB", file=sys.stderr)
-        if not agree(answers["zmr"], answers["duckdb"]):
-            raise SystemExit("zmr's answer differs from DuckDB's")
+        for mode in zmr_modes:
+            if not agree(answers[mode], answers["duckdb"]):
+                raise SystemExit(f"{MODES[mode]}: the answer differs from DuckDB's")
     print(f"all runs agree with DuckDB: {len(answers['duckdb']):,} source IPs")
     return results
 
@@ -99,7 +115,10 @@ def report(results: dict[str, list[dict]], sizes: tuple[int, int], args) -> None
         rss = statistics.median(r["peak_rss_mb"] for r in runs)
         walls = ", ".join(f"{r['wall_s']:.2f}" for r in runs)
         print(f"| {MODES[mode]} | {medians[mode]:.2f} | {rss:.0f} | {walls} |")
-    print(f"\nzmr / DuckDB = {medians['zmr'] / medians['duckdb']:.1f}x wall time")
+    for mode in results:
+        if mode != "duckdb":
+            label = "zmr" if mode == "zmr" else "zmr broadcast"
+            print(f"\n{label} / DuckDB = {medians[mode] / medians['duckdb']:.1f}x wall time")
 
 
 def main() -> None:
@@ -108,6 +127,9 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--reps", type=int, default=3, help="runs per system (median)")
+    parser.add_argument("--mode", choices=list(ZMR_MODES), default="reduce",
+                        help="zmr's join: reduce-side (jobs/join.py), broadcast "
+                             "(jobs/broadcast_join.py) or both")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="zmr-join-")
     try:
@@ -115,7 +137,7 @@ def main() -> None:
                           args.files)
         sizes = tuple(sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "*")))
                       for d in tables)
-        report(run(scratch, tables, args.reps), sizes, args)
+        report(run(scratch, tables, args.reps, ZMR_MODES[args.mode]), sizes, args)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

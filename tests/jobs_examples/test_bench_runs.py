@@ -1,6 +1,7 @@
 """Tiny end-to-end benchmark runs keep working (figures are not checked, only that each runs
 and agrees): word count against its peers, dispatch and latency on real clusters, CURVE on
-and off (the generators: tests/unit/jobs_examples/test_bench_tools.py)."""
+and off, issue 29's shuffle benchmarks and phase profile (the generators and the phase
+attribution: tests/unit/jobs_examples/test_bench_tools.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import BENCH as _BENCH
 from tests.helpers import PATIENT_S, load_bench
@@ -70,3 +73,38 @@ def test_join_benchmark_runs_zmr_and_duckdb_and_they_agree():
     assert done.returncode == 0, done.stderr
     assert "all runs agree with DuckDB" in done.stdout
     assert re.search(r"zmr / DuckDB = [\d.]+x wall time", done.stdout)
+
+
+def test_join_benchmark_broadcast_mode_agrees_with_duckdb():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_join.py"), "--rankings", "500",
+                           "--visits", "4000", "--files", "2", "--reps", "1", "--mode",
+                           "broadcast"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "all runs agree with DuckDB" in done.stdout
+    assert re.search(r"zmr broadcast / DuckDB = [\d.]+x wall time", done.stdout)
+
+
+@pytest.mark.parametrize("script, flags", [
+    ("bench_secondary_sort.py", ["--records", "3000"]),
+    ("bench_inverted_index.py", ["--size", "300KB"]),
+    ("bench_pagerank.py", ["--nodes", "300", "--edges", "2000", "--rounds", "2"]),
+])
+def test_issue29_benchmarks_run_zmr_and_the_peer_and_they_agree(script, flags):
+    done = subprocess.run([sys.executable, str(BENCH / script), *flags, "--reps", "1"],
+                          capture_output=True, text=True, timeout=PATIENT_S, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"all 1 runs agree with the peer: [\d,]+ keys", done.stdout)
+    assert re.search(r"zmr / peer = [\d.]+x wall time \(issue 29's target <= [\d.]+x: "
+                     r"(PASS|MISS)\)", done.stdout)
+
+
+def test_profile_benchmark_prints_a_phase_table_per_workload():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_profile.py"), "--workloads",
+                           "secondary_sort,broadcast_join", "--size", "0.001", "--no-plain"],
+                          capture_output=True, text=True, timeout=PATIENT_S, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("| **total** |") == 2
+    assert re.search(r"^\| decode \| [\d.]+ \| [\d.]+ \|$", done.stdout, re.M)
+    wrong = subprocess.run([sys.executable, str(BENCH / "bench_profile.py"), "--workloads",
+                            "terasort,nope"], capture_output=True, text=True, cwd=ROOT)
+    assert wrong.returncode == 2 and "nope" in wrong.stderr
