@@ -11,7 +11,8 @@ rank of the pages it visited then::
     zmr run join -o out/feb --param first_day=2000-02-01 --param last_day=2000-02-29
 
 Two inputs, each in its own format with its own mapper (``INPUTS``); step 1 joins the
-two on the URL, step 2 adds up per IP. Output lines: ``sourceIP<TAB>[revenue, avg rank]``.
+two on the URL (values sorted, so each URL's ranking comes before its visits and the join
+streams), step 2 adds up per IP. Output lines: ``sourceIP<TAB>[revenue, avg rank]``.
 Data of any size: ``python3 bench/gen_join.py DIR``.
 """
 
@@ -49,19 +50,15 @@ INPUTS = [
 
 
 def join(url, values):
-    """A URL's one ranking with each of its visits (values come in no order: the visits
-    seen before the ranking wait for it); a URL without a ranking joins nothing."""
-    rank, waiting = None, []
-    for value in values:
-        if value[0] == RANKING:
-            rank = value[1]
-        elif rank is None:
-            waiting.append(value)
-        else:
-            yield value[1], (value[2], rank, 1)
-    if rank is not None:
-        for _, ip, revenue in waiting:
-            yield ip, (revenue, rank, 1)
+    """A URL's ranking with each of its visits, as they stream past: step 1 sorts values
+    (``sort_values=True``), so the ranking, tagged 0, comes before the visits, tagged 1,
+    and no visit is held back; a URL without a ranking joins nothing."""
+    first = next(values)
+    if first[0] != RANKING:
+        return
+    rank = first[1]
+    for _, ip, revenue in values:
+        yield ip, (revenue, rank, 1)
 
 
 def partial_sums(ip, values):
@@ -76,5 +73,5 @@ def per_ip(ip, values):
         yield ip, [revenue, ranks / visits]
 
 
-STEPS = [zmr.Step(reducer=join),
+STEPS = [zmr.Step(reducer=join, sort_values=True),
          zmr.Step(combiner=partial_sums, reducer=per_ip)]

@@ -31,10 +31,19 @@ def test_join_takes_the_week_as_parameters(tmp_path, monkeypatch):
                                  os.path.join(SAMPLE, "uservisits"), february) > 400
 
 
-def test_join_reducer_waits_for_the_ranking_whatever_the_order():
+def test_join_reducer_streams_the_visits_after_the_ranking():
+    """Step 1 sorts values, so the ranking (tag 0) comes first; each visit is joined as it
+    arrives: the first joined pair is out before the second visit is read."""
     job = runpy.run_path(os.path.join(ROOT, "jobs", "join.py"))
-    values = [(1, "ip1", 2.5), (0, 7), (1, "ip2", 1.0)]
-    assert sorted(job["join"]("u", iter(values))) == [("ip1", (2.5, 7, 1)),
-                                                      ("ip2", (1.0, 7, 1))]
+    assert job["STEPS"][0].settings["sort_values"]
+
+    def values():
+        yield 0, 7
+        yield 1, "ip1", 2.5
+        raise AssertionError("read past the first visit before yielding its join")
+
+    assert next(job["join"]("u", values())) == ("ip1", (2.5, 7, 1))
+    assert list(job["join"]("u", iter([(0, 7), (1, "ip1", 2.5), (1, "ip2", 1.0)]))) == [
+        ("ip1", (2.5, 7, 1)), ("ip2", (1.0, 7, 1))]
     assert list(job["join"]("u", iter([(1, "ip1", 2.5)]))) == []    # no ranking, no join
     assert list(job["per_ip"]("ip", iter([(2.0, 6, 2), (1.0, 3, 1)]))) == [("ip", [3.0, 3.0])]
