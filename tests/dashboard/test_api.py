@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from tests.dashboard.scenario import LostOutput
 from tests.helpers import JOBS, PATIENT_S, wait_until, write_inputs
 from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
@@ -173,3 +174,35 @@ def _open(url):
         return urllib.request.urlopen(url, timeout=10)
     except urllib.error.HTTPError as error:     # 404 has headers too
         return error
+
+
+def test_task_logs_lost_map_outputs_lost_workers_and_worker_machines(dashboard, tmp_path):
+    """Issue 26: the dashboard had no task logs, no lost workers, no word of a map whose
+    output was lost (it showed PENDING beside a succeeded attempt), no CPUs or memory."""
+    lost = LostOutput(dashboard, tmp_path)
+    maps = lost.detail()["lost_maps"]
+    assert maps and all(m["worker"] == lost.killed and m["attempt"] == 1 for m in maps)
+    assert all(m["state"] in ("PENDING", "RUNNING") for m in maps)
+    listed = {j["job_id"]: j for j in dashboard.json("/api/jobs")["jobs"]}[lost.job_id]
+    assert listed["lost_maps"] == len(maps) and listed["submitted_s"] > 0
+    workers = dashboard.json("/api/workers")
+    [departed] = [w for w in workers["departed"] if w["worker_id"] == lost.killed]
+    assert "declared dead" in departed["why"] and departed["back_s"] is None
+    assert departed["lost_s"] >= listed["submitted_s"] and departed["tasks_done"] >= 1
+    [alive] = workers["workers"]
+    assert alive["cpus"] >= 1 and alive["memory_mb"] > 0
+
+    logs = dashboard.json(f"/api/jobs/{lost.job_id}/logs?task=map-{maps[0]['index']}")
+    first = [a for a in logs["attempts"] if a["attempt"] == 1]
+    assert first and first[0]["outcome"] == "succeeded" and first[0]["worker"] == lost.killed
+    assert "mapped my split" in first[0]["log"]
+    assert dashboard.get(f"/api/jobs/{lost.job_id}/logs?task=mapp")[0] == 400
+    assert dashboard.get("/api/jobs/job-9999/logs")[0] == 404
+
+    assert lost.finish()["state"] == "SUCCEEDED"
+    done = lost.detail()
+    assert done["lost_maps"] == []            # run again: no longer lost
+    again = [t for t in done["tasks"] if t["task"] == "map" and t["index"] == maps[0]["index"]]
+    assert [a[4] for a in again[0]["attempts"]].count("succeeded") == 2
+    every = dashboard.json(f"/api/jobs/{lost.job_id}/logs")["attempts"]
+    assert {a["task"] for a in every} == {"map", "reduce"}
