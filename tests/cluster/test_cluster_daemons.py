@@ -171,9 +171,17 @@ def test_stop_stops_a_coordinator_started_by_hand_as_the_tutorial_does(tmp_path)
         assert coordinator.wait(timeout=PATIENT_S) == 0
         assert "worker-1 stopped" in stopped and "worker-3 stopped" in stopped, stopped
         assert not any(_alive(pid) for pid in workers.values())
-        assert bystander.poll() is None and Client(other).workers() == []
+        with Client(other) as client:
+            assert bystander.poll() is None and client.workers() == []
         nothing = _zmr(tmp_path, "stop").stdout            # stopped: nothing left to stop
         assert nothing.startswith("nothing to stop in "), nothing
+        # a folder that started nothing stops no coordinator, unless told its config
+        empty = tmp_path / "empty"
+        assert _zmr(empty, "stop").stdout.startswith("nothing to stop in ")
+        assert bystander.poll() is None
+        told = _zmr(empty, "stop", "--config", other).stdout
+        assert f"coordinator (pid {bystander.pid}," in told, told
+        assert bystander.wait(timeout=PATIENT_S) == 0
     finally:
         subprocess.run([RUN_CLUSTER, "stop"], env=env, timeout=PATIENT_S, capture_output=True)
         for proc in (coordinator, bystander):

@@ -89,8 +89,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
     if args.workers:
         outcome = cluster.stop_workers(args.workers, term_s=args.kill_after)
     else:
-        outcome = cluster.stop(grace_s=args.grace, term_s=args.kill_after,
-                               config=args.config or os.environ.get("ZMR_CONFIG"))
+        # the folder's own config before $ZMR_CONFIG, which may name another cluster
+        config = args.config or (None if cluster.has_config() else
+                                 os.environ.get("ZMR_CONFIG"))
+        outcome = cluster.stop(grace_s=args.grace, term_s=args.kill_after, config=config)
     if not outcome:
         print(f"nothing to stop in {cluster.run_dir}")
     for name, how in outcome.items():

@@ -64,6 +64,10 @@ class DetachedCluster:
         text = saved.read_text(encoding="utf-8").strip() if saved.exists() else ""
         return text or None
 
+    def has_config(self) -> bool:
+        """Whether ``start`` recorded a config here (empty: the built-in defaults)."""
+        return (self.run_dir / "config").exists()
+
     def members(self) -> list[Member]:
         if not self.run_dir.is_dir():
             return []
@@ -206,11 +210,11 @@ class DetachedCluster:
         """Ask the coordinator at ``config`` (else the folder's recorded one) to shut the
         cluster down if it runs on this host; return it as a member to outlast. Workers it
         has that this folder did not start are named in ``outcome`` as told to stop."""
-        if config is None and not (self.run_dir / "config").exists():
+        if config is None and not self.has_config():
             return None            # no cluster known: never stop whatever is on a port
         config = config or self.config_path()
         try:
-            with Client(config, timeout_s=5.0) as client:
+            with Client(config, timeout_s=3.0) as client:
                 reply = client.expect(StatusReply, StatusRequest("", brief=True))
                 pid = reply.coordinator_pid
                 if not _runs_zmr(pid, "coordinator"):
