@@ -206,3 +206,37 @@ def test_task_logs_lost_map_outputs_lost_workers_and_worker_machines(dashboard, 
     assert [a[4] for a in again[0]["attempts"]].count("succeeded") == 2
     every = dashboard.json(f"/api/jobs/{lost.job_id}/logs")["attempts"]
     assert {a["task"] for a in every} == {"map", "reduce"}
+
+
+def test_loop_queries_are_answered_on_the_loops_thread_or_time_out():
+    """The dashboard's task logs come from the coordinator's loop (it owns the journal):
+    an HTTP thread's question waits for the loop's turn; a loop too busy is a timeout."""
+    from zmr.dashboard.snapshot import LoopQueries
+
+    def answer(what, args):
+        if what == "bad":
+            raise ValueError("refused")
+        return (what, args["n"], threading.current_thread().name)
+
+    queries = LoopQueries(answer, wait_s=PATIENT_S)
+    answers: list[object] = []
+
+    def ask(what: str) -> None:
+        try:
+            answers.append(queries.ask(what, {"n": "1"}))
+        except ValueError as exc:
+            answers.append(str(exc))
+
+    threads = [threading.Thread(target=ask, args=(w,), name=f"http-{w}")
+               for w in ("logs", "bad")]
+    for t in threads:
+        t.start()
+    def loop_turn() -> bool:           # this thread plays the coordinator's loop
+        queries.serve()
+        return not any(t.is_alive() for t in threads)
+
+    wait_until(loop_turn, "both questions answered")
+    assert sorted(map(str, answers)) == sorted(
+        [str(("logs", "1", threading.current_thread().name)), "refused"])
+    with pytest.raises(TimeoutError):       # nobody serves: the thread does not hang
+        LoopQueries(answer, wait_s=0.2).ask("logs", {"n": "2"})
