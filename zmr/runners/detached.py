@@ -222,7 +222,7 @@ class DetachedCluster:
                 client.shutdown_cluster("zmr cluster stop")
         except ZmrError:
             return None
-        ours = {worker_id_of(m.name) for m in self.members()}
+        ours = {worker_id_of(name) for name in self.worker_names()}
         for w in reply.workers:
             if w["worker_id"] not in ours:
                 outcome[f"{w['worker_id']} (a worker of that coordinator)"] = "told to stop"
