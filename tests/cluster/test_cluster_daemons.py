@@ -10,8 +10,17 @@ import socket
 import subprocess
 import sys
 
-from tests.helpers import EXAMPLES, PATIENT_S, standalone_config, write_lines
+from tests.helpers import (
+    EXAMPLES,
+    PATIENT_S,
+    ROOT,
+    standalone_config,
+    wait_until,
+    write_lines,
+)
 from zmr.client import Client
+
+RUN_CLUSTER = os.path.join(ROOT, "run_cluster.sh")
 
 
 def _config(tmp_path) -> str:
@@ -72,8 +81,6 @@ def test_stop_escalates_to_sigkill_and_skips_dead_pids(tmp_path):
         assert sorted(pids) == ["worker-1", "worker-2"]
         os.kill(pids["worker-1"], signal.SIGKILL)
         os.kill(pids["worker-2"], signal.SIGSTOP)        # deaf to SIGTERM
-        status = _zmr(tmp_path, "status", check=False)
-        assert "worker-1     pid" in status.stdout and "not running" in status.stdout
         stopped = _zmr(tmp_path, "stop", "--grace", "1", "--kill-after", "1").stdout
         assert "worker-1 gone" in stopped and "worker-2 killed" in stopped, stopped
         assert not _pids(tmp_path)
@@ -92,3 +99,91 @@ def test_start_refuses_a_different_config_while_running(tmp_path):
         assert bad.returncode == 2 and ">= 0" in bad.stderr
     finally:
         _zmr(tmp_path, "stop", check=False)
+
+
+def test_a_killed_worker_is_reported_dead_once_then_restarted_and_one_worker_stopped(
+        tmp_path):
+    """A kill -9ed worker stayed in zmr cluster status for ever, and no command stopped or
+    restarted one worker (issue 26)."""
+    config = _config(tmp_path)
+    try:
+        _zmr(tmp_path, "start", "2", "--config", config)
+        pids = _pids(tmp_path)
+        os.kill(pids["worker-1"], signal.SIGKILL)
+        wait_until(lambda: not _alive(pids["worker-1"]), "the killed worker to be reaped")
+        found = _zmr(tmp_path, "status", check=False)
+        assert found.returncode == 1, found.stdout
+        assert f"worker-1     pid {pids['worker-1']:<8} dead (not running; pid file " \
+            "removed)" in found.stdout, found.stdout
+        assert "worker-1" not in _pids(tmp_path)             # reported once, then forgotten
+        again = _zmr(tmp_path, "status")
+        assert "worker-1     pid" not in again.stdout and again.returncode == 0
+        host = socket.gethostname()
+        restarted = _zmr(tmp_path, "restart", "worker-1").stdout
+        assert restarted.startswith(f"restarted worker-1 as {host}-worker-1 (pid "), restarted
+        assert _pids(tmp_path)["worker-1"] != pids["worker-1"]
+        assert {w["worker_id"] for w in Client(config).workers()} >= {f"{host}-worker-1"}
+        stopped = _zmr(tmp_path, "stop", f"{host}-worker-2").stdout   # by its id too
+        assert stopped == "worker-2 stopped\n", stopped
+        assert not _alive(pids["worker-2"]) and sorted(_pids(tmp_path)) == [
+            "coordinator", "worker-1"]
+        unknown = _zmr(tmp_path, "restart", "worker-9", check=False)
+        assert unknown.returncode == 2 and "no worker 'worker-9'" in unknown.stderr
+        assert "worker-1, worker-2" in unknown.stderr
+        more = _zmr(tmp_path, "start", "1").stdout    # a dead worker's number is not reused
+        assert "started worker-3" in more, more
+    finally:
+        _zmr(tmp_path, "stop", check=False)
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a worker started detached is reaped by init)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_stop_stops_a_coordinator_started_by_hand_as_the_tutorial_does(tmp_path):
+    """python -m zmr.coordinator CONFIG & then ./run_cluster.sh N: zmr cluster stop left
+    the coordinator running (issue 26). It is asked to shut down (its workers with it) and
+    named; another cluster's coordinator is left alone."""
+    config = _config(tmp_path)
+    (tmp_path / "other").mkdir()
+    other = _config(tmp_path / "other")
+    env = dict(os.environ, ZMR_RUN_DIR=str(tmp_path / "run"), PYTHON=sys.executable)
+    coordinator, bystander = (subprocess.Popen(
+        [sys.executable, "-m", "zmr.coordinator", c], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+        env=dict(os.environ, ZMR_DASHBOARD_PORT="-1")) for c in (config, other))
+    try:
+        subprocess.run([RUN_CLUSTER, "2", config], env=env, check=True, timeout=PATIENT_S,
+                       capture_output=True)
+        workers = _pids(tmp_path)
+        assert sorted(workers) == ["worker-1", "worker-2"]
+        again = _zmr(tmp_path, "start", "1").stdout        # the coordinator is not doubled
+        assert f"coordinator already running (pid {coordinator.pid}," in again, again
+        stopped = subprocess.run([RUN_CLUSTER, "stop"], env=env, check=True, text=True,
+                                 timeout=PATIENT_S, capture_output=True).stdout
+        assert f"coordinator (pid {coordinator.pid}, not started by zmr cluster start) " \
+            "stopped" in stopped, stopped
+        assert coordinator.wait(timeout=PATIENT_S) == 0
+        assert "worker-1 stopped" in stopped and "worker-3 stopped" in stopped, stopped
+        assert not any(_alive(pid) for pid in workers.values())
+        with Client(other) as client:
+            assert bystander.poll() is None and client.workers() == []
+        nothing = _zmr(tmp_path, "stop").stdout            # stopped: nothing left to stop
+        assert nothing.startswith("nothing to stop in "), nothing
+        # a folder that started nothing stops no coordinator, unless told its config
+        empty = tmp_path / "empty"
+        assert _zmr(empty, "stop").stdout.startswith("nothing to stop in ")
+        assert bystander.poll() is None
+        told = _zmr(empty, "stop", "--config", other).stdout
+        assert f"coordinator (pid {bystander.pid}," in told, told
+        assert bystander.wait(timeout=PATIENT_S) == 0
+    finally:
+        subprocess.run([RUN_CLUSTER, "stop"], env=env, timeout=PATIENT_S, capture_output=True)
+        for proc in (coordinator, bystander):
+            proc.kill()
+            proc.wait()

@@ -105,3 +105,30 @@ def _tasks_running(tmp: str) -> bool:
     """A map task of the job on the embedded cluster under ``tmp`` has started (it made
     its work directory in its worker's)."""
     return bool(glob.glob(os.path.join(tmp, "zmr-local-*", "workers", "*", "job-*")))
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_log_level_shows_the_clusters_own_log_lines_before_or_after_the_command(tmp_path,
+                                                                                  where):
+    """``zmr --log-level debug run`` printed the same lines as without it (issue 26): the
+    coordinator's and workers' lines now come on stderr, each named by its process, and
+    at the level asked for, whichever side of ``run`` the flag is on."""
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=20)
+
+    def run(level: str | None, output: str) -> list[str]:
+        job = ["run", WORDCOUNT, "-i", inputs, "-o", str(tmp_path / output), "--workers", "2"]
+        flag = ["--log-level", level] if level else []
+        done = _zmr(tmp_path, *(flag + job if where == "before" else job + flag))
+        assert done.returncode == 0, done.stderr
+        return done.stderr.splitlines()
+
+    debug = run("debug", "o1")
+    coordinator = [line for line in debug if line.startswith("[coordinator] ")]
+    assert any("worker=local-1 registered" in line for line in coordinator), debug
+    assert any("job-0001 SUCCEEDED" in line for line in coordinator), debug
+    assert any(line.startswith("[local-2] ") for line in debug), debug
+    assert any(" DEBUG " in line for line in debug if line.startswith("[local-")), debug
+    quiet = run("warning", "o2")           # asked for warnings: the INFO lines stay out
+    assert not [line for line in quiet if line.startswith("[") and " INFO " in line], quiet
+    default = run(None, "o3")              # no level asked for: only zmr run's own lines
+    assert not [line for line in default if line.startswith("[")], default

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from tests.dashboard.scenario import LostOutput
 from tests.helpers import JOBS, PATIENT_S, wait_until, write_inputs
 from zmr.core.errors import JobFailedError
 from zmr.dashboard.app import make_route
@@ -173,3 +174,69 @@ def _open(url):
         return urllib.request.urlopen(url, timeout=10)
     except urllib.error.HTTPError as error:     # 404 has headers too
         return error
+
+
+def test_task_logs_lost_map_outputs_lost_workers_and_worker_machines(dashboard, tmp_path):
+    """Issue 26: the dashboard had no task logs, no lost workers, no word of a map whose
+    output was lost (it showed PENDING beside a succeeded attempt), no CPUs or memory."""
+    lost = LostOutput(dashboard, tmp_path)
+    maps = lost.detail()["lost_maps"]
+    assert maps and all(m["worker"] == lost.killed and m["attempt"] == 1 for m in maps)
+    assert all(m["state"] in ("PENDING", "RUNNING") for m in maps)
+    listed = {j["job_id"]: j for j in dashboard.json("/api/jobs")["jobs"]}[lost.job_id]
+    assert listed["lost_maps"] == len(maps) and listed["submitted_s"] > 0
+    workers = dashboard.json("/api/workers")
+    [departed] = [w for w in workers["departed"] if w["worker_id"] == lost.killed]
+    assert "declared dead" in departed["why"] and departed["back_s"] is None
+    assert departed["lost_s"] >= listed["submitted_s"] and departed["tasks_done"] >= 1
+    [alive] = workers["workers"]
+    assert alive["cpus"] >= 1 and alive["memory_mb"] > 0
+
+    logs = dashboard.json(f"/api/jobs/{lost.job_id}/logs?task=map-{maps[0]['index']}")
+    first = [a for a in logs["attempts"] if a["attempt"] == 1]
+    assert first and first[0]["outcome"] == "succeeded" and first[0]["worker"] == lost.killed
+    assert "mapped my split" in first[0]["log"]
+    assert dashboard.get(f"/api/jobs/{lost.job_id}/logs?task=mapp")[0] == 400
+    assert dashboard.get("/api/jobs/job-9999/logs")[0] == 404
+
+    assert lost.finish()["state"] == "SUCCEEDED"
+    done = lost.detail()
+    assert done["lost_maps"] == []            # run again: no longer lost
+    again = [t for t in done["tasks"] if t["task"] == "map" and t["index"] == maps[0]["index"]]
+    assert [a[4] for a in again[0]["attempts"]].count("succeeded") == 2
+    every = dashboard.json(f"/api/jobs/{lost.job_id}/logs")["attempts"]
+    assert {a["task"] for a in every} == {"map", "reduce"}
+
+
+def test_loop_queries_are_answered_on_the_loops_thread_or_time_out():
+    """The dashboard's task logs come from the coordinator's loop (it owns the journal):
+    an HTTP thread's question waits for the loop's turn; a loop too busy is a timeout."""
+    from zmr.dashboard.snapshot import LoopQueries
+
+    def answer(what, args):
+        if what == "bad":
+            raise ValueError("refused")
+        return (what, args["n"], threading.current_thread().name)
+
+    queries = LoopQueries(answer, wait_s=PATIENT_S)
+    answers: list[object] = []
+
+    def ask(what: str) -> None:
+        try:
+            answers.append(queries.ask(what, {"n": "1"}))
+        except ValueError as exc:
+            answers.append(str(exc))
+
+    threads = [threading.Thread(target=ask, args=(w,), name=f"http-{w}")
+               for w in ("logs", "bad")]
+    for t in threads:
+        t.start()
+    def loop_turn() -> bool:           # this thread plays the coordinator's loop
+        queries.serve()
+        return not any(t.is_alive() for t in threads)
+
+    wait_until(loop_turn, "both questions answered")
+    assert sorted(map(str, answers)) == sorted(
+        [str(("logs", "1", threading.current_thread().name)), "refused"])
+    with pytest.raises(TimeoutError):       # nobody serves: the thread does not hang
+        LoopQueries(answer, wait_s=0.2).ask("logs", {"n": "2"})

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from tests.dashboard.scenario import LostOutput
 from tests.helpers import JOBS, PATIENT_S, write_inputs
 from zmr.core.errors import JobFailedError
 
@@ -115,3 +116,44 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     cell = page.locator(f'tr[data-job="{running.job_id}"] [data-testid="utilisation"]')
     assert re.fullmatch(r"\d+%", cell.inner_text().strip()), cell.inner_text()
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-jobs.png"), full_page=True)
+
+
+def test_lost_map_outputs_task_logs_lost_workers_and_submit_times(dashboard, browser,
+                                                                   tmp_path):
+    lost = LostOutput(dashboard, tmp_path)
+    index = lost.detail()["lost_maps"][0]["index"]
+    page = browser.new_page()
+    page.goto(f"{dashboard.url}/#/")
+    row = page.locator(f'tr[data-job="{lost.job_id}"]')
+    row.wait_for(timeout=PATIENT_MS)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",
+                        row.locator('[data-testid="submitted"]').inner_text().strip())
+    assert re.fullmatch(r"\d+ map outputs? lost: re-running",
+                        row.locator('[data-testid="lost-note"]').inner_text().strip())
+
+    page.goto(f"{dashboard.url}/#/jobs/{lost.job_id}")
+    task = page.locator(f'tr[data-task="map-{index}"]')
+    task.locator('[data-testid="output-lost"]').wait_for(timeout=PATIENT_MS)
+    assert " ".join(task.locator('[data-testid="output-lost"]').inner_text().split()) == \
+        f"output lost with worker {lost.killed}, re-running"
+    assert "re-running" in page.locator('section [data-testid="lost-note"]').inner_text()
+    task.locator('[data-testid="task-logs"]').click()
+    page.wait_for_selector('[data-testid="attempt-log"]', timeout=PATIENT_MS)
+    first = page.locator('[data-testid="attempt-log"]').first.inner_text()
+    assert f"map-{index:05d} attempt 1" in first and "mapped my split" in first, first
+
+    page.goto(f"{dashboard.url}/#/workers")
+    departed = page.locator('[data-testid="departed"]', has_text=lost.killed)
+    departed.wait_for(timeout=PATIENT_MS)
+    assert "declared dead" in departed.inner_text() and "not back" in departed.inner_text()
+    assert page.locator('[data-testid="cpus"]').first.inner_text().strip().isdigit()
+    assert "iB" in page.locator('[data-testid="memory"]').first.inner_text()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-workers.png"), full_page=True)
+
+    assert lost.finish()["state"] == "SUCCEEDED"
+    page.goto(f"{dashboard.url}/#/jobs/{lost.job_id}")
+    page.wait_for_selector('[data-testid="job-state"]:text("SUCCEEDED")', timeout=PATIENT_MS)
+    assert "(output lost with its worker)" in task.inner_text()     # the first attempt
+    assert page.locator('[data-testid="output-lost"]').count() == 0
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-lost-output.png"), full_page=True)

@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version",
                         version=f"zmr {version('zmr')} (Python {platform.python_version()})")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
-                        help="what zmr logs to stderr (default: warning); zmr run's embedded "
-                             "cluster logs at this level too (default there: info)")
+                        help="what zmr logs to stderr (default: warning); zmr run also shows "
+                             "its embedded cluster's coordinator and worker log lines at "
+                             "this level, each prefixed with its process")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_command(sub)
     add_cluster_commands(sub)

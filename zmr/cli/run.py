@@ -32,7 +32,8 @@ def add_run_command(sub: Any) -> None:
     run.add_argument("--quiet", "-q", action="store_true", help="print no summary")
     # also after the command (zmr run ... --log-level debug), as zmr --log-level debug run
     run.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
-                     help="as zmr --log-level: what zmr and the embedded cluster log")
+                     help="as zmr --log-level: what zmr logs, and the embedded cluster's "
+                          "log lines on stderr at this level")
     run.set_defaults(handler=cmd_run)
 
 
@@ -47,7 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner: Runner = InlineRunner() if args.inline else EmbeddedRunner(
         args.workers, args.log_level or "info",
         lambda job_wait: wait_showing_progress(job_wait, args.quiet),
-        None if args.quiet else _say_dashboard)
+        None if args.quiet else _say_dashboard,
+        # a level asked for: the coordinator's and workers' lines too, not only zmr run's
+        sys.stderr if args.log_level else None)
     options = JobOptions.from_args(args)
     if args.output != STDOUT:
         result = runner.run(job_of(args), args.input, args.output, options)

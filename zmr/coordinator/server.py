@@ -20,6 +20,7 @@ from zmr.config import ClusterConfig, check_hosts, curve_for
 from zmr.coordinator import history, views
 from zmr.coordinator.admission import Admission
 from zmr.coordinator.commands import Send
+from zmr.coordinator.departures import Departures
 from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.parts import bound_sockets, make_state
@@ -42,7 +43,7 @@ from zmr.coordinator.stimuli import (
 from zmr.core.errors import ConfigError, ZmrError, refused_as
 from zmr.core.process import worth_logging
 from zmr.dashboard.app import make_route
-from zmr.dashboard.snapshot import SnapshotBox
+from zmr.dashboard.snapshot import LoopQueries, SnapshotBox
 from zmr.protocol.messages import (
     Ack,
     CancelJob,
@@ -107,6 +108,8 @@ class CoordinatorServer:
         self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
         self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
+        self.departures = Departures()          # lost workers, for the dashboard
+        self.queries = LoopQueries(self.answer_query)     # the dashboard's task logs
         self.dashboard = self._start_dashboard(config)
         # each handler takes the message type it is registered for
         self.handlers: dict[type[Message], Callable[[bytes, Any, list[bytes]], None]] = {
@@ -169,6 +172,7 @@ class CoordinatorServer:
             self.next_prune_s = self.clock() + self.retention_every_s
             self.prune_history()
         self.snapshots.refresh()
+        self.queries.serve()
 
     def prune_history(self) -> None:
         """Forget the finished jobs past ``[retention]``'s history limits (memory, status,
@@ -184,6 +188,8 @@ class CoordinatorServer:
         for worker_id in self.liveness.expired():
             log.warning("worker=%s missed heartbeats for %.1fs: declared dead", worker_id,
                         self.liveness.timeout_s)
+            self._note_lost(worker_id, f"missed heartbeats for {self.liveness.timeout_s:.1f}"
+                                       "s: declared dead")
             self.liveness.forget(worker_id)
             self.admission.declared_dead(worker_id)
             self.effects.feed(WorkerExpired(self.clock(), worker_id))
@@ -211,6 +217,7 @@ class CoordinatorServer:
         try:
             self.router.send(command.msg, *command.blobs, to=command.peer.encode())
         except PeerGone:
+            self._note_lost(command.peer, "its connection was gone: declared dead")
             self.liveness.forget(command.peer)
             self.admission.declared_dead(command.peer)
             return False
@@ -229,7 +236,8 @@ class CoordinatorServer:
             return None
         host = config.dashboard.host
         try:
-            listener = HttpListener(host, port, make_route(self.snapshots.get))
+            listener = HttpListener(host, port, make_route(self.snapshots.get,
+                                                           self.queries.ask))
         except OSError as exc:
             raise ConfigError(f"dashboard.host/port {host}:{port}: cannot listen: {exc} "
                               "(choose another port, or -1 to turn the dashboard off)") from exc
@@ -239,7 +247,20 @@ class CoordinatorServer:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the dashboard shows, as plain data (built on the loop's thread)."""
-        return views.snapshot(self.state, self.clock(), self.liveness.age_s)
+        return dict(views.snapshot(self.state, self.clock(), self.liveness.age_s),
+                    departed=self.departures.describe())
+
+    def answer_query(self, what: str, args: dict[str, str]) -> Any:
+        """The dashboard's questions beyond the snapshot (on the loop's thread)."""
+        if what != "logs":
+            raise ConfigError(f"no such question: {what[:40]}")
+        return self.attempt_logs(args["job_id"], args.get("task", ""))
+
+    def _note_lost(self, worker_id: str, why: str) -> None:
+        """Before the machine forgets it: the dashboard lists lost workers."""
+        if views.knows_worker(self.state, worker_id):
+            self.departures.lost(views.worker_description(self.state, worker_id),
+                                 worker_id, self.clock(), why)
 
     # -- messages --------------------------------------------------------------------------
     def _dispatch(self, channel: Channel, peer: bytes, msg: Message, blobs: list[bytes]) -> None:
@@ -309,6 +330,7 @@ class CoordinatorServer:
         commands = self.state.handle(WorkerRegistered(self.clock(), msg))
         self.liveness.heard(msg.worker_id)
         self.admission.registered(msg.worker_id)
+        self.departures.back(msg.worker_id, self.clock())
         self._reply(peer, Registered(msg.worker_id,
                                      views.jobs_to_forget(self.state, msg.jobs)))
         self.effects.run(commands)
@@ -384,15 +406,19 @@ class CoordinatorServer:
         self._reply(peer, StatusReply(described, workers, os.getpid()))
 
     def handle_logs(self, peer: bytes, msg: LogsRequest, blobs: list[bytes]) -> None:
-        if not views.knows_job(self.state, msg.job_id):
-            raise ConfigError(history.unknown_job(self.state, msg.job_id))
-        kind, _, index = msg.task.partition("-")
+        self._reply(peer, LogsReply(self.attempt_logs(msg.job_id, msg.task)))
+
+    def attempt_logs(self, job_id: str, task: str) -> list[dict[str, Any]]:
+        """What a job's attempts printed (``task``: map, reduce, map-N, reduce-N or all)."""
+        if not views.knows_job(self.state, job_id):
+            raise ConfigError(history.unknown_job(self.state, job_id))
+        kind, _, index = task.partition("-")
         if kind not in ("", "map", "reduce") or (index and not index.isdigit()):
-            raise ConfigError(f"--task {msg.task!r}: expected map, reduce, map-N or reduce-N")
+            raise ConfigError(f"--task {task[:40]!r}: expected map, reduce, map-N or "
+                              "reduce-N")
         # a multi-step job's attempts ran in its steps' jobs, each named in its entries
-        self._reply(peer, LogsReply([
-            {**entry, "job_id": job_id} for job_id in views.log_job_ids(self.state, msg.job_id)
-            for entry in self.journal.logs(job_id, kind, int(index) if index else None)]))
+        return [{**entry, "job_id": step} for step in views.log_job_ids(self.state, job_id)
+                for entry in self.journal.logs(step, kind, int(index) if index else None)]
 
     def handle_cancel(self, peer: bytes, msg: CancelJob, blobs: list[bytes]) -> None:
         if not views.knows_job(self.state, msg.job_id):

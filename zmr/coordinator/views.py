@@ -160,6 +160,11 @@ def describe_workers(state: CoordinatorState,
                  running=min(w.slots, len(w.held()))) for w in state.workers.values()]
 
 
+def worker_description(state: CoordinatorState, worker_id: str) -> dict[str, Any] | None:
+    worker = state.workers.get(worker_id)
+    return None if worker is None else records.describe_worker(worker)
+
+
 def snapshot(state: CoordinatorState, now: float,
              heartbeat_age_s: Callable[[str], float]) -> dict[str, Any]:
     """Everything the dashboard shows, as plain data."""

@@ -1,6 +1,7 @@
 """The dashboard's single page: plain HTML, CSS and JavaScript, no external files (a cluster
 often has no internet). It polls the JSON API once a second and renders three views by URL
-fragment: ``#/`` jobs, ``#/jobs/ID`` one job, ``#/workers``."""
+fragment: ``#/`` jobs, ``#/jobs/ID`` one job, ``#/jobs/ID/logs[/TASK]`` what its attempts
+printed, ``#/workers`` live and lost workers."""
 
 PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>zmr dashboard</title>
@@ -18,6 +19,7 @@ PAGE = r"""<!doctype html>
  .warning{background:#fff4d6;border-left:4px solid #d99a00;padding:6px}
  .state-FAILED{color:#b3261e} .state-CANCELLED,.state-KILLED{color:#777}
  .state-RUNNING{color:#1b5fae} pre{white-space:pre-wrap;background:#fff3f2;padding:6px;margin:4px 0}
+ .lost{color:#a15c00} pre.log{background:#f4f6f8}
  .muted{color:#777} h2{margin:8px 0} section{margin-bottom:18px} svg text{font-size:11px}
 </style></head>
 <body>
@@ -35,6 +37,16 @@ const bar = (kind, done, total, fraction) =>
      data-total="${total}" title="${done}/${total}"><span style="width:${
        fraction == null ? pct(done, total) : Math.round(fraction * 100)}%">
    </span></span> ${done}/${total}`;
+// wall-clock seconds as local "YYYY-MM-DD HH:MM:SS" (zmr history's form)
+const when = t => {
+  if (t == null) return "-";
+  const d = new Date(t * 1000), two = n => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${
+    two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+};
+// maps whose output was lost with their worker run again: the map bar moved back
+const lostNote = n => n ? `<div class="lost" data-testid="lost-note">${n} map output${
+  n > 1 ? "s" : ""} lost: re-running</div>` : "";
 const secs = s => s == null ? "" : (s < 60 ? s.toFixed(1) + " s" : (s / 60).toFixed(1) + " min");
 // slot utilisation (busy task time / slot time); "-" while unknown
 const busy = j => j.utilisation == null ? "-" : Math.round(100 * j.utilisation) + "%";
@@ -62,18 +74,19 @@ function warnings(jobs) {
 function jobsView(data) {
   const rows = data.jobs.slice().reverse().map(j => `<tr data-job="${esc(j.job_id)}">
     <td><a href="#/jobs/${esc(j.job_id)}">${esc(j.job_id)}</a></td><td>${jobName(j)}</td>
+    <td data-testid="submitted">${when(j.submitted_s)}</td>
     <td class="state-${esc(j.state)}">${esc(j.state)}</td>
-    <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}</td>
+    <td>${bar("map", j.maps_done, j.maps_total, j.map_progress)}${lostNote(j.lost_maps)}</td>
     <td>${bar("reduce", j.reduces_done, j.reduces_total)}</td>
     <td>${secs(j.elapsed_s)}</td>
     <td data-testid="utilisation" title="${esc(busyTitle(j))}">${busy(j)}</td>
     <td>${j.splits ?? "-"}</td><td>${j.rebalanced ?? "-"}</td>
     <td>${esc(j.output)}</td></tr>`).join("");
   return `<h2>Jobs</h2>${warnings(data.jobs)}
-    <table><tr><th>Job</th><th>Name</th><th>State</th><th>Map</th>
+    <table><tr><th>Job</th><th>Name</th><th>Submitted</th><th>State</th><th>Map</th>
     <th>Reduce</th><th>Elapsed</th><th>Slots busy</th><th>Splits</th><th>Rebalanced</th>
     <th>Output</th></tr>${rows ||
-    '<tr><td colspan="10" class="muted">no jobs yet</td></tr>'}</table>`;
+    '<tr><td colspan="11" class="muted">no jobs yet</td></tr>'}</table>`;
 }
 
 function attemptsOf(job) {
@@ -112,18 +125,38 @@ function timeline(job) {
     grey: killed or lost</div>`;
 }
 
+// a map's succeeded attempt whose output is gone: all of them while the map runs again,
+// the earlier ones once it succeeded again
+function lostAttempts(t) {
+  if (t.task !== "map") return new Set();
+  const done = t.attempts.filter(a => a[4] === "succeeded").map(a => a[0]);
+  return new Set(t.state === "SUCCEEDED" ? done.slice(0, -1) : done);
+}
+
+function taskState(t) {
+  const lost = lostAttempts(t);
+  if (t.state === "SUCCEEDED" || !lost.size) return esc(t.state);
+  const a = t.attempts.filter(a => lost.has(a[0])).pop();
+  return `${esc(t.state)} <span class="lost" data-testid="output-lost">output lost with
+    worker ${esc(a[1])}, re-running</span>`;
+}
+
 function taskRows(job) {
   return job.tasks.map(t => {
+    const lost = lostAttempts(t);
     const attempts = t.attempts.map(([n, w, s, e, o, spec]) =>
-      `#${n} ${esc(w)} ${esc(o)}${spec ? " (backup)" : ""} ${secs((e ?? job.now) - s)}`)
+      `#${n} ${esc(w)} ${esc(o)}${spec ? " (backup)" : ""} ${secs((e ?? job.now) - s)}${
+        lost.has(n) ? ' <span class="lost">(output lost with its worker)</span>' : ""}`)
       .join("<br>");
+    const logs = `<a data-testid="task-logs" href="#/jobs/${esc(job.job_id)}/logs/${
+      esc(t.task)}-${t.index}">logs</a>`;
     const key = `${job.job_id}/${t.task}/${t.index}`;
     const err = t.error ? `<details data-key="${esc(key)}" ${open.has(key) ? "open" : ""}>
       <summary>${esc(t.error.split("\n")[0])}</summary>
       <pre data-testid="traceback">${esc(t.traceback || t.error)}</pre></details>` : "";
     return `<tr data-task="${esc(t.task)}-${t.index}"><td>${esc(t.task)} ${t.index}</td>
-      <td class="state-${esc(t.state)}">${esc(t.state)}</td><td>${attempts}</td>
-      <td>${err}</td></tr>`;
+      <td class="state-${esc(t.state)}">${taskState(t)}</td><td>${attempts}</td>
+      <td>${logs}</td><td>${err}</td></tr>`;
   }).join("");
 }
 
@@ -151,25 +184,53 @@ function jobView(job) {
     <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
     <section>Map ${bar("map", job.maps_done, job.maps_total, job.map_progress)} &nbsp;
       Reduce ${bar("reduce", job.reduces_done, job.reduces_total)} &nbsp;
-      elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code>
+      submitted ${when(job.submitted_s)} &nbsp;
+      elapsed ${secs(job.elapsed_s)} &nbsp; output <code>${esc(job.output)}</code> &nbsp;
+      <a href="#/jobs/${esc(job.job_id)}/logs">task logs</a>
+      ${lostNote((job.lost_maps || []).length)}
       ${job.error ? `<pre>${esc(job.error)}</pre>` : ""}${warnings([job])}</section>
     ${usageView(job)}
     <section><h3>Tasks over time</h3>${timeline(job)}</section>
     <section><h3>Tasks</h3><table><tr><th>Task</th><th>State</th><th>Attempts</th>
-      <th>Error</th></tr>${taskRows(job)}</table></section>
+      <th>Logs</th><th>Error</th></tr>${taskRows(job)}</table></section>
     <section><h3>Counters</h3><table><tr><th>Group</th><th>Name</th><th>Value</th></tr>
       ${counterRows(job)}</table></section>`;
 }
 
+// what the attempts of a job (or of one task) printed, as zmr logs JOB --task shows it
+function logsView(jobId, task, data) {
+  const blocks = data.attempts.map(a => `<section data-testid="attempt-log"><b>${
+    esc(a.job_id)} ${esc(a.task)}-${String(a.index).padStart(5, "0")} attempt ${a.attempt}
+    on ${esc(a.worker)} (${esc(a.outcome)})</b><pre class="log">${esc(a.log) ||
+    '<span class="muted">(printed nothing)</span>'}</pre></section>`).join("");
+  return `<h2>Logs of <a href="#/jobs/${esc(jobId)}">${esc(jobId)}</a> ${esc(task)}</h2>
+    <p class="muted">What user code printed or logged, per attempt, as the attempt reported
+    it (the last 64 KiB). An attempt still running, or lost with its worker, has its log
+    only on that worker's disk.</p>${blocks || '<p class="muted">no logs yet</p>'}`;
+}
+
+const mb = m => m == null ? "-" : (m >= 1024 ? (m / 1024).toFixed(1) + " GiB" : m + " MiB");
+
 function workersView(data) {
   const rows = data.workers.map(w => `<tr><td>${esc(w.worker_id)}</td><td>${esc(w.host)}</td>
     <td>${w.slots}</td><td>${w.free_slots}</td><td>${w.queued}</td>
+    <td data-testid="cpus">${w.cpus ?? "-"}</td><td data-testid="memory">${mb(w.memory_mb)}</td>
     <td>${secs(w.heartbeat_age_s)}</td>
     <td>${w.tasks_done}</td><td>${w.tasks_failed}</td></tr>`).join("");
+  const gone = (data.departed || []).map(w => `<tr data-testid="departed"><td>${
+    esc(w.worker_id)}</td><td>${esc(w.host)}</td><td>${when(w.lost_s)}</td>
+    <td>${esc(w.why)}</td><td>${w.back_s == null ? "not back" : "back " + when(w.back_s)}</td>
+    <td>${w.tasks_done ?? "-"}</td></tr>`).join("");
   return `<h2>Workers</h2><table><tr><th>Worker</th><th>Host</th><th>Slots</th>
-    <th>Free slots</th><th>Queued</th><th>Heartbeat age</th><th>Tasks done</th>
-    <th>Tasks failed</th></tr>
-    ${rows || '<tr><td colspan="7" class="muted">no live workers</td></tr>'}</table>`;
+    <th>Free slots</th><th>Queued</th><th>CPUs</th><th>Memory</th><th>Heartbeat age</th>
+    <th>Tasks done</th><th>Tasks failed</th></tr>
+    ${rows || '<tr><td colspan="10" class="muted">no live workers</td></tr>'}</table>
+    <p class="muted">CPUs and memory: the worker's machine, as it reported them when it
+    registered (not live usage).</p>
+    <h2>Lost workers</h2><table><tr><th>Worker</th><th>Host</th><th>Lost</th><th>Why</th>
+    <th>Since</th><th>Tasks done</th></tr>
+    ${gone || '<tr><td colspan="6" class="muted">none lost since the coordinator ' +
+      'started</td></tr>'}</table>`;
 }
 
 async function render() {
@@ -177,7 +238,12 @@ async function render() {
   const view = document.getElementById("view");
   try {
     let html;
-    if (route.startsWith("/jobs/")) {
+    const logs = route.match(/^\/jobs\/([^/]+)\/logs(?:\/([^/]+))?$/);
+    if (logs) {
+      const [, jobId, task] = logs;
+      html = logsView(jobId, task || "", await getJSON("/api/jobs/" +
+        encodeURIComponent(jobId) + "/logs?task=" + encodeURIComponent(task || "")));
+    } else if (route.startsWith("/jobs/")) {
       html = jobView(await getJSON("/api/jobs/" + encodeURIComponent(route.slice(6))));
     } else if (route === "/workers") {
       html = workersView(await getJSON("/api/workers"));

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from zmr.client import Client
 from zmr.core.errors import ClusterUnreachableError, ConfigError, ZmrError
+from zmr.protocol.messages import StatusReply, StatusRequest
 
 #: Where pid files and logs go unless ``--run-dir`` says otherwise (as run_cluster.sh).
 RUN_DIR_ENV = "ZMR_RUN_DIR"
@@ -53,6 +54,7 @@ class DetachedCluster:
 
     def __init__(self, run_dir: str | os.PathLike[str]) -> None:
         self.run_dir = Path(run_dir)
+        self.outside_pid = 0     # a coordinator start() found running, started elsewhere
 
     # -- what is there ------------------------------------------------------------------
 
@@ -61,6 +63,10 @@ class DetachedCluster:
         saved = self.run_dir / "config"
         text = saved.read_text(encoding="utf-8").strip() if saved.exists() else ""
         return text or None
+
+    def has_config(self) -> bool:
+        """Whether ``start`` recorded a config here (empty: the built-in defaults)."""
+        return (self.run_dir / "config").exists()
 
     def members(self) -> list[Member]:
         if not self.run_dir.is_dir():
@@ -89,7 +95,8 @@ class DetachedCluster:
         running = {m.name for m in self.alive()}
         started: list[tuple[str, subprocess.Popen[bytes]]] = []
         deadline = time.monotonic() + timeout_s
-        if coordinator and "coordinator" not in running:
+        if coordinator and "coordinator" not in running and \
+                not self._coordinator_answers(config):
             proc = self._spawn("coordinator", ["-m", "zmr.coordinator", *_config_arg(config)])
             started.append(("coordinator", proc))
             self._wait(lambda: _answers(config), started, deadline, "answer requests")
@@ -104,6 +111,19 @@ class DetachedCluster:
             self._wait(lambda: set(ids) <= _registered(config), started, deadline,
                        f"register {len(ids)} worker(s) with the coordinator")
         return [m for m in self.members() if m.name in dict(started)]
+
+    def _coordinator_answers(self, config: str | None) -> bool:
+        """Whether a coordinator this folder did not start (``python -m zmr.coordinator``
+        by hand) already answers at ``config``: a second one could not bind its ports,
+        yet the first one's answers would make it look started. Its pid is kept in
+        :attr:`outside_pid` for the command to say."""
+        try:
+            with Client(config, timeout_s=1.0) as client:
+                self.outside_pid = client.expect(
+                    StatusReply, StatusRequest("", brief=True)).coordinator_pid
+        except ZmrError:
+            return False
+        return True
 
     def _adopt_config(self, config: str | None) -> None:
         """Record the config, refusing a different one while processes of the folder run:
@@ -122,8 +142,9 @@ class DetachedCluster:
         (self.run_dir / "config").write_text(wanted + "\n", encoding="utf-8")
 
     def _next_worker_numbers(self, count: int) -> range:
-        numbers = [int(m.name.split("-", 1)[1]) for m in self.members()
-                   if m.name.startswith("worker-")]
+        """Numbers no worker of the folder had: a dead one's (its pid file removed, its
+        log kept) is not given to a new worker, whose lines would join its log."""
+        numbers = [int(n[7:]) for n in self.worker_names() if n[7:].isdigit()]
         first = max(numbers, default=0) + 1
         return range(first, first + count)
 
@@ -153,10 +174,16 @@ class DetachedCluster:
 
     # -- stop ---------------------------------------------------------------------------
 
-    def stop(self, grace_s: float = 30.0, term_s: float = 15.0) -> dict[str, str]:
+    def stop(self, grace_s: float = 30.0, term_s: float = 15.0,
+             config: str | None = None) -> dict[str, str]:
         """Graceful first (the coordinator tells its workers to stop, then exits; workers
         alone get SIGTERM, their clean stop), then SIGTERM, then SIGKILL. Returns how each
-        process ended: ``stopped``, ``terminated``, ``killed`` or ``gone`` (not running)."""
+        process ended: ``stopped``, ``terminated``, ``killed`` or ``gone`` (not running).
+
+        A coordinator this folder did not start (``python -m zmr.coordinator CONFIG`` by
+        hand, as the tutorial does, beside ``run_cluster.sh N``) is stopped too when it
+        runs on this host and answers at the folder's config (or ``config``): it is asked
+        to shut down, which stops its workers, and is listed with its pid."""
         members = self.members()
         outcome = {m.name: "gone" for m in members if not m.alive}
         live = [m for m in members if m.alive]
@@ -164,7 +191,11 @@ class DetachedCluster:
             with contextlib.suppress(ZmrError), Client(self.config_path(), timeout_s=5.0) as c:
                 c.shutdown_cluster("zmr cluster stop")
         else:
-            _signal_all(live, signal.SIGTERM)
+            outside = self._stop_outside_coordinator(config, outcome)
+            if outside is None:
+                _signal_all(live, signal.SIGTERM)
+            else:
+                live.append(outside)
         live = self._outlast(live, grace_s, "stopped", outcome)
         _signal_all(live, signal.SIGTERM)
         live = self._outlast(live, term_s, "terminated", outcome)
@@ -173,6 +204,88 @@ class DetachedCluster:
         for m in members:
             (self.run_dir / f"{m.name}.pid").unlink(missing_ok=True)
         return outcome
+
+    def _stop_outside_coordinator(self, config: str | None, outcome: dict[str, str]
+                                  ) -> Member | None:
+        """Ask the coordinator at ``config`` (else the folder's recorded one) to shut the
+        cluster down if it runs on this host; return it as a member to outlast. Workers it
+        has that this folder did not start are named in ``outcome`` as told to stop."""
+        if config is None and not self.has_config():
+            return None            # no cluster known: never stop whatever is on a port
+        config = config or self.config_path()
+        try:
+            with Client(config, timeout_s=3.0) as client:
+                reply = client.expect(StatusReply, StatusRequest("", brief=True))
+                pid = reply.coordinator_pid
+                if not _runs_zmr(pid, "coordinator"):
+                    return None    # another host's: stop it there, not from here
+                client.shutdown_cluster("zmr cluster stop")
+        except ZmrError:
+            return None
+        ours = {worker_id_of(name) for name in self.worker_names()}
+        for w in reply.workers:
+            if w["worker_id"] not in ours:
+                outcome[f"{w['worker_id']} (a worker of that coordinator)"] = "told to stop"
+        name = f"coordinator (pid {pid}, not started by zmr cluster start)"
+        return Member(name, pid, True, Path(os.devnull))
+
+    # -- one worker ---------------------------------------------------------------------
+
+    def member_name(self, name: str) -> str:
+        """The folder's name of a worker given as ``worker-N``, ``N`` or the id it registers
+        with (``HOST-worker-N``); a usage error naming the folder's workers otherwise."""
+        known = self.worker_names()
+        for candidate in (name, f"worker-{name}"):
+            if candidate in known:
+                return candidate
+        by_id = {worker_id_of(k): k for k in known}
+        if name in by_id:
+            return by_id[name]
+        raise ConfigError(f"zmr cluster: no worker {name!r} in {self.run_dir} (its workers: "
+                          f"{', '.join(known) or 'none'})")
+
+    def worker_names(self) -> list[str]:
+        """Every worker the folder started: running, stopped or dead (its log stays)."""
+        return sorted({p.stem for p in self.run_dir.glob("worker-*.pid")} |
+                      {p.stem for p in self.run_dir.glob("worker-*.log")}, key=_name_order)
+
+    def stop_workers(self, names: list[str], term_s: float = 15.0) -> dict[str, str]:
+        """Stop some workers of the folder: SIGTERM (a worker's clean stop; the coordinator
+        runs its tasks elsewhere), SIGKILL after ``term_s``. Returns how each ended."""
+        wanted = [self.member_name(n) for n in names]
+        members = [m for m in self.members() if m.name in wanted]
+        outcome = {name: "gone" for name in wanted}
+        live = [m for m in members if m.alive]
+        _signal_all(live, signal.SIGTERM)
+        live = self._outlast(live, term_s, "stopped", outcome)
+        _signal_all(live, signal.SIGKILL)
+        self._outlast(live, 10.0, "killed", outcome)
+        for name in wanted:
+            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        return outcome
+
+    def restart_workers(self, names: list[str], term_s: float = 15.0,
+                        timeout_s: float = 120.0) -> list[Member]:
+        """Stop these workers if they run (dead ones too: a ``kill -9``), start them again
+        under the same names and ids on the folder's config, and return once they have
+        registered."""
+        wanted = [self.member_name(n) for n in names]
+        self.stop_workers(wanted, term_s)
+        config = self.config_path()
+        started = [(name, self._spawn(name, ["-m", "zmr.worker", *_config_arg(config),
+                                             "--id", worker_id_of(name)]))
+                   for name in wanted]
+        ids = {worker_id_of(name) for name in wanted}
+        self._wait(lambda: ids <= _registered(config), started,
+                   time.monotonic() + timeout_s,
+                   f"register {len(ids)} worker(s) with the coordinator")
+        return [m for m in self.members() if m.name in wanted]
+
+    def forget(self, dead: list[Member]) -> None:
+        """Remove the pid files of processes found not running (killed, crashed), so they
+        are reported once and no longer listed. Their logs stay."""
+        for m in dead:
+            (self.run_dir / f"{m.name}.pid").unlink(missing_ok=True)
 
     def _outlast(self, live: list[Member], wait_s: float, ended: str,
                  outcome: dict[str, str]) -> list[Member]:
@@ -220,7 +333,10 @@ def _signal_all(members: list[Member], signum: int) -> None:
 
 
 def _member_order(pid_file: Path) -> tuple[int, int]:
-    name = pid_file.stem
+    return _name_order(pid_file.stem)
+
+
+def _name_order(name: str) -> tuple[int, int]:
     if name.startswith("worker-") and name[7:].isdigit():
         return (1, int(name[7:]))
     return (0, 0)
@@ -245,7 +361,7 @@ def _runs_zmr(pid: int, name: str) -> bool:
         except ProcessLookupError:
             return False
         return True
-    module = MODULES["coordinator" if name == "coordinator" else "worker"]
+    module = MODULES["coordinator" if name.startswith("coordinator") else "worker"]
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
             if f.read().rsplit(")", 1)[1].split()[0] == "Z":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from zmr.client import Client, JobHandle
 from zmr.core.errors import ConfigError
@@ -28,15 +28,18 @@ Wait = Callable[[Callable[..., dict[str, Any]]], dict[str, Any]]
 
 class EmbeddedRunner:
     """The :class:`~zmr.runners.base.Runner` on a local cluster of ``workers`` processes.
-    ``wait(job.wait)`` waits for the job (the CLI passes one that shows progress)."""
+    ``wait(job.wait)`` waits for the job (the CLI passes one that shows progress);
+    ``echo_logs`` gets the cluster's log lines as they are written (``--log-level``)."""
 
     def __init__(self, workers: int | None = None, log_level: str = "info",
                  wait: Wait | None = None,
-                 started: Callable[[LocalCluster], None] | None = None) -> None:
+                 started: Callable[[LocalCluster], None] | None = None,
+                 echo_logs: TextIO | None = None) -> None:
         if workers is not None and workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.log_level = log_level
+        self.echo_logs = echo_logs
         self.wait: Wait = wait or (lambda job_wait: job_wait())
         # told the cluster once it runs (the CLI prints its dashboard's address)
         self.started = started or (lambda cluster: None)
@@ -50,7 +53,8 @@ class EmbeddedRunner:
         submit = (_steps_submitter(spec, inputs, output, options, slots)
                   if isinstance(spec, Pipeline)
                   else _job_submitter(spec, inputs, output, options, slots))
-        with LocalCluster(workers=self.workers, log_level=self.log_level) as cluster:
+        with LocalCluster(workers=self.workers, log_level=self.log_level,
+                          echo_logs=self.echo_logs) as cluster:
             self.started(cluster)
             handle = submit(cluster.client)
             try:

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from zmr.client import Client, JobHandle
 from zmr.config import load_config, without_overrides, write_config
@@ -30,6 +30,7 @@ from zmr.core.process import die_with_parent
 from zmr.job.result import JobResult
 from zmr.protocol.messages import StatusReply, StatusRequest
 from zmr.runners import forked
+from zmr.runners.log_echo import LogEcho
 from zmr.settings.cluster import SecuritySettings
 from zmr.transport.sockets import free_port
 
@@ -75,18 +76,20 @@ class LocalCluster:
 
     ``slots`` is tasks per worker; the remaining arguments set the cluster keys of a
     standalone cluster's config (heartbeats, timeouts, attempts, and ``settings`` keyed by
-    ``(section, key)``), for tests of failure handling."""
+    ``(section, key)``), for tests of failure handling. ``echo_logs`` (``zmr run
+    --log-level``): a stream that gets the processes' log lines too, as they are written."""
 
     def __init__(self, workers: int = 2, base_dir: str | None = None, slots: int = 1,
                  heartbeat_interval_s: float = 0.5, liveness: int = 3,
                  give_up_after_s: float = 0.0, max_attempts: int = 4,
                  settings: dict[tuple[str, str], Any] | None = None, log_level: str = "info",
-                 **tasks: Any) -> None:
+                 echo_logs: TextIO | None = None, **tasks: Any) -> None:
         self.num_workers = workers
         self.slots_per_worker = slots
         self.log_level = log_level
         self._own_dir = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix="zmr-local-")
+        self._echo = LogEcho(self.logs_dir, echo_logs) if echo_logs else None
         self.config_path = os.path.join(self.base_dir, "cluster.toml")
         # ports picked here may be taken by the time the coordinator binds (another
         # process's connection, another cluster): start() then picks fresh ones
@@ -155,6 +158,7 @@ class LocalCluster:
                 self._launch()
                 try:
                     self.wait_for_workers(self.num_workers, starting=True)
+                    self._start_echo()
                     return
                 except _PortTaken:
                     if not tries_left or not self._own_ports:
@@ -164,6 +168,12 @@ class LocalCluster:
         except BaseException:
             self.stop()           # never leave half a cluster behind
             raise
+
+    def _start_echo(self) -> None:
+        """Once the processes are forked (a thread would make forking unsafe): the echo
+        reads each log from its start, so no line is missed."""
+        if self._echo is not None:
+            self._echo.start()
 
     def _launch(self) -> None:
         """Config, coordinator and workers (those added before ``start`` too), then the
@@ -312,6 +322,8 @@ class LocalCluster:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        if self._echo is not None:      # the processes' last lines, before they go
+            self._echo.stop()
         if self._own_dir and self.keep_logs:
             _remove_all_but(self.base_dir, "logs")
         elif self._own_dir:
