@@ -31,9 +31,14 @@ from zmr.runners.local import LocalCluster  # noqa: E402
 
 
 class PeakSampler:
-    """Peak RSS (MB) of every descendant of this process, sampled every 20 ms."""
+    """Peak RSS (MB) of the cluster's processes, by role, sampled every 20 ms: its
+    coordinator, its worker agents, and the task processes (a worker's grandchildren: a
+    worker forks its fork server, which forks the executors). Roles come from the process
+    tree, not command lines: the embedded cluster's processes may be forked from this
+    one (zmr.runners.forked) and then share its command line."""
 
-    def __init__(self) -> None:
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.cluster = cluster
         self.peaks: dict[int, tuple[float, str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -46,13 +51,26 @@ class PeakSampler:
         self._stop.set()
         self._thread.join()
 
+    def _roles(self) -> list[tuple[psutil.Process, str]]:
+        found = []
+        if self.cluster.coordinator is not None:
+            found.append((psutil.Process(self.cluster.coordinator.pid), "coordinator"))
+        for proc in self.cluster.workers.values():
+            worker = psutil.Process(proc.pid)
+            found.append((worker, "worker"))
+            for child in worker.children():         # its fork server
+                found += [(task, "task") for task in child.children()]
+        return found
+
     def _run(self) -> None:
-        me = psutil.Process()
         while not self._stop.is_set():
-            for p in me.children(recursive=True):
+            try:
+                roles = self._roles()
+            except psutil.Error:
+                roles = []
+            for p, kind in roles:
                 try:
                     rss = p.memory_info().rss / (1 << 20)
-                    kind = _kind(" ".join(p.cmdline()))
                     old = self.peaks.get(p.pid, (0.0, kind))
                     self.peaks[p.pid] = (max(old[0], rss), kind)
                 except psutil.Error:
@@ -63,18 +81,9 @@ class PeakSampler:
         return max((rss for rss, k in self.peaks.values() if k == kind), default=0.0)
 
 
-def _kind(cmdline: str) -> str:
-    """Task processes are forked from the worker's forkserver and share its command line."""
-    for marker, kind in (("zmr.coordinator", "coordinator"), ("zmr.worker", "worker"),
-                         ("forkserver", "task")):
-        if marker in cmdline:
-            return kind
-    return "other"
-
-
 def run(job: str, inputs: list[str], budget: str, scratch: str) -> dict[str, float]:
     with LocalCluster(workers=2, base_dir=tempfile.mkdtemp(dir=scratch)) as cluster:
-        with PeakSampler() as sampler:
+        with PeakSampler(cluster) as sampler:
             started = time.perf_counter()
             cluster.client.submit(os.path.join(ROOT, "jobs", job), inputs,
                                   tempfile.mkdtemp(dir=scratch) + "/out",
@@ -96,6 +105,8 @@ def main() -> None:
         with open(tiny, "w") as f:
             f.write("a tiny job measures the fixed overhead of a task process\n" * 16)
         overhead = run("wordcount.py", [tiny], args.memory, scratch)
+        if not overhead["task"]:
+            raise SystemExit("bench_memory: found no task process to measure")
         print(f"fixed overhead (peak RSS of a 1 KB job's task process): {overhead['task']:.0f} MB"
               f"; budget {budget_mb:.0f} MB; corpus {4 * budget_mb:.0f} MB (4x)")
         print("| job | wall s | peak task RSS MB | budget + overhead MB | peak worker agent MB "
