@@ -201,6 +201,7 @@ class _TablePairWriter:
         self.path = path
         self.declared = _declared_schema(schema)
         self._writer: Any = None
+        self._schema: pa.Schema | None = None
 
     #: Column types whose Arrow columns ``_table`` would make the same from Python objects.
     COLUMN_TYPES: tuple[pa.DataType, ...] = (pa.string(), pa.int64(), pa.float64(), pa.bool_())
@@ -228,9 +229,9 @@ class _TablePairWriter:
 
     def _write_table(self, table: pa.Table) -> None:
         if self._writer is None:
-            self._writer = self._open(table.schema)
-        elif table.schema != self._writer.schema:
-            table = _fit(table, self._writer.schema, self.path)
+            self._writer, self._schema = self._open(table.schema), table.schema
+        elif table.schema != self._schema:     # (pyarrow's CSVWriter has no .schema)
+            table = _fit(table, self._schema, self.path)
         self._writer.write_table(table)
 
     def _table(self, pairs: list[tuple[Any, Any]]) -> pa.Table:
