@@ -93,6 +93,55 @@ def sort_key_columns(keys: Sequence[Any] | pa.Array, values: Sequence[Any] | pa.
     return encode_pairs(encoded_keys, encode_plain(value_column)), encoded_keys, value_column
 
 
+def sort_indices(column: pa.Array) -> np.ndarray:
+    """``pc.sort_indices`` of a binary column (stable, bytewise), several times faster on
+    keys that differ early: rows are first ordered by 8 bytes each (after the bytes every
+    row shares, e.g. the tags of a ``(bytes, bytes)`` composite) read as one uint64 by
+    numpy, then only the rows whose 8 bytes tie are sorted by Arrow on all their bytes, in
+    row order (so equal keys keep it), and put back in their places (ties are contiguous
+    and their groups already in order)."""
+    n = len(column)
+    offsets, data = _layout(column)
+    if n < 2 or data is None:
+        return np.arange(n)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    prefix = _leading_word(data, starts, lengths, _common_lead(data, starts, lengths))
+    order = np.argsort(prefix)
+    ranked = prefix[order]
+    tied = np.zeros(n, dtype=bool)
+    same = ranked[1:] == ranked[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    places = np.flatnonzero(tied)
+    if len(places):
+        rows = np.sort(order[places])
+        order[places] = rows[pc.sort_indices(column.take(pa.array(rows))).to_numpy()]
+    return order
+
+
+def _leading_word(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                  skip: int) -> np.ndarray:
+    """Bytes ``skip .. skip + 8`` of every row as a big-endian uint64 (zeros past its end:
+    a shorter row then ties with a longer one and the tie is settled on all bytes)."""
+    prefix = np.zeros(len(starts), dtype=np.uint64)
+    base, room, last = starts + skip, lengths - skip, len(data) - 1
+    for j in range(8):
+        byte = data[np.minimum(base + j, last)].astype(np.uint64)
+        byte[room <= j] = 0
+        prefix |= byte << np.uint64(56 - 8 * j)
+    return prefix
+
+
+def _common_lead(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> int:
+    """How many leading bytes every row has and shares (at most 8 are looked at)."""
+    shortest = int(lengths.min())
+    for j in range(min(shortest, 8)):
+        column = data[starts + j]
+        if np.any(column != column[0]):
+            return j
+    return min(shortest, 8)
+
+
 # --------------------------------------------------------------------------- reduce side
 
 def user_keys(sort_keys: pa.Array, value_name: str, values: pa.Array,

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zmr.core.errors import JobContractError
-from zmr.storage import codec
+from zmr.storage import codec, columnar
 from zmr.storage.ipc import BATCH_ROWS
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.partition import partition_ids
@@ -196,7 +196,7 @@ def sorted_run_tables(encoded: pa.Array, prefixes: pa.Array, values: list[Any] |
     binary search of the cut points among the sorted records; otherwise they are hashed
     (FNV-1a of the prefix, as ``KeyOrder.partitions``) and ordered by a stable radix sort.
     """
-    perm = pc.sort_indices(encoded).to_numpy()
+    perm = columnar.sort_indices(encoded)
     if order.total_order:
         starts = _range_starts(_KeyView(prefixes, perm), order.cuts, num_partitions)
     else:

@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from zmr.storage import codec, columnar
@@ -187,3 +188,14 @@ def test_user_keys_of_an_empty_batch_is_none():
     assert columnar.user_keys(empty, "v", empty, True) is None
     assert np.array_equal(columnar.encode_plain(pa.array([], pa.binary())).to_numpy(
         zero_copy_only=False), np.array([], dtype=object))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_indices_is_arrows_stable_sort(seed):
+    rng = random.Random(seed)
+    lead = rng.choice([b"", b"\x50\x40", b"\x50\x40\x00\xff" * 3])     # shared leading bytes
+    rows = [lead + random_bytes(rng) * rng.randrange(4) for _ in range(3000)]
+    rows += rows[:500]                  # equal rows: their order must be the input's
+    column = pa.array(rows, pa.binary())
+    for view in (column, column.slice(7, 2000), column.slice(0, 1), column.slice(0, 0)):
+        assert np.array_equal(columnar.sort_indices(view), pc.sort_indices(view).to_numpy())
