@@ -290,9 +290,10 @@ def _next_nonempty(src: Iterator[pa.RecordBatch]) -> pa.RecordBatch | None:
 def _sorted_concat(pieces: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(pieces) == 1:
         return pieces[0]
-    table = pa.Table.from_batches(unify_value_columns(pieces))
-    indices = pc.sort_indices(table, [("k", "ascending")])  # stable: earlier sources first
-    return table.take(indices).combine_chunks().to_batches()[0]
+    table = pa.Table.from_batches(unify_value_columns(pieces)).combine_chunks()
+    # stable: earlier sources first
+    indices = columnar.sort_indices(table.column("k").chunk(0))
+    return table.take(pa.array(indices)).to_batches()[0]
 
 
 def unify_value_columns(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
