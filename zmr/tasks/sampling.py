@@ -19,6 +19,7 @@ import itertools
 import math
 import tempfile
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 import pyarrow.compute as pc
@@ -89,8 +90,8 @@ def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], lis
                 pairs = _first_pairs(source, spec, per_split)
             else:
                 pairs = list(itertools.islice(_batch_pairs(source, spec), per_split))
-            keys.extend(k for k, _ in pairs)
-            values.extend(v for _, v in pairs)
+            keys.extend(map(itemgetter(0), pairs))
+            values.extend(map(itemgetter(1), pairs))
     return keys, values
 
 
@@ -114,7 +115,9 @@ def _first_pairs(job: JobSpec, spec: Any, limit: int) -> list[tuple[Any, Any]]:
         if len(pairs) >= limit:
             break
     del pairs[limit:]
-    return list(map_task.checked_pairs(pairs, "mapper"))
+    if set(map(type, pairs)) <= {tuple} and set(map(len, pairs)) <= {2}:   # C-level checks
+        return pairs
+    return list(map_task.checked_pairs(pairs, "mapper"))      # raises, naming the bad one
 
 
 def _map_run(job: JobSpec, path: str, offsets: list[Any], lines: list[Any],
