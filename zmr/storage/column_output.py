@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from zmr.storage.columnar import PairColumns
 
-_TAB, _NEWLINE, _NOTHING = pa.scalar("\t"), pa.scalar("\n"), pa.scalar("")
+_TAB, _NEWLINE, _NOTHING = "\t", "\n", ""
 
 
 def write_columns(writer: Any, batches: Iterable[PairColumns]) -> tuple[int, int]:

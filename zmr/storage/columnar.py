@@ -27,8 +27,9 @@ import pyarrow.compute as pc
 from zmr.storage import codec
 
 _TAGS = {"binary": codec.T_BYTES, "string": codec.T_STR}
-_END = pa.scalar(b"\x00")
-_NO_SEPARATOR = pa.scalar(b"")
+# plain bytes, made Arrow scalars only in the kernel calls: pa.scalar imports pandas, which
+# a client that only plans a job (and imports this module) should not pay for
+_END, _NO_SEPARATOR = b"\x00", b""
 
 
 # --------------------------------------------------------------------------- map side
@@ -57,7 +58,7 @@ def encode_plain(column: pa.Array) -> pa.BinaryArray:
         return _int64_keys(column)
     tag = _TAGS[str(column.type)]
     body = pc.replace_substring(column.cast(pa.binary()), b"\x00", b"\x00\xff")
-    return pc.binary_join_element_wise(pa.scalar(bytes((tag,))), body, _END, _NO_SEPARATOR)
+    return pc.binary_join_element_wise(bytes((tag,)), body, _END, _NO_SEPARATOR)
 
 
 def _int64_keys(column: pa.Array) -> pa.BinaryArray:
@@ -72,7 +73,7 @@ def _int64_keys(column: pa.Array) -> pa.BinaryArray:
 
 def encode_pairs(encoded_keys: pa.Array, encoded_values: pa.Array) -> pa.BinaryArray:
     """Encoded keys and values -> the encoding of each ``(key, value)`` tuple."""
-    return pc.binary_join_element_wise(pa.scalar(bytes((codec.T_TUPLE,))), encoded_keys,
+    return pc.binary_join_element_wise(bytes((codec.T_TUPLE,)), encoded_keys,
                                        encoded_values, _END, _NO_SEPARATOR)
 
 
