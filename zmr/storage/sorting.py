@@ -190,11 +190,12 @@ def sorted_run_tables(encoded: pa.Array, prefixes: pa.Array, values: list[Any] |
     """One sorted (k, value) table per partition from a buffer's encoded sort keys
     (:func:`zmr.storage.columnar.sort_key_columns`), with no Python object per record.
 
-    Records are sorted by their sort keys (a stable Arrow sort). Under total order a
-    partition is a range of group prefixes, and prefixes are monotonic in the sort key (an
-    encoding is never a proper prefix of another), so the partition starts are found by
-    binary search of the cut points among the sorted records; otherwise they are hashed
-    (FNV-1a of the prefix, as ``KeyOrder.partitions``) and ordered by a stable radix sort.
+    Records are sorted by their sort keys (stably, ``columnar.sort_indices``). Under total
+    order a partition is a range of group prefixes, and prefixes are monotonic in the sort
+    key (an encoding is never a proper prefix of another), so the partition starts are
+    found by binary search of the cut points among the sorted records; otherwise they are
+    hashed (FNV-1a of the prefix, as ``KeyOrder.partitions``) and ordered by a stable
+    radix sort.
     """
     perm = columnar.sort_indices(encoded)
     if order.total_order:
