@@ -6,8 +6,8 @@ writer's per-pair ``write``. Each writer stays byte-identical to its ``write``:
 
 * ``fixed``: a binary value column's data buffer *is* the output, written in one call;
 * text: ``key<TAB>value`` lines joined by an Arrow kernel when keys are str and values str
-  or int (``format_field`` writes both as Arrow's cast does); other types need JSON and
-  keep the per-pair path;
+  or int (``format_field`` writes both as Arrow's cast does), ``value`` and ``key`` lines
+  likewise; other types need JSON and keep the per-pair path;
 * Parquet and CSV: tables cut into the same 16,384-row chunks as ``write`` makes, built
   from the columns when every column of the chunk has a type that ``write`` would have
   made the same column of (see ``formats._column``); a chunk with any other batch is
@@ -64,13 +64,21 @@ def _data_span(column: pa.Array) -> pa.Buffer:
 def text_lines(batch: PairColumns) -> str | None:
     """``key<TAB>value\\n`` for every pair of a batch of str keys and str or int values."""
     values = batch.typed_values()
-    if values is None or values.type not in (pa.string(), pa.int64()):
-        return None
+    if values is None or values.null_count or values.type not in (pa.string(), pa.int64()):
+        return None                     # (a batch mapper's nulls are written as "null")
     keys = batch.keys()
     if keys is None or keys.type != pa.string():
         return None
     lines = pc.binary_join_element_wise(keys, _TAB, values.cast(pa.string()), _NEWLINE,
                                         _NOTHING)
+    return _data_span(lines).to_pybytes().decode("utf-8")
+
+
+def field_lines(column: pa.Array | None) -> str | None:
+    """One line per item of a str or int column (``value`` and ``key`` output)."""
+    if column is None or column.null_count or column.type not in (pa.string(), pa.int64()):
+        return None
+    lines = pc.binary_join_element_wise(column.cast(pa.string()), _NEWLINE, _NOTHING)
     return _data_span(lines).to_pybytes().decode("utf-8")
 
 

@@ -346,10 +346,23 @@ class OneFieldWriter(_TextFile):
 
     def __init__(self, path: str, field: str) -> None:
         super().__init__(path)
+        self.field = field
         self.line = _value_line if field == VALUE else _key_line
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return write_text(self._out, pairs, self.line)
+
+    def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
+        records = chars = 0
+        for batch in batches:
+            text = column_output.field_lines(
+                batch.typed_values() if self.field == VALUE else batch.keys())
+            if text is None:
+                done, written = write_text(self._out, batch.pairs(), self.line)
+            else:
+                done, written = len(batch), self._out.write(text)
+            records, chars = records + done, chars + written
+        return records, chars
 
 
 def _value_line(_key: Any, value: Any) -> str:
