@@ -186,9 +186,10 @@ def checked_partition(partitioner: Partitioner, key: Any, num_partitions: int) -
 # --------------------------------------------------------------------------- columnar runs
 
 def sorted_run_tables(encoded: pa.Array, prefixes: pa.Array, values: list[Any] | pa.Array,
-                      num_partitions: int, order: KeyOrder) -> list[pa.Table]:
+                      num_partitions: int, order: KeyOrder) -> Iterator[pa.Table]:
     """One sorted (k, value) table per partition from a buffer's encoded sort keys
-    (:func:`zmr.storage.columnar.sort_key_columns`), with no Python object per record.
+    (:func:`zmr.storage.columnar.sort_key_columns`), with no Python object per record;
+    made one at a time, so only one partition's sorted copy is held beside the buffer.
 
     Records are sorted by their sort keys (stably, ``columnar.sort_indices``). Under total
     order a partition is a range of group prefixes, and prefixes are monotonic in the sort
@@ -206,16 +207,13 @@ def sorted_run_tables(encoded: pa.Array, prefixes: pa.Array, values: list[Any] |
                              kind="stable")
         perm, parts = perm[by_part], parts[by_part]
         starts = np.searchsorted(parts, np.arange(num_partitions + 1))
-    keys = encoded.take(pa.array(perm))
-    tables = []
     for lo, hi in zip(starts[:-1].tolist(), starts[1:].tolist()):
         rows = perm[lo:hi]
         if isinstance(values, pa.Array):
             name, column = codec.arrow_values(values.take(pa.array(rows)))
         else:
             name, column = codec.encode_values(_pick(values, rows))
-        tables.append(pa.table({"k": keys.slice(lo, hi - lo), name: column}))
-    return tables
+        yield pa.table({"k": encoded.take(pa.array(rows)), name: column})
 
 
 def _range_starts(sorted_prefixes: Sequence[bytes], cuts: tuple[bytes, ...],

@@ -120,7 +120,7 @@ def test_run_tables_equal_sorted_pairs(sort_values, partitions, cuts, kinds):
     if columns is None:
         assert sort_values and kinds[1] == "mixed"
         return
-    got = sorted_run_tables(*columns, partitions, order)
+    got = list(sorted_run_tables(*columns, partitions, order))
     expected = reference_tables(keys, values, partitions, order)
     assert len(got) == len(expected) == partitions
     for table, reference in zip(got, expected):
@@ -134,7 +134,8 @@ def test_range_partitions_with_more_cuts_than_partitions_and_equal_keys():
     keys = [b"b"] * 50 + [b"a"] * 50 + [b"c"] * 10
     order = KeyOrder(total_order=True, cuts=tuple(codec.encode_key(k) for k in
                                                   (b"a", b"b", b"bb", b"c")))
-    got = sorted_run_tables(*columnar.sort_key_columns(keys, list(range(110)), False), 3, order)
+    got = list(sorted_run_tables(*columnar.sort_key_columns(keys, list(range(110)), False),
+                                 3, order))
     assert [t.num_rows for t in got] == [0, 50, 60]     # the last partition takes the rest
     expected = reference_tables(keys, list(range(110)), 3, order)
     assert got[1].equals(expected[1]) and got[2].equals(expected[2])
