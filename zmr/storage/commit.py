@@ -26,7 +26,7 @@ import shutil
 
 from zmr.core.errors import OutputError
 from zmr.storage import fs, layout, output_safety
-from zmr.storage.formats import check_parquet_parts
+from zmr.storage.parquet_parts import check_parquet_parts
 
 
 #: What the steps of a multi-step job leave in its output before the last one runs.

@@ -48,6 +48,8 @@ from zmr.core.formats import (  # noqa: F401  (re-exported: the names belong wit
     USER_OUTPUT_FORMATS,
     VALUE,
 )
+from zmr.storage import column_output
+from zmr.storage.columnar import PairColumns
 from zmr.storage.pairfile import PairFileWriter, batched
 
 _SUFFIX = {JSONL: ".jsonl", CSV: ".csv", PARQUET: ".parquet"}
@@ -113,24 +115,42 @@ def parse_field(text: str) -> Any:
 
 
 class PairWriter(Protocol):
-    """Where a task's output pairs go: ``write`` returns (records, bytes or characters)."""
+    """Where a task's output pairs go: ``write`` returns (records, bytes or characters).
+
+    A writer may also have ``write_columns(batches)``, the same output from an identity
+    reduce's Arrow batches (:mod:`zmr.storage.column_output`)."""
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]: ...
 
     def close(self) -> None: ...
 
 
-class TextPairWriter:
-    """A part file of ``key<TAB>value`` lines."""
+class _TextFile:
+    """A part file of text lines."""
 
     def __init__(self, path: str) -> None:
         self._out = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
 
+    def close(self) -> None:
+        self._out.close()
+
+
+class TextPairWriter(_TextFile):
+    """A part file of ``key<TAB>value`` lines."""
+
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return write_text(self._out, pairs)
 
-    def close(self) -> None:
-        self._out.close()
+    def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
+        records = chars = 0
+        for batch in batches:
+            text = column_output.text_lines(batch)
+            if text is None:
+                done, written = write_text(self._out, batch.pairs())
+            else:
+                done, written = len(batch), self._out.write(text)
+            records, chars = records + done, chars + written
+        return records, chars
 
 
 class LinesPairWriter:
@@ -160,7 +180,7 @@ class LinesPairWriter:
         self._out.close()
 
 
-class JsonlPairWriter(TextPairWriter):
+class JsonlPairWriter(_TextFile):
     """A part file of ``{"key": ..., "value": ...}`` lines."""
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
@@ -181,18 +201,38 @@ class _TablePairWriter:
         self.path = path
         self.declared = _declared_schema(schema)
         self._writer: Any = None
+        self._schema: pa.Schema | None = None
+
+    #: Column types whose Arrow columns ``_table`` would make the same from Python objects.
+    COLUMN_TYPES: tuple[pa.DataType, ...] = (pa.string(), pa.int64(), pa.float64(), pa.bool_())
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return sum(self._write_batch(chunk) for chunk in batched(pairs, self.BATCH)), 0
 
+    def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
+        records = 0
+        for chunk in column_output.table_chunks(batches, self.BATCH, self.COLUMN_TYPES):
+            if isinstance(chunk, list):
+                records += self._write_batch(chunk)
+            else:
+                self._write_table(self._column_table(*chunk))
+                records += len(chunk[0])
+        return records, 0
+
+    def _column_table(self, keys: pa.Array, values: pa.Array) -> pa.Table:
+        table = pa.table({"key": keys, "value": values})
+        return table if self.declared is None else _cast(table, self.declared, self.path)
+
     def _write_batch(self, pairs: list[tuple[Any, Any]]) -> int:
-        table = self._table(pairs)
-        if self._writer is None:
-            self._writer = self._open(table.schema)
-        elif table.schema != self._writer.schema:
-            table = _fit(table, self._writer.schema, self.path)
-        self._writer.write_table(table)
+        self._write_table(self._table(pairs))
         return len(pairs)
+
+    def _write_table(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._writer, self._schema = self._open(table.schema), table.schema
+        elif table.schema != self._schema:     # (pyarrow's CSVWriter has no .schema)
+            table = _fit(table, self._schema, self.path)
+        self._writer.write_table(table)
 
     def _table(self, pairs: list[tuple[Any, Any]]) -> pa.Table:
         keys, values = zip(*pairs, strict=True)
@@ -217,8 +257,14 @@ class ParquetPairWriter(_TablePairWriter):
 
 
 class CsvPairWriter(_TablePairWriter):
+    # str as it is and ints in decimal: what format_field writes (floats need JSON's repr)
+    COLUMN_TYPES = (pa.string(), pa.int64())
+
     def _open(self, schema: pa.Schema) -> Any:
         return pacsv.CSVWriter(self.path, schema)
+
+    def _column_table(self, keys: pa.Array, values: pa.Array) -> pa.Table:
+        return pa.table({"key": keys.cast(pa.string()), "value": values.cast(pa.string())})
 
     def _table(self, pairs: list[tuple[Any, Any]]) -> pa.Table:
         # CSV is text: every field as zmr writes text output (str as is, else JSON)
@@ -272,42 +318,6 @@ def _cast(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
                          "column types of every part file") from None
 
 
-def check_parquet_parts(paths: list[str], filesystem: Any = None) -> None:
-    """Make the part files of a Parquet output one dataset: all must have the same column
-    types, except that a column of nulls (an empty part, or only None values) takes the
-    others' type and ints widen to floats; those parts are rewritten. Raises
-    ``ValueError`` naming the parts when the types cannot be reconciled."""
-    schemas = {p: pq.read_schema(p, filesystem=filesystem) for p in paths}
-    unified = _unified_schema(schemas)
-    for path, schema in schemas.items():
-        if schema != unified:
-            _rewrite(path, unified, filesystem)
-
-
-def _unified_schema(schemas: dict[str, pa.Schema]) -> pa.Schema:
-    fields = []
-    for name in ("key", "value"):
-        types = {s.field(name).type for s in schemas.values()} - {pa.null()}
-        if types == {pa.int64(), pa.float64()}:
-            types = {pa.float64()}
-        if len(types) > 1:
-            detail = "; ".join(f"{os.path.basename(p)}: {s.to_string().replace(chr(10), ', ')}"
-                               for p, s in sorted(schemas.items()))
-            raise ValueError("part files of a parquet output have different column types "
-                             f"({detail}); declare OUTPUT_SCHEMA in the job")
-        fields.append((name, types.pop() if types else pa.null()))
-    return pa.schema(fields)
-
-
-def _rewrite(path: str, schema: pa.Schema, filesystem: Any) -> None:
-    table = pq.read_table(path, filesystem=filesystem).cast(schema)
-    if filesystem is not None:          # an object store PUT is atomic already
-        pq.write_table(table, path, filesystem=filesystem)
-        return
-    pq.write_table(table, path + ".tmp")
-    os.replace(path + ".tmp", path)
-
-
 def open_pair_writer(path: str, output_format: str, compression: str = "none",
                      schema: dict[str, str] | None = None) -> PairWriter:
     """A writer of ``output_format`` at ``path``."""
@@ -330,16 +340,29 @@ def open_pair_writer(path: str, output_format: str, compression: str = "none",
     return TextPairWriter(path)
 
 
-class OneFieldWriter(TextPairWriter):
+class OneFieldWriter(_TextFile):
     """``value`` (or ``key``) output: one line per pair holding that field alone, a str as
     it is, anything else as JSON (Hadoop streaming's output of a line with no TAB)."""
 
     def __init__(self, path: str, field: str) -> None:
         super().__init__(path)
+        self.field = field
         self.line = _value_line if field == VALUE else _key_line
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return write_text(self._out, pairs, self.line)
+
+    def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
+        records = chars = 0
+        for batch in batches:
+            text = column_output.field_lines(
+                batch.typed_values() if self.field == VALUE else batch.keys())
+            if text is None:
+                done, written = write_text(self._out, batch.pairs(), self.line)
+            else:
+                done, written = len(batch), self._out.write(text)
+            records, chars = records + done, chars + written
+        return records, chars
 
 
 def _value_line(_key: Any, value: Any) -> str:
@@ -356,6 +379,17 @@ class FixedPairWriter:
 
     def __init__(self, path: str) -> None:
         self._out = open(path, "wb")  # noqa: SIM115
+
+    def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
+        records = written = 0
+        for batch in batches:
+            data = column_output.fixed_bytes(batch)
+            if data is None:
+                done, size = self.write(batch.pairs())
+            else:
+                done, size = len(batch), self._out.write(data)
+            records, written = records + done, written + size
+        return records, written
 
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         records = written = 0

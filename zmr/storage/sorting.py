@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zmr.core.errors import JobContractError
-from zmr.storage import codec
+from zmr.storage import codec, columnar
 from zmr.storage.ipc import BATCH_ROWS
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.partition import partition_ids
@@ -183,19 +183,69 @@ def checked_partition(partitioner: Partitioner, key: Any, num_partitions: int) -
     return int(p)
 
 
+# --------------------------------------------------------------------------- columnar runs
+
+def sorted_run_tables(encoded: pa.Array, prefixes: pa.Array, values: list[Any] | pa.Array,
+                      num_partitions: int, order: KeyOrder) -> Iterator[pa.Table]:
+    """One sorted (k, value) table per partition from a buffer's encoded sort keys
+    (:func:`zmr.storage.columnar.sort_key_columns`), with no Python object per record;
+    made one at a time, so only one partition's sorted copy is held beside the buffer.
+
+    Records are sorted by their sort keys (stably, ``columnar.sort_indices``). Under total
+    order a partition is a range of group prefixes, and prefixes are monotonic in the sort
+    key (an encoding is never a proper prefix of another), so the partition starts are
+    found by binary search of the cut points among the sorted records; otherwise they are
+    hashed (FNV-1a of the prefix, as ``KeyOrder.partitions``) and ordered by a stable
+    radix sort.
+    """
+    perm = columnar.sort_indices(encoded)
+    if order.total_order:
+        starts = _range_starts(_KeyView(prefixes, perm), order.cuts, num_partitions)
+    else:
+        parts = partition_ids(prefixes, num_partitions)[perm]
+        by_part = np.argsort(parts.astype(np.uint16) if num_partitions < 65536 else parts,
+                             kind="stable")
+        perm, parts = perm[by_part], parts[by_part]
+        starts = np.searchsorted(parts, np.arange(num_partitions + 1))
+    for lo, hi in zip(starts[:-1].tolist(), starts[1:].tolist()):
+        rows = perm[lo:hi]
+        if isinstance(values, pa.Array):
+            name, column = codec.arrow_values(values.take(pa.array(rows)))
+        else:
+            name, column = codec.encode_values(_pick(values, rows))
+        yield pa.table({"k": encoded.take(pa.array(rows)), name: column})
+
+
+def _range_starts(sorted_prefixes: Sequence[bytes], cuts: tuple[bytes, ...],
+                  num_partitions: int) -> np.ndarray:
+    """Where each partition starts among sorted prefixes: record i belongs to partition
+    ``min(bisect_right(cuts, prefix_i), num_partitions - 1)``, so partition r + 1 starts at
+    the first prefix >= ``cuts[r]`` (cut points are strictly increasing)."""
+    n = len(sorted_prefixes)
+    starts = [0]
+    for r in range(num_partitions - 1):
+        starts.append(bisect.bisect_left(sorted_prefixes, cuts[r], lo=starts[-1])
+                      if r < len(cuts) else n)
+    starts.append(n)
+    return np.array(starts, dtype=np.int64)
+
+
 # --------------------------------------------------------------------------- merging
 
 class _KeyView(Sequence[bytes]):
-    """Lets ``bisect`` search an Arrow binary column without converting all of it."""
+    """Lets ``bisect`` search an Arrow binary column (in the order of ``perm`` if given)
+    without converting all of it."""
 
-    def __init__(self, column: pa.Array) -> None:
+    def __init__(self, column: pa.Array, perm: np.ndarray | None = None) -> None:
         self.column = column
+        self.perm = perm
 
     def __len__(self) -> int:
         return len(self.column)
 
     def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
-        return self.column[i].as_py()  # type: ignore[no-any-return]
+        row = i if self.perm is None else int(self.perm[i])
+        return self.column[row].as_py()  # type: ignore[no-any-return]
 
 
 #: Estimated bytes one open merge input holds (one decoded batch).
@@ -239,9 +289,10 @@ def _next_nonempty(src: Iterator[pa.RecordBatch]) -> pa.RecordBatch | None:
 def _sorted_concat(pieces: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(pieces) == 1:
         return pieces[0]
-    table = pa.Table.from_batches(unify_value_columns(pieces))
-    indices = pc.sort_indices(table, [("k", "ascending")])  # stable: earlier sources first
-    return table.take(indices).combine_chunks().to_batches()[0]
+    table = pa.Table.from_batches(unify_value_columns(pieces)).combine_chunks()
+    # stable: earlier sources first
+    indices = columnar.sort_indices(table.column("k").chunk(0))
+    return table.take(pa.array(indices)).to_batches()[0]
 
 
 def unify_value_columns(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:

@@ -24,10 +24,17 @@ from zmr.core.errors import JobContractError
 from zmr.core.specs import PartitionIndexEntry
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
-from zmr.storage import codec, layout
+from zmr.storage import codec, columnar, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
-from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
+from zmr.storage.sorting import (
+    KeyColumn,
+    SortedPairs,
+    key_column,
+    merge_factor,
+    merge_sorted,
+    sorted_run_tables,
+)
 from zmr.tasks import accel
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
@@ -131,6 +138,8 @@ class MapOutputCollector:
         if not len(keys):
             return
         self.counters.add("MAP_OUTPUT_RECORDS", len(keys))
+        if self._spill_columnar(keys, values):
+            return
         if not self.order.plain:
             keys, values = self._ordered(keys, values)
         column = key_column(keys)
@@ -146,6 +155,25 @@ class MapOutputCollector:
             self._write_combined(
                 SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
         self._close_run(writer)
+
+    def _spill_columnar(self, keys: Any, values: Any) -> bool:
+        """Secondary sort and total order on keys (and sorted values) of one plain shape
+        (all bytes, str or int): sort keys built, partitioned and sorted as columns, with
+        no Python object per record (TeraSort's path). False: not that shape."""
+        order, job = self.order, self.job
+        if (order.plain or order.group_by or job.partitioner is not None
+                or job.combiner is not None or job.aggregation is not None
+                or list(order.cuts) != sorted(order.cuts)):
+            return False
+        columns = columnar.sort_key_columns(keys, values, order.sort_values)
+        if columns is None:
+            return False
+        encoded, prefixes, values = columns
+        writer = self._new_run()
+        for table in sorted_run_tables(encoded, prefixes, values, self.num_partitions, order):
+            writer.write_partition(table.to_batches() if table.num_rows else ())
+        self._close_run(writer)
+        return True
 
     def _ordered(self, keys: Any, values: Any) -> tuple[list[Any], Any]:
         """Sort keys under secondary sort or grouping (``(key, value)`` tuples when values

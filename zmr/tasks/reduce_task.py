@@ -23,8 +23,10 @@ from zmr.core.specs import ReduceResult, ReduceTaskSpec, Segment
 from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters, counting_into
-from zmr.job.runtime import call_final, iter_groups
+from zmr.job.runtime import call_final, iter_groups, key_runs
 from zmr.storage import codec, commit, layout
+from zmr.storage.column_output import write_columns
+from zmr.storage.columnar import PairColumns
 from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
@@ -104,12 +106,39 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     out = open_pair_writer(staged, spec.output_format, spec.compression,
                            spec.format_options.get("schema"))
     try:
-        records, chars = out.write(_reduced_pairs(job, batches, counters, order))
+        if _is_identity(job):
+            records, chars = write_columns(out, _identity_batches(batches, counters, order))
+        else:
+            records, chars = out.write(_reduced_pairs(job, batches, counters, order))
     finally:
         out.close()
     counters.add("REDUCE_OUTPUT_RECORDS", records)
     counters.add("BYTES_WRITTEN", chars)
     return staged
+
+
+def _is_identity(job: JobSpec) -> bool:
+    return job.reducer is None and job.reducer_init is None and job.reducer_final is None
+
+
+def _identity_batches(batches: Iterator[pa.RecordBatch], counters: Counters,
+                      order: KeyOrder) -> Iterator[PairColumns]:
+    """The identity reduce: the sorted, grouped map output as it is, batch by batch, for
+    the output writer to take from the columns (a key's records stay in order)."""
+    groups, last_key = 0, None
+    try:
+        for batch in _count_records(batches, counters):
+            if batch.num_rows == 0:
+                continue
+            if order.sort_values:           # every record is its own group (see _groups)
+                groups += batch.num_rows
+            else:
+                keys = batch.column("k")
+                groups += len(key_runs(keys)[0]) - (keys[0].as_py() == last_key)
+                last_key = keys[-1].as_py()
+            yield PairColumns(batch, order.sort_values)
+    finally:
+        counters.add("REDUCE_INPUT_GROUPS", groups)
 
 
 def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Counters,

@@ -19,6 +19,7 @@ import itertools
 import math
 import tempfile
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from zmr.core.errors import TaskError
@@ -27,8 +28,9 @@ from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.planning import plan_job
 from zmr.settings.job import JobOptions
+from zmr.storage import codec
 from zmr.storage.ordering import KeyOrder, cut_points
-from zmr.tasks import map_task
+from zmr.tasks import accel, map_task
 
 #: Hadoop's SplitSampler default: sample the first records of at most this many splits.
 MAX_SPLITS_SAMPLED = 10
@@ -46,9 +48,24 @@ def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
     size = (options or JobOptions()).resolved(job.settings).sample_size
     with params.using(plan.params):       # the mapper may read zmr.param() as in its tasks
         keys, _values = sample_pairs(job, plan, int(size or 1))
-    prefixes = [order.key_prefix(k) for k in keys]
-    cuts = cut_points(prefixes, plan.num_reducers)
+    cuts = _cuts(order, keys, plan.num_reducers)
     return dataclasses.replace(plan, ordering=dataclasses.replace(order, cuts=cuts).to_dict())
+
+
+def _cuts(order: KeyOrder, keys: list[Any], num_partitions: int) -> tuple[bytes, ...]:
+    """The cut points of the sampled keys. Keys that are all exactly bytes, all str or all
+    int are sorted as they are (their encodings sort the same way: the codec preserves
+    order) and only the picked ones are encoded: the same cuts as :func:`cut_points` of
+    every key's prefix, without encoding 100,000 keys one by one."""
+    if order.group_by or set(map(type, keys)) not in ({bytes}, {str}, {int}):
+        return cut_points([order.key_prefix(k) for k in keys], num_partitions)
+    ordered = sorted(keys)
+    cuts: list[bytes] = []
+    for r in range(1, num_partitions):
+        cut = codec.encode_key(ordered[min(len(ordered) - 1, r * len(ordered) // num_partitions)])
+        if not cuts or cut > cuts[-1]:
+            cuts.append(cut)
+    return tuple(cuts)
 
 
 def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], list[Any]]:
@@ -66,25 +83,57 @@ def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], lis
             if source.mapper_init is not None and spec.split.input not in initialised:
                 initialised.add(spec.split.input)
                 source.mapper_init()
-            for key, value in itertools.islice(_split_pairs(source, spec), per_split):
-                keys.append(key)
-                values.append(value)
+            if source.map_batch is None:
+                pairs = _first_pairs(source, spec, per_split)
+            else:
+                pairs = list(itertools.islice(_batch_pairs(source, spec), per_split))
+            keys.extend(map(itemgetter(0), pairs))
+            values.extend(map(itemgetter(1), pairs))
     return keys, values
 
 
-def _split_pairs(job: JobSpec, spec: Any) -> Iterator[tuple[Any, Any]]:
-    if job.map_batch is not None:
-        for batch in map_task.line_batches(spec):
-            keys, values = map_task.key_value_columns(job.map_batch(batch))
-            yield from zip(keys.to_pylist(), values.to_pylist())
-        return
-    assert job.mapper is not None
+def _batch_pairs(job: JobSpec, spec: Any) -> Iterator[tuple[Any, Any]]:
+    for batch in map_task.line_batches(spec):
+        keys, values = map_task.key_value_columns(job.map_batch(batch))
+        yield from zip(keys.to_pylist(), values.to_pylist())
+
+
+def _first_pairs(job: JobSpec, spec: Any, limit: int) -> list[tuple[Any, Any]]:
+    """The first ``limit`` pairs the mapper yields for a split's records, mapped in runs of
+    at most as many records as pairs are still wanted (one mapper loop per run, the map
+    task's own, ``accel.extend_records``)."""
+    pairs: list[Any] = []
     for piece, offsets, lines in map_task.input_records(spec):
-        for offset, line in zip(offsets, lines):
-            try:
-                out = list(job.mapper((piece.path, offset), line) or ())
-            except Exception as exc:
-                raise TaskError(f"sampling keys for PARTITIONER = \"total_order\": the "
-                                f"mapper raised on {piece.path} at {offset!r}: "
-                                f"{type(exc).__name__}: {exc}") from exc
-            yield from map_task.checked_pairs(out, "mapper")
+        start = 0
+        while start < len(lines) and len(pairs) < limit:
+            end = min(len(lines), start + limit - len(pairs))
+            _map_run(job, piece.path, offsets[start:end], lines[start:end], pairs, limit)
+            start = end
+        if len(pairs) >= limit:
+            break
+    del pairs[limit:]
+    if set(map(type, pairs)) <= {tuple} and set(map(len, pairs)) <= {2}:   # C-level checks
+        return pairs
+    return list(map_task.checked_pairs(pairs, "mapper"))      # raises, naming the bad one
+
+
+def _map_run(job: JobSpec, path: str, offsets: list[Any], lines: list[Any],
+             pairs: list[Any], limit: int) -> None:
+    """Append the mapper's pairs for these records. If the mapper raises, the run is mapped
+    again record by record, stopping at ``limit`` pairs as the sample does, so an error is
+    reported (naming its record) only when that record's pairs were wanted."""
+    done = len(pairs)
+    try:
+        accel.extend_records(pairs.extend, job.mapper, path, zip(offsets, lines))
+        return
+    except Exception:  # noqa: BLE001 - found again, with its record, just below
+        del pairs[done:]
+    for offset, line in zip(offsets, lines):
+        if len(pairs) >= limit:
+            return
+        try:
+            pairs.extend(job.mapper((path, offset), line) or ())
+        except Exception as exc:
+            raise TaskError(f"sampling keys for PARTITIONER = \"total_order\": the "
+                            f"mapper raised on {path} at {offset!r}: "
+                            f"{type(exc).__name__}: {exc}") from exc
