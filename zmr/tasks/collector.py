@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from zmr.core.errors import JobContractError
 from zmr.core.specs import PartitionIndexEntry
@@ -28,7 +27,7 @@ from zmr.storage import codec, layout
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import KeyColumn, SortedPairs, key_column, merge_factor, merge_sorted
-from zmr.tasks import accel
+from zmr.tasks import accel, aggregating
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 
@@ -57,8 +56,10 @@ class MapOutputCollector:
         self.counters = counters
         self.buffer: list[tuple[Any, Any]] = []
         # With a combiner, str-keyed output is grouped as it is emitted (see grouping.py);
-        # declarative REDUCE jobs keep the columnar path, whose partials are vectorised.
-        grouped = job.combiner is not None and job.aggregation is None
+        # a built-in combiner (REDUCE/COMBINER = "sum") makes its partials column-wise.
+        built_in = job.aggregation
+        self.aggregation = built_in if built_in is not None and built_in.on_map else None
+        grouped = job.combiner is not None and self.aggregation is None
         self.grouping = GroupingBuffer() if grouped else None
         self.next_check = CHECK_EVERY
         self._pair_bytes = 0
@@ -135,7 +136,7 @@ class MapOutputCollector:
             keys, values = self._ordered(keys, values)
         column = key_column(keys)
         writer = self._new_run()
-        if self.job.aggregation is not None:
+        if self.aggregation is not None:
             self._write_aggregated(column, values, writer)
         elif self.job.combiner is None:
             pairs = SortedPairs(column, values, self.num_partitions, self.job.partitioner,
@@ -235,21 +236,22 @@ class MapOutputCollector:
 
     def _write_aggregated(self, column: KeyColumn, values: Any,
                           writer: PartitionedWriter) -> None:
-        """REDUCE = "...": one partial per distinct key from Arrow's group_by, then sorted."""
-        if not isinstance(values, pa.Array):
-            values = _numeric_values(values, self.job.aggregation.name)
-        codes = pc.dictionary_encode(column.raw)
-        distinct_codes, partials = self.job.aggregation.partials(codes.indices, values)
-        distinct = KeyColumn(codes.dictionary.take(distinct_codes), column.pre_encoded)
+        """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted."""
+        distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
         pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner,
-                            distinct=True)     # one partial per key
+                            distinct=True, order=self.order)     # one partial per key
         for lo, hi in pairs.partition_ranges():
-            writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
+            writer.write_partition([pa.record_batch({
+                "k": pairs.encoded.slice(lo, hi - lo),
+                name: partials.take(pa.array(pairs.perm[lo:hi]))})] if hi > lo else ())
 
     # -- combining -------------------------------------------------------------------------
     def _combined(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if self.aggregation is not None:
+            yield from aggregating.combined_partials(batches, self.aggregation, self.counters)
+            return
         if self.job.combiner is None:
             yield from batches
             return
@@ -312,14 +314,6 @@ def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
 def _owned_size(obj: Any) -> int:
     # references: the pair, the local name, getrefcount's argument, the unpacked local
     return sys.getsizeof(obj) if sys.getrefcount(obj) <= 4 else 0
-
-
-def _numeric_values(values: list[Any], aggregation: str) -> pa.Array:
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise JobContractError(f"REDUCE = {aggregation!r} needs values of one Arrow type "
-                               f"(e.g. all int or all float): {exc}") from None
 
 
 def _bad_pair_message(pairs: list[Any]) -> str:

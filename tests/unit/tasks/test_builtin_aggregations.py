@@ -1,0 +1,113 @@
+"""Built-in aggregations on the record path (a Python generator mapper): each gives the
+bytes the equivalent Python reducer gives, with map-side partials and without, over many
+spills (a tiny memory budget), several reducers, values numpy cannot hold and empty input."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.helpers import JOBS, output_bytes, read_output
+from zmr.core.errors import JobContractError, JobDefinitionError
+from zmr.job.loader import load_job
+from zmr.runners.inline import run_inline
+
+JOB = os.path.join(JOBS, "agg_record.py")
+EXACT_KINDS = ["int", "dyadic", "str", "bool", "bigint", "mixed", "tuple"]
+NUMERIC = {"sum", "mean"}
+ORDERED = {"min", "max", "collect_set"}        # tuples and mixed numbers compare in Python
+NAMES = ["sum", "count", "min", "max", "mean", "first", "collect_list", "collect_set"]
+
+
+def _run(tmp_path, monkeypatch, name, mode, kind, inputs, out, **options):
+    monkeypatch.setenv("ZMR_TEST_AGG", name)
+    monkeypatch.setenv("ZMR_TEST_AGG_MODE", mode)
+    monkeypatch.setenv("ZMR_TEST_AGG_VALUES", kind)
+    target = str(tmp_path / out)
+    run_inline(JOB, [str(inputs)], target, reducers=3, split_size=900, memory_budget=1500,
+               **options)
+    return target
+
+
+def _input(tmp_path, lines=400):
+    path = tmp_path / "in.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(lines)))
+    return path
+
+
+def _fits(name, kind):
+    if name in NUMERIC:
+        return kind in ("int", "dyadic", "bool", "bigint", "mixed", "float")
+    return not (name == "collect_set" and kind == "mixed")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", EXACT_KINDS)
+def test_each_built_in_gives_the_python_reducers_bytes(tmp_path, monkeypatch, name, kind):
+    if not _fits(name, kind):
+        pytest.skip("not values this built-in takes")
+    inputs = _input(tmp_path)
+    python = output_bytes(_run(tmp_path, monkeypatch, name, "python", kind, inputs, "py"))
+    assert any(python.values())
+    for mode in ("reduce", "reduce_only", "combiner"):
+        if mode == "combiner" and name not in ("sum", "min", "max", "first"):
+            continue
+        got = output_bytes(_run(tmp_path, monkeypatch, name, mode, kind, inputs, mode))
+        assert got == python, (mode, name, kind)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_float_sums_are_pythons_without_partials_and_close_with_them(tmp_path, monkeypatch,
+                                                                      name):
+    inputs = _input(tmp_path, 2000)
+    python = _run(tmp_path, monkeypatch, name, "python", "float", inputs, "py")
+    alone = _run(tmp_path, monkeypatch, name, "reduce_only", "float", inputs, "alone")
+    assert output_bytes(alone) == output_bytes(python)   # left to right, as sum() adds
+    combined = read_output(_run(tmp_path, monkeypatch, name, "reduce", "float", inputs, "c"))
+    expected = read_output(python)
+    assert combined.keys() == expected.keys()
+    for key, value in expected.items():
+        assert type(combined[key]) is float and combined[key] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_map_output_gives_empty_parts(tmp_path, monkeypatch, name):
+    (tmp_path / "empty.txt").write_text("# nothing\n" * 30)
+    out = _run(tmp_path, monkeypatch, name, "reduce", "int", tmp_path / "empty.txt", "o")
+    assert set(output_bytes(out).values()) == {b""}
+
+
+def test_int_sums_beyond_int64_stay_exact(tmp_path, monkeypatch):
+    inputs = _input(tmp_path)
+    out = read_output(_run(tmp_path, monkeypatch, "sum", "reduce", "bigint", inputs, "o"))
+    assert any(abs(v) >= 2 ** 63 for v in out.values())
+
+
+def test_a_value_sum_cannot_take_names_key_value_and_setting(tmp_path, monkeypatch):
+    inputs = _input(tmp_path, 50)
+    for mode in ("reduce", "reduce_only"):
+        with pytest.raises(JobContractError, match=r"REDUCE = 'sum' needs numbers \(int, "
+                           r"float or bool\), but key .+ has the value '.+' \(str\)"):
+            _run(tmp_path, monkeypatch, "sum", mode, "str", inputs, mode)
+    with pytest.raises(JobContractError, match=r"COMBINER = 'sum' needs numbers"):
+        _run(tmp_path, monkeypatch, "sum", "combiner", "str", inputs, "c")
+    with pytest.raises(JobContractError, match=r"REDUCE = 'mean' needs numbers .+ \(tuple\)"):
+        _run(tmp_path, monkeypatch, "mean", "reduce", "tuple", inputs, "t")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("REDUCE = 'summ'", r"REDUCE = 'summ' is not one of sum, count, .*collect_set: did you "
+                        r"mean 'sum'\?"),
+    ("COMBINER = 'mx'", r"COMBINER = 'mx' is not one of reducer, none, sum, min, max, first: "
+                        r"did you mean 'max'\?"),
+    ("COMBINER = 'mean'\ndef reducer(k, vs): yield k, 1",
+     r"COMBINER = 'mean' would hand the reducer mean partials"),
+    ("REDUCE = 'sum'\nCOMBINER = 'max'", r"COMBINER = 'max' with REDUCE = 'sum'"),
+    ("REDUCE = 'sum'\ndef combiner(k, vs): yield k, 1", r"REDUCE = 'sum' replaces reducer"),
+])
+def test_bad_declarations_are_definition_errors(tmp_path, source, message):
+    (tmp_path / "j.py").write_text(f"{source}\ndef mapper(k, v): yield v, 1\n")
+    with pytest.raises(JobDefinitionError, match=message) as caught:
+        load_job(str(tmp_path / "j.py"))
+    assert caught.value.exit_code == 2

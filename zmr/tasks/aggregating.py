@@ -1,0 +1,414 @@
+"""Built-in aggregations run column-wise (``REDUCE = "sum"``, ``COMBINER = "sum"``).
+
+What each built-in computes is defined in Python in zmr/job/aggregations.py; this module
+computes the same thing without a Python call per key or per value:
+
+* a spill's partials come from Arrow's hash ``group_by`` over the spill's distinct-key
+  codes (``spill_partials``);
+* sorted runs of partials are merged with numpy over runs of equal keys (``np.add.reduceat``
+  and friends), at the map side's final merge (``combined_partials``) and in the reduce task
+  (``reduced_pairs``). A key may straddle two batches of a merge, so each batch's last
+  partial is carried into the next.
+
+Values that no typed column holds (ints beyond int64, mixed types, tuples, nulls) and a few
+float corner cases where numpy and Python disagree (NaN and -0.0 for min/max/collect_set)
+take the Python definition instead, batch by batch, so the answer is always Python's.
+
+Float sums equal Python's ``sum`` over the same values in the same order: the reduce side
+adds each key's partials one after another (Python 3.11's ``sum`` is a plain left-to-right
+loop; where ``sum`` is compensated, as from 3.12, it is called per key instead). Map-side
+partials group a key's values into per-spill sums first, as any combiner does, so with a
+combiner the last bits of a float sum may differ from one Python reducer over all values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import itertools
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from zmr.core.errors import JobContractError
+from zmr.job.aggregations import NUMBERS, Aggregation, _as_pair
+from zmr.job.counters import Counters
+from zmr.job.runtime import key_runs
+from zmr.storage import codec
+from zmr.storage.sorting import KeyColumn, unify_value_columns
+
+TYPED = codec.TYPED_VALUES
+_PLAIN = (pa.int64(), pa.float64(), pa.bool_(), pa.string(), pa.binary())
+_NUMERIC = (pa.int64(), pa.float64(), pa.bool_())
+#: A key's int64 sum is computed by numpy only while it surely fits (else Python's ints).
+_SAFE_SUM = float(1 << 62)
+#: Python's own ``sum`` of floats is a left-to-right loop (3.11) rather than compensated.
+_SEQUENTIAL_SUM = sum([1e16, 1.0, -1e16]) == 0.0
+#: A float sum's runs still going once this few are left are finished by Python's sum.
+_FEW_RUNS = 32
+
+
+# --------------------------------------------------------------------------- map side
+
+def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Array
+                   ) -> tuple[KeyColumn, str, pa.Array]:
+    """One partial per distinct key of a spill: (distinct keys, value column name, column)."""
+    encoded = pc.dictionary_encode(keys.raw)
+    distinct = KeyColumn(encoded.dictionary, keys.pre_encoded)
+    codes = encoded.indices.to_numpy()
+    name, column = _value_column(values)
+    if name == TYPED and _vectorisable(agg, column, lambda i: _key(keys.raw[i])):
+        if not (agg.name in ("sum", "mean") and column.type == pa.int64()
+                and not _code_sums_fit(column.to_numpy(), codes)):
+            out_codes, partials = _grouped(agg, codes, column)
+            return distinct.take(pa.array(out_codes)), TYPED, partials
+    python_values = values if isinstance(values, list) else codec.decode_values(name, column)
+    return _python_partials(agg, distinct, codes, python_values)
+
+
+def _value_column(values: list[Any] | pa.Array) -> tuple[str, pa.Array | None]:
+    if isinstance(values, pa.Array):
+        return codec.arrow_values(values)
+    column = codec.typed_column(values)
+    return (TYPED, column) if column is not None else (codec.ENCODED_VALUES, None)
+
+
+def _key(raw: pa.Scalar) -> Any:
+    value = raw.as_py()
+    return codec.decode_key(value) if isinstance(value, bytes) and raw.type == pa.binary() \
+        else value
+
+
+def _vectorisable(agg: Aggregation, column: pa.Array, key_of: Callable[[int], Any]) -> bool:
+    """Whether numpy/Arrow give Python's answer on these values; refuses (naming the key,
+    the value and the setting) values of one type the built-in cannot take."""
+    if column.null_count or column.type not in _PLAIN:
+        return False
+    if agg.needs == NUMBERS and column.type not in _NUMERIC:
+        raise JobContractError(agg.refusal(key_of(0), column[0].as_py()))
+    if agg.name in ("min", "max", "collect_set") and column.type == pa.float64():
+        return not _has_nan_or_negative_zero(column.to_numpy())
+    return True
+
+
+def _has_nan_or_negative_zero(v: np.ndarray) -> bool:
+    return bool(np.isnan(v).any() or (np.signbit(v) & (v == 0)).any())
+
+
+def _code_sums_fit(v: np.ndarray, codes: np.ndarray) -> bool:
+    if _bound_fits(v):
+        return True
+    return float(np.bincount(codes, weights=np.abs(v.astype(np.float64))).max()) < _SAFE_SUM
+
+
+def _bound_fits(v: np.ndarray) -> bool:
+    """No sum of these int64 values can overflow (the cheap check first)."""
+    return not len(v) or max(abs(int(v.max())), abs(int(v.min()))) * len(v) < (1 << 62)
+
+
+_ARROW = {"sum": "sum", "min": "min", "max": "max", "first": "first", "collect_list": "list"}
+_COUNT_ALL = pc.CountOptions(mode="all")
+
+
+def _grouped(agg: Aggregation, codes: np.ndarray, column: pa.Array
+             ) -> tuple[np.ndarray, pa.Array]:
+    """(distinct code, partial) per distinct code, by Arrow's hash group_by."""
+    if column.type == pa.bool_() and agg.name in ("sum", "mean"):
+        column = column.cast(pa.int64())            # Python's sum of bools is an int
+    if agg.name == "collect_set":
+        return _sorted_distinct_lists(codes, column)
+    table = pa.table({"c": codes, "v": column})
+    specs: list[Any] = ([("v", "sum"), ("v", "count", _COUNT_ALL)] if agg.name == "mean" else
+                        [("v", "count", _COUNT_ALL)] if agg.name == "count" else
+                        [("v", _ARROW[agg.name])])
+    out = table.group_by("c", use_threads=False).aggregate(specs)
+    columns = [out.column(f"v_{spec[1]}").combine_chunks() for spec in specs]
+    partial = _mean_struct(*columns) if agg.name == "mean" else columns[0]
+    return out.column("c").to_numpy(), partial
+
+
+def _mean_struct(sums: pa.Array, counts: pa.Array) -> pa.Array:
+    return pa.StructArray.from_arrays([sums, counts.cast(pa.int64())], names=["sum", "count"])
+
+
+def _python_partials(agg: Aggregation, distinct: KeyColumn, codes: np.ndarray,
+                     values: list[Any]) -> tuple[KeyColumn, str, pa.Array]:
+    """The Python definition, for values no typed column holds: one partial per key."""
+    groups: dict[int, list[Any]] = {}
+    for code, value in zip(codes.tolist(), values):
+        groups.setdefault(code, []).append(value)
+    partials = [agg.merge_checked(_key(distinct.raw[code]), vs, lifted=False)
+                for code, vs in groups.items()]
+    name, column = encode_partials(agg, partials)
+    return distinct.take(pa.array(list(groups), pa.int64())), name, column
+
+
+def encode_partials(agg: Aggregation, partials: list[Any]) -> tuple[str, pa.Array]:
+    """Partials made in Python as a column: typed (a struct for mean, lists for collect)
+    where they are of one plain type, so the next merge is vectorised again."""
+    if agg.name == "mean":
+        sums = codec.typed_column([s for s, _ in partials])
+        if sums is not None and sums.type in (pa.int64(), pa.float64()):
+            return TYPED, _mean_struct(sums, pa.array([c for _, c in partials], pa.int64()))
+    elif agg.name in ("collect_list", "collect_set"):
+        flat = codec.typed_column(list(itertools.chain.from_iterable(partials)))
+        if flat is not None and flat.type in _PLAIN:
+            bounds = np.concatenate(([0], np.cumsum([len(p) for p in partials])))
+            return TYPED, pa.ListArray.from_arrays(pa.array(bounds.astype(np.int32)), flat)
+    return codec.encode_values(partials)
+
+
+def combined_partials(batches: Iterable[pa.RecordBatch], agg: Aggregation,
+                      counters: Counters) -> Iterator[pa.RecordBatch]:
+    """The map side's final merge: key-sorted partials -> one partial per key."""
+    for merged in merged_partials(_counted(batches, counters), agg, lifted=True):
+        counters.add("COMBINE_OUTPUT_RECORDS", merged.num_rows)
+        yield merged
+
+
+def _counted(batches: Iterable[pa.RecordBatch], counters: Counters
+             ) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        counters.add("COMBINE_INPUT_RECORDS", batch.num_rows)
+        yield batch
+
+
+# --------------------------------------------------------------------------- reduce side
+
+def reduced_pairs(batches: Iterable[pa.RecordBatch], agg: Aggregation, counters: Counters
+                  ) -> Iterator[tuple[Any, Any]]:
+    """The reducer's output, ``(key, final value)`` in key order, from key-sorted batches of
+    partials (of values, when the map side did not combine)."""
+    groups = 0
+    try:
+        for merged in merged_partials(batches, agg, lifted=agg.on_map):
+            keys = codec.decode_keys(merged.column("k"))
+            groups += len(keys)
+            yield from zip(keys, final_values(agg, merged.schema.names[1], merged.column(1)))
+    finally:
+        counters.add("REDUCE_INPUT_GROUPS", groups)
+
+
+def final_values(agg: Aggregation, name: str, column: pa.Array) -> list[Any]:
+    """The final value of each partial, as Python objects."""
+    if agg.name == "mean" and name == TYPED and pa.types.is_struct(column.type):
+        return _means(column.field("sum").to_numpy(), column.field("count").to_numpy())
+    if name != TYPED or agg.name == "mean":
+        return [agg.finish(p) for p in _python_values(name, column)]
+    if column.type in (pa.int64(), pa.float64()):
+        return column.to_numpy().tolist()  # type: ignore[no-any-return]
+    return column.to_pylist()  # type: ignore[no-any-return]
+
+
+def _means(sums: np.ndarray, counts: np.ndarray) -> list[float]:
+    """sum / count as Python divides: int / int is correctly rounded, and so is float
+    division of the two once both are exact doubles (|sum| <= 2**53)."""
+    if sums.dtype == np.int64 and len(sums) and np.abs(sums.astype(np.float64)).max() > 2**53:
+        return [s / c for s, c in zip(sums.tolist(), counts.tolist())]
+    return (sums.astype(np.float64) / counts).tolist()  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- merging runs
+
+def merged_partials(batches: Iterable[pa.RecordBatch], agg: Aggregation, lifted: bool
+                    ) -> Iterator[pa.RecordBatch]:
+    """Key-sorted batches of partials (of values, if not ``lifted``) -> batches of one
+    partial per key, each key in one batch: a batch's last partial waits for the next."""
+    carry: pa.RecordBatch | None = None
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if not lifted:
+            batch = _lifted(agg, batch)
+        if carry is not None:
+            batch = _concat(carry, batch)
+        keys = batch.column("k")
+        starts, ends = key_runs(keys)
+        name, column = _merge_runs(agg, batch, starts, ends)
+        merged = pa.record_batch({"k": keys.take(pa.array(starts)), name: column})
+        if merged.num_rows > 1:
+            yield merged.slice(0, merged.num_rows - 1)
+        carry = merged.slice(merged.num_rows - 1)
+    if carry is not None:
+        yield carry
+
+
+def _concat(first: pa.RecordBatch, second: pa.RecordBatch) -> pa.RecordBatch:
+    table = pa.Table.from_batches(unify_value_columns([first, second]))
+    return table.combine_chunks().to_batches()[0]
+
+
+def _lifted(agg: Aggregation, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Values -> one partial each (count: 1, mean: (v, 1), collect: [v])."""
+    name, column = batch.schema.names[1], batch.column(1)
+    keys = batch.column("k")
+    if name == TYPED and _vectorisable(agg, column, lambda i: codec.decode_key(
+            keys[i].as_py())):
+        lifted = _lift_column(agg, column)
+    else:
+        values = codec.decode_values(name, column)
+        partials = []
+        for i, value in enumerate(values):
+            partials.append(agg.merge_checked(codec.decode_key(keys[i].as_py()), [value],
+                                              lifted=False))
+        name, lifted = encode_partials(agg, partials)
+    return pa.record_batch({"k": keys, name: lifted})
+
+
+def _lift_column(agg: Aggregation, column: pa.Array) -> pa.Array:
+    n = len(column)
+    if column.type == pa.bool_() and agg.name in ("sum", "mean"):
+        column = column.cast(pa.int64())
+    if agg.name == "count":
+        return pa.array(np.ones(n, dtype=np.int64))
+    if agg.name == "mean":
+        return _mean_struct(column, pa.array(np.ones(n, dtype=np.int64)))
+    if agg.name in ("collect_list", "collect_set"):
+        return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), column)
+    return column
+
+
+def _merge_runs(agg: Aggregation, batch: pa.RecordBatch, starts: np.ndarray,
+                ends: np.ndarray) -> tuple[str, pa.Array]:
+    """One partial per run of equal keys: numpy/Arrow where they give Python's answer."""
+    name, column = batch.schema.names[1], batch.column(1)
+    if name == TYPED and not column.null_count:
+        merged = _MERGES[agg.name](column, starts, ends)
+        if merged is not None:
+            return TYPED, merged
+    partials = _python_values(name, column)
+    keys = codec.decode_keys(batch.column("k").take(pa.array(starts)))
+    merged_values = [agg.merge_checked(key, partials[s:e], lifted=True)
+                     for key, s, e in zip(keys, starts.tolist(), ends.tolist())]
+    return encode_partials(agg, merged_values)
+
+
+def _python_values(name: str, column: pa.Array) -> list[Any]:
+    if name == TYPED and pa.types.is_struct(column.type):     # mean partials
+        return list(zip(column.field("sum").to_pylist(), column.field("count").to_pylist()))
+    values = codec.decode_values(name, column)
+    return [_as_pair(v) if isinstance(v, dict) else v for v in values]
+
+
+def _merge_sums(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
+    if column.type == pa.int64():
+        v = column.to_numpy()
+        if not (_bound_fits(v) or np.add.reduceat(np.abs(v.astype(np.float64)),
+                                                  starts).max() < _SAFE_SUM):
+            return None             # Python's ints, exactly
+        return pa.array(np.add.reduceat(v, starts))
+    if column.type == pa.float64():
+        return pa.array(_sequential_sums(column.to_numpy(), starts, ends))
+    return None
+
+
+def _sequential_sums(v: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Each run's values added left to right, from 0, as Python's ``sum`` does (numpy's
+    own reductions add pairwise, whose last bits differ): one numpy step per position,
+    over the runs still going; the last few long runs are finished by ``sum`` itself."""
+    if not _SEQUENTIAL_SUM:
+        return np.array([sum(v[s:e].tolist()) for s, e in zip(starts.tolist(),
+                                                                ends.tolist())])
+    lengths = ends - starts
+    acc = v[starts] + 0.0                 # 0 + -0.0 is 0.0 in Python's sum too
+    order = np.argsort(-lengths, kind="stable")
+    descending = -lengths[order]
+    step = 1
+    while True:
+        active = int(np.searchsorted(descending, -step, side="left"))
+        if not active:
+            return acc
+        if active <= _FEW_RUNS:
+            for i in order[:active].tolist():
+                acc[i] = sum(v[starts[i] + step:ends[i]].tolist(), float(acc[i]))
+            return acc
+        idx = order[:active]
+        acc[idx] += v[starts[idx] + step]
+        step += 1
+
+
+def _merge_counts(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array | None:
+    if column.type != pa.int64():
+        return None
+    return pa.array(np.add.reduceat(column.to_numpy(), starts))
+
+
+def _extreme(ufunc: np.ufunc, arrow_name: str) -> Callable[..., pa.Array | None]:
+    def merge(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
+        if column.type in (pa.int64(), pa.bool_()) or (
+                column.type == pa.float64()
+                and not _has_nan_or_negative_zero(column.to_numpy())):
+            return pa.array(ufunc.reduceat(column.to_numpy(zero_copy_only=False), starts))
+        if column.type in (pa.string(), pa.binary()):
+            runs = np.repeat(np.arange(len(starts)), ends - starts)
+            out = pa.table({"g": runs, "v": column}).group_by("g", use_threads=False) \
+                .aggregate([("v", arrow_name)]).sort_by("g")
+            return out.column(f"v_{arrow_name}").combine_chunks()
+        return None
+    return merge
+
+
+def _merge_firsts(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array:
+    return column.take(pa.array(starts))
+
+
+def _merge_means(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
+    if not pa.types.is_struct(column.type):
+        return None
+    sums = _merge_sums(column.field("sum"), starts, ends)
+    counts = _merge_counts(column.field("count"), starts, ends)
+    return None if sums is None or counts is None else _mean_struct(sums, counts)
+
+
+def _list_parts(column: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
+    """A list column's offsets (from 0) and flat values, if its values are plain."""
+    if not pa.types.is_list(column.type) or column.type.value_type not in _PLAIN:
+        return None
+    offsets = column.offsets.to_numpy()
+    flat = column.flatten()
+    return offsets - offsets[0], flat
+
+
+def _merge_lists(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array | None:
+    parts = _list_parts(column)
+    if parts is None or parts[1].null_count:
+        return None
+    offsets, flat = parts
+    bounds = offsets[np.append(starts, len(column))].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(bounds), flat)
+
+
+def _merge_sets(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
+    parts = _list_parts(column)
+    if parts is None or parts[1].null_count:
+        return None
+    offsets, flat = parts
+    if flat.type == pa.float64() and _has_nan_or_negative_zero(flat.to_numpy()):
+        return None
+    runs = np.repeat(np.arange(len(starts)), ends - starts)
+    return _sorted_distinct_lists(np.repeat(runs, np.diff(offsets)), flat)[1]
+
+
+def _sorted_distinct_lists(groups: np.ndarray, values: pa.Array
+                           ) -> tuple[np.ndarray, pa.Array]:
+    """(group, sorted distinct values of the group as a list) for each group present."""
+    order = pc.sort_indices(pa.table({"g": groups, "v": values}),
+                            [("g", "ascending"), ("v", "ascending")])
+    g, v = groups[order.to_numpy()], values.take(order)
+    keep = np.ones(len(g), dtype=bool)
+    if len(g) > 1:
+        same = pc.equal(v.slice(1), v.slice(0, len(v) - 1)).to_numpy(zero_copy_only=False)
+        keep[1:] = (g[1:] != g[:-1]) | ~same
+    g, v = g[keep], v.filter(pa.array(keep))
+    firsts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    bounds = np.append(firsts, len(g)).astype(np.int32)
+    return g[firsts], pa.ListArray.from_arrays(pa.array(bounds), v)
+
+
+_MERGES: dict[str, Callable[..., pa.Array | None]] = {
+    "sum": _merge_sums, "count": _merge_counts, "min": _extreme(np.minimum, "min"),
+    "max": _extreme(np.maximum, "max"), "first": _merge_firsts, "mean": _merge_means,
+    "collect_list": _merge_lists, "collect_set": _merge_sets,
+}
