@@ -2,7 +2,7 @@
 chosen from the environment (fixture of tests/unit/tasks/test_builtin_aggregations.py):
 ZMR_TEST_AGG names the built-in, ZMR_TEST_AGG_MODE says how it is declared ("reduce":
 REDUCE; "reduce_only": REDUCE with COMBINER = "none"; "combiner": COMBINER = name with
-the Python reducer; "python": the Python reducer alone) and ZMR_TEST_AGG_VALUES the values."""
+the Python reducer; "python": the Python reducer alone) ZMR_TEST_AGG_VALUES the values, and ZMR_TEST_AGG_KEYS=str makes every key a str."""
 
 import os
 import random
@@ -12,6 +12,8 @@ from zmr.job.aggregations import sorted_distinct
 _NAME = os.environ.get("ZMR_TEST_AGG", "sum")
 _MODE = os.environ.get("ZMR_TEST_AGG_MODE", "reduce")
 _KIND = os.environ.get("ZMR_TEST_AGG_VALUES", "int")
+# str keys only: the map side groups values per key as they come (zmr/tasks/grouping.py)
+_STR_KEYS = os.environ.get("ZMR_TEST_AGG_KEYS", "") == "str"
 
 
 def _value(rng):
@@ -40,7 +42,7 @@ def mapper(key, line):
     rng = random.Random(line)
     for i in range(rng.randint(0, 6)):
         word = rng.choice(["alpha", "beta", "gamma", "delta", "e", "f%d" % rng.randint(0, 40)])
-        yield word if i % 5 else rng.randint(-3, 3), _value(rng)
+        yield word if i % 5 or _STR_KEYS else rng.randint(-3, 3), _value(rng)
 
 
 def _mean(values):

@@ -52,20 +52,49 @@ _FEW_RUNS = 32
 
 # --------------------------------------------------------------------------- map side
 
-def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Array
-                   ) -> tuple[KeyColumn, str, pa.Array]:
-    """One partial per distinct key of a spill: (distinct keys, value column name, column)."""
-    encoded = pc.dictionary_encode(keys.raw)
-    distinct = KeyColumn(encoded.dictionary, keys.pre_encoded)
-    codes = encoded.indices.to_numpy()
+def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Array,
+                   lengths: list[int] | None = None) -> tuple[KeyColumn, str, pa.Array]:
+    """One partial per distinct key of a spill: (distinct keys, value column name, column).
+    ``lengths``: the keys are distinct already (a grouped buffer's), ``lengths[i]`` values
+    each, in ``values`` one key after another. The values are put in runs of equal keys
+    (a stable sort of the key codes: each key's values keep their order) and merged by the
+    same kernels as sorted partials."""
+    if lengths is None:
+        encoded = pc.dictionary_encode(keys.raw)
+        distinct = KeyColumn(encoded.dictionary, keys.pre_encoded)
+        codes = encoded.indices.to_numpy()
+        counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    else:
+        distinct, counts = keys, np.asarray(lengths, dtype=np.int64)
+        codes = np.repeat(np.arange(len(counts)), counts)
     name, column = _value_column(values)
-    if name == TYPED and _vectorisable(agg, column, lambda i: _key(keys.raw[i])):
-        if not (agg.name in ("sum", "mean") and column.type == pa.int64()
-                and not _code_sums_fit(column.to_numpy(), codes)):
-            out_codes, partials = _grouped(agg, codes, column)
-            return distinct.take(pa.array(out_codes)), TYPED, partials
+    if name == TYPED and _vectorisable(agg, column,
+                                       lambda i: _key(distinct.raw[int(codes[i])])):
+        if lengths is None:
+            column = column.take(pa.array(np.argsort(codes, kind="stable")))
+        ends = np.cumsum(counts)
+        merged = _MERGES[agg.name](_lift_column(agg, column), ends - counts, ends)
+        if merged is not None:
+            return distinct, TYPED, merged
     python_values = values if isinstance(values, list) else codec.decode_values(name, column)
     return _python_partials(agg, distinct, codes, python_values)
+
+
+_NUMPY_TYPES = {int: np.int64, float: np.float64, bool: np.bool_}
+
+
+def grouped_values(lists: list[Any], count: int) -> list[Any] | pa.Array:
+    """A grouped buffer's values (one key's after another) as one column, without a list of
+    them all when they are all ints, floats or bools (word count's ones)."""
+    kinds = set(map(type, itertools.chain.from_iterable(lists)))
+    dtype = _NUMPY_TYPES.get(next(iter(kinds))) if len(kinds) == 1 else None
+    if dtype is not None:
+        try:
+            return pa.array(np.fromiter(itertools.chain.from_iterable(lists), dtype=dtype,
+                                        count=count))
+        except OverflowError:
+            pass                        # ints beyond int64: Python's ints, below
+    return list(itertools.chain.from_iterable(lists))
 
 
 def _value_column(values: list[Any] | pa.Array) -> tuple[str, pa.Array | None]:
@@ -97,36 +126,9 @@ def _has_nan_or_negative_zero(v: np.ndarray) -> bool:
     return bool(np.isnan(v).any() or (np.signbit(v) & (v == 0)).any())
 
 
-def _code_sums_fit(v: np.ndarray, codes: np.ndarray) -> bool:
-    if _bound_fits(v):
-        return True
-    return float(np.bincount(codes, weights=np.abs(v.astype(np.float64))).max()) < _SAFE_SUM
-
-
 def _bound_fits(v: np.ndarray) -> bool:
     """No sum of these int64 values can overflow (the cheap check first)."""
     return not len(v) or max(abs(int(v.max())), abs(int(v.min()))) * len(v) < (1 << 62)
-
-
-_ARROW = {"sum": "sum", "min": "min", "max": "max", "first": "first", "collect_list": "list"}
-_COUNT_ALL = pc.CountOptions(mode="all")
-
-
-def _grouped(agg: Aggregation, codes: np.ndarray, column: pa.Array
-             ) -> tuple[np.ndarray, pa.Array]:
-    """(distinct code, partial) per distinct code, by Arrow's hash group_by."""
-    if column.type == pa.bool_() and agg.name in ("sum", "mean"):
-        column = column.cast(pa.int64())            # Python's sum of bools is an int
-    if agg.name == "collect_set":
-        return _sorted_distinct_lists(codes, column)
-    table = pa.table({"c": codes, "v": column})
-    specs: list[Any] = ([("v", "sum"), ("v", "count", _COUNT_ALL)] if agg.name == "mean" else
-                        [("v", "count", _COUNT_ALL)] if agg.name == "count" else
-                        [("v", _ARROW[agg.name])])
-    out = table.group_by("c", use_threads=False).aggregate(specs)
-    columns = [out.column(f"v_{spec[1]}").combine_chunks() for spec in specs]
-    partial = _mean_struct(*columns) if agg.name == "mean" else columns[0]
-    return out.column("c").to_numpy(), partial
 
 
 def _mean_struct(sums: pa.Array, counts: pa.Array) -> pa.Array:

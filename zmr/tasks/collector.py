@@ -59,7 +59,7 @@ class MapOutputCollector:
         # a built-in combiner (REDUCE/COMBINER = "sum") makes its partials column-wise.
         built_in = job.aggregation
         self.aggregation = built_in if built_in is not None and built_in.on_map else None
-        grouped = job.combiner is not None and self.aggregation is None
+        grouped = job.combiner is not None
         self.grouping = GroupingBuffer() if grouped else None
         self.next_check = CHECK_EVERY
         self._pair_bytes = 0
@@ -125,7 +125,7 @@ class MapOutputCollector:
 
     def spill(self) -> None:
         """Sort the buffer, combine it and write it as one sorted run."""
-        if self.grouping is not None:
+        if self.grouping is not None and not self._arrow_chunks:   # (map_batch: no groups)
             self._spill_groups()
             return
         keys, values = self._take_buffer()
@@ -173,11 +173,17 @@ class MapOutputCollector:
         if not keys:
             return
         self.counters.add("MAP_OUTPUT_RECORDS", pairs)
-        self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
+        writer = self._new_run()
+        if self.aggregation is not None:
+            lengths = [len(values) for values in lists]
+            self._write_aggregated(column, aggregating.grouped_values(lists, sum(lengths)),
+                                   writer, lengths)
+            self._close_run(writer)
+            return
+        self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
                             distinct=True)
-        writer = self._new_run()
         self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
 
@@ -234,10 +240,12 @@ class MapOutputCollector:
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
             writer.write_partition(table.slice(lo, hi - lo).to_batches() if hi > lo else ())
 
-    def _write_aggregated(self, column: KeyColumn, values: Any,
-                          writer: PartitionedWriter) -> None:
-        """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted."""
-        distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values)
+    def _write_aggregated(self, column: KeyColumn, values: Any, writer: PartitionedWriter,
+                          lengths: list[int] | None = None) -> None:
+        """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted
+        (``lengths``: the keys are a grouped buffer's, see ``spill_partials``)."""
+        distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values,
+                                                              lengths)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
         pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner,

@@ -42,11 +42,15 @@ def _fits(name, kind):
     return not (name == "collect_set" and kind == "mixed")
 
 
+@pytest.mark.parametrize("keys", ["mixed", "str"])
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("kind", EXACT_KINDS)
-def test_each_built_in_gives_the_python_reducers_bytes(tmp_path, monkeypatch, name, kind):
+def test_each_built_in_gives_the_python_reducers_bytes(tmp_path, monkeypatch, name, kind,
+                                                       keys):
+    """Mixed keys buffer (key, value) pairs; str keys are grouped as they come."""
     if not _fits(name, kind):
         pytest.skip("not values this built-in takes")
+    monkeypatch.setenv("ZMR_TEST_AGG_KEYS", keys)
     inputs = _input(tmp_path)
     python = output_bytes(_run(tmp_path, monkeypatch, name, "python", kind, inputs, "py"))
     assert any(python.values())
