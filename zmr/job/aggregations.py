@@ -98,11 +98,11 @@ def _mean_partial(value: Any) -> tuple[Any, int]:
 
 
 def _merge_mean(partials: Iterable[Any]) -> tuple[Any, int]:
-    pairs = [_as_pair(p) for p in partials]
+    pairs = [as_pair(p) for p in partials]
     return sum(s for s, _ in pairs), sum(c for _, c in pairs)   # like Python's sum: from 0
 
 
-def _as_pair(partial: Any) -> tuple[Any, int]:
+def as_pair(partial: Any) -> tuple[Any, int]:
     """A mean partial as (sum, count), from a tuple or a struct row's dict."""
     if isinstance(partial, dict):
         return partial["sum"], partial["count"]

@@ -23,31 +23,30 @@ combiner the last bits of a float sum may differ from one Python reducer over al
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-
-import itertools
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from zmr.core.errors import JobContractError
-from zmr.job.aggregations import NUMBERS, Aggregation, _as_pair
+from zmr.job.aggregations import NUMBERS, Aggregation, as_pair
 from zmr.job.counters import Counters
 from zmr.job.runtime import key_runs
 from zmr.storage import codec
 from zmr.storage.sorting import KeyColumn, unify_value_columns
+from zmr.tasks.aggregation_kernels import (
+    MERGES,
+    PLAIN,
+    has_nan_or_negative_zero,
+    lift_column,
+    mean_struct,
+)
 
 TYPED = codec.TYPED_VALUES
-_PLAIN = (pa.int64(), pa.float64(), pa.bool_(), pa.string(), pa.binary())
 _NUMERIC = (pa.int64(), pa.float64(), pa.bool_())
-#: A key's int64 sum is computed by numpy only while it surely fits (else Python's ints).
-_SAFE_SUM = float(1 << 62)
-#: Python's own ``sum`` of floats is a left-to-right loop (3.11) rather than compensated.
-_SEQUENTIAL_SUM = sum([1e16, 1.0, -1e16]) == 0.0
-#: A float sum's runs still going once this few are left are finished by Python's sum.
-_FEW_RUNS = 32
 
 
 # --------------------------------------------------------------------------- map side
@@ -73,7 +72,7 @@ def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Arr
         if lengths is None:
             column = column.take(pa.array(np.argsort(codes, kind="stable")))
         ends = np.cumsum(counts)
-        merged = _MERGES[agg.name](_lift_column(agg, column), ends - counts, ends)
+        merged = MERGES[agg.name](lift_column(agg, column), ends - counts, ends)
         if merged is not None:
             return distinct, TYPED, merged
     python_values = values if isinstance(values, list) else codec.decode_values(name, column)
@@ -113,26 +112,13 @@ def _key(raw: pa.Scalar) -> Any:
 def _vectorisable(agg: Aggregation, column: pa.Array, key_of: Callable[[int], Any]) -> bool:
     """Whether numpy/Arrow give Python's answer on these values; refuses (naming the key,
     the value and the setting) values of one type the built-in cannot take."""
-    if column.null_count or column.type not in _PLAIN:
+    if column.null_count or column.type not in PLAIN:
         return False
     if agg.needs == NUMBERS and column.type not in _NUMERIC:
         raise JobContractError(agg.refusal(key_of(0), column[0].as_py()))
     if agg.name in ("min", "max", "collect_set") and column.type == pa.float64():
-        return not _has_nan_or_negative_zero(column.to_numpy())
+        return not has_nan_or_negative_zero(column.to_numpy())
     return True
-
-
-def _has_nan_or_negative_zero(v: np.ndarray) -> bool:
-    return bool(np.isnan(v).any() or (np.signbit(v) & (v == 0)).any())
-
-
-def _bound_fits(v: np.ndarray) -> bool:
-    """No sum of these int64 values can overflow (the cheap check first)."""
-    return not len(v) or max(abs(int(v.max())), abs(int(v.min()))) * len(v) < (1 << 62)
-
-
-def _mean_struct(sums: pa.Array, counts: pa.Array) -> pa.Array:
-    return pa.StructArray.from_arrays([sums, counts.cast(pa.int64())], names=["sum", "count"])
 
 
 def _python_partials(agg: Aggregation, distinct: KeyColumn, codes: np.ndarray,
@@ -153,10 +139,10 @@ def encode_partials(agg: Aggregation, partials: list[Any]) -> tuple[str, pa.Arra
     if agg.name == "mean":
         sums = codec.typed_column([s for s, _ in partials])
         if sums is not None and sums.type in (pa.int64(), pa.float64()):
-            return TYPED, _mean_struct(sums, pa.array([c for _, c in partials], pa.int64()))
+            return TYPED, mean_struct(sums, pa.array([c for _, c in partials], pa.int64()))
     elif agg.name in ("collect_list", "collect_set"):
         flat = codec.typed_column(list(itertools.chain.from_iterable(partials)))
-        if flat is not None and flat.type in _PLAIN:
+        if flat is not None and flat.type in PLAIN:
             bounds = np.concatenate(([0], np.cumsum([len(p) for p in partials])))
             return TYPED, pa.ListArray.from_arrays(pa.array(bounds.astype(np.int32)), flat)
     return codec.encode_values(partials)
@@ -248,7 +234,7 @@ def _lifted(agg: Aggregation, batch: pa.RecordBatch) -> pa.RecordBatch:
     keys = batch.column("k")
     if name == TYPED and _vectorisable(agg, column, lambda i: codec.decode_key(
             keys[i].as_py())):
-        lifted = _lift_column(agg, column)
+        lifted = lift_column(agg, column)
     else:
         values = codec.decode_values(name, column)
         partials = []
@@ -259,25 +245,12 @@ def _lifted(agg: Aggregation, batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.record_batch({"k": keys, name: lifted})
 
 
-def _lift_column(agg: Aggregation, column: pa.Array) -> pa.Array:
-    n = len(column)
-    if column.type == pa.bool_() and agg.name in ("sum", "mean"):
-        column = column.cast(pa.int64())
-    if agg.name == "count":
-        return pa.array(np.ones(n, dtype=np.int64))
-    if agg.name == "mean":
-        return _mean_struct(column, pa.array(np.ones(n, dtype=np.int64)))
-    if agg.name in ("collect_list", "collect_set"):
-        return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), column)
-    return column
-
-
 def _merge_runs(agg: Aggregation, batch: pa.RecordBatch, starts: np.ndarray,
                 ends: np.ndarray) -> tuple[str, pa.Array]:
     """One partial per run of equal keys: numpy/Arrow where they give Python's answer."""
     name, column = batch.schema.names[1], batch.column(1)
     if name == TYPED and not column.null_count:
-        merged = _MERGES[agg.name](column, starts, ends)
+        merged = MERGES[agg.name](column, starts, ends)
         if merged is not None:
             return TYPED, merged
     partials = _python_values(name, column)
@@ -291,126 +264,6 @@ def _python_values(name: str, column: pa.Array) -> list[Any]:
     if name == TYPED and pa.types.is_struct(column.type):     # mean partials
         return list(zip(column.field("sum").to_pylist(), column.field("count").to_pylist()))
     values = codec.decode_values(name, column)
-    return [_as_pair(v) if isinstance(v, dict) else v for v in values]
+    return [as_pair(v) if isinstance(v, dict) else v for v in values]
 
 
-def _merge_sums(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
-    if column.type == pa.int64():
-        v = column.to_numpy()
-        if not (_bound_fits(v) or np.add.reduceat(np.abs(v.astype(np.float64)),
-                                                  starts).max() < _SAFE_SUM):
-            return None             # Python's ints, exactly
-        return pa.array(np.add.reduceat(v, starts))
-    if column.type == pa.float64():
-        return pa.array(_sequential_sums(column.to_numpy(), starts, ends))
-    return None
-
-
-def _sequential_sums(v: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Each run's values added left to right, from 0, as Python's ``sum`` does (numpy's
-    own reductions add pairwise, whose last bits differ): one numpy step per position,
-    over the runs still going; the last few long runs are finished by ``sum`` itself."""
-    if not _SEQUENTIAL_SUM:
-        return np.array([sum(v[s:e].tolist()) for s, e in zip(starts.tolist(),
-                                                                ends.tolist())])
-    lengths = ends - starts
-    acc = v[starts] + 0.0                 # 0 + -0.0 is 0.0 in Python's sum too
-    order = np.argsort(-lengths, kind="stable")
-    descending = -lengths[order]
-    step = 1
-    while True:
-        active = int(np.searchsorted(descending, -step, side="left"))
-        if not active:
-            return acc
-        if active <= _FEW_RUNS:
-            for i in order[:active].tolist():
-                acc[i] = sum(v[starts[i] + step:ends[i]].tolist(), float(acc[i]))
-            return acc
-        idx = order[:active]
-        acc[idx] += v[starts[idx] + step]
-        step += 1
-
-
-def _merge_counts(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array | None:
-    if column.type != pa.int64():
-        return None
-    return pa.array(np.add.reduceat(column.to_numpy(), starts))
-
-
-def _extreme(ufunc: np.ufunc, arrow_name: str) -> Callable[..., pa.Array | None]:
-    def merge(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
-        if column.type in (pa.int64(), pa.bool_()) or (
-                column.type == pa.float64()
-                and not _has_nan_or_negative_zero(column.to_numpy())):
-            return pa.array(ufunc.reduceat(column.to_numpy(zero_copy_only=False), starts))
-        if column.type in (pa.string(), pa.binary()):
-            runs = np.repeat(np.arange(len(starts)), ends - starts)
-            out = pa.table({"g": runs, "v": column}).group_by("g", use_threads=False) \
-                .aggregate([("v", arrow_name)]).sort_by("g")
-            return out.column(f"v_{arrow_name}").combine_chunks()
-        return None
-    return merge
-
-
-def _merge_firsts(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array:
-    return column.take(pa.array(starts))
-
-
-def _merge_means(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
-    if not pa.types.is_struct(column.type):
-        return None
-    sums = _merge_sums(column.field("sum"), starts, ends)
-    counts = _merge_counts(column.field("count"), starts, ends)
-    return None if sums is None or counts is None else _mean_struct(sums, counts)
-
-
-def _list_parts(column: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
-    """A list column's offsets (from 0) and flat values, if its values are plain."""
-    if not pa.types.is_list(column.type) or column.type.value_type not in _PLAIN:
-        return None
-    offsets = column.offsets.to_numpy()
-    flat = column.flatten()
-    return offsets - offsets[0], flat
-
-
-def _merge_lists(column: pa.Array, starts: np.ndarray, _ends: np.ndarray) -> pa.Array | None:
-    parts = _list_parts(column)
-    if parts is None or parts[1].null_count:
-        return None
-    offsets, flat = parts
-    bounds = offsets[np.append(starts, len(column))].astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(bounds), flat)
-
-
-def _merge_sets(column: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array | None:
-    parts = _list_parts(column)
-    if parts is None or parts[1].null_count:
-        return None
-    offsets, flat = parts
-    if flat.type == pa.float64() and _has_nan_or_negative_zero(flat.to_numpy()):
-        return None
-    runs = np.repeat(np.arange(len(starts)), ends - starts)
-    return _sorted_distinct_lists(np.repeat(runs, np.diff(offsets)), flat)[1]
-
-
-def _sorted_distinct_lists(groups: np.ndarray, values: pa.Array
-                           ) -> tuple[np.ndarray, pa.Array]:
-    """(group, sorted distinct values of the group as a list) for each group present."""
-    order = pc.sort_indices(pa.table({"g": groups, "v": values}),
-                            [("g", "ascending"), ("v", "ascending")])
-    g, v = groups[order.to_numpy()], values.take(order)
-    keep = np.ones(len(g), dtype=bool)
-    if len(g) > 1:
-        same = pc.equal(v.slice(1), v.slice(0, len(v) - 1)).to_numpy(zero_copy_only=False)
-        keep[1:] = (g[1:] != g[:-1]) | ~same
-    g, v = g[keep], v.filter(pa.array(keep))
-    firsts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
-    bounds = np.append(firsts, len(g)).astype(np.int32)
-    return g[firsts], pa.ListArray.from_arrays(pa.array(bounds), v)
-
-
-_MERGES: dict[str, Callable[..., pa.Array | None]] = {
-    "sum": _merge_sums, "count": _merge_counts, "min": _extreme(np.minimum, "min"),
-    "max": _extreme(np.maximum, "max"), "first": _merge_firsts, "mean": _merge_means,
-    "collect_list": _merge_lists, "collect_set": _merge_sets,
-}
