@@ -2,7 +2,8 @@
 chosen from the environment (fixture of tests/unit/tasks/test_builtin_aggregations.py):
 ZMR_TEST_AGG names the built-in, ZMR_TEST_AGG_MODE says how it is declared ("reduce":
 REDUCE; "reduce_only": REDUCE with COMBINER = "none"; "combiner": COMBINER = name with
-the Python reducer; "python": the Python reducer alone) ZMR_TEST_AGG_VALUES the values, and ZMR_TEST_AGG_KEYS=str makes every key a str."""
+the Python reducer; "python": the Python reducer alone), ZMR_TEST_AGG_VALUES the values,
+and ZMR_TEST_AGG_KEYS=str makes every key a str."""
 
 import os
 import random

@@ -3,9 +3,9 @@
 A job that says ``REDUCE = "sum"`` instead of writing a reducer (its mapper may be a Python
 generator or a vectorised ``map_batch``) gets the same output as the Python reducer in the
 last column below, but no Python call per key or per value where the values are one plain
-type: each spill is aggregated by Arrow's ``group_by`` into one *partial* per key, and sorted
-runs of partials are merged with numpy over runs of equal keys, at the map side's final
-merge and in the reduce task (zmr/tasks/aggregating.py). This module says what a partial
+type: each spill becomes one *partial* per key, and sorted runs of partials are merged, by
+numpy kernels over runs of equal keys, at the map side's final merge and in the reduce task
+(zmr/tasks/aggregating.py). This module says what a partial
 is and how partials merge, in plain Python: that is the definition, and the fallback for
 values no typed column holds (ints beyond int64, mixed types, tuples).
 

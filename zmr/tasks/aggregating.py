@@ -3,12 +3,13 @@
 What each built-in computes is defined in Python in zmr/job/aggregations.py; this module
 computes the same thing without a Python call per key or per value:
 
-* a spill's partials come from Arrow's hash ``group_by`` over the spill's distinct-key
-  codes (``spill_partials``);
-* sorted runs of partials are merged with numpy over runs of equal keys (``np.add.reduceat``
-  and friends), at the map side's final merge (``combined_partials``) and in the reduce task
-  (``reduced_pairs``). A key may straddle two batches of a merge, so each batch's last
-  partial is carried into the next.
+* a spill's values are put in runs of equal keys (a grouped buffer's already are; else a
+  stable sort of their distinct-key codes) and each run becomes one *partial* by the numpy
+  kernels of zmr/tasks/aggregation_kernels.py (``np.add.reduceat`` and friends):
+  ``spill_partials``;
+* sorted runs of partials are merged by the same kernels, at the map side's final merge
+  (``combined_partials``) and in the reduce task (``reduced_pairs``). A key may straddle
+  two batches of a merge, so each batch's last partial is carried into the next.
 
 Values that no typed column holds (ints beyond int64, mixed types, tuples, nulls) and a few
 float corner cases where numpy and Python disagree (NaN and -0.0 for min/max/collect_set)
@@ -52,7 +53,7 @@ _NUMERIC = (pa.int64(), pa.float64(), pa.bool_())
 # --------------------------------------------------------------------------- map side
 
 def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Array,
-                   lengths: list[int] | None = None) -> tuple[KeyColumn, str, pa.Array]:
+                   lengths: np.ndarray | None = None) -> tuple[KeyColumn, str, pa.Array]:
     """One partial per distinct key of a spill: (distinct keys, value column name, column).
     ``lengths``: the keys are distinct already (a grouped buffer's), ``lengths[i]`` values
     each, in ``values`` one key after another. The values are put in runs of equal keys
@@ -168,15 +169,14 @@ def _counted(batches: Iterable[pa.RecordBatch], counters: Counters
 def reduced_pairs(batches: Iterable[pa.RecordBatch], agg: Aggregation, counters: Counters
                   ) -> Iterator[tuple[Any, Any]]:
     """The reducer's output, ``(key, final value)`` in key order, from key-sorted batches of
-    partials (of values, when the map side did not combine)."""
-    groups = 0
-    try:
-        for merged in merged_partials(batches, agg, lifted=agg.on_map):
-            keys = codec.decode_keys(merged.column("k"))
-            groups += len(keys)
-            yield from zip(keys, final_values(agg, merged.schema.names[1], merged.column(1)))
-    finally:
-        counters.add("REDUCE_INPUT_GROUPS", groups)
+    partials (of values, when the map side did not combine); chained in C, not yielded."""
+    def pairs(merged: pa.RecordBatch) -> Iterator[tuple[Any, Any]]:
+        counters.add("REDUCE_INPUT_GROUPS", merged.num_rows)
+        keys = codec.decode_keys(merged.column("k"))
+        return zip(keys, final_values(agg, merged.schema.names[1], merged.column(1)))
+    counters.add("REDUCE_INPUT_GROUPS", 0)          # present, as for a Python reducer
+    return itertools.chain.from_iterable(map(pairs, merged_partials(batches, agg,
+                                                                    lifted=agg.on_map)))
 
 
 def final_values(agg: Aggregation, name: str, column: pa.Array) -> list[Any]:

@@ -176,9 +176,9 @@ class MapOutputCollector:
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
         writer = self._new_run()
         if self.aggregation is not None:
-            lengths = [len(values) for values in lists]
-            self._write_aggregated(column, aggregating.grouped_values(lists, sum(lengths)),
-                                   writer, lengths)
+            lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            values = aggregating.grouped_values(lists, int(lengths.sum()))
+            self._write_aggregated(column, values, writer, lengths)
             self._close_run(writer)
             return
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
@@ -241,7 +241,7 @@ class MapOutputCollector:
             writer.write_partition(table.slice(lo, hi - lo).to_batches() if hi > lo else ())
 
     def _write_aggregated(self, column: KeyColumn, values: Any, writer: PartitionedWriter,
-                          lengths: list[int] | None = None) -> None:
+                          lengths: np.ndarray | None = None) -> None:
         """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted
         (``lengths``: the keys are a grouped buffer's, see ``spill_partials``)."""
         distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values,
