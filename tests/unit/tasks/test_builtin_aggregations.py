@@ -115,3 +115,34 @@ def test_bad_declarations_are_definition_errors(tmp_path, source, message):
     with pytest.raises(JobDefinitionError, match=message) as caught:
         load_job(str(tmp_path / "j.py"))
     assert caught.value.exit_code == 2
+
+
+MAP_BATCH = '''
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def map_batch(batch):
+    words = pc.list_flatten(pc.split_pattern(batch.column("line"), " "))
+    return {"key": words, "value": pa.array(np.arange(len(words)) % 7)}
+'''
+
+
+@pytest.mark.parametrize("reduction", [
+    "def combiner(k, vs):\n    yield k, sum(vs)\n", "COMBINER = 'sum'\n", "COMBINER = 'none'\n"])
+def test_map_batch_output_is_combined_not_lost(tmp_path, reduction):
+    """A map_batch job with a combiner spills its Arrow output (it was dropped: the grouping
+    buffer, empty for map_batch, was spilled instead, so the job wrote nothing)."""
+    (tmp_path / "in.txt").write_text("".join(f"w{i % 13} w{i % 5} x\n" for i in range(300)))
+    reducer = "def reducer(k, vs):\n    yield k, sum(vs)\n"
+    outputs = []
+    for name, source in (("plain", MAP_BATCH + reducer),
+                         ("combined", MAP_BATCH + reducer + reduction),
+                         ("built_in", MAP_BATCH + "REDUCE = 'sum'\n")):
+        (tmp_path / f"{name}.py").write_text(source)
+        run_inline(str(tmp_path / f"{name}.py"), [str(tmp_path / "in.txt")],
+                   str(tmp_path / name), reducers=2, split_size=500, memory_budget=1500)
+        outputs.append(output_bytes(str(tmp_path / name)))
+    assert any(outputs[0].values())
+    assert outputs[1] == outputs[0] == outputs[2]
