@@ -145,7 +145,8 @@ class MapOutputCollector:
                 writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
         else:
             self._write_combined(
-                SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
+                SortedPairs(column, values, self.num_partitions, self.job.partitioner,
+                            order=self.order), writer)
         self._close_run(writer)
 
     def _ordered(self, keys: Any, values: Any) -> tuple[list[Any], Any]:
@@ -183,7 +184,7 @@ class MapOutputCollector:
             return
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
-                            distinct=True)
+                            distinct=True, order=self.order)    # (total order: its cuts)
         self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
 

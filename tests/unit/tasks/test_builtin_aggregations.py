@@ -146,3 +146,22 @@ def test_map_batch_output_is_combined_not_lost(tmp_path, reduction):
         outputs.append(output_bytes(str(tmp_path / name)))
     assert any(outputs[0].values())
     assert outputs[1] == outputs[0] == outputs[2]
+
+
+@pytest.mark.parametrize("reduction", [
+    "REDUCE = 'sum'\n",
+    "def combiner(k, vs):\n    yield k, sum(vs)\n\ndef reducer(k, vs):\n    yield k, sum(vs)\n"])
+def test_total_order_with_a_combiner_cuts_parts_by_key_range(tmp_path, reduction):
+    """Part i holds keys below part i+1's (map-side combining partitioned by hash before)."""
+    (tmp_path / "in.txt").write_text("".join(
+        " ".join(f"w{(i * 7 + j * 13) % 500:03d}" for j in range(8)) + "\n" for i in range(1500)))
+    (tmp_path / "j.py").write_text("PARTITIONER = 'total_order'\n" + reduction +
+                                   "def mapper(k, line):\n    for w in line.split():\n"
+                                   "        yield w, 1\n")
+    run_inline(str(tmp_path / "j.py"), [str(tmp_path / "in.txt")], str(tmp_path / "out"),
+               reducers=3, split_size=4000, memory_budget=20000)
+    parts = [[line.split("\t")[0] for line in data.decode().splitlines()]
+             for _, data in sorted(output_bytes(str(tmp_path / "out")).items())]
+    assert len(parts) == 3 and all(parts)
+    keys = [key for part in parts for key in part]
+    assert keys == sorted(keys) and len(keys) == 500
