@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
+import numbers
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +89,8 @@ class _NotAValue(Exception):
 
 
 def _number(value: Any) -> Any:
-    if not isinstance(value, (int, float)):
+    # any real number sums as Python sums it (numpy scalars, Fractions: the Python path)
+    if not isinstance(value, numbers.Real):
         raise _NotAValue(value)
     return value
 

@@ -165,3 +165,21 @@ def test_total_order_with_a_combiner_cuts_parts_by_key_range(tmp_path, reduction
     assert len(parts) == 3 and all(parts)
     keys = [key for part in parts for key in part]
     assert keys == sorted(keys) and len(keys) == 500
+
+
+@pytest.mark.parametrize("sequential", [True, False])
+def test_float_run_sums_are_pythons_sum(monkeypatch, sequential):
+    """Short and very long runs (the long tail is finished by sum() itself); on a Python
+    whose sum() is compensated (3.12 on) the kernel calls sum() per run."""
+    import numpy as np
+
+    from zmr.tasks import aggregation_kernels
+    monkeypatch.setattr(aggregation_kernels, "_SEQUENTIAL_SUM", sequential)
+    rng = np.random.default_rng(7)
+    lengths = np.concatenate((rng.integers(1, 5, 500), [3000, 40, 41, 900]))
+    values = rng.normal(0, 1e6, int(lengths.sum())) * rng.choice([1, 1e-9], int(lengths.sum()))
+    values[0] = -0.0
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    got = aggregation_kernels._sequential_sums(values, starts, ends).tolist()
+    assert got == [sum(values[s:e].tolist()) for s, e in zip(starts.tolist(), ends.tolist())]
