@@ -21,7 +21,7 @@ from typing import Any
 from zmr.core import pandas_probe
 from zmr.core.errors import ConfigError, JobDefinitionError
 from zmr.job import params
-from zmr.job.aggregations import AGGREGATIONS, Aggregation
+from zmr.job.aggregations import AGGREGATIONS, Aggregation, declared, unknown_name
 from zmr.job.api import (
     HOOK_NAMES,
     INPUT_HOOKS,
@@ -203,12 +203,7 @@ def _job_from_definitions(defs: Mapping[str, Any], path: str, where: str,
         if fn is not None:
             _check_hook(path, name, fn)
     settings = _settings(defs, where)
-    if settings.get("COMBINER") is not None:
-        hooks["combiner"] = _combiner_from_setting(where, settings["COMBINER"], hooks)
-    aggregation = None
-    if settings.get("REDUCE") is not None:
-        aggregation = _aggregation(where, settings["REDUCE"], hooks)
-        hooks["combiner"], hooks["reducer"] = aggregation.combiner, aggregation.reducer
+    aggregation = _built_in(where, settings.get("REDUCE"), settings.get("COMBINER"), hooks)
     name = os.path.splitext(os.path.basename(path))[0]
     return JobSpec(name=name, source=path, settings=settings, aggregation=aggregation,
                    inputs=inputs, module_file=path, step=step, **hooks)
@@ -306,14 +301,50 @@ def _step_job(step: Step, number: int, path: str, inputs: Any = None) -> JobSpec
     return _job_from_definitions(defs, path, where, inputs, number)
 
 
-def _aggregation(where: str, name: str, hooks: dict[str, Any]) -> Aggregation:
-    if hooks["reducer"] is not None or hooks["combiner"] is not None:
-        raise JobDefinitionError(f"{where}: REDUCE = {name!r} replaces reducer and combiner; "
-                                 "define one or the other")
-    if name not in AGGREGATIONS:
-        raise JobDefinitionError(f"{where}: REDUCE = {name!r} is not one of "
-                                 f"{', '.join(AGGREGATIONS)}")
-    return AGGREGATIONS[name]
+def _built_in(where: str, reduce: str | None, combine: str | None,
+              hooks: dict[str, Any]) -> Aggregation | None:
+    """``REDUCE = "sum"``: the built-in is reducer and (unless ``COMBINER = "none"``)
+    combiner; ``COMBINER = "sum"`` alone: it combines for the job's own reducer. Sets the
+    hooks it replaces; the aggregation runs column-wise (zmr/tasks/aggregating.py)."""
+    if reduce is not None:
+        if hooks["reducer"] is not None or hooks["combiner"] is not None:
+            raise JobDefinitionError(f"{where}: REDUCE = {reduce!r} replaces reducer and "
+                                     "combiner; define one or the other")
+        if reduce not in AGGREGATIONS:
+            raise JobDefinitionError(f"{where}: {unknown_name('REDUCE', reduce, AGGREGATIONS)}")
+        if combine not in (None, "none", reduce):
+            raise JobDefinitionError(
+                f"{where}: COMBINER = {combine!r} with REDUCE = {reduce!r}: a built-in "
+                "reduction combines with itself; COMBINER may only be \"none\" (no map-side "
+                "combining)")
+        aggregation = declared(reduce, "REDUCE", on_map=combine != "none", on_reduce=True)
+        hooks["reducer"] = aggregation.reducer
+        hooks["combiner"] = aggregation.combiner if aggregation.on_map else None
+        return aggregation
+    if combine is None:
+        return None
+    if combine in ("reducer", "none"):
+        hooks["combiner"] = hooks["reducer"] if combine == "reducer" else None
+        if combine == "reducer" and hooks["reducer"] is None:
+            raise JobDefinitionError(f"{where}: COMBINER = 'reducer' but the job defines no "
+                                     "reducer")
+        return None
+    if combine not in COMBINER_BUILT_INS:
+        if combine in AGGREGATIONS:
+            raise JobDefinitionError(
+                f"{where}: COMBINER = {combine!r} would hand the reducer {combine} partials "
+                f"instead of values; a combiner for your own reducer may be "
+                f"{', '.join(COMBINER_BUILT_INS)}; for {combine} declare REDUCE = {combine!r}")
+        raise JobDefinitionError(f"{where}: "
+                                 f"{unknown_name('COMBINER', combine, COMBINER_NAMES)}")
+    aggregation = declared(combine, "COMBINER", on_map=True, on_reduce=False)
+    hooks["combiner"] = aggregation.combiner
+    return aggregation
+
+
+#: Built-ins whose partial is a value, so they may combine for a Python reducer.
+COMBINER_BUILT_INS = tuple(n for n, a in AGGREGATIONS.items() if a.partial_is_value)
+COMBINER_NAMES = ("reducer", "none", *COMBINER_BUILT_INS)
 
 
 def _check_hook(path: str, name: str, fn: Any) -> None:
@@ -346,15 +377,6 @@ def _checked(setting: Setting, value: Any, label: str) -> Any:
     except ConfigError as exc:
         raise JobDefinitionError(str(exc)) from None
     return value
-
-
-def _combiner_from_setting(path: str, value: str, hooks: dict[str, Any]) -> Any:
-    if value == "reducer" and hooks["reducer"] is not None:
-        return hooks["reducer"]
-    if value == "none":
-        return None
-    raise JobDefinitionError(f"{path}: COMBINER = {value!r}: use \"reducer\" (reuse the "
-                             "reducer, which must then be associative) or \"none\"")
 
 
 def with_reducer_as_combiner(job: JobSpec | Pipeline) -> JobSpec | Pipeline:

@@ -253,10 +253,13 @@ OPTION_SETTINGS: tuple[Setting, ...] = settings_of(JobOptions)
 HOOK_SETTINGS: tuple[Setting, ...] = (
     Setting("combiner", (str,), None, "`\"reducer\"`: reuse the reducer as combiner (it must "
             "be associative and commutative); `\"none\"`: no combiner, even if one is "
-            "defined", shown="", module="COMBINER"),
-    Setting("reduce", (str,), None, "a built-in reduction instead of reducer and combiner: "
-            "`sum`, `count`, `min`, `max`, `mean`, `first`, `collect_list` (see \"Vectorised "
-            "jobs\")", shown="", module="REDUCE", step="reduce"),
+            "defined (with `REDUCE`: no map-side partials); `\"sum\"`, `\"min\"`, "
+            "`\"max\"`, `\"first\"`: that built-in combines column-wise for your own reducer "
+            "(see \"Built-in aggregations\")", shown="", module="COMBINER"),
+    Setting("reduce", (str,), None, "a built-in reduction instead of reducer and combiner, "
+            "column-wise with any mapper: `sum`, `count`, `min`, `max`, `mean`, `first`, "
+            "`collect_list`, `collect_set` (see \"Built-in aggregations\")", shown="",
+            module="REDUCE", step="reduce"),
 )
 
 JOB_SETTINGS: tuple[Setting, ...] = OPTION_SETTINGS + HOOK_SETTINGS

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from zmr.core.errors import JobContractError
 from zmr.core.specs import PartitionIndexEntry
@@ -35,7 +34,7 @@ from zmr.storage.sorting import (
     merge_sorted,
     sorted_run_tables,
 )
-from zmr.tasks import accel
+from zmr.tasks import accel, aggregating
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
 
@@ -64,8 +63,10 @@ class MapOutputCollector:
         self.counters = counters
         self.buffer: list[tuple[Any, Any]] = []
         # With a combiner, str-keyed output is grouped as it is emitted (see grouping.py);
-        # declarative REDUCE jobs keep the columnar path, whose partials are vectorised.
-        grouped = job.combiner is not None and job.aggregation is None
+        # a built-in combiner (REDUCE/COMBINER = "sum") makes its partials column-wise.
+        built_in = job.aggregation
+        self.aggregation = built_in if built_in is not None and built_in.on_map else None
+        grouped = job.combiner is not None
         self.grouping = GroupingBuffer() if grouped else None
         self.next_check = CHECK_EVERY
         self._pair_bytes = 0
@@ -131,7 +132,7 @@ class MapOutputCollector:
 
     def spill(self) -> None:
         """Sort the buffer, combine it and write it as one sorted run."""
-        if self.grouping is not None:
+        if self.grouping is not None and not self._arrow_chunks:   # (map_batch: no groups)
             self._spill_groups()
             return
         keys, values = self._take_buffer()
@@ -144,7 +145,7 @@ class MapOutputCollector:
             keys, values = self._ordered(keys, values)
         column = key_column(keys)
         writer = self._new_run()
-        if self.job.aggregation is not None:
+        if self.aggregation is not None:
             self._write_aggregated(column, values, writer)
         elif self.job.combiner is None:
             pairs = SortedPairs(column, values, self.num_partitions, self.job.partitioner,
@@ -153,7 +154,8 @@ class MapOutputCollector:
                 writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
         else:
             self._write_combined(
-                SortedPairs(column, values, self.num_partitions, self.job.partitioner), writer)
+                SortedPairs(column, values, self.num_partitions, self.job.partitioner,
+                            order=self.order), writer)
         self._close_run(writer)
 
     def _spill_columnar(self, keys: Any, values: Any) -> bool:
@@ -200,11 +202,17 @@ class MapOutputCollector:
         if not keys:
             return
         self.counters.add("MAP_OUTPUT_RECORDS", pairs)
-        self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
-        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
-                            distinct=True)
         writer = self._new_run()
+        if self.aggregation is not None:
+            lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            values = aggregating.grouped_values(lists, int(lengths.sum()))
+            self._write_aggregated(column, values, writer, lengths)
+            self._close_run(writer)
+            return
+        self.counters.add("COMBINE_INPUT_RECORDS", pairs)
+        order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
+                            distinct=True, order=self.order)    # (total order: its cuts)
         self._write_groups(order, order.sorted_values(), writer)
         self._close_run(writer)
 
@@ -261,23 +269,26 @@ class MapOutputCollector:
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
             writer.write_partition(table.slice(lo, hi - lo).to_batches() if hi > lo else ())
 
-    def _write_aggregated(self, column: KeyColumn, values: Any,
-                          writer: PartitionedWriter) -> None:
-        """REDUCE = "...": one partial per distinct key from Arrow's group_by, then sorted."""
-        if not isinstance(values, pa.Array):
-            values = _numeric_values(values, self.job.aggregation.name)
-        codes = pc.dictionary_encode(column.raw)
-        distinct_codes, partials = self.job.aggregation.partials(codes.indices, values)
-        distinct = KeyColumn(codes.dictionary.take(distinct_codes), column.pre_encoded)
+    def _write_aggregated(self, column: KeyColumn, values: Any, writer: PartitionedWriter,
+                          lengths: np.ndarray | None = None) -> None:
+        """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted
+        (``lengths``: the keys are a grouped buffer's, see ``spill_partials``)."""
+        distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values,
+                                                              lengths)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(partials))
         pairs = SortedPairs(distinct, partials, self.num_partitions, self.job.partitioner,
-                            distinct=True)     # one partial per key
+                            distinct=True, order=self.order)     # one partial per key
         for lo, hi in pairs.partition_ranges():
-            writer.write_partition(pairs.table(lo, hi).to_batches() if hi > lo else ())
+            writer.write_partition([pa.record_batch({
+                "k": pairs.encoded.slice(lo, hi - lo),
+                name: partials.take(pa.array(pairs.perm[lo:hi]))})] if hi > lo else ())
 
     # -- combining -------------------------------------------------------------------------
     def _combined(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if self.aggregation is not None:
+            yield from aggregating.combined_partials(batches, self.aggregation, self.counters)
+            return
         if self.job.combiner is None:
             yield from batches
             return
@@ -340,14 +351,6 @@ def _estimate_pair_bytes(sample: list[tuple[Any, Any]]) -> int:
 def _owned_size(obj: Any) -> int:
     # references: the pair, the local name, getrefcount's argument, the unpacked local
     return sys.getsizeof(obj) if sys.getrefcount(obj) <= 4 else 0
-
-
-def _numeric_values(values: list[Any], aggregation: str) -> pa.Array:
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise JobContractError(f"REDUCE = {aggregation!r} needs values of one Arrow type "
-                               f"(e.g. all int or all float): {exc}") from None
 
 
 def _bad_pair_message(pairs: list[Any]) -> str:

@@ -31,7 +31,7 @@ from zmr.storage.formats import open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_sorted
-from zmr.tasks import progress
+from zmr.tasks import aggregating, progress
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
@@ -147,6 +147,11 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
         job.reducer_init()
     reducer, groups = job.reducer, 0
     batches = _count_records(batches, counters)
+    if job.aggregation is not None and job.aggregation.on_reduce and not order.regroups:
+        # REDUCE = "sum": column-wise over runs of equal keys (tasks/aggregating.py)
+        yield from aggregating.reduced_pairs(batches, job.aggregation, counters)
+        yield from call_final(job.reducer_final, "reducer_final")
+        return
     try:
         for _, key, values in _groups(batches, order, identity=reducer is None):
             groups += 1

@@ -1,4 +1,4 @@
-"""Declarative REDUCE = "...": Arrow group_by partials give the same answers as Python."""
+"""Declarative REDUCE = "...": column-wise partials give the same answers as Python."""
 
 from __future__ import annotations
 
