@@ -200,6 +200,8 @@ def test_task_logs_lost_map_outputs_lost_workers_and_worker_machines(dashboard, 
     assert dashboard.get("/api/jobs/job-9999/logs")[0] == 404
 
     assert lost.finish()["state"] == "SUCCEEDED"
+    # the dashboard shows the state of its last snapshot, refreshed on the loop's turns
+    wait_until(lambda: lost.detail()["state"] == "SUCCEEDED", "the dashboard to see it end")
     done = lost.detail()
     assert done["lost_maps"] == []            # run again: no longer lost
     again = [t for t in done["tasks"] if t["task"] == "map" and t["index"] == maps[0]["index"]]
