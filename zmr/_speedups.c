@@ -22,6 +22,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* The key codec's functions (zmr/_codec.c), added to this module. */
+extern PyMethodDef codec_methods[];
+
 /* mapper((path, offset), line) for one (offset, line) record: a new reference, or NULL. */
 static PyObject *
 call_mapper(PyObject *mapper, PyObject *path, PyObject *record)
@@ -415,7 +418,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "zmr._speedups",
-    "The map side's per-record loops in C (optional; see zmr/tasks/accel.py).", -1, methods,
+    "The map side's per-record loops and the key codec in C (optional; see "
+    "zmr/tasks/accel.py and zmr/storage/codec.py).", -1, methods,
 };
 
 PyMODINIT_FUNC
@@ -428,7 +432,8 @@ PyInit__speedups(void)
     m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0) {
+    if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0
+        || PyModule_AddFunctions(m, codec_methods) < 0) {
         Py_DECREF(m);
         return NULL;
     }
