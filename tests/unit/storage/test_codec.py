@@ -1,14 +1,18 @@
-"""The key codec: byte order of encodings == zmr's total order (by type, then value)."""
+"""The key codec: byte order of encodings == zmr's total order (by type, then value), with
+the C codec and with its Python reference (C against Python: test_codec_compiled.py)."""
 
 from __future__ import annotations
 
 import math
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zmr.storage import codec
+
+pytestmark = pytest.mark.usefixtures("key_codec")
 
 TYPE_RANK = {type(None): 0, bool: 1, int: 2, float: 3, str: 4, bytes: 5, tuple: 6, list: 7}
 
