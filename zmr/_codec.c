@@ -17,6 +17,8 @@
  * decode_many(offsets, data, start, n) -> list: rows start..start+n of such buffers
  * prefix_run_starts(offsets, data, start, n, skip, group_by) -> int64 row indices (bytes)
  *     where the group prefix (ordering.py's KeyOrder.group_prefix) changes.
+ * group_prefixes(offsets, data, start, n, skip, group_by) -> (offsets, data) of the
+ *     rows' group prefixes.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -725,6 +727,45 @@ done:
     return out;
 }
 
+/* The group prefix of every row, as (int32 offsets, data) of a new binary array: the map
+ * side hashes or range-partitions on these. */
+static PyObject *
+codec_group_prefixes(PyObject *self, PyObject *args)
+{
+    Rows r;
+    int skip, group_by;
+    Buf offsets = {NULL, 0, 0}, prefixes = {NULL, 0, 0};
+    Py_ssize_t i, begin, end;
+    int32_t at = 0;
+    PyObject *out = NULL;
+    Src s;
+
+    if (rows_open(&r, args, "y*y*nnpi", &skip, &group_by) < 0)
+        return NULL;
+    if (buf_reserve(&offsets, (r.n + 1) * 4) < 0)
+        goto done;
+    memcpy(offsets.data, &at, 4);
+    offsets.len = 4;
+    for (i = 0; i < r.n; i++) {
+        row_source(&r, i, &s);
+        end = group_prefix(&s, skip, group_by, &begin);
+        if (end < 0 || buf_reserve(&prefixes, end - begin) < 0)
+            goto done;
+        memcpy(prefixes.data + prefixes.len, s.data + begin, end - begin);
+        prefixes.len += end - begin;
+        at = (int32_t)prefixes.len;     /* no longer than the rows' own int32 offsets */
+        memcpy(offsets.data + offsets.len, &at, 4);
+        offsets.len += 4;
+    }
+    out = Py_BuildValue("(y#y#)", (const char *)offsets.data, offsets.len,
+                        prefixes.data ? (const char *)prefixes.data : "", prefixes.len);
+done:
+    PyMem_Free(offsets.data);
+    PyMem_Free(prefixes.data);
+    rows_close(&r);
+    return out;
+}
+
 static PyObject *
 codec_setup(PyObject *self, PyObject *args)
 {
@@ -753,5 +794,8 @@ PyMethodDef codec_methods[] = {
     {"prefix_run_starts", codec_prefix_run_starts, METH_VARARGS,
      "prefix_run_starts(offsets, data, start, n, skip, group_by): int64 rows where the "
      "group prefix changes."},
+    {"group_prefixes", codec_group_prefixes, METH_VARARGS,
+     "group_prefixes(offsets, data, start, n, skip, group_by): (int32 offsets, data) of "
+     "each row's group prefix."},
     {NULL, NULL, 0, NULL},
 };

@@ -323,12 +323,41 @@ def encoded_array(items: Sequence[Any]) -> pa.BinaryArray:
 def decoded_list(column: pa.Array) -> list[Any]:
     """A binary array of encodings -> the objects (in C from Arrow's buffers, with no
     bytes object per row)."""
+    rows = _rows(column)
+    if rows is None:
+        return [decode_key(v) for v in column.to_pylist()]
+    return _C.decode_many(*rows)
+
+
+def group_prefix_runs(column: pa.Array, skip: bool, group_by: int) -> np.ndarray | None:
+    """In C, the rows of sorted encoded keys where their group prefix changes (ordering.py's
+    ``KeyOrder.group_prefix``: ``skip`` the value of a ``(key, value)``, ``group_by``
+    elements); None without the C codec."""
+    rows = _rows(column)
+    if rows is None:
+        return None
+    return np.frombuffer(_C.prefix_run_starts(*rows, skip, group_by), dtype=np.int64)
+
+
+def group_prefixes(column: pa.Array, skip: bool, group_by: int) -> pa.BinaryArray | None:
+    """In C, the group prefix of every encoded key, as a binary array; None without it."""
+    rows = _rows(column)
+    if rows is None:
+        return None
+    offsets, data = _C.group_prefixes(*rows, skip, group_by)
+    return pa.Array.from_buffers(pa.binary(), len(column),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _rows(column: pa.Array) -> tuple[Any, Any, int, int] | None:
+    """A binary array as the C functions read it (its buffers, first row and length), or
+    None when the C codec is off or cannot read it."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if _C is None or column.null_count or column.type != pa.binary() or not len(column):
-        return [decode_key(v) for v in column.to_pylist()]
+        return None
     _, offsets, data = column.buffers()
-    return _C.decode_many(offsets, b"" if data is None else data, column.offset, len(column))
+    return offsets, b"" if data is None else data, column.offset, len(column)
 
 
 def _compiled() -> Any:
