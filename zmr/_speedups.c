@@ -22,8 +22,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* The key codec's functions (zmr/_codec.c), added to this module. */
+/* The key codec's functions (zmr/_codec.c) and the reduce side's Groups (zmr/_groups.c),
+ * added to this module. */
 extern PyMethodDef codec_methods[];
+extern int groups_add_to_module(PyObject *m);
 
 /* mapper((path, offset), line) for one (offset, line) record: a new reference, or NULL. */
 static PyObject *
@@ -418,8 +420,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "zmr._speedups",
-    "The map side's per-record loops and the key codec in C (optional; see "
-    "zmr/tasks/accel.py and zmr/storage/codec.py).", -1, methods,
+    "The map side's per-record loops, the key codec and the reduce side's grouping in C "
+    "(optional; see zmr/tasks/accel.py, zmr/storage/codec.py and zmr/storage/runs.py).", -1, methods,
 };
 
 PyMODINIT_FUNC
@@ -433,7 +435,7 @@ PyInit__speedups(void)
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0
-        || PyModule_AddFunctions(m, codec_methods) < 0) {
+        || PyModule_AddFunctions(m, codec_methods) < 0 || groups_add_to_module(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -368,7 +368,12 @@ def _compiled() -> Any:
         from zmr import _speedups
     except ImportError:
         return None
-    return _speedups if hasattr(_speedups, "decode_many") else None
+    return _speedups if hasattr(_speedups, "Groups") else None   # not an older build's
+
+
+def speedups() -> Any:
+    """The C extension when the compiled codec is in use, else None."""
+    return _C
 
 
 def select(speedups: Any) -> None:

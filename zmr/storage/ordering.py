@@ -21,10 +21,8 @@ order, and equal prefixes mean equal groups.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -33,6 +31,7 @@ import pyarrow as pa
 from zmr.core.errors import JobContractError
 from zmr.storage import codec
 from zmr.storage.partition import partition_ids
+from zmr.storage.runs import Runs, join_runs
 
 Partitioner = Callable[[Any, int], int]
 
@@ -139,28 +138,21 @@ class KeyOrder:
                ) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
         """(group prefix, key, values) per reduce group of a sorted batch stream: the key
         is that of the group's first (smallest) record, as in Hadoop."""
-        runs = itertools.chain.from_iterable(map(self._batch_runs, batches))
-        for prefix, same in itertools.groupby(runs, key=itemgetter(0)):
-            _, first_key, values = next(same)
-            yield prefix, self.user_key(first_key), itertools.chain(
-                values, itertools.chain.from_iterable(map(itemgetter(2), same)))  # noqa: B031
+        return join_runs(map(self._batch_runs, batches))
 
-    def _batch_runs(self, batch: pa.RecordBatch) -> Iterator[tuple[bytes, bytes, Any]]:
-        """(group prefix, first encoded sort key, values) per run of one group in a batch;
-        the runs and the values are found in C when it was built (no Python per row)."""
-        if batch.num_rows == 0:
-            return
+    def _batch_runs(self, batch: pa.RecordBatch) -> Runs:
+        """Runs of one group in a sorted batch (see zmr.storage.runs), found in C when it
+        was built (no Python per row); a run's key is that of its first record."""
         keys = batch.column("k")
         starts = codec.group_prefix_runs(keys, self.sort_values, self.group_by)
         if starts is None:
             prefixes = list(map(self.group_prefix, keys.to_pylist()))
             starts = np.flatnonzero([i == 0 or p != prefixes[i - 1]
                                      for i, p in enumerate(prefixes)])
-        ends = np.append(starts[1:], batch.num_rows)
-        values = codec.decode_values(batch.schema.names[1], batch.column(1))
-        for first, s, e in zip(keys.take(pa.array(starts)).to_pylist(), starts.tolist(),
-                               ends.tolist()):
-            yield self.group_prefix(first), first, iter(values[s:e])
+        firsts = keys.take(pa.array(starts)).to_pylist()
+        return ([self.group_prefix(k) for k in firsts], [self.user_key(k) for k in firsts],
+                codec.decode_values(batch.schema.names[1], batch.column(1)),
+                np.append(starts, batch.num_rows).tolist())
 
 
 def cut_points(prefixes: Sequence[bytes], num_partitions: int) -> tuple[bytes, ...]:
