@@ -70,3 +70,14 @@ def test_join_benchmark_runs_zmr_and_duckdb_and_they_agree():
     assert done.returncode == 0, done.stderr
     assert "all runs agree with DuckDB" in done.stdout
     assert re.search(r"zmr / DuckDB = [\d.]+x wall time", done.stdout)
+
+
+def test_codec_benchmark_runs_c_and_pure_python_and_outputs_agree():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_codec.py"), "--scale", "0.01",
+                           "--reps", "1"], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "outputs identical in every configuration, 1 reps" in done.stdout
+    for job in ("secondary_sort", "join", "inverted_index", "pagerank"):
+        assert re.search(rf"^\| {job} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \| [\d.]+x \|$",
+                         done.stdout, re.M), done.stdout
