@@ -111,11 +111,14 @@ def workloads(scratch: str, scale: float) -> dict[str, list[str]]:
 
 
 def timed_run(args: list[str], out: str, env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one ``zmr run --inline`` in a child process."""
+    """(wall, CPU) seconds of one ``zmr run --inline`` in a child process, run in the
+    output's folder: ``python -m`` puts its working directory first on sys.path, so from
+    a checkout it would import that checkout's zmr whatever PYTHONPATH says."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "zmr", "run", *args, "-o", out, "--inline",
-                    "--quiet"], check=True, env=env, stdout=subprocess.DEVNULL)
+                    "--quiet"], check=True, env=env, stdout=subprocess.DEVNULL,
+                   cwd=os.path.dirname(out))
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

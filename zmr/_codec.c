@@ -254,7 +254,17 @@ codec_encode_many(PyObject *self, PyObject *keys)
     memcpy(offsets.data, &at, 4);
     offsets.len = 4;
     for (i = 0; i < n; i++) {
-        if (encode_into(&b, PySequence_Fast_GET_ITEM(seq, i)) < 0)
+        PyObject *item;
+        int rc;
+
+        if (PySequence_Fast_GET_SIZE(seq) != n) {   /* a fallback's Python code changed it */
+            PyErr_SetString(PyExc_RuntimeError, "the list of keys changed while encoded");
+            goto done;
+        }
+        item = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
+        rc = encode_into(&b, item);
+        Py_DECREF(item);
+        if (rc < 0)
             goto done;
         if (b.len > INT32_MAX) {
             PyErr_SetString(PyExc_OverflowError, "encoded keys beyond 2 GiB in one array");
