@@ -5,6 +5,7 @@ nested values of every tag (seeded, so a failure repeats)."""
 from __future__ import annotations
 
 import enum
+import importlib
 import math
 import random
 
@@ -17,6 +18,15 @@ from zmr.storage import codec
 from zmr.storage.ordering import KeyOrder
 
 pytestmark = pytest.mark.skipif(not BUILT, reason="zmr._speedups is not built")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def compiled_codec():
+    """The C codec bound, even under ZMR_PURE_PYTHON=1; the default restored after."""
+    default = codec.speedups()
+    codec.select(importlib.import_module("zmr._speedups"))
+    yield
+    codec.select(default)
 
 CHARS = "ab\x00\xff\x01é€😀\ud800\udfff"
 BYTES = b"ab\x00\xff\x01"
@@ -182,7 +192,7 @@ def test_group_prefix_runs_match_the_python_prefixes():
         prefixes = [order.group_prefix(b) for b in column.to_pylist()]
         expected = [i for i, p in enumerate(prefixes) if i == 0 or p != prefixes[i - 1]]
         _, offsets, data = column.buffers()
-        starts = np.frombuffer(codec._C.prefix_run_starts(
+        starts = np.frombuffer(codec.speedups().prefix_run_starts(
             offsets, data, column.offset, len(column), order.sort_values, order.group_by),
             dtype=np.int64)
         assert starts.tolist() == expected
