@@ -1,5 +1,6 @@
-"""Builds zmr's optional C extension, ``zmr._speedups`` (the map side's per-record loops),
-and puts a copy of the example jobs and their data into the wheel as ``zmr/_examples``.
+"""Builds zmr's optional C extension, ``zmr._speedups`` (the map side's per-record loops,
+the key codec and the reduce side's grouping), and puts a copy of the example jobs and their
+data into the wheel as ``zmr/_examples``.
 
 Everything else is in pyproject.toml. ``optional=True``: on a machine without a C compiler
 the install still succeeds, and zmr uses the pure-Python loops of the same semantics
@@ -30,6 +31,8 @@ class build_py_with_examples(build_py):
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-setup(ext_modules=[Extension("zmr._speedups", ["zmr/_speedups.c"], optional=True,
+SOURCES = ["zmr/_speedups.c", "zmr/_codec.c", "zmr/_groups.c"]
+
+setup(ext_modules=[Extension("zmr._speedups", SOURCES, optional=True,
                              extra_compile_args=["-O2"])],
       cmdclass={"build_py": build_py_with_examples})

@@ -22,6 +22,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* The key codec's functions (zmr/_codec.c) and the reduce side's Groups (zmr/_groups.c),
+ * added to this module. */
+extern PyMethodDef codec_methods[];
+extern int groups_add_to_module(PyObject *m);
+
 /* mapper((path, offset), line) for one (offset, line) record: a new reference, or NULL. */
 static PyObject *
 call_mapper(PyObject *mapper, PyObject *path, PyObject *record)
@@ -415,7 +420,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "zmr._speedups",
-    "The map side's per-record loops in C (optional; see zmr/tasks/accel.py).", -1, methods,
+    "The map side's per-record loops, the key codec and the reduce side's grouping in C "
+    "(optional; see zmr/tasks/accel.py, zmr/storage/codec.py and zmr/storage/runs.py).", -1, methods,
 };
 
 PyMODINIT_FUNC
@@ -428,7 +434,8 @@ PyInit__speedups(void)
     m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0) {
+    if (PyModule_AddObjectRef(m, "ValueRuns", (PyObject *)&ValueRunsType) < 0
+        || PyModule_AddFunctions(m, codec_methods) < 0 || groups_add_to_module(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

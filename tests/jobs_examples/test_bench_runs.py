@@ -108,3 +108,14 @@ def test_profile_benchmark_prints_a_phase_table_per_workload():
     wrong = subprocess.run([sys.executable, str(BENCH / "bench_profile.py"), "--workloads",
                             "terasort,nope"], capture_output=True, text=True, cwd=ROOT)
     assert wrong.returncode == 2 and "nope" in wrong.stderr
+
+
+def test_codec_benchmark_runs_c_and_pure_python_and_outputs_agree():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_codec.py"), "--scale", "0.01",
+                           "--reps", "1"], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "outputs identical in every configuration, 1 reps" in done.stdout
+    for job in ("secondary_sort", "join", "inverted_index", "pagerank"):
+        assert re.search(rf"^\| {job} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \| [\d.]+x \|$",
+                         done.stdout, re.M), done.stdout

@@ -8,10 +8,8 @@ than fit in memory.
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -22,6 +20,7 @@ from zmr.core.errors import FatalError, JobContractError, TaskError
 from zmr.job.counters import Counters
 from zmr.job.quarantine import Quarantine
 from zmr.storage import codec
+from zmr.storage.runs import Runs, join_runs
 
 #: Built-in counter of the input records whose mapper call raised and was skipped.
 SKIPPED_COUNTER = "MAP_SKIPPED_RECORDS"
@@ -39,27 +38,20 @@ def key_runs(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.append(starts[1:], n)
 
 
-def batch_runs(batch: pa.RecordBatch) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
-    """Runs of equal keys inside one sorted batch: (encoded key, key, values)."""
-    if batch.num_rows == 0:
-        return
+def batch_runs(batch: pa.RecordBatch) -> Runs:
+    """Runs of equal keys inside one sorted batch (see zmr.storage.runs), keys and values
+    decoded a batch at a time."""
     keys = batch.column("k")
-    starts, ends = key_runs(keys)
+    starts, _ = key_runs(keys)
     start_keys = keys.take(pa.array(starts))
-    encoded = start_keys.to_pylist()
-    decoded = codec.decode_keys(start_keys)
-    values = codec.decode_values(batch.schema.names[1], batch.column(1))
-    for kb, key, s, e in zip(encoded, decoded, starts.tolist(), ends.tolist()):
-        yield kb, key, iter(values[s:e])
+    return (start_keys.to_pylist(), codec.decode_keys(start_keys),
+            codec.decode_values(batch.schema.names[1], batch.column(1)),
+            np.append(starts, batch.num_rows).tolist())
 
 
 def iter_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
     """(encoded key, key, values) per distinct key of a key-sorted batch stream."""
-    runs = itertools.chain.from_iterable(map(batch_runs, batches))
-    for kb, same_key in itertools.groupby(runs, key=itemgetter(0)):
-        _, key, first = next(same_key)
-        yield kb, key, itertools.chain(first, itertools.chain.from_iterable(
-            map(itemgetter(2), same_key)))  # noqa: B031  (consumed once, by the reducer)
+    return join_runs(map(batch_runs, batches))
 
 
 class RecordSkipper:

@@ -16,13 +16,21 @@ Values need no order, so a homogeneous batch of str/bytes/int/float/bool/None va
 as a typed Arrow column ``v``; anything else (tuples, lists, mixed types, big ints, objects) is
 a ``v_enc`` column in the same tagged encoding as keys. Only objects outside those types are
 pickled, and only inside that fallback tag.
+
+The functions named ``*_py`` are the reference implementation; when zmr's C extension was
+built (and ``ZMR_PURE_PYTHON`` is not set) ``encode_key``, ``decode_key``, ``element_end``,
+``first_element`` and the bulk paths of generic keys and values run its C twin
+(zmr/_codec.c), byte-identical, and call back into the Python functions here only for the
+unusual cases (ints beyond int64, subclasses, numpy scalars, pickled objects). ``select``
+switches between the two (the tests run both).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +47,7 @@ T_PICKLE = 0x7F
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _SIGN_BIT = 1 << 63
 _END = b"\x00"
+TRUNCATED = "truncated encoded key"
 
 #: Value column names: a typed column, or the generic tagged encoding.
 TYPED_VALUES, ENCODED_VALUES = "v", "v_enc"
@@ -72,7 +81,7 @@ def _encode_float(k: float) -> bytes:
     return bytes((T_FLOAT,)) + bits.to_bytes(8, "big")
 
 
-def encode_key(k: Any) -> bytes:
+def encode_key_py(k: Any) -> bytes:
     """One key -> its memcomparable bytes."""
     t = type(k)
     if t is str:
@@ -89,8 +98,13 @@ def encode_key(k: Any) -> bytes:
         return b"\x40" + _escape(k)
     if t is tuple or t is list:
         tag = b"\x50" if t is tuple else b"\x51"
-        return tag + b"".join(map(encode_key, k)) + _END
+        return tag + b"".join(map(encode_key_py, k)) + _END
     return _encode_subclass_or_pickle(k)
+
+
+def _encode_slow(k: Any) -> bytes:
+    """What the C encoder hands back to Python: ints beyond int64 and any other type."""
+    return _encode_int(k) if type(k) is int else _encode_subclass_or_pickle(k)
 
 
 def _encode_subclass_or_pickle(k: Any) -> bytes:
@@ -104,28 +118,41 @@ def _encode_subclass_or_pickle(k: Any) -> bytes:
 
 # --------------------------------------------------------------------------- scalar decoding
 
-def decode_key(data: bytes) -> Any:
+def decode_key_py(data: bytes) -> Any:
     """Inverse of :func:`encode_key`."""
-    value, end = _decode_at(data, 0)
+    value, end = _decode_checked(data, 0)
     if end != len(data):
         raise ValueError(f"trailing bytes after encoded key at {end}")
     return value
 
 
-def element_end(data: bytes, pos: int) -> int:
+def element_end_py(data: bytes, pos: int) -> int:
     """Where the encoded key starting at ``pos`` ends (e.g. one element inside a tuple)."""
-    return _decode_at(data, pos)[1]
+    return _decode_checked(data, pos)[1]
 
 
-def first_element(data: bytes) -> Any:
+def first_element_py(data: bytes) -> Any:
     """The first element of an encoded tuple or list, decoded alone."""
-    return _decode_at(data, 1)[0]
+    return _decode_checked(data, 1)[0]
+
+
+def _decode_checked(data: bytes, pos: int) -> tuple[Any, int]:
+    """``_decode_at``, failing with one ValueError on data that ends too early."""
+    try:
+        value, end = _decode_at(data, pos)
+    except IndexError:
+        raise ValueError(TRUNCATED) from None
+    if end > len(data):
+        raise ValueError(TRUNCATED)
+    return value, end
 
 
 def _unescape_at(data: bytes, pos: int) -> tuple[bytes, int]:
     out = bytearray()
     while True:
-        end = data.index(b"\x00", pos)
+        end = data.find(b"\x00", pos)
+        if end < 0:
+            raise ValueError(TRUNCATED)
         out += data[pos:end]
         if end + 1 < len(data) and data[end + 1] == 0xFF:
             out += b"\x00"
@@ -188,9 +215,9 @@ def encode_keys(keys: Sequence[Any]) -> pa.BinaryArray:
         try:
             ints = np.fromiter(keys, dtype=np.int64, count=len(keys))
         except OverflowError:
-            return pa.array([encode_key(k) for k in keys], pa.binary())
+            return encoded_array(keys)
         return _fixed_width_keys(T_INT64, (ints.view(np.uint64) ^ np.uint64(_SIGN_BIT)))
-    return pa.array([encode_key(k) for k in keys], pa.binary())
+    return encoded_array(keys)
 
 
 def _wrap(raw: pa.Array, tag: bytes, escape: bool) -> pa.BinaryArray:
@@ -217,7 +244,7 @@ def decode_keys(encoded: pa.Array) -> list[Any]:
         body = pc.binary_slice(encoded, 1, -1)
         body = pc.replace_substring(body, b"\x00\xff", b"\x00")
         return body.cast(pa.string()).to_pylist()
-    return [decode_key(k) for k in encoded.to_pylist()]
+    return decoded_list(encoded)
 
 
 # --------------------------------------------------------------------------- bulk values
@@ -246,7 +273,7 @@ def encode_values(values: Sequence[Any]) -> tuple[str, pa.Array]:
     column = typed_column(values)
     if column is not None:
         return TYPED_VALUES, column
-    return ENCODED_VALUES, pa.array([encode_key(v) for v in values], pa.binary())
+    return ENCODED_VALUES, encoded_array(values)
 
 
 def arrow_values(column: pa.Array) -> tuple[str, pa.Array]:
@@ -267,7 +294,7 @@ def arrow_values(column: pa.Array) -> tuple[str, pa.Array]:
 def decode_values(name: str, column: pa.Array) -> list[Any]:
     """Inverse of :func:`encode_values`."""
     if name == ENCODED_VALUES:
-        return [decode_key(v) for v in column.to_pylist()]
+        return decoded_list(column)
     return column.to_pylist()
 
 
@@ -275,4 +302,99 @@ def to_encoded_values(name: str, column: pa.Array) -> pa.Array:
     """Re-express any value column in the generic encoding (to concatenate mixed batches)."""
     if name == ENCODED_VALUES:
         return column
-    return pa.array([encode_key(v) for v in column.to_pylist()], pa.binary())
+    return encoded_array(column.to_pylist())
+
+
+# --------------------------------------------------------------------------- C or Python
+
+def encoded_array(items: Sequence[Any]) -> pa.BinaryArray:
+    """Objects -> a binary array of their encodings (in C straight into Arrow's buffers)."""
+    if _C is not None:
+        try:
+            offsets, data = _C.encode_many(items)
+        except OverflowError:         # beyond int32 offsets: let Arrow chunk it
+            pass
+        else:
+            return pa.Array.from_buffers(pa.binary(), len(items),
+                                         [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return pa.array([encode_key(k) for k in items], pa.binary())
+
+
+def decoded_list(column: pa.Array) -> list[Any]:
+    """A binary array of encodings -> the objects (in C from Arrow's buffers, with no
+    bytes object per row)."""
+    rows = _rows(column)
+    if rows is None:
+        return [decode_key(v) for v in column.to_pylist()]
+    return _C.decode_many(*rows)
+
+
+def group_prefix_runs(column: pa.Array, skip: bool, group_by: int) -> np.ndarray | None:
+    """In C, the rows of sorted encoded keys where their group prefix changes (ordering.py's
+    ``KeyOrder.group_prefix``: ``skip`` the value of a ``(key, value)``, ``group_by``
+    elements); None without the C codec."""
+    rows = _rows(column)
+    if rows is None:
+        return None
+    return np.frombuffer(_C.prefix_run_starts(*rows, skip, group_by), dtype=np.int64)
+
+
+def group_prefixes(column: pa.Array, skip: bool, group_by: int) -> pa.BinaryArray | None:
+    """In C, the group prefix of every encoded key, as a binary array; None without it."""
+    rows = _rows(column)
+    if rows is None:
+        return None
+    offsets, data = _C.group_prefixes(*rows, skip, group_by)
+    return pa.Array.from_buffers(pa.binary(), len(column),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _rows(column: pa.Array) -> tuple[Any, Any, int, int] | None:
+    """A binary array as the C functions read it (its buffers, first row and length), or
+    None when the C codec is off or cannot read it."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if _C is None or column.null_count or column.type != pa.binary() or not len(column):
+        return None
+    _, offsets, data = column.buffers()
+    return offsets, b"" if data is None else data, column.offset, len(column)
+
+
+def _compiled() -> Any:
+    """zmr._speedups when it was built with the codec and ZMR_PURE_PYTHON is not set."""
+    if os.environ.get("ZMR_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from zmr import _speedups
+    except ImportError:
+        return None
+    return _speedups if hasattr(_speedups, "Groups") else None   # not an older build's
+
+
+def speedups() -> Any:
+    """The C extension when the compiled codec is in use, else None."""
+    return _C
+
+
+def select(speedups: Any) -> None:
+    """Use the C codec of module ``speedups`` (``zmr._speedups``), or the Python one when
+    it is None; done once at import, and by the tests, which run both."""
+    global _C, COMPILED, encode_key, decode_key, element_end, first_element
+    _C, COMPILED = speedups, speedups is not None
+    if speedups is None:
+        encode_key, decode_key = encode_key_py, decode_key_py
+        element_end, first_element = element_end_py, first_element_py
+        return
+    speedups.codec_setup(_encode_slow, _decode_at)
+    encode_key, decode_key = speedups.encode_key, speedups.decode_key
+    element_end, first_element = speedups.element_end, speedups.first_element
+
+
+_C: Any = None
+#: True when the C codec is in use; the functions are bound by ``select``.
+COMPILED = False
+encode_key: Callable[[Any], bytes] = encode_key_py
+decode_key: Callable[[bytes], Any] = decode_key_py
+element_end: Callable[[bytes, int], int] = element_end_py
+first_element: Callable[[bytes], Any] = first_element_py
+select(_compiled())

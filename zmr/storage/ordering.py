@@ -21,10 +21,8 @@ order, and equal prefixes mean equal groups.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -32,7 +30,8 @@ import pyarrow as pa
 
 from zmr.core.errors import JobContractError
 from zmr.storage import codec
-from zmr.storage.partition import fnv1a64, partition_ids
+from zmr.storage.partition import partition_ids
+from zmr.storage.runs import Runs, join_runs
 
 Partitioner = Callable[[Any, int], int]
 
@@ -119,31 +118,41 @@ class KeyOrder:
             keys = [self.user_key(b) for b in encoded.to_pylist()]
             return np.array([check(partitioner, k, num_partitions) for k in keys],
                             dtype=np.int32)
+        if self.regroups and not self.total_order:
+            return partition_ids(self.prefix_array(encoded), num_partitions)
         prefixes = [self.group_prefix(b) for b in encoded.to_pylist()]
         if self.total_order:
             return np.array([min(bisect.bisect_right(self.cuts, p), num_partitions - 1)
                              for p in prefixes], dtype=np.int32)
-        if not self.regroups:
-            return partition_ids(encoded, num_partitions)
-        if num_partitions <= 1:
-            return np.zeros(len(prefixes), dtype=np.int32)
-        return np.array([fnv1a64(p) % num_partitions for p in prefixes], dtype=np.int32)
+        return partition_ids(encoded, num_partitions)
+
+    def prefix_array(self, encoded: pa.Array) -> pa.Array:
+        """The group prefix of every encoded sort key, as a binary array (in C if built)."""
+        prefixes = codec.group_prefixes(encoded, self.sort_values, self.group_by)
+        if prefixes is None:
+            prefixes = pa.array(map(self.group_prefix, encoded.to_pylist()), pa.binary())
+        return prefixes
 
     # -- reduce side -------------------------------------------------------------------
     def groups(self, batches: Iterable[pa.RecordBatch]
                ) -> Iterator[tuple[bytes, Any, Iterator[Any]]]:
         """(group prefix, key, values) per reduce group of a sorted batch stream: the key
         is that of the group's first (smallest) record, as in Hadoop."""
-        rows = itertools.chain.from_iterable(map(self._batch_rows, batches))
-        for prefix, same in itertools.groupby(rows, key=itemgetter(0)):
-            first = next(same)
-            values = itertools.chain((first[2],), map(itemgetter(2), same))  # noqa: B031
-            yield prefix, self.user_key(first[1]), values
+        return join_runs(map(self._batch_runs, batches))
 
-    def _batch_rows(self, batch: pa.RecordBatch) -> Iterator[tuple[bytes, bytes, Any]]:
-        encoded = batch.column("k").to_pylist()
-        values = codec.decode_values(batch.schema.names[1], batch.column(1))
-        return zip(map(self.group_prefix, encoded), encoded, values)
+    def _batch_runs(self, batch: pa.RecordBatch) -> Runs:
+        """Runs of one group in a sorted batch (see zmr.storage.runs), found in C when it
+        was built (no Python per row); a run's key is that of its first record."""
+        keys = batch.column("k")
+        starts = codec.group_prefix_runs(keys, self.sort_values, self.group_by)
+        if starts is None:
+            prefixes = list(map(self.group_prefix, keys.to_pylist()))
+            starts = np.flatnonzero([i == 0 or p != prefixes[i - 1]
+                                     for i, p in enumerate(prefixes)])
+        firsts = keys.take(pa.array(starts)).to_pylist()
+        return ([self.group_prefix(k) for k in firsts], [self.user_key(k) for k in firsts],
+                codec.decode_values(batch.schema.names[1], batch.column(1)),
+                np.append(starts, batch.num_rows).tolist())
 
 
 def cut_points(prefixes: Sequence[bytes], num_partitions: int) -> tuple[bytes, ...]:

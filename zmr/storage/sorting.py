@@ -63,7 +63,7 @@ def key_column(keys: list[Any] | pa.Array) -> KeyColumn:
         if pa.types.is_integer(raw.type) and raw.type != pa.uint64():
             return KeyColumn(raw.cast(pa.int64()), False)
     python_keys = keys.to_pylist() if isinstance(keys, pa.Array) else keys
-    return KeyColumn(pa.array([codec.encode_key(k) for k in python_keys], pa.binary()), True)
+    return KeyColumn(codec.encoded_array(python_keys), True)
 
 
 class SortedPairs:

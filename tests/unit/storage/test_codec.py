@@ -1,14 +1,18 @@
-"""The key codec: byte order of encodings == zmr's total order (by type, then value)."""
+"""The key codec: byte order of encodings == zmr's total order (by type, then value), with
+the C codec and with its Python reference (C against Python: test_codec_compiled.py)."""
 
 from __future__ import annotations
 
 import math
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zmr.storage import codec
+
+pytestmark = pytest.mark.usefixtures("key_codec")
 
 TYPE_RANK = {type(None): 0, bool: 1, int: 2, float: 3, str: 4, bytes: 5, tuple: 6, list: 7}
 
@@ -60,6 +64,7 @@ def test_objects_fall_back_to_pickle_and_sort_last():
     assert codec.encode_key(obj) > codec.encode_key([[["z"]]])
 
 
+@settings(deadline=None)    # a busy machine: the first call also warms Arrow up
 @given(st.lists(st.text(max_size=5)) | st.lists(st.integers(-(2**63), 2**63 - 1))
        | st.lists(st.integers(-(2**70), 2**70)) | st.lists(keys, max_size=5))
 def test_bulk_encoding_matches_scalar(items):
@@ -67,6 +72,7 @@ def test_bulk_encoding_matches_scalar(items):
     assert codec.decode_keys(codec.encode_keys(items)) == items
 
 
+@settings(deadline=None)    # a busy machine: the first call also warms Arrow up
 @given(st.lists(scalars | keys, max_size=6))
 def test_values_round_trip_typed_or_encoded(values):
     name, column = codec.encode_values(values)
