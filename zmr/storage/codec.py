@@ -27,7 +27,6 @@ switches between the two (the tests run both).
 
 from __future__ import annotations
 
-import os
 import pickle
 import struct
 from collections.abc import Callable, Sequence
@@ -36,6 +35,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from zmr.core.speedups import compiled
 
 T_NONE, T_FALSE, T_TRUE = 0x01, 0x02, 0x03
 T_NEG_BIG, T_INT64, T_POS_BIG = 0x10, 0x14, 0x18
@@ -360,17 +361,6 @@ def _rows(column: pa.Array) -> tuple[Any, Any, int, int] | None:
     return offsets, b"" if data is None else data, column.offset, len(column)
 
 
-def _compiled() -> Any:
-    """zmr._speedups when it was built with the codec and ZMR_PURE_PYTHON is not set."""
-    if os.environ.get("ZMR_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from zmr import _speedups
-    except ImportError:
-        return None
-    return _speedups if hasattr(_speedups, "Groups") else None   # not an older build's
-
-
 def speedups() -> Any:
     """The C extension when the compiled codec is in use, else None."""
     return _C
@@ -397,4 +387,4 @@ encode_key: Callable[[Any], bytes] = encode_key_py
 decode_key: Callable[[bytes], Any] = decode_key_py
 element_end: Callable[[bytes, int], int] = element_end_py
 first_element: Callable[[bytes], Any] = first_element_py
-select(_compiled())
+select(compiled(needs="Groups"))   # not an older build's, without the codec

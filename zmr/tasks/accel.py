@@ -10,9 +10,10 @@ the reference: same results, same errors, and the tests run both (tests/tasks/co
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+from zmr.core.speedups import compiled
 
 Records = Iterable[tuple[int, str]]
 #: One key's buffered values: a list, or the C version's ValueRuns (len, iteration, [i]).
@@ -61,16 +62,6 @@ def extend_records_py(extend: Callable[[Any], None], mapper: Callable[[Any, str]
             extend(out)
 
 
-def _compiled() -> Any:
-    if os.environ.get("ZMR_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from zmr import _speedups
-    except ImportError:
-        return None
-    return _speedups
-
-
 def select(speedups: Any) -> None:
     """Use the C loops of module ``speedups`` (``zmr._speedups``), or the Python ones when it
     is None; done once at import, and by the tests, which run both."""
@@ -89,7 +80,7 @@ COMPILED = False
 group_records: Callable[..., Grouped] = group_records_py
 extend_records: Callable[..., None] = extend_records_py
 GROUP_BYTES = SLOT_BYTES = 0
-select(_compiled())
+select(compiled())
 
 
 def chained(pair: Any, rest: Iterator[Any]) -> Iterator[Any]:
