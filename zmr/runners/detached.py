@@ -197,10 +197,7 @@ class DetachedCluster:
             else:
                 live.append(outside)
         live = self._outlast(live, grace_s, "stopped", outcome)
-        _signal_all(live, signal.SIGTERM)
-        live = self._outlast(live, term_s, "terminated", outcome)
-        _signal_all(live, signal.SIGKILL)
-        self._outlast(live, 10.0, "killed", outcome)
+        self._terminate(live, term_s, "terminated", outcome)
         for m in members:
             (self.run_dir / f"{m.name}.pid").unlink(missing_ok=True)
         return outcome
@@ -255,11 +252,7 @@ class DetachedCluster:
         wanted = [self.member_name(n) for n in names]
         members = [m for m in self.members() if m.name in wanted]
         outcome = {name: "gone" for name in wanted}
-        live = [m for m in members if m.alive]
-        _signal_all(live, signal.SIGTERM)
-        live = self._outlast(live, term_s, "stopped", outcome)
-        _signal_all(live, signal.SIGKILL)
-        self._outlast(live, 10.0, "killed", outcome)
+        self._terminate([m for m in members if m.alive], term_s, "stopped", outcome)
         for name in wanted:
             (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         return outcome
@@ -286,6 +279,14 @@ class DetachedCluster:
         are reported once and no longer listed. Their logs stay."""
         for m in dead:
             (self.run_dir / f"{m.name}.pid").unlink(missing_ok=True)
+
+    def _terminate(self, live: list[Member], term_s: float, ended: str,
+                   outcome: dict[str, str]) -> None:
+        """SIGTERM, ``term_s`` for those to end (``ended``), then SIGKILL the rest."""
+        _signal_all(live, signal.SIGTERM)
+        live = self._outlast(live, term_s, ended, outcome)
+        _signal_all(live, signal.SIGKILL)
+        self._outlast(live, 10.0, "killed", outcome)
 
     def _outlast(self, live: list[Member], wait_s: float, ended: str,
                  outcome: dict[str, str]) -> list[Member]:
