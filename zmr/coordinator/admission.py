@@ -68,8 +68,7 @@ class Admission:
                 f"once the old one has been silent for {self.stale_after_s:g}s")
 
     def declared_dead(self, worker_id: str) -> None:
-        self.dead.add(worker_id)
-        self.dead.last[worker_id] = float("-inf")      # asked as soon as it is heard
+        self.dead.due_at_once(worker_id)     # asked as soon as it is heard
 
     def registered(self, worker_id: str) -> None:
         self.dead.remove(worker_id)
@@ -101,6 +100,10 @@ class _Limiter:
         if len(self.last) >= MAX_ASKED:
             self.last.clear()
         self.last.setdefault(key, float("-inf"))
+
+    def due_at_once(self, key: str) -> None:
+        self.add(key)
+        self.last[key] = float("-inf")
 
     def start(self, key: str) -> None:
         """Count ``key``'s wait from now, unless it is already counted (or due at once)."""
