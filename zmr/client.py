@@ -294,7 +294,7 @@ class JobHandle:
                 s["reduces_done"] / max(1, s["reduces_total"]))
 
     def counters(self) -> dict[str, dict[str, int]]:
-        return self.status()["counters"]  # type: ignore[no-any-return]
+        return self.status()["counters"]
 
     def wait(self, timeout_s: float | None = None,
              on_progress: Callable[[dict[str, Any]], None] | None = None,

@@ -113,9 +113,13 @@ def config_sources(path: str | None,
     in_file = {(s, k) for s, table in _read(path).items() for k in table} if path else set()
     sources = {}
     for setting in CLUSTER_SETTINGS:
-        where = (setting.section, setting.name)
-        sources[setting.key] = (env_name(setting) if env_name(setting) in environ
-                                else path if where in in_file else "default")
+        variable = env_name(setting)
+        if variable is not None and variable in environ:
+            sources[setting.key] = variable
+        elif path and (setting.section, setting.name) in in_file:
+            sources[setting.key] = path
+        else:
+            sources[setting.key] = "default"
     return sources
 
 

@@ -371,7 +371,7 @@ class Job:
         running map has read (Hadoop's per-task progress), so it moves during long maps."""
         if not self.maps:
             return 1.0
-        done = self.done(MAP)
+        done: float = self.done(MAP)
         if done < len(self.maps):
             running = (self.tally.running[MAP].values() if self.tally is not None else
                        [t for t in self.maps if t.state == TaskState.RUNNING])

@@ -105,17 +105,17 @@ def job_change(job: Job, every_task: bool = False) -> JobChange:
 def _with_cut_splits(job: Job, maps: list[Task]) -> None:
     """The plan is journaled as submitted (or as it was when first written): the maps
     whose split rebalancing cut, and the remainders it made, say what they read now."""
-    cut = [t for t in maps if t.split is not None]
+    cut = [(t.index, t.split) for t in maps if t.split is not None]
     if not cut:
         return
     splits = list(job.plan.splits)
-    for task in cut:
-        if task.index < len(splits):
-            splits[task.index] = task.split
-        elif task.index == len(splits):
-            splits.append(task.split)
+    for index, split in cut:
+        if index < len(splits):
+            splits[index] = split
+        elif index == len(splits):
+            splits.append(split)
         else:
-            raise ValueError(f"journal of {job.job_id}: map {task.index} follows map "
+            raise ValueError(f"journal of {job.job_id}: map {index} follows map "
                              f"{len(splits) - 1}")
     job.plan = dataclasses.replace(job.plan, splits=splits)
 
@@ -127,7 +127,7 @@ def _task_from_record(job_id: str, r: dict[str, Any]) -> Task:
     position = tuple(r["position"]) if r.get("position") is not None else None
     return Task(job_id, r["kind"], r["index"], TaskState(r["state"]), attempts, r["failures"],
                 r["error"], r["traceback"], _result(r["kind"], r["result"]), r["output_worker"],
-                split, position)  # type: ignore[arg-type]
+                split, position)
 
 
 def _result(kind: str, record: Any) -> MapManifest | ReduceResult | None:

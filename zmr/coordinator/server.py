@@ -23,8 +23,10 @@ from zmr.coordinator.commands import Send
 from zmr.coordinator.departures import Departures
 from zmr.coordinator.effects import Effects
 from zmr.coordinator.journal import Journal
+from zmr.coordinator.model import Job
 from zmr.coordinator.parts import bound_sockets, make_state
 from zmr.coordinator.pipeline_records import submitted_steps
+from zmr.coordinator.pipelines import PipelineJob
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
@@ -126,8 +128,8 @@ class CoordinatorServer:
         restored, pipelines = self.journal.load(), self.journal.load_pipelines()
         if restored or pipelines:
             self.effects.feed(Restored(self.clock(), tuple(restored), tuple(pipelines)))
-            live = [j.job_id for j in [*restored, *pipelines]
-                    if j.state.value in ("QUEUED", "RUNNING")]
+            jobs: list[Job | PipelineJob] = [*restored, *pipelines]
+            live = [j.job_id for j in jobs if j.state.value in ("QUEUED", "RUNNING")]
             log.info("restored %d jobs from %s; resuming %s", len(restored), self.journal.path,
                      ", ".join(live) or "none")
 

@@ -20,7 +20,7 @@ Kind = Literal["map", "reduce"]
 class TaskId(NamedTuple):
     job_id: str
     kind: Kind
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index on purpose: task.index reads well
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.kind}/{self.index}"
@@ -39,7 +39,7 @@ class TaskId(NamedTuple):
 class AttemptId(NamedTuple):
     job_id: str
     kind: Kind
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index on purpose: task.index reads well
     attempt: int
 
     def __str__(self) -> str:

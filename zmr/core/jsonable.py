@@ -195,7 +195,7 @@ def _converter(tp: Any) -> Check:
         return _mapping(_converter(args[1]) if args else _any)
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
         return _named_tuple(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass(tp)
     raise TypeError(f"no JSON shape for {tp!r}")
 
@@ -407,7 +407,7 @@ class JsonValue:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return to_json(self)  # type: ignore[no-any-return]
+        return to_json(self)
 
     @classmethod
     def from_dict(cls, d: Any) -> Any:

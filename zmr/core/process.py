@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 PR_SET_NAME = 15
 PR_SET_PDEATHSIG = 1
@@ -74,7 +74,7 @@ def name_process(name: str) -> None:
         pass
 
 
-def flush_and_exit(status: int) -> None:
+def flush_and_exit(status: int) -> NoReturn:
     """Flush stdout and stderr (either may be closed or broken) and end the process with
     ``status`` at once: no ``atexit`` handlers, no interpreter teardown. Callers run what
     must still run first."""

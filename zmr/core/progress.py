@@ -117,6 +117,6 @@ def _in_notebook() -> bool:
 def wait_showing_progress(wait: Any, quiet: bool) -> dict[str, Any]:
     display = ProgressDisplay(quiet)
     try:
-        return wait(on_progress=display)      # type: ignore[no-any-return]
+        return wait(on_progress=display)
     finally:
         display.close()

@@ -32,7 +32,8 @@ class Counters:
         self._groups[BUILTIN_GROUP][name] += amount
 
     def get(self, name: str, group: str = BUILTIN_GROUP) -> int:
-        return self._groups.get(group, {}).get(name, 0)
+        counts = self._groups.get(group)
+        return counts.get(name, 0) if counts else 0
 
     def merge(self, other: CounterDict | Counters) -> None:
         table = other.to_dict() if isinstance(other, Counters) else other

@@ -23,7 +23,7 @@ from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.inputs import Inputs, input_args, input_paths
 from zmr.job.mrjob_compat import is_mrjob_step
-from zmr.settings.job import JobOptions
+from zmr.settings.job import JobOptions, set_
 from zmr.storage.formats import ARROW, TEXT
 from zmr.storage.fs import is_uri
 from zmr.storage.fs import local_path as fs_local
@@ -104,17 +104,18 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     limit = o.task_memory or 0
     reducers = parallelism if o.reducers is None else o.reducers
-    plan = JobPlan([], reducers, spill_budget(o.memory_budget, limit), o.on_bad_utf8,
-                   output, o.speculative, o.compression, o.skip_bad_records, limit,
-                   dict(o.resources or {}), o.output_format, _format_options(job, o),
+    plan = JobPlan([], reducers, spill_budget(set_(o.memory_budget), limit),
+                   set_(o.on_bad_utf8), output, set_(o.speculative), set_(o.compression),
+                   set_(o.skip_bad_records), limit, dict(o.resources or {}),
+                   set_(o.output_format), _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
-                   _key_order(job, o).to_dict(), max_line_length=o.max_line_length,
+                   _key_order(job, o).to_dict(), max_line_length=set_(o.max_line_length),
                    files=side_files(job, given.files), parallelism=parallelism,
                    # NUM_REDUCERS not given: the partitions whose map outputs turn out
                    # small are coalesced into fewer reduce tasks at run time
                    coalesce=o.reducers is None and reducers > 0,
-                   rebalance=o.rebalance)
-    return StepPlan(plan, o.split_size, o.input_format, o.combine_files,
+                   rebalance=set_(o.rebalance))
+    return StepPlan(plan, o.split_size, set_(o.input_format), set_(o.combine_files),
                     auto_reducers=o.reducers is None)
 
 
@@ -226,10 +227,10 @@ def _plan_input(inputs: list[str], step: StepPlan, allow_empty: bool) -> list[Sp
 def _format_options(job: JobSpec, o: JobOptions) -> dict[str, Any]:
     """What the input and output formats need beyond their names (see storage.formats and
     storage.input_formats)."""
+    schema = o.output_schema or {}
     options = {"columns": o.input_columns, "records": o.input_records,
-               "column_types": o.csv_column_types or {}, "schema": o.output_schema or {}}
+               "column_types": o.csv_column_types or {}, "schema": schema}
     check_options(options, job.source)
-    schema = options["schema"]
     if schema and (set(schema) != {"key", "value"} or not _arrow_types(schema.values())):
         raise ConfigError(f"{job.source}: OUTPUT_SCHEMA must map key and value to Arrow "
                           f"type names such as int64, double, string; got {schema!r}")

@@ -300,7 +300,7 @@ def _import_shipped(manifest: dict[str, Any], src: str) -> JobSpec:
     if isinstance(job, Pipeline):
         job = job.steps[manifest["step"] - 1]
     if manifest["combiner_is_reducer"] and job.combiner is not job.reducer:
-        job = with_reducer_as_combiner(job)     # type: ignore[assignment]
+        job = with_reducer_as_combiner(job)
     return job  # type: ignore[return-value]
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, cast
 
 from zmr.core.errors import ProtocolError
 from zmr.core.jsonable import ShapeError, converter, to_json
@@ -36,7 +37,8 @@ MAX_FRAMES = 8
 _BY_KIND = {m.KIND: m for m in ALL_MESSAGES}
 
 
-_CONVERT = {m: converter(m) for m in ALL_MESSAGES}
+# (the cast: mypy takes a dataclass's instance __hash__ for its class's, python/mypy#11470)
+_CONVERT = {m: converter(cast(Hashable, m)) for m in ALL_MESSAGES}
 # made once: json.dumps / json.loads with options build a new encoder or decoder per call
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
@@ -108,6 +110,6 @@ def _build(cls: type[Message], fields: Any) -> Message:
     if not isinstance(fields, dict):
         raise ProtocolError(f"{cls.__name__}: payload must be a JSON object")
     try:
-        return _CONVERT[cls](fields, cls.__name__)  # type: ignore[no-any-return]
+        return _CONVERT[cls](fields, cls.__name__)
     except ShapeError as exc:
         raise ProtocolError(str(exc)) from None

@@ -32,11 +32,16 @@ import time
 import traceback
 import types
 from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from zmr.core.process import die_with_parent, flush_and_exit, name_process
 
 #: Popen.wait's polling cadence when given a timeout.
 _POLL_MAX_S = 0.05
+# multiprocessing's private state a forked child resets as multiprocessing's own children
+# do (typeshed does not describe it)
+_MP_UTIL: Any = multiprocessing.util
+_MP_PROCESS: Any = multiprocessing.process
 
 
 def can_fork() -> bool:
@@ -94,12 +99,12 @@ def fork_main(main_module: str, argv: list[str], log_path: str, env: Mapping[str
         _exit(status)
 
 
-def _exit(status: int) -> None:
+def _exit(status: int) -> NoReturn:
     """Exit as an interpreter would for multiprocessing's sake (its finalizers remove the
     temporary directory a worker's fork server listens in), but without the parent's
     ``atexit`` handlers, and never back into the parent's stack (its ``with`` blocks)."""
     try:
-        multiprocessing.util._exit_function()
+        _MP_UTIL._exit_function()
     finally:
         flush_and_exit(status)
 
@@ -134,7 +139,7 @@ def _become_child(module: types.ModuleType, argv: list[str], log_fd: int,
         root.removeHandler(handler)
     _forget_parents_multiprocessing()
     _forget_job_code()
-    sys.modules["__main__"] = module        # type: ignore[assignment]
+    sys.modules["__main__"] = module
     sys.argv = [getattr(module, "__file__", "") or "", *argv]
 
 
@@ -155,10 +160,10 @@ def _wait_exit(pid: int, timeout: float) -> bool:
 def _forget_parents_multiprocessing() -> None:
     """What multiprocessing does in a child it forks: none of the parent's finalizers
     (they would remove the parent's files), children or temporary directory."""
-    multiprocessing.util._finalizer_registry.clear()
-    multiprocessing.util._run_after_forkers()
-    multiprocessing.process._children.clear()
-    multiprocessing.process.current_process()._config.pop("tempdir", None)
+    _MP_UTIL._finalizer_registry.clear()
+    _MP_UTIL._run_after_forkers()
+    _MP_PROCESS._children.clear()
+    _MP_PROCESS.current_process()._config.pop("tempdir", None)
 
 
 def _forget_job_code() -> None:

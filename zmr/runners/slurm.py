@@ -265,9 +265,10 @@ def _end(procs: list[subprocess.Popen[bytes]], grace_s: float, term_s: float) ->
     for signum, wait_s in ((None, grace_s), (signal.SIGTERM, term_s),
                            (signal.SIGKILL, 10.0)):
         live = [p for p in procs if p.poll() is None]
-        for p in live if signum is not None else ():
-            with contextlib.suppress(ProcessLookupError):
-                p.send_signal(signum)
+        for p in live:
+            if signum is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    p.send_signal(signum)
         deadline = time.monotonic() + wait_s
         while any(p.poll() is None for p in live) and time.monotonic() < deadline:
             time.sleep(0.1)

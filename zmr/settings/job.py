@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from zmr.core.formats import (
     INPUT_FORMATS,
@@ -36,6 +36,15 @@ from zmr.settings.values import at_least, file_list, one_of, params, size
 BAD_UTF8_POLICIES = ("strict", "replace")
 PARTITIONERS = ("hash", "total_order")
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+_T = TypeVar("_T")
+
+
+def set_(value: _T | None) -> _T:
+    """The value of a resolved option whose default is not "none" (``JobOptions.resolved``
+    fills it; its field's type still says "may be None", since a given option may be absent)."""
+    if value is None:
+        raise ValueError("an option with a default was not resolved (JobOptions.resolved)")
+    return value
 
 
 def input_format(value: Any, label: str) -> str:
@@ -237,8 +246,9 @@ class JobOptions:
         values = {}
         for setting in OPTION_SETTINGS:
             value = getattr(self, setting.name)
-            if value is None and setting.module in settings:
-                value = settings[setting.module]
+            module = setting.module
+            if value is None and module is not None and module in settings:
+                value = settings[module]
             values[setting.name] = setting.default if value is None else value
         return JobOptions(**values)
 

@@ -108,10 +108,14 @@ def _encode_slow(k: Any) -> bytes:
     return _encode_int(k) if type(k) is int else _encode_subclass_or_pickle(k)
 
 
+#: Types whose subclasses' keys are stored as the plain base type (IntEnum as int, ...).
+_PLAIN_BASES: tuple[type[Any], ...] = (bool, int, float, str, bytes, tuple, list)
+
+
 def _encode_subclass_or_pickle(k: Any) -> bytes:
     if isinstance(k, np.generic):   # numpy scalars are keys like the Python values they hold
         return encode_key(k.item())
-    for base in (bool, int, float, str, bytes, tuple, list):
+    for base in _PLAIN_BASES:
         if isinstance(k, base):   # e.g. numpy.str_, IntEnum: store as the plain base type
             return encode_key(base(k))
     return b"\x7f" + _escape(pickle.dumps(k, protocol=5))

@@ -34,8 +34,8 @@ def write_columns(writer: Any, batches: Iterable[PairColumns]) -> tuple[int, int
     one, else its ``write`` over the batches' Python pairs."""
     method = getattr(writer, "write_columns", None)
     if method is not None:
-        return method(batches)  # type: ignore[no-any-return]
-    return writer.write(python_pairs(batches))  # type: ignore[no-any-return]
+        return method(batches)
+    return writer.write(python_pairs(batches))
 
 
 def python_pairs(batches: Iterable[PairColumns]) -> Iterator[tuple[Any, Any]]:
@@ -106,8 +106,10 @@ def _chunk(pieces: list[PairColumns], types: tuple[pa.DataType, ...]
            ) -> tuple[pa.Array, pa.Array] | list[tuple[Any, Any]]:
     keys = [p.keys() for p in pieces]
     values = [p.typed_values() for p in pieces]
-    columns = keys + values
-    if all(c is not None and c.null_count == 0 and c.type in types for c in columns) and (
-            len({k.type for k in keys}) == 1 and len({v.type for v in values}) == 1):
-        return pa.concat_arrays(keys), pa.concat_arrays(values)
+    plain = [c for c in keys + values
+             if c is not None and c.null_count == 0 and c.type in types]
+    key_columns, value_columns = plain[:len(keys)], plain[len(keys):]
+    if len(plain) == 2 * len(pieces) and len({k.type for k in key_columns}) == 1 and (
+            len({v.type for v in value_columns}) == 1):
+        return pa.concat_arrays(key_columns), pa.concat_arrays(value_columns)
     return list(python_pairs(pieces))

@@ -245,7 +245,7 @@ class PairColumns:
         if self._keys is False:
             self._keys = user_keys(self.batch.column("k"), self.value_name,
                                    self.batch.column(1), self.sort_values)
-        return self._keys  # type: ignore[return-value]
+        return self._keys
 
     def pairs(self) -> Any:
         """The (key, value) pairs as Python objects (the reference path)."""

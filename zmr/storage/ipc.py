@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -37,7 +38,7 @@ BATCH_ROWS = 16384
 class _CrcFile:
     """A write-only file object that keeps a running CRC-32 and byte count of what passes."""
 
-    def __init__(self, raw: object) -> None:
+    def __init__(self, raw: Any) -> None:     # a binary file or an Arrow output stream
         self.raw = raw
         self.crc = 0
         self.size = 0
@@ -47,7 +48,7 @@ class _CrcFile:
         view = memoryview(data)  # type: ignore[arg-type]
         self.crc = zlib.crc32(view, self.crc)
         self.size += view.nbytes
-        return self.raw.write(view)  # type: ignore[attr-defined, no-any-return]
+        return self.raw.write(view)
 
     def flush(self) -> None:
         pass

@@ -90,14 +90,14 @@ class SortedPairs:
             parts = _partitions(encoded, num_partitions, partitioner)
         else:
             parts = order.partitions(encoded, num_partitions, partitioner, checked_partition)
-        order = _partition_key_order(encoded, parts)
+        rank = _partition_key_order(encoded, parts)
         if codes is None:
-            self.perm, self.bounds = order, np.arange(len(order) + 1)
+            self.perm, self.bounds = rank, np.arange(len(rank) + 1)
         else:
-            self.perm, self.bounds = _record_order(order, codes)
-        self.encoded = encoded.take(pa.array(order))
-        self.partitions = parts[order]
-        self._raw_distinct = None if keys.pre_encoded else unique.take(pa.array(order))
+            self.perm, self.bounds = _record_order(rank, codes)
+        self.encoded = encoded.take(pa.array(rank))
+        self.partitions = parts[rank]
+        self._raw_distinct = None if keys.pre_encoded else unique.take(pa.array(rank))
         self.values = values
         self.num_partitions = num_partitions
 
@@ -106,7 +106,7 @@ class SortedPairs:
         take = (lambda a: a) if indices is None else (lambda a: a.take(pa.array(indices)))
         if self._raw_distinct is None:
             return codec.decode_keys(take(self.encoded))
-        return take(self._raw_distinct).to_pylist()  # type: ignore[no-any-return]
+        return take(self._raw_distinct).to_pylist()
 
     def sorted_values(self) -> list[Any]:
         """All values, in sorted record order."""
@@ -157,8 +157,8 @@ def _pick(values: list[Any] | pa.Array, rows: np.ndarray) -> list[Any]:
         numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
         if numeric and values.null_count == 0:
             # numpy's tolist makes Python ints/floats several times faster than to_pylist
-            return values.to_numpy()[rows].tolist()  # type: ignore[no-any-return]
-        return values.take(pa.array(rows)).to_pylist()  # type: ignore[no-any-return]
+            return values.to_numpy()[rows].tolist()
+        return values.take(pa.array(rows)).to_pylist()
     if len(rows) < 2:
         return [values[i] for i in rows.tolist()]
     return list(itemgetter(*rows.tolist())(values))
@@ -245,7 +245,7 @@ class _KeyView(Sequence[bytes]):
 
     def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
         row = i if self.perm is None else int(self.perm[i])
-        return self.column[row].as_py()  # type: ignore[no-any-return]
+        return self.column[row].as_py()
 
 
 #: Estimated bytes one open merge input holds (one decoded batch).

@@ -170,7 +170,7 @@ def _open(split: Split) -> Iterator[IO[bytes]]:
             return
         opener = gzip.open if split.path.lower().endswith(".gz") else bz2.open
         with opener(raw, "rb") as f:
-            yield f  # type: ignore[misc]
+            yield f
 
 
 def _first_line_start(f: IO[bytes], start: int, end: int) -> int:

@@ -68,7 +68,7 @@ def spill_partials(agg: Aggregation, keys: KeyColumn, values: list[Any] | pa.Arr
         distinct, counts = keys, np.asarray(lengths, dtype=np.int64)
         codes = np.repeat(np.arange(len(counts)), counts)
     name, column = _value_column(values)
-    if name == TYPED and _vectorisable(agg, column,
+    if name == TYPED and column is not None and _vectorisable(agg, column,
                                        lambda i: _key(distinct.raw[int(codes[i])])):
         if lengths is None:
             column = column.take(pa.array(np.argsort(codes, kind="stable")))
@@ -186,8 +186,8 @@ def final_values(agg: Aggregation, name: str, column: pa.Array) -> list[Any]:
     if name != TYPED or agg.name == "mean":
         return [agg.finish(p) for p in _python_values(name, column)]
     if column.type in (pa.int64(), pa.float64()):
-        return column.to_numpy().tolist()  # type: ignore[no-any-return]
-    return column.to_pylist()  # type: ignore[no-any-return]
+        return column.to_numpy().tolist()
+    return column.to_pylist()
 
 
 def _means(sums: np.ndarray, counts: np.ndarray) -> list[float]:
@@ -195,7 +195,7 @@ def _means(sums: np.ndarray, counts: np.ndarray) -> list[float]:
     division of the two once both are exact doubles (|sum| <= 2**53)."""
     if sums.dtype == np.int64 and len(sums) and np.abs(sums.astype(np.float64)).max() > 2**53:
         return [s / c for s, c in zip(sums.tolist(), counts.tolist())]
-    return (sums.astype(np.float64) / counts).tolist()  # type: ignore[no-any-return]
+    return (sums.astype(np.float64) / counts).tolist()
 
 
 # --------------------------------------------------------------------------- merging runs
@@ -232,7 +232,7 @@ def _lifted(agg: Aggregation, batch: pa.RecordBatch) -> pa.RecordBatch:
     """Values -> one partial each (count: 1, mean: (v, 1), collect: [v])."""
     name, column = batch.schema.names[1], batch.column(1)
     keys = batch.column("k")
-    if name == TYPED and _vectorisable(agg, column, lambda i: codec.decode_key(
+    if name == TYPED and column is not None and _vectorisable(agg, column, lambda i: codec.decode_key(
             keys[i].as_py())):
         lifted = lift_column(agg, column)
     else:

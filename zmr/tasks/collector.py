@@ -273,6 +273,7 @@ class MapOutputCollector:
                           lengths: np.ndarray | None = None) -> None:
         """A built-in combiner: one partial per distinct key (tasks/aggregating.py), sorted
         (``lengths``: the keys are a grouped buffer's, see ``spill_partials``)."""
+        assert self.aggregation is not None
         distinct, name, partials = aggregating.spill_partials(self.aggregation, column, values,
                                                               lengths)
         self.counters.add("COMBINE_INPUT_RECORDS", len(values))

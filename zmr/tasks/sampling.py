@@ -93,8 +93,10 @@ def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], lis
 
 
 def _batch_pairs(job: JobSpec, spec: Any) -> Iterator[tuple[Any, Any]]:
+    map_batch = job.map_batch
+    assert map_batch is not None
     for batch in map_task.line_batches(spec):
-        keys, values = map_task.key_value_columns(job.map_batch(batch))
+        keys, values = map_task.key_value_columns(map_batch(batch))
         yield from zip(keys.to_pylist(), values.to_pylist())
 
 
@@ -122,9 +124,10 @@ def _map_run(job: JobSpec, path: str, offsets: list[Any], lines: list[Any],
     """Append the mapper's pairs for these records. If the mapper raises, the run is mapped
     again record by record, stopping at ``limit`` pairs as the sample does, so an error is
     reported (naming its record) only when that record's pairs were wanted."""
-    done = len(pairs)
+    done, mapper = len(pairs), job.mapper
+    assert mapper is not None
     try:
-        accel.extend_records(pairs.extend, job.mapper, path, zip(offsets, lines))
+        accel.extend_records(pairs.extend, mapper, path, zip(offsets, lines))
         return
     except Exception:  # noqa: BLE001 - found again, with its record, just below
         del pairs[done:]
@@ -132,7 +135,7 @@ def _map_run(job: JobSpec, path: str, offsets: list[Any], lines: list[Any],
         if len(pairs) >= limit:
             return
         try:
-            pairs.extend(job.mapper((path, offset), line) or ())
+            pairs.extend(mapper((path, offset), line) or ())
         except Exception as exc:
             raise TaskError(f"sampling keys for PARTITIONER = \"total_order\": the "
                             f"mapper raised on {path} at {offset!r}: "

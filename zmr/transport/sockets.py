@@ -251,7 +251,8 @@ def unix_listener() -> tuple[pysocket.socket, Any]:
     from multiprocessing import connection, util
 
     listener = pysocket.socket(pysocket.AF_UNIX)
-    address = connection.arbitrary_address("AF_UNIX")
+    # a private helper (typeshed leaves it out): the same unique name the fork server uses
+    address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
     listener.bind(address)
     if not util.is_abstract_socket_namespace(address):
         os.chmod(address, 0o600)

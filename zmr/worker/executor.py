@@ -31,7 +31,7 @@ import os
 import time
 import uuid
 from multiprocessing import forkserver
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
@@ -59,7 +59,8 @@ def warm_up() -> None:
     """Start the fork server (and its preloads) now, so the first task never stalls the
     worker's messaging loop (and heartbeats) while pyarrow is imported. One the worker
     forked from itself (``forkserver.py``) is warm already."""
-    if forkserver._forkserver._forkserver_pid is not None:
+    server: Any = forkserver._forkserver     # private state typeshed does not describe
+    if server._forkserver_pid is not None:
         return
     probe = _context.Process(target=child.noop, daemon=True)
     probe.start()

@@ -23,6 +23,7 @@ import signal
 import sys
 import traceback
 from multiprocessing import forkserver, resource_tracker
+from typing import Any
 
 from zmr.core.process import die_with_parent
 from zmr.transport.sockets import unix_listener
@@ -33,7 +34,8 @@ from zmr.worker.executor import PRELOAD
 def start_fork_server() -> None:
     """Fork this process into the fork server its executors will come from. Call it only
     while the process runs one thread and has no ZeroMQ context (the top of ``main``)."""
-    server = forkserver._forkserver
+    # multiprocessing's private fork-server state, which typeshed does not describe
+    server: Any = forkserver._forkserver
     if server._forkserver_pid is not None or not sys.platform.startswith("linux"):
         return          # running already; or not Linux: warm_up() starts a standard one
     preload()
