@@ -22,7 +22,6 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import defaultdict
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)    # run as a script from anywhere
@@ -34,29 +33,33 @@ DAMPING = 0.85
 
 
 def plain_pagerank(path: str, rounds: int, damping: float = DAMPING) -> dict[str, float]:
-    """The power iteration in plain Python, as jobs/pagerank.py defines a round."""
-    links: dict[str, set[str]] = defaultdict(set)
-    nodes: set[str] = set()
+    """The power iteration in plain Python, as jobs/pagerank.py defines a round, written as
+    a user after speed would: nodes numbered as they are read, ranks and out-links in lists
+    indexed by number (twice as fast as the same loop over dicts and sets keyed by name)."""
+    number: dict[str, int] = {}
+    links: set[tuple[int, int]] = set()
     with open(path, encoding="utf-8") as f:
         for line in f:
             fields = line.split()
             if len(fields) == 2:
-                links[fields[0]].add(fields[1])
-                nodes.update(fields)
-    n = len(nodes)
-    out = {node: list(links.get(node, ())) for node in nodes}
-    rank = dict.fromkeys(nodes, 1.0 / n)
+                links.add((number.setdefault(fields[0], len(number)),
+                           number.setdefault(fields[1], len(number))))
+    n = len(number)
+    out: list[list[int]] = [[] for _ in range(n)]
+    for source, target in links:
+        out[source].append(target)
+    rank = [1.0 / n] * n
     for _ in range(rounds):
-        dangling = sum(rank[node] for node, targets in out.items() if not targets)
-        incoming = dict.fromkeys(nodes, 0.0)
-        for node, targets in out.items():
+        dangling = sum(r for r, targets in zip(rank, out) if not targets)
+        incoming = [0.0] * n
+        for r, targets in zip(rank, out):
             if targets:
-                share = rank[node] / len(targets)
+                share = r / len(targets)
                 for target in targets:
                     incoming[target] += share
-        rank = {node: (1 - damping) / n + damping * (incoming[node] + dangling / n)
-                for node in nodes}
-    return rank
+        base = (1 - damping) / n + damping * dangling / n
+        rank = [base + damping * x for x in incoming]
+    return dict(zip(number, rank))
 
 
 def zmr_pagerank(path: str, rounds: int, workers: int = 2) -> dict[str, float]:
