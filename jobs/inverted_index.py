@@ -6,33 +6,44 @@ A document is an input file, named by its base name (``chapter1.txt``), so the i
 not depend on where the input lives; two inputs with the same base name in different
 directories count as one document. Output: ``word<TAB>["chapter1.txt", "chapter3.txt"]``.
 Words are tokenised as in jobs/wordcount.py.
+
+Two things keep it fast (docs/benchmarks.md, "Inverted index"):
+
+- **In-mapper combining** (Lin and Dyer, *Data-Intensive Text Processing with
+  MapReduce*, 3.1): the map task gathers each document's distinct words in a set and
+  emits each ``(word, document)`` pair once, from ``mapper_final``, where a per-line
+  mapper would emit a word once per line it is on. A document cut across two map tasks
+  (a large file, or rebalancing) is emitted by both; the reduce side removes the repeat.
+- **A built-in reducer**: ``REDUCE = "collect_set"`` is ``sorted(set(documents))`` per
+  word, computed on Arrow columns on both sides (no Python call per word or value).
 """
 
 import os
 import re
 
 WORD = re.compile(r"[a-z0-9']+")
+REDUCE = "collect_set"
+
+# document path -> its distinct words seen by this map task (one task per process)
+_words = {}
+
+
+def mapper_init():
+    _words.clear()
 
 
 def mapper(key, line):
     path, _offset = key
-    document = os.path.basename(path)
-    # set(): a word repeated on one line is one posting, not several
-    for word in set(WORD.findall(line.lower())):
-        yield word, [document]
+    words = _words.get(path)
+    if words is None:
+        words = _words[path] = set()
+    words.update(WORD.findall(line.lower()))
+    return ()
 
 
-def combiner(word, document_lists):
-    # Collapses a map task's many one-document lists to one list per word. It must emit
-    # the same shape it receives (a list) because the reducer may see combined and
-    # uncombined values side by side.
-    yield word, _merge(document_lists)
-
-
-def reducer(word, document_lists):
-    yield word, _merge(document_lists)
-
-
-def _merge(document_lists):
-    """Sorted distinct documents of an iterator of lists (memory: one entry per document)."""
-    return sorted({document for documents in document_lists for document in documents})
+def mapper_final():
+    for path, words in _words.items():
+        document = os.path.basename(path)
+        for word in words:
+            yield word, document
+    _words.clear()

@@ -91,11 +91,15 @@ def test_inverted_index(corpus, tmp_path, reducers, split_size):
 
 def test_inverted_index_hooks_by_hand():
     ii = _load("inverted_index")
-    assert sorted(ii.mapper(("/x/doc.txt", 7), "a b a")) == [("a", ["doc.txt"]),
-                                                             ("b", ["doc.txt"])]
-    lists = iter([["b.txt"], ["a.txt", "b.txt"], ["c.txt"], ["a.txt"]])
-    assert list(ii.reducer("w", lists)) == [("w", ["a.txt", "b.txt", "c.txt"])]
-    assert list(ii.combiner("w", iter([["b"], ["a"], ["b"]]))) == [("w", ["a", "b"])]
+    assert ii.REDUCE == "collect_set"
+    ii.mapper_init()
+    for key, line in [(("/x/doc.txt", 0), "a b a"), (("/y/two.txt", 0), "b"),
+                      (("/x/doc.txt", 6), "c a")]:
+        assert list(ii.mapper(key, line)) == []     # nothing until the task's end
+    assert sorted(ii.mapper_final()) == [("a", "doc.txt"), ("b", "doc.txt"),
+                                         ("b", "two.txt"), ("c", "doc.txt")]
+    ii.mapper_init()
+    assert list(ii.mapper_final()) == []             # a new task starts empty
 
 
 # -- grep (map-only) -----------------------------------------------------------------------
