@@ -45,7 +45,8 @@ from gen_join import generate as generate_join  # noqa: E402
 
 ROUND_JOB = f"""import sys
 sys.path.insert(0, {JOBS!r})
-from pagerank import round_mapper as mapper, round_reducer as reducer
+from pagerank import (round_mapper as mapper, round_mapper_init as mapper_init,
+                      round_mapper_final as mapper_final, round_reducer as reducer)
 PARAMS = {{"nodes": "NODES", "damping": "0.85", "dangling_mass": "0.0"}}
 """
 

@@ -51,14 +51,34 @@ def build_reducer(node: str, targets):
     yield node, {"out": out, "rank": None}
 
 
+# target -> the rank its in-links in this map task send it (see round_mapper)
+_incoming: dict[str, float] = {}
+
+
+def round_mapper_init() -> None:
+    _incoming.clear()
+
+
 def round_mapper(_: Any, line: str):
-    """A node's state: its links, and its share of rank for each target."""
+    """A node's state: its links. Its share of rank for each target is added up per target
+    over the whole map task and emitted once, by ``round_mapper_final`` (in-mapper
+    combining: one record per target and task, where one per link would be ten times as
+    many to sort and shuffle)."""
     node, state = line.split("\t", 1)
     state = json.loads(state)
     rank = 1.0 / zmr.param("nodes", type=int) if state["rank"] is None else state["rank"]
-    yield node, ("node", state["out"], rank)
-    for target in state["out"]:
-        yield target, ("share", rank / len(state["out"]))
+    out = state["out"]
+    yield node, ("node", out, rank)
+    if out:
+        share = rank / len(out)
+        for target in out:
+            _incoming[target] = _incoming.get(target, 0.0) + share
+
+
+def round_mapper_final():
+    for target, incoming in _incoming.items():
+        yield target, ("share", incoming)
+    _incoming.clear()
 
 
 def round_reducer(node: str, values):
@@ -92,6 +112,7 @@ def pagerank(cluster: zmr.LocalCluster, edges: str, work_dir: str, damping: floa
     previous, rounds = graph, 0
     for rounds in range(1, max_rounds + 1):
         result = cluster.run(mapper=round_mapper, reducer=round_reducer,
+                             mapper_init=round_mapper_init, mapper_final=round_mapper_final,
                              input=previous.output,
                              output=os.path.join(work_dir, f"round-{rounds}"),
                              params={"nodes": nodes, "dangling_mass": mass,
