@@ -14,9 +14,10 @@ and the round's total change from the round's counters, so it reads no output be
 rounds, and stops when the change is under ``tol``. Counters are integers: those two
 sums are kept in units of 1e-15 (``SCALE``), far below any tolerance one would ask for.
 
-Every round is a job of the same two functions (shipped to the workers with cloudpickle)
-given the round's numbers as job parameters (``params={"nodes": N, "dangling_mass": D,
-"damping": d}``, read with ``zmr.param``); the cluster starts once.
+Every round is a job of the same functions (a mapper with its init and final hooks and a
+reducer, shipped to the workers with cloudpickle) given the round's numbers as job
+parameters (``params={"nodes": N, "dangling_mass": D, "damping": d}``, read with
+``zmr.param``); the cluster starts once.
 """
 
 from __future__ import annotations
