@@ -203,6 +203,15 @@ class JobOptions:
             "directory under its base name (`PATH#NAME`: under NAME); `--file` adds to the "
             "module's `FILES`, whose paths are relative to the job file (see \"Parameters "
             "and files\")")
+    reuse: bool | None = option(
+        False, "reuse the kept output of every map task whose inputs, map-side code and "
+               "settings are unchanged since a run that kept it", types=(bool,),
+        shown="off", flag=("--reuse",), module="REUSE", step="reuse",
+        doc="rerun only what changed: a map task whose split (files, sizes, mtimes, byte "
+            "ranges), map-side code (mapper, combiner, partitioner, hooks, the job's own "
+            "modules they use, side files) and map-output settings match a kept output "
+            "reuses it instead of running; each map run keeps its output for later runs, "
+            "in the worker's `reuse_dir` (see \"Rerun only what changed\")")
     overwrite: bool | None = option(
         False, "replace an existing output directory if a zmr job wrote it or it is empty "
                "(otherwise it is refused, like Hadoop; a directory holding other files is "

@@ -1,0 +1,187 @@
+"""Kept map outputs for ``--reuse``: a directory of entries named by their fingerprint.
+
+Layout (``[worker] reuse_dir``, one per host, shared by its workers and ``--inline`` runs)::
+
+    <reuse_dir>/<key>/output.arrow     a map output (one IPC stream per reduce partition)
+    <reuse_dir>/<key>/manifest.json    its partition index (offsets, lengths, CRC-32s),
+                                       counters and quarantined records
+    <reuse_dir>/.tmp-<random>/         an entry being written
+
+An entry is written whole in a temporary directory and renamed into place, so a worker
+killed while keeping one leaves only a ``.tmp-`` directory (removed once stale), never a
+half entry under a key. Before an entry is reused, every partition's CRC-32 is checked on
+the task's own link to it: a corrupt or truncated entry is dropped and the map runs.
+Reading an entry touches its manifest, so the bound (``reuse_max_bytes``) evicts the least
+recently used entries first, with the retention rule logs and history use
+(:mod:`zmr.core.retention`). Files are hard-linked where the file system allows (a map
+output is never written again once complete), else copied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from zmr.core.retention import Item, Policy, to_forget
+from zmr.core.specs import PartitionIndexEntry
+from zmr.storage.ipc import segment_intact
+
+OUTPUT, MANIFEST, TMP_PREFIX = "output.arrow", "manifest.json", ".tmp-"
+#: A temporary entry older than this was left by a killed writer.
+STALE_TMP_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What an entry holds besides its file: the map output's index and what its map said."""
+
+    partitions: tuple[PartitionIndexEntry, ...]
+    counters: dict[str, dict[str, int]]
+    quarantined: list[Any]          # QuarantinedRecord.to_dict()s
+
+
+class MapCache:
+    """The kept map outputs under ``root``, at most ``max_bytes`` of them."""
+
+    def __init__(self, root: str, max_bytes: int) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.max_bytes = max_bytes
+
+    def entry_dir(self, key: str) -> str:
+        return os.path.join(self.root, key)
+
+    def take(self, key: str, dest: str) -> Kept | None:
+        """Link entry ``key``'s output to ``dest`` and return its index, after checking its
+        CRCs there; None if there is no such entry, or it is corrupt (then dropped)."""
+        entry = self.entry_dir(key)
+        try:
+            with open(os.path.join(entry, MANIFEST), encoding="utf-8") as f:
+                kept = _kept(json.load(f), key)
+            _link_or_copy(os.path.join(entry, OUTPUT), dest)
+        except (OSError, ValueError, KeyError, TypeError):
+            self.drop(key, dest)
+            return None
+        if not _intact(dest, kept):
+            self.drop(key, dest)
+            return None
+        _touch(os.path.join(entry, MANIFEST))
+        return kept
+
+    def drop(self, key: str, dest: str | None = None) -> None:
+        """Forget entry ``key`` (corrupt or unreadable), and ``dest`` if it was linked."""
+        if dest is not None and os.path.lexists(dest):
+            os.unlink(dest)
+        entry = self.entry_dir(key)
+        if os.path.isdir(entry):
+            _remove(entry)
+
+    def keep(self, key: str, output: str, kept: Kept) -> None:
+        """Keep ``output`` (a finished map output) under ``key``, then apply the bound."""
+        if os.path.isdir(self.entry_dir(key)):
+            return              # another attempt (a backup, another worker) kept it first
+        os.makedirs(self.root, exist_ok=True)
+        tmp = os.path.join(self.root, f"{TMP_PREFIX}{uuid.uuid4().hex}")
+        os.makedirs(tmp)
+        try:
+            _link_or_copy(output, os.path.join(tmp, OUTPUT))
+            with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as f:
+                json.dump(_manifest(key, kept), f)
+            os.rename(tmp, self.entry_dir(key))
+        except OSError:
+            _remove(tmp)      # lost the race to another writer, or the disk is full
+        self.evict()
+
+    def evict(self, now_s: float | None = None) -> list[str]:
+        """Remove the least recently used entries past ``max_bytes``, and temporary entries
+        left by killed writers; the keys removed."""
+        now_s = time.time() if now_s is None else now_s
+        items, stale = [], []
+        for name in _listing(self.root):
+            path = self.entry_dir(name)
+            if name.startswith(TMP_PREFIX):
+                if now_s - _mtime(path) > STALE_TMP_S:
+                    stale.append(path)
+                continue
+            items.append(Item(name, _mtime(os.path.join(path, MANIFEST)), _size(path)))
+        gone = to_forget(items, Policy(len(items) + 1, float("inf"), self.max_bytes), now_s)
+        for path in stale + [self.entry_dir(name) for name in gone]:
+            _remove(path)
+        return gone
+
+    def keys(self) -> list[str]:
+        """The keys of the entries kept, in no particular order."""
+        return [name for name in _listing(self.root) if not name.startswith(TMP_PREFIX)]
+
+
+def _kept(record: dict[str, Any], key: str) -> Kept:
+    if record["key"] != key:
+        raise ValueError(f"entry {key} holds {record['key']}")
+    partitions = tuple(PartitionIndexEntry(*(int(v) for v in entry))
+                       for entry in record["partitions"])
+    return Kept(partitions, dict(record["counters"]), list(record["quarantined"]))
+
+
+def _manifest(key: str, kept: Kept) -> dict[str, Any]:
+    return {"key": key, "partitions": [list(entry) for entry in kept.partitions],
+            "counters": kept.counters, "quarantined": kept.quarantined}
+
+
+def _intact(path: str, kept: Kept) -> bool:
+    """Every partition there with its CRC, and nothing more: a truncated or grown file,
+    or one flipped bit, is not the output that was kept."""
+    try:
+        size = os.path.getsize(path)
+        end = max((e.offset + e.length for e in kept.partitions), default=0)
+        return size == end and all(segment_intact(path, e.offset, e.length, e.crc32)
+                                   for e in kept.partitions)
+    except OSError:
+        return False
+
+
+def _link_or_copy(source: str, dest: str) -> None:
+    try:
+        os.link(source, dest)
+    except OSError as exc:
+        if not os.path.exists(source) or isinstance(exc, FileExistsError):
+            raise
+        shutil.copyfile(source, dest)     # another file system, or links not allowed
+
+
+def _listing(root: str) -> list[str]:
+    try:
+        return sorted(os.listdir(root))
+    except FileNotFoundError:
+        return []
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _size(entry: str) -> int:
+    total = 0
+    for name in _listing(entry):
+        try:
+            total += os.stat(os.path.join(entry, name)).st_size
+        except OSError:
+            pass
+    return total
+
+
+def _touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass          # evicted meanwhile: the task keeps its own link
+
+
+def _remove(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
