@@ -22,6 +22,7 @@ from zmr.core.specs import MapManifest, MapTaskSpec, QuarantinedRecord, Split
 from zmr.job.counters import MAPS_REUSED
 from zmr.settings.cluster import ClusterConfig
 from zmr.storage import cutting, layout
+from zmr.storage.discovery import check_unchanged
 from zmr.storage.map_cache import Kept, MapCache
 from zmr.tasks import progress
 
@@ -69,6 +70,8 @@ def reused_output(spec: MapTaskSpec, key: str) -> MapManifest | None:
         end = progress.claim(progress.ALL)
         if 0 < end < cutting.split_length(spec.split):
             return None     # it cut one before this attempt started: map the head
+    for piece in spec.split.pieces():    # as a map that ran would (InputError if not)
+        check_unchanged(piece.path, piece.stamp)
     path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
     kept = cache_of(spec).take(key, path)
     if kept is None:
