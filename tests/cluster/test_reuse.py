@@ -9,6 +9,7 @@ import shutil
 
 from tests.helpers import PATIENT_S, output_bytes
 from tests.reuse_jobs import edit, write_inputs, write_job_dir
+from zmr.cli.usage import reused_note
 from zmr.runners.local import LocalCluster
 from zmr.storage.map_cache import OUTPUT, MapCache
 
@@ -40,6 +41,8 @@ def test_reuse_on_a_cluster_through_a_coordinator_restart(tmp_path):
              "def reducer(word, counts):\n    yield word, sum(counts) * 3")
         changed = run("changed")
         assert changed.maps_reused == changed.num_maps == 6
+        status = cluster.client.status(changed.job_id)[0]         # what zmr status shows
+        assert reused_note(status["counters"], status["maps_total"]) == " (map 6/6 reused)"
 
         _corrupt(os.path.join(cache.entry_dir(sorted(cache.keys())[0]), OUTPUT))
         cluster.restart_coordinator()

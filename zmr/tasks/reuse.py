@@ -12,12 +12,12 @@ and recovered after a restart like any other.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import os
 
-import zmr
 from zmr.core.specs import MapManifest, MapTaskSpec, QuarantinedRecord, Split
 from zmr.job.counters import MAPS_REUSED
 from zmr.settings.cluster import ClusterConfig
@@ -41,7 +41,7 @@ def task_key(spec: MapTaskSpec) -> str | None:
     if any(piece.stamp is None for piece in spec.split.pieces()):
         return None
     what = {
-        "format": FORMAT, "zmr": zmr.__version__, "code": spec.reuse,
+        "format": FORMAT, "zmr": _zmr_version(), "code": spec.reuse,
         "split": spec.split.fingerprint(), "reducers": spec.num_reducers,
         "compression": spec.compression, "ordering": spec.ordering,
         "format_options": spec.format_options, "params": spec.params,
@@ -50,6 +50,12 @@ def task_key(spec: MapTaskSpec) -> str | None:
     }
     text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _zmr_version() -> str:
+    from importlib.metadata import version
+    return version("zmr")
 
 
 def with_reuse_cache(spec: MapTaskSpec, config: ClusterConfig) -> MapTaskSpec:

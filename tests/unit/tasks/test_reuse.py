@@ -232,3 +232,36 @@ def test_clearing_the_cache_reruns_everything(work, tmp_path):
     work.run(reuse=True)
     shutil.rmtree(tmp_path / "cache")
     assert work.run(reuse=True).maps_reused == 0
+
+
+def test_the_module_setting_turns_reuse_on(work):
+    edit(work.job, "SCALE = 1\n", "SCALE = 1\nREUSE = True\n")
+    work.run()
+    assert work.run().maps_reused == 6
+
+
+def _words(key, line):
+    return [(word, 1) for word in line.split()]
+
+
+def _total(word, counts):
+    yield word, sum(counts)
+
+
+def _longest(word, counts):
+    yield word, max(counts)
+
+
+def test_zmr_run_with_functions_reuses_their_maps(work, tmp_path):
+    """``zmr.run(mapper=..., reuse=True)``: a job built from functions, digested by value."""
+    import zmr
+
+    def run(reducer, name):
+        return zmr.run(mapper=_words, reducer=reducer, input=work.data, cluster="inline",
+                       output=str(tmp_path / name), reuse=True)
+
+    first = run(_total, "a")
+    assert first.maps_reused == 0
+    assert run(_longest, "b").maps_reused == first.num_maps
+    assert zmr.run(mapper=lambda k, line: [(line[:1], 1)], reducer=_total, input=work.data,
+                   cluster="inline", output=str(tmp_path / "c"), reuse=True).maps_reused == 0
