@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import pickle
+import re
 import sys
 import sysconfig
 import types
@@ -33,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from zmr.job.api import JobSpec
+from zmr.job.loader import JOB_MODULE_PREFIX
 
 #: The hooks whose code shapes a map output (the reducer's do not).
 MAP_HOOKS = ("mapper", "map_batch", "combiner", "partitioner", "mapper_init", "mapper_final")
@@ -91,6 +94,12 @@ def is_library_file(path: str | None) -> bool:
 
 
 _SIMPLE = (type(None), bool, int, float, complex, str, bytes)
+#: Class attributes that say nothing of what its code computes (``__slotnames__`` is
+#: cached on the class the first time one of its objects is pickled or copied).
+_CLASS_BOOKKEEPING = ("__dict__", "__weakref__", "__module__", "__slotnames__")
+#: The name a job module is loaded under ends in a count of the loads in this process
+#: (zmr.job.loader): an adapter that names it (an mrjob step) must digest the same anyway.
+_JOB_MODULE_NAME = re.compile(rf"^({JOB_MODULE_PREFIX}\w*?)_\d+$")
 
 
 class _Digester:
@@ -102,6 +111,8 @@ class _Digester:
         self.keep: list[Any] = []        # what ``done`` names by id stays alive
 
     def of(self, value: Any) -> bytes:
+        if isinstance(value, str):
+            return _hash(b"str", _JOB_MODULE_NAME.sub(r"\1", value).encode())
         if isinstance(value, _SIMPLE):
             return _hash(type(value).__name__.encode(), repr(value).encode())
         key = id(value)
@@ -164,31 +175,80 @@ class _Digester:
             return _hash(b"source", f.read())
 
     def _class(self, cls: type) -> bytes:
-        module = sys.modules.get(cls.__module__)
-        if module is None or is_library_file(getattr(module, "__file__", None)):
+        if _library_class(cls):
             return _named(b"class", cls)
         members = tuple((name, value) for name, value in sorted(vars(cls).items())
-                        if name not in ("__dict__", "__weakref__", "__module__"))
+                        if name not in _CLASS_BOOKKEEPING)
         return _hash(b"class", cls.__qualname__.encode(), self.of(cls.__bases__),
                      self.of(members))
 
     def _instance(self, value: Any) -> bytes:
-        """Any other object: by its class and its state if the job defined the class,
-        else by its pickle (a compiled regex, an array, a library's value object)."""
+        """Any other object: one of a class the job defined by its class and its state;
+        else by its pickle (a compiled regex, an array, a logger by its name), in which
+        the job's own functions, classes and objects are digested by value (a plain
+        pickle names them, and would miss a change to their code); else, if it does not
+        pickle, by its state."""
         kind = self.of(type(value))
-        if type(value).__module__ != "builtins" and not _library_class(type(value)):
-            state = getattr(value, "__dict__", None)
-            if state is not None:
-                return _hash(b"object", kind, self.of(state))
+        if not _library_class(type(value)) and hasattr(value, "__dict__"):
+            return self._state(kind, value)
+        out = io.BytesIO()
         try:
-            return _hash(b"pickle", kind, pickle.dumps(value, protocol=4))
+            _DigestingPickler(out, self, value).dump(value)
         except Exception:  # noqa: BLE001 - pickling runs arbitrary __reduce__ code
-            return _hash(b"unknown", os.urandom(16))     # never equal: never reused
+            return self._state(kind, value) if hasattr(value, "__dict__") else _NEVER()
+        return _hash(b"pickle", kind, out.getvalue())
+
+    def _state(self, kind: bytes, value: Any) -> bytes:
+        try:
+            state = value.__getstate__()
+        except Exception:  # noqa: BLE001 - user code
+            return _NEVER()
+        return _NEVER() if state is None else _hash(b"object", kind, self.of(state))
+
+
+def _NEVER() -> bytes:  # noqa: N802 - reads as a value
+    """The digest of what cannot be read by value: equal to nothing, so never reused."""
+    return _hash(b"unknown", os.urandom(16))
+
+
+class _DigestingPickler(pickle.Pickler):
+    """A pickle of a library's object in which what belongs to the job (its functions,
+    classes, modules and objects of its classes, met anywhere inside) is replaced by its
+    digest."""
+
+    def __init__(self, out: io.BytesIO, digester: _Digester, top: Any) -> None:
+        super().__init__(out, protocol=4)
+        self.digester, self.top = digester, top
+
+    def persistent_id(self, obj: Any) -> str | None:
+        if isinstance(obj, str):       # a job module's name, as loaded in this process
+            named = _JOB_MODULE_NAME.sub(r"\1", obj)
+            return named if named != obj else None
+        if obj is self.top or isinstance(obj, _SIMPLE) or not _owned_by_job(obj):
+            return None
+        return self.digester.of(obj).hex()
+
+
+def _owned_by_job(obj: Any) -> bool:
+    """Whether ``obj`` is the job's own code, or an object of a class the job defined."""
+    if isinstance(obj, types.FunctionType):
+        return not is_library_file(obj.__code__.co_filename)
+    if isinstance(obj, (types.MethodType, functools.partial)):
+        return True
+    if isinstance(obj, types.ModuleType):
+        path = getattr(obj, "__file__", None)
+        return path is not None and not is_library_file(path)
+    return not _library_class(obj if isinstance(obj, type) else type(obj))
 
 
 def _library_class(cls: type) -> bool:
+    """Whether ``cls`` comes from Python, an installed package or zmr: a class of a module
+    without a file is built in, except in ``__main__`` (a notebook's, a session's)."""
     module = sys.modules.get(cls.__module__)
-    return module is None or is_library_file(getattr(module, "__file__", None))
+    if module is None or cls.__module__ == "__main__":
+        return module is None
+    path = getattr(module, "__file__", None)
+    return path is None or is_library_file(path)
 
 
 def _named(tag: bytes, value: Any) -> bytes:

@@ -70,3 +70,57 @@ def test_recursive_functions_and_self_referencing_values_are_digested():
 
     assert map_code_digest(JobSpec("f", "<s>", mapper), {}) == \
         map_code_digest(JobSpec("f", "<s>", mapper), {})
+
+
+def test_an_mrjob_jobs_methods_are_digested_by_value(tmp_path):
+    """An mrjob job runs through zmr's adapter objects, which hold the user's class: a
+    change to its mapper must change the digest though a pickle would only name it."""
+    source = os.path.join(os.path.dirname(__file__), "..", "..", "mrjob_examples",
+                          "mr_word_freq_count.py")
+    job = str(tmp_path / "mr_wfc.py")
+    with open(source, encoding="utf-8") as f, open(job, "w", encoding="utf-8") as out:
+        out.write(f.read())
+    base = map_code_digest(_load(job), {})
+    assert map_code_digest(_load(job), {}) == base
+    edit(job, "yield (word.lower(), 1)", "yield (word.upper(), 1)")
+    assert map_code_digest(_load(job), {}) != base
+
+
+class _Scaler:
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+    def scale(self, n: int) -> int:
+        return n * self.factor
+
+
+def test_common_globals_are_digested_the_same_each_time_and_follow_their_state():
+    """A logger, a compiled regex, an array, an object of the job's own class: a mapper
+    using them is reused (not made unreadable by a lock in a logger's handlers), and a
+    change of their state is a change of the digest."""
+    import logging
+    import re
+
+    import numpy as np
+
+    log = logging.getLogger("tests.fingerprint")
+    word = re.compile(r"\w+")
+    table = np.arange(5)
+    scaler = _Scaler(3)
+
+    def mapper(key, line):
+        log.debug("line %s", key)
+        for w in word.findall(line):
+            yield w, scaler.scale(int(table.sum()))
+
+    def digest():
+        return map_code_digest(JobSpec("f", "<session>", mapper), {})
+
+    first = digest()
+    assert digest() == first
+    scaler.factor = 4
+    assert digest() != first
+    scaler.factor = 3
+    assert digest() == first
+    table[0] = 7
+    assert digest() != first
