@@ -58,6 +58,8 @@ class JobPlan(JsonValue):
     rebalance: bool = True
     # --reuse: the digest of the map-side code (zmr.job.fingerprint); "" = off
     reuse: str = field(default="", metadata=omitted_when_default())
+    # --reuse-content: input files fingerprinted by the bytes a split reads
+    reuse_content: bool = field(default=False, metadata=omitted_when_default())
 
     @property
     def num_maps(self) -> int:
@@ -84,7 +86,7 @@ class JobPlan(JsonValue):
                            self.compression, self.skip_bad_records,
                            self.task_memory, self.output_format, options,
                            self.params, self.ordering, self.max_line_length, identity,
-                           reuse=self.reuse)
+                           reuse=self.reuse, reuse_content=self.reuse_content)
 
     def map_identity(self, incarnation: str, job_id: str, map_index: int) -> OutputIdentity:
         """What an output of map ``map_index`` of this job must say it was computed for."""

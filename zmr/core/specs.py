@@ -215,6 +215,7 @@ class MapTaskSpec(JsonValue):
     reuse: str = field(default="", metadata=omitted_when_default())
     reuse_dir: str = field(default="", metadata=omitted_when_default())
     reuse_max_bytes: int = field(default=0, metadata=omitted_when_default())
+    reuse_content: bool = field(default=False, metadata=omitted_when_default())
 
 
 

@@ -116,7 +116,8 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
                    # small are coalesced into fewer reduce tasks at run time
                    coalesce=o.reducers is None and reducers > 0,
                    rebalance=o.rebalance,
-                   reuse=map_code_digest(job, files) if o.reuse else "")
+                   reuse=map_code_digest(job, files) if o.reuse else "",
+                   reuse_content=bool(o.reuse and o.reuse_content))
     # with --reuse, each file is cut on its own (see zmr.storage.splits.plan_splits), so
     # that one new file leaves the other files' splits, and their kept outputs, as they were
     return StepPlan(plan, o.split_size, o.input_format,

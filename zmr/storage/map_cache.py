@@ -19,6 +19,7 @@ output is never written again once complete), else copied.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from zmr.core.retention import Item, Policy, to_forget
-from zmr.core.specs import PartitionIndexEntry
+from zmr.core.specs import PartitionIndexEntry, Split
+from zmr.storage import fs
+from zmr.storage.fixed import record_size
+from zmr.storage.input_formats import LINE_FORMATS
 from zmr.storage.ipc import segment_intact
 
 OUTPUT, MANIFEST, TMP_PREFIX = "output.arrow", "manifest.json", ".tmp-"
@@ -185,3 +189,54 @@ def _touch(path: str) -> None:
 
 def _remove(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+#: Read at a time while the bytes of a split are hashed (``--reuse-content``).
+_HASH_READ = 1 << 20
+
+
+def split_content(split: Split, max_line_length: int) -> str:
+    """A digest of the bytes ``split`` reads (``--reuse-content``): of a text or
+    line-format range, from the byte before it (which decides whether its first line is
+    its own) to the newline ending its last line; of a ``fixed:N`` range, the range; of
+    anything else (compressed, Parquet, Arrow IPC, pair files), the whole file."""
+    h = hashlib.blake2b(digest_size=20)
+    for piece in split.pieces():
+        h.update(piece.path.encode() + b"\0")
+        with fs.open_binary(piece.path) as f:
+            if piece.whole or piece.format not in ("text", *LINE_FORMATS):
+                exact = record_size(piece.format) is not None and not piece.whole
+                f.seek(piece.start if exact else 0)
+                _hash_bytes(f, h, piece.length if exact else None)
+                continue
+            first = max(0, piece.start - 1)
+            f.seek(first)
+            _hash_bytes(f, h, piece.end - first)
+            _hash_to_newline(f, h, max_line_length)
+    return h.hexdigest()
+
+
+def _hash_bytes(f: Any, h: Any, length: int | None) -> None:
+    """``length`` bytes of ``f`` (None: to its end) into ``h``."""
+    while length is None or length > 0:
+        block = f.read(_HASH_READ if length is None else min(_HASH_READ, length))
+        if not block:
+            return
+        h.update(block)
+        if length is not None:
+            length -= len(block)
+
+
+def _hash_to_newline(f: Any, h: Any, most: int) -> None:
+    """The bytes of ``f`` up to its next newline (the end of a split's last line), at
+    most ``most`` + 1 of them (a longer line fails its map anyway)."""
+    left = most + 1
+    while left > 0:
+        block = f.read(min(64 << 10, left))
+        if not block:
+            return
+        end = block.find(b"\n")
+        h.update(block if end < 0 else block[:end + 1])
+        if end >= 0:
+            return
+        left -= len(block)

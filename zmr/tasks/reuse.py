@@ -18,12 +18,18 @@ import json
 import logging
 import os
 
-from zmr.core.specs import MapManifest, MapTaskSpec, QuarantinedRecord, Split
+from zmr.core.specs import (
+    FileStamp,
+    MapManifest,
+    MapTaskSpec,
+    QuarantinedRecord,
+    Split,
+)
 from zmr.job.counters import MAPS_REUSED
 from zmr.settings.cluster import ClusterConfig
 from zmr.storage import cutting, layout
 from zmr.storage.discovery import check_unchanged
-from zmr.storage.map_cache import Kept, MapCache
+from zmr.storage.map_cache import Kept, MapCache, split_content
 from zmr.tasks import progress
 
 log = logging.getLogger(__name__)
@@ -38,11 +44,12 @@ def task_key(spec: MapTaskSpec) -> str | None:
     planned without the stamps of its files."""
     if not spec.reuse or not spec.reuse_dir or spec.num_reducers == 0:
         return None
-    if any(piece.stamp is None for piece in spec.split.pieces()):
-        return None
+    stamps = [piece.stamp for piece in spec.split.pieces()]
+    if any(s is None or not (s.mtime_ns or spec.reuse_content) for s in stamps):
+        return None      # (an object store's listing gives no modification time)
     what = {
         "format": FORMAT, "zmr": _zmr_version(), "code": spec.reuse,
-        "split": spec.split.fingerprint(), "reducers": spec.num_reducers,
+        **_input_identity(spec), "reducers": spec.num_reducers,
         "compression": spec.compression, "ordering": spec.ordering,
         "format_options": spec.format_options, "params": spec.params,
         "on_bad_utf8": spec.on_bad_utf8, "max_line_length": spec.max_line_length,
@@ -50,6 +57,22 @@ def task_key(spec: MapTaskSpec) -> str | None:
     }
     text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+def _input_identity(spec: MapTaskSpec) -> dict[str, str]:
+    """What the split reads: its files' paths, sizes and mtimes, byte ranges and format;
+    with --reuse-content, the digest of its bytes in place of the mtimes."""
+    if not spec.reuse_content:
+        return {"split": spec.split.fingerprint()}
+    split = dataclasses.replace(spec.split, stamp=_size_only(spec.split.stamp),
+                                more=tuple(p._replace(stamp=_size_only(p.stamp))
+                                           for p in spec.split.more))
+    return {"split": split.fingerprint(),
+            "content": split_content(spec.split, spec.max_line_length)}
+
+
+def _size_only(stamp: FileStamp | None) -> FileStamp | None:
+    return None if stamp is None else FileStamp(stamp.size, 0)
 
 
 @functools.lru_cache(maxsize=1)

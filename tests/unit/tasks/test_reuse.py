@@ -265,3 +265,36 @@ def test_zmr_run_with_functions_reuses_their_maps(work, tmp_path):
     assert run(_longest, "b").maps_reused == first.num_maps
     assert zmr.run(mapper=lambda k, line: [(line[:1], 1)], reducer=_total, input=work.data,
                    cluster="inline", output=str(tmp_path / "c"), reuse=True).maps_reused == 0
+
+
+def _rewrite_keeping_size_and_mtime(path: str) -> None:
+    before = os.stat(path)
+    _same_size_new_text(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_by_size_and_mtime_a_file_rewritten_with_both_kept_looks_unchanged(work):
+    """The documented limit of the default: what --reuse-content is for."""
+    work.run(reuse=True)
+    _rewrite_keeping_size_and_mtime(os.path.join(work.data, "part1.txt"))
+    assert work.run(reuse=True).maps_reused == 6
+
+
+def test_by_content_a_touched_file_reuses_and_a_rewritten_one_maps(work):
+    work.run(reuse=True, reuse_content=True)
+    _touch_later(os.path.join(work.data, "part0.txt"))
+    assert work.run(reuse=True, reuse_content=True).maps_reused == 6
+    _rewrite_keeping_size_and_mtime(os.path.join(work.data, "part1.txt"))
+    again = work.run(reuse=True, reuse_content=True)
+    assert again.maps_reused == 5            # the split of part1.txt's first bytes
+    work.check_fresh(again, reuse_content=True)
+
+
+def test_by_content_only_the_split_whose_bytes_changed_maps(work):
+    path = os.path.join(work.data, "part2.txt")
+    work.run(reuse=True, reuse_content=True)
+    with open(path, "r+b") as f:             # the last line of the file: its second split
+        f.seek(-3, os.SEEK_END)
+        f.write(b"xy\n")
+    _touch_later(path)
+    assert work.run(reuse=True, reuse_content=True).maps_reused == 5
