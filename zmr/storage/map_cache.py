@@ -38,6 +38,11 @@ from zmr.storage.ipc import segment_intact
 OUTPUT, MANIFEST, TMP_PREFIX = "output.arrow", "manifest.json", ".tmp-"
 #: A temporary entry older than this was left by a killed writer.
 STALE_TMP_S = 3600.0
+#: How often the size bound is applied, at most (by whichever process keeps an output);
+#: the cache may pass its bound by what is kept meanwhile.
+EVICT_EVERY_S = 30.0
+#: When the bound was last applied (its mtime); a dot file, so never taken for an entry.
+EVICTED_MARK = ".evicted"
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,11 @@ class Kept:
 class MapCache:
     """The kept map outputs under ``root``, at most ``max_bytes`` of them."""
 
-    def __init__(self, root: str, max_bytes: int) -> None:
+    def __init__(self, root: str, max_bytes: int, evict_every_s: float = EVICT_EVERY_S
+                 ) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
         self.max_bytes = max_bytes
+        self.evict_every_s = evict_every_s
 
     def entry_dir(self, key: str) -> str:
         return os.path.join(self.root, key)
@@ -98,7 +105,20 @@ class MapCache:
             os.rename(tmp, self.entry_dir(key))
         except OSError:
             _remove(tmp)      # lost the race to another writer, or the disk is full
-        self.evict()
+        if self._eviction_due():
+            self.evict()
+
+    def _eviction_due(self) -> bool:
+        """Whether no process using this cache applied the bound in the last
+        ``evict_every_s`` (a listing of a large cache costs a stat per entry: not one per
+        map task); the one that finds it due marks the time for the others."""
+        mark = os.path.join(self.root, EVICTED_MARK)
+        if time.time() - _mtime(mark) < self.evict_every_s:
+            return False
+        with open(mark, "a", encoding="utf-8"):
+            pass
+        os.utime(mark)
+        return True
 
     def evict(self, now_s: float | None = None) -> list[str]:
         """Remove the least recently used entries past ``max_bytes``, and temporary entries
@@ -107,8 +127,8 @@ class MapCache:
         items, stale = [], []
         for name in _listing(self.root):
             path = self.entry_dir(name)
-            if name.startswith(TMP_PREFIX):
-                if now_s - _mtime(path) > STALE_TMP_S:
+            if name.startswith("."):          # a temporary entry, or the eviction mark
+                if name.startswith(TMP_PREFIX) and now_s - _mtime(path) > STALE_TMP_S:
                     stale.append(path)
                 continue
             items.append(Item(name, _mtime(os.path.join(path, MANIFEST)), _size(path)))
@@ -119,7 +139,7 @@ class MapCache:
 
     def keys(self) -> list[str]:
         """The keys of the entries kept, in no particular order."""
-        return [name for name in _listing(self.root) if not name.startswith(TMP_PREFIX)]
+        return [name for name in _listing(self.root) if not name.startswith(".")]
 
 
 def _kept(record: dict[str, Any], key: str) -> Kept:

@@ -59,7 +59,7 @@ def test_an_unreadable_manifest_drops_the_entry(tmp_path):
 
 
 def test_the_bound_evicts_the_least_recently_used_first(tmp_path):
-    cache = MapCache(str(tmp_path / "cache"), 4000)      # three entries of ~1.2 kB fit
+    cache = MapCache(str(tmp_path / "cache"), 4000, evict_every_s=0)  # 3 of ~1.2 kB fit
     now = time.time()
     for n in range(3):
         cache.keep(f"k{n}", str(tmp_path / f"{n}.arrow"), _output(tmp_path / f"{n}.arrow",
@@ -85,3 +85,15 @@ def test_an_entry_is_written_whole_or_not_at_all(tmp_path):
     assert cache.keys() == ["k"] and os.path.isdir(half)     # not stale yet
     cache.evict(now_s=time.time() + STALE_TMP_S + 60)
     assert not os.path.exists(half) and cache.keys() == ["k"]
+
+
+def test_the_bound_is_applied_at_most_once_in_a_while(tmp_path):
+    """Applying it lists the cache: not for every map task, whichever process keeps it."""
+    first = MapCache(str(tmp_path / "cache"), 1500, evict_every_s=3600)
+    other = MapCache(str(tmp_path / "cache"), 1500, evict_every_s=3600)
+    first.keep("k0", str(tmp_path / "0.arrow"), _output(tmp_path / "0.arrow", 1000, 0))
+    other.keep("k1", str(tmp_path / "1.arrow"), _output(tmp_path / "1.arrow", 1000, 1))
+    assert sorted(other.keys()) == ["k0", "k1"]        # over the bound until the next time
+    old = time.time() - 100
+    os.utime(os.path.join(first.entry_dir("k0"), MANIFEST), (old, old))   # k0: used first
+    assert other.evict() == ["k0"] and other.keys() == ["k1"]
