@@ -56,3 +56,38 @@ def test_reuse_on_a_cluster_through_a_coordinator_restart(tmp_path):
     assert output_bytes(changed.output) == output_bytes(fresh.output)
     assert output_bytes(restarted.output) == output_bytes(fresh.output)
     assert output_bytes(first.output) != output_bytes(fresh.output)    # the reducer changed
+
+
+def test_a_map_whose_split_was_cut_while_it_ran_is_not_kept(tmp_path):
+    """Dynamic rebalancing cut the running map's split: its output is of the head only,
+    which no later plan cuts, so it is not kept under the planned split's fingerprint
+    (the remainder's map is kept, under its own range); a rerun maps the planned split."""
+    from tests.helpers import JOBS, wait_until
+
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "one.txt").write_text("".join(f"{i % 89:02d}{'x' * 97}\n" for i in range(4000)))
+    gate, cache_dir = str(tmp_path / "gate"), str(tmp_path / "cache")
+    settings = {("tasks", "rebalance_min_bytes"): 32 << 10, ("worker", "prefetch"): 0,
+                ("tasks", "speculative"): False, ("worker", "reuse_dir"): cache_dir}
+    job_file = os.path.join(JOBS, "gated_lines.py")
+    with LocalCluster(workers=2, base_dir=str(tmp_path / "c"), settings=settings) as cluster:
+        def submit(name: str):
+            return cluster.client.submit(job_file, [str(data)], str(tmp_path / name),
+                                         reducers=2, split_size="64MB", reuse=True,
+                                         params={"gate": gate})
+
+        job = submit("cut")
+        wait_until(lambda: job.status()["maps_total"] >= 2, "the split cut in two",
+                   timeout_s=PATIENT_S)
+        open(gate, "w").close()
+        status = job.wait(timeout_s=PATIENT_S)
+        assert status["state"] == "SUCCEEDED"
+        assert len(MapCache(cache_dir, 1 << 30).keys()) == status["maps_total"] - 1
+        again = submit("again").wait(timeout_s=PATIENT_S)
+    assert again["state"] == "SUCCEEDED"
+    # the planned split's map ran (if it was cut the same way again, its remainder's
+    # map, of the same range, may have reused the one kept)
+    assert again["counters"]["zmr"].get("MAPS_REUSED", 0) < again["maps_total"]
+    assert again["counters"]["zmr"]["MAP_INPUT_RECORDS"] == 4000
+    assert output_bytes(str(tmp_path / "again")) == output_bytes(str(tmp_path / "cut"))

@@ -95,16 +95,17 @@ def cache_of(spec: MapTaskSpec) -> MapCache:
 def reused_output(spec: MapTaskSpec, key: str) -> MapManifest | None:
     """The manifest of the kept output under ``key``, linked into the task's own output
     path, with its index written beside it; None if there is none to use (then map)."""
-    if progress.claiming():     # claim the whole split, so that the worker cuts none
-        end = progress.claim(progress.ALL)
-        if 0 < end < cutting.split_length(spec.split):
-            return None     # it cut one before this attempt started: map the head
     for piece in spec.split.pieces():    # as a map that ran would (InputError if not)
         check_unchanged(piece.path, piece.stamp)
     path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
     kept = cache_of(spec).take(key, path)
     if kept is None:
-        return None
+        return None         # (a map that runs may still have its split cut: not claimed)
+    if progress.claiming():     # claim the whole split, so that the worker cuts none
+        end = progress.claim(progress.ALL)
+        if 0 < end < cutting.split_length(spec.split):
+            os.unlink(path)     # it cut one before this attempt started: map the head
+            return None
     counters = {group: dict(named) for group, named in kept.counters.items()}
     zmr_counters = counters.setdefault("zmr", {})
     zmr_counters[MAPS_REUSED] = zmr_counters.get(MAPS_REUSED, 0) + 1
