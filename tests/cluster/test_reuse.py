@@ -83,7 +83,8 @@ def test_a_map_whose_split_was_cut_while_it_ran_is_not_kept(tmp_path):
         open(gate, "w").close()
         status = job.wait(timeout_s=PATIENT_S)
         assert status["state"] == "SUCCEEDED"
-        assert len(MapCache(cache_dir, 1 << 30).keys()) == status["maps_total"] - 1
+        # the first map's split was cut: not kept (a remainder may be cut again too)
+        assert 1 <= len(MapCache(cache_dir, 1 << 30).keys()) < status["maps_total"]
         again = submit("again").wait(timeout_s=PATIENT_S)
     assert again["state"] == "SUCCEEDED"
     # the planned split's map ran (if it was cut the same way again, its remainder's
