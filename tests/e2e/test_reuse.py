@@ -99,3 +99,13 @@ def test_a_second_zmr_run_reuses_the_first_ones_maps(tmp_path, where):
     fresh = zmr_run(job, data, str(tmp_path / "out3"), str(tmp_path / "empty"), *where)
     assert "reused" not in fresh
     assert output_bytes(str(tmp_path / "out2")) == output_bytes(str(tmp_path / "out3"))
+
+
+def test_a_multi_step_job_says_which_steps_maps_were_reused(tmp_path):
+    data = write_inputs(tmp_path / "data")
+    job, cache = os.path.join(ROOT, "jobs", "top_words.py"), str(tmp_path / "cache")
+    zmr_run(job, data, str(tmp_path / "out1"), cache, "--inline")
+    again = zmr_run(job, data, str(tmp_path / "out2"), cache, "--inline")
+    assert re.search(r"step 1/2 done in \S+: 6 map tasks \(map 6/6 reused\)", again), again
+    assert re.search(r"step 2/2 done in \S+: 1 map tasks, ", again), again  # fresh input
+    assert output_bytes(str(tmp_path / "out1")) == output_bytes(str(tmp_path / "out2"))

@@ -104,7 +104,7 @@ def _print_summary(result: JobResult) -> None:
     c = result.counters.get("zmr", {})
     for number, step in enumerate(result.steps, 1):
         print(f"zmr: step {number}/{len(result.steps)} done in {step.elapsed_s:.2f}s: "
-              f"{step.num_maps} map tasks, {step.num_reducers} reduce tasks", file=sys.stderr)
+              f"{step.num_maps} map tasks{_reused(step)}, {step.num_reducers} reduce tasks", file=sys.stderr)
     where = f" on {result.workers} workers" if result.workers else ""
     steps = f" ({result.num_steps} steps; the last:" if result.num_steps > 1 and \
         not result.steps else ""
@@ -146,9 +146,12 @@ def _print_usage(result: JobResult) -> None:
 
 
 def _reused(result: JobResult) -> str:
-    """``(map 28/30 reused)``: of all steps' map tasks, those --reuse did not run."""
-    maps = sum(step.num_maps for step in result.steps) if result.steps else result.num_maps
-    return reused_note(result.counters, maps)
+    """`` (map 28/30 reused)``: the map tasks --reuse did not run; for a multi-step job,
+    on each step's line (its last step's line counts the maps of all its steps)."""
+    if result.num_steps > 1 or result.steps:
+        reused = result.maps_reused
+        return f" ({reused} maps reused in all steps)" if reused and not result.steps else ""
+    return reused_note(result.counters, result.num_maps)
 
 
 def _coalesced(result: JobResult) -> str:
