@@ -15,7 +15,7 @@ from typing import Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
-from zmr.cli.usage import usage_line, worker_shares
+from zmr.cli.usage import reused_note, usage_line, worker_shares
 from zmr.client import Client
 from zmr.config import load_config
 from zmr.coordinator.states import FAILED_ATTEMPT_STATES
@@ -105,7 +105,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for job in jobs:
         map_share = job.get("map_progress", job["maps_done"] / max(1, job["maps_total"]))
         print(f"{job['job_id']}  {job['state']:<9}  {_name(job)}  map "
-              f"{_percent(round(map_share * 1000), 1000)}  reduce "
+              f"{_percent(round(map_share * 1000), 1000)}"
+              f"{reused_note(job.get('counters', {}), job['maps_total'])}  reduce "
               f"{_percent(job['reduces_done'], job['reduces_total'])}  "
               f"{job['elapsed_s']:.1f}s  -> {job['output']}")
         if job.get("params"):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from zmr.cli.options import add_job_arguments, job_of
 from zmr.cli.progress import wait_showing_progress
-from zmr.cli.usage import usage_line, worker_shares
+from zmr.cli.usage import reused_note, usage_line, worker_shares
 from zmr.core import pandas_probe
 from zmr.core.process import LOG_LEVELS
 from zmr.core.errors import ConfigError
@@ -104,13 +104,13 @@ def _print_summary(result: JobResult) -> None:
     c = result.counters.get("zmr", {})
     for number, step in enumerate(result.steps, 1):
         print(f"zmr: step {number}/{len(result.steps)} done in {step.elapsed_s:.2f}s: "
-              f"{step.num_maps} map tasks, {step.num_reducers} reduce tasks", file=sys.stderr)
+              f"{step.num_maps} map tasks{_reused(step)}, {step.num_reducers} reduce tasks", file=sys.stderr)
     where = f" on {result.workers} workers" if result.workers else ""
     steps = f" ({result.num_steps} steps; the last:" if result.num_steps > 1 and \
         not result.steps else ""
     print(f"zmr: {result.job_id} done in {result.elapsed_s:.2f}s{where}{steps or ':'} "
-          f"{result.num_maps} map tasks, {result.num_reducers} reduce tasks"
-          f"{_coalesced(result)}"
+          f"{result.num_maps} map tasks{_reused(result)}, {result.num_reducers} reduce "
+          f"tasks{_coalesced(result)}"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
     _print_usage(result)
     from zmr.storage.quarantine import quarantine_dir     # lazily: a light CLI start
@@ -143,6 +143,15 @@ def _print_usage(result: JobResult) -> None:
     shares = worker_shares(usage) if result.workers else ""      # inline: one, this process
     if shares:
         print(f"zmr: busy time per worker: {shares}", file=sys.stderr)
+
+
+def _reused(result: JobResult) -> str:
+    """`` (map 28/30 reused)``: the map tasks --reuse did not run; for a multi-step job,
+    on each step's line (its last step's line counts the maps of all its steps)."""
+    if result.num_steps > 1 or result.steps:
+        reused = result.maps_reused
+        return f" ({reused} maps reused in all steps)" if reused and not result.steps else ""
+    return reused_note(result.counters, result.num_maps)
 
 
 def _coalesced(result: JobResult) -> str:

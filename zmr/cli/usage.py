@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zmr.job.counters import BUILTIN_GROUP, MAPS_REUSED
+
 
 def usage_line(usage: dict[str, Any]) -> str:
     """``slots 78% busy (3.1s busy of 4.0 slot-s, 2 slots)  splits 4  rebalanced 0``."""
@@ -15,6 +17,12 @@ def usage_line(usage: dict[str, Any]) -> str:
         f"{_average_slots(usage.get('slots'))})")
     return f"{busy}  splits {_or_dash(usage.get('splits'))}  rebalanced " \
            f"{_or_dash(usage.get('rebalanced'))}"
+
+
+def reused_note(counters: dict[str, dict[str, int]], maps: int) -> str:
+    """`` (map 28/30 reused)`` when ``--reuse`` took kept outputs, else ""."""
+    reused = counters.get(BUILTIN_GROUP, {}).get(MAPS_REUSED, 0)
+    return f" (map {reused}/{maps} reused)" if reused else ""
 
 
 def _average_slots(slots: float | None) -> str:

@@ -56,6 +56,10 @@ class JobPlan(JsonValue):
     # dynamic work rebalancing: a running map's unread remainder may become a new map task
     # (cluster runs whose ``tasks.rebalance`` is on; see coordinator/rebalance.py)
     rebalance: bool = True
+    # --reuse: the digest of the map-side code (zmr.job.fingerprint); "" = off
+    reuse: str = field(default="", metadata=omitted_when_default())
+    # --reuse-content: input files fingerprinted by the bytes a split reads
+    reuse_content: bool = field(default=False, metadata=omitted_when_default())
 
     @property
     def num_maps(self) -> int:
@@ -81,7 +85,8 @@ class JobPlan(JsonValue):
                            work_dir, self.output, self.memory_budget, self.on_bad_utf8,
                            self.compression, self.skip_bad_records,
                            self.task_memory, self.output_format, options,
-                           self.params, self.ordering, self.max_line_length, identity)
+                           self.params, self.ordering, self.max_line_length, identity,
+                           reuse=self.reuse, reuse_content=self.reuse_content)
 
     def map_identity(self, incarnation: str, job_id: str, map_index: int) -> OutputIdentity:
         """What an output of map ``map_index`` of this job must say it was computed for."""
@@ -135,6 +140,8 @@ class StepPlan(JsonValue):
     input_format: str = TEXT
     combine_files: bool = True
     auto_reducers: bool = False
+    # --reuse: each file's split size follows its own size, not the whole input's
+    cut_alone: bool = field(default=False, metadata=omitted_when_default())
 
     def for_slots(self, parallelism: int) -> StepPlan:
         """This step planned for ``parallelism`` slots: the coordinator, which plans a

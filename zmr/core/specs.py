@@ -210,6 +210,12 @@ class MapTaskSpec(JsonValue):
     max_line_length: int = 128 << 20   # longest input line read (MAX_LINE_LENGTH), bytes
     # what the output must say it was computed for (cluster runs; see OutputIdentity)
     identity: OutputIdentity | None = field(default=None, metadata=omitted_when_default())
+    # --reuse: the digest of the job's map-side code ("" = off, see zmr.tasks.reuse), and
+    # the cache of kept outputs, filled in where the task runs (the worker's reuse_dir)
+    reuse: str = field(default="", metadata=omitted_when_default())
+    reuse_dir: str = field(default="", metadata=omitted_when_default())
+    reuse_max_bytes: int = field(default=0, metadata=omitted_when_default())
+    reuse_content: bool = field(default=False, metadata=omitted_when_default())
 
 
 

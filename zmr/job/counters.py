@@ -12,6 +12,8 @@ from collections import defaultdict
 from typing import Any
 
 BUILTIN_GROUP = "zmr"
+#: Map tasks that reused a kept output instead of running (``--reuse``, zmr.tasks.reuse).
+MAPS_REUSED = "MAPS_REUSED"
 CounterDict = dict[str, dict[str, int]]
 
 

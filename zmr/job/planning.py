@@ -21,6 +21,7 @@ from zmr.core.plan import JobPlan, StepPlan, side_file_name
 from zmr.core.specs import Split
 from zmr.job import params
 from zmr.job.api import JobSpec
+from zmr.job.fingerprint import map_code_digest
 from zmr.job.inputs import Inputs, input_args, input_paths
 from zmr.job.mrjob_compat import is_mrjob_step
 from zmr.settings.job import JobOptions, set_
@@ -104,19 +105,25 @@ def plan_settings(job: JobSpec, output: str, options: JobOptions | None = None,
     output = output if is_uri(output) else os.path.abspath(fs_local(output))
     limit = o.task_memory or 0
     reducers = parallelism if o.reducers is None else o.reducers
+    files = side_files(job, given.files)
     plan = JobPlan([], reducers, spill_budget(set_(o.memory_budget), limit),
                    set_(o.on_bad_utf8), output, set_(o.speculative), set_(o.compression),
                    set_(o.skip_bad_records), limit, dict(o.resources or {}),
                    set_(o.output_format), _format_options(job, o),
                    params.resolve(job.settings.get("PARAMS"), given.params, job.source),
                    _key_order(job, o).to_dict(), max_line_length=set_(o.max_line_length),
-                   files=side_files(job, given.files), parallelism=parallelism,
+                   files=files, parallelism=parallelism,
                    # NUM_REDUCERS not given: the partitions whose map outputs turn out
                    # small are coalesced into fewer reduce tasks at run time
                    coalesce=o.reducers is None and reducers > 0,
-                   rebalance=set_(o.rebalance))
-    return StepPlan(plan, o.split_size, set_(o.input_format), set_(o.combine_files),
-                    auto_reducers=o.reducers is None)
+                   rebalance=set_(o.rebalance),
+                   reuse=map_code_digest(job, files) if o.reuse else "",
+                   reuse_content=bool(o.reuse and o.reuse_content))
+    # with --reuse, each file is cut on its own (see zmr.storage.splits.plan_splits), so
+    # that one new file leaves the other files' splits, and their kept outputs, as they were
+    return StepPlan(plan, o.split_size, set_(o.input_format),
+                    bool(o.combine_files) and not o.reuse, auto_reducers=o.reducers is None,
+                    cut_alone=bool(o.reuse))
 
 
 def plan_input(step: StepPlan, inputs: list[str], allow_empty: bool = False) -> JobPlan:
@@ -214,7 +221,7 @@ def _plan_input(inputs: list[str], step: StepPlan, allow_empty: bool) -> list[Sp
     hosts = {f.path: hosts_holding(f.path, f.symlink) for f in files}
     splits = plan_splits(files, step.split_size, step.input_format,
                          combine=step.combine_files, hosts=hosts,
-                         parallelism=step.plan.parallelism)
+                         parallelism=step.plan.parallelism, cut_alone=step.cut_alone)
     if not splits and not allow_empty:
         # almost always a wrong path or a failed upstream export: say so instead of
         # committing an empty output that looks like success

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zmr.job.counters import CounterDict
+from zmr.job.counters import MAPS_REUSED, CounterDict
 from zmr.storage import output_reader
 
 if TYPE_CHECKING:
@@ -57,6 +57,11 @@ class JobResult:
         return cls(status["output"], status["maps_total"], status["reduces_total"], elapsed_s,
                    status["counters"], [], job_id, workers, int(status.get("steps", 1)),
                    partitions=int(status.get("partitions", 0)), **usage_of(status))
+
+    @property
+    def maps_reused(self) -> int:
+        """Map tasks that took a kept output instead of running (``reuse=True``)."""
+        return self.counter("zmr", MAPS_REUSED)
 
     def counter(self, group: str, name: str, default: int = 0) -> int:
         """One counter's value, ``default`` if no task incremented it."""

@@ -7,11 +7,13 @@ and the oracle that cluster results are compared with in tests.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
 from typing import Any
 
+from zmr.config import load_config
 from zmr.core import coalescing
 from zmr.core.errors import JobFailedError
 from zmr.core.plan import JobPlan
@@ -29,6 +31,7 @@ from zmr.storage import commit, quarantine
 from zmr.storage.output_safety import check_job
 from zmr.tasks.map_task import run_map_task
 from zmr.tasks.reduce_task import run_reduce_task
+from zmr.tasks.reuse import with_reuse_cache
 from zmr.tasks.sampling import plan_sorted_job
 
 INLINE_JOB_ID = "inline"
@@ -92,9 +95,14 @@ def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
     """Every map, then every reduce task, one after the other; the seconds they ran for,
     how many reduce tasks ran and what the maps made."""
     manifests, busy_s = [], 0.0
+    # --reuse: the cache of this host (the config of $ZMR_CONFIG, else the defaults)
+    config = load_config(os.environ.get("ZMR_CONFIG")) if plan.reuse else None
     for i in range(plan.num_maps):
         begun = time.monotonic()
-        manifests.append(run_map_task(plan.map_spec(INLINE_JOB_ID, i, 1, work_dir), spec))
+        map_spec = plan.map_spec(INLINE_JOB_ID, i, 1, work_dir)
+        if config is not None:
+            map_spec = with_reuse_cache(map_spec, config)
+        manifests.append(run_map_task(map_spec, spec))
         busy_s += time.monotonic() - begun
         counters.merge(manifests[-1].counters)
     _check_skipped(plan.skip_bad_records, counters)

@@ -79,6 +79,12 @@ class WorkerSettings:
                                                 "the heartbeat interval up to this)")
     fetch_timeout_s: float = entry(15.0, "a reducer gives up on a map output whose worker "
                                          "sends nothing for this long (the map is re-run)")
+    reuse_dir: str = entry("~/.cache/zmr/map-outputs", "where map outputs are kept for "
+                                                       "`--reuse` (one cache per host, shared "
+                                                       "by its workers and by `--inline` runs)")
+    reuse_max_bytes: int = entry(10 << 30, "size bound of `reuse_dir`: the least recently "
+                                           "used outputs go first", check=at_least(1),
+                                 shown="10737418240 (10 GiB)")
     unhealthy_pause_s: float = entry(30.0, "a worker whose disk failed takes no tasks for "
                                            "this long before checking it again")
 

@@ -212,6 +212,23 @@ class JobOptions:
             "directory under its base name (`PATH#NAME`: under NAME); `--file` adds to the "
             "module's `FILES`, whose paths are relative to the job file (see \"Parameters "
             "and files\")")
+    reuse: bool | None = option(
+        False, "reuse the kept output of every map task whose inputs, map-side code and "
+               "settings are unchanged since a run that kept it", types=(bool,),
+        shown="off", flag=("--reuse",), module="REUSE", step="reuse",
+        doc="rerun only what changed: a map task whose split (files, sizes, mtimes, byte "
+            "ranges), map-side code (mapper, combiner, partitioner, hooks, the job's own "
+            "modules they use, side files) and map-output settings match a kept output "
+            "reuses it instead of running; each map run keeps its output for later runs, "
+            "in the worker's `reuse_dir` (see \"Rerun only what changed\")")
+    reuse_content: bool | None = option(
+        False, "with --reuse, input files count as unchanged by the bytes each split reads "
+               "(hashed), not by their size and mtime", types=(bool,), shown="off",
+        flag=("--reuse-content",), module="REUSE_CONTENT", step="reuse_content",
+        doc="with `--reuse`: an input file is unchanged when the bytes each of its splits "
+            "reads hash the same (a file copied or touched still reuses; one rewritten "
+            "with its old size and mtime does not), at the cost of reading each split once "
+            "more; without it, when its size and modification time are")
     overwrite: bool | None = option(
         False, "replace an existing output directory if a zmr job wrote it or it is empty "
                "(otherwise it is refused, like Hadoop; a directory holding other files is "

@@ -129,21 +129,28 @@ def read_segment(path: str, offset: int, length: int, crc32: int,
     if length == 0:
         return iter(())
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            crc, left = 0, length
-            while left:
-                piece = f.read(min(CHECK_PIECE, left))
-                if not piece:
-                    break
-                crc, left = zlib.crc32(piece, crc), left - len(piece)
+        intact = segment_intact(path, offset, length, crc32)
     except OSError as exc:
         raise DataCorruptionError(f"cannot read {what or path}: {exc}") from exc
-    if left or crc != crc32:
+    if not intact:
         raise DataCorruptionError(
             f"checksum mismatch in {what or path} (bytes {offset}..{offset + length}): "
             "the intermediate file is corrupt or truncated")
     return read_streams(path, offset, offset + length)
+
+
+def segment_intact(path: str, offset: int, length: int, crc32: int) -> bool:
+    """Whether ``length`` bytes at ``offset`` of ``path`` are there and have the CRC-32
+    ``crc32``, read a piece at a time (OSError if the file cannot be read)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        crc, left = 0, length
+        while left:
+            piece = f.read(min(CHECK_PIECE, left))
+            if not piece:
+                break
+            crc, left = zlib.crc32(piece, crc), left - len(piece)
+    return not left and crc == crc32
 
 
 def read_streams(path: str, start: int, end: int) -> Iterator[pa.RecordBatch]:

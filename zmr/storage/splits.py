@@ -59,12 +59,16 @@ _NEWLINE = ord("\n")
 
 def plan_splits(files: Sequence[str | InputFile], split_size: int | None,
                 input_format: str = "text", *, combine: bool = True,
-                hosts: Mapping[str, tuple[str, ...]] | None = None, parallelism: int = 1
-                ) -> list[Split]:
+                hosts: Mapping[str, tuple[str, ...]] | None = None, parallelism: int = 1,
+                cut_alone: bool = False) -> list[Split]:
     """Cut ``files`` into byte ranges of at most ``split_size``, in order; with ``combine``
     pack small files and file tails together (:mod:`zmr.storage.packing`). ``split_size``
     None: sized to the input and the ``parallelism`` slots that will run it
     (:mod:`zmr.storage.sizing`), each small file weighing its open cost more in packing.
+
+    ``cut_alone`` (``--reuse``): with ``split_size`` None, each file is sized as if it
+    were the whole input, so adding or removing a file leaves the others' splits (and
+    their kept map outputs) as they were; pass ``combine=False`` with it.
 
     Empty files give no split; ``.gz``/``.bz2`` files give one ``whole`` split whose length
     is the compressed size, and so does each pair file of ``input_format`` ``"arrow"``.
@@ -83,10 +87,12 @@ def plan_splits(files: Sequence[str | InputFile], split_size: int | None,
     for path, stamp in listed:
         if stamp.size or input_format == FILES:      # mapper_raw is called for empty files too
             where = hosts.get(path, ()) if hosts else ()
+            size = auto_split_size([stamp.size], parallelism) if auto and cut_alone \
+                else split_size
             # each piece carries what its file looked like, checked before a map reads it
             planned += [(piece._replace(stamp=stamp), where,
                          None if weight is None else weight + open_cost) for piece, weight in
-                        _file_pieces(path, stamp.size, split_size, input_format, auto)]
+                        _file_pieces(path, stamp.size, size, input_format, auto)]
     return pack_splits(planned, split_size, input_format, combine)
 
 

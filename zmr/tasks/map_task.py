@@ -40,7 +40,7 @@ from zmr.storage.input_formats import (
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.pairfile import iter_pair_batches
 from zmr.storage.splits import iter_split_fixed, iter_split_lines
-from zmr.tasks import accel, progress
+from zmr.tasks import accel, progress, reuse
 from zmr.tasks.claims import Claims
 from zmr.tasks.collector import MapOutputCollector
 
@@ -75,6 +75,11 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
             read = _run_map_only(spec, job, counters, skipped)
             return MapManifest(spec.map_index, spec.attempt, "", (), counters.to_dict(),
                                _identity(spec, read), tuple(skipped.entries))
+        key = reuse.task_key(spec)          # None unless --reuse
+        kept = reuse.reused_output(spec, key) if key else None
+        if kept is not None:
+            _write_index(layout.map_index_path(kept.path), spec.job_id, kept)
+            return kept
         path = layout.map_output_path(spec.work_dir, spec.map_index, spec.attempt)
         collector = MapOutputCollector(job, spec.num_reducers, spec.memory_budget,
                                        spec.work_dir, path, counters, spec.compression,
@@ -92,6 +97,8 @@ def run_map_task(spec: MapTaskSpec, job: JobSpec) -> MapManifest:
     manifest = MapManifest(spec.map_index, spec.attempt, path, index, counters.to_dict(),
                            _identity(spec, read), tuple(skipped.entries))
     _write_index(layout.map_index_path(path), spec.job_id, manifest)
+    if key:
+        reuse.keep_output(spec, key, manifest, read)
     return manifest
 
 

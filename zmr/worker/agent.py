@@ -27,7 +27,7 @@ import uuid
 
 from zmr.config import ClusterConfig, check_hosts, curve_for
 from zmr.core.ids import AttemptId
-from zmr.core.specs import MapManifest
+from zmr.core.specs import MapManifest, MapTaskSpec
 from zmr.protocol.messages import (
     AssignTask,
     ErrorReply,
@@ -37,8 +37,8 @@ from zmr.protocol.messages import (
     KillTask,
     Message,
     Register,
-    Registered,
     RegisterAgain,
+    Registered,
     RequestTask,
     ShrinkAnswer,
     ShrinkAttempt,
@@ -49,6 +49,7 @@ from zmr.protocol.messages import (
 from zmr.shuffle.server import ShuffleServer
 from zmr.storage import layout
 from zmr.tasks.map_task import read_indexes
+from zmr.tasks.reuse import with_reuse_cache
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.sockets import (
     BEAT_FRAME_BYTES,
@@ -347,6 +348,8 @@ class WorkerAgent:
         # where this worker keeps the job's data: the coordinator cannot know
         spec = dataclasses.replace(msg.spec,
                                    work_dir=layout.job_work_dir(self.data_dir, key.job_id))
+        if isinstance(spec, MapTaskSpec) and spec.reuse:    # --reuse: this host's cache
+            spec = with_reuse_cache(spec, self.config)
         log.debug("worker=%s %s: queued", self.worker_id, key)
         self.slots.add(key, spec, layout.attempt_log_path(self.data_dir, *key),
                        blobs[0] if msg.has_code and blobs else None)
