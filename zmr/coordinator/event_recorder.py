@@ -1,0 +1,265 @@
+"""The coordinator's side of the event log: what each event did, as records.
+
+The state machine stays pure: it neither knows nor writes the log. :class:`EventRecorder`
+sits beside it in the effects path (``effects.py``): given an event, the commands the
+machine answered it with and the state after (read only, as ``views.py`` reads it), it
+makes the records of :mod:`zmr.storage.events` (an ``AssignTask`` sent is a task assigned,
+a ``TaskDone`` believed is a task started and finished, a ``JobEnded`` published is the job
+ended...) and buffers them in the job's log, flushed when a phase or the job ends. A step of
+a multi-step job writes into its job's log. What is recorded of a report is decided by
+the state after it: a stale or forged report, which changes nothing, records nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from zmr.coordinator.commands import Command, DropSteps, Publish, SealOutput, Send
+from zmr.coordinator.model import MAP, Attempt, Job, Task
+from zmr.coordinator.pipelines import STEP_MARK, owner_of
+from zmr.coordinator.states import AttemptState
+from zmr.coordinator.stimuli import (
+    AttemptFailed,
+    AttemptSucceeded,
+    JobSubmitted,
+    PipelineSubmitted,
+    StepPlanned,
+    Stimulus,
+    WorkerExpired,
+    WorkerUnreachable,
+)
+from zmr.core.ids import AttemptId
+from zmr.core.plan import JobPlan
+from zmr.protocol.messages import AssignTask, JobEnded, KillTask
+from zmr.storage import events as ev
+from zmr.storage.quarantine import quarantine_dir
+
+if TYPE_CHECKING:
+    from zmr.coordinator.machine import CoordinatorState
+
+#: A map's counters -> (bytes in, records in, bytes out, records out, spilled, skipped).
+MAP_METRICS = ("MAP_INPUT_BYTES", "MAP_INPUT_RECORDS", "MAP_OUTPUT_MATERIALIZED_BYTES",
+               "MAP_OUTPUT_RECORDS", "SPILLED_RECORDS", "MAP_SKIPPED_RECORDS")
+REDUCE_METRICS = ("REDUCE_SHUFFLE_BYTES", "REDUCE_INPUT_RECORDS", "", "REDUCE_OUTPUT_RECORDS",
+                  "REDUCE_SPILLED_RECORDS", "")
+#: Job counters a job's end reports (the "zmr" group).
+ENDED_COUNTERS = ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "MAP_SKIPPED_RECORDS",
+                  "REDUCE_INPUT_GROUPS", "REDUCE_OUTPUT_RECORDS", "SPILLED_RECORDS",
+                  "FAILED_ATTEMPTS", "KILLED_ATTEMPTS", "LOST_ATTEMPTS", "RERUN_MAPS")
+
+
+def task_metrics(kind: str, counters: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The ``TaskFinished`` fields an attempt's counters give."""
+    zmr = counters.get("zmr", {})
+    names = MAP_METRICS if kind == MAP else REDUCE_METRICS
+    fields = ("bytes_in", "records_in", "bytes_out", "records_out", "spilled_records",
+              "skipped_records")
+    return {f: int(zmr.get(n, 0)) for f, n in zip(fields, names, strict=True) if n}
+
+
+def submitted(now: float, job_id: str, name: str, plan: JobPlan,
+              steps: int = 1) -> ev.JobSubmitted:
+    """A job's ``job_submitted`` record, from its (first step's) plan."""
+    return ev.JobSubmitted(now, job_id, name, tuple(plan.input_paths()), plan.output,
+                           plan.num_maps, plan.num_reducers, steps, settings_summary(plan))
+
+
+def settings_summary(plan: JobPlan) -> dict[str, Any]:
+    """The settings a reader of the log wants to see, not the whole plan."""
+    summary: dict[str, Any] = {
+        "compression": plan.compression, "output_format": plan.output_format,
+        "skip_bad_records": plan.skip_bad_records, "speculative": plan.speculative,
+        "memory_budget": plan.memory_budget, "coalesce": plan.coalesce}
+    if plan.params:
+        summary["params"] = plan.params
+    if plan.files:
+        summary["files"] = sorted(plan.files)
+    return summary
+
+
+class EventRecorder:
+    """Turns (event, commands, state) into event records of ``log``."""
+
+    def __init__(self, log: ev.EventLog) -> None:
+        self.log = log
+        self._steps_seen: set[str] = set()
+
+    def before(self, state: CoordinatorState, event: Stimulus) -> Any:
+        """What must be read before the machine handles ``event`` (a lost worker's
+        attempts and outputs, gone after it)."""
+        if isinstance(event, WorkerExpired | WorkerUnreachable):
+            return self._held_by(state, event.worker_id)
+        return None
+
+    def after(self, state: CoordinatorState, event: Stimulus, commands: list[Command],
+              before: Any) -> None:
+        """Record what ``event`` did, given the ``commands`` it was answered with."""
+        self._record_event(state, event, before)
+        for command in commands:
+            self._record_command(state, event, command)
+
+    def close(self) -> None:
+        self.log.flush()
+
+    # -- events --------------------------------------------------------------------------
+    def _record_event(self, state: CoordinatorState, event: Stimulus, before: Any) -> None:
+        if isinstance(event, JobSubmitted) and not owner_of(event.job_id):
+            self._add(event.job_id, submitted(event.now, event.job_id, event.job_name,
+                                              event.plan))
+        elif isinstance(event, PipelineSubmitted):
+            self._add(event.job_id, submitted(event.now, event.job_id, event.job_name,
+                                              event.steps[0].plan, len(event.steps)))
+        elif isinstance(event, StepPlanned):
+            plan = event.plan
+            self._add(event.job_id, ev.StepPlanned(
+                event.now, event.job_id, event.number, plan.num_maps if plan else 0,
+                plan.num_reducers if plan else 0, event.error))
+        elif isinstance(event, AttemptSucceeded | AttemptFailed):
+            self._attempt_ended(state, event)
+        elif isinstance(event, WorkerExpired | WorkerUnreachable):
+            self._worker_lost(event, before)
+
+    def _attempt_ended(self, state: CoordinatorState,
+                       event: AttemptSucceeded | AttemptFailed) -> None:
+        msg = event.msg
+        found = _attempt(state, msg.attempt)
+        if found is None or found[2].worker_id != msg.worker_id:
+            return
+        job, task, attempt = found
+        if attempt.finished_s != event.now:        # not ended by this report: stale
+            return
+        name, worker = ev.task_name(task.kind, task.index), msg.worker_id
+        if isinstance(event, AttemptSucceeded):
+            self._add(job.job_id, ev.TaskStarted(event.msg.started_s, job.job_id, name,
+                                                 attempt.number, worker))
+        if attempt.state == AttemptState.SUCCEEDED and isinstance(event, AttemptSucceeded):
+            self._finished(job, task, attempt, event)
+            return
+        error = event.msg.error if isinstance(event, AttemptFailed) else task.error
+        lost = event.msg.lost_map if isinstance(event, AttemptFailed) else -1
+        fatal = event.msg.fatal if isinstance(event, AttemptFailed) else False
+        self._add(job.job_id, ev.TaskFailed(event.now, job.job_id, name, attempt.number,
+                                            worker, ev.error_summary(error), lost, fatal))
+
+    def _finished(self, job: Job, task: Task, attempt: Attempt,
+                  event: AttemptSucceeded) -> None:
+        msg = event.msg
+        self._add(job.job_id, ev.TaskFinished(
+            event.now, job.job_id, ev.task_name(task.kind, task.index), attempt.number,
+            msg.worker_id, round(max(0.0, msg.finished_s - msg.started_s), 6),
+            **task_metrics(task.kind, msg.result.counters)))
+        if task.kind == MAP and job.done(MAP) == len(job.maps):
+            self.log.flush(_log_of(job.job_id))           # the map phase ended
+
+    def _held_by(self, state: CoordinatorState, worker_id: str
+                 ) -> list[tuple[str, tuple[str, ...], int]]:
+        """Per live job: the attempts ``worker_id`` runs and the map outputs it holds."""
+        held = []
+        for job in state.live_jobs():
+            attempts = tuple(f"{ev.task_name(t.kind, t.index)}-a{a.number}"
+                             for t, a in job.running_attempts() if a.worker_id == worker_id)
+            outputs = sum(1 for t in job.needed_outputs() if t.output_worker == worker_id)
+            if attempts or outputs:
+                held.append((job.job_id, attempts, outputs))
+        return held
+
+    def _worker_lost(self, event: WorkerExpired | WorkerUnreachable,
+                     held: list[tuple[str, tuple[str, ...], int]]) -> None:
+        reason = ("missed its heartbeats" if isinstance(event, WorkerExpired)
+                  else "unreachable")
+        for job_id, attempts, outputs in held:
+            self._add(job_id, ev.WorkerLost(event.now, job_id, event.worker_id, reason,
+                                            attempts, outputs))
+
+    # -- commands ------------------------------------------------------------------------
+    def _record_command(self, state: CoordinatorState, event: Stimulus,
+                        command: Command) -> None:
+        if isinstance(command, Send):
+            if isinstance(command.msg, AssignTask):
+                self._assigned(state, event, command.msg.attempt, command.peer)
+            elif isinstance(command.msg, KillTask):
+                which = command.msg.attempt
+                self._add(which.job_id, ev.TaskKilled(
+                    event.now, which.job_id, ev.task_name(which.kind, which.index),
+                    which.attempt, command.peer))
+        elif isinstance(command, SealOutput) and command.quarantined:
+            records = sum(len(entries) for _, entries in command.quarantined)
+            self._add(command.job_id, ev.RecordsQuarantined(
+                event.now, command.job_id, records, quarantine_dir(command.output)))
+        elif isinstance(command, Publish) and isinstance(command.msg, JobEnded):
+            job = state.jobs.get(command.msg.job_id)
+            if job is not None:
+                self._ended(job.job_id, job.state.value, job, event.now)
+        elif isinstance(command, DropSteps):
+            self._pipeline_ended(state, command.job_id, event.now)
+
+    def _assigned(self, state: CoordinatorState, event: Stimulus, which: AttemptId,
+                  worker: str) -> None:
+        found = _attempt(state, which)
+        if found is None:
+            return
+        job, task, attempt = found
+        self._step_started(job, event.now)
+        self._add(job.job_id, ev.TaskAssigned(
+            event.now, job.job_id, ev.task_name(task.kind, task.index), attempt.number,
+            worker, retry=attempt.number > 1 and not attempt.speculative,
+            backup=attempt.speculative))
+
+    def _step_started(self, job: Job, now: float) -> None:
+        """The first assignment of a step job is its step's start."""
+        owner = owner_of(job.job_id)
+        if not owner or job.job_id in self._steps_seen:
+            return
+        self._steps_seen.add(job.job_id)
+        number = int(job.job_id.rpartition(STEP_MARK)[2])
+        self._add(job.job_id, ev.StepStarted(now, job.job_id, number, job.plan.num_maps,
+                                             job.plan.num_reducers))
+
+    def _ended(self, job_id: str, state: str, job: Job, now: float) -> None:
+        totals = job.total_counters().to_dict()
+        counters = {**totals.get("zmr", {}), **totals.get("zmr.job", {})}
+        self._add(job_id, ev.JobEnded(
+            now, job_id, state, round(now - job.submitted_s, 6), len(job.maps),
+            len(job.reduces), int(counters.get("FAILED_ATTEMPTS", 0)),
+            ev.error_summary(job.error),
+            {k: int(counters[k]) for k in ENDED_COUNTERS if k in counters}))
+        if not owner_of(job_id):
+            self.log.flush(job_id)
+
+    def _pipeline_ended(self, state: CoordinatorState, job_id: str, now: float) -> None:
+        pipeline = state.pipelines.get(job_id)
+        if pipeline is None:
+            return
+        last = state.jobs.get(pipeline.step_jobs[-1]) if pipeline.step_jobs else None
+        if last is None:
+            self._add(job_id, ev.JobEnded(now, job_id, pipeline.state.value,
+                                          round(now - pipeline.submitted_s, 6), 0, 0,
+                                          error=ev.error_summary(pipeline.error)))
+        else:
+            self._ended_pipeline(job_id, pipeline.state.value, pipeline.error, last, now,
+                                 pipeline.submitted_s)
+        self._steps_seen.difference_update(pipeline.step_jobs)
+        self.log.flush(job_id)
+
+    def _ended_pipeline(self, job_id: str, state: str, error: str, last: Job, now: float,
+                        submitted_s: float) -> None:
+        totals = last.total_counters().to_dict().get("zmr", {})
+        self._add(job_id, ev.JobEnded(
+            now, job_id, state, round(now - submitted_s, 6), len(last.maps),
+            len(last.reduces), error=ev.error_summary(error),
+            counters={k: int(totals[k]) for k in ENDED_COUNTERS if k in totals}))
+
+    def _add(self, job_id: str, record: ev.Event) -> None:
+        self.log.add(_log_of(job_id), record)
+
+
+def _log_of(job_id: str) -> str:
+    """The log a job's records go to: a step's go to its multi-step job's."""
+    return owner_of(job_id) or job_id
+
+
+def _attempt(state: CoordinatorState, which: AttemptId) -> tuple[Job, Task, Attempt] | None:
+    job = state.jobs.get(which.job_id)
+    task = job.task(which.kind, which.index) if job is not None else None
+    attempt = task.attempt(which.attempt) if task is not None else None
+    return None if attempt is None else (job, task, attempt)  # type: ignore[return-value]

@@ -1,0 +1,296 @@
+"""A job's event log: what happened to it, one JSON object per line (Spark's event log).
+
+Every job, on a cluster or inline, writes ``<history>/events/<job>.jsonl`` (the history
+directory is the coordinator's ``state_dir``; ``zmr run`` keeps its runs under
+:data:`~zmr.storage.layout.LOCAL_RUNS`), read back by ``zmr history JOB --events`` and the
+dashboard's job page after the cluster is gone. Each line is one of the record types
+below, its ``event`` field naming which: the types are the one definition of the format
+(encoded through :mod:`zmr.core.jsonable`, so a reader checks every field it decodes).
+
+Writing is cheap by design: :class:`EventLog` keeps lines in memory and appends them at a
+phase's end, at the job's end, or every ``FLUSH_EVERY`` lines (no fsync: a crash loses the
+tail of a log, never a job). Old logs go with the job's history (:func:`prune`, the
+``[retention]`` history policy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from zmr.core.jsonable import JsonValue, ShapeError, from_json, to_json
+from zmr.core.retention import Item, Policy, to_forget
+from zmr.storage import layout
+
+#: Buffered lines of one log written at once when no phase ended meanwhile.
+FLUSH_EVERY = 2000
+#: Longest error text an event keeps (the full traceback is in ``zmr logs``).
+ERROR_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Event(JsonValue):
+    """Base of every record: when (wall clock, seconds) and which job (a step's own id for
+    a step of a multi-step job, whose events go to the job's log)."""
+
+    KIND: ClassVar[str] = ""
+    time_s: float
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobSubmitted(Event):
+    """The job was accepted: its name, inputs, output, splits and settings summary."""
+
+    KIND: ClassVar[str] = "job_submitted"
+    name: str
+    inputs: tuple[str, ...]
+    output: str
+    splits: int
+    reducers: int
+    steps: int = 1
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StepPlanned(Event):
+    """A step of a multi-step job was planned from the step before's output (or could
+    not be: ``error``)."""
+
+    KIND: ClassVar[str] = "step_planned"
+    step: int
+    splits: int
+    reducers: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted(Event):
+    """A step of a multi-step job started (``job_id``: the step's own job)."""
+
+    KIND: ClassVar[str] = "step_started"
+    step: int
+    splits: int
+    reducers: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAssigned(Event):
+    """An attempt was handed to a worker: a ``retry`` of a failed or lost one, or a
+    ``backup`` (speculative) attempt beside a running one."""
+
+    KIND: ClassVar[str] = "task_assigned"
+    task: str
+    attempt: int
+    worker: str
+    retry: bool = False
+    backup: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted(Event):
+    """An attempt began running (the worker's clock, reported with the attempt's end)."""
+
+    KIND: ClassVar[str] = "task_started"
+    task: str
+    attempt: int
+    worker: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFinished(Event):
+    """An attempt succeeded: how long it ran, what it read and wrote, what it spilled and
+    skipped; ``reused``: a kept map output was taken instead of running it."""
+
+    KIND: ClassVar[str] = "task_finished"
+    task: str
+    attempt: int
+    worker: str
+    duration_s: float
+    bytes_in: int = 0
+    records_in: int = 0
+    bytes_out: int = 0
+    records_out: int = 0
+    spilled_records: int = 0
+    skipped_records: int = 0
+    reused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed(Event):
+    """An attempt failed: the error's summary (``lost_map`` >= 0: a reduce could not fetch
+    that map's output, which runs again)."""
+
+    KIND: ClassVar[str] = "task_failed"
+    task: str
+    attempt: int
+    worker: str
+    error: str
+    lost_map: int = -1
+    fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskKilled(Event):
+    """An attempt was stopped: another attempt of the task won, or the job ended."""
+
+    KIND: ClassVar[str] = "task_killed"
+    task: str
+    attempt: int
+    worker: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLost(Event):
+    """A worker died or became unreachable: the attempts it ran and the map outputs it held
+    for this job run again."""
+
+    KIND: ClassVar[str] = "worker_lost"
+    worker: str
+    reason: str
+    attempts: tuple[str, ...] = ()
+    map_outputs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsQuarantined(Event):
+    """Records the mappers skipped (``--skip-bad-records``), written under ``directory``."""
+
+    KIND: ClassVar[str] = "records_quarantined"
+    records: int
+    directory: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobEnded(Event):
+    """The job succeeded, failed or was cancelled, with its totals."""
+
+    KIND: ClassVar[str] = "job_ended"
+    state: str
+    elapsed_s: float
+    maps: int
+    reduces: int
+    failed_attempts: int = 0
+    error: str = ""
+    counters: dict[str, int] = field(default_factory=dict)   # the "zmr" group
+
+
+#: Every record type by its ``event`` name.
+EVENT_TYPES: dict[str, type[Event]] = {t.KIND: t for t in (
+    JobSubmitted, StepPlanned, StepStarted, TaskAssigned, TaskStarted, TaskFinished,
+    TaskFailed, TaskKilled, WorkerLost, RecordsQuarantined, JobEnded)}
+
+
+def encode(event: Event) -> str:
+    """One line of a log (without its newline)."""
+    return json.dumps({"event": event.KIND, **to_json(event)}, separators=(",", ":"))
+
+
+def decode(line: str) -> Event:
+    """A line back into its record; ShapeError (a ValueError) if it is not one."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise ShapeError(f"not JSON: {exc}") from None
+    kind = data.pop("event", None) if isinstance(data, dict) else None
+    if kind not in EVENT_TYPES:
+        raise ShapeError(f"unknown event {kind!r}")
+    return from_json(EVENT_TYPES[kind], data)  # type: ignore[no-any-return]
+
+
+def error_summary(error: str) -> str:
+    """What an event keeps of an error: its text, capped."""
+    return error if len(error) <= ERROR_MAX else error[:ERROR_MAX] + " [...]"
+
+
+def task_name(kind: str, index: int) -> str:
+    """``map-00003``, ``reduce-00000``: a task as logs and ``zmr logs --task`` name it."""
+    return f"{kind}-{index:05d}"
+
+
+class EventLog:
+    """The event logs of the jobs of one history directory, buffered per job."""
+
+    def __init__(self, history_dir: str) -> None:
+        self.history_dir = history_dir
+        self._pending: dict[str, list[str]] = {}      # log name -> lines not yet written
+
+    def add(self, log: str, event: Event) -> None:
+        """Buffer ``event`` for the log named ``log`` (the job, or a step's owner)."""
+        lines = self._pending.setdefault(log, [])
+        lines.append(encode(event))
+        if len(lines) >= FLUSH_EVERY:
+            self.flush(log)
+
+    def flush(self, log: str | None = None) -> None:
+        """Append the buffered lines of ``log`` (of every log: None) to their files. A
+        history directory that cannot be written loses its lines, not the job."""
+        for name in [log] if log is not None else list(self._pending):
+            lines = self._pending.pop(name, [])
+            if not lines:
+                continue
+            path = layout.event_log_path(self.history_dir, name)
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write("\n".join(lines) + "\n")
+            except OSError as exc:
+                import logging
+
+                logging.getLogger("zmr").warning("job=%s: event log %s not written: %s",
+                                                 name, path, exc)
+
+    def forget(self, logs: list[str]) -> None:
+        """Remove these jobs' logs (their history was pruned)."""
+        for name in logs:
+            self._pending.pop(name, None)
+            try:
+                os.remove(layout.event_log_path(self.history_dir, name))
+            except FileNotFoundError:
+                pass
+
+
+def read_events(path: str) -> list[Event]:
+    """Every record of a log file, in order. A last line cut short by a crash is left
+    out; any other bad line is a ShapeError naming the file and line."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    events = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            events.append(decode(line))
+        except ShapeError as exc:
+            if number >= len(lines) - 1:        # the torn tail of a crashed writer
+                break
+            raise ShapeError(exc.problem, exc.path, f"{path} line {number}") from None
+    return events
+
+
+def raw_lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [line for line in f.read().split("\n") if line.strip()]
+
+
+def prune(history_dir: str, policy: Policy, now_s: float,
+          keep: frozenset[str] = frozenset()) -> list[str]:
+    """Remove the logs of ``history_dir`` past ``policy`` (by count, age and bytes, oldest
+    first; ``keep``: never); the names removed."""
+    directory = layout.events_dir(history_dir)
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(layout.EVENTS_SUFFIX)]
+    except FileNotFoundError:
+        return []
+    items = []
+    for name in names:
+        try:
+            stat = os.stat(os.path.join(directory, name))
+        except FileNotFoundError:
+            continue
+        items.append(Item(name[:-len(layout.EVENTS_SUFFIX)], stat.st_mtime, stat.st_size))
+    gone = to_forget(items, policy, now_s, keep)
+    EventLog(history_dir).forget(gone)
+    return gone
