@@ -29,53 +29,12 @@ from zmr.coordinator.stimuli import (
     WorkerUnreachable,
 )
 from zmr.core.ids import AttemptId
-from zmr.core.plan import JobPlan
 from zmr.protocol.messages import AssignTask, JobEnded, KillTask
 from zmr.storage import events as ev
 from zmr.storage.quarantine import quarantine_dir
 
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
-
-#: A map's counters -> (bytes in, records in, bytes out, records out, spilled, skipped).
-MAP_METRICS = ("MAP_INPUT_BYTES", "MAP_INPUT_RECORDS", "MAP_OUTPUT_MATERIALIZED_BYTES",
-               "MAP_OUTPUT_RECORDS", "SPILLED_RECORDS", "MAP_SKIPPED_RECORDS")
-REDUCE_METRICS = ("REDUCE_SHUFFLE_BYTES", "REDUCE_INPUT_RECORDS", "", "REDUCE_OUTPUT_RECORDS",
-                  "REDUCE_SPILLED_RECORDS", "")
-#: Job counters a job's end reports (the "zmr" group).
-ENDED_COUNTERS = ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "MAP_SKIPPED_RECORDS",
-                  "REDUCE_INPUT_GROUPS", "REDUCE_OUTPUT_RECORDS", "SPILLED_RECORDS",
-                  "FAILED_ATTEMPTS", "KILLED_ATTEMPTS", "LOST_ATTEMPTS", "RERUN_MAPS")
-
-
-def task_metrics(kind: str, counters: dict[str, dict[str, int]]) -> dict[str, int]:
-    """The ``TaskFinished`` fields an attempt's counters give."""
-    zmr = counters.get("zmr", {})
-    names = MAP_METRICS if kind == MAP else REDUCE_METRICS
-    fields = ("bytes_in", "records_in", "bytes_out", "records_out", "spilled_records",
-              "skipped_records")
-    return {f: int(zmr.get(n, 0)) for f, n in zip(fields, names, strict=True) if n}
-
-
-def submitted(now: float, job_id: str, name: str, plan: JobPlan,
-              steps: int = 1) -> ev.JobSubmitted:
-    """A job's ``job_submitted`` record, from its (first step's) plan."""
-    return ev.JobSubmitted(now, job_id, name, tuple(plan.input_paths()), plan.output,
-                           plan.num_maps, plan.num_reducers, steps, settings_summary(plan))
-
-
-def settings_summary(plan: JobPlan) -> dict[str, Any]:
-    """The settings a reader of the log wants to see, not the whole plan."""
-    summary: dict[str, Any] = {
-        "compression": plan.compression, "output_format": plan.output_format,
-        "skip_bad_records": plan.skip_bad_records, "speculative": plan.speculative,
-        "memory_budget": plan.memory_budget, "coalesce": plan.coalesce}
-    if plan.params:
-        summary["params"] = plan.params
-    if plan.files:
-        summary["files"] = sorted(plan.files)
-    return summary
-
 
 class EventRecorder:
     """Turns (event, commands, state) into event records of ``log``."""
@@ -104,10 +63,10 @@ class EventRecorder:
     # -- events --------------------------------------------------------------------------
     def _record_event(self, state: CoordinatorState, event: Stimulus, before: Any) -> None:
         if isinstance(event, JobSubmitted) and not owner_of(event.job_id):
-            self._add(event.job_id, submitted(event.now, event.job_id, event.job_name,
+            self._add(event.job_id, ev.submitted(event.now, event.job_id, event.job_name,
                                               event.plan))
         elif isinstance(event, PipelineSubmitted):
-            self._add(event.job_id, submitted(event.now, event.job_id, event.job_name,
+            self._add(event.job_id, ev.submitted(event.now, event.job_id, event.job_name,
                                               event.steps[0].plan, len(event.steps)))
         elif isinstance(event, StepPlanned):
             plan = event.plan
@@ -144,10 +103,9 @@ class EventRecorder:
     def _finished(self, job: Job, task: Task, attempt: Attempt,
                   event: AttemptSucceeded) -> None:
         msg = event.msg
-        self._add(job.job_id, ev.TaskFinished(
+        self._add(job.job_id, ev.finished(
             event.now, job.job_id, ev.task_name(task.kind, task.index), attempt.number,
-            msg.worker_id, round(max(0.0, msg.finished_s - msg.started_s), 6),
-            **task_metrics(task.kind, msg.result.counters)))
+            msg.worker_id, msg.finished_s - msg.started_s, msg.result.counters))
         if task.kind == MAP and job.done(MAP) == len(job.maps):
             self.log.flush(_log_of(job.job_id))           # the map phase ended
 
@@ -222,7 +180,7 @@ class EventRecorder:
             now, job_id, state, round(now - job.submitted_s, 6), len(job.maps),
             len(job.reduces), int(counters.get("FAILED_ATTEMPTS", 0)),
             ev.error_summary(job.error),
-            {k: int(counters[k]) for k in ENDED_COUNTERS if k in counters}))
+            {k: int(counters[k]) for k in ev.ENDED_COUNTERS if k in counters}))
         if not owner_of(job_id):
             self.log.flush(job_id)
 
@@ -247,7 +205,7 @@ class EventRecorder:
         self._add(job_id, ev.JobEnded(
             now, job_id, state, round(now - submitted_s, 6), len(last.maps),
             len(last.reduces), error=ev.error_summary(error),
-            counters={k: int(totals[k]) for k in ENDED_COUNTERS if k in totals}))
+            counters={k: int(totals[k]) for k in ev.ENDED_COUNTERS if k in totals}))
 
     def _add(self, job_id: str, record: ev.Event) -> None:
         self.log.add(_log_of(job_id), record)

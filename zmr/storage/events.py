@@ -20,7 +20,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from zmr.core.plan import JobPlan
 from zmr.core.jsonable import JsonValue, ShapeError, from_json, to_json
+from zmr.core.plan import JobPlan
 from zmr.core.retention import Item, Policy, to_forget
 from zmr.storage import layout
 
@@ -181,6 +183,51 @@ class JobEnded(Event):
 EVENT_TYPES: dict[str, type[Event]] = {t.KIND: t for t in (
     JobSubmitted, StepPlanned, StepStarted, TaskAssigned, TaskStarted, TaskFinished,
     TaskFailed, TaskKilled, WorkerLost, RecordsQuarantined, JobEnded)}
+
+
+#: A map's counters -> (bytes in, records in, bytes out, records out, spilled, skipped).
+MAP_METRICS = ("MAP_INPUT_BYTES", "MAP_INPUT_RECORDS", "MAP_OUTPUT_MATERIALIZED_BYTES",
+               "MAP_OUTPUT_RECORDS", "SPILLED_RECORDS", "MAP_SKIPPED_RECORDS")
+REDUCE_METRICS = ("REDUCE_SHUFFLE_BYTES", "REDUCE_INPUT_RECORDS", "", "REDUCE_OUTPUT_RECORDS",
+                  "REDUCE_SPILLED_RECORDS", "")
+#: Job counters a job's end reports (the "zmr" group).
+ENDED_COUNTERS = ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "MAP_SKIPPED_RECORDS",
+                  "REDUCE_INPUT_GROUPS", "REDUCE_OUTPUT_RECORDS", "SPILLED_RECORDS",
+                  "FAILED_ATTEMPTS", "KILLED_ATTEMPTS", "LOST_ATTEMPTS", "RERUN_MAPS")
+
+
+def finished(now: float, job_id: str, task: str, attempt: int, worker: str,
+             duration_s: float, counters: dict[str, dict[str, int]],
+             reused: bool = False) -> TaskFinished:
+    """A ``task_finished`` record; what the attempt read, wrote, spilled and skipped from
+    its counters."""
+    zmr = counters.get("zmr", {})
+    names = MAP_METRICS if task.startswith("map") else REDUCE_METRICS
+    bytes_in, records_in, bytes_out, records_out, spilled, skipped = (
+        int(zmr.get(n, 0)) if n else 0 for n in names)
+    return TaskFinished(now, job_id, task, attempt, worker, round(max(0.0, duration_s), 6),
+                        bytes_in, records_in, bytes_out, records_out, spilled, skipped,
+                        reused)
+
+
+def submitted(now: float, job_id: str, name: str, plan: JobPlan,
+              steps: int = 1) -> JobSubmitted:
+    """A job's ``job_submitted`` record, from its (first step's) plan."""
+    return JobSubmitted(now, job_id, name, tuple(plan.input_paths()), plan.output,
+                        plan.num_maps, plan.num_reducers, steps, settings_summary(plan))
+
+
+def settings_summary(plan: JobPlan) -> dict[str, Any]:
+    """The settings a reader of the log wants to see, not the whole plan."""
+    summary: dict[str, Any] = {
+        "compression": plan.compression, "output_format": plan.output_format,
+        "skip_bad_records": plan.skip_bad_records, "speculative": plan.speculative,
+        "memory_budget": plan.memory_budget, "coalesce": plan.coalesce}
+    if plan.params:
+        summary["params"] = plan.params
+    if plan.files:
+        summary["files"] = sorted(plan.files)
+    return summary
 
 
 def encode(event: Event) -> str:
