@@ -30,7 +30,10 @@ from zmr.coordinator.stimuli import (
 )
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import AssignTask, JobEnded, KillTask
+from zmr.core.errors import ConfigError
+from zmr.storage import event_text, layout
 from zmr.storage import events as ev
+from zmr.storage.events import JOB_NAME
 from zmr.storage.quarantine import quarantine_dir
 
 if TYPE_CHECKING:
@@ -59,6 +62,18 @@ class EventRecorder:
 
     def close(self) -> None:
         self.log.flush()
+
+    def timeline(self, job_id: str, limit: int) -> dict[str, Any]:
+        """The job's log as the dashboard shows it (:func:`event_text.timeline`), what is
+        buffered written first; ConfigError if it has none (unknown, or pruned)."""
+        path = layout.event_log_path(self.log.history_dir, job_id)
+        if not JOB_NAME.fullmatch(job_id):
+            raise ConfigError(f"no such job: {job_id[:40]}")
+        self.log.flush(job_id)
+        try:
+            return event_text.timeline(path, limit)
+        except FileNotFoundError:
+            raise ConfigError(f"no event log for {job_id}") from None
 
     # -- events --------------------------------------------------------------------------
     def _record_event(self, state: CoordinatorState, event: Stimulus, before: Any) -> None:

@@ -76,6 +76,8 @@ from zmr.transport.security import COORDINATOR_KEY
 from zmr.transport.sockets import Channel, PeerGone, bound_endpoint, is_tcp_endpoint, poll
 
 log = logging.getLogger("zmr.coordinator")
+#: The last events of a job the dashboard's job page shows.
+EVENTS_SHOWN = 500
 COORDINATOR_ID = "coordinator"
 #: Messages handled per socket per turn of the loop before timers are looked at again.
 DRAIN_PER_STEP = 256
@@ -257,6 +259,8 @@ class CoordinatorServer:
 
     def answer_query(self, what: str, args: dict[str, str]) -> Any:
         """The dashboard's questions beyond the snapshot (on the loop's thread)."""
+        if what == "events":
+            return self.recorder.timeline(args["job_id"], EVENTS_SHOWN)
         if what != "logs":
             raise ConfigError(f"no such question: {what[:40]}")
         return self.attempt_logs(args["job_id"], args.get("task", ""))

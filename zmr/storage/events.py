@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from zmr.core.plan import JobPlan
 from zmr.core.jsonable import JsonValue, ShapeError, from_json, to_json
 from zmr.core.plan import JobPlan
 from zmr.core.retention import Item, Policy, to_forget
 from zmr.storage import layout
 
+#: What a job id or run name may look like (it names a file).
+JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: Buffered lines of one log written at once when no phase ended meanwhile.
 FLUSH_EVERY = 2000
 #: Longest error text an event keeps (the full traceback is in ``zmr logs``).
