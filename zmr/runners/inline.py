@@ -82,8 +82,10 @@ def _ended(events: InlineEvents, result: JobResult) -> JobResult:
 
 
 def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float,
-              events: InlineEvents) -> JobResult:
-    """Every map task, then every reduce task, of one planned job."""
+              events: InlineEvents | None = None) -> JobResult:
+    """Every map task, then every reduce task, of one planned job (its events logged in
+    ``events``; None: not logged)."""
+    events = events or InlineEvents(keep=False)
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")

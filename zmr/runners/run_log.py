@@ -63,14 +63,15 @@ def keep_cluster_log(state_dir: str, job_id: str) -> str:
 class InlineEvents:
     """The event log of one inline run, written when a phase or the run ends."""
 
-    def __init__(self) -> None:
-        self.run_id = new_run_id()
+    def __init__(self, keep: bool = True) -> None:
+        self.run_id = new_run_id() if keep else ""
         self.log = ev.EventLog(local_history_dir())
         self.started_s = time.time()
         self.failed = 0
 
     def _add(self, record: ev.Event) -> None:
-        self.log.add(self.run_id, record)
+        if self.run_id:                 # else a run that keeps no log (``keep=False``)
+            self.log.add(self.run_id, record)
 
     def submitted(self, name: str, plan: JobPlan, steps: int = 1) -> None:
         self._add(ev.submitted(time.time(), self.run_id, name, plan, steps))
@@ -112,4 +113,5 @@ class InlineEvents:
                               maps, reduces, self.failed, ev.error_summary(error),
                               {k: int(zmr[k]) for k in ev.ENDED_COUNTERS if k in zmr}))
         self.log.flush(self.run_id)
-        prune_local_runs(self.run_id)
+        if self.run_id:
+            prune_local_runs(self.run_id)
