@@ -252,11 +252,22 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _int(value: int) -> str:
+    return str(int(value))
+
+
+def _float(value: float) -> str:
+    return repr(float(value))          # an int given for a float is written as one
+
+
+_SCALARS: dict[str, Callable[[Any], str]] = {
+    "str": encode_basestring_ascii, "int": _int, "float": _float, "bool": _bool}
+
+
 def _field_encoder(tp: Any) -> Callable[[Any], str]:
     """How one field's value becomes JSON text: the common scalar types directly (the
     same text ``json`` writes), anything else through ``json``."""
-    return {"str": encode_basestring_ascii, "int": int.__repr__, "float": float.__repr__,
-            "bool": _bool}.get(tp if isinstance(tp, str) else "", _ENCODER.encode)
+    return _SCALARS.get(tp if isinstance(tp, str) else "", _ENCODER.encode)
 
 
 def _line_encoder(kind: type[Event]) -> Callable[[Event], str]:
