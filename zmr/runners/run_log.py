@@ -98,6 +98,11 @@ class InlineEvents:
         self._add(ev.finished(time.time(), self.run_id, name, 1, INLINE_WORKER,
                               time.time() - now, outcome.get("counters", {})))
 
+    def reused(self, kind: str, index: int, counters: dict[str, dict[str, int]]) -> None:
+        """A task not run: its kept output was taken (``--reuse``)."""
+        self._add(ev.finished(time.time(), self.run_id, ev.task_name(kind, index), 0,
+                              INLINE_WORKER, 0.0, counters, reused=True))
+
     def phase_ended(self) -> None:
         self.log.flush(self.run_id)
 
