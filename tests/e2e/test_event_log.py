@@ -76,3 +76,24 @@ def test_an_unknown_job_is_a_usage_error_naming_where_it_looked(tmp_path):
     assert "Traceback" not in proc.stderr
     bad = _zmr("history", "../etc", "--events", cwd=str(tmp_path))
     assert bad.returncode == 2 and "is not a job id" in bad.stderr
+
+
+@pytest.mark.parametrize("where", [["--inline"], ["--workers", "2"]])
+def test_a_multi_step_jobs_log_has_its_steps_and_one_end(tmp_path, where):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=40)
+    out = str(tmp_path / "out")
+    run = _zmr("run", os.path.join(EXAMPLES, "top_words.py"), "-i", inputs, "-o", out,
+               *where, cwd=str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    events = _events(run.stderr, str(tmp_path))
+    story = [(e["event"], e.get("step")) for e in events
+             if not e["event"].startswith("task_") and e["event"] != "step_planned"]
+    assert story == [("job_submitted", None), ("step_started", 1), ("step_ended", 1),
+                     ("step_started", 2), ("step_ended", 2), ("job_ended", None)]
+    assert events[0]["output"] == out and events[0]["steps"] == 2
+    step_ends = [e for e in events if e["event"] == "step_ended"]
+    end = events[-1]
+    assert end["maps"] == sum(e["maps"] for e in step_ends)
+    maps_read = sum(e["records_in"] for e in events if e["event"] == "task_finished"
+                    and e["task"].startswith("map"))
+    assert end["counters"]["MAP_INPUT_RECORDS"] == maps_read > 80     # both steps' maps

@@ -82,8 +82,9 @@ class EventRecorder:
                                               event.plan))
             self._reused(state, event.job_id, event.now)
         elif isinstance(event, PipelineSubmitted):
-            self._add(event.job_id, ev.submitted(event.now, event.job_id, event.job_name,
-                                              event.steps[0].plan, len(event.steps)))
+            self._add(event.job_id, ev.submitted(
+                event.now, event.job_id, event.job_name, event.steps[0].plan,
+                len(event.steps), event.steps[-1].plan.output))
         elif isinstance(event, StepPlanned):
             plan = event.plan
             self._add(event.job_id, ev.StepPlanned(
@@ -195,46 +196,56 @@ class EventRecorder:
         if not owner or job.job_id in self._steps_seen:
             return
         self._steps_seen.add(job.job_id)
-        number = int(job.job_id.rpartition(STEP_MARK)[2])
+        number = _step_number(job.job_id)
         self._add(job.job_id, ev.StepStarted(now, job.job_id, number, job.plan.num_maps,
                                              job.plan.num_reducers))
 
     def _ended(self, job_id: str, state: str, job: Job, now: float) -> None:
-        totals = job.total_counters().to_dict()
-        counters = {**totals.get("zmr", {}), **totals.get("zmr.job", {})}
+        """A job ended; a step job's end is its step's."""
+        counters = _counters([job])
+        if owner_of(job_id):
+            self._add(job_id, ev.StepEnded(
+                now, job_id, _step_number(job_id), state, round(now - job.submitted_s, 6),
+                len(job.maps), len(job.reduces), ev.error_summary(job.error)))
+            return
         self._add(job_id, ev.JobEnded(
             now, job_id, state, round(now - job.submitted_s, 6), len(job.maps),
-            len(job.reduces), int(counters.get("FAILED_ATTEMPTS", 0)),
-            ev.error_summary(job.error),
-            {k: int(counters[k]) for k in ev.ENDED_COUNTERS if k in counters}))
-        if not owner_of(job_id):
-            self.log.flush(job_id)
+            len(job.reduces), counters.get("FAILED_ATTEMPTS", 0),
+            ev.error_summary(job.error), counters))
+        self.log.flush(job_id)
 
     def _pipeline_ended(self, state: CoordinatorState, job_id: str, now: float) -> None:
+        """A multi-step job ended: its totals are its steps' (tasks, counters)."""
         pipeline = state.pipelines.get(job_id)
         if pipeline is None:
             return
-        last = state.jobs.get(pipeline.step_jobs[-1]) if pipeline.step_jobs else None
-        if last is None:
-            self._add(job_id, ev.JobEnded(now, job_id, pipeline.state.value,
-                                          round(now - pipeline.submitted_s, 6), 0, 0,
-                                          error=ev.error_summary(pipeline.error)))
-        else:
-            self._ended_pipeline(job_id, pipeline.state.value, pipeline.error, last, now,
-                                 pipeline.submitted_s)
+        steps = [state.jobs[j] for j in pipeline.step_jobs if j in state.jobs]
+        counters = _counters(steps)
+        self._add(job_id, ev.JobEnded(
+            now, job_id, pipeline.state.value, round(now - pipeline.submitted_s, 6),
+            sum(len(j.maps) for j in steps), sum(len(j.reduces) for j in steps),
+            counters.get("FAILED_ATTEMPTS", 0), ev.error_summary(pipeline.error), counters))
         self._steps_seen.difference_update(pipeline.step_jobs)
         self.log.flush(job_id)
 
-    def _ended_pipeline(self, job_id: str, state: str, error: str, last: Job, now: float,
-                        submitted_s: float) -> None:
-        totals = last.total_counters().to_dict().get("zmr", {})
-        self._add(job_id, ev.JobEnded(
-            now, job_id, state, round(now - submitted_s, 6), len(last.maps),
-            len(last.reduces), error=ev.error_summary(error),
-            counters={k: int(totals[k]) for k in ev.ENDED_COUNTERS if k in totals}))
-
     def _add(self, job_id: str, record: ev.Event) -> None:
         self.log.add(_log_of(job_id), record)
+
+
+def _counters(jobs: list[Job]) -> dict[str, int]:
+    """The totals a job's end reports (``ENDED_COUNTERS``), over ``jobs`` (a multi-step
+    job's steps)."""
+    total: dict[str, int] = {}
+    for job in jobs:
+        counters = job.total_counters().to_dict()
+        for name, value in {**counters.get("zmr", {}), **counters.get("zmr.job", {})}.items():
+            if name in ev.ENDED_COUNTERS:
+                total[name] = total.get(name, 0) + int(value)
+    return total
+
+
+def _step_number(job_id: str) -> int:
+    return int(job_id.rpartition(STEP_MARK)[2])
 
 
 def _log_of(job_id: str) -> str:

@@ -76,7 +76,10 @@ def _logging_end(events: InlineEvents) -> Iterator[None]:
 
 
 def _ended(events: InlineEvents, result: JobResult) -> JobResult:
-    events.ended("SUCCEEDED", result.num_maps, result.num_reducers, result.counters)
+    """The run's end logged (a multi-step job's totals: its steps') and named."""
+    runs = result.steps or [result]
+    events.ended("SUCCEEDED", sum(r.num_maps for r in runs),
+                 sum(r.num_reducers for r in runs), result.counters)
     result.events = events.run_id
     return result
 
@@ -164,10 +167,13 @@ def _run_steps(run: PipelineRun, started: float) -> JobResult:
         with _logging_end(events):
             while (step := run.next_step()) is not None:
                 if not steps:
-                    events.submitted(run.name, step.plan, len(run.steps))
+                    events.submitted(run.name, step.plan, len(run.steps), run.output)
                 events.step_started(len(steps) + 1, step.plan)
+                begun = time.time()
                 steps.append(_run_plan(step.spec, step.plan, False, time.monotonic(),
                                        events))
+                events.step_ended(len(steps), steps[-1].num_maps, steps[-1].num_reducers,
+                                  begun)
     except BaseException:
         run.abort()
         raise

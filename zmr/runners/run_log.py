@@ -73,12 +73,17 @@ class InlineEvents:
         if self.run_id:                 # else a run that keeps no log (``keep=False``)
             self.log.add(self.run_id, record)
 
-    def submitted(self, name: str, plan: JobPlan, steps: int = 1) -> None:
-        self._add(ev.submitted(time.time(), self.run_id, name, plan, steps))
+    def submitted(self, name: str, plan: JobPlan, steps: int = 1, output: str = "") -> None:
+        self._add(ev.submitted(time.time(), self.run_id, name, plan, steps, output))
 
     def step_started(self, number: int, plan: JobPlan) -> None:
         self._add(ev.StepStarted(time.time(), self.run_id, number, plan.num_maps,
                                  plan.num_reducers))
+
+    def step_ended(self, number: int, maps: int, reduces: int, started_s: float) -> None:
+        now = time.time()
+        self._add(ev.StepEnded(now, self.run_id, number, "SUCCEEDED",
+                               round(now - started_s, 6), maps, reduces))
 
     @contextmanager
     def task(self, kind: str, index: int) -> Iterator[dict[str, Any]]:

@@ -17,6 +17,10 @@ def describe(record: ev.Event) -> str:
         error = f": {record.error}" if isinstance(record, ev.StepPlanned) and \
             record.error else ""
         return f"step {record.step}: {record.splits} splits, {record.reducers} reducers{error}"
+    if isinstance(record, ev.StepEnded):
+        error = f": {_first_line(record.error)}" if record.error else ""
+        return (f"step {record.step} {record.state} in {record.elapsed_s:.2f}s, "
+                f"{record.maps} maps, {record.reduces} reduces{error}")[:300]
     if isinstance(record, ev.TaskAssigned):
         why = " (retry)" if record.retry else " (backup)" if record.backup else ""
         return f"{_attempt(record)} -> {record.worker}{why}"

@@ -84,6 +84,20 @@ class StepStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StepEnded(Event):
+    """A step of a multi-step job ended (``job_id``: the step's own job); the job goes on
+    to the next step, or ends with it."""
+
+    KIND: ClassVar[str] = "step_ended"
+    step: int
+    state: str
+    elapsed_s: float
+    maps: int
+    reduces: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TaskAssigned(Event):
     """An attempt was handed to a worker: a ``retry`` of a failed or lost one, or a
     ``backup`` (speculative) attempt beside a running one."""
@@ -186,7 +200,7 @@ class JobEnded(Event):
 
 #: Every record type by its ``event`` name.
 EVENT_TYPES: dict[str, type[Event]] = {t.KIND: t for t in (
-    JobSubmitted, StepPlanned, StepStarted, TaskAssigned, TaskStarted, TaskFinished,
+    JobSubmitted, StepPlanned, StepStarted, StepEnded, TaskAssigned, TaskStarted, TaskFinished,
     TaskFailed, TaskKilled, WorkerLost, RecordsQuarantined, JobEnded)}
 
 
@@ -215,10 +229,11 @@ def finished(now: float, job_id: str, task: str, attempt: int, worker: str,
                         reused)
 
 
-def submitted(now: float, job_id: str, name: str, plan: JobPlan,
-              steps: int = 1) -> JobSubmitted:
-    """A job's ``job_submitted`` record, from its (first step's) plan."""
-    return JobSubmitted(now, job_id, name, tuple(plan.input_paths()), plan.output,
+def submitted(now: float, job_id: str, name: str, plan: JobPlan, steps: int = 1,
+              output: str = "") -> JobSubmitted:
+    """A job's ``job_submitted`` record, from its (first step's) plan; ``output``: a
+    multi-step job's (its last step's)."""
+    return JobSubmitted(now, job_id, name, tuple(plan.input_paths()), output or plan.output,
                         plan.num_maps, plan.num_reducers, steps, settings_summary(plan))
 
 

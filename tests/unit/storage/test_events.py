@@ -19,6 +19,7 @@ SAMPLES = [
                     {"params": {"n": [1, 2.5, None]}, "speculative": True}),
     ev.StepPlanned(2.0, "job-0002", 2, 4, 1, "no files"),
     ev.StepStarted(2.5, "job-0002.s2", 2, 4, 1),
+    ev.StepEnded(2.75, "job-0002.s2", 2, "FAILED", 0.25, 4, 1, "boom"),
     ev.TaskAssigned(3.0, "job-0001", "map-00000", 2, "w-1", retry=True),
     ev.TaskStarted(3.25, "job-0001", "map-00000", 2, "w-1"),
     ev.finished(4.0, "job-0001", "map-00000", 2, "w-1", 0.75,
@@ -40,7 +41,7 @@ def test_every_record_type_survives_its_line(record):
 
 
 def test_the_counters_of_a_finished_task_become_its_fields():
-    finished = SAMPLES[5]
+    (finished,) = [r for r in SAMPLES if isinstance(r, ev.TaskFinished)]
     assert (finished.bytes_in, finished.records_in, finished.skipped_records,
             finished.reused) == (10, 2, 1, True)
 
