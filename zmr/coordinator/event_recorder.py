@@ -25,6 +25,7 @@ from zmr.coordinator.stimuli import (
     PipelineSubmitted,
     StepPlanned,
     Stimulus,
+    Tick,
     WorkerExpired,
     WorkerUnreachable,
 )
@@ -39,12 +40,17 @@ from zmr.storage.quarantine import quarantine_dir
 if TYPE_CHECKING:
     from zmr.coordinator.machine import CoordinatorState
 
+#: Buffered lines are written at least this often (on the server's ticks), besides at a
+#: phase's and a job's end.
+FLUSH_EVERY_S = 5.0
+
 class EventRecorder:
     """Turns (event, commands, state) into event records of ``log``."""
 
     def __init__(self, log: ev.EventLog) -> None:
         self.log = log
         self._steps_seen: set[str] = set()
+        self._flushed_s = float("-inf")
 
     def before(self, state: CoordinatorState, event: Stimulus) -> Any:
         """What must be read before the machine handles ``event`` (a lost worker's
@@ -59,6 +65,9 @@ class EventRecorder:
         self._record_event(state, event, before)
         for command in commands:
             self._record_command(state, event, command)
+        if isinstance(event, Tick) and event.now - self._flushed_s >= FLUSH_EVERY_S:
+            self.log.flush()        # a running job's log stays a few seconds behind at most
+            self._flushed_s = event.now
 
     def close(self) -> None:
         self.log.flush()

@@ -8,7 +8,7 @@ import os
 
 from tests.unit.coordinator.drive import assigned, done, join, manifest, plan, submit
 
-from zmr.coordinator.event_recorder import EventRecorder
+from zmr.coordinator.event_recorder import FLUSH_EVERY_S, EventRecorder
 from zmr.coordinator.machine import CoordinatorState
 from zmr.coordinator.states import TaskState
 from zmr.coordinator.stimuli import (
@@ -17,6 +17,7 @@ from zmr.coordinator.stimuli import (
     JobSubmitted,
     OutputSealed,
     TaskRequested,
+    Tick,
     WorkerExpired,
 )
 from zmr.core.ids import AttemptId
@@ -134,3 +135,15 @@ def test_maps_a_submission_found_done_are_logged_as_reused(tmp_path):
     (reused,) = [e for e in logged if isinstance(e, events.TaskFinished)]
     assert (reused.task, reused.worker, reused.reused, reused.records_in) == \
         ("map-00001", "w9", True, 5)
+
+
+def test_a_running_jobs_log_is_written_every_few_seconds(tmp_path):
+    rec = _start(tmp_path, maps=2)
+    rec.handle(TaskRequested(1.0, RequestTask("w1", 1)))
+    rec.handle(Tick(2.0))                     # the first tick writes what is buffered
+    assert rec.written() == ["job_submitted", "task_assigned"]
+    rec.handle(AttemptSucceeded(3.0, done("w1", "map", 0, 1, free_slots=1)))
+    rec.handle(Tick(3.5))                     # too soon after the last write
+    assert len(rec.written()) == 2
+    rec.handle(Tick(2.0 + FLUSH_EVERY_S))
+    assert rec.written()[2:] == ["task_started", "task_finished", "task_assigned"]
