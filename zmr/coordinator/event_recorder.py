@@ -29,9 +29,9 @@ from zmr.coordinator.stimuli import (
     WorkerExpired,
     WorkerUnreachable,
 )
+from zmr.core.errors import ConfigError
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import AssignTask, JobEnded, KillTask
-from zmr.core.errors import ConfigError
 from zmr.storage import event_text, layout
 from zmr.storage import events as ev
 from zmr.storage.events import JOB_NAME
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 #: Buffered lines are written at least this often (on the server's ticks), besides at a
 #: phase's and a job's end.
 FLUSH_EVERY_S = 5.0
+
 
 class EventRecorder:
     """Turns (event, commands, state) into event records of ``log``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from tests.unit.coordinator.drive import assigned, done, join, manifest, plan, submit
+from tests.unit.coordinator.drive import assigned, done, join, manifest, plan
 
 from zmr.coordinator.event_recorder import FLUSH_EVERY_S, EventRecorder
 from zmr.coordinator.machine import CoordinatorState
@@ -113,12 +113,6 @@ def test_a_forgotten_job_takes_its_log_with_it(tmp_path):
     assert [e.KIND for e in events.read_events(path)] == ["job_submitted", "job_ended"]
     rec.recorder.log.forget(["job-0001"])
     assert not os.path.exists(path)
-
-
-def test_submit_helper_ids_match(tmp_path):
-    # the tests above name the job as the server would: the first id is job-0001
-    state = CoordinatorState()
-    assert submit(state, plan())[0] == "job-0001"
 
 
 def test_maps_a_submission_found_done_are_logged_as_reused(tmp_path):
