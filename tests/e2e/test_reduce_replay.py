@@ -105,3 +105,18 @@ def test_replay_with_pdb_opens_the_debugger_at_the_raising_frame(tmp_path, input
     assert proc.returncode == 1
     assert "-> raise ZeroDivisionError" in proc.stdout
     assert f"({BOOMS}, 'boom')" in proc.stdout          # the reducer's own locals
+
+
+def test_partition_narrows_the_search_and_is_checked(tmp_path, inputs):
+    found = _zmr("replay", JOB, "--key", "a", "-i", *inputs, "--reducers", "2",
+                 "--partition", "0", cwd=str(tmp_path))
+    other = _zmr("replay", JOB, "--key", "a", "-i", *inputs, "--reducers", "2",
+                 "--partition", "1", cwd=str(tmp_path))
+    # the key lives in exactly one of the two partitions: found there, missing in the other
+    assert sorted([found.returncode, other.returncode]) == [0, 2]
+    assert "a\t3\n" in (found.stdout + other.stdout)
+    assert "no key 'a' in partition" in (found.stderr + other.stderr)
+    wrong = _zmr("replay", JOB, "--key", "a", "-i", *inputs, "--reducers", "2",
+                 "--partition", "2", cwd=str(tmp_path))
+    assert wrong.returncode == 2
+    assert "--partition 2: the job's map outputs have 2 partitions (0 to 1)" in wrong.stderr
