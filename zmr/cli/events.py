@@ -12,6 +12,7 @@ import os
 import sys
 
 from zmr.config import load_config
+from zmr.coordinator.pipelines import owner_of
 from zmr.core.errors import ConfigError
 from zmr.storage import events as ev
 from zmr.storage import layout
@@ -26,7 +27,8 @@ def event_log(job_id: str, config_path: str | None) -> str:
                           "(run-20260101-120000-ab12)")
     state_dir = load_config(config_path).coordinator.state_dir
     places = [state_dir, os.path.abspath(layout.LOCAL_RUNS)]
-    paths = [layout.event_log_path(place, job_id) for place in places]
+    # a step of a multi-step job writes into its job's log
+    paths = [layout.event_log_path(place, owner_of(job_id) or job_id) for place in places]
     for path in paths:
         if os.path.isfile(path):
             return path
