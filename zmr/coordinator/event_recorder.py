@@ -27,6 +27,7 @@ from zmr.coordinator.stimuli import (
     Stimulus,
     Tick,
     WorkerExpired,
+    WorkerRegistered,
     WorkerUnreachable,
 )
 from zmr.core.errors import ConfigError
@@ -58,6 +59,13 @@ class EventRecorder:
         attempts and outputs, gone after it)."""
         if isinstance(event, WorkerExpired | WorkerUnreachable):
             return self._held_by(state, event.worker_id)
+        if isinstance(event, WorkerRegistered):
+            # a new process under a registered worker's id: the old one's work is lost
+            # (as recovery.worker_registered decides it)
+            known, msg = state.workers.get(event.msg.worker_id), event.msg
+            if known is not None and (known.shuffle_endpoint != msg.shuffle_endpoint
+                                      or known.token != msg.token):
+                return self._held_by(state, msg.worker_id)
         return None
 
     def after(self, state: CoordinatorState, event: Stimulus, commands: list[Command],
@@ -102,7 +110,8 @@ class EventRecorder:
                 plan.num_reducers if plan else 0, event.error))
         elif isinstance(event, AttemptSucceeded | AttemptFailed):
             self._attempt_ended(state, event)
-        elif isinstance(event, WorkerExpired | WorkerUnreachable):
+        elif isinstance(event, WorkerExpired | WorkerUnreachable | WorkerRegistered) and \
+                before:
             self._worker_lost(event, before)
 
     def _attempt_ended(self, state: CoordinatorState,
@@ -158,13 +167,17 @@ class EventRecorder:
                 held.append((job.job_id, attempts, outputs))
         return held
 
-    def _worker_lost(self, event: WorkerExpired | WorkerUnreachable,
+    def _worker_lost(self, event: WorkerExpired | WorkerUnreachable | WorkerRegistered,
                      held: list[tuple[str, tuple[str, ...], int]]) -> None:
-        reason = ("missed its heartbeats" if isinstance(event, WorkerExpired)
-                  else "unreachable")
+        if isinstance(event, WorkerRegistered):
+            worker, reason = event.msg.worker_id, "restarted (a new process registered)"
+        else:
+            worker = event.worker_id
+            reason = ("missed its heartbeats" if isinstance(event, WorkerExpired)
+                      else "unreachable")
         for job_id, attempts, outputs in held:
-            self._add(job_id, ev.WorkerLost(event.now, job_id, event.worker_id, reason,
-                                            attempts, outputs))
+            self._add(job_id, ev.WorkerLost(event.now, job_id, worker, reason, attempts,
+                                            outputs))
 
     # -- commands ------------------------------------------------------------------------
     def _record_command(self, state: CoordinatorState, event: Stimulus,

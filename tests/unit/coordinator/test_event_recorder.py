@@ -19,9 +19,10 @@ from zmr.coordinator.stimuli import (
     TaskRequested,
     Tick,
     WorkerExpired,
+    WorkerRegistered,
 )
 from zmr.core.ids import AttemptId
-from zmr.protocol.messages import RequestTask, TaskFailed
+from zmr.protocol.messages import Register, RequestTask, TaskFailed
 from zmr.storage import events, layout
 
 
@@ -141,3 +142,15 @@ def test_a_running_jobs_log_is_written_every_few_seconds(tmp_path):
     assert len(rec.written()) == 2
     rec.handle(Tick(2.0 + FLUSH_EVERY_S))
     assert rec.written()[2:] == ["task_started", "task_finished", "task_assigned"]
+
+
+def test_a_worker_restarted_under_its_id_is_logged_lost(tmp_path):
+    rec = _start(tmp_path, maps=1)
+    rec.handle(TaskRequested(1.0, RequestTask("w1", 1)))
+    rec.handle(WorkerRegistered(2.0, Register("w1", "h", "tcp://w1:2", 2, 1, 100)))
+    rec.handle(WorkerRegistered(3.0, Register("w1", "h", "tcp://w1:2", 2, 1, 100)))  # same
+    rec.recorder.close()
+    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    (lost,) = [e for e in logged if isinstance(e, events.WorkerLost)]
+    assert (lost.worker, lost.attempts) == ("w1", ("map-00000-a1",))
+    assert lost.reason.startswith("restarted")
