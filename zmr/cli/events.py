@@ -14,13 +14,14 @@ import sys
 from zmr.config import load_config
 from zmr.coordinator.pipelines import owner_of
 from zmr.core.errors import ConfigError
+from zmr.storage import event_log
 from zmr.storage import events as ev
 from zmr.storage import layout
 from zmr.storage.event_text import describe
 
 
 
-def event_log(job_id: str, config_path: str | None) -> str:
+def find_event_log(job_id: str, config_path: str | None) -> str:
     """The path of ``job_id``'s log; ConfigError naming where it was looked for."""
     if not ev.JOB_NAME.fullmatch(job_id):
         raise ConfigError(f"{job_id[:100]!r} is not a job id (job-0007) nor a run name "
@@ -37,13 +38,13 @@ def event_log(job_id: str, config_path: str | None) -> str:
 
 
 def cmd_history_events(args: argparse.Namespace) -> int:
-    path = event_log(args.job_id, args.config or os.environ.get("ZMR_CONFIG"))
+    path = find_event_log(args.job_id, args.config or os.environ.get("ZMR_CONFIG"))
     if args.json:
-        for line in ev.raw_lines(path):
+        for line in event_log.raw_lines(path):
             print(line)
         return 0
     try:
-        records = ev.read_events(path)
+        records = event_log.read_events(path)
     except ValueError as exc:
         raise ConfigError(f"{path}: not an event log: {exc}") from None
     if not records:

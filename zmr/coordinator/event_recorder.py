@@ -34,6 +34,7 @@ from zmr.core.errors import ConfigError
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import AssignTask, JobEnded, KillTask
 from zmr.storage import event_text, layout
+from zmr.storage.event_log import EventLog
 from zmr.storage import events as ev
 from zmr.storage.events import JOB_NAME
 from zmr.storage.quarantine import quarantine_dir
@@ -49,7 +50,7 @@ FLUSH_EVERY_S = 5.0
 class EventRecorder:
     """Turns (event, commands, state) into event records of ``log``."""
 
-    def __init__(self, log: ev.EventLog) -> None:
+    def __init__(self, log: EventLog) -> None:
         self.log = log
         self._steps_seen: set[str] = set()
         self._flushed_s = float("-inf")

@@ -69,7 +69,7 @@ from zmr.protocol.messages import (
     TaskFailed,
 )
 from zmr.storage import commit, output_safety
-from zmr.storage.events import EventLog
+from zmr.storage.event_log import EventLog
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
 from zmr.transport.security import COORDINATOR_KEY

@@ -22,6 +22,7 @@ from typing import Any
 
 from zmr.core.plan import JobPlan
 from zmr.settings.cluster import ClusterConfig
+from zmr.storage import event_log
 from zmr.storage import events as ev
 from zmr.storage import layout
 from zmr.storage.quarantine import quarantine_dir
@@ -40,7 +41,7 @@ def local_history_dir() -> str:
 
 def prune_local_runs(keep: str) -> None:
     """Forget old runs' logs (the default history retention), never ``keep``."""
-    ev.prune(local_history_dir(), ClusterConfig().history_retention(), time.time(),
+    event_log.prune(local_history_dir(), ClusterConfig().history_retention(), time.time(),
              frozenset([keep]))
 
 
@@ -65,7 +66,7 @@ class InlineEvents:
 
     def __init__(self, keep: bool = True) -> None:
         self.run_id = new_run_id() if keep else ""
-        self.log = ev.EventLog(local_history_dir())
+        self.log = event_log.EventLog(local_history_dir())
         self.started_s = time.time()
         self.failed = 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from zmr.storage import events as ev
+from zmr.storage.event_log import read_events
 
 
 def describe(record: ev.Event) -> str:
@@ -64,7 +65,7 @@ def _steps(steps: int) -> str:
 def timeline(path: str, limit: int = 0) -> dict[str, Any]:
     """A log as the dashboard shows it: its events (the last ``limit``; 0: all), each with
     its time from the first, kind, job and one line of text, and how many there are."""
-    records = ev.read_events(path)
+    records = read_events(path)
     start = records[0].time_s if records else 0.0
     shown = records[-limit:] if limit else records
     return {"total": len(records), "events": [

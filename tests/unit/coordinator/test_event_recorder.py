@@ -23,7 +23,7 @@ from zmr.coordinator.stimuli import (
 )
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import Register, RequestTask, TaskFailed
-from zmr.storage import events, layout
+from zmr.storage import event_log, events, layout
 
 
 class Recording:
@@ -31,7 +31,7 @@ class Recording:
 
     def __init__(self, history_dir: str) -> None:
         self.state = CoordinatorState(max_attempts=3)
-        self.recorder = EventRecorder(events.EventLog(history_dir))
+        self.recorder = EventRecorder(event_log.EventLog(history_dir))
         self.history_dir = history_dir
 
     def handle(self, event):
@@ -42,7 +42,7 @@ class Recording:
 
     def written(self, job_id="job-0001"):
         path = layout.event_log_path(self.history_dir, job_id)
-        return [e.KIND for e in events.read_events(path)] if os.path.exists(path) else []
+        return [e.KIND for e in event_log.read_events(path)] if os.path.exists(path) else []
 
 
 def _start(tmp_path, maps=2):
@@ -66,7 +66,7 @@ def test_a_job_that_succeeds_logs_each_task_and_its_end(tmp_path):
                              "task_finished"]
     rec.handle(AttemptSucceeded(4.0, done("w1", "reduce", 0, 1)))
     rec.handle(OutputSealed(5.0, "job-0001"))
-    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
     finished = [e for e in logged if isinstance(e, events.TaskFinished)]
     assert [f.task for f in finished] == ["map-00000", "map-00001", "reduce-00000"]
     assert finished[0].records_in == 5 and finished[0].duration_s == 1.0
@@ -86,7 +86,7 @@ def test_a_failed_attempt_is_logged_and_its_retry_says_so(tmp_path):
     # a second report of the same attempt is stale: nothing more is logged
     rec.handle(AttemptFailed(2.5, TaskFailed("w1", attempt, "ValueError: boom", "tb")))
     rec.handle(AttemptSucceeded(3.0, done("w1", "map", 0, 2)))
-    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
     kinds = [e.KIND for e in logged]
     assert kinds.count("task_failed") == 1
     failed = next(e for e in logged if isinstance(e, events.TaskFailed))
@@ -101,7 +101,7 @@ def test_a_lost_worker_is_logged_in_the_jobs_it_ran_for(tmp_path):
     rec.handle(TaskRequested(1.0, RequestTask("w1", 1)))
     rec.handle(WorkerExpired(2.0, "w1"))
     rec.recorder.close()
-    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
     lost = [e for e in logged if isinstance(e, events.WorkerLost)]
     assert len(lost) == 1
     assert (lost[0].worker, lost[0].attempts) == ("w1", ("map-00000-a1",))
@@ -111,7 +111,7 @@ def test_a_forgotten_job_takes_its_log_with_it(tmp_path):
     rec = _start(tmp_path, maps=0)        # no input: sealed at once
     rec.handle(OutputSealed(1.0, "job-0001"))
     path = layout.event_log_path(rec.history_dir, "job-0001")
-    assert [e.KIND for e in events.read_events(path)] == ["job_submitted", "job_ended"]
+    assert [e.KIND for e in event_log.read_events(path)] == ["job_submitted", "job_ended"]
     rec.recorder.log.forget(["job-0001"])
     assert not os.path.exists(path)
 
@@ -126,7 +126,7 @@ def test_maps_a_submission_found_done_are_logged_as_reused(tmp_path):
     task.state, task.result, task.output_worker = TaskState.SUCCEEDED, manifest(1, 1), "w9"
     rec.recorder.after(rec.state, submitted, [], None)
     rec.recorder.close()
-    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
     (reused,) = [e for e in logged if isinstance(e, events.TaskFinished)]
     assert (reused.task, reused.worker, reused.reused, reused.records_in) == \
         ("map-00001", "w9", True, 5)
@@ -150,7 +150,7 @@ def test_a_worker_restarted_under_its_id_is_logged_lost(tmp_path):
     rec.handle(WorkerRegistered(2.0, Register("w1", "h", "tcp://w1:2", 2, 1, 100)))
     rec.handle(WorkerRegistered(3.0, Register("w1", "h", "tcp://w1:2", 2, 1, 100)))  # same
     rec.recorder.close()
-    logged = events.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
+    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
     (lost,) = [e for e in logged if isinstance(e, events.WorkerLost)]
     assert (lost.worker, lost.attempts) == ("w1", ("map-00000-a1",))
     assert lost.reason.startswith("restarted")

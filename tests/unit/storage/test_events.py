@@ -11,6 +11,7 @@ import pytest
 
 from zmr.core.jsonable import ShapeError
 from zmr.core.retention import Policy
+from zmr.storage import event_log
 from zmr.storage import events as ev
 from zmr.storage import layout
 
@@ -50,14 +51,14 @@ def test_a_torn_last_line_is_left_out_and_a_bad_line_is_named(tmp_path):
     path = tmp_path / "job.jsonl"
     lines = [ev.encode(r) for r in SAMPLES[:3]]
     path.write_text("\n".join(lines) + "\n" + lines[0][:20])   # a writer died mid-line
-    assert ev.read_events(str(path)) == SAMPLES[:3]
+    assert event_log.read_events(str(path)) == SAMPLES[:3]
     path.write_text("\n".join([lines[0], '{"event": "nope"}', lines[1]]) + "\n")
     with pytest.raises(ShapeError, match=r"job.jsonl line 2: unknown event 'nope'"):
-        ev.read_events(str(path))
+        event_log.read_events(str(path))
 
 
 def test_the_log_is_written_on_flush_and_old_logs_are_pruned(tmp_path):
-    log = ev.EventLog(str(tmp_path))
+    log = event_log.EventLog(str(tmp_path))
     for number in range(1, 4):
         log.add(f"job-000{number}", SAMPLES[0])
     assert not os.path.exists(layout.events_dir(str(tmp_path)))    # buffered
@@ -65,9 +66,9 @@ def test_the_log_is_written_on_flush_and_old_logs_are_pruned(tmp_path):
     for number, age in ((1, 300), (2, 200), (3, 100)):
         path = layout.event_log_path(str(tmp_path), f"job-000{number}")
         os.utime(path, (1000 - age, 1000 - age))
-    gone = ev.prune(str(tmp_path), Policy(2, 1e9, 1 << 30), 1000.0,
+    gone = event_log.prune(str(tmp_path), Policy(2, 1e9, 1 << 30), 1000.0,
                     keep=frozenset(["job-0001"]))
     assert gone == []                      # the oldest is kept: 2 others within the count
-    gone = ev.prune(str(tmp_path), Policy(1, 1e9, 1 << 30), 1000.0)
+    gone = event_log.prune(str(tmp_path), Policy(1, 1e9, 1 << 30), 1000.0)
     assert gone == ["job-0001", "job-0002"]
     assert sorted(os.listdir(layout.events_dir(str(tmp_path)))) == ["job-0003.jsonl"]
