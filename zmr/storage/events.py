@@ -5,12 +5,13 @@ directory is the coordinator's ``state_dir``; ``zmr run`` keeps its runs under
 :data:`~zmr.storage.layout.LOCAL_RUNS`), read back by ``zmr history JOB --events`` and the
 dashboard's job page after the cluster is gone. Each line is one of the record types
 below, its ``event`` field naming which: the types are the one definition of the format
-(encoded through :mod:`zmr.core.jsonable`, so a reader checks every field it decodes).
+(decoded through :mod:`zmr.core.jsonable`, so a reader checks every field; encoded by
+one line encoder per type, as the coordinator writes a few lines per task).
 
-Writing is cheap by design: :class:`~zmr.storage.event_log.EventLog` keeps lines in memory and appends them at a
-phase's end, at the job's end, or every ``FLUSH_EVERY`` lines (no fsync: a crash loses the
-tail of a log, never a job). Old logs go with the job's history (``event_log.prune``, the
-``[retention]`` history policy).
+Writing is cheap by design: :class:`zmr.storage.event_log.EventLog` keeps lines in memory
+and appends them at a phase's end, at the job's end, every few seconds, or every
+``FLUSH_EVERY`` lines (no fsync: a crash loses the tail of a log, never a job). Old logs
+go with the job's history (``event_log.prune``, the ``[retention]`` history policy).
 """
 
 from __future__ import annotations
