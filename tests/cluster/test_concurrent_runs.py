@@ -34,7 +34,10 @@ def test_two_runs_in_one_folder_do_not_interfere(tmp_path):
     for n in range(2):
         assert output_bytes(str(tmp_path / f"out-{n}")) == expected
         assert os.path.exists(tmp_path / f"out-{n}" / "_SUCCESS")
-    assert sorted(os.listdir(tmp_path)) == ["in", "inline", "out-0", "out-1"]  # nothing else
+    # nothing else, but each run's own event log (zmr history RUN --events)
+    assert sorted(os.listdir(tmp_path)) == [".zmr", "in", "inline", "out-0", "out-1"]
+    logs = os.listdir(tmp_path / ".zmr" / "runs" / "events")
+    assert len(logs) == 2 and all(name.startswith("run-") for name in logs)
 
 
 def test_two_runs_into_one_output_folder_one_wins_the_other_fails_cleanly(tmp_path):

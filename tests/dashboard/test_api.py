@@ -50,6 +50,17 @@ def test_api_reports_jobs_tasks_counters_workers_and_failures(dashboard, tmp_pat
     assert sum(w["tasks_done"] for w in workers) >= 4
     assert dashboard.get("/api/jobs/job-9999")[0] == 404
     assert dashboard.get("/nothing-here")[0] == 404
+    # the event logs, as zmr history JOB --events reads them: the timeline of each job
+    events = dashboard.json(f"/api/jobs/{good.job_id}/events")
+    kinds = [e["event"] for e in events["events"]]
+    assert events["total"] == len(kinds) and kinds[0] == "job_submitted"
+    assert kinds.count("task_finished") == 4 and kinds[-1] == "job_ended"
+    assert "SUCCEEDED" in events["events"][-1]["text"]
+    failed_log = dashboard.json(f"/api/jobs/{bad.job_id}/events")["events"]
+    assert any(e["event"] == "task_failed" and "ValueError: bad record at" in e["text"]
+               for e in failed_log)
+    assert dashboard.get("/api/jobs/job-9999/events")[0] == 404
+    assert dashboard.get("/api/jobs/..%2Fx/events")[0] == 404
 
     status, content_type, body = dashboard.get("/metrics")
     assert status == 200 and content_type.startswith("text/plain; version=0.0.4")

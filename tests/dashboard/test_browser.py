@@ -104,6 +104,11 @@ def test_live_progress_and_a_failed_tasks_traceback(dashboard, browser, tmp_path
     assert "ValueError: bad record at" in traceback.inner_text()
     page.wait_for_timeout(1500)                        # survives the next refresh
     assert traceback.is_visible()
+    events = page.locator('[data-testid="events"]')    # the event log's timeline
+    assert events.locator('tr[data-event="job_submitted"]').count() == 1
+    assert "ValueError: bad record at" in \
+        events.locator('tr[data-event="task_failed"]').first.inner_text()
+    assert "FAILED" in events.locator('tr[data-event="job_ended"]').inner_text()
     os.makedirs(ARTIFACTS, exist_ok=True)
     shot = os.path.join(ARTIFACTS, "dashboard-failed-job.png")
     page.screenshot(path=shot, full_page=True)

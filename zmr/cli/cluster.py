@@ -18,6 +18,7 @@ from zmr.cli.progress import wait_showing_progress
 from zmr.cli.usage import reused_note, usage_line, worker_shares
 from zmr.client import Client
 from zmr.config import load_config
+from zmr.core.errors import ConfigError
 from zmr.coordinator.states import FAILED_ATTEMPT_STATES
 from zmr.settings.job import JobOptions
 from zmr.transport.security import DEFAULT_KEYS, generate_keys
@@ -38,7 +39,13 @@ def add_cluster_commands(sub: Any) -> None:
     cancel.add_argument("job_id")
     workers = sub.add_parser("workers", help="live workers")
     workers.add_argument("--json", action="store_true")
-    history = sub.add_parser("history", help="past and present jobs, newest first")
+    history = sub.add_parser("history", help="past and present jobs, newest first; or one "
+                                             "job's event log (--events)")
+    history.add_argument("job_id", nargs="?", default="", metavar="JOB",
+                         help="with --events: the job id, or the run name zmr run printed")
+    history.add_argument("--events", action="store_true",
+                         help="JOB's event log, read from the history directory (no "
+                              "cluster needed): a table, or its JSON lines with --json")
     history.add_argument("--limit", type=int, default=20, help="how many jobs (0 = all)")
     history.add_argument("--json", action="store_true")
     logs = sub.add_parser("logs", help="what a job's tasks printed, per attempt")
@@ -195,6 +202,13 @@ def _queued(worker: dict[str, Any]) -> str:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    if args.events or args.job_id:
+        from zmr.cli.events import cmd_history_events
+
+        if not (args.events and args.job_id):
+            raise ConfigError("zmr history JOB --events: give both a job (or run) and "
+                              "--events")
+        return cmd_history_events(args)
     jobs = _client(args).history()
     jobs = jobs[-args.limit:] if args.limit > 0 else jobs
     jobs.reverse()

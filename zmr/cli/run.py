@@ -113,6 +113,8 @@ def _print_summary(result: JobResult) -> None:
           f"tasks{_coalesced(result)}"
           f"{')' if steps else ''} -> {result.output}", file=sys.stderr)
     _print_usage(result)
+    if result.events:
+        print(f"zmr: event log: zmr history {result.events} --events", file=sys.stderr)
     from zmr.storage.quarantine import quarantine_dir     # lazily: a light CLI start
     skipped = c.get("MAP_SKIPPED_RECORDS", 0)
     if skipped:

@@ -43,6 +43,7 @@ from zmr.protocol.messages import Message
 from zmr.storage import commit, layout, quarantine
 
 if TYPE_CHECKING:
+    from zmr.coordinator.event_recorder import EventRecorder
     from zmr.coordinator.machine import CoordinatorState
 
 log = logging.getLogger("zmr.coordinator")
@@ -56,15 +57,25 @@ class Effects:
 
     def __init__(self, state: CoordinatorState, journal: Journal,
                  send: Callable[[Send], bool], publish: Callable[[Message], None],
-                 clock: Callable[[], float]) -> None:
-        self.state, self.journal = state, journal
+                 clock: Callable[[], float], recorder: EventRecorder | None = None) -> None:
+        self.state, self.journal, self.recorder = state, journal, recorder
         self.send, self.publish, self.clock = send, publish, clock
         self.unsaved = False            # the state changed since the last journal write
         self._next_save_s = clock()
 
     def feed(self, event: Stimulus) -> None:
         """Hand ``event`` to the machine and carry out what it answers."""
-        self.run(self.state.handle(event))
+        self.run(self.handle(event))
+
+    def handle(self, event: Stimulus) -> list[Command]:
+        """The machine's answer to ``event``, its effect on jobs recorded in their event
+        logs (the one way events reach the machine from here and from the server)."""
+        if self.recorder is None:
+            return self.state.handle(event)
+        before = self.recorder.before(self.state, event)
+        commands = self.state.handle(event)
+        self.recorder.after(self.state, event, commands, before)
+        return commands
 
     def run(self, commands: list[Command]) -> None:
         queue = collections.deque(commands)
@@ -77,15 +88,15 @@ class Effects:
             if self.send(command):
                 return []
             log.warning("worker=%s unreachable: declared dead", command.peer)
-            return self.state.handle(WorkerUnreachable(self.clock(), command.peer))
+            return self.handle(WorkerUnreachable(self.clock(), command.peer))
         if isinstance(command, SealOutput):
             error = seal_output(command)
-            then = self.state.handle(OutputSealed(self.clock(), command.job_id, error))
+            then = self.handle(OutputSealed(self.clock(), command.job_id, error))
             self._log_finished(command.job_id)
             return then
         if isinstance(command, PlanStep):
             plan, error = plan_step(command)
-            return self.state.handle(StepPlanned(self.clock(), command.job_id,
+            return self.handle(StepPlanned(self.clock(), command.job_id,
                                                  command.number, plan, error))
         if isinstance(command, AbortOutput):
             abort_output(command)
@@ -96,6 +107,8 @@ class Effects:
             self.publish(command.msg)
         elif isinstance(command, ForgetJobs):
             self.journal.forget(command.job_ids)
+            if self.recorder is not None:
+                self.recorder.log.forget(list(command.job_ids))
         elif isinstance(command, Persist):
             self.journal.save(command.changes, command.pipelines)
         return []

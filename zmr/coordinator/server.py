@@ -22,6 +22,7 @@ from zmr.coordinator.admission import Admission
 from zmr.coordinator.commands import Send
 from zmr.coordinator.departures import Departures
 from zmr.coordinator.effects import Effects
+from zmr.coordinator.event_recorder import EventRecorder
 from zmr.coordinator.journal import Journal
 from zmr.coordinator.model import Job
 from zmr.coordinator.parts import bound_sockets, make_state
@@ -70,12 +71,15 @@ from zmr.protocol.messages import (
     TaskFailed,
 )
 from zmr.storage import commit, output_safety
+from zmr.storage.event_log import EventLog
 from zmr.transport.heartbeat import Beat, Liveness
 from zmr.transport.http import HttpListener
 from zmr.transport.security import COORDINATOR_KEY
 from zmr.transport.sockets import Channel, PeerGone, bound_endpoint, is_tcp_endpoint, poll
 
 log = logging.getLogger("zmr.coordinator")
+#: The last events of a job the dashboard's job page shows.
+EVENTS_SHOWN = 500
 COORDINATOR_ID = "coordinator"
 #: Messages handled per socket per turn of the loop before timers are looked at again.
 DRAIN_PER_STEP = 256
@@ -107,7 +111,9 @@ class CoordinatorServer:
         self.stopping = False
         self.refused = 0                # requests answered with an error
         self.warned_s: dict[str, float] = {}    # job id -> when "no worker" was last logged
-        self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock)
+        self.recorder = EventRecorder(EventLog(config.coordinator.state_dir))
+        self.effects = Effects(self.state, self.journal, self._send, self.pub.send, clock,
+                               self.recorder)
         self._restore()
         self.snapshots = SnapshotBox(self.snapshot)
         self.departures = Departures()          # lost workers, for the dashboard
@@ -146,6 +152,7 @@ class CoordinatorServer:
             if self.effects.unsaved:
                 self.effects.persist()
             self.journal.close()
+            self.recorder.close()
             self.router.close(linger_s=1.0)    # let the Shutdown messages leave
             self.pub.close()
             self.sub.close()
@@ -254,6 +261,8 @@ class CoordinatorServer:
 
     def answer_query(self, what: str, args: dict[str, str]) -> Any:
         """The dashboard's questions beyond the snapshot (on the loop's thread)."""
+        if what == "events":
+            return self.recorder.timeline(args["job_id"], EVENTS_SHOWN)
         if what != "logs":
             raise ConfigError(f"no such question: {what[:40]}")
         return self.attempt_logs(args["job_id"], args.get("task", ""))
@@ -329,7 +338,7 @@ class CoordinatorServer:
             raise ZmrError(refusal)         # logged (rate-limited) and answered as an error
         log.info("worker=%s registered: host=%s slots=%d shuffle=%s", msg.worker_id, msg.host,
                  msg.slots, msg.shuffle_endpoint)
-        commands = self.state.handle(WorkerRegistered(self.clock(), msg))
+        commands = self.effects.handle(WorkerRegistered(self.clock(), msg))
         self.liveness.heard(msg.worker_id)
         self.admission.registered(msg.worker_id)
         self.departures.back(msg.worker_id, self.clock())
@@ -370,7 +379,7 @@ class CoordinatorServer:
         output_safety.check_plans([plan], here=COORDINATOR_DIR)
         commit.prepare_output(plan.output, msg.overwrite)
         job_id = views.next_job_id(self.state)
-        commands = self.state.handle(JobSubmitted(self.clock(), job_id, msg.name, plan,
+        commands = self.effects.handle(JobSubmitted(self.clock(), job_id, msg.name, plan,
                                                   blobs[0]))
         log.info("job=%s submitted: %s, %d maps, %d reduces -> %s", job_id, msg.name,
                  plan.num_maps, plan.num_reducers, plan.output)
@@ -389,7 +398,7 @@ class CoordinatorServer:
         commit.clear_output(output, msg.overwrite)
         commit.prepare_output(steps[0].plan.output, overwrite=True)
         job_id = views.next_job_id(self.state)
-        commands = self.state.handle(PipelineSubmitted(self.clock(), job_id, msg.name,
+        commands = self.effects.handle(PipelineSubmitted(self.clock(), job_id, msg.name,
                                                        steps, codes))
         log.info("job=%s submitted: %s, %d steps, step 1 of %d maps -> %s", job_id,
                  msg.name, len(steps), steps[0].plan.num_maps, output)

@@ -62,6 +62,8 @@ def make_route(snapshot: Callable[[], Snapshot | None], ask: Ask | None = None
             return _json({"now": state["now"], "jobs": jobs})
         if path.startswith("/api/jobs/") and path.endswith("/logs") and ask is not None:
             return _logs(ask, path[len("/api/jobs/"):-len("/logs")], parts.query)
+        if path.startswith("/api/jobs/") and path.endswith("/events") and ask is not None:
+            return _events(ask, path[len("/api/jobs/"):-len("/events")])
         if path.startswith("/api/jobs/"):
             job = next((j for j in state["jobs"] if j["job_id"] == path[len("/api/jobs/"):]),
                        None)
@@ -104,6 +106,16 @@ def _logs(ask: Ask, job_id: str, query: str) -> Response:
         return _json({"error": str(exc)}, 404)
     except TimeoutError:
         return 503, "text/plain; charset=utf-8", b"coordinator busy: try again\n"
+
+
+def _events(ask: Ask, job_id: str) -> Response:
+    """A job's event log (its last events), as ``zmr history JOB --events`` reads it."""
+    try:
+        return _json({"job_id": job_id, **ask("events", {"job_id": job_id})})
+    except ConfigError as exc:
+        return _json({"error": str(exc)}, 404)
+    except (TimeoutError, ValueError) as exc:
+        return 503, "text/plain; charset=utf-8", f"event log unavailable: {exc}\n".encode()
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -1,6 +1,7 @@
 """The dashboard's single page: plain HTML, CSS and JavaScript, no external files (a cluster
 often has no internet). It polls the JSON API once a second and renders three views by URL
-fragment: ``#/`` jobs, ``#/jobs/ID`` one job, ``#/jobs/ID/logs[/TASK]`` what its attempts
+fragment: ``#/`` jobs, ``#/jobs/ID`` one job (with its event log's timeline),
+``#/jobs/ID/logs[/TASK]`` what its attempts
 printed, ``#/workers`` live and lost workers."""
 
 PAGE = r"""<!doctype html>
@@ -179,7 +180,18 @@ function usageView(job) {
     &nbsp; rebalanced ${job.rebalanced ?? "-"}${perWorker}</section>`;
 }
 
-function jobView(job) {
+// the job's event log (zmr history JOB --events): its last events, newest last
+function eventsView(log) {
+  if (!log) return '<p class="muted">no event log</p>';
+  const rows = log.events.map(e => `<tr data-event="${esc(e.event)}"><td>${
+    e.t_s.toFixed(3)} s</td><td>${esc(e.event)}</td><td>${esc(e.text)}</td></tr>`).join("");
+  const more = log.total > log.events.length ?
+    `<p class="muted">the last ${log.events.length} of ${log.total} events</p>` : "";
+  return `${more}<table data-testid="events"><tr><th>Time</th><th>Event</th><th>What</th>
+    </tr>${rows || '<tr><td colspan="3" class="muted">no events yet</td></tr>'}</table>`;
+}
+
+function jobView(job, events) {
   return `<h2>${esc(job.job_id)} <span class="muted">${jobName(job)}</span>
     <span data-testid="job-state" class="state-${esc(job.state)}">${esc(job.state)}</span></h2>
     <section>Map ${bar("map", job.maps_done, job.maps_total, job.map_progress)} &nbsp;
@@ -194,7 +206,8 @@ function jobView(job) {
     <section><h3>Tasks</h3><table><tr><th>Task</th><th>State</th><th>Attempts</th>
       <th>Logs</th><th>Error</th></tr>${taskRows(job)}</table></section>
     <section><h3>Counters</h3><table><tr><th>Group</th><th>Name</th><th>Value</th></tr>
-      ${counterRows(job)}</table></section>`;
+      ${counterRows(job)}</table></section>
+    <section><h3>Events</h3>${eventsView(events)}</section>`;
 }
 
 // what the attempts of a job (or of one task) printed, as zmr logs JOB --task shows it
@@ -244,7 +257,11 @@ async function render() {
       html = logsView(jobId, task || "", await getJSON("/api/jobs/" +
         encodeURIComponent(jobId) + "/logs?task=" + encodeURIComponent(task || "")));
     } else if (route.startsWith("/jobs/")) {
-      html = jobView(await getJSON("/api/jobs/" + encodeURIComponent(route.slice(6))));
+      const url = "/api/jobs/" + encodeURIComponent(route.slice(6));
+      // the event log may be missing (pruned, or a job older than it): the page still shows
+      const [job, events] = await Promise.all([getJSON(url),
+        getJSON(url + "/events").catch(() => null)]);
+      html = jobView(job, events);
     } else if (route === "/workers") {
       html = workersView(await getJSON("/api/workers"));
     } else {

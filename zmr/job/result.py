@@ -49,6 +49,7 @@ class JobResult:
     slots: float | None = None
     worker_busy_s: dict[str, float] = field(default_factory=dict)
     partitions: int = 0         # reduce partitions, when coalesced into fewer reduce tasks
+    events: str = ""            # its event log's name: zmr history EVENTS --events
 
     @classmethod
     def from_status(cls, status: dict[str, Any], job_id: str, workers: int,

@@ -19,6 +19,7 @@ from zmr.job.loader import runnable
 from zmr.job.pipeline import plan_steps
 from zmr.runners.base import JobResult
 from zmr.runners.local import LocalCluster, cluster_slots
+from zmr.runners.run_log import keep_cluster_log
 from zmr.settings.job import JobOptions
 from zmr.storage.output_safety import check_job
 from zmr.tasks.sampling import plan_sorted_job
@@ -61,9 +62,19 @@ class EmbeddedRunner:
                 status = self.wait(handle.wait)
             except BaseException:
                 handle.cancel_quietly()
+                _keep_log(cluster, handle.job_id)    # a cancel is logged before its answer
                 raise
-        return JobResult.from_status(status, handle.job_id, self.workers,
-                                     time.monotonic() - started)
+            run_id = _keep_log(cluster, handle.job_id)
+        result = JobResult.from_status(status, handle.job_id, self.workers,
+                                       time.monotonic() - started)
+        result.events = run_id
+        return result
+
+
+def _keep_log(cluster: LocalCluster, job_id: str) -> str:
+    """Keep the job's event log among the local runs before the cluster (and its state
+    directory) goes: the run's name."""
+    return keep_cluster_log(cluster.settings[("coordinator", "state_dir")], job_id)
 
 
 def _job_submitter(spec: JobSpec, inputs: list[str], output: str, options: JobOptions,

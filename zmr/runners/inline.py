@@ -7,10 +7,12 @@ and the oracle that cluster results are compared with in tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from zmr.config import load_config
@@ -26,6 +28,7 @@ from zmr.job.pipeline import PipelineRun
 from zmr.job.runtime import SKIPPED_COUNTER, skip_limit_problem
 from zmr.job.shipping import working_directory
 from zmr.runners.base import JobResult
+from zmr.runners.run_log import InlineEvents
 from zmr.settings.job import JobOptions, job_options
 from zmr.storage import commit, quarantine
 from zmr.storage.output_safety import check_job
@@ -57,19 +60,47 @@ def run_inline(job: str | JobSpec | Pipeline, inputs: Inputs, output: str,
     plan = plan_sorted_job(spec, inputs, output, options, parallelism=INLINE_SLOTS)
     overwrite = bool(options.resolved().overwrite)
     check_job([plan], spec.source, overwrite)
-    return _run_plan(spec, plan, overwrite, started)
+    events = InlineEvents()
+    events.submitted(spec.name, plan)
+    with _logging_end(events):
+        result = _run_plan(spec, plan, overwrite, started, events)
+    return _ended(events, result)
 
 
-def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float) -> JobResult:
-    """Every map task, then every reduce task, of one planned job."""
+@contextlib.contextmanager
+def _logging_end(events: InlineEvents) -> Iterator[None]:
+    """A run that raises ends its event log as failed (cancelled: interrupted)."""
+    try:
+        yield
+    except BaseException as exc:
+        state = "CANCELLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        events.ended(state, 0, 0, {}, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _ended(events: InlineEvents, result: JobResult) -> JobResult:
+    """The run's end logged (a multi-step job's totals: its steps') and named."""
+    runs = result.steps or [result]
+    events.ended("SUCCEEDED", sum(r.num_maps for r in runs),
+                 sum(r.num_reducers for r in runs), result.counters)
+    result.events = events.run_id
+    return result
+
+
+def _run_plan(spec: JobSpec, plan: JobPlan, overwrite: bool, started: float,
+              events: InlineEvents | None = None) -> JobResult:
+    """Every map task, then every reduce task, of one planned job (its events logged in
+    ``events``; None: not logged)."""
+    events = events or InlineEvents(keep=False)
     commit.prepare_output(plan.output, overwrite)
     counters = Counters()
     work_dir = tempfile.mkdtemp(prefix="zmr-inline-")
     try:
         first_task = time.monotonic()
         with working_directory(plan.files):
-            busy_s, reduces, manifests = _run_tasks(spec, plan, work_dir, counters)
+            busy_s, reduces, manifests = _run_tasks(spec, plan, work_dir, counters, events)
         quarantine.write(plan.output, ((m.map_index, m.quarantined) for m in manifests))
+        events.quarantined(plan.output, sum(len(m.quarantined) for m in manifests))
         commit.mark_success(plan.output)
         wall_s = time.monotonic() - first_task
     except BaseException:
@@ -90,8 +121,8 @@ def _usage(busy_s: float, wall_s: float, splits: int) -> dict[str, Any]:
             "worker_busy_s": {INLINE_JOB_ID: round(busy_s, 3)}}
 
 
-def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
-               counters: Counters) -> tuple[float, int, list[MapManifest]]:
+def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str, counters: Counters,
+               events: InlineEvents) -> tuple[float, int, list[MapManifest]]:
     """Every map, then every reduce task, one after the other; the seconds they ran for,
     how many reduce tasks ran and what the maps made."""
     manifests, busy_s = [], 0.0
@@ -102,16 +133,21 @@ def _run_tasks(spec: JobSpec, plan: JobPlan, work_dir: str,
         map_spec = plan.map_spec(INLINE_JOB_ID, i, 1, work_dir)
         if config is not None:
             map_spec = with_reuse_cache(map_spec, config)
-        manifests.append(run_map_task(map_spec, spec))
+        with events.task("map", i) as outcome:
+            manifests.append(run_map_task(map_spec, spec))
+            outcome["counters"] = manifests[-1].counters
         busy_s += time.monotonic() - begun
         counters.merge(manifests[-1].counters)
+    events.phase_ended()
     _check_skipped(plan.skip_bad_records, counters)
     ranges = reduce_ranges(plan, manifests)
     for index, (first, last) in enumerate(ranges):
         segments = [m.segment(r) for m in manifests for r in range(first, last)]
         begun = time.monotonic()
-        result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, index, 1, segments,
-                                                  work_dir), spec)
+        with events.task("reduce", index) as outcome:
+            result = run_reduce_task(plan.reduce_spec(INLINE_JOB_ID, index, 1, segments,
+                                                      work_dir), spec)
+            outcome["counters"] = result.counters
         busy_s += time.monotonic() - begun
         counters.merge(result.counters)
     return busy_s, len(ranges), manifests
@@ -133,9 +169,18 @@ def _run_steps(run: PipelineRun, started: float) -> JobResult:
     """The steps of a multi-step job, in order. The result describes the last step's
     output (tasks), with the counters of all steps added up and each step's in ``steps``."""
     steps: list[JobResult] = []
+    events = InlineEvents()
     try:
-        while (step := run.next_step()) is not None:
-            steps.append(_run_plan(step.spec, step.plan, False, time.monotonic()))
+        with _logging_end(events):
+            while (step := run.next_step()) is not None:
+                if not steps:
+                    events.submitted(run.name, step.plan, len(run.steps), run.output)
+                events.step_started(len(steps) + 1, step.plan)
+                begun = time.time()
+                steps.append(_run_plan(step.spec, step.plan, False, time.monotonic(),
+                                       events))
+                events.step_ended(len(steps), steps[-1].num_maps, steps[-1].num_reducers,
+                                  begun)
     except BaseException:
         run.abort()
         raise
@@ -144,10 +189,10 @@ def _run_steps(run: PipelineRun, started: float) -> JobResult:
     for result in steps:
         counters.merge(result.counters)
     busy_s = sum(step.busy_s or 0.0 for step in steps)
-    return JobResult(run.output, steps[-1].num_maps, steps[-1].num_reducers,
-                     time.monotonic() - started, counters.to_dict(), steps,
-                     **_usage(busy_s, sum(step.slot_s or 0.0 for step in steps),
-                              sum(step.splits for step in steps)))
+    return _ended(events, JobResult(
+        run.output, steps[-1].num_maps, steps[-1].num_reducers, time.monotonic() - started,
+        counters.to_dict(), steps, **_usage(busy_s, sum(step.slot_s or 0.0 for step in steps),
+                                            sum(step.splits for step in steps))))
 
 
 def _check_skipped(limit: int, counters: Counters) -> None:

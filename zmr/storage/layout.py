@@ -26,6 +26,11 @@ A worker's data directory (``[worker] data_dir``, one subdirectory per worker)::
 The coordinator's state directory (``[coordinator] state_dir``)::
 
     <state>/journal.sqlite                jobs, tasks and attempts, for restarts
+    <state>/events/job-0007.jsonl         a job's event log (``zmr.storage.events``)
+
+``zmr run`` (inline, or on its embedded cluster, whose state goes with it) keeps its runs'
+event logs under ``LOCAL_RUNS`` (``.zmr/runs/events/run-...jsonl``) in the directory it
+runs from.
 """
 
 from __future__ import annotations
@@ -165,6 +170,20 @@ def executor_scratch_path(worker_dir: str, token: str) -> str:
 
 def journal_path(state_dir: str) -> str:
     return os.path.join(state_dir, "journal.sqlite")
+
+
+#: The history directory of ``zmr run``'s runs (relative to where it runs).
+LOCAL_RUNS = os.path.join(".zmr", "runs")
+EVENTS_SUFFIX = ".jsonl"
+
+
+def events_dir(history_dir: str) -> str:
+    return os.path.join(history_dir, "events")
+
+
+def event_log_path(history_dir: str, job_id: str) -> str:
+    """A job's event log in a history directory (a coordinator's ``state_dir``)."""
+    return os.path.join(events_dir(history_dir), job_id + EVENTS_SUFFIX)
 
 
 def fresh_output() -> str:

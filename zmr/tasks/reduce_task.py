@@ -12,6 +12,7 @@ records are counted as ``REDUCE_SPILLED_RECORDS``.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,7 +28,7 @@ from zmr.job.runtime import call_final, iter_groups, key_runs
 from zmr.storage import codec, commit, layout
 from zmr.storage.column_output import write_columns
 from zmr.storage.columnar import PairColumns
-from zmr.storage.formats import open_pair_writer, part_suffix
+from zmr.storage.formats import format_field, open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_sorted
@@ -152,6 +153,7 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
         yield from aggregating.reduced_pairs(batches, job.aggregation, counters)
         yield from call_final(job.reducer_final, "reducer_final")
         return
+    key: Any = NO_KEY
     try:
         for _, key, values in _groups(batches, order, identity=reducer is None):
             groups += 1
@@ -163,9 +165,28 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
                 if type(pair) is not tuple or len(pair) != 2:
                     raise JobContractError(f"reducer must yield (key, value) pairs, got {pair!r}")
                 yield pair
+            key = NO_KEY                 # reading the next group is not this key's doing
+    except Exception as exc:
+        if key is not NO_KEY and reducer is not None:
+            exc.add_note(failed_key_note(key))
+        raise
     finally:
         counters.add("REDUCE_INPUT_GROUPS", groups)    # once, not per key: this loop is hot
     yield from call_final(job.reducer_final, "reducer_final")
+
+
+#: No reduce group is being reduced (between groups, or before the first).
+NO_KEY = object()
+KEY_NOTE_MAX = 200
+
+
+def failed_key_note(key: Any) -> str:
+    """What a reducer's error adds: the key it failed on, as ``zmr replay --key`` takes it
+    (the key as the text output writes it)."""
+    text = format_field(key)
+    shown = shlex.quote(text) if len(text) <= KEY_NOTE_MAX else \
+        shlex.quote(text[:KEY_NOTE_MAX]) + " [...]"
+    return f"the reducer failed on key {shown}: zmr replay JOB --key {shown} reruns it here"
 
 
 def _groups(batches: Iterator[pa.RecordBatch], order: KeyOrder, identity: bool

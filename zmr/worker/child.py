@@ -116,7 +116,9 @@ def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
         return Outcome(False, error=str(exc), input_error=True)
     text = user_traceback(exc)
     disk = _disk_error(exc, spec.work_dir)
-    return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}", traceback=text,
+    # a note (the key a reducer failed on) belongs in the one line status shows
+    notes = "".join(f" [{note}]" for note in getattr(exc, "__notes__", ()))
+    return Outcome(False, error=disk or f"{type(exc).__name__}: {exc}{notes}", traceback=text,
                    lost_map=lost, disk_error=bool(disk), fatal=isinstance(exc, FatalError))
 
 
