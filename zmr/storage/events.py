@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar
 
 from zmr.core.jsonable import JsonValue, ShapeError, from_json
@@ -306,7 +306,7 @@ def decode(line: str) -> Event:
     kind = data.pop("event", None) if isinstance(data, dict) else None
     if kind not in EVENT_TYPES:
         raise ShapeError(f"unknown event {kind!r}")
-    return from_json(EVENT_TYPES[kind], data)  # type: ignore[no-any-return]
+    return from_json(EVENT_TYPES[kind], data)
 
 
 def error_summary(error: str) -> str:
