@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 from zmr.core.jsonable import JsonValue, ShapeError, from_json
 from zmr.core.plan import JobPlan
-from zmr.job.counters import MAPS_REUSED
 
 #: What a job id or run name may look like (it names a file).
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -220,7 +219,7 @@ def finished(now: float, job_id: str, task: str, attempt: int, worker: str,
     """A ``task_finished`` record; what the attempt read, wrote, spilled and skipped from
     its counters (a map whose kept output was taken says so in them: ``MAPS_REUSED``)."""
     zmr = counters.get("zmr", {})
-    reused = reused or bool(zmr.get(MAPS_REUSED))
+    reused = reused or bool(zmr.get("MAPS_REUSED"))     # zmr.job.counters.MAPS_REUSED
     names = MAP_METRICS if task.startswith("map") else REDUCE_METRICS
     bytes_in, records_in, bytes_out, records_out, spilled, skipped = (
         int(zmr.get(n, 0)) if n else 0 for n in names)
