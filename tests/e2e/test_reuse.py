@@ -4,6 +4,8 @@ says so, inline and on the embedded cluster alike."""
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import re
 import subprocess
@@ -76,11 +78,13 @@ def test_cloudpickle_bytes_would_not_do():
 
 
 def zmr_run(job: str, data: str, output: str, cache: str, *flags: str) -> str:
-    """``zmr run JOB --reuse`` in a process of its own; its summary (stderr)."""
+    """``zmr run JOB --reuse`` in a process of its own, in the output's folder (where its
+    event log goes: ``.zmr/runs/events``); its summary (stderr)."""
     env = {**os.environ, "PYTHONPATH": ROOT, "ZMR_WORKER_REUSE_DIR": cache}
     done = subprocess.run([sys.executable, "-m", "zmr", "run", job, "--reuse",
                            "--input", data, "--output", output, *flags], env=env,
-                          capture_output=True, text=True, timeout=PATIENT_S)
+                          cwd=os.path.dirname(output), capture_output=True, text=True,
+                          timeout=PATIENT_S)
     assert done.returncode == 0, done.stderr
     return done.stderr
 
@@ -96,9 +100,18 @@ def test_a_second_zmr_run_reuses_the_first_ones_maps(tmp_path, where):
          "def reducer(word, counts):\n    yield word, sum(counts) + 1000")
     again = zmr_run(job, data, str(tmp_path / "out2"), cache, *where)
     assert re.search(r"6 map tasks \(map 6/6 reused\)", again), again
+    assert _maps_reused_in_event_logs(tmp_path) == [False] * 6 + [True] * 6
     fresh = zmr_run(job, data, str(tmp_path / "out3"), str(tmp_path / "empty"), *where)
     assert "reused" not in fresh
     assert output_bytes(str(tmp_path / "out2")) == output_bytes(str(tmp_path / "out3"))
+
+
+def _maps_reused_in_event_logs(folder) -> list[bool]:
+    """For each map finished, in the runs' order, whether its event says it was reused."""
+    logs = sorted(glob.glob(os.path.join(folder, ".zmr", "runs", "events", "*.jsonl")),
+                  key=os.path.getmtime)
+    return [record["reused"] for log in logs[:2] for record in map(json.loads, open(log))
+            if record["event"] == "task_finished" and record["task"].startswith("map")]
 
 
 def test_a_multi_step_job_says_which_steps_maps_were_reused(tmp_path):
