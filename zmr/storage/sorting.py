@@ -7,9 +7,10 @@ of their key with a stable numpy argsort. Word-count-like output has few distinc
 buffer, so the per-record cost is a few vectorised passes.
 
 ``merge_sorted`` merges sorted batch streams batch-wise: each round takes, from every input's
-current batch, the rows whose key is <= the smallest "last key" among them, and sorts just
-those (stably, inputs in order). The input owning that smallest last key is always used up,
-so every round makes progress, and memory stays at one batch per input.
+current batch, the rows whose key is <= the smallest key the inputs offer (each its row
+``BATCH_ROWS / inputs``, or its last), and sorts just those (stably, inputs in order). The
+input that offered that key always gives up to it, so every round makes progress; memory
+stays at one batch per input, and a round at about ``BATCH_ROWS`` rows.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class KeyColumn:
     pre_encoded: bool
 
     def encode(self, distinct: pa.Array) -> pa.Array:
-        return distinct if self.pre_encoded else codec.encode_keys(distinct.to_pylist())
+        return distinct if self.pre_encoded else codec.encode_key_column(distinct)
 
     def take(self, indices: pa.Array) -> KeyColumn:
         return KeyColumn(self.raw.take(indices), self.pre_encoded)
@@ -259,14 +260,22 @@ def merge_factor(memory_budget: int) -> int:
 
 
 def merge_sorted(sources: Sequence[Iterator[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:
-    """Merge key-sorted batch streams into one key-sorted stream (stable: source order)."""
+    """Merge key-sorted batch streams into one key-sorted stream (stable: source order).
+
+    A round's output is about ``BATCH_ROWS`` rows however many inputs there are: each
+    input offers its first ``BATCH_ROWS / inputs`` rows, and the round takes every row up to
+    the smallest key offered (all of them from the input that offered it, so each round
+    makes progress). Rounds up to the inputs' last keys would hold a batch per input twice
+    over (pieces and their sorted copy), and the decoded Python objects of all of them
+    downstream: 21 inputs made rounds of 340k rows, 10x what the merge factor counted."""
     heads: list[tuple[int, pa.RecordBatch, Iterator[pa.RecordBatch]]] = []
     for i, src in enumerate(sources):
         batch = _next_nonempty(src)
         if batch is not None:
             heads.append((i, batch, src))
     while heads:
-        bound = min(h[1].column("k")[-1].as_py() for h in heads)
+        step = max(1, BATCH_ROWS // len(heads)) - 1
+        bound = min(h[1].column("k")[min(step, h[1].num_rows - 1)].as_py() for h in heads)
         pieces, next_heads = [], []
         for i, batch, src in heads:
             cut = bisect.bisect_right(_KeyView(batch.column("k")), bound)

@@ -32,6 +32,7 @@ from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_sorted
 from zmr.tasks import aggregating, progress
+from zmr.tasks.memory import release_memory
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
@@ -93,6 +94,7 @@ def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str
             counters.add("REDUCE_SPILLED_RECORDS", entry.rows)
             progress.advance(entry.rows)
             merged.append(read_segment(path, entry.offset, entry.length, entry.crc32, path))
+            release_memory()
         sources, level = merged, level + 1
     return sources
 
