@@ -9,12 +9,11 @@ word-count map task at ``--memory 32MB``, mimalloc alone held ~17 MB more at the
 the system allocator, at the same CPU time (docs/benchmarks.md, "Memory").
 
 So task processes (:func:`prepare_task_process`) use Arrow's system pool (glibc ``malloc``,
-unless the user chose one with ``ARROW_DEFAULT_MEMORY_POOL``), with glibc told to map every
-block of ``MMAP_THRESHOLD`` or more on its own, so that freeing one (an Arrow buffer, a numpy
-array, a long line) unmaps it at once; glibc's own threshold grows to 32 MB as blocks are
-freed, after which large blocks stay in the heap. :func:`release_memory` runs after each
-spill, merge pass and attempt for the rest: Arrow's ``release_unused`` and glibc's
+unless the user chose one with ``ARROW_DEFAULT_MEMORY_POOL``), and :func:`release_memory`
+runs after each spill, merge pass and attempt: Arrow's ``release_unused`` and glibc's
 ``malloc_trim``, which hands back the free pages inside the heap too, not only its top.
+(Also making glibc map every block over 256 KB on its own, ``M_MMAP_THRESHOLD``, so freeing
+one unmaps it at once, measured no lower peak: the trims already return those pages.)
 """
 
 from __future__ import annotations
@@ -30,33 +29,22 @@ import pyarrow as pa
 POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
-#: Blocks of this size or more get their own mapping (glibc's ``M_MMAP_THRESHOLD``)...
-MMAP_THRESHOLD = 256 << 10
-#: ...and free memory above this at the top of the heap goes back at once (``M_TRIM_THRESHOLD``).
-TRIM_THRESHOLD = 1 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
 def prepare_task_process() -> None:
     """Make this (task) process return the memory it frees; see the module docstring."""
     if POOL_VARIABLE not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
-    mallopt = _libc_function("mallopt")
-    if mallopt is not None:
-        mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
-def _libc_function(name: str) -> Callable[..., int] | None:
-    """A glibc function, or None where there is none (musl, macOS)."""
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where there is none (musl, macOS)."""
     library = ctypes.util.find_library("c")
     try:
-        return getattr(ctypes.CDLL(library), name) if library else None  # type: ignore[no-any-return]
+        return ctypes.CDLL(library).malloc_trim if library else None  # type: ignore[no-any-return]
     except (OSError, AttributeError):
         return None
 
 
-_malloc_trim = _libc_function("malloc_trim")
+_malloc_trim = _load_malloc_trim()
 
 
 def release_memory() -> None:
