@@ -59,7 +59,7 @@ def noop() -> None:
 def executor_main(conn: Connection, shared: Any, fence: Any, own_endpoint: str,
                   scratch_path: str, curve: Curve | None = None,
                   fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-    from zmr.tasks import memory    # (imports pyarrow: only task processes do)
+    from zmr.tasks import memory  # (imports pyarrow: only task processes do)
 
     _die_with_worker(conn)
     _point_progress_at(shared, fence)
