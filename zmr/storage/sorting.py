@@ -8,9 +8,10 @@ buffer, so the per-record cost is a few vectorised passes.
 
 ``merge_sorted`` merges sorted batch streams batch-wise: each round takes, from every input's
 current batch, the rows whose key is <= the smallest key the inputs offer (each its row
-``BATCH_ROWS / inputs``, or its last), and sorts just those (stably, inputs in order). The
+``round_rows / inputs``, or its last), and sorts just those (stably, inputs in order). The
 input that offered that key always gives up to it, so every round makes progress; memory
-stays at one batch per input, and a round at about ``BATCH_ROWS`` rows.
+stays at one batch per input, and a round at about ``round_rows`` rows (``merge_round_rows``
+of the memory budget).
 """
 
 from __future__ import annotations
@@ -254,16 +255,27 @@ INPUT_BUFFER_BYTES = BATCH_ROWS * 64
 MAX_MERGE_FACTOR = 100
 
 
+#: Bytes a merged row costs downstream once decoded (a key string, a value, list slots).
+ROUND_ROW_BYTES = 128
+
+
 def merge_factor(memory_budget: int) -> int:
     """How many inputs one merge pass may open within the memory budget."""
     return max(2, min(MAX_MERGE_FACTOR, memory_budget // INPUT_BUFFER_BYTES))
 
 
-def merge_sorted(sources: Sequence[Iterator[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:
+def merge_round_rows(memory_budget: int) -> int:
+    """Rows per merge round: an eighth of the budget once decoded, 1 to 4 batches (a round
+    costs fixed work per input and per batch downstream, so not smaller than it must)."""
+    return max(BATCH_ROWS, min(4 * BATCH_ROWS, memory_budget // 8 // ROUND_ROW_BYTES))
+
+
+def merge_sorted(sources: Sequence[Iterator[pa.RecordBatch]],
+                 round_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """Merge key-sorted batch streams into one key-sorted stream (stable: source order).
 
-    A round's output is about ``BATCH_ROWS`` rows however many inputs there are: each
-    input offers its first ``BATCH_ROWS / inputs`` rows, and the round takes every row up to
+    A round's output is about ``round_rows`` rows however many inputs there are: each
+    input offers its first ``round_rows / inputs`` rows, and the round takes every row up to
     the smallest key offered (all of them from the input that offered it, so each round
     makes progress). Rounds up to the inputs' last keys would hold a batch per input twice
     over (pieces and their sorted copy), and the decoded Python objects of all of them
@@ -274,7 +286,7 @@ def merge_sorted(sources: Sequence[Iterator[pa.RecordBatch]]) -> Iterator[pa.Rec
         if batch is not None:
             heads.append((i, batch, src))
     while heads:
-        step = max(1, BATCH_ROWS // len(heads)) - 1
+        step = max(1, round_rows // len(heads)) - 1
         bound = min(h[1].column("k")[min(step, h[1].num_rows - 1)].as_py() for h in heads)
         pieces, next_heads = [], []
         for i, batch, src in heads:

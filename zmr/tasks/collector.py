@@ -31,6 +31,7 @@ from zmr.storage.sorting import (
     SortedPairs,
     key_column,
     merge_factor,
+    merge_round_rows,
     merge_sorted,
     sorted_run_tables,
 )
@@ -337,7 +338,8 @@ class MapOutputCollector:
         for r in range(self.num_partitions):
             sources = [read_segment(path, e.offset, e.length, e.crc32, path)
                        for path, index in runs for e in (index[r],)]
-            writer.write_partition(self._combined(merge_sorted(sources)))
+            merged = merge_sorted(sources, merge_round_rows(self.memory_budget))
+            writer.write_partition(self._combined(merged))
 
 
 
