@@ -13,7 +13,7 @@ import pytest
 from zmr.job.api import JobSpec
 from zmr.job.counters import Counters
 from zmr.storage import codec
-from zmr.storage.ipc import BATCH_ROWS
+from zmr.storage.ipc import BATCH_ROWS, PartitionedWriter, read_segment
 from zmr.storage.sorting import merge_sorted
 from zmr.tasks.collector import MapOutputCollector
 from zmr.tasks.grouping import GroupingBuffer
@@ -125,3 +125,20 @@ def test_merge_rounds_stay_near_one_batch_whatever_the_inputs(inputs):
     everything = np.concatenate([b.column("v").to_numpy() for s in sources for b in s])
     assert np.array_equal(merged, np.sort(everything))
 
+
+
+def test_map_outputs_are_written_in_full_batches_however_small_the_rounds(tmp_path):
+    """Readers pay per batch: a merge's small combined rounds are written BATCH_ROWS at a
+    time (the rows in order; a new batch where the value type changes)."""
+    values = np.arange(3 * BATCH_ROWS + 5)
+    rounds = [pa.record_batch({"k": codec.encode_keys(values[a:b].tolist()),
+                               "v": pa.array(values[a:b])})
+              for a, b in zip(range(0, len(values), 1000),
+                              range(1000, len(values) + 1000, 1000))]
+    floats = pa.record_batch({"k": codec.encode_keys([10 ** 9]), "v": pa.array([0.5])})
+    writer = PartitionedWriter(str(tmp_path / "out"), 1)
+    entry = writer.write_partition([*rounds, floats])
+    writer.close()
+    read = list(read_segment(str(tmp_path / "out"), entry.offset, entry.length, entry.crc32))
+    assert [b.num_rows for b in read] == [BATCH_ROWS] * 3 + [5, 1]
+    assert np.array_equal(np.concatenate([b.column("v").to_numpy() for b in read[:4]]), values)
