@@ -76,3 +76,30 @@ def test_job_module_setting_is_the_default_limit(cluster, tmp_path):
     with pytest.raises(JobFailedError) as failed:
         job.wait(timeout_s=PATIENT_S)
     assert LIMIT_MESSAGE in str(failed.value)
+
+
+def test_a_job_at_a_small_memory_budget_spills_and_stays_correct(cluster, tmp_path):
+    inputs = write_lines(tmp_path / "in", files=2, lines_per_file=4000)
+    job = cluster.client.submit(os.path.join(EXAMPLES, "wordcount.py"), [inputs],
+                                str(tmp_path / "out"), memory_budget="64KB")
+    counters = job.wait(timeout_s=PATIENT_S)["counters"]["zmr"]
+    assert _counts(str(tmp_path / "out")) == dict(_expected_counts(inputs))
+    # one run per map would be its output as it is (spilled == shuffled); here each map
+    # spilled many combined runs and merged them
+    assert counters["SPILLED_RECORDS"] > 4 * counters["REDUCE_INPUT_RECORDS"] > 0
+
+
+def test_task_processes_allocate_arrow_memory_with_the_system_allocator(cluster, tmp_path):
+    """mimalloc, Arrow's default, keeps what it frees; tasks use the system pool (and
+    return freed memory after spills), unless the user chose a pool."""
+    (tmp_path / "pool.py").write_text(
+        "import pyarrow as pa\n"
+        "def mapper(key, line):\n"
+        "    yield pa.default_memory_pool().backend_name, 1\n"
+        "def reducer(name, counts):\n"
+        "    yield name, sum(counts)\n")
+    inputs = write_lines(tmp_path / "in", files=1, lines_per_file=5)
+    cluster.client.submit(str(tmp_path / "pool.py"), [inputs],
+                          str(tmp_path / "out")).wait(timeout_s=PATIENT_S)
+    expected = os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system")
+    assert read_output(str(tmp_path / "out")) == {expected: 5}

@@ -82,10 +82,13 @@ class JobOptions:
         doc="pack small files and file tails into shared splits (see \"Inputs and "
             "splits\"); `False`: one split per file at least")
     memory_budget: int | None = option(
-        "64MB", "per-task sort buffer before spilling", types=(int, str), check=size,
+        "64MB", "per-task memory for the sort buffer, its spills and merges",
+        types=(int, str), check=size,
         flag=("--memory",), metavar="SIZE", module="MEMORY_BUDGET", step="memory_budget",
-        doc="map-side sort buffer (estimated Python memory of buffered pairs) before a "
-            "sorted run is spilled; also sizes the reduce-side merge factor")
+        doc="memory a task may use beyond its fixed overhead (Python, pyarrow, the job "
+            "code): the map-side buffer spills a sorted run when the buffered pairs, at "
+            "their measured Python size, plus what the spill itself will need reach 70% "
+            "of it; also sizes the merge factor of both sides")
     task_memory: int | None = option(
         None, "hard limit on a task attempt's resident memory; over it the attempt is "
               "killed and retried", types=(int, str), check=size, shown="none",

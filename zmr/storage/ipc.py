@@ -70,15 +70,15 @@ class PartitionedWriter:
         self._index: list[PartitionIndexEntry] = []
 
     def write_partition(self, batches: Iterable[pa.RecordBatch]) -> PartitionIndexEntry:
-        """Write the next partition from sorted batches (an empty iterable is allowed)."""
+        """Write the next partition from sorted batches (an empty iterable is allowed), in
+        batches of ``BATCH_ROWS`` rows: a reader pays a fixed cost per batch, and a merge
+        whose combiner shrank its rounds would otherwise write many small ones."""
         offset = self._file.tell()
         sink = _CrcFile(self._file)
         writer: pa.ipc.RecordBatchStreamWriter | None = None
         schema: pa.Schema | None = None
         rows = 0
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
+        for batch in _full_batches(batches):
             if writer is not None and batch.schema != schema:
                 # Values changed type mid-partition (ints, then floats, then a mix): an IPC
                 # stream has one schema, so start another; read_segment reads them all.
@@ -88,8 +88,7 @@ class PartitionedWriter:
                 schema = batch.schema
                 writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema,
                                            options=self._options)
-            for start in range(0, batch.num_rows, BATCH_ROWS):
-                writer.write_batch(batch.slice(start, BATCH_ROWS))
+            writer.write_batch(batch)
             rows += batch.num_rows
         if writer is not None:
             writer.close()
@@ -111,6 +110,29 @@ class PartitionedWriter:
         self._file.close()
         if os.path.exists(self.path):
             os.unlink(self.path)
+
+
+def _full_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The rows of ``batches`` in order, as batches of ``BATCH_ROWS`` (the last one of each
+    run of one schema may be shorter)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if pending and batch.schema != pending[0].schema:
+            yield pa.concat_batches(pending)
+            pending, held = [], 0
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= BATCH_ROWS:
+            whole = pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            cut = held - held % BATCH_ROWS
+            for start in range(0, cut, BATCH_ROWS):
+                yield whole.slice(start, BATCH_ROWS)
+            pending, held = ([whole.slice(cut)], held - cut) if held > cut else ([], 0)
+    if pending:
+        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
 #: Bytes read at a time while a segment's CRC-32 is checked.

@@ -31,12 +31,14 @@ from zmr.storage.sorting import (
     SortedPairs,
     key_column,
     merge_factor,
+    merge_round_rows,
     merge_sorted,
     sorted_run_tables,
 )
 from zmr.tasks import accel, aggregating
 from zmr.tasks.combining import call_combiner, combine_batches, in_rank_order
 from zmr.tasks.grouping import GroupingBuffer
+from zmr.tasks.memory import release_memory
 
 #: Share of the task memory budget the map output buffer may fill before it spills.
 SPILL_PERCENT = 0.7
@@ -131,7 +133,13 @@ class MapOutputCollector:
             self.spill()
 
     def spill(self) -> None:
-        """Sort the buffer, combine it and write it as one sorted run."""
+        """Sort the buffer, combine it and write it as one sorted run; then give what the
+        spill freed back to the OS (tasks/memory.py), or the next buffer would be filled
+        on top of it."""
+        self._spill()
+        release_memory()
+
+    def _spill(self) -> None:
         if self.grouping is not None and not self._arrow_chunks:   # (map_batch: no groups)
             self._spill_groups()
             return
@@ -203,6 +211,7 @@ class MapOutputCollector:
             return
         self.counters.add("MAP_OUTPUT_RECORDS", pairs)
         column = KeyColumn(pa.array(keys, pa.string()), False)    # every key is a str
+        del keys        # the buffer's key strings, freed now that the column holds them
         writer = self._new_run()
         if self.aggregation is not None:
             lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
@@ -312,6 +321,7 @@ class MapOutputCollector:
             writer = self._new_run()
             self._merge_into(group, writer)
             self._close_run(writer)
+            release_memory()
             for path, _ in group:
                 os.unlink(path)
         if len(self._runs) == 1:
@@ -329,7 +339,8 @@ class MapOutputCollector:
         for r in range(self.num_partitions):
             sources = [read_segment(path, e.offset, e.length, e.crc32, path)
                        for path, index in runs for e in (index[r],)]
-            writer.write_partition(self._combined(merge_sorted(sources)))
+            merged = merge_sorted(sources, merge_round_rows(self.memory_budget))
+            writer.write_partition(self._combined(merged))
 
 
 

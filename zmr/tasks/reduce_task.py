@@ -31,8 +31,9 @@ from zmr.storage.columnar import PairColumns
 from zmr.storage.formats import format_field, open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
-from zmr.storage.sorting import merge_factor, merge_sorted
+from zmr.storage.sorting import merge_factor, merge_round_rows, merge_sorted
 from zmr.tasks import aggregating, progress
+from zmr.tasks.memory import release_memory
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
@@ -51,7 +52,8 @@ def run_reduce_task(spec: ReduceTaskSpec, job: JobSpec, fetch: Fetch = local_fet
             sources = _open_inputs(spec, fetch, scratch, counters)
             sources = _premerge(sources, merge_factor(spec.memory_budget), scratch, counters,
                                 spec.compression)
-            staged = _reduce_to_staging(spec, job, merge_sorted(sources), counters,
+            merged = merge_sorted(sources, merge_round_rows(spec.memory_budget))
+            staged = _reduce_to_staging(spec, job, merged, counters,
                                         KeyOrder.from_dict(spec.ordering))
         final = layout.part_path(spec.output_dir, spec.partition) + part_suffix(
             spec.output_format)
@@ -94,6 +96,7 @@ def _premerge(sources: list[Iterator[pa.RecordBatch]], factor: int, scratch: str
             counters.add("REDUCE_SPILLED_RECORDS", entry.rows)
             progress.advance(entry.rows)
             merged.append(read_segment(path, entry.offset, entry.length, entry.crc32, path))
+            release_memory()
         sources, level = merged, level + 1
     return sources
 

@@ -59,9 +59,12 @@ def noop() -> None:
 def executor_main(conn: Connection, shared: Any, fence: Any, own_endpoint: str,
                   scratch_path: str, curve: Curve | None = None,
                   fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    from zmr.tasks import memory  # (imports pyarrow: only task processes do)
+
     _die_with_worker(conn)
     _point_progress_at(shared, fence)
     _capture_output(scratch_path)
+    memory.prepare_task_process()
     loaded: tuple[str, JobSpec] | None = None
     codes: tuple[str, bytes | None] = ("", None)
     while True:
@@ -82,6 +85,7 @@ def executor_main(conn: Connection, shared: Any, fence: Any, own_endpoint: str,
             outcome = _attempt(spec, loaded[1], own_endpoint, curve, fetch_timeout_s)
         except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
             outcome = _failure(exc, spec)
+        memory.release_memory()     # the next attempt starts from what this one still holds
         keep_output(scratch_path, log_path)
         try:
             conn.send(outcome)
