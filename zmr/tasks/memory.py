@@ -39,7 +39,7 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where there is none (musl, macOS)."""
     library = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(library).malloc_trim if library else None  # type: ignore[no-any-return]
+        return ctypes.CDLL(library).malloc_trim if library else None
     except (OSError, AttributeError):
         return None
 
