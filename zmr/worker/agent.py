@@ -82,9 +82,10 @@ from zmr.worker.housekeeping import (
     purge_job,
     read_log_tail,
 )
+from zmr.worker.phases import Timing
 from zmr.worker.pipe import ExecutorConfig, TaskExecutor
 from zmr.worker.slots import Finished, Slots
-from zmr.worker.state import Timing, WorkerState
+from zmr.worker.state import WorkerState
 
 log = logging.getLogger("zmr.worker")
 #: How often the resident memory of attempts with a --task-memory limit is sampled.

@@ -35,7 +35,7 @@ from zmr.worker.pipe import (
 )
 
 if TYPE_CHECKING:
-    from zmr.job.loader import JobSpec
+    from zmr.job.api import JobSpec
 
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
