@@ -101,7 +101,7 @@ def test_silent_holder_times_out(tmp_path):
 
 
 def test_own_segments_are_read_in_place(tmp_path):
-    fetch = make_fetch("tcp://127.0.0.1:5999", JOB)
+    fetch = make_fetch("tcp://127.0.0.1:5999", JOB, timeout_s=5.0)
     seg = Segment(0, 1, "/data/m.arrow", 0, 10, 5, 1, 0, "tcp://127.0.0.1:5999")
     assert fetch(seg, str(tmp_path / "unused")) == ("/data/m.arrow", 10)
 

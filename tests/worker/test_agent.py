@@ -1,5 +1,7 @@
-"""The worker agent against a real coordinator process, run in a thread of this process so
-its parts can be inspected."""
+"""The worker agent against a real coordinator process (or a ROUTER socket playing one),
+run in a thread of this process, or stepped by the test on a simulated clock with its
+attempts run in this process (``InProcessExecutor``), so its parts can be inspected.
+(Its decisions alone, without sockets, are tested in ``test_state.py``.)"""
 
 from __future__ import annotations
 
@@ -86,26 +88,6 @@ def test_a_second_process_under_a_live_workers_id_waits_until_that_one_is_gone(
             second_runner.join(PATIENT_S)
 
 
-def test_the_reconnect_log_names_the_wait_it_will_use(tmp_path, caplog, monkeypatch):
-    """No coordinator answers: each try doubles the wait up to reconnect_backoff_max_s, and
-    the log says the wait the next try really comes after (8 s, never 16 s)."""
-    from zmr.config import load_config
-
-    agent = WorkerAgent(load_config(standalone_config(tmp_path)), "lonely")
-    monkeypatch.setattr(agent, "_connect", lambda: setattr(agent, "_connected_at", 0.0))
-    try:
-        agent.coordinator.last_seen["coordinator"] = 0.0          # silent for ages
-        agent._connected_at, agent.backoff_s = 0.0, 4.0
-        for _ in range(2):
-            agent._check_coordinator()
-        waits = [r.getMessage().rsplit("next try in ", 1)[1] for r in caplog.records
-                 if "next try in" in r.getMessage()]
-        assert waits == ["8.0s at most)", "8.0s at most)"]
-    finally:
-        agent.pub.close()
-        agent.sub.close()
-
-
 def test_an_unanswered_registration_is_sent_again_while_the_coordinator_beats(
         tmp_path, monkeypatch):
     """The coordinator beats but its answer to our Register never comes (it went to another
@@ -142,3 +124,102 @@ def test_an_unanswered_registration_is_sent_again_while_the_coordinator_beats(
         runner.join(PATIENT_S)
         router.close()
         beats.close()
+
+
+class SimulatedClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+#: a mapper that fails the way a full disk under the worker's data directory makes it fail
+DISK_FULL_JOB = """import errno, os
+
+def mapper(key, line):
+    raise OSError(errno.ENOSPC, "No space left on device", os.path.join(os.getcwd(), "spill"))
+    yield line, 1
+"""
+
+
+def _assignment(tmp_path, job_path: str, job_id: str):
+    from zmr.core.ids import AttemptId
+    from zmr.job.loader import load_job
+    from zmr.job.planning import plan_job
+    from zmr.job.shipping import pack_job
+    from zmr.protocol.messages import AssignTask
+    from zmr.settings.job import JobOptions
+
+    (tmp_path / "in.txt").write_text("to be or not to be\n")
+    job = load_job(job_path)
+    spec = plan_job(job, [str(tmp_path / "in.txt")], str(tmp_path / f"out-{job_id}"),
+                    JobOptions(reducers=1)).map_spec(job_id, 0, 1, "")
+    return AssignTask(AttemptId(job_id, "map", 0, 1), spec, True), pack_job(job)
+
+
+def _next_message(agent: WorkerAgent, router):
+    """Step the agent until the coordinator's socket receives its next message."""
+    deadline = time.monotonic() + PATIENT_S
+    while time.monotonic() < deadline:
+        agent.step()
+        if router.sock.poll(10):
+            received = router.recv()
+            if received is not None:
+                return received[1]
+    raise AssertionError("the worker sent nothing")
+
+
+def test_a_worker_whose_disk_failed_takes_no_tasks_for_the_pause_then_asks_again(
+        tmp_path, monkeypatch):
+    """python-rq's SimpleWorker: attempts run in this process, and a simulated clock jumps
+    over the 30 s unhealthy pause, so the whole story takes milliseconds: a map runs and
+    is reported; one fails on the worker's disk, is reported offering no slots, and the
+    worker takes nothing until the pause is over and its disk takes writes again."""
+    import os
+
+    from tests.helpers import EXAMPLES
+    from zmr.config import load_config
+    from zmr.core.specs import MapManifest
+    from zmr.protocol.messages import Register, Registered, RequestTask, TaskDone, TaskFailed
+    from zmr.transport.sockets import ROUTER, Channel, make_socket
+    from zmr.worker.inprocess import InProcessExecutor
+    from zmr.worker.phases import WorkerPhase
+
+    monkeypatch.setenv("ZMR_WORKER_PID", "0")
+    # short beats (the loop waits at most one) and a coordinator never counted as gone
+    config = load_config(standalone_config(tmp_path)).with_values({
+        ("heartbeat", "interval_s"): 0.05, ("heartbeat", "liveness"): 1_000_000})
+    router = Channel(make_socket(ROUTER, bind=config.endpoint("control_port")), "control")
+    clock = SimulatedClock()
+    agent = WorkerAgent(config, "sick", clock=clock, executor_type=InProcessExecutor)
+    cwd = os.getcwd()
+    agent.start()
+    try:
+        assert isinstance(_next_message(agent, router), Register)
+        router.send(Registered("sick"), to=b"sick")
+        assert _next_message(agent, router) == RequestTask("sick", 2)    # 1 slot + prefetch
+        good, code = _assignment(tmp_path, os.path.join(EXAMPLES, "wordcount.py"), "job-ok")
+        router.send(good, code, to=b"sick")
+        done = _next_message(agent, router)
+        assert isinstance(done, TaskDone) and isinstance(done.result, MapManifest)
+        assert done.free_slots == 2 and os.getcwd() == cwd
+        source = tmp_path / "disk_full.py"
+        source.write_text(DISK_FULL_JOB)
+        bad, code = _assignment(tmp_path, str(source), "job-disk")
+        router.send(bad, code, to=b"sick")
+        failed = _next_message(agent, router)
+        assert isinstance(failed, TaskFailed) and failed.free_slots == 0
+        assert failed.error.startswith("worker sick: worker storage error at ")
+        assert "No space left on device" in failed.error
+        clock.now += config.worker.unhealthy_pause_s - 1
+        agent.step()
+        assert agent.state.phase is WorkerPhase.UNHEALTHY and agent._free() == 0
+        clock.now += 2                                # the pause is over: probe, ask again
+        assert _next_message(agent, router) == RequestTask("sick", 2)
+        assert agent.state.phase is WorkerPhase.REGISTERED
+    finally:
+        agent.close()
+        router.close()

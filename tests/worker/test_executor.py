@@ -18,7 +18,9 @@ from zmr.job.shipping import pack_job
 from zmr.runners.inline import run_inline
 from zmr.settings.job import JobOptions
 from zmr.storage import commit, cutting
+from zmr.settings.cluster import WorkerSettings
 from zmr.worker.executor import Executor
+from zmr.worker.pipe import ExecutorConfig
 
 WORDCOUNT = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "wordcount.py")
 ENDPOINT = "tcp://127.0.0.1:1"     # this "worker's" shuffle address: its own segments are local
@@ -29,6 +31,10 @@ def inputs(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("".join(f"w{i % 7} x{i % 3} line\n" for i in range(200)))
     return str(path)
+
+
+def _config(tmp_path) -> ExecutorConfig:
+    return ExecutorConfig(WorkerSettings(), str(tmp_path), own_endpoint=ENDPOINT)
 
 
 def _job_file(tmp_path, source: str) -> str:
@@ -58,7 +64,7 @@ def _map(tmp_path, job_path: str, inputs: str, reducers: int = 1, **plan_options
                     JobOptions(reducers=reducers, **plan_options))
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work"))
     log_path = str(tmp_path / "logs" / "map-0.log")
-    executor = Executor(ENDPOINT, str(tmp_path))
+    executor = Executor(_config(tmp_path))
     return plan, job, run_in(executor, "map", spec, pack_job(job), log_path)
 
 
@@ -198,7 +204,7 @@ def test_a_cut_is_decided_by_the_task_process_against_what_it_has_claimed(tmp_pa
     plan = plan_job(job, [str(inputs)], str(tmp_path / "out"),
                     JobOptions(reducers=1, split_size="64MB", params={"gate": str(gate)}))
     spec = plan.map_spec("job-t", 0, 1, str(tmp_path / "work"), "inc")
-    executor = run_in(Executor(ENDPOINT, str(tmp_path)), "map", spec, pack_job(job),
+    executor = run_in(Executor(_config(tmp_path)), "map", spec, pack_job(job),
                       str(tmp_path / "logs" / "map-0.log"))
     key = AttemptId("job-t", "map", 0, 1)
     deadline = time.monotonic() + PATIENT_S

@@ -17,6 +17,8 @@ from zmr.job.planning import plan_job
 from zmr.job.shipping import pack_job
 from zmr.protocol.messages import AttemptProgress
 from zmr.settings.job import JobOptions
+from zmr.settings.cluster import WorkerSettings
+from zmr.worker.pipe import ExecutorConfig
 from zmr.worker.slots import Slots
 
 ENDPOINT = "tcp://127.0.0.1:1"
@@ -44,10 +46,14 @@ def _spec(tmp_path, job, job_id: str, index: int) -> MapTaskSpec:
     return plan.map_spec(job_id, 0, 1, str(tmp_path / "work" / job_id / str(index)))
 
 
+def _config(tmp_path) -> ExecutorConfig:
+    return ExecutorConfig(WorkerSettings(), str(tmp_path), own_endpoint=ENDPOINT)
+
+
 @contextlib.contextmanager
 def _started(tmp_path, slots: int, prefetch: int, max_tasks: int, warm: bool = True):
     """Real slots with (``warm``) their executors started; every process stopped after."""
-    held = Slots(slots, prefetch, max_tasks, str(tmp_path), own_endpoint=ENDPOINT)
+    held = Slots(slots, prefetch, max_tasks, _config(tmp_path))
     if warm:
         held.start_executors()
     try:
@@ -143,7 +149,7 @@ def test_an_attempt_of_a_job_without_code_fails_clearly(tmp_path, job):
 
 
 def test_prefetch_credit_is_offered_only_while_attempts_are_short(tmp_path):
-    slots = Slots(2, 1, 100, str(tmp_path), own_endpoint=ENDPOINT)
+    slots = Slots(2, 1, 100, _config(tmp_path))
     assert slots.free() == 3                       # nothing known yet: short, as most are
     for _ in range(10):
         slots._timed(5.0)                          # long attempts: no queueing behind them

@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 from zmr.core.errors import FetchFailedError, ZmrError
 from zmr.core.specs import Segment
 from zmr.protocol.messages import ShuffleChunk, ShuffleCredit, ShuffleRequest
-from zmr.settings.cluster import WorkerSettings
 from zmr.shuffle.server import CHUNK_BYTES
 from zmr.tasks.reduce_task import local_fetch
 from zmr.transport.security import Curve
@@ -28,14 +27,15 @@ CREDIT = 4
 #: A chunk is at most the holder's ``CHUNK_BYTES``: a bigger frame is garbage, dropped by
 #: libzmq before it is buffered.
 CHUNK_FRAME_BYTES = 2 * CHUNK_BYTES
-DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s     # [worker] fetch_timeout_s
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 
 
-def make_fetch(own_endpoint: str, job_id: str, timeout_s: float = DEFAULT_TIMEOUT_S,
+def make_fetch(own_endpoint: str, job_id: str, timeout_s: float,
                curve: Curve | None = None) -> Fetch:
-    """Segments this worker produced are read in place; the rest come over the shuffle."""
+    """Segments this worker produced are read in place; the rest come over the shuffle,
+    given up on after ``timeout_s`` of silence (``[worker] fetch_timeout_s``, which the
+    executor's ``ExecutorConfig`` carries)."""
     host = urlparse(own_endpoint).hostname or "127.0.0.1"
 
     def fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:

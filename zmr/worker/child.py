@@ -1,5 +1,6 @@
-"""The inside of an executor process (see ``executor.py``): wait for an attempt on the pipe,
-run it with its output going to the attempt's log, send the outcome back, repeat.
+"""The inside of an executor process (see ``executor.py``): wait for a ``RunAttempt`` on the
+pipe (``pipe.py``), run it with its output going to the attempt's log, send the
+``Outcome`` back, repeat.
 
 Everything raised by an attempt, the user's code included, becomes an ``Outcome`` with the
 traceback text; only the process dying (``os._exit``, a signal, the memory limit) ends an
@@ -21,76 +22,87 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from zmr.core.specs import MapManifest, MapTaskSpec, ReduceResult, ReduceTaskSpec
-from zmr.settings.cluster import WorkerSettings
+from zmr.worker.pipe import (
+    CLAIMED,
+    END,
+    READ,
+    RECORDS,
+    TOTAL,
+    ExecutorConfig,
+    ExecutorRequest,
+    Outcome,
+    RunAttempt,
+)
 
 if TYPE_CHECKING:
-    from zmr.job.loader import JobSpec
-    from zmr.transport.security import Curve
+    from zmr.job.api import JobSpec
 
-#: the slots of the progress array an executor shares with its worker: records processed,
-#: bytes read and to read; and, for a cut of the split's remainder (``progress.claim``),
-#: the split-relative byte before which every line mapped so far starts, and the end
-#: agreed with the worker (-1: none). The last two change only under the executor's lock.
-RECORDS, READ, TOTAL, CLAIMED, END = 0, 1, 2, 3, 4
 #: errno values that mean "this worker's storage is unusable", not "the task is wrong"
-#: A reducer's fetch timeout unless the worker passes ``[worker] fetch_timeout_s``.
-DEFAULT_TIMEOUT_S: float = WorkerSettings.fetch_timeout_s
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
-
-
-@dataclass
-class Outcome:
-    """How an attempt ended: ``result`` on success, else ``error``/``traceback``."""
-
-    ok: bool
-    result: MapManifest | ReduceResult | None = None
-    error: str = ""
-    traceback: str = ""
-    lost_map: int = -1
-    disk_error: bool = False     # the worker's own disk failed, not the user's code
-    fatal: bool = False          # the user's code raised zmr.FatalError: no retry
-    input_error: bool = False    # a BadInputError: no retry, and ``error`` says it all
 
 
 def noop() -> None:
     pass
 
 
-def executor_main(conn: Connection, shared: Any, fence: Any, own_endpoint: str,
-                  scratch_path: str, curve: Curve | None = None,
-                  fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+def executor_main(conn: Connection, shared: Any, fence: Any, scratch_path: str,
+                  config: ExecutorConfig) -> None:
+    """The executor process: serve ``RunAttempt`` requests until told to stop or the
+    worker is gone; ``scratch_path`` is this executor's own output file."""
     from zmr.tasks import memory  # (imports pyarrow: only task processes do)
 
     _die_with_worker(conn)
     _point_progress_at(shared, fence)
     _capture_output(scratch_path)
     memory.prepare_task_process()
-    loaded: tuple[str, JobSpec] | None = None
-    codes: tuple[str, bytes | None] = ("", None)
+    jobs = JobCache()
     while True:
         try:
-            request = conn.recv()
+            request: ExecutorRequest = conn.recv()
         except (EOFError, OSError):
             return                          # the worker is gone
-        if request[0] != "run":
-            return                          # "stop": retired
-        _, spec, job_id, code, log_path = request
+        if not isinstance(request, RunAttempt):
+            return                          # StopExecutor: retired
         _clear_output()
-        if code is not None:
-            codes = (job_id, code)       # kept: a job that failed to load is loaded again
-        try:
-            if code is not None or loaded is None or loaded[0] != job_id:
-                loaded = None
-                loaded = (job_id, _unpack(codes[1] if codes[0] == job_id else None, spec))
-            outcome = _attempt(spec, loaded[1], own_endpoint, curve, fetch_timeout_s)
-        except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
-            outcome = _failure(exc, spec)
+        outcome = run_attempt(request, jobs, config)
         memory.release_memory()     # the next attempt starts from what this one still holds
-        keep_output(scratch_path, log_path)
+        keep_output(scratch_path, request.log_path)
         try:
             conn.send(outcome)
         except (OSError, ValueError):
             return
+
+
+@dataclass
+class JobCache:
+    """The job an executor has loaded, and the code it was last sent (kept: a job that
+    failed to load is loaded again, from that code, for its next attempt)."""
+
+    loaded_id: str = ""
+    loaded: JobSpec | None = None
+    code_id: str = ""
+    code: bytes | None = None
+
+    def job_for(self, request: RunAttempt) -> JobSpec:
+        if request.code is not None:
+            self.code_id, self.code = request.job_id, request.code
+        if request.code is not None or self.loaded is None or self.loaded_id != request.job_id:
+            self.loaded = None
+            self.loaded = _unpack(self.code if self.code_id == request.job_id else None,
+                                  request.spec)
+            self.loaded_id = request.job_id
+        return self.loaded
+
+
+def run_attempt(request: RunAttempt, jobs: JobCache, config: ExecutorConfig) -> Outcome:
+    """Load the job if need be and run the attempt; everything raised, by the loading or
+    by the user's code, becomes a failed ``Outcome``. Also the in-process executor's way
+    to run one (``inprocess.py``)."""
+    try:
+        job = jobs.job_for(request)
+    except BaseException as exc:  # noqa: BLE001 - unpacking the job failed
+        return _failure(exc, request.spec)
+    return _attempt(request.spec, job, config)
 
 
 def _unpack(code: bytes | None, spec: MapTaskSpec | ReduceTaskSpec) -> JobSpec:
@@ -103,15 +115,15 @@ def _unpack(code: bytes | None, spec: MapTaskSpec | ReduceTaskSpec) -> JobSpec:
     return unpack_job(code, spec.work_dir, spec.params)
 
 
-def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
-             curve: Curve | None, fetch_timeout_s: float) -> Any:
+def _attempt(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec,
+             config: ExecutorConfig) -> Outcome:
     try:
-        return Outcome(True, result=_run(spec, job, own_endpoint, curve, fetch_timeout_s))
+        return Outcome(True, result=_run(spec, job, config))
     except BaseException as exc:  # noqa: BLE001 - the one place that reports anything raised
         return _failure(exc, spec)
 
 
-def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
+def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Outcome:
     from zmr.core.errors import BadInputError, FatalError, FetchFailedError, user_traceback
 
     lost = exc.map_index if isinstance(exc, FetchFailedError) else -1
@@ -126,15 +138,16 @@ def _failure(exc: BaseException, spec: MapTaskSpec | ReduceTaskSpec) -> Any:
                    lost_map=lost, disk_error=bool(disk), fatal=isinstance(exc, FatalError))
 
 
-def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec, own_endpoint: str,
-         curve: Curve | None, fetch_timeout_s: float) -> MapManifest | ReduceResult:
+def _run(spec: MapTaskSpec | ReduceTaskSpec, job: JobSpec,
+         config: ExecutorConfig) -> MapManifest | ReduceResult:
     from zmr.shuffle.fetcher import make_fetch
     from zmr.tasks.map_task import run_map_task
     from zmr.tasks.reduce_task import run_reduce_task
 
     if isinstance(spec, MapTaskSpec):
         return run_map_task(spec, job)
-    fetch = make_fetch(own_endpoint, spec.job_id, fetch_timeout_s, curve=curve)
+    fetch = make_fetch(config.own_endpoint, spec.job_id, config.worker.fetch_timeout_s,
+                       curve=config.curve)
     return run_reduce_task(spec, job, fetch)
 
 

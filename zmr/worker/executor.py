@@ -9,9 +9,11 @@ not a fork and an unpickle. An executor serves one job at a time: a task of anot
 a fresh process, so module-level state never leaks from one job into the next; and one
 whose attempt failed is retired (``slots.py``), so no retry runs on a failed attempt's state.
 
-The worker talks to an executor over a duplex pipe: ``("run", spec, job_id, code,
-log_path)`` in (the spec is the MapTaskSpec or ReduceTaskSpec object, pickled by the pipe:
-both ends are this worker's own processes), an :class:`Outcome` out. The pipe is the
+The worker talks to an executor over a duplex pipe, in the typed messages of ``pipe.py``:
+a ``RunAttempt`` in (the spec is the MapTaskSpec or ReduceTaskSpec object, pickled by the
+pipe: both ends are this worker's own processes), an ``Outcome`` out. Every executor runs
+with the worker's one ``ExecutorConfig``. (``inprocess.py`` is the same interface without
+the process, for tests.) The pipe is the
 worker's only way to see the executor: it becomes readable when the result is there *or*
 the process died (EOF), so it sits in the worker's poller next to the ZeroMQ sockets and
 nothing waits on a timer.
@@ -31,25 +33,29 @@ import os
 import time
 import uuid
 from multiprocessing import forkserver
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.storage import cutting, layout
 from zmr.tasks.progress import ALL
 from zmr.worker import child
-from zmr.worker.child import CLAIMED, DEFAULT_TIMEOUT_S, END, Outcome
-
-if TYPE_CHECKING:
-    from zmr.transport.security import Curve
+from zmr.worker.pipe import (
+    CLAIMED,
+    END,
+    IDLE_PROGRESS,
+    ExecutorConfig,
+    Outcome,
+    Refusal,
+    RunAttempt,
+    StopExecutor,
+)
 
 #: What the fork server imports once for all its executors.
 PRELOAD = ["zmr.tasks.map_task", "zmr.tasks.reduce_task", "zmr.shuffle.fetcher",
            "zmr.job.loader", "zmr.worker.child"]
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
-#: Why a cut was refused ("": it was not) and whether no later cut can be accepted either.
-Refusal = tuple[str, bool]
 #: How long a cut waits for the task process's lock (held for a few instructions at a time)
 SHRINK_WAIT_S = 1.0
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -70,24 +76,22 @@ def warm_up() -> None:
 class Executor:
     """One task process; runs one attempt at a time."""
 
-    def __init__(self, own_endpoint: str, scratch_dir: str,
-                 curve: Curve | None = None,
-                 fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, config: ExecutorConfig) -> None:
         parent, child_end = _context.Pipe(duplex=True)
         self.conn = parent
-        # child.RECORDS, READ, TOTAL, CLAIMED, END: records processed, bytes read and to
+        # pipe.RECORDS, READ, TOTAL, CLAIMED, END: records processed, bytes read and to
         # read; the claims of a map on its lines and the end of its split agreed with us
         # (the last two under ``fence``, see ``shrink``)
         self.progress = _context.Array("q", 5, lock=False)
         self.fence = _context.Lock()
         # what attempts print lands here first (a file, not a directory: a worker's
         # directories are its jobs' data)
-        self.scratch_path = layout.executor_scratch_path(scratch_dir, uuid.uuid4().hex[:12])
+        self.scratch_path = layout.executor_scratch_path(config.scratch_dir,
+                                                         uuid.uuid4().hex[:12])
         self.log_path = ""                   # the running attempt's log
         self.process = _context.Process(
             target=child.executor_main,
-            args=(child_end, self.progress, self.fence, own_endpoint, self.scratch_path,
-                  curve, fetch_timeout_s),
+            args=(child_end, self.progress, self.fence, self.scratch_path, config),
             name="zmr-executor", daemon=True)
         self.process.start()
         child_end.close()
@@ -98,6 +102,11 @@ class Executor:
         self.tasks_run = 0
         self.memory_limit = 0                # bytes of RSS for the running attempt; 0 = none
         self._verdict: Outcome | None = None  # decided by the worker (memory limit)
+
+    @staticmethod
+    def warm_up() -> None:
+        """Get ready to start executors quickly (the fork server): see :func:`warm_up`."""
+        warm_up()
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -115,10 +124,10 @@ class Executor:
               log_path: str) -> bool:
         """Hand an attempt to this executor; False if the process is gone (it died while
         idle, e.g. killed from outside): the caller takes another executor."""
-        self.progress[:] = [0, 0, 0, 0, -1]    # idle: the process holds no lock
+        self.progress[:] = list(IDLE_PROGRESS)    # idle: the process holds no lock
         send_code = code if attempt.job_id != self.job_id else None
         try:
-            self.conn.send(("run", spec, attempt.job_id, send_code, log_path))
+            self.conn.send(RunAttempt(spec, attempt.job_id, send_code, log_path))
         except (OSError, ValueError):
             return False
         self.job_id, self.attempt, self.log_path = attempt.job_id, attempt, log_path
@@ -193,6 +202,12 @@ class Executor:
                                 f"{_mb(self.memory_limit)}; killed")
         return True
 
+    def holds_too_much(self) -> bool:
+        """Whether this idle process holds half of its last attempt's memory limit: the
+        next attempt would have little room, so it gets a fresh process."""
+        limit = self.memory_limit
+        return bool(limit) and resident_bytes(self.process.pid) > limit // 2
+
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
@@ -211,7 +226,7 @@ class Executor:
         exits on its own when it reads the end of its pipe, and its parent, the fork
         server, reaps it, so the worker's loop never waits for it."""
         try:
-            self.conn.send(("stop",))
+            self.conn.send(StopExecutor())
         except (OSError, ValueError):
             pass
         self.conn.close()

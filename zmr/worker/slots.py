@@ -6,25 +6,33 @@ control, like the shuffle's): the next attempt is already here when one ends, so
 never idles for a round trip to the coordinator. Executors are kept per slot and reused
 for the attempts of one job (see ``executor.py``); one is replaced when its process dies,
 is killed, runs an attempt that fails, runs ``max_tasks`` attempts (leaks in user code) or
-its job ends.
+its job ends. The executors are the worker's choice (``executor_type``): task processes
+(``executor.Executor``), or attempts run in this process (``inprocess.InProcessExecutor``,
+for tests); all of them run with the worker's one ``ExecutorConfig``.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zmr.core.ids import AttemptId
 from zmr.core.specs import MapTaskSpec, ReduceTaskSpec
 from zmr.protocol.messages import AttemptProgress
-from zmr.worker.child import DEFAULT_TIMEOUT_S, READ, RECORDS, TOTAL, Outcome
-from zmr.worker.executor import Executor, Refusal, resident_bytes
-
-if TYPE_CHECKING:
-    from zmr.transport.security import Curve
+from zmr.worker.executor import Executor
+from zmr.worker.pipe import (
+    READ,
+    RECORDS,
+    TOTAL,
+    ExecutorConfig,
+    Outcome,
+    Refusal,
+    TaskExecutor,
+)
 
 log = logging.getLogger("zmr.worker")
 #: Attempts shorter than this (on average) get the prefetch credit.
@@ -52,18 +60,15 @@ class Finished:
 class Slots:
     """Queued and running attempts of one worker."""
 
-    def __init__(self, slots: int, prefetch: int, max_tasks: int, scratch_dir: str,
-                 curve: Curve | None = None, own_endpoint: str = "",
-                 fetch_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, slots: int, prefetch: int, max_tasks: int, config: ExecutorConfig,
+                 executor_type: type[TaskExecutor] = Executor) -> None:
         self.slots = slots
         self.prefetch = prefetch
         self.max_tasks = max_tasks
-        self.own_endpoint = own_endpoint      # this worker's shuffle service
-        self.scratch_dir = scratch_dir        # where executors' output lands first
+        self.config = config                  # what every executor runs with
+        self.executor_type = executor_type
         self.recent_s = 0.0                   # moving average of attempt run times
-        self._curve = curve
-        self.fetch_timeout_s = fetch_timeout_s  # [worker] fetch_timeout_s, for reducers
-        self.executors: list[Executor] = []
+        self.executors: list[TaskExecutor] = []
         self.queue: collections.deque[Queued] = collections.deque()
         self.job_code: dict[str, bytes] = {}
 
@@ -80,7 +85,7 @@ class Slots:
         """Keep a moving average of how long attempts run here."""
         self.recent_s += (seconds - self.recent_s) * 0.3
 
-    def busy(self) -> list[Executor]:
+    def busy(self) -> list[TaskExecutor]:
         return [e for e in self.executors if e.busy]
 
     def attempts(self) -> list[AttemptId]:
@@ -97,11 +102,15 @@ class Slots:
         return any(e.memory_limit for e in self.busy())
 
     # -- changes ---------------------------------------------------------------------------
+    def serve_from(self, own_endpoint: str) -> None:
+        """This worker's shuffle service is at ``own_endpoint`` (known once it is bound):
+        executors started from now on read its segments in place."""
+        self.config = dataclasses.replace(self.config, own_endpoint=own_endpoint)
+
     def start_executors(self) -> None:
         """One idle executor per slot, so the first attempts pay no process start."""
         while len(self.executors) < self.slots:
-            self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve,
-                        self.fetch_timeout_s))
+            self.executors.append(self.executor_type(self.config))
 
     def add(self, key: AttemptId, spec: MapTaskSpec | ReduceTaskSpec, log_path: str,
             code: bytes | None) -> None:
@@ -131,7 +140,7 @@ class Slots:
             self._drop(executor)
         raise RuntimeError("cannot start a task process")
 
-    def _executor_for(self, job_id: str) -> Executor:
+    def _executor_for(self, job_id: str) -> TaskExecutor:
         """An idle executor: one that has the job loaded, else a fresh one, else a fresh
         process in place of one that ran another job."""
         idle = [e for e in self.executors if not e.busy]
@@ -141,8 +150,7 @@ class Slots:
                     return executor
         if len(self.executors) >= self.slots and idle:
             self._drop(idle[0], kill=False)
-        fresh = Executor(self.own_endpoint, self.scratch_dir, self._curve,
-                        self.fetch_timeout_s)
+        fresh = self.executor_type(self.config)
         self.executors.append(fresh)
         return fresh
 
@@ -162,15 +170,9 @@ class Slots:
             # Hadoop gives a retried attempt a fresh JVM, and the old one is killed (a
             # thread it left running could keep a retired process alive)
             if not outcome.ok or not executor.alive() \
-                    or executor.tasks_run >= self.max_tasks or self._too_big(executor):
+                    or executor.tasks_run >= self.max_tasks or executor.holds_too_much():
                 self._replace(executor, kill=not outcome.ok or not executor.alive())
         return finished
-
-    def _too_big(self, executor: Executor) -> bool:
-        """An idle process holding half of the last attempt's memory limit would leave the
-        next attempt little room: start that one afresh."""
-        limit = executor.memory_limit
-        return bool(limit) and resident_bytes(executor.process.pid) > limit // 2
 
     def kill(self, key: AttemptId) -> bool:
         """Stop an attempt, queued or running; False if this worker does not hold it."""
@@ -212,12 +214,11 @@ class Slots:
         self.executors.clear()
         self.queue.clear()
 
-    def _replace(self, executor: Executor, kill: bool = False) -> None:
+    def _replace(self, executor: TaskExecutor, kill: bool = False) -> None:
         self._drop(executor, kill)
-        self.executors.append(Executor(self.own_endpoint, self.scratch_dir, self._curve,
-                        self.fetch_timeout_s))
+        self.executors.append(self.executor_type(self.config))
 
-    def _drop(self, executor: Executor, kill: bool = True) -> None:
+    def _drop(self, executor: TaskExecutor, kill: bool = True) -> None:
         if kill or executor.busy:
             executor.kill()
         else:
