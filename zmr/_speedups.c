@@ -17,10 +17,15 @@
  *
  * extend_records(extend, mapper, path, records) -> None
  *     The plain map loop: extend(out) for each non-None out = mapper((path, offset), line).
+ *
+ * group_sizes(groups), take_items(items, rows), first_values(groups, rows)
+ *     What a grouped buffer's spill does per key (see "spilling groups" below).
  */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <string.h>
 
 /* The key codec's functions (zmr/_codec.c) and the reduce side's Groups (zmr/_groups.c),
  * added to this module. */
@@ -410,7 +415,144 @@ extend_records(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ spilling groups
+ *
+ * A grouped buffer spills as a list of groups (ValueRuns, or lists) in key order; the
+ * spill needs each group's size and, for a group of one value (most of a bigram count's),
+ * that value. Both are per-key loops that cost more through map()/len()/[0] than the
+ * grouping itself; here they read the ValueRuns struct directly.
+ */
+
+static Py_ssize_t
+group_length(PyObject *group)
+{
+    if (Py_IS_TYPE(group, &ValueRunsType))
+        return ((ValueRuns *)group)->total;
+    if (PyList_CheckExact(group))
+        return PyList_GET_SIZE(group);
+    return PyObject_Length(group);
+}
+
+/* group_sizes(groups) -> bytes: len() of each group of the list, as native int64s. */
+static PyObject *
+group_sizes(PyObject *self, PyObject *groups)
+{
+    Py_ssize_t n, i, size;
+    PyObject *out;
+    int64_t *sizes;
+
+    if (!PyList_CheckExact(groups)) {
+        PyErr_SetString(PyExc_TypeError, "group_sizes needs a list");
+        return NULL;
+    }
+    n = PyList_GET_SIZE(groups);
+    out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (out == NULL)
+        return NULL;
+    sizes = (int64_t *)PyBytes_AS_STRING(out);
+    for (i = 0; i < n; i++) {
+        size = group_length(PyList_GET_ITEM(groups, i));
+        if (size < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        sizes[i] = size;
+    }
+    return out;
+}
+
+/* The first value of a group (a new reference), or NULL with IndexError if it is empty. */
+static PyObject *
+first_value(PyObject *group)
+{
+    if (Py_IS_TYPE(group, &ValueRunsType)) {
+        ValueRuns *runs = (ValueRuns *)group;
+        if (runs->total == 0) {
+            PyErr_SetString(PyExc_IndexError, "ValueRuns index out of range");
+            return NULL;
+        }
+        return Py_NewRef(runs->runs ? runs->values[0] : runs->last);
+    }
+    if (PyList_CheckExact(group)) {
+        if (PyList_GET_SIZE(group) == 0) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return NULL;
+        }
+        return Py_NewRef(PyList_GET_ITEM(group, 0));
+    }
+    return PySequence_GetItem(group, 0);
+}
+
+/* items[rows[j]] (first: items[rows[j]][0]) for each int64 of the buffer ``rows``. */
+static PyObject *
+take_rows(PyObject *args, const char *name, int first)
+{
+    PyObject *items, *rows, *out, *item;
+    Py_buffer view;
+    Py_ssize_t n, j, count;
+    const int64_t *at;
+
+    if (!PyArg_ParseTuple(args, "OO", &items, &rows))
+        return NULL;
+    if (!PyList_CheckExact(items)) {
+        PyErr_Format(PyExc_TypeError, "%s needs a list", name);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(rows, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (view.itemsize != 8 || view.format == NULL
+            || (strcmp(view.format, "q") != 0 && strcmp(view.format, "l") != 0)) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_TypeError, "%s needs rows as a contiguous int64 buffer", name);
+        return NULL;
+    }
+    count = view.len / 8;
+    at = (const int64_t *)view.buf;
+    n = PyList_GET_SIZE(items);
+    out = PyList_New(count);
+    if (out == NULL)
+        goto done;
+    for (j = 0; j < count; j++) {
+        if (at[j] < 0 || at[j] >= n) {
+            PyErr_Format(PyExc_IndexError, "%s: row %lld out of range", name,
+                         (long long)at[j]);
+            Py_CLEAR(out);
+            goto done;
+        }
+        item = PyList_GET_ITEM(items, at[j]);
+        item = first ? first_value(item) : Py_NewRef(item);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, j, item);
+    }
+done:
+    PyBuffer_Release(&view);
+    return out;
+}
+
+/* take_items(items, rows) -> [items[r] for r in rows] */
+static PyObject *
+take_items(PyObject *self, PyObject *args)
+{
+    return take_rows(args, "take_items", 0);
+}
+
+/* first_values(groups, rows) -> [groups[r][0] for r in rows] */
+static PyObject *
+first_values(PyObject *self, PyObject *args)
+{
+    return take_rows(args, "first_values", 1);
+}
+
 static PyMethodDef methods[] = {
+    {"group_sizes", group_sizes, METH_O,
+     "len() of each group of a list, as bytes of native int64 (see the module source)."},
+    {"take_items", take_items, METH_VARARGS,
+     "take_items(items, rows): [items[r] for r in rows], rows an int64 buffer."},
+    {"first_values", first_values, METH_VARARGS,
+     "first_values(groups, rows): [groups[r][0] for r in rows], rows an int64 buffer."},
     {"group_records", group_records, METH_VARARGS,
      "Map records and group their pairs' values per str key (see the module source)."},
     {"extend_records", extend_records, METH_VARARGS,

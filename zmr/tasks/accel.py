@@ -1,7 +1,9 @@
 """The map side's per-record loops, in C when ``zmr._speedups`` was built, else in Python.
 
 Both loops run the user's mapper once per input record and put what it yields in the map
-buffer; they are the engine's innermost per-pair code. ``pip install`` compiles the C
+buffer; they are the engine's innermost per-pair code. With a combiner, a grouped buffer's
+spill then loops over its distinct keys (``group_sizes``, ``take_items``, ``first_values``):
+on a bigram count nearly every pair is a key of its own, so these are per-pair too. ``pip install`` compiles the C
 version (zmr/_speedups.c) with the machine's compiler; without one, or with
 ``ZMR_PURE_PYTHON=1`` in the environment, the Python functions below run instead. They are
 the reference: same results, same errors, and the tests run both (tests/tasks/conftest.py).
@@ -11,7 +13,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from zmr.core.speedups import compiled
 
@@ -62,13 +67,47 @@ def extend_records_py(extend: Callable[[Any], None], mapper: Callable[[Any, str]
             extend(out)
 
 
+def group_sizes_py(groups: list[Values]) -> np.ndarray:
+    """``len()`` of each of a grouped buffer's groups (ValueRuns or lists), as int64s."""
+    return np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+
+
+def take_items_py(items: list[Any], rows: np.ndarray) -> list[Any]:
+    """``[items[r] for r in rows]``."""
+    if len(rows) < 2:
+        return [items[r] for r in rows.tolist()]
+    return list(itemgetter(*rows.tolist())(items))
+
+
+def first_values_py(groups: list[Values], rows: np.ndarray) -> list[Any]:
+    """``[groups[r][0] for r in rows]``: the value of each group of one value."""
+    return [groups[r][0] for r in rows.tolist()]
+
+
+def _sizes_c(groups: list[Values]) -> np.ndarray:
+    return np.frombuffer(_C.group_sizes(groups), dtype=np.int64)
+
+
+def _take_c(items: list[Any], rows: np.ndarray) -> list[Any]:
+    return _C.take_items(items, np.ascontiguousarray(rows, dtype=np.int64))  # type: ignore
+
+
+def _firsts_c(groups: list[Values], rows: np.ndarray) -> list[Any]:
+    return _C.first_values(groups, np.ascontiguousarray(rows, dtype=np.int64))  # type: ignore
+
+
 def select(speedups: Any) -> None:
     """Use the C loops of module ``speedups`` (``zmr._speedups``), or the Python ones when it
     is None; done once at import, and by the tests, which run both."""
-    global COMPILED, group_records, extend_records, GROUP_BYTES, SLOT_BYTES
-    COMPILED = speedups is not None
+    global COMPILED, group_records, extend_records, GROUP_BYTES, SLOT_BYTES, _C
+    global group_sizes, take_items, first_values
+    COMPILED, _C = speedups is not None, speedups
     group_records = speedups.group_records if COMPILED else group_records_py
     extend_records = speedups.extend_records if COMPILED else extend_records_py
+    # a grouped buffer's spill: per-key loops over the groups (tasks/collector.py)
+    group_sizes = _sizes_c if COMPILED else group_sizes_py
+    take_items = _take_c if COMPILED else take_items_py
+    first_values = _firsts_c if COMPILED else first_values_py
     # Measured with tracemalloc on word-count buffers: bytes per distinct key beyond the
     # key (dict entry + list, or ValueRuns) and per value slot (a list slot, or a ValueRuns
     # value and count), growth slack included.
@@ -77,8 +116,12 @@ def select(speedups: Any) -> None:
 
 #: True when the C loops are in use; the rest are bound by ``select``.
 COMPILED = False
+_C: Any = None
 group_records: Callable[..., Grouped] = group_records_py
 extend_records: Callable[..., None] = extend_records_py
+group_sizes: Callable[[list[Values]], np.ndarray] = group_sizes_py
+take_items: Callable[[list[Any], np.ndarray], list[Any]] = take_items_py
+first_values: Callable[[list[Values], np.ndarray], list[Any]] = first_values_py
 GROUP_BYTES = SLOT_BYTES = 0
 select(compiled())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from tests.helpers import ROOT
@@ -100,3 +101,39 @@ def test_word_count_output_is_the_same(tmp_path, map_loops):
                str(out), reducers=2, memory_budget=2000)
     lines = sorted(line for p in out.glob("part-*") for line in p.read_text().splitlines())
     assert lines == ["a\t100", "b\t150", "c\t50"]
+
+
+def test_the_spills_per_key_helpers_read_groups_alike():
+    # group_sizes, take_items and first_values over the groups of a grouped buffer (C:
+    # ValueRuns read in place; Python: len(), itemgetter, [0]) and over plain lists
+    groups = {}
+    out = [[(k, v) for k, v in zip("abacdbe", (1, 2, 1, "x", None, 2, 3))]]
+    accel.group_records(groups, mapper_of(out), "p", iter([(0, 0)]))
+    lists = list(groups.values()) + [[7, 8], ["only"], []]
+    assert accel.group_sizes(lists).tolist() == [2, 2, 1, 1, 1, 2, 1, 0]
+    rows = np.array([4, 0, 6, 4], dtype=np.int64)
+    assert accel.take_items(lists, rows) == [lists[4], lists[0], lists[6], lists[4]]
+    assert accel.take_items(lists, rows[:1]) == [lists[4]]
+    assert accel.take_items(lists, rows[:0]) == []
+    assert accel.first_values(lists, np.array([0, 2, 3, 5, 6])) == [1, "x", None, 7, "only"]
+    with pytest.raises(IndexError):
+        accel.first_values(lists, np.array([7]))          # an empty group
+    with pytest.raises(IndexError):
+        accel.take_items(lists, np.array([8]))
+
+
+def test_bigram_output_is_the_same(tmp_path, map_loops):
+    # a combiner over keys that are mostly single: the spill's per-key helpers at work
+    words = [f"w{i % 37}" for i in range(3000)]
+    (tmp_path / "in.txt").write_text("\n".join(" ".join(words[i:i + 9])
+                                               for i in range(0, 3000, 9)) + "\n")
+    out = tmp_path / map_loops
+    run_inline(os.path.join(ROOT, "jobs", "bigram.py"), [str(tmp_path / "in.txt")],
+               str(out), reducers=2, memory_budget=20000)
+    counts = {}
+    for line in (tmp_path / "in.txt").read_text().splitlines():
+        ws = line.split()
+        for pair in zip(ws, ws[1:]):
+            counts[" ".join(pair)] = counts.get(" ".join(pair), 0) + 1
+    lines = sorted(line for p in out.glob("part-*") for line in p.read_text().splitlines())
+    assert lines == sorted(f"{k}\t{v}" for k, v in counts.items())
