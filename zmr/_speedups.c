@@ -20,6 +20,9 @@
  *
  * group_sizes(groups), take_items(items, rows), first_values(groups, rows)
  *     What a grouped buffer's spill does per key (see "spilling groups" below).
+ *
+ * reduce_text(reducer, groups, line, most)
+ *     The reduce loop of a job with a reducer and text output (see "reduce to text").
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -546,7 +549,123 @@ first_values(PyObject *self, PyObject *args)
     return take_rows(args, "first_values", 1);
 }
 
+/* ------------------------------------------------------------------ reduce to text
+ *
+ * reduce_text(reducer, groups, line, most) -> (text, records, groups done, bad)
+ *     For up to ``most`` (group, key, values) of the iterator ``groups``: out =
+ *     reducer(key, values); each pair of out becomes a line of ``text``: "key\tvalue\n"
+ *     for a str key with a str or int value (exact types), line(key, value) for any
+ *     other. ``bad`` is None, or (pair,) for the first item of an out that is not a
+ *     2-tuple (its line and the rest are not written). tasks/accel.py has the reference.
+ */
+
+static int
+append_line(PyObject *pieces, PyObject *line, PyObject *key, PyObject *value,
+            PyObject *tab, PyObject *newline)
+{
+    PyObject *text;
+    int failed;
+
+    if (PyUnicode_CheckExact(key) && (PyUnicode_CheckExact(value) || PyLong_CheckExact(value))) {
+        text = PyLong_CheckExact(value) ? PyObject_Str(value) : Py_NewRef(value);
+        if (text == NULL)
+            return -1;
+        failed = PyList_Append(pieces, key) < 0 || PyList_Append(pieces, tab) < 0
+                 || PyList_Append(pieces, text) < 0 || PyList_Append(pieces, newline) < 0;
+        Py_DECREF(text);
+        return failed ? -1 : 0;
+    }
+    text = PyObject_CallFunctionObjArgs(line, key, value, NULL);
+    if (text == NULL)
+        return -1;
+    failed = PyList_Append(pieces, text) < 0;
+    Py_DECREF(text);
+    return failed ? -1 : 0;
+}
+
+/* The lines of one reducer call's pairs: 0, 1 at a bad pair (*bad set), -1 on error. */
+static int
+reduced_lines(PyObject *out, PyObject *pieces, PyObject *line, Py_ssize_t *records,
+              PyObject **bad, PyObject *tab, PyObject *newline)
+{
+    PyObject *pairs, *pair;
+    int status = 0;
+
+    pairs = PyObject_GetIter(out);
+    if (pairs == NULL)
+        return -1;
+    while ((pair = PyIter_Next(pairs)) != NULL) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            *bad = pair;                /* the reference moves */
+            status = 1;
+            break;
+        }
+        if (append_line(pieces, line, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1),
+                        tab, newline) < 0) {
+            Py_DECREF(pair);
+            status = -1;
+            break;
+        }
+        Py_DECREF(pair);
+        (*records)++;
+    }
+    Py_DECREF(pairs);
+    return PyErr_Occurred() ? -1 : status;
+}
+
+static PyObject *
+reduce_text(PyObject *self, PyObject *args)
+{
+    PyObject *reducer, *groups, *line, *group, *out, *pieces, *text, *bad = NULL;
+    PyObject *tab = NULL, *newline = NULL, *empty = NULL, *result = NULL;
+    Py_ssize_t most, done = 0, records = 0;
+    int status = 0;
+
+    if (!PyArg_ParseTuple(args, "OOOn:reduce_text", &reducer, &groups, &line, &most))
+        return NULL;
+    pieces = PyList_New(0);
+    tab = PyUnicode_FromString("\t");
+    newline = PyUnicode_FromString("\n");
+    empty = PyUnicode_FromString("");
+    if (pieces == NULL || tab == NULL || newline == NULL || empty == NULL)
+        goto done;
+    while (done < most && status == 0 && (group = PyIter_Next(groups)) != NULL) {
+        done++;
+        if (!PyTuple_CheckExact(group) || PyTuple_GET_SIZE(group) != 3) {
+            Py_DECREF(group);
+            PyErr_SetString(PyExc_TypeError, "groups must be (group, key, values) tuples");
+            goto done;
+        }
+        out = PyObject_CallFunctionObjArgs(reducer, PyTuple_GET_ITEM(group, 1),
+                                           PyTuple_GET_ITEM(group, 2), NULL);
+        Py_DECREF(group);
+        if (out == NULL)
+            goto done;
+        if (out != Py_None)
+            status = reduced_lines(out, pieces, line, &records, &bad, tab, newline);
+        Py_DECREF(out);
+    }
+    if (status < 0 || PyErr_Occurred())
+        goto done;
+    text = PyUnicode_Join(empty, pieces);
+    if (text == NULL)
+        goto done;
+    if (bad != NULL)
+        result = Py_BuildValue("(NnnN)", text, records, done, PyTuple_Pack(1, bad));
+    else
+        result = Py_BuildValue("(NnnO)", text, records, done, Py_None);
+done:
+    Py_XDECREF(bad);
+    Py_XDECREF(pieces);
+    Py_XDECREF(tab);
+    Py_XDECREF(newline);
+    Py_XDECREF(empty);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"reduce_text", reduce_text, METH_VARARGS,
+     "Call the reducer on groups and format its pairs as text lines (see the module source)."},
     {"group_sizes", group_sizes, METH_O,
      "len() of each group of a list, as bytes of native int64 (see the module source)."},
     {"take_items", take_items, METH_VARARGS,

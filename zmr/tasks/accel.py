@@ -3,7 +3,8 @@
 Both loops run the user's mapper once per input record and put what it yields in the map
 buffer; they are the engine's innermost per-pair code. With a combiner, a grouped buffer's
 spill then loops over its distinct keys (``group_sizes``, ``take_items``, ``first_values``):
-on a bigram count nearly every pair is a key of its own, so these are per-pair too. ``pip install`` compiles the C
+on a bigram count nearly every pair is a key of its own, so these are per-pair too. And
+the reduce side's loop around a Python reducer, for text output (``reduce_text``). ``pip install`` compiles the C
 version (zmr/_speedups.c) with the machine's compiler; without one, or with
 ``ZMR_PURE_PYTHON=1`` in the environment, the Python functions below run instead. They are
 the reference: same results, same errors, and the tests run both (tests/tasks/conftest.py).
@@ -84,6 +85,31 @@ def first_values_py(groups: list[Values], rows: np.ndarray) -> list[Any]:
     return [groups[r][0] for r in rows.tolist()]
 
 
+def reduce_text_py(reducer: Callable[[Any, Any], Any], groups: Iterator[Any],
+                   line: Callable[[Any, Any], str], most: int
+                   ) -> tuple[str, int, int, tuple[Any] | None]:
+    """The reduce loop of a text output: ``reducer(key, values)`` for up to ``most``
+    groups of ``groups``; (their pairs as ``key<TAB>value`` lines, pairs, groups, None or
+    ``(item,)`` for the first item of a reducer's output that is not a pair, where it
+    stopped). A str key with a str or int value is formatted inline, as ``write_text``
+    does; any other pair by ``line``."""
+    pieces: list[str] = []
+    records = done = 0
+    for _, key, values in itertools.islice(groups, most):
+        done += 1
+        out = reducer(key, values)
+        for pair in () if out is None else out:
+            if type(pair) is not tuple or len(pair) != 2:
+                return "".join(pieces), records, done, (pair,)
+            k, v = pair
+            if type(k) is str and (type(v) is str or type(v) is int):
+                pieces.append(f"{k}\t{v}\n")
+            else:
+                pieces.append(line(k, v))
+            records += 1
+    return "".join(pieces), records, done, None
+
+
 def _sizes_c(groups: list[Values]) -> np.ndarray:
     return np.frombuffer(_C.group_sizes(groups), dtype=np.int64)
 
@@ -100,7 +126,7 @@ def select(speedups: Any) -> None:
     """Use the C loops of module ``speedups`` (``zmr._speedups``), or the Python ones when it
     is None; done once at import, and by the tests, which run both."""
     global COMPILED, group_records, extend_records, GROUP_BYTES, SLOT_BYTES, _C
-    global group_sizes, take_items, first_values
+    global group_sizes, take_items, first_values, reduce_text
     COMPILED, _C = speedups is not None, speedups
     group_records = speedups.group_records if COMPILED else group_records_py
     extend_records = speedups.extend_records if COMPILED else extend_records_py
@@ -108,6 +134,8 @@ def select(speedups: Any) -> None:
     group_sizes = _sizes_c if COMPILED else group_sizes_py
     take_items = _take_c if COMPILED else take_items_py
     first_values = _firsts_c if COMPILED else first_values_py
+    # the reduce side's loop around a reducer, for text output (tasks/reduce_task.py)
+    reduce_text = speedups.reduce_text if COMPILED else reduce_text_py
     # Measured with tracemalloc on word-count buffers: bytes per distinct key beyond the
     # key (dict entry + list, or ValueRuns) and per value slot (a list slot, or a ValueRuns
     # value and count), growth slack included.
@@ -122,6 +150,7 @@ extend_records: Callable[..., None] = extend_records_py
 group_sizes: Callable[[list[Values]], np.ndarray] = group_sizes_py
 take_items: Callable[[list[Any], np.ndarray], list[Any]] = take_items_py
 first_values: Callable[[list[Values], np.ndarray], list[Any]] = first_values_py
+reduce_text: Callable[..., tuple[str, int, int, tuple[Any] | None]] = reduce_text_py
 GROUP_BYTES = SLOT_BYTES = 0
 select(compiled())
 

@@ -27,11 +27,11 @@ from zmr.job.runtime import call_final, iter_groups, key_runs
 from zmr.storage import codec, commit, layout
 from zmr.storage.column_output import write_columns
 from zmr.storage.columnar import PairColumns
-from zmr.storage.formats import open_pair_writer, part_suffix
+from zmr.storage.formats import TextPairWriter, format_line, open_pair_writer, part_suffix
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_sorted
-from zmr.tasks import aggregating, progress
+from zmr.tasks import accel, aggregating, progress
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
 def local_fetch(segment: Segment, scratch_path: str) -> tuple[str, int]:
@@ -108,6 +108,9 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     try:
         if _is_identity(job):
             records, chars = write_columns(out, _identity_batches(batches, counters, order))
+        elif isinstance(out, TextPairWriter) and job.reducer is not None and not (
+                job.aggregation is not None and job.aggregation.on_reduce):
+            records, chars = _reduce_to_text(job, batches, counters, order, out)
         else:
             records, chars = out.write(_reduced_pairs(job, batches, counters, order))
     finally:
@@ -166,6 +169,34 @@ def _reduced_pairs(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Co
     finally:
         counters.add("REDUCE_INPUT_GROUPS", groups)    # once, not per key: this loop is hot
     yield from call_final(job.reducer_final, "reducer_final")
+
+
+#: Reduce groups per call of the text loop (``accel.reduce_text``).
+GROUPS_PER_CALL = 4096
+
+
+def _reduce_to_text(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Counters,
+                    order: KeyOrder, out: TextPairWriter) -> tuple[int, int]:
+    """``_reduced_pairs`` written as text, with the loop around the reducer (call it, check
+    its pairs, format them) in C when built: a bigram count's reduce calls it per key."""
+    if job.reducer_init is not None:
+        job.reducer_init()
+    groups = _groups(_count_records(batches, counters), order, identity=False)
+    records = chars = done = 0
+    try:
+        while True:
+            text, pairs, called, bad = accel.reduce_text(job.reducer, groups, format_line,
+                                                         GROUPS_PER_CALL)
+            chars += out.write_lines(text)
+            records, done = records + pairs, done + called
+            if bad is not None:
+                raise JobContractError(f"reducer must yield (key, value) pairs, got {bad[0]!r}")
+            if called < GROUPS_PER_CALL:
+                break
+    finally:
+        counters.add("REDUCE_INPUT_GROUPS", done)
+    final_records, final_chars = out.write(call_final(job.reducer_final, "reducer_final"))
+    return records + final_records, chars + final_chars
 
 
 def _groups(batches: Iterator[pa.RecordBatch], order: KeyOrder, identity: bool

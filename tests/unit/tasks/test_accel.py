@@ -4,6 +4,7 @@ ones in a fresh interpreter: tests/tasks/test_accel_env.py)."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from tests.helpers import ROOT
 from zmr.runners.inline import run_inline
+from zmr.storage.formats import format_line, write_text
 from zmr.tasks import accel
 
 pytestmark = pytest.mark.usefixtures("map_loops")
@@ -137,3 +139,44 @@ def test_bigram_output_is_the_same(tmp_path, map_loops):
             counts[" ".join(pair)] = counts.get(" ".join(pair), 0) + 1
     lines = sorted(line for p in out.glob("part-*") for line in p.read_text().splitlines())
     assert lines == sorted(f"{k}\t{v}" for k, v in counts.items())
+
+
+def test_the_reduce_loop_writes_what_write_text_writes():
+    # reduce_text: the reducer's pairs as text lines, (str, int|str) inline, others by
+    # format_line; None outputs skipped; at most ``most`` groups a call
+    def reducer(key, values):
+        values = list(values)
+        if key == "none":
+            return None
+        return [(key, sum(values)), (key, str(values)), (1.5, values), ("b", True),
+                (key, None), ("é\t", 10 ** 20)]
+
+    groups = [(b"", k, iter(v)) for k, v in [("a", [1, 2]), ("none", [0]), ("c", [3])]]
+    expected = io.StringIO()
+    write_text(expected, (p for _, k, vs in groups[:] for p in reducer(k, vs) or ()))
+    groups = [(b"", k, iter(v)) for k, v in [("a", [1, 2]), ("none", [0]), ("c", [3])]]
+    stream = iter(groups)
+    text, records, done, bad = accel.reduce_text(reducer, stream, format_line, 2)
+    more, records2, done2, bad2 = accel.reduce_text(reducer, stream, format_line, 2)
+    assert text + more == expected.getvalue() and (records, records2) == (6, 6)
+    assert (done, done2, bad, bad2) == (2, 1, None, None)
+    assert accel.reduce_text(reducer, iter(()), format_line, 2) == ("", 0, 0, None)
+
+
+def test_the_reduce_loop_stops_at_a_bad_pair_and_passes_errors_on():
+    def reducer(key, values):
+        yield key, 1
+        yield [key, 2]
+        yield key, 3
+
+    text, records, done, bad = accel.reduce_text(reducer, iter([(b"", "k", iter(()))]),
+                                                 format_line, 10)
+    assert (text, records, done, bad) == ("k\t1\n", 1, 1, (["k", 2],))
+
+    def failing(key, values):
+        raise KeyError(key)
+
+    with pytest.raises(KeyError, match="k"):
+        accel.reduce_text(failing, iter([(b"", "k", iter(()))]), format_line, 10)
+    with pytest.raises(TypeError):
+        accel.reduce_text(lambda k, v: 5, iter([(b"", "k", iter(()))]), format_line, 10)
