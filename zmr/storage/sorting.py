@@ -94,14 +94,14 @@ class SortedPairs:
             parts = _partitions(encoded, num_partitions, partitioner)
         else:
             parts = order.partitions(encoded, num_partitions, partitioner, checked_partition)
-        order = _partition_key_order(encoded, parts)
+        ranked = _partition_key_order(encoded, parts)
         if codes is None:
-            self.perm, self.bounds = order, np.arange(len(order) + 1)
+            self.perm, self.bounds = ranked, np.arange(len(ranked) + 1)
         else:
-            self.perm, self.bounds = _record_order(order, codes)
-        self.encoded = encoded.take(pa.array(order))
-        self.partitions = parts[order]
-        self._raw_distinct = None if keys.pre_encoded else unique.take(pa.array(order))
+            self.perm, self.bounds = _record_order(ranked, codes)
+        self.encoded = encoded.take(pa.array(ranked))
+        self.partitions = parts[ranked]
+        self._raw_distinct = None if keys.pre_encoded else unique.take(pa.array(ranked))
         self.values = values
         self.num_partitions = num_partitions
 

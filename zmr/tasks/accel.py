@@ -4,8 +4,10 @@ Both loops run the user's mapper once per input record and put what it yields in
 buffer; they are the engine's innermost per-pair code. With a combiner, a grouped buffer's
 spill then loops over its distinct keys (``group_sizes``, ``take_items``, ``first_values``):
 on a bigram count nearly every pair is a key of its own, so these are per-pair too. And
-the reduce side's loop around a Python reducer, for text output (``reduce_text``). ``pip install`` compiles the C
-version (zmr/_speedups.c) with the machine's compiler; without one, or with
+the reduce side's loop around a Python reducer, for text output (``reduce_text``).
+
+``pip install`` compiles the C version (zmr/_speedups.c) with the machine's compiler;
+without one, or with
 ``ZMR_PURE_PYTHON=1`` in the environment, the Python functions below run instead. They are
 the reference: same results, same errors, and the tests run both (tests/tasks/conftest.py).
 """

@@ -277,6 +277,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     if job.mapper_init is not None:
         job.mapper_init()
     claims = Claims(spec.split)
+    batches: Iterator[pa.RecordBatch]
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
         batches = (batch for piece in checked_pieces(spec.split)
                    for _, batch in _record_batches(spec, piece))
