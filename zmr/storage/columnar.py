@@ -130,7 +130,19 @@ def sort_key_columns(keys: Sequence[Any] | pa.Array, values: Sequence[Any] | pa.
     value_column = plain_column(values)
     if value_column is None or len(value_column) != len(encoded_keys):
         return None
-    return encode_pairs(encoded_keys, encode_plain(value_column)), encoded_keys, value_column
+    return _pair_keys(encoded_keys, value_column), encoded_keys, value_column
+
+
+def _pair_keys(encoded_keys: pa.Array, value_column: pa.Array) -> pa.BinaryArray:
+    """``encode_pairs(encoded_keys, encode_plain(value_column))``; for bytes or str values
+    without a 0x00 (TeraSort's records) in one pass, without the values' encodings."""
+    if value_column.type == pa.int64():
+        return encode_pairs(encoded_keys, encode_plain(value_column))
+    body = value_column.cast(pa.binary())
+    if _has_zero(body):
+        return encode_pairs(encoded_keys, encode_plain(value_column))
+    tag = bytes((codec.T_TUPLE,)), bytes((_TAGS[str(value_column.type)],))
+    return _joined(tag[0], encoded_keys, tag[1], body, _END + _END)
 
 
 def sort_indices(column: pa.Array) -> np.ndarray:

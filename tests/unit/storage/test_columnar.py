@@ -233,3 +233,16 @@ def test_zero_bytes_are_found_in_slices_only():
     assert not columnar._has_zero(column.slice(1, 1))
     assert columnar._has_zero(column.slice(2, 1))
     assert not columnar._has_zero(pa.array([b"", b""], pa.binary()))
+
+
+@pytest.mark.parametrize("value_kind", ["bytes", "str"])
+@pytest.mark.parametrize("width", [0, 5, None])           # None: rows of several widths
+def test_composites_of_values_without_a_zero_byte_are_made_in_one_pass(value_kind, width):
+    rng = random.Random(7)
+    keys = items("bytes", 800, 5)
+    values = ["".join(rng.choice("ab\xff\U0001f600") for _ in range(
+        rng.randrange(4) if width is None else width)) for _ in keys]
+    if value_kind == "bytes":
+        values = [v.encode() for v in values]
+    encoded, _, _ = columnar.sort_key_columns(keys, values, sort_values=True)
+    assert encoded.to_pylist() == [codec.encode_key(p) for p in zip(keys, values)]
