@@ -23,6 +23,9 @@
  *
  * reduce_text(reducer, groups, line, most)
  *     The reduce loop of a job with a reducer and text output (see "reduce to text").
+ *
+ * combine_groups(combiner, keys, groups, ranks, check, refuse)
+ *     The loop around a combiner, on the map side (see "combining").
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -663,7 +666,100 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ combining
+ *
+ * combine_groups(combiner, keys, groups, ranks, check, refuse) -> (out ranks, out values)
+ *     For each (rank, key, values) of zip(ranks, keys, groups): out = combiner(key,
+ *     iter(values)); for each pair of out: refuse(pair) (which raises) if it is not a
+ *     2-tuple, check(key, pair[0]) if pair[0] is not key, then rank and pair[1] appended.
+ *     tasks/accel.py has the reference; a bigram count's merges call it per repeated key.
+ */
+
+static int
+combined_pairs(PyObject *out, PyObject *key, PyObject *rank, PyObject *check,
+               PyObject *refuse, PyObject *out_ranks, PyObject *out_values)
+{
+    PyObject *pairs, *pair, *done;
+    int failed = 0;
+
+    pairs = PyObject_GetIter(out);
+    if (pairs == NULL)
+        return -1;
+    while (!failed && (pair = PyIter_Next(pairs)) != NULL) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            done = PyObject_CallOneArg(refuse, pair);
+            Py_XDECREF(done);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "refuse() returned for a bad pair");
+            failed = 1;
+        } else if (PyTuple_GET_ITEM(pair, 0) != key
+                   && (done = PyObject_CallFunctionObjArgs(check, key, PyTuple_GET_ITEM(pair, 0),
+                                                           NULL)) == NULL) {
+            failed = 1;
+        } else {
+            if (PyTuple_GET_ITEM(pair, 0) != key)
+                Py_DECREF(done);
+            failed = PyList_Append(out_ranks, rank) < 0
+                     || PyList_Append(out_values, PyTuple_GET_ITEM(pair, 1)) < 0;
+        }
+        Py_DECREF(pair);
+    }
+    Py_DECREF(pairs);
+    return failed || PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+combine_groups(PyObject *self, PyObject *args)
+{
+    PyObject *combiner, *keys, *groups, *ranks, *check, *refuse;
+    PyObject *ki = NULL, *gi = NULL, *ri = NULL, *out_ranks = NULL, *out_values = NULL;
+    PyObject *rank, *key, *values, *it, *out, *result = NULL;
+    int failed = 0;
+
+    if (!PyArg_ParseTuple(args, "OOOOOO:combine_groups", &combiner, &keys, &groups, &ranks,
+                          &check, &refuse))
+        return NULL;
+    ri = PyObject_GetIter(ranks);
+    ki = PyObject_GetIter(keys);
+    gi = PyObject_GetIter(groups);
+    out_ranks = PyList_New(0);
+    out_values = PyList_New(0);
+    if (ri == NULL || ki == NULL || gi == NULL || out_ranks == NULL || out_values == NULL)
+        goto done;
+    while (!failed && (rank = PyIter_Next(ri)) != NULL) {         /* zip()'s order */
+        key = PyIter_Next(ki);
+        values = key == NULL ? NULL : PyIter_Next(gi);
+        if (values == NULL) {
+            Py_DECREF(rank);
+            Py_XDECREF(key);
+            break;
+        }
+        it = PyObject_GetIter(values);
+        out = it == NULL ? NULL : PyObject_CallFunctionObjArgs(combiner, key, it, NULL);
+        Py_XDECREF(it);
+        if (out == NULL)
+            failed = 1;
+        else if (out != Py_None)
+            failed = combined_pairs(out, key, rank, check, refuse, out_ranks, out_values) < 0;
+        Py_XDECREF(out);
+        Py_DECREF(values);
+        Py_DECREF(key);
+        Py_DECREF(rank);
+    }
+    if (!failed && !PyErr_Occurred())
+        result = PyTuple_Pack(2, out_ranks, out_values);
+done:
+    Py_XDECREF(ri);
+    Py_XDECREF(ki);
+    Py_XDECREF(gi);
+    Py_XDECREF(out_ranks);
+    Py_XDECREF(out_values);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"combine_groups", combine_groups, METH_VARARGS,
+     "Call the combiner on each group and collect its values (see the module source)."},
     {"reduce_text", reduce_text, METH_VARARGS,
      "Call the reducer on groups and format its pairs as text lines (see the module source)."},
     {"group_sizes", group_sizes, METH_O,

@@ -4,7 +4,8 @@ Both loops run the user's mapper once per input record and put what it yields in
 buffer; they are the engine's innermost per-pair code. With a combiner, a grouped buffer's
 spill then loops over its distinct keys (``group_sizes``, ``take_items``, ``first_values``):
 on a bigram count nearly every pair is a key of its own, so these are per-pair too. And
-the reduce side's loop around a Python reducer, for text output (``reduce_text``).
+the loops around a Python combiner (``combine_groups``) and, on the reduce side, around a
+Python reducer writing text (``reduce_text``).
 
 ``pip install`` compiles the C version (zmr/_speedups.c) with the machine's compiler;
 without one, or with
@@ -112,6 +113,27 @@ def reduce_text_py(reducer: Callable[[Any, Any], Any], groups: Iterator[Any],
     return "".join(pieces), records, done, None
 
 
+def combine_groups_py(combiner: Callable[[Any, Iterator[Any]], Any], keys: Iterable[Any],
+                      groups: Iterable[Iterable[Any]], ranks: Iterable[int],
+                      check: Callable[[Any, Any], None], refuse: Callable[[Any], None]
+                      ) -> tuple[list[int], list[Any]]:
+    """The loop around a combiner: ``combiner(key, iter(values))`` per group; (the rank
+    of each pair it yields, its value). ``refuse(item)`` raises for an item that is not a
+    pair; ``check(key, new)`` for a pair whose key is not the very key object given."""
+    out_ranks: list[int] = []
+    out_values: list[Any] = []
+    for rank, key, values in zip(ranks, keys, groups):
+        out = combiner(key, iter(values))
+        for pair in () if out is None else out:
+            if type(pair) is not tuple or len(pair) != 2:
+                refuse(pair)
+            if pair[0] is not key:
+                check(key, pair[0])
+            out_ranks.append(rank)
+            out_values.append(pair[1])
+    return out_ranks, out_values
+
+
 def _sizes_c(groups: list[Values]) -> np.ndarray:
     return np.frombuffer(_C.group_sizes(groups), dtype=np.int64)
 
@@ -128,7 +150,7 @@ def select(speedups: Any) -> None:
     """Use the C loops of module ``speedups`` (``zmr._speedups``), or the Python ones when it
     is None; done once at import, and by the tests, which run both."""
     global COMPILED, group_records, extend_records, GROUP_BYTES, SLOT_BYTES, _C
-    global group_sizes, take_items, first_values, reduce_text
+    global group_sizes, take_items, first_values, reduce_text, combine_groups
     COMPILED, _C = speedups is not None, speedups
     group_records = speedups.group_records if COMPILED else group_records_py
     extend_records = speedups.extend_records if COMPILED else extend_records_py
@@ -138,6 +160,7 @@ def select(speedups: Any) -> None:
     first_values = _firsts_c if COMPILED else first_values_py
     # the reduce side's loop around a reducer, for text output (tasks/reduce_task.py)
     reduce_text = speedups.reduce_text if COMPILED else reduce_text_py
+    combine_groups = speedups.combine_groups if COMPILED else combine_groups_py
     # Measured with tracemalloc on word-count buffers: bytes per distinct key beyond the
     # key (dict entry + list, or ValueRuns) and per value slot (a list slot, or a ValueRuns
     # value and count), growth slack included.
@@ -153,6 +176,7 @@ group_sizes: Callable[[list[Values]], np.ndarray] = group_sizes_py
 take_items: Callable[[list[Any], np.ndarray], list[Any]] = take_items_py
 first_values: Callable[[list[Values], np.ndarray], list[Any]] = first_values_py
 reduce_text: Callable[..., tuple[str, int, int, tuple[Any] | None]] = reduce_text_py
+combine_groups: Callable[..., tuple[list[int], list[Any]]] = combine_groups_py
 GROUP_BYTES = SLOT_BYTES = 0
 select(compiled())
 

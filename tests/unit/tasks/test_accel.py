@@ -180,3 +180,38 @@ def test_the_reduce_loop_stops_at_a_bad_pair_and_passes_errors_on():
         accel.reduce_text(failing, iter([(b"", "k", iter(()))]), format_line, 10)
     with pytest.raises(TypeError):
         accel.reduce_text(lambda k, v: 5, iter([(b"", "k", iter(()))]), format_line, 10)
+
+
+def test_the_combine_loop_calls_the_combiner_per_group_and_keeps_ranks():
+    seen = []
+
+    def combiner(key, values):
+        seen.append((key, type(values).__name__ != "list"))
+        if key == "none":
+            return None
+        return [(key, sum(values)), (key, -1)]
+
+    def refuse(item):
+        raise ValueError(item)
+
+    ranks, values = accel.combine_groups(combiner, ["a", "none", "b"],
+                                         (g for g in ([1, 2], [3], [4])), [5, 6, 7],
+                                         lambda k, n: None, refuse)
+    assert (ranks, values) == ([5, 5, 7, 7], [3, -1, 4, -1])
+    assert seen == [("a", True), ("none", True), ("b", True)]      # values as iterators
+
+
+def test_the_combine_loop_checks_changed_keys_and_refuses_non_pairs():
+    checked = []
+
+    def refuse(item):
+        raise ValueError(item)
+
+    ranks, values = accel.combine_groups(lambda k, vs: [("a" + "", 1), (k.upper(), 2)],
+                                         ["a"], [[0]], [0], lambda k, n: checked.append(n),
+                                         refuse)
+    assert checked == ["A"] and values == [1, 2]
+    with pytest.raises(ValueError, match="oops"):
+        accel.combine_groups(lambda k, vs: ["oops"], ["a"], [[0]], [0], print, refuse)
+    with pytest.raises(KeyError):
+        accel.combine_groups(lambda k, vs: {}["x"], ["a"], [[0]], [0], print, refuse)
