@@ -21,7 +21,7 @@
  * group_sizes(groups), take_items(items, rows), first_values(groups, rows)
  *     What a grouped buffer's spill does per key (see "spilling groups" below).
  *
- * reduce_text(reducer, groups, line, most)
+ * reduce_text(reducer, groups, line, write, most)
  *     The reduce loop of a job with a reducer and text output (see "reduce to text").
  *
  * combine_groups(combiner, keys, groups, ranks, check, refuse)
@@ -554,13 +554,17 @@ first_values(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ reduce to text
  *
- * reduce_text(reducer, groups, line, most) -> (text, records, groups done, bad)
+ * reduce_text(reducer, groups, line, write, most) -> (records, groups done, chars, bad)
  *     For up to ``most`` (group, key, values) of the iterator ``groups``: out =
- *     reducer(key, values); each pair of out becomes a line of ``text``: "key\tvalue\n"
- *     for a str key with a str or int value (exact types), line(key, value) for any
- *     other. ``bad`` is None, or (pair,) for the first item of an out that is not a
- *     2-tuple (its line and the rest are not written). tasks/accel.py has the reference.
+ *     reducer(key, values); each pair of out becomes a line, "key\tvalue\n" for a str key
+ *     with a str or int value (exact types), line(key, value) for any other; the lines
+ *     are handed to write(text) about 4,096 at a time (so one key's millions of pairs are
+ *     never held at once), ``chars`` the sum of what write returned. ``bad`` is None, or
+ *     (pair,) for the first item of an out that is not a 2-tuple (it and the rest of that
+ *     out are not written). tasks/accel.py has the reference.
  */
+
+#define FLUSH_PIECES 16384
 
 static int
 append_line(PyObject *pieces, PyObject *line, PyObject *key, PyObject *value,
@@ -586,10 +590,40 @@ append_line(PyObject *pieces, PyObject *line, PyObject *key, PyObject *value,
     return failed ? -1 : 0;
 }
 
+typedef struct {
+    PyObject *line, *write, *pieces, *tab, *newline, *empty;
+    Py_ssize_t records, chars;
+} TextOut;
+
+/* Hand the lines gathered so far to write(): 0, or -1 on error. */
+static int
+flush_lines(TextOut *to)
+{
+    PyObject *text, *written;
+    Py_ssize_t n;
+
+    if (PyList_GET_SIZE(to->pieces) == 0)
+        return 0;
+    text = PyUnicode_Join(to->empty, to->pieces);
+    if (text == NULL || PyList_SetSlice(to->pieces, 0, PyList_GET_SIZE(to->pieces), NULL) < 0) {
+        Py_XDECREF(text);
+        return -1;
+    }
+    written = PyObject_CallOneArg(to->write, text);
+    Py_DECREF(text);
+    if (written == NULL)
+        return -1;
+    n = PyLong_AsSsize_t(written);
+    Py_DECREF(written);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    to->chars += n;
+    return 0;
+}
+
 /* The lines of one reducer call's pairs: 0, 1 at a bad pair (*bad set), -1 on error. */
 static int
-reduced_lines(PyObject *out, PyObject *pieces, PyObject *line, Py_ssize_t *records,
-              PyObject **bad, PyObject *tab, PyObject *newline)
+reduced_lines(PyObject *out, TextOut *to, PyObject **bad)
 {
     PyObject *pairs, *pair;
     int status = 0;
@@ -603,14 +637,15 @@ reduced_lines(PyObject *out, PyObject *pieces, PyObject *line, Py_ssize_t *recor
             status = 1;
             break;
         }
-        if (append_line(pieces, line, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1),
-                        tab, newline) < 0) {
+        if (append_line(to->pieces, to->line, PyTuple_GET_ITEM(pair, 0),
+                        PyTuple_GET_ITEM(pair, 1), to->tab, to->newline) < 0
+                || (PyList_GET_SIZE(to->pieces) >= FLUSH_PIECES && flush_lines(to) < 0)) {
             Py_DECREF(pair);
             status = -1;
             break;
         }
         Py_DECREF(pair);
-        (*records)++;
+        to->records++;
     }
     Py_DECREF(pairs);
     return PyErr_Occurred() ? -1 : status;
@@ -619,18 +654,19 @@ reduced_lines(PyObject *out, PyObject *pieces, PyObject *line, Py_ssize_t *recor
 static PyObject *
 reduce_text(PyObject *self, PyObject *args)
 {
-    PyObject *reducer, *groups, *line, *group, *out, *pieces, *text, *bad = NULL;
-    PyObject *tab = NULL, *newline = NULL, *empty = NULL, *result = NULL;
-    Py_ssize_t most, done = 0, records = 0;
+    PyObject *reducer, *groups, *group, *out, *bad = NULL, *result = NULL;
+    Py_ssize_t most, done = 0;
+    TextOut to = {0};
     int status = 0;
 
-    if (!PyArg_ParseTuple(args, "OOOn:reduce_text", &reducer, &groups, &line, &most))
+    if (!PyArg_ParseTuple(args, "OOOOn:reduce_text", &reducer, &groups, &to.line, &to.write,
+                          &most))
         return NULL;
-    pieces = PyList_New(0);
-    tab = PyUnicode_FromString("\t");
-    newline = PyUnicode_FromString("\n");
-    empty = PyUnicode_FromString("");
-    if (pieces == NULL || tab == NULL || newline == NULL || empty == NULL)
+    to.pieces = PyList_New(0);
+    to.tab = PyUnicode_FromString("\t");
+    to.newline = PyUnicode_FromString("\n");
+    to.empty = PyUnicode_FromString("");
+    if (to.pieces == NULL || to.tab == NULL || to.newline == NULL || to.empty == NULL)
         goto done;
     while (done < most && status == 0 && (group = PyIter_Next(groups)) != NULL) {
         done++;
@@ -645,24 +681,21 @@ reduce_text(PyObject *self, PyObject *args)
         if (out == NULL)
             goto done;
         if (out != Py_None)
-            status = reduced_lines(out, pieces, line, &records, &bad, tab, newline);
+            status = reduced_lines(out, &to, &bad);
         Py_DECREF(out);
     }
-    if (status < 0 || PyErr_Occurred())
-        goto done;
-    text = PyUnicode_Join(empty, pieces);
-    if (text == NULL)
+    if (status < 0 || PyErr_Occurred() || flush_lines(&to) < 0)
         goto done;
     if (bad != NULL)
-        result = Py_BuildValue("(NnnN)", text, records, done, PyTuple_Pack(1, bad));
+        result = Py_BuildValue("(nnnN)", to.records, done, to.chars, PyTuple_Pack(1, bad));
     else
-        result = Py_BuildValue("(NnnO)", text, records, done, Py_None);
+        result = Py_BuildValue("(nnnO)", to.records, done, to.chars, Py_None);
 done:
     Py_XDECREF(bad);
-    Py_XDECREF(pieces);
-    Py_XDECREF(tab);
-    Py_XDECREF(newline);
-    Py_XDECREF(empty);
+    Py_XDECREF(to.pieces);
+    Py_XDECREF(to.tab);
+    Py_XDECREF(to.newline);
+    Py_XDECREF(to.empty);
     return result;
 }
 

@@ -89,28 +89,38 @@ def first_values_py(groups: list[Values], rows: np.ndarray) -> list[Any]:
 
 
 def reduce_text_py(reducer: Callable[[Any, Any], Any], groups: Iterator[Any],
-                   line: Callable[[Any, Any], str], most: int
-                   ) -> tuple[str, int, int, tuple[Any] | None]:
+                   line: Callable[[Any, Any], str], write: Callable[[str], int], most: int
+                   ) -> tuple[int, int, int, tuple[Any] | None]:
     """The reduce loop of a text output: ``reducer(key, values)`` for up to ``most``
-    groups of ``groups``; (their pairs as ``key<TAB>value`` lines, pairs, groups, None or
-    ``(item,)`` for the first item of a reducer's output that is not a pair, where it
-    stopped). A str key with a str or int value is formatted inline, as ``write_text``
-    does; any other pair by ``line``."""
+    groups of ``groups``, their pairs as ``key<TAB>value`` lines handed to ``write`` a few
+    thousand at a time; (pairs, groups, what ``write`` returned in all, None or ``(item,)``
+    for the first item of a reducer's output that is not a pair, where it stopped). A str
+    key with a str or int value is formatted inline, as ``write_text`` does; any other
+    pair by ``line``."""
     pieces: list[str] = []
-    records = done = 0
+    records = done = chars = 0
+    bad: tuple[Any] | None = None
     for _, key, values in itertools.islice(groups, most):
         done += 1
         out = reducer(key, values)
         for pair in () if out is None else out:
             if type(pair) is not tuple or len(pair) != 2:
-                return "".join(pieces), records, done, (pair,)
+                bad = (pair,)
+                break
             k, v = pair
             if type(k) is str and (type(v) is str or type(v) is int):
                 pieces.append(f"{k}\t{v}\n")
             else:
                 pieces.append(line(k, v))
             records += 1
-    return "".join(pieces), records, done, None
+            if len(pieces) >= 4096:
+                chars += write("".join(pieces))
+                pieces.clear()
+        if bad is not None:
+            break
+    if pieces:
+        chars += write("".join(pieces))
+    return records, done, chars, bad
 
 
 def combine_groups_py(combiner: Callable[[Any, Iterator[Any]], Any], keys: Iterable[Any],
@@ -175,7 +185,7 @@ extend_records: Callable[..., None] = extend_records_py
 group_sizes: Callable[[list[Values]], np.ndarray] = group_sizes_py
 take_items: Callable[[list[Any], np.ndarray], list[Any]] = take_items_py
 first_values: Callable[[list[Values], np.ndarray], list[Any]] = first_values_py
-reduce_text: Callable[..., tuple[str, int, int, tuple[Any] | None]] = reduce_text_py
+reduce_text: Callable[..., tuple[int, int, int, tuple[Any] | None]] = reduce_text_py
 combine_groups: Callable[..., tuple[list[int], list[Any]]] = combine_groups_py
 GROUP_BYTES = SLOT_BYTES = 0
 select(compiled())

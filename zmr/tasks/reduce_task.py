@@ -185,10 +185,9 @@ def _reduce_to_text(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: C
     records = chars = done = 0
     try:
         while True:
-            text, pairs, called, bad = accel.reduce_text(job.reducer, groups, format_line,
-                                                         GROUPS_PER_CALL)
-            chars += out.write_lines(text)
-            records, done = records + pairs, done + called
+            pairs, called, written, bad = accel.reduce_text(
+                job.reducer, groups, format_line, out.write_lines, GROUPS_PER_CALL)
+            records, done, chars = records + pairs, done + called, chars + written
             if bad is not None:
                 raise JobContractError(f"reducer must yield (key, value) pairs, got {bad[0]!r}")
             if called < GROUPS_PER_CALL:

@@ -143,24 +143,38 @@ def test_bigram_output_is_the_same(tmp_path, map_loops):
 
 def test_the_reduce_loop_writes_what_write_text_writes():
     # reduce_text: the reducer's pairs as text lines, (str, int|str) inline, others by
-    # format_line; None outputs skipped; at most ``most`` groups a call
+    # format_line; None outputs skipped; at most ``most`` groups a call; the lines handed
+    # to write() a few thousand at a time, even within one key's pairs
     def reducer(key, values):
         values = list(values)
         if key == "none":
             return None
+        if key == "many":
+            return ((key, i) for i in range(10000))
         return [(key, sum(values)), (key, str(values)), (1.5, values), ("b", True),
                 (key, None), ("é\t", 10 ** 20)]
 
-    groups = [(b"", k, iter(v)) for k, v in [("a", [1, 2]), ("none", [0]), ("c", [3])]]
+    def groups():
+        return [(b"", k, iter(v)) for k, v in [("a", [1, 2]), ("none", [0]), ("many", []),
+                                                ("c", [3])]]
+
     expected = io.StringIO()
-    write_text(expected, (p for _, k, vs in groups[:] for p in reducer(k, vs) or ()))
-    groups = [(b"", k, iter(v)) for k, v in [("a", [1, 2]), ("none", [0]), ("c", [3])]]
-    stream = iter(groups)
-    text, records, done, bad = accel.reduce_text(reducer, stream, format_line, 2)
-    more, records2, done2, bad2 = accel.reduce_text(reducer, stream, format_line, 2)
-    assert text + more == expected.getvalue() and (records, records2) == (6, 6)
-    assert (done, done2, bad, bad2) == (2, 1, None, None)
-    assert accel.reduce_text(reducer, iter(()), format_line, 2) == ("", 0, 0, None)
+    write_text(expected, (p for _, k, vs in groups() for p in reducer(k, vs) or ()))
+    got = io.StringIO()
+    chunks = []
+
+    def write(text):
+        chunks.append(text)
+        return got.write(text)
+
+    stream = iter(groups())
+    first = accel.reduce_text(reducer, stream, format_line, write, 3)
+    second = accel.reduce_text(reducer, stream, format_line, write, 3)
+    assert got.getvalue() == expected.getvalue()
+    assert first == (10006, 3, len(got.getvalue()) - chunks[-1].__len__(), None)
+    assert second == (6, 1, len(chunks[-1]), None)
+    assert len(chunks) >= 4 and max(c.count("\n") for c in chunks) < 4200   # about 4,096
+    assert accel.reduce_text(reducer, iter(()), format_line, write, 2) == (0, 0, 0, None)
 
 
 def test_the_reduce_loop_stops_at_a_bad_pair_and_passes_errors_on():
@@ -169,17 +183,19 @@ def test_the_reduce_loop_stops_at_a_bad_pair_and_passes_errors_on():
         yield [key, 2]
         yield key, 3
 
-    text, records, done, bad = accel.reduce_text(reducer, iter([(b"", "k", iter(()))]),
-                                                 format_line, 10)
-    assert (text, records, done, bad) == ("k\t1\n", 1, 1, (["k", 2],))
+    got = io.StringIO()
+    result = accel.reduce_text(reducer, iter([(b"", "k", iter(())), (b"", "z", iter(()))]),
+                               format_line, got.write, 10)
+    assert result == (1, 1, 4, (["k", 2],)) and got.getvalue() == "k\t1\n"
 
     def failing(key, values):
         raise KeyError(key)
 
     with pytest.raises(KeyError, match="k"):
-        accel.reduce_text(failing, iter([(b"", "k", iter(()))]), format_line, 10)
+        accel.reduce_text(failing, iter([(b"", "k", iter(()))]), format_line, got.write, 10)
     with pytest.raises(TypeError):
-        accel.reduce_text(lambda k, v: 5, iter([(b"", "k", iter(()))]), format_line, 10)
+        accel.reduce_text(lambda k, v: 5, iter([(b"", "k", iter(()))]), format_line,
+                          got.write, 10)
 
 
 def test_the_combine_loop_calls_the_combiner_per_group_and_keeps_ranks():
