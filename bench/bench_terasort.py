@@ -2,7 +2,7 @@
 alternately, in one run.
 
     python bench/bench_terasort.py [--records 200000] [--reps 3] [--workers 2] [--reducers 4]
-                                   [--inline]
+                                   [--inline] [--job jobs/terasort.py]
 
 Generates gensort-like records (bench/gen_terasort.py, 100 bytes each, cached under
 bench/data/), then for each repetition runs GNU sort and ``zmr run jobs/terasort.py`` one
@@ -13,6 +13,8 @@ record as one line (ending in ``"\\r"``) and, under ``LC_ALL=C``, compares lines
 all lines have the same length, so its order is the records' byte order, which is the
 order of terasort.py's keys (first 10 bytes), ties broken by the whole record
 (``SORT_VALUES``). Prints median wall times and zmr / sort (above 1: zmr is slower).
+``--job tests/jobs/terasort_records.py`` times the same job with a per-record ``mapper``
+in place of its columnar ``map_batch``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def run_sort(files: list[str], out: str) -> float:
 
 def run_zmr(directory: str, out: str, args: argparse.Namespace) -> float:
     where = ["--inline"] if args.inline else ["--workers", str(args.workers)]
-    command = [sys.executable, "-m", "zmr", "run", os.path.join(ROOT, "jobs", "terasort.py"),
+    command = [sys.executable, "-m", "zmr", "run", os.path.join(ROOT, args.job),
                "-i", directory, "-o", out, "-r", str(args.reducers), "--quiet", *where]
     started = time.perf_counter()
     subprocess.run(command, check=True, cwd=ROOT)
@@ -80,6 +82,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reducers", type=int, default=4)
     parser.add_argument("--inline", action="store_true", help="zmr run --inline")
+    parser.add_argument("--job", default=os.path.join("jobs", "terasort.py"),
+                        help="the TeraSort job (relative to the repository)")
     args = parser.parse_args()
     directory = records_dir(args.records, args.files)
     files = inputs(directory)
@@ -99,7 +103,7 @@ def main() -> None:
     mb = args.records * RECORD_BYTES / 1e6
     sort_s, zmr_s = statistics.median(times["sort"]), statistics.median(times["zmr"])
     mode = "inline" if args.inline else f"{args.workers} workers"
-    print(f"terasort: {args.records:,} records ({mb:.0f} MB), {args.reps} reps, zmr {mode}, "
+    print(f"{args.job}: {args.records:,} records ({mb:.0f} MB), {args.reps} reps, zmr {mode}, "
           f"{args.reducers} reducers; outputs byte-identical")
     print(f"  LC_ALL=C sort  {sort_s:8.2f} s  {mb / sort_s:7.1f} MB/s")
     print(f"  zmr terasort   {zmr_s:8.2f} s  {mb / zmr_s:7.1f} MB/s")

@@ -17,10 +17,21 @@
  *
  * extend_records(extend, mapper, path, records) -> None
  *     The plain map loop: extend(out) for each non-None out = mapper((path, offset), line).
+ *
+ * group_sizes(groups), take_items(items, rows), first_values(groups, rows)
+ *     What a grouped buffer's spill does per key (see "spilling groups" below).
+ *
+ * reduce_text(reducer, groups, line, write, most)
+ *     The reduce loop of a job with a reducer and text output (see "reduce to text").
+ *
+ * combine_groups(combiner, keys, groups, ranks, check, refuse)
+ *     The loop around a combiner, on the map side (see "combining").
  */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <string.h>
 
 /* The key codec's functions (zmr/_codec.c) and the reduce side's Groups (zmr/_groups.c),
  * added to this module. */
@@ -410,7 +421,386 @@ extend_records(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ spilling groups
+ *
+ * A grouped buffer spills as a list of groups (ValueRuns, or lists) in key order; the
+ * spill needs each group's size and, for a group of one value (most of a bigram count's),
+ * that value. Both are per-key loops that cost more through map()/len()/[0] than the
+ * grouping itself; here they read the ValueRuns struct directly.
+ */
+
+static Py_ssize_t
+group_length(PyObject *group)
+{
+    if (Py_IS_TYPE(group, &ValueRunsType))
+        return ((ValueRuns *)group)->total;
+    if (PyList_CheckExact(group))
+        return PyList_GET_SIZE(group);
+    return PyObject_Length(group);
+}
+
+/* group_sizes(groups) -> bytes: len() of each group of the list, as native int64s. */
+static PyObject *
+group_sizes(PyObject *self, PyObject *groups)
+{
+    Py_ssize_t n, i, size;
+    PyObject *out;
+    int64_t *sizes;
+
+    if (!PyList_CheckExact(groups)) {
+        PyErr_SetString(PyExc_TypeError, "group_sizes needs a list");
+        return NULL;
+    }
+    n = PyList_GET_SIZE(groups);
+    out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (out == NULL)
+        return NULL;
+    sizes = (int64_t *)PyBytes_AS_STRING(out);
+    for (i = 0; i < n; i++) {
+        size = group_length(PyList_GET_ITEM(groups, i));
+        if (size < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        sizes[i] = size;
+    }
+    return out;
+}
+
+/* The first value of a group (a new reference), or NULL with IndexError if it is empty. */
+static PyObject *
+first_value(PyObject *group)
+{
+    if (Py_IS_TYPE(group, &ValueRunsType)) {
+        ValueRuns *runs = (ValueRuns *)group;
+        if (runs->total == 0) {
+            PyErr_SetString(PyExc_IndexError, "ValueRuns index out of range");
+            return NULL;
+        }
+        return Py_NewRef(runs->runs ? runs->values[0] : runs->last);
+    }
+    if (PyList_CheckExact(group)) {
+        if (PyList_GET_SIZE(group) == 0) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return NULL;
+        }
+        return Py_NewRef(PyList_GET_ITEM(group, 0));
+    }
+    return PySequence_GetItem(group, 0);
+}
+
+/* items[rows[j]] (first: items[rows[j]][0]) for each int64 of the buffer ``rows``. */
+static PyObject *
+take_rows(PyObject *args, const char *name, int first)
+{
+    PyObject *items, *rows, *out, *item;
+    Py_buffer view;
+    Py_ssize_t n, j, count;
+    const int64_t *at;
+
+    if (!PyArg_ParseTuple(args, "OO", &items, &rows))
+        return NULL;
+    if (!PyList_CheckExact(items)) {
+        PyErr_Format(PyExc_TypeError, "%s needs a list", name);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(rows, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (view.itemsize != 8 || view.format == NULL
+            || (strcmp(view.format, "q") != 0 && strcmp(view.format, "l") != 0)) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_TypeError, "%s needs rows as a contiguous int64 buffer", name);
+        return NULL;
+    }
+    count = view.len / 8;
+    at = (const int64_t *)view.buf;
+    n = PyList_GET_SIZE(items);
+    out = PyList_New(count);
+    if (out == NULL)
+        goto done;
+    for (j = 0; j < count; j++) {
+        if (at[j] < 0 || at[j] >= n) {
+            PyErr_Format(PyExc_IndexError, "%s: row %lld out of range", name,
+                         (long long)at[j]);
+            Py_CLEAR(out);
+            goto done;
+        }
+        item = PyList_GET_ITEM(items, at[j]);
+        item = first ? first_value(item) : Py_NewRef(item);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, j, item);
+    }
+done:
+    PyBuffer_Release(&view);
+    return out;
+}
+
+/* take_items(items, rows) -> [items[r] for r in rows] */
+static PyObject *
+take_items(PyObject *self, PyObject *args)
+{
+    return take_rows(args, "take_items", 0);
+}
+
+/* first_values(groups, rows) -> [groups[r][0] for r in rows] */
+static PyObject *
+first_values(PyObject *self, PyObject *args)
+{
+    return take_rows(args, "first_values", 1);
+}
+
+/* ------------------------------------------------------------------ reduce to text
+ *
+ * reduce_text(reducer, groups, line, write, most) -> (records, groups done, chars, bad)
+ *     For up to ``most`` (group, key, values) of the iterator ``groups``: out =
+ *     reducer(key, values); each pair of out becomes a line, "key\tvalue\n" for a str key
+ *     with a str or int value (exact types), line(key, value) for any other; the lines
+ *     are handed to write(text) about 4,096 at a time (so one key's millions of pairs are
+ *     never held at once), ``chars`` the sum of what write returned. ``bad`` is None, or
+ *     (pair,) for the first item of an out that is not a 2-tuple (it and the rest of that
+ *     out are not written). tasks/accel.py has the reference.
+ */
+
+#define FLUSH_PIECES 16384
+
+static int
+append_line(PyObject *pieces, PyObject *line, PyObject *key, PyObject *value,
+            PyObject *tab, PyObject *newline)
+{
+    PyObject *text;
+    int failed;
+
+    if (PyUnicode_CheckExact(key) && (PyUnicode_CheckExact(value) || PyLong_CheckExact(value))) {
+        text = PyLong_CheckExact(value) ? PyObject_Str(value) : Py_NewRef(value);
+        if (text == NULL)
+            return -1;
+        failed = PyList_Append(pieces, key) < 0 || PyList_Append(pieces, tab) < 0
+                 || PyList_Append(pieces, text) < 0 || PyList_Append(pieces, newline) < 0;
+        Py_DECREF(text);
+        return failed ? -1 : 0;
+    }
+    text = PyObject_CallFunctionObjArgs(line, key, value, NULL);
+    if (text == NULL)
+        return -1;
+    failed = PyList_Append(pieces, text) < 0;
+    Py_DECREF(text);
+    return failed ? -1 : 0;
+}
+
+typedef struct {
+    PyObject *line, *write, *pieces, *tab, *newline, *empty;
+    Py_ssize_t records, chars;
+} TextOut;
+
+/* Hand the lines gathered so far to write(): 0, or -1 on error. */
+static int
+flush_lines(TextOut *to)
+{
+    PyObject *text, *written;
+    Py_ssize_t n;
+
+    if (PyList_GET_SIZE(to->pieces) == 0)
+        return 0;
+    text = PyUnicode_Join(to->empty, to->pieces);
+    if (text == NULL || PyList_SetSlice(to->pieces, 0, PyList_GET_SIZE(to->pieces), NULL) < 0) {
+        Py_XDECREF(text);
+        return -1;
+    }
+    written = PyObject_CallOneArg(to->write, text);
+    Py_DECREF(text);
+    if (written == NULL)
+        return -1;
+    n = PyLong_AsSsize_t(written);
+    Py_DECREF(written);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    to->chars += n;
+    return 0;
+}
+
+/* The lines of one reducer call's pairs: 0, 1 at a bad pair (*bad set), -1 on error. */
+static int
+reduced_lines(PyObject *out, TextOut *to, PyObject **bad)
+{
+    PyObject *pairs, *pair;
+    int status = 0;
+
+    pairs = PyObject_GetIter(out);
+    if (pairs == NULL)
+        return -1;
+    while ((pair = PyIter_Next(pairs)) != NULL) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            *bad = pair;                /* the reference moves */
+            status = 1;
+            break;
+        }
+        if (append_line(to->pieces, to->line, PyTuple_GET_ITEM(pair, 0),
+                        PyTuple_GET_ITEM(pair, 1), to->tab, to->newline) < 0
+                || (PyList_GET_SIZE(to->pieces) >= FLUSH_PIECES && flush_lines(to) < 0)) {
+            Py_DECREF(pair);
+            status = -1;
+            break;
+        }
+        Py_DECREF(pair);
+        to->records++;
+    }
+    Py_DECREF(pairs);
+    return PyErr_Occurred() ? -1 : status;
+}
+
+static PyObject *
+reduce_text(PyObject *self, PyObject *args)
+{
+    PyObject *reducer, *groups, *group, *out, *bad = NULL, *result = NULL;
+    Py_ssize_t most, done = 0;
+    TextOut to = {0};
+    int status = 0;
+
+    if (!PyArg_ParseTuple(args, "OOOOn:reduce_text", &reducer, &groups, &to.line, &to.write,
+                          &most))
+        return NULL;
+    to.pieces = PyList_New(0);
+    to.tab = PyUnicode_FromString("\t");
+    to.newline = PyUnicode_FromString("\n");
+    to.empty = PyUnicode_FromString("");
+    if (to.pieces == NULL || to.tab == NULL || to.newline == NULL || to.empty == NULL)
+        goto done;
+    while (done < most && status == 0 && (group = PyIter_Next(groups)) != NULL) {
+        done++;
+        if (!PyTuple_CheckExact(group) || PyTuple_GET_SIZE(group) != 3) {
+            Py_DECREF(group);
+            PyErr_SetString(PyExc_TypeError, "groups must be (group, key, values) tuples");
+            goto done;
+        }
+        out = PyObject_CallFunctionObjArgs(reducer, PyTuple_GET_ITEM(group, 1),
+                                           PyTuple_GET_ITEM(group, 2), NULL);
+        Py_DECREF(group);
+        if (out == NULL)
+            goto done;
+        if (out != Py_None)
+            status = reduced_lines(out, &to, &bad);
+        Py_DECREF(out);
+    }
+    if (status < 0 || PyErr_Occurred() || flush_lines(&to) < 0)
+        goto done;
+    if (bad != NULL)
+        result = Py_BuildValue("(nnnN)", to.records, done, to.chars, PyTuple_Pack(1, bad));
+    else
+        result = Py_BuildValue("(nnnO)", to.records, done, to.chars, Py_None);
+done:
+    Py_XDECREF(bad);
+    Py_XDECREF(to.pieces);
+    Py_XDECREF(to.tab);
+    Py_XDECREF(to.newline);
+    Py_XDECREF(to.empty);
+    return result;
+}
+
+/* ------------------------------------------------------------------ combining
+ *
+ * combine_groups(combiner, keys, groups, ranks, check, refuse) -> (out ranks, out values)
+ *     For each (rank, key, values) of zip(ranks, keys, groups): out = combiner(key,
+ *     iter(values)); for each pair of out: refuse(pair) (which raises) if it is not a
+ *     2-tuple, check(key, pair[0]) if pair[0] is not key, then rank and pair[1] appended.
+ *     tasks/accel.py has the reference; a bigram count's merges call it per repeated key.
+ */
+
+static int
+combined_pairs(PyObject *out, PyObject *key, PyObject *rank, PyObject *check,
+               PyObject *refuse, PyObject *out_ranks, PyObject *out_values)
+{
+    PyObject *pairs, *pair, *done;
+    int failed = 0;
+
+    pairs = PyObject_GetIter(out);
+    if (pairs == NULL)
+        return -1;
+    while (!failed && (pair = PyIter_Next(pairs)) != NULL) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            done = PyObject_CallOneArg(refuse, pair);
+            Py_XDECREF(done);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "refuse() returned for a bad pair");
+            failed = 1;
+        } else if (PyTuple_GET_ITEM(pair, 0) != key
+                   && (done = PyObject_CallFunctionObjArgs(check, key, PyTuple_GET_ITEM(pair, 0),
+                                                           NULL)) == NULL) {
+            failed = 1;
+        } else {
+            if (PyTuple_GET_ITEM(pair, 0) != key)
+                Py_DECREF(done);
+            failed = PyList_Append(out_ranks, rank) < 0
+                     || PyList_Append(out_values, PyTuple_GET_ITEM(pair, 1)) < 0;
+        }
+        Py_DECREF(pair);
+    }
+    Py_DECREF(pairs);
+    return failed || PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+combine_groups(PyObject *self, PyObject *args)
+{
+    PyObject *combiner, *keys, *groups, *ranks, *check, *refuse;
+    PyObject *ki = NULL, *gi = NULL, *ri = NULL, *out_ranks = NULL, *out_values = NULL;
+    PyObject *rank, *key, *values, *it, *out, *result = NULL;
+    int failed = 0;
+
+    if (!PyArg_ParseTuple(args, "OOOOOO:combine_groups", &combiner, &keys, &groups, &ranks,
+                          &check, &refuse))
+        return NULL;
+    ri = PyObject_GetIter(ranks);
+    ki = PyObject_GetIter(keys);
+    gi = PyObject_GetIter(groups);
+    out_ranks = PyList_New(0);
+    out_values = PyList_New(0);
+    if (ri == NULL || ki == NULL || gi == NULL || out_ranks == NULL || out_values == NULL)
+        goto done;
+    while (!failed && (rank = PyIter_Next(ri)) != NULL) {         /* zip()'s order */
+        key = PyIter_Next(ki);
+        values = key == NULL ? NULL : PyIter_Next(gi);
+        if (values == NULL) {
+            Py_DECREF(rank);
+            Py_XDECREF(key);
+            break;
+        }
+        it = PyObject_GetIter(values);
+        out = it == NULL ? NULL : PyObject_CallFunctionObjArgs(combiner, key, it, NULL);
+        Py_XDECREF(it);
+        if (out == NULL)
+            failed = 1;
+        else if (out != Py_None)
+            failed = combined_pairs(out, key, rank, check, refuse, out_ranks, out_values) < 0;
+        Py_XDECREF(out);
+        Py_DECREF(values);
+        Py_DECREF(key);
+        Py_DECREF(rank);
+    }
+    if (!failed && !PyErr_Occurred())
+        result = PyTuple_Pack(2, out_ranks, out_values);
+done:
+    Py_XDECREF(ri);
+    Py_XDECREF(ki);
+    Py_XDECREF(gi);
+    Py_XDECREF(out_ranks);
+    Py_XDECREF(out_values);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"combine_groups", combine_groups, METH_VARARGS,
+     "Call the combiner on each group and collect its values (see the module source)."},
+    {"reduce_text", reduce_text, METH_VARARGS,
+     "Call the reducer on groups and format its pairs as text lines (see the module source)."},
+    {"group_sizes", group_sizes, METH_O,
+     "len() of each group of a list, as bytes of native int64 (see the module source)."},
+    {"take_items", take_items, METH_VARARGS,
+     "take_items(items, rows): [items[r] for r in rows], rows an int64 buffer."},
+    {"first_values", first_values, METH_VARARGS,
+     "first_values(groups, rows): [groups[r][0] for r in rows], rows an int64 buffer."},
     {"group_records", group_records, METH_VARARGS,
      "Map records and group their pairs' values per str key (see the module source)."},
     {"extend_records", extend_records, METH_VARARGS,

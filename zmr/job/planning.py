@@ -16,7 +16,6 @@ from typing import Any
 import pyarrow as pa
 
 from zmr.core.errors import ConfigError, InputError
-from zmr.core.formats import record_size
 from zmr.core.plan import JobPlan, StepPlan, side_file_name
 from zmr.core.specs import Split
 from zmr.job import params
@@ -162,17 +161,14 @@ def side_files(job: JobSpec, given: list[str] | None) -> dict[str, str]:
 
 
 def _check_for_job(job: JobSpec, o: JobOptions) -> None:
-    """What a map_batch job cannot do: it reads text lines in batches; and an mrjob job's
-    formats are its protocols'."""
+    """What a map_batch job cannot do: it reads batches of lines or records, not a previous
+    step's pairs; and an mrjob job's formats are its protocols'."""
     _check_mrjob_formats(job, o)
     if job.map_batch is None:
         return
     if o.skip_bad_records:
         # a batch call that raises cannot say which of its records was bad
         raise ConfigError(f"{job.source}: skip_bad_records covers mapper calls, not map_batch")
-    if record_size(str(o.input_format)) is not None:
-        raise ConfigError(f"{job.source}: map_batch reads text lines; INPUT_FORMAT = "
-                          f"{o.input_format!r} needs mapper(key, value)")
     if o.input_format == ARROW:
         raise ConfigError(f"{job.source}: map_batch reads text lines; a later step of a "
                           "multi-step job needs mapper(key, value)")

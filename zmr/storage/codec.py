@@ -225,18 +225,6 @@ def encode_keys(keys: Sequence[Any]) -> pa.BinaryArray:
     return encoded_array(keys)
 
 
-def encode_key_column(column: pa.Array) -> pa.BinaryArray:
-    """``encode_keys`` of a ``string`` or ``int64`` column, made from its buffers with no
-    Python object per key (a spill's distinct keys: bigram's 125k of them as Python strings
-    cost 7 MB and most of the encoding time)."""
-    if column.null_count == 0 and pa.types.is_string(column.type):
-        return _wrap(column.cast(pa.binary()), b"\x30", escape=True)
-    if column.null_count == 0 and column.type == pa.int64():
-        words = column.to_numpy().view(np.uint64) ^ np.uint64(_SIGN_BIT)
-        return _fixed_width_keys(T_INT64, words)
-    return encode_keys(column.to_pylist())
-
-
 def _wrap(raw: pa.Array, tag: bytes, escape: bool) -> pa.BinaryArray:
     if escape:
         raw = pc.replace_substring(raw, b"\x00", b"\x00\xff")

@@ -57,8 +57,48 @@ def encode_plain(column: pa.Array) -> pa.BinaryArray:
     if column.type == pa.int64():
         return _int64_keys(column)
     tag = _TAGS[str(column.type)]
-    body = pc.replace_substring(column.cast(pa.binary()), b"\x00", b"\x00\xff")
-    return pc.binary_join_element_wise(bytes((tag,)), body, _END, _NO_SEPARATOR)
+    body = column.cast(pa.binary())
+    if _has_zero(body):         # (a memchr-speed check: most text and records have none)
+        body = pc.replace_substring(body, b"\x00", b"\x00\xff")
+    return _joined(bytes((tag,)), body, _END)
+
+
+def _joined(*parts: bytes | pa.Array) -> pa.BinaryArray:
+    """Each row's parts back to back (bytes constants and binary columns): by numpy, as
+    slices of one n x width array, when every column's rows have one width (TeraSort's
+    keys and records: about 3x faster than Arrow's kernel); else ``binary_join``."""
+    columns = [p for p in parts if isinstance(p, pa.Array)]
+    n = len(columns[0])
+    views: list[np.ndarray] = []
+    for part in parts:
+        if isinstance(part, bytes):
+            views.append(np.frombuffer(part, dtype=np.uint8))
+            continue
+        offsets, data = _layout(part)
+        rows = None if data is None or n == 0 else _equal_rows(data, offsets[:-1],
+                                                               np.diff(offsets))
+        if rows is None:
+            return pc.binary_join_element_wise(*parts, _NO_SEPARATOR)
+        views.append(rows)
+    width = sum(v.shape[-1] for v in views)
+    if n * width >= 1 << 31:            # beyond int32 offsets: let Arrow decide
+        return pc.binary_join_element_wise(*parts, _NO_SEPARATOR)
+    out = np.empty((n, width), dtype=np.uint8)
+    at = 0
+    for view in views:
+        out[:, at:at + view.shape[-1]] = view
+        at += view.shape[-1]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), n,
+                                       [None, pa.py_buffer(offsets), pa.py_buffer(out)])
+
+
+def _has_zero(column: pa.Array) -> bool:
+    """Whether any item of a binary column holds a 0x00 byte (which the codec escapes)."""
+    offsets, data = _layout(column)
+    if data is None or len(column) == 0 or offsets[-1] == offsets[0]:
+        return False
+    return bool(data[offsets[0]:offsets[-1]].min() == 0)
 
 
 def _int64_keys(column: pa.Array) -> pa.BinaryArray:
@@ -73,8 +113,7 @@ def _int64_keys(column: pa.Array) -> pa.BinaryArray:
 
 def encode_pairs(encoded_keys: pa.Array, encoded_values: pa.Array) -> pa.BinaryArray:
     """Encoded keys and values -> the encoding of each ``(key, value)`` tuple."""
-    return pc.binary_join_element_wise(bytes((codec.T_TUPLE,)), encoded_keys,
-                                       encoded_values, _END, _NO_SEPARATOR)
+    return _joined(bytes((codec.T_TUPLE,)), encoded_keys, encoded_values, _END)
 
 
 def sort_key_columns(keys: Sequence[Any] | pa.Array, values: Sequence[Any] | pa.Array,
@@ -91,7 +130,19 @@ def sort_key_columns(keys: Sequence[Any] | pa.Array, values: Sequence[Any] | pa.
     value_column = plain_column(values)
     if value_column is None or len(value_column) != len(encoded_keys):
         return None
-    return encode_pairs(encoded_keys, encode_plain(value_column)), encoded_keys, value_column
+    return _pair_keys(encoded_keys, value_column), encoded_keys, value_column
+
+
+def _pair_keys(encoded_keys: pa.Array, value_column: pa.Array) -> pa.BinaryArray:
+    """``encode_pairs(encoded_keys, encode_plain(value_column))``; for bytes or str values
+    without a 0x00 (TeraSort's records) in one pass, without the values' encodings."""
+    if value_column.type == pa.int64():
+        return encode_pairs(encoded_keys, encode_plain(value_column))
+    body = value_column.cast(pa.binary())
+    if _has_zero(body):
+        return encode_pairs(encoded_keys, encode_plain(value_column))
+    tag = bytes((codec.T_TUPLE,)), bytes((_TAGS[str(value_column.type)],))
+    return _joined(tag[0], encoded_keys, tag[1], body, _END + _END)
 
 
 def sort_indices(column: pa.Array) -> np.ndarray:
@@ -124,6 +175,10 @@ def _leading_word(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                   skip: int) -> np.ndarray:
     """Bytes ``skip .. skip + 8`` of every row as a big-endian uint64 (zeros past its end:
     a shorter row then ties with a longer one and the tie is settled on all bytes)."""
+    rows = _equal_rows(data, starts, lengths)
+    if rows is not None and rows.shape[1] - skip >= 8:
+        return np.ascontiguousarray(rows[:, skip:skip + 8]).view(">u8").ravel().astype(
+            np.uint64)
     prefix = np.zeros(len(starts), dtype=np.uint64)
     base, room, last = starts + skip, lengths - skip, len(data) - 1
     for j in range(8):
@@ -136,11 +191,23 @@ def _leading_word(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
 def _common_lead(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> int:
     """How many leading bytes every row has and shares (at most 8 are looked at)."""
     shortest = int(lengths.min())
+    rows = _equal_rows(data, starts, lengths)
     for j in range(min(shortest, 8)):
-        column = data[starts + j]
+        column = data[starts + j] if rows is None else rows[:, j]
         if np.any(column != column[0]):
             return j
     return min(shortest, 8)
+
+
+def _equal_rows(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+                ) -> np.ndarray | None:
+    """The rows as an n x width view of ``data`` when they all have one width (fixed-length
+    records: TeraSort's keys); None otherwise. Rows are contiguous in a binary column."""
+    width = int(lengths[0])
+    if not width or int(lengths.min()) != int(lengths.max()):
+        return None
+    first = int(starts[0])
+    return data[first:first + width * len(starts)].reshape(len(starts), width)
 
 
 # --------------------------------------------------------------------------- reduce side

@@ -141,6 +141,10 @@ class TextPairWriter(_TextFile):
     def write(self, pairs: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
         return write_text(self._out, pairs)
 
+    def write_lines(self, text: str) -> int:
+        """Lines already formatted as ``write`` would (the reduce loop's)."""
+        return self._out.write(text)
+
     def write_columns(self, batches: Iterable[PairColumns]) -> tuple[int, int]:
         records = chars = 0
         for batch in batches:

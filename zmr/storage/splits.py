@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import IO
 
 import numpy as np
+import pyarrow as pa
 
 from zmr.core.errors import BadInputError, ConfigError, InputError
 from zmr.core.formats import FILES
@@ -33,7 +34,7 @@ from zmr.core.specs import Piece, Split
 from zmr.settings.values import parse_size  # re-exported: callers size their splits with it
 from zmr.storage import fs
 from zmr.storage.discovery import InputFile, discover_inputs, file_stamp, list_inputs
-from zmr.storage.fixed import fixed_pieces, iter_fixed_records, record_size
+from zmr.storage.fixed import fixed_pieces, iter_fixed_columns, iter_fixed_records, record_size
 from zmr.storage.input_formats import LINE_FORMATS, TABLE_FORMATS, table_splits
 from zmr.storage.packing import Planned, pack_splits
 from zmr.storage.sizing import OPEN_COST, auto_split_size
@@ -335,6 +336,17 @@ def iter_split_fixed(split: Split) -> Iterator[tuple[list[int], list[bytes]]]:
     assert record is not None, split.format
     try:
         yield from iter_fixed_records(split, record, _open(split))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read input {split.path}: {exc}") from exc
+
+
+def iter_split_fixed_columns(split: Split, chunk_bytes: int
+                             ) -> Iterator[tuple[np.ndarray, pa.BinaryArray]]:
+    """Batches ``(byte offsets, records column)`` of a ``fixed:N`` split (``map_batch``)."""
+    record = record_size(split.format)
+    assert record is not None, split.format
+    try:
+        yield from iter_fixed_columns(split, record, _open(split), chunk_bytes)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read input {split.path}: {exc}") from exc
 

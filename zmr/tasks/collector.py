@@ -222,7 +222,7 @@ class MapOutputCollector:
         self.counters.add("COMBINE_INPUT_RECORDS", pairs)
         order = SortedPairs(column, lists, self.num_partitions, self.job.partitioner,
                             distinct=True, order=self.order)    # (total order: its cuts)
-        self._write_groups(order, order.sorted_values(), writer)
+        self._write_groups(order, accel.take_items(lists, order.perm), writer)
         self._close_run(writer)
 
     def _take_buffer(self) -> tuple[Any, Any]:
@@ -262,13 +262,13 @@ class MapOutputCollector:
         through as they are, gathered with vectorised takes. Outputs are then put back in
         key order by a stable argsort of their key ranks.
         """
-        sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+        sizes = accel.group_sizes(groups)
         single, multi = np.flatnonzero(sizes == 1), np.flatnonzero(sizes > 1)
         assert self.job.combiner is not None
         out_ranks, out_values = call_combiner(
             self.job.combiner, pairs.python_keys(multi), [groups[i] for i in multi.tolist()],
             multi.tolist())
-        values = [groups[i][0] for i in single.tolist()] + out_values
+        values = accel.first_values(groups, single) + out_values
         self.counters.add("COMBINE_OUTPUT_RECORDS", len(values))
         name, column = codec.encode_values(values)
         ranks, column = in_rank_order(

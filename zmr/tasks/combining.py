@@ -19,6 +19,7 @@ from zmr.core.errors import JobContractError
 from zmr.job.counters import Counters
 from zmr.job.runtime import key_runs
 from zmr.storage import codec
+from zmr.tasks import accel
 
 Combiner = Callable[[Any, Iterator[Any]], Any]
 
@@ -27,19 +28,14 @@ def call_combiner(combiner: Combiner, keys: Sequence[Any], groups: Iterable[Sequ
                   ranks: Iterable[int]) -> tuple[list[int], list[Any]]:
     """Call ``combiner(keys[j], iter(groups[j]))`` for each j; return the rank (from
     ``ranks``) and value of every pair it yields. It must keep the key it was given, so
-    its output stays sorted and in the same partition."""
-    out_ranks: list[int] = []
-    out_values: list[Any] = []
-    for rank, key, values in zip(ranks, keys, groups):
-        out = combiner(key, iter(values))
-        for pair in () if out is None else out:
-            if type(pair) is not tuple or len(pair) != 2:
-                raise JobContractError(f"combiner must yield (key, value) pairs, got {pair!r}")
-            if pair[0] is not key:
-                check_same_key(key, pair[0])
-            out_ranks.append(rank)
-            out_values.append(pair[1])
-    return out_ranks, out_values
+    its output stays sorted and in the same partition. The loop is
+    ``accel.combine_groups`` (in C when built)."""
+    return accel.combine_groups(combiner, keys, groups, ranks, check_same_key,
+                                _refuse_pair)
+
+
+def _refuse_pair(item: Any) -> None:
+    raise JobContractError(f"combiner must yield (key, value) pairs, got {item!r}")
 
 
 def check_same_key(key: Any, new: Any) -> None:

@@ -39,7 +39,7 @@ from zmr.storage.input_formats import (
 )
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.pairfile import iter_pair_batches
-from zmr.storage.splits import iter_split_fixed, iter_split_lines
+from zmr.storage.splits import iter_split_fixed, iter_split_fixed_columns, iter_split_lines
 from zmr.tasks import accel, progress, reuse
 from zmr.tasks.claims import Claims
 from zmr.tasks.collector import MapOutputCollector
@@ -260,13 +260,15 @@ class _PairMapper:
         return self.mapper(where[1], value)
 
 
-def line_batch(path: str, offsets: list[int], lines: list[str]) -> pa.RecordBatch:
-    """The batch a ``map_batch`` mapper receives: columns path, offset, line."""
+def line_batch(path: str, offsets: Any, lines: Any, name: str = "line") -> pa.RecordBatch:
+    """The batch a ``map_batch`` mapper receives: columns path, offset, line (or, for
+    ``fixed:N`` input, ``record``: ``lines`` is then already a binary column)."""
     n = len(lines)
     paths = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
                                            pa.array([path]))
+    column = lines if isinstance(lines, pa.Array) else pa.array(lines, pa.string())
     return pa.record_batch({"path": paths, "offset": pa.array(offsets, pa.int64()),
-                            "line": pa.array(lines, pa.string())})
+                            name: column})
 
 
 def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
@@ -282,7 +284,7 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
     if job.mapper_init is not None:
         job.mapper_init()
     claims = Claims(spec.split)
-    batches: Iterator[Any]
+    batches: Iterator[pa.RecordBatch]
     if spec.split.format in RECORD_FORMATS:    # the format's own columns
         batches = (batch for piece in checked_pieces(spec.split)
                    for _, batch in _record_batches(spec, piece))
@@ -299,13 +301,23 @@ def _feed_batch_mapper(spec: MapTaskSpec, job: JobSpec,
 
 def line_batches(spec: MapTaskSpec, claims: Claims | None = None
                  ) -> Iterator[pa.RecordBatch]:
-    """The split's lines as ``line_batch``es; with ``claims``, each batch claimed first."""
+    """The split's lines as ``line_batch``es (a ``fixed:N`` split's records as batches
+    with a ``record`` column); with ``claims``, each batch claimed first."""
     read = _ReadProgress(spec)
-    records = input_records(spec)
+    fixed = record_size(spec.split.format) is not None
+    records = _fixed_columns(spec) if fixed else input_records(spec)
     for piece, offsets, lines in claims.records(records, 0) if claims else records:
-        yield line_batch(piece.path, offsets, lines)
-        if offsets:
-            read.at(piece, offsets[-1])
+        yield line_batch(piece.path, offsets, lines, "record" if fixed else "line")
+        if len(offsets):
+            read.at(piece, int(offsets[-1]))
+
+
+def _fixed_columns(spec: MapTaskSpec) -> Iterator[tuple[Split, Any, pa.BinaryArray]]:
+    """(piece, byte offsets, records as a binary column) of a ``fixed:N`` split: records
+    never become Python objects on the way to a batch mapper."""
+    for piece in checked_pieces(spec.split):
+        for offsets, column in iter_split_fixed_columns(piece, _read_size(spec)):
+            yield piece, offsets, column
 
 
 def key_value_columns(result: Any) -> tuple[pa.Array, pa.Array]:

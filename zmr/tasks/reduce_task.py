@@ -28,11 +28,17 @@ from zmr.job.runtime import call_final, iter_groups, key_runs
 from zmr.storage import codec, commit, layout
 from zmr.storage.column_output import write_columns
 from zmr.storage.columnar import PairColumns
-from zmr.storage.formats import format_field, open_pair_writer, part_suffix
+from zmr.storage.formats import (
+    TextPairWriter,
+    format_field,
+    format_line,
+    open_pair_writer,
+    part_suffix,
+)
 from zmr.storage.ipc import PartitionedWriter, read_segment
 from zmr.storage.ordering import KeyOrder
 from zmr.storage.sorting import merge_factor, merge_round_rows, merge_sorted
-from zmr.tasks import aggregating, progress
+from zmr.tasks import accel, aggregating, progress
 from zmr.tasks.memory import release_memory
 
 Fetch = Callable[[Segment, str], tuple[str, int]]
@@ -112,6 +118,9 @@ def _reduce_to_staging(spec: ReduceTaskSpec, job: JobSpec, batches: Iterator[pa.
     try:
         if _is_identity(job):
             records, chars = write_columns(out, _identity_batches(batches, counters, order))
+        elif isinstance(out, TextPairWriter) and job.reducer is not None and not (
+                job.aggregation is not None and job.aggregation.on_reduce):
+            records, chars = _reduce_to_text(job, batches, counters, order, out)
         else:
             records, chars = out.write(_reduced_pairs(job, batches, counters, order))
     finally:
@@ -190,6 +199,49 @@ def failed_key_note(key: Any) -> str:
     shown = shlex.quote(text) if len(text) <= KEY_NOTE_MAX else \
         shlex.quote(text[:KEY_NOTE_MAX]) + " [...]"
     return f"the reducer failed on key {shown}: zmr replay JOB --key {shown} reruns it here"
+
+
+#: Reduce groups per call of the text loop (``accel.reduce_text``).
+GROUPS_PER_CALL = 4096
+
+
+def _reduce_to_text(job: JobSpec, batches: Iterator[pa.RecordBatch], counters: Counters,
+                    order: KeyOrder, out: TextPairWriter) -> tuple[int, int]:
+    """``_reduced_pairs`` written as text, with the loop around the reducer (call it, check
+    its pairs, format them) in C when built: a bigram count's reduce calls it per key."""
+    if job.reducer_init is not None:
+        job.reducer_init()
+    current = [NO_KEY]
+    groups = _tracking_key(_groups(_count_records(batches, counters), order, identity=False),
+                           current)
+    records = chars = done = 0
+    try:
+        while True:
+            pairs, called, written, bad = accel.reduce_text(
+                job.reducer, groups, format_line, out.write_lines, GROUPS_PER_CALL)
+            records, done, chars = records + pairs, done + called, chars + written
+            if bad is not None:
+                raise JobContractError(f"reducer must yield (key, value) pairs, got {bad[0]!r}")
+            if called < GROUPS_PER_CALL:
+                break
+    except Exception as exc:
+        if current[0] is not NO_KEY:
+            exc.add_note(failed_key_note(current[0]))
+        raise
+    finally:
+        counters.add("REDUCE_INPUT_GROUPS", done)
+    final_records, final_chars = out.write(call_final(job.reducer_final, "reducer_final"))
+    return records + final_records, chars + final_chars
+
+
+def _tracking_key(groups: Iterator[Any], current: list[Any]) -> Iterator[Any]:
+    """``groups``, with ``current[0]`` the key of the group last handed out while the
+    reducer has it, and ``NO_KEY`` while the next one is read (an error then is not that
+    key's doing): which key a reducer's error names when the loop runs in C."""
+    for group in groups:
+        current[0] = group[1]
+        yield group
+        current[0] = NO_KEY
 
 
 def _groups(batches: Iterator[pa.RecordBatch], order: KeyOrder, identity: bool

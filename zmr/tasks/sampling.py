@@ -9,18 +9,20 @@ before anything is submitted, and puts the ``num_reducers - 1`` cut points in th
 the map tasks then only compare keys with them (``zmr.storage.ordering``).
 
 Sampling runs where the job is planned, with the job's code: a mapper that fails on a
-sampled record fails the submission, naming the file and offset.
+sampled record fails the submission, naming the file and offset. A ``map_batch`` job's
+sampled keys stay one Arrow column, encoded and sorted as a column (TeraSort's path).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any
+
+import pyarrow as pa
 
 from zmr.core.errors import TaskError
 from zmr.core.plan import JobPlan
@@ -28,7 +30,7 @@ from zmr.job import params
 from zmr.job.api import JobSpec
 from zmr.job.planning import plan_job
 from zmr.settings.job import JobOptions
-from zmr.storage import codec
+from zmr.storage import codec, columnar
 from zmr.storage.ordering import KeyOrder, cut_points
 from zmr.tasks import accel, map_task
 
@@ -47,34 +49,69 @@ def plan_sorted_job(job: JobSpec, inputs: list[str], output: str,
         return plan
     size = (options or JobOptions()).resolved(job.settings).sample_size
     with params.using(plan.params):       # the mapper may read zmr.param() as in its tasks
-        keys, _values = sample_pairs(job, plan, int(size or 1))
+        keys = sample_keys(job, plan, int(size or 1))
     cuts = _cuts(order, keys, plan.num_reducers)
     return dataclasses.replace(plan, ordering=dataclasses.replace(order, cuts=cuts).to_dict())
 
 
-def _cuts(order: KeyOrder, keys: list[Any], num_partitions: int) -> tuple[bytes, ...]:
+def _cuts(order: KeyOrder, keys: list[Any] | pa.Array, num_partitions: int
+          ) -> tuple[bytes, ...]:
     """The cut points of the sampled keys. Keys that are all exactly bytes, all str or all
     int are sorted as they are (their encodings sort the same way: the codec preserves
-    order) and only the picked ones are encoded: the same cuts as :func:`cut_points` of
+    order) and only the picked ones are encoded; a column of them (a batch mapper's) is
+    encoded and sorted as a column. Either way: the same cuts as :func:`cut_points` of
     every key's prefix, without encoding 100,000 keys one by one."""
+    if isinstance(keys, pa.Array):
+        column = None if order.group_by else columnar.plain_column(keys)
+        if column is not None:
+            encoded = columnar.encode_plain(column)
+            ranked = columnar.sort_indices(encoded)
+            return _picked(len(ranked), num_partitions,
+                           lambda i: encoded[int(ranked[i])].as_py())
+        keys = keys.to_pylist()
     if order.group_by or set(map(type, keys)) not in ({bytes}, {str}, {int}):
         return cut_points([order.key_prefix(k) for k in keys], num_partitions)
     ordered = sorted(keys)
+    return _picked(len(ordered), num_partitions, lambda i: codec.encode_key(ordered[i]))
+
+
+def _picked(count: int, num_partitions: int, encoded_at: Callable[[int], bytes]
+            ) -> tuple[bytes, ...]:
+    """:func:`cut_points` of ``count`` sorted samples, the i-th encoded by ``encoded_at``."""
     cuts: list[bytes] = []
     for r in range(1, num_partitions):
-        cut = codec.encode_key(ordered[min(len(ordered) - 1, r * len(ordered) // num_partitions)])
+        if not count:
+            break
+        cut = encoded_at(min(count - 1, r * count // num_partitions))
         if not cuts or cut > cuts[-1]:
             cuts.append(cut)
     return tuple(cuts)
 
 
-def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], list[Any]]:
-    """(keys, values) the mapper emits for the first records of evenly spaced splits."""
+def sample_keys(job: JobSpec, plan: JobPlan, size: int) -> list[Any] | pa.Array:
+    """The keys the mapper emits for the first records of evenly spaced splits: a list, or
+    the Arrow column of a ``map_batch`` job's keys (no Python object per key) when every
+    sampled split's keys have one type."""
+    keys: list[Any] = []
+    columns: list[pa.Array] = []
+    for source, spec, limit in _sampled_splits(job, plan, size):
+        if source.map_batch is None:
+            keys.extend(map(itemgetter(0), _first_pairs(source, spec, limit)))
+        else:
+            columns.extend(c for c in _batch_keys(source, spec, limit) if len(c))
+    if not columns:
+        return keys
+    if keys or len({c.type for c in columns}) > 1:      # (INPUTS: hooks of both kinds)
+        return keys + [k for c in columns for k in c.to_pylist()]
+    return pa.concat_arrays(columns)
+
+
+def _sampled_splits(job: JobSpec, plan: JobPlan, size: int
+                    ) -> Iterator[tuple[JobSpec, Any, int]]:
+    """(the split's input's hooks, its map spec, keys wanted) for each sampled split."""
     count = min(MAX_SPLITS_SAMPLED, plan.num_maps)
     chosen = sorted({i * plan.num_maps // count for i in range(count)})
     per_split = math.ceil(size / max(1, len(chosen)))
-    keys: list[Any] = []
-    values: list[Any] = []
     initialised: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="zmr-sample-") as work:
         for index in chosen:
@@ -83,21 +120,19 @@ def sample_pairs(job: JobSpec, plan: JobPlan, size: int) -> tuple[list[Any], lis
             if source.mapper_init is not None and spec.split.input not in initialised:
                 initialised.add(spec.split.input)
                 source.mapper_init()
-            if source.map_batch is None:
-                pairs = _first_pairs(source, spec, per_split)
-            else:
-                pairs = list(itertools.islice(_batch_pairs(source, spec), per_split))
-            keys.extend(map(itemgetter(0), pairs))
-            values.extend(map(itemgetter(1), pairs))
-    return keys, values
+            yield source, spec, per_split
 
 
-def _batch_pairs(job: JobSpec, spec: Any) -> Iterator[tuple[Any, Any]]:
+def _batch_keys(job: JobSpec, spec: Any, limit: int) -> Iterator[pa.Array]:
+    """The first ``limit`` keys of a batch mapper's output for a split, column by column."""
     map_batch = job.map_batch
     assert map_batch is not None
     for batch in map_task.line_batches(spec):
-        keys, values = map_task.key_value_columns(map_batch(batch))
-        yield from zip(keys.to_pylist(), values.to_pylist())
+        if limit <= 0:
+            return
+        keys, _values = map_task.key_value_columns(map_batch(batch))
+        yield keys.slice(0, limit)
+        limit -= min(limit, len(keys))
 
 
 def _first_pairs(job: JobSpec, spec: Any, limit: int) -> list[tuple[Any, Any]]:

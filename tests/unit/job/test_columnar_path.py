@@ -13,9 +13,11 @@ import random
 import pytest
 
 from tests.helpers import EXAMPLES, load_bench, output_bytes
+from zmr.job.loader import load_job
 from zmr.runners.inline import run_inline
+from zmr.settings.job import JobOptions
 from zmr.storage import columnar
-from zmr.tasks import collector, reduce_task
+from zmr.tasks import collector, reduce_task, sampling
 
 gen_terasort = load_bench("gen_terasort")
 COUNTERS = ("MAP_OUTPUT_RECORDS", "REDUCE_INPUT_RECORDS", "REDUCE_INPUT_GROUPS",
@@ -62,6 +64,28 @@ def test_terasort_is_byte_identical_to_the_scalar_path_and_sorted(monkeypatch, t
     records = sorted(data[i:i + 100] for i in range(0, len(data), 100))
     assert b"".join(fast[0].values()) == b"".join(records)
     assert fast[2] == 4 == len(taken)     # two runs per map task, merged
+
+
+def test_terasorts_batch_mapper_equals_its_per_record_mapper(monkeypatch, tmp_path):
+    # jobs/terasort.py maps columns (map_batch over the fixed:100 records); the same job
+    # with a per-record mapper samples the same cuts and writes the same bytes
+    paths = gen_terasort.generate(6000, str(tmp_path / "in"), files=2, seed=9)
+    jobs = {"batch": os.path.join(EXAMPLES, "terasort.py"),
+            "records": os.path.join(os.path.dirname(EXAMPLES), "tests", "jobs",
+                                    "terasort_records.py")}
+    outputs, cuts = {}, {}
+    for name, job in jobs.items():
+        plan = sampling.plan_sorted_job(load_job(job), [str(tmp_path / "in")],
+                                        str(tmp_path / "plan"), JobOptions(reducers=3))
+        cuts[name] = plan.ordering["cuts"]
+        run_inline(job, [str(tmp_path / "in")], str(tmp_path / name), reducers=3,
+                   split_size="200k", memory_budget="256k")
+        outputs[name] = output_bytes(str(tmp_path / name))
+    assert cuts["batch"] == cuts["records"] and len(cuts["batch"]) == 2
+    assert outputs["batch"] == outputs["records"]
+    data = b"".join(open(p, "rb").read() for p in paths)
+    assert b"".join(outputs["batch"].values()) == b"".join(
+        sorted(data[i:i + 100] for i in range(0, len(data), 100)))
 
 
 def job_file(tmp_path, settings: str, mapper: str) -> str:

@@ -200,3 +200,49 @@ def test_sort_indices_is_arrows_stable_sort(seed):
     column = pa.array(rows, pa.binary())
     for view in (column, column.slice(7, 2000), column.slice(0, 1), column.slice(0, 0)):
         assert np.array_equal(columnar.sort_indices(view), pc.sort_indices(view).to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_of_one_width_sort_and_encode_as_any_rows(seed):
+    # fixed-length records (TeraSort's) take numpy's n x width views: same answers
+    rng = random.Random(seed)
+    width = rng.choice([1, 7, 8, 12, 30])
+    rows = [bytes(rng.choice([0, 0xFF, 1, 0x40, 0x7F]) for _ in range(width))
+            for _ in range(2000)]
+    rows += rows[:300]
+    column = pa.array(rows, pa.binary())
+    for view in (column, column.slice(5, 1500), column.slice(3, 1)):
+        assert np.array_equal(columnar.sort_indices(view), pc.sort_indices(view).to_numpy())
+        encoded = columnar.encode_plain(view)
+        assert encoded.to_pylist() == [codec.encode_key(r) for r in view.to_pylist()]
+        pairs = columnar.encode_pairs(encoded, encoded)
+        assert pairs.to_pylist() == [codec.encode_key((r, r)) for r in view.to_pylist()]
+
+
+def test_joined_rows_equal_arrows_join_whatever_the_widths():
+    same = pa.array([b"abc", b"d\x00f", b"ghi"], pa.binary())
+    mixed = pa.array([b"a", b"", b"longer"], pa.binary())
+    for parts in ((b"\x50", same, b"\x00"), (same, mixed, b"!"), (b"", same.slice(1), b"")):
+        expected = pc.binary_join_element_wise(*parts, b"").to_pylist()
+        assert columnar._joined(*parts).to_pylist() == expected
+
+
+def test_zero_bytes_are_found_in_slices_only():
+    column = pa.array([b"\x00a", b"bc", b"d\x00"], pa.binary())
+    assert columnar._has_zero(column)
+    assert not columnar._has_zero(column.slice(1, 1))
+    assert columnar._has_zero(column.slice(2, 1))
+    assert not columnar._has_zero(pa.array([b"", b""], pa.binary()))
+
+
+@pytest.mark.parametrize("value_kind", ["bytes", "str"])
+@pytest.mark.parametrize("width", [0, 5, None])           # None: rows of several widths
+def test_composites_of_values_without_a_zero_byte_are_made_in_one_pass(value_kind, width):
+    rng = random.Random(7)
+    keys = items("bytes", 800, 5)
+    values = ["".join(rng.choice("ab\xff\U0001f600") for _ in range(
+        rng.randrange(4) if width is None else width)) for _ in keys]
+    if value_kind == "bytes":
+        values = [v.encode() for v in values]
+    encoded, _, _ = columnar.sort_key_columns(keys, values, sort_values=True)
+    assert encoded.to_pylist() == [codec.encode_key(p) for p in zip(keys, values)]

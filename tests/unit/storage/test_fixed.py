@@ -1,15 +1,17 @@
-"""Fixed-length records (INPUT_FORMAT = "fixed:N") and the one-field/fixed output formats."""
+"""Fixed-length records (INPUT_FORMAT = "fixed:N"), read record by record or as columns
+for ``map_batch``, and the one-field/fixed output formats."""
 
 from __future__ import annotations
 
 import gzip
 import os
 
+import pyarrow as pa
 import pytest
 
 from zmr.core.errors import ConfigError, InputError
 from zmr.runners.inline import run_inline
-from zmr.storage.splits import iter_split_fixed, plan_splits
+from zmr.storage.splits import iter_split_fixed, iter_split_fixed_columns, plan_splits
 
 
 def records(n: int, size: int = 10, seed: int = 0) -> list[bytes]:
@@ -86,3 +88,38 @@ def test_fixed_output_writes_bytes_values_back_to_back(tmp_path):
         run_inline(_job(tmp_path, "record, 1", "ints.py"), [str(tmp_path / "in.dat")],
                    str(tmp_path / "out2"), reducers=1, input_format="fixed:10",
                    output_format="fixed")
+
+
+@pytest.mark.parametrize("split_size", [10, 70, 1000])
+def test_record_columns_are_the_records(tmp_path, split_size):
+    # map_batch's reader: the same records and offsets as the per-record one, as one
+    # binary column per batch over the bytes read, gzip included
+    data = records(5000, seed=5)
+    (tmp_path / "a.dat").write_bytes(b"".join(data))
+    with gzip.open(tmp_path / "b.dat.gz", "wb") as f:
+        f.write(b"".join(data[:900]))
+    for split in plan_splits([str(tmp_path / "a.dat"), str(tmp_path / "b.dat.gz")],
+                             split_size, "fixed:10"):
+        for piece in split.pieces():
+            expected = [(o, r) for offsets, recs in iter_split_fixed(piece)
+                        for o, r in zip(offsets, recs)]
+            got = []
+            for offsets, column in iter_split_fixed_columns(piece, 64):
+                assert column.type == pa.binary() and len(offsets) == len(column)
+                got += zip(offsets.tolist(), column.to_pylist())
+            assert got == expected
+
+
+def test_a_batch_mapper_reads_fixed_records_as_a_binary_column(tmp_path):
+    data = records(300, seed=9)
+    (tmp_path / "in.dat").write_bytes(b"".join(data))
+    job = tmp_path / "batch.py"
+    job.write_text("import pyarrow.compute as pc\n"
+                   "def map_batch(batch):\n"
+                   "    assert batch.schema.names == ['path', 'offset', 'record']\n"
+                   "    records = batch.column('record')\n"
+                   "    return {'key': pc.binary_slice(records, 2, 5), 'value': records}\n")
+    run_inline(str(job), [str(tmp_path / "in.dat")], str(tmp_path / "out"), reducers=1,
+               input_format="fixed:10", output_format="fixed", split_size="1000")
+    expected = sorted(data, key=lambda r: r[2:5])      # stable: equal keys in input order
+    assert (tmp_path / "out" / "part-00000").read_bytes() == b"".join(expected)
