@@ -52,9 +52,6 @@ def _retrying_past(cluster: LocalCluster, seconds: float) -> None:
         assert proc.poll() is None, f"{worker_id} exited with {proc.returncode}"
 
 
-
-
-
 def test_workers_started_before_their_coordinator_register_once_it_is_up(tmp_path):
     inputs = write_lines(tmp_path / "in", files=3, lines_per_file=20)
     cluster = LocalCluster(workers=0, base_dir=str(tmp_path / "c"), heartbeat_interval_s=0.2)
@@ -63,8 +60,11 @@ def test_workers_started_before_their_coordinator_register_once_it_is_up(tmp_pat
     try:
         cluster.add_worker()
         cluster.add_worker()
+        early = dict(cluster.workers)
         _retrying_past(cluster, SILENCE_S)
         cluster.start()                              # the coordinator, at last
+        # the same processes: a second one under an id would fight the first for it
+        assert cluster.workers == early
         cluster.wait_for_workers(2, timeout_s=PATIENT_S)
         job = cluster.client.submit(os.path.join(JOBS, "slow_reduce.py"), [inputs],
                                     str(tmp_path / "out"), reducers=2, combine_files=False)

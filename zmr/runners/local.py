@@ -180,8 +180,10 @@ class LocalCluster:
         client: its ZeroMQ context would make forking them unsafe (``forked.py``)."""
         write_config(self.config_path, self.settings)
         self.start_coordinator()
-        for worker_id in list(self.workers):
-            self.add_worker(worker_id)
+        for worker_id, proc in list(self.workers.items()):
+            if proc.poll() is not None:     # killed to try other ports: started again;
+                self.add_worker(worker_id)  # one still running keeps running (a second
+                                            # process under its id would fight it for it)
         while len(self.workers) < self.num_workers:
             self.add_worker()
         self.client = Client(load_config(self.config_path, self._environment()))
