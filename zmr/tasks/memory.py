@@ -19,7 +19,6 @@ one unmaps it at once, measured no lower peak: the trims already return those pa
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from collections.abc import Callable
 
@@ -36,20 +35,25 @@ def prepare_task_process() -> None:
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where there is none (musl, macOS)."""
-    library = ctypes.util.find_library("c")
+    """glibc's ``malloc_trim``, or None where there is none (musl, macOS). Looked up among
+    the symbols already loaded into this process (libc is), not with
+    ``ctypes.util.find_library``, which runs ``ldconfig`` in a subprocess."""
     try:
-        return ctypes.CDLL(library).malloc_trim if library else None
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+        return trim
     except (OSError, AttributeError):
         return None
 
 
-_malloc_trim = _load_malloc_trim()
+#: Looked up on first use: importing this module starts nothing and costs nothing.
+_malloc_trim: list[Callable[[int], int] | None] = []
 
 
 def release_memory() -> None:
     """Return the memory this process freed to the operating system (a few ms: call it after
     a spill or a merge pass, not per batch)."""
     pa.default_memory_pool().release_unused()
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+    if not _malloc_trim:
+        _malloc_trim.append(_load_malloc_trim())
+    if _malloc_trim[0] is not None:
+        _malloc_trim[0](0)
