@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zmr.coordinator.commands import Command, DropSteps, Publish, SealOutput, Send
 from zmr.coordinator.model import MAP, Attempt, Job, Task
 from zmr.coordinator.pipelines import STEP_MARK, owner_of
-from zmr.coordinator.states import AttemptState, TaskState
+from zmr.coordinator.states import AttemptState
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
@@ -34,8 +34,8 @@ from zmr.core.errors import ConfigError
 from zmr.core.ids import AttemptId
 from zmr.protocol.messages import AssignTask, JobEnded, KillTask
 from zmr.storage import event_text, layout
-from zmr.storage.event_log import EventLog
 from zmr.storage import events as ev
+from zmr.storage.event_log import EventLog
 from zmr.storage.events import JOB_NAME
 from zmr.storage.quarantine import quarantine_dir
 
@@ -99,7 +99,6 @@ class EventRecorder:
         if isinstance(event, JobSubmitted) and not owner_of(event.job_id):
             self._add(event.job_id, ev.submitted(event.now, event.job_id, event.job_name,
                                               event.plan))
-            self._reused(state, event.job_id, event.now)
         elif isinstance(event, PipelineSubmitted):
             self._add(event.job_id, ev.submitted(
                 event.now, event.job_id, event.job_name, event.steps[0].plan,
@@ -145,16 +144,6 @@ class EventRecorder:
             msg.worker_id, msg.finished_s - msg.started_s, msg.result.counters))
         if task.kind == MAP and job.done(MAP) == len(job.maps):
             self.log.flush(_log_of(job.job_id))           # the map phase ended
-
-    def _reused(self, state: CoordinatorState, job_id: str, now: float) -> None:
-        """Maps that a submission found done already (a kept output reused, not run):
-        finished at once, ``reused``."""
-        job = state.jobs.get(job_id)
-        for task in job.maps if job is not None else ():
-            if task.state == TaskState.SUCCEEDED and task.result is not None:
-                self._add(job_id, ev.finished(
-                    now, job_id, ev.task_name(task.kind, task.index), 0,
-                    task.output_worker, 0.0, task.result.counters, reused=True))
 
     def _held_by(self, state: CoordinatorState, worker_id: str
                  ) -> list[tuple[str, tuple[str, ...], int]]:

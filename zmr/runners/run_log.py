@@ -22,9 +22,8 @@ from typing import Any
 
 from zmr.core.plan import JobPlan
 from zmr.settings.cluster import ClusterConfig
-from zmr.storage import event_log
+from zmr.storage import event_log, layout
 from zmr.storage import events as ev
-from zmr.storage import layout
 from zmr.storage.quarantine import quarantine_dir
 
 log = logging.getLogger("zmr")
@@ -103,11 +102,6 @@ class InlineEvents:
             raise
         self._add(ev.finished(time.time(), self.run_id, name, 1, INLINE_WORKER,
                               time.time() - now, outcome.get("counters", {})))
-
-    def reused(self, kind: str, index: int, counters: dict[str, dict[str, int]]) -> None:
-        """A task not run: its kept output was taken (``--reuse``)."""
-        self._add(ev.finished(time.time(), self.run_id, ev.task_name(kind, index), 0,
-                              INLINE_WORKER, 0.0, counters, reused=True))
 
     def phase_ended(self) -> None:
         self.log.flush(self.run_id)

@@ -214,12 +214,11 @@ ENDED_COUNTERS = ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "MAP_SKIPPED_RECORD
 
 
 def finished(now: float, job_id: str, task: str, attempt: int, worker: str,
-             duration_s: float, counters: dict[str, dict[str, int]],
-             reused: bool = False) -> TaskFinished:
+             duration_s: float, counters: dict[str, dict[str, int]]) -> TaskFinished:
     """A ``task_finished`` record; what the attempt read, wrote, spilled and skipped from
     its counters (a map whose kept output was taken says so in them: ``MAPS_REUSED``)."""
     zmr = counters.get("zmr", {})
-    reused = reused or bool(zmr.get("MAPS_REUSED"))     # zmr.job.counters.MAPS_REUSED
+    reused = bool(zmr.get("MAPS_REUSED"))     # zmr.job.counters.MAPS_REUSED
     names = MAP_METRICS if task.startswith("map") else REDUCE_METRICS
     bytes_in, records_in, bytes_out, records_out, spilled, skipped = (
         int(zmr.get(n, 0)) if n else 0 for n in names)

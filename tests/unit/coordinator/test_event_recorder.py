@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 
-from tests.unit.coordinator.drive import assigned, done, join, manifest, plan
-
+from tests.unit.coordinator.drive import assigned, done, join, plan
 from zmr.coordinator.event_recorder import FLUSH_EVERY_S, EventRecorder
 from zmr.coordinator.machine import CoordinatorState
-from zmr.coordinator.states import TaskState
 from zmr.coordinator.stimuli import (
     AttemptFailed,
     AttemptSucceeded,
@@ -114,22 +112,6 @@ def test_a_forgotten_job_takes_its_log_with_it(tmp_path):
     assert [e.KIND for e in event_log.read_events(path)] == ["job_submitted", "job_ended"]
     rec.recorder.log.forget(["job-0001"])
     assert not os.path.exists(path)
-
-
-def test_maps_a_submission_found_done_are_logged_as_reused(tmp_path):
-    """What the reuse of kept map outputs (``--reuse``) looks like in the log: a map done
-    when its job is submitted is finished at once, ``reused``, by the worker holding it."""
-    rec = Recording(str(tmp_path))
-    submitted = JobSubmitted(0.0, "job-0001", "wc", plan(maps=2), b"c")
-    rec.state.handle(submitted)
-    task = rec.state.jobs["job-0001"].maps[1]
-    task.state, task.result, task.output_worker = TaskState.SUCCEEDED, manifest(1, 1), "w9"
-    rec.recorder.after(rec.state, submitted, [], None)
-    rec.recorder.close()
-    logged = event_log.read_events(layout.event_log_path(rec.history_dir, "job-0001"))
-    (reused,) = [e for e in logged if isinstance(e, events.TaskFinished)]
-    assert (reused.task, reused.worker, reused.reused, reused.records_in) == \
-        ("map-00001", "w9", True, 5)
 
 
 def test_a_running_jobs_log_is_written_every_few_seconds(tmp_path):

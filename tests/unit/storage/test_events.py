@@ -25,7 +25,7 @@ SAMPLES = [
     ev.TaskStarted(3.25, "job-0001", "map-00000", 2, "w-1"),
     ev.finished(4.0, "job-0001", "map-00000", 2, "w-1", 0.75,
                 {"zmr": {"MAP_INPUT_BYTES": 10, "MAP_INPUT_RECORDS": 2,
-                         "MAP_SKIPPED_RECORDS": 1}}, reused=True),
+                         "MAP_SKIPPED_RECORDS": 1, "MAPS_REUSED": 1}}),
     ev.TaskFailed(4.5, "job-0001", "reduce-00001", 1, "w-2", "ValueError: x\ny", 3, True),
     ev.TaskKilled(5.0, "job-0001", "map-00001", 1, "w-2"),
     ev.WorkerLost(6.0, "job-0001", "w-2", "missed its heartbeats", ("map-00001-a1",), 2),
