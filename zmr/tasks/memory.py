@@ -19,6 +19,7 @@ one unmaps it at once, measured no lower peak: the trims already return those pa
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from collections.abc import Callable
 
@@ -34,7 +35,8 @@ def prepare_task_process() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _load_malloc_trim() -> Callable[[int], int] | None:
+@functools.cache         # looked up on first use: importing this module starts nothing
+def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where there is none (musl, macOS). Looked up among
     the symbols already loaded into this process (libc is), not with
     ``ctypes.util.find_library``, which runs ``ldconfig`` in a subprocess."""
@@ -45,15 +47,10 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-#: Looked up on first use: importing this module starts nothing and costs nothing.
-_malloc_trim: list[Callable[[int], int] | None] = []
-
-
 def release_memory() -> None:
     """Return the memory this process freed to the operating system (a few ms: call it after
     a spill or a merge pass, not per batch)."""
     pa.default_memory_pool().release_unused()
-    if not _malloc_trim:
-        _malloc_trim.append(_load_malloc_trim())
-    if _malloc_trim[0] is not None:
-        _malloc_trim[0](0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
